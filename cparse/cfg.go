@@ -1,0 +1,816 @@
+package cparse
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	sitter "github.com/smacker/go-tree-sitter"
+)
+
+// cfgBuilder turns one function body into basic blocks. Statements come
+// from tree-sitter; expressions are parsed from the text in Go.
+type cfgBuilder struct {
+	fb        *fileBuilder
+	fn        *Func
+	cur       *Block // nil while the code is unreachable
+	labels    map[string]int
+	jumps     []jumpTarget
+	scopes    []*scope
+	bodyStart int
+	bodyEnd   int
+}
+
+// jumpTarget is where break and continue go inside a loop or switch, and
+// how many guard scopes were open outside it.
+type jumpTarget struct {
+	brk, cont int // block IDs; -1 when not applicable
+	depth     int
+	sw        *switchCtx
+}
+
+type switchCtx struct {
+	block      *Block
+	hasDefault bool
+}
+
+type scope struct {
+	start, end int
+	guards     []*Guard
+}
+
+func (b *cfgBuilder) build(body *sitter.Node) {
+	entry := b.newBlock()
+	b.fn.Entry = entry.ID
+	b.cur = entry
+	b.stmt(body)
+	if b.cur != nil {
+		b.cur.Term = TReturn
+		b.cur.Line = b.fn.EndLine
+		b.cur = nil
+	}
+	b.fn.NumStmts = 0
+	for _, bl := range b.fn.Blocks {
+		b.fn.NumStmts += len(bl.Stmts)
+	}
+}
+
+func (b *cfgBuilder) newBlock() *Block {
+	bl := &Block{ID: len(b.fn.Blocks)}
+	b.fn.Blocks = append(b.fn.Blocks, bl)
+	return bl
+}
+
+// ensure returns the current block, opening an unreachable one when code
+// follows a jump (it may still be reached through a label).
+func (b *cfgBuilder) ensure() *Block {
+	if b.cur == nil {
+		b.cur = b.newBlock()
+	}
+	return b.cur
+}
+
+func (b *cfgBuilder) jump(to int) {
+	if b.cur == nil {
+		return
+	}
+	b.cur.Term = TJump
+	b.cur.Succs = []int{to}
+	b.cur = nil
+}
+
+func (b *cfgBuilder) branch(cond *Expr, t, f int, pre bool, line int) {
+	if b.cur == nil {
+		return
+	}
+	b.cur.Term = TBranch
+	b.cur.Cond = cond
+	b.cur.Succs = []int{t, f}
+	b.cur.Pre = pre
+	b.cur.Line = line
+	b.cur = nil
+}
+
+func (b *cfgBuilder) line(pos int) int { return b.fb.f.Line(pos) }
+
+func (b *cfgBuilder) add(s *Stmt) {
+	bl := b.ensure()
+	s.ID = b.nextID()
+	bl.Stmts = append(bl.Stmts, s)
+	if s.Kind == SCall {
+		b.fn.CallIDs[s.Call] = s.ID
+	}
+}
+
+func (b *cfgBuilder) nextID() int {
+	b.fn.NumStmts++
+	return b.fn.NumStmts
+}
+
+func (b *cfgBuilder) typ(n *sitter.Node) string { return b.fb.p.typ(n) }
+
+func (b *cfgBuilder) expr(n *sitter.Node) *Expr {
+	return ParseExpr(b.fb.src, int(n.StartByte()), int(n.EndByte()), b.fb.types)
+}
+
+// stmt builds one statement node.
+func (b *cfgBuilder) stmt(n *sitter.Node) {
+	if n == nil {
+		return
+	}
+	switch b.typ(n) {
+	case "compound_statement":
+		b.compound(n, nil)
+	case "expression_statement":
+		if n.NamedChildCount() == 0 {
+			return
+		}
+		b.emit(b.exprStmt(n))
+	case "declaration":
+		b.declaration(n)
+	case "if_statement":
+		b.ifStmt(n)
+	case "while_statement":
+		if m := b.fb.pre.macros[int(n.StartByte())]; m != nil {
+			b.blockMacro(m, n.ChildByFieldName("body"))
+			return
+		}
+		b.whileStmt(n)
+	case "for_statement":
+		b.forStmt(n)
+	case "do_statement":
+		b.doStmt(n)
+	case "switch_statement":
+		b.switchStmt(n)
+	case "case_statement":
+		b.caseStmt(n)
+	case "break_statement":
+		if t := b.innermost(true); t != nil {
+			b.closeScopes(t.depth, b.line(int(n.StartByte())))
+			b.jump(t.brk)
+		}
+	case "continue_statement":
+		if t := b.innermost(false); t != nil {
+			b.closeScopes(t.depth, b.line(int(n.StartByte())))
+			b.jump(t.cont)
+		}
+	case "return_statement":
+		var val *Expr
+		if n.NamedChildCount() > 0 {
+			val = b.expr(n.NamedChild(0))
+			b.emit(val)
+		}
+		b.ret(val, b.line(int(n.StartByte())))
+	case "goto_statement":
+		if l := n.ChildByFieldName("label"); l != nil {
+			b.gotoLabel(l.Content(b.fb.src), b.line(int(n.StartByte())))
+		}
+	case "labeled_statement":
+		name := ""
+		if l := n.ChildByFieldName("label"); l != nil {
+			name = l.Content(b.fb.src)
+		}
+		target := b.label(name)
+		b.jump(target)
+		b.cur = b.fn.Blocks[target]
+		for i := 0; i < int(n.NamedChildCount()); i++ {
+			ch := n.NamedChild(i)
+			if b.typ(ch) != "statement_identifier" {
+				b.stmt(ch)
+			}
+		}
+	case "preproc_ifdef", "preproc_if", "preproc_elif", "preproc_elifdef":
+		b.preproc(n)
+	case "preproc_else":
+		b.children(n, nil)
+	case "attributed_statement":
+		for i := 0; i < int(n.NamedChildCount()); i++ {
+			if ch := n.NamedChild(i); b.typ(ch) != "attribute_declaration" {
+				b.stmt(ch)
+			}
+		}
+	case "ERROR":
+		b.fn.ErrorNodes++
+		b.errorNode(n)
+	case "comment", "type_definition", "struct_specifier", "union_specifier", "enum_specifier",
+		"preproc_def", "preproc_function_def", "preproc_call", "preproc_include", "empty_statement":
+	case "function_definition":
+		// A one-argument block macro the pre-pass did not catch:
+		// "for_each_cpu(cpu) { ... }" reads as a nested function.
+		b.nestedMacro(n)
+	default:
+		// Unknown statement syntax: keep its calls.
+		b.emit(b.expr(n))
+	}
+}
+
+// exprStmt returns the expression of an expression statement.
+func (b *cfgBuilder) exprStmt(n *sitter.Node) *Expr {
+	return b.expr(n.NamedChild(0))
+}
+
+func (b *cfgBuilder) children(n *sitter.Node, skip func(i int) bool) {
+	cnt := int(n.NamedChildCount())
+	for i := 0; i < cnt; i++ {
+		if skip != nil && skip(i) {
+			continue
+		}
+		ch := n.NamedChild(i)
+		// A block macro the pre-pass missed: tree-sitter reads
+		// "macro(args)" as a call missing its ';' and the body as the
+		// next statement.
+		if b.typ(ch) == "expression_statement" && i+1 < cnt && missingSemicolon(ch) {
+			call := b.exprStmt(ch)
+			if call.Kind == ECall && call.CallName() != "" {
+				m := &BlockMacro{Name: call.CallName(), Args: call.Args, Pos: int(ch.StartByte())}
+				b.blockMacro(m, n.NamedChild(i+1))
+				i++
+				continue
+			}
+		}
+		b.stmt(ch)
+	}
+}
+
+func (b *cfgBuilder) compound(n *sitter.Node, g *Guard) {
+	sc := &scope{start: int(n.StartByte()), end: int(n.EndByte())}
+	if g != nil {
+		sc.guards = append(sc.guards, g)
+	}
+	b.scopes = append(b.scopes, sc)
+	b.children(n, nil)
+	b.closeScopes(len(b.scopes)-1, b.line(int(n.EndByte())-1))
+	b.scopes = b.scopes[:len(b.scopes)-1]
+}
+
+// closeScopes emits the guard releases of scopes deeper than depth, as the
+// compiler's cleanup does when control leaves them.
+func (b *cfgBuilder) closeScopes(depth int, line int) {
+	if b.cur == nil {
+		return
+	}
+	for i := len(b.scopes) - 1; i >= depth && i >= 0; i-- {
+		gs := b.scopes[i].guards
+		for j := len(gs) - 1; j >= 0; j-- {
+			b.add(&Stmt{Kind: SGuardEnd, Line: line, Guard: gs[j]})
+		}
+	}
+}
+
+func (b *cfgBuilder) ret(val *Expr, line int) {
+	b.closeScopes(0, line)
+	bl := b.ensure()
+	bl.Term = TReturn
+	bl.Ret = val
+	bl.Line = line
+	b.cur = nil
+}
+
+func (b *cfgBuilder) label(name string) int {
+	if id, ok := b.labels[name]; ok {
+		return id
+	}
+	bl := b.newBlock()
+	b.labels[name] = bl.ID
+	return bl.ID
+}
+
+func (b *cfgBuilder) gotoLabel(name string, line int) {
+	// Leave the guard scopes that do not contain the label.
+	pos := b.labelPos(name)
+	depth := len(b.scopes)
+	for i, sc := range b.scopes {
+		if pos < sc.start || pos >= sc.end {
+			depth = i
+			break
+		}
+	}
+	b.closeScopes(depth, line)
+	b.jump(b.label(name))
+}
+
+// labelPos finds "name:" in the body text; -1 when absent.
+func (b *cfgBuilder) labelPos(name string) int {
+	body := b.fb.src[b.bodyStart:b.bodyEnd]
+	for off := 0; ; {
+		i := bytes.Index(body[off:], []byte(name))
+		if i < 0 {
+			return -1
+		}
+		at := off + i
+		end := at + len(name)
+		if (at == 0 || !isIdentChar(body[at-1])) && end < len(body) {
+			j := end
+			for j < len(body) && (body[j] == ' ' || body[j] == '\t') {
+				j++
+			}
+			if j < len(body) && body[j] == ':' && (j+1 >= len(body) || body[j+1] != ':') {
+				return b.bodyStart + at
+			}
+		}
+		off = end
+	}
+}
+
+func (b *cfgBuilder) innermost(brk bool) *jumpTarget {
+	for i := len(b.jumps) - 1; i >= 0; i-- {
+		t := &b.jumps[i]
+		if brk && t.brk >= 0 || !brk && t.cont >= 0 {
+			return t
+		}
+	}
+	return nil
+}
+
+func (b *cfgBuilder) declaration(n *sitter.Node) {
+	t := b.fb.typeOf(n.ChildByFieldName("type"))
+	b.fb.eachDeclarator(n, func(name string, ptr int, arr bool, value *sitter.Node) {
+		b.fn.Locals[name] = Type{Base: t.Base, Ptr: t.Ptr + ptr, Array: arr}
+		if value == nil {
+			return
+		}
+		v := b.expr(value)
+		lhs := &Expr{Kind: EIdent, Name: name, Pos: int(value.StartByte())}
+		b.emit(&Expr{Kind: EAssign, Op: "=", X: lhs, Y: v, Pos: v.Pos})
+	})
+}
+
+func (b *cfgBuilder) ifStmt(n *sitter.Node) {
+	cond := b.expr(n.ChildByFieldName("condition"))
+	t, f, join := b.newBlock(), b.newBlock(), b.newBlock()
+	b.ensure()
+	b.cond(cond, t.ID, f.ID, b.line(int(n.StartByte())))
+	b.cur = t
+	b.stmt(n.ChildByFieldName("consequence"))
+	b.jump(join.ID)
+	b.cur = f
+	if alt := n.ChildByFieldName("alternative"); alt != nil {
+		if b.typ(alt) == "else_clause" {
+			b.children(alt, nil)
+		} else {
+			b.stmt(alt)
+		}
+	}
+	b.jump(join.ID)
+	b.cur = join
+}
+
+func (b *cfgBuilder) loop(head, after int, body func()) {
+	b.jumps = append(b.jumps, jumpTarget{brk: after, cont: head, depth: len(b.scopes)})
+	body()
+	b.jumps = b.jumps[:len(b.jumps)-1]
+}
+
+func (b *cfgBuilder) whileStmt(n *sitter.Node) {
+	head, body, after := b.newBlock(), b.newBlock(), b.newBlock()
+	b.ensure()
+	b.jump(head.ID)
+	b.cur = head
+	b.cond(b.expr(n.ChildByFieldName("condition")), body.ID, after.ID, b.line(int(n.StartByte())))
+	b.cur = body
+	b.loop(head.ID, after.ID, func() { b.stmt(n.ChildByFieldName("body")) })
+	b.jump(head.ID)
+	b.cur = after
+}
+
+func (b *cfgBuilder) forStmt(n *sitter.Node) {
+	// A for loop's own declarations live in a scope of their own.
+	if init := n.ChildByFieldName("initializer"); init != nil {
+		if b.typ(init) == "declaration" {
+			b.declaration(init)
+		} else {
+			b.emit(b.expr(init))
+		}
+	}
+	head, body, step, after := b.newBlock(), b.newBlock(), b.newBlock(), b.newBlock()
+	b.ensure()
+	b.jump(head.ID)
+	b.cur = head
+	line := b.line(int(n.StartByte()))
+	if c := n.ChildByFieldName("condition"); c != nil {
+		b.cond(b.expr(c), body.ID, after.ID, line)
+	} else {
+		b.jump(body.ID)
+	}
+	b.cur = body
+	b.loop(step.ID, after.ID, func() { b.stmt(n.ChildByFieldName("body")) })
+	b.jump(step.ID)
+	b.cur = step
+	if u := n.ChildByFieldName("update"); u != nil {
+		b.emit(b.expr(u))
+	}
+	b.jump(head.ID)
+	b.cur = after
+}
+
+func (b *cfgBuilder) doStmt(n *sitter.Node) {
+	body, test, after := b.newBlock(), b.newBlock(), b.newBlock()
+	b.ensure()
+	b.jump(body.ID)
+	b.cur = body
+	b.loop(test.ID, after.ID, func() { b.stmt(n.ChildByFieldName("body")) })
+	b.jump(test.ID)
+	b.cur = test
+	b.cond(b.expr(n.ChildByFieldName("condition")), body.ID, after.ID, b.line(int(n.EndByte())))
+	b.cur = after
+}
+
+func (b *cfgBuilder) switchStmt(n *sitter.Node) {
+	b.emit(b.expr(n.ChildByFieldName("condition")))
+	sw := b.ensure()
+	sw.Term = TSwitch
+	sw.Line = b.line(int(n.StartByte()))
+	b.cur = nil
+	after := b.newBlock()
+	ctx := &switchCtx{block: sw}
+	b.jumps = append(b.jumps, jumpTarget{brk: after.ID, cont: -1, depth: len(b.scopes), sw: ctx})
+	b.stmt(n.ChildByFieldName("body"))
+	b.jumps = b.jumps[:len(b.jumps)-1]
+	if !ctx.hasDefault {
+		sw.Succs = append(sw.Succs, after.ID)
+	}
+	b.jump(after.ID)
+	b.cur = after
+}
+
+func (b *cfgBuilder) caseStmt(n *sitter.Node) {
+	var ctx *switchCtx
+	for i := len(b.jumps) - 1; i >= 0; i-- {
+		if b.jumps[i].sw != nil {
+			ctx = b.jumps[i].sw
+			break
+		}
+	}
+	bl := b.newBlock()
+	b.jump(bl.ID) // fallthrough from the previous case
+	if ctx != nil {
+		ctx.block.Succs = append(ctx.block.Succs, bl.ID)
+	}
+	value := n.ChildByFieldName("value")
+	if value == nil && ctx != nil {
+		ctx.hasDefault = true
+	}
+	b.cur = bl
+	var vstart uint32
+	if value != nil {
+		vstart = value.StartByte()
+	}
+	b.children(n, func(i int) bool {
+		return value != nil && n.NamedChild(i).StartByte() == vstart
+	})
+}
+
+// preproc builds #ifdef/#if arms as a branch on the preprocessor condition,
+// so that two blocks under the same condition correlate.
+func (b *cfgBuilder) preproc(n *sitter.Node) {
+	var atom *Expr
+	negate := false
+	switch b.typ(n) {
+	case "preproc_ifdef", "preproc_elifdef":
+		name := ""
+		if nm := n.ChildByFieldName("name"); nm != nil {
+			name = nm.Content(b.fb.src)
+		}
+		atom = &Expr{Kind: EIdent, Name: "defined(" + name + ")", Pos: int(n.StartByte())}
+		head := n.Child(0).Content(b.fb.src)
+		negate = strings.Contains(head, "ifndef") || strings.Contains(head, "elifndef")
+	default:
+		text := ""
+		if c := n.ChildByFieldName("condition"); c != nil {
+			text = strings.Join(strings.Fields(c.Content(b.fb.src)), " ")
+		}
+		atom = &Expr{Kind: EIdent, Name: "#if " + text, Pos: int(n.StartByte())}
+	}
+	t, f, join := b.newBlock(), b.newBlock(), b.newBlock()
+	line := b.line(int(n.StartByte()))
+	b.ensure()
+	if negate {
+		b.branch(atom, f.ID, t.ID, true, line)
+	} else {
+		b.branch(atom, t.ID, f.ID, true, line)
+	}
+	alt := n.ChildByFieldName("alternative")
+	var altStart uint32
+	if alt != nil {
+		altStart = alt.StartByte()
+	}
+	cnt := int(n.NamedChildCount())
+	skip := map[int]bool{}
+	for i := 0; i < cnt; i++ {
+		ch := n.NamedChild(i)
+		fname := n.FieldNameForChild(b.fb.childIndex(n, i))
+		if fname == "name" || fname == "condition" || alt != nil && ch.StartByte() == altStart {
+			skip[i] = true
+		}
+	}
+	b.cur = t
+	b.children(n, func(i int) bool { return skip[i] })
+	b.jump(join.ID)
+	b.cur = f
+	if alt != nil {
+		b.stmt(alt)
+	}
+	b.jump(join.ID)
+	b.cur = join
+}
+
+// errorNode keeps what it can of syntax tree-sitter could not read: the
+// statements it recognised inside, and the calls in the rest.
+func (b *cfgBuilder) errorNode(n *sitter.Node) {
+	cnt := int(n.NamedChildCount())
+	if cnt == 0 {
+		b.emit(b.expr(n))
+		return
+	}
+	for i := 0; i < cnt; i++ {
+		ch := n.NamedChild(i)
+		switch b.typ(ch) {
+		case "compound_statement", "expression_statement", "if_statement", "while_statement",
+			"for_statement", "do_statement", "return_statement", "declaration", "switch_statement",
+			"goto_statement", "labeled_statement", "break_statement", "continue_statement":
+			b.stmt(ch)
+		default:
+			b.emit(b.expr(ch))
+		}
+	}
+}
+
+func (b *cfgBuilder) nestedMacro(n *sitter.Node) {
+	name := ""
+	if t := n.ChildByFieldName("type"); t != nil {
+		name = t.Content(b.fb.src)
+	}
+	var args []*Expr
+	if d := n.ChildByFieldName("declarator"); d != nil {
+		x := b.expr(d)
+		if x.Kind == EParen {
+			x = x.X
+		}
+		if x != nil && x.Kind == EComma {
+			args = x.Args
+		} else if x != nil {
+			args = []*Expr{x}
+		}
+	}
+	b.blockMacro(&BlockMacro{Name: name, Args: args, Pos: int(n.StartByte())}, n.ChildByFieldName("body"))
+}
+
+// blockMacro builds a macro with a statement body: scoped guards run the
+// body once with the lock held, iterators run it any number of times.
+func (b *cfgBuilder) blockMacro(m *BlockMacro, body *sitter.Node) {
+	line := b.line(m.Pos)
+	switch m.Name {
+	case "scoped_guard", "scoped_cond_guard":
+		if len(m.Args) == 0 || m.Args[0].Kind != EIdent {
+			break
+		}
+		g := &Guard{Class: m.Args[0].Name, Line: line}
+		rest := m.Args[1:]
+		var fail *Expr
+		if m.Name == "scoped_cond_guard" && len(rest) > 0 {
+			fail, rest = rest[0], rest[1:]
+			g.Cond = true
+		}
+		g.Args = rest
+		g.ID = b.nextID()
+		b.add(&Stmt{Kind: SGuard, Line: line, Guard: g})
+		after := b.newBlock()
+		if g.Cond {
+			ok, failed := b.newBlock(), b.newBlock()
+			b.branch(&Expr{Kind: EIdent, Name: fmt.Sprintf("$guard%d", g.ID), Pos: m.Pos}, ok.ID, failed.ID, false, line)
+			b.cur = failed
+			b.failAction(fail, line)
+			b.jump(after.ID)
+			b.cur = ok
+		}
+		// scoped_guard is a for loop underneath: break leaves it.
+		b.jumps = append(b.jumps, jumpTarget{brk: after.ID, cont: -1, depth: len(b.scopes)})
+		if body != nil && b.typ(body) == "compound_statement" {
+			b.compound(body, g)
+		} else {
+			sc := &scope{start: m.Pos, end: m.Pos + 1, guards: []*Guard{g}}
+			b.scopes = append(b.scopes, sc)
+			b.stmt(body)
+			b.closeScopes(len(b.scopes)-1, line)
+			b.scopes = b.scopes[:len(b.scopes)-1]
+		}
+		b.jumps = b.jumps[:len(b.jumps)-1]
+		b.jump(after.ID)
+		b.cur = after
+		return
+	}
+	head, bodyB, after := b.newBlock(), b.newBlock(), b.newBlock()
+	b.ensure()
+	b.jump(head.ID)
+	b.cur = head
+	for _, a := range m.Args {
+		if a.Kind == EIdent {
+			b.add(&Stmt{Kind: SLoopVar, Line: line, LHS: a})
+		}
+	}
+	// An iterator's exit test is opaque: both edges, no condition.
+	b.branch(nil, bodyB.ID, after.ID, false, line)
+	b.cur = bodyB
+	b.loop(head.ID, after.ID, func() { b.stmt(body) })
+	b.jump(head.ID)
+	b.cur = after
+}
+
+// failAction builds scoped_cond_guard's failure statement.
+func (b *cfgBuilder) failAction(fail *Expr, line int) {
+	if fail == nil || fail.Kind != EUnary {
+		return
+	}
+	switch strings.TrimSpace(fail.Op) {
+	case "return":
+		b.emit(fail.X)
+		b.ret(fail.X, line)
+	case "goto":
+		if fail.X != nil && fail.X.Kind == EIdent {
+			b.gotoLabel(fail.X.Name, line)
+		}
+	case "break":
+		if t := b.innermost(true); t != nil {
+			b.jump(t.brk)
+		}
+	}
+}
+
+// cond builds the branches of a condition, splitting && and || into
+// separate tests so each atom gets its own edge.
+func (b *cfgBuilder) cond(e *Expr, t, f int, line int) {
+	for e != nil && e.Kind == EParen {
+		e = e.X
+	}
+	if e == nil || e.Kind == EBad {
+		b.branch(nil, t, f, false, line)
+		return
+	}
+	switch e.Kind {
+	case EUnary:
+		if e.Op == "!" {
+			b.cond(e.X, f, t, line)
+			return
+		}
+	case EBinary:
+		switch e.Op {
+		case "&&":
+			mid := b.newBlock()
+			b.cond(e.X, mid.ID, f, line)
+			b.cur = mid
+			b.cond(e.Y, t, f, line)
+			return
+		case "||":
+			mid := b.newBlock()
+			b.cond(e.X, t, mid.ID, line)
+			b.cur = mid
+			b.cond(e.Y, t, f, line)
+			return
+		}
+	case ECall:
+		if name := e.CallName(); b.fb.p.dialect.Transparent[name] && len(e.Args) > 0 {
+			b.cond(e.Args[0], t, f, line)
+			return
+		}
+	case EComma:
+		for _, a := range e.Args[:len(e.Args)-1] {
+			b.emit(a)
+		}
+		b.cond(e.Args[len(e.Args)-1], t, f, line)
+		return
+	case ENumber:
+		if isZero(e.Name) {
+			b.jump(f)
+		} else {
+			b.jump(t)
+		}
+		return
+	case EIdent:
+		switch e.Name {
+		case "true":
+			b.jump(t)
+			return
+		case "false":
+			b.jump(f)
+			return
+		}
+	}
+	b.emit(e)
+	b.branch(e, t, f, false, line)
+}
+
+func isZero(lit string) bool {
+	s := strings.TrimRight(strings.ToLower(lit), "ul")
+	return s == "0" || s == "0x0" || s == "00"
+}
+
+func hasCall(e *Expr) bool {
+	found := false
+	e.Walk(func(x *Expr) bool {
+		if x.Kind == ECall || x.Kind == EStmtExpr {
+			found = true
+		}
+		return !found && x.Kind != ESizeof
+	})
+	return found
+}
+
+// emit adds the statements that evaluate e: its calls in evaluation order
+// and its assignments. Conditional evaluation (?:, &&, ||) around calls
+// becomes real branches.
+func (b *cfgBuilder) emit(e *Expr) {
+	if e == nil {
+		return
+	}
+	line := func() int { return b.line(e.Pos) }
+	switch e.Kind {
+	case ECall:
+		if inner := e.X.Strip(); inner != nil && inner.Kind == ECall && inner.CallName() == "guard" && len(inner.Args) == 1 && inner.Args[0].Kind == EIdent {
+			g := &Guard{Class: inner.Args[0].Name, Args: e.Args, Line: line()}
+			g.ID = b.nextID()
+			b.add(&Stmt{Kind: SGuard, Line: g.Line, Guard: g})
+			if len(b.scopes) > 0 {
+				sc := b.scopes[len(b.scopes)-1]
+				sc.guards = append(sc.guards, g)
+			}
+			return
+		}
+		if e.X != nil && e.X.Kind != EIdent {
+			b.emit(e.X)
+		}
+		for _, a := range e.Args {
+			b.emit(a)
+		}
+		b.add(&Stmt{Kind: SCall, Line: line(), Call: e})
+		if b.fb.p.dialect.NoReturn[e.CallName()] {
+			b.ensure().Term = TStop
+			b.cur.Line = line()
+			b.cur = nil
+		}
+	case EAssign:
+		if hasCall(e.X) {
+			b.emit(e.X)
+		}
+		b.emit(e.Y)
+		if b.cur == nil {
+			return
+		}
+		y := e.Y.Strip()
+		bl := b.cur
+		if e.Op == "=" && y != nil && y.Kind == ECall && len(bl.Stmts) > 0 {
+			last := bl.Stmts[len(bl.Stmts)-1]
+			if last.Kind == SCall && last.Call == y && last.LHS == nil {
+				last.LHS = e.X
+				return
+			}
+		}
+		b.add(&Stmt{Kind: SAssign, Line: line(), LHS: e.X, RHS: e.Y})
+	case EUnary, EPostfix:
+		b.emit(e.X)
+		if e.Op == "++" || e.Op == "--" {
+			b.add(&Stmt{Kind: SAssign, Line: line(), LHS: e.X})
+		}
+	case ECond:
+		if !hasCall(e.Y) && !hasCall(e.Z) {
+			b.emit(e.X)
+			return
+		}
+		t, f, join := b.newBlock(), b.newBlock(), b.newBlock()
+		b.ensure()
+		b.cond(e.X, t.ID, f.ID, line())
+		b.cur = t
+		if e.Y != nil {
+			b.emit(e.Y)
+		}
+		b.jump(join.ID)
+		b.cur = f
+		b.emit(e.Z)
+		b.jump(join.ID)
+		b.cur = join
+	case EBinary:
+		if (e.Op == "&&" || e.Op == "||") && hasCall(e.Y) {
+			t, join := b.newBlock(), b.newBlock()
+			b.ensure()
+			if e.Op == "&&" {
+				b.cond(e.X, t.ID, join.ID, line())
+			} else {
+				b.cond(e.X, join.ID, t.ID, line())
+			}
+			b.cur = t
+			b.emit(e.Y)
+			b.jump(join.ID)
+			b.cur = join
+			return
+		}
+		b.emit(e.X)
+		b.emit(e.Y)
+	case ESizeof, EType, EIdent, ENumber, EString, EBad:
+	default:
+		b.emit(e.X)
+		b.emit(e.Y)
+		b.emit(e.Z)
+		for _, a := range e.Args {
+			b.emit(a)
+		}
+	}
+}

@@ -1,0 +1,750 @@
+package cparse
+
+import "strings"
+
+// ExprKind says what an Expr node is.
+type ExprKind uint8
+
+const (
+	EBad     ExprKind = iota
+	EIdent            // Name
+	ENumber           // Name holds the literal
+	EString           // Name holds the literal
+	ECall             // X(Args)
+	EUnary            // Op X (prefix)
+	EPostfix          // X Op
+	EBinary           // X Op Y
+	EAssign           // X Op Y, Op is "=", "+=", ...
+	ECond             // X ? Y : Z (Y is nil for the GNU "X ?: Z")
+	EField            // X Op Name, Op is "->" or "."
+	EIndex            // X[Y]
+	ECast             // (Name) X
+	ESizeof           // Op X, Op is "sizeof" or "alignof"; X may be an EType
+	EParen            // (X)
+	EComma            // Args
+	EInit             // { Args }
+	EType             // a type name used as a macro argument: Name
+	EStmtExpr         // ({ ... }): Args are the expressions found inside
+)
+
+// Expr is a C expression read from the source text. It keeps just what the
+// lock analysis needs: calls with their arguments, conditions, assignments
+// and the access paths of lock expressions.
+type Expr struct {
+	Kind ExprKind
+	Op   string
+	Name string
+	X    *Expr
+	Y    *Expr
+	Z    *Expr
+	Args []*Expr
+	Pos  int // byte offset of the first token
+}
+
+// String renders the expression in a canonical spacing, so that two
+// spellings of one expression compare equal.
+func (e *Expr) String() string {
+	var b strings.Builder
+	e.write(&b)
+	return b.String()
+}
+
+func (e *Expr) write(b *strings.Builder) {
+	if e == nil {
+		return
+	}
+	switch e.Kind {
+	case EIdent, ENumber, EString, EType:
+		b.WriteString(e.Name)
+	case ECall:
+		e.X.write(b)
+		b.WriteByte('(')
+		for i, a := range e.Args {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			a.write(b)
+		}
+		b.WriteByte(')')
+	case EUnary:
+		b.WriteString(e.Op)
+		e.X.write(b)
+	case EPostfix:
+		e.X.write(b)
+		b.WriteString(e.Op)
+	case EBinary, EAssign:
+		e.X.write(b)
+		b.WriteByte(' ')
+		b.WriteString(e.Op)
+		b.WriteByte(' ')
+		e.Y.write(b)
+	case ECond:
+		e.X.write(b)
+		if e.Y == nil {
+			b.WriteString(" ?: ")
+		} else {
+			b.WriteString(" ? ")
+			e.Y.write(b)
+			b.WriteString(" : ")
+		}
+		e.Z.write(b)
+	case EField:
+		e.X.write(b)
+		b.WriteString(e.Op)
+		b.WriteString(e.Name)
+	case EIndex:
+		e.X.write(b)
+		b.WriteByte('[')
+		e.Y.write(b)
+		b.WriteByte(']')
+	case ECast:
+		b.WriteByte('(')
+		b.WriteString(e.Name)
+		b.WriteByte(')')
+		e.X.write(b)
+	case ESizeof:
+		b.WriteString(e.Op)
+		b.WriteByte('(')
+		e.X.write(b)
+		b.WriteByte(')')
+	case EParen:
+		b.WriteByte('(')
+		e.X.write(b)
+		b.WriteByte(')')
+	case EComma:
+		for i, a := range e.Args {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			a.write(b)
+		}
+	case EInit:
+		b.WriteString("{...}")
+	case EStmtExpr:
+		b.WriteString("({...})")
+	default:
+		b.WriteString("?")
+	}
+}
+
+// Strip removes parentheses and casts around an expression.
+func (e *Expr) Strip() *Expr {
+	for e != nil && (e.Kind == EParen || e.Kind == ECast) {
+		e = e.X
+	}
+	return e
+}
+
+// CallName is the name of the called function for a direct call, or "".
+func (e *Expr) CallName() string {
+	if e == nil || e.Kind != ECall {
+		return ""
+	}
+	if f := e.X.Strip(); f != nil && f.Kind == EIdent {
+		return f.Name
+	}
+	return ""
+}
+
+// Walk calls fn for e and its subexpressions, parents first; fn returning
+// false skips the children.
+func (e *Expr) Walk(fn func(*Expr) bool) {
+	if e == nil || !fn(e) {
+		return
+	}
+	e.X.Walk(fn)
+	e.Y.Walk(fn)
+	e.Z.Walk(fn)
+	for _, a := range e.Args {
+		a.Walk(fn)
+	}
+}
+
+// Idents returns the identifiers the expression reads, field names excluded.
+func (e *Expr) Idents() []string {
+	var out []string
+	e.Walk(func(x *Expr) bool {
+		if x.Kind == EIdent {
+			out = append(out, x.Name)
+		}
+		if x.Kind == ECall && x.X != nil && x.X.Kind == EIdent {
+			// A called function's name is not a variable read.
+			for _, a := range x.Args {
+				out = append(out, a.Idents()...)
+			}
+			return false
+		}
+		return x.Kind != ESizeof && x.Kind != EType
+	})
+	return out
+}
+
+// Subst returns a copy of e with identifiers replaced by the expressions in m.
+func (e *Expr) Subst(m map[string]*Expr) *Expr {
+	if e == nil {
+		return nil
+	}
+	if e.Kind == EIdent {
+		if r, ok := m[e.Name]; ok {
+			return r
+		}
+		return e
+	}
+	c := *e
+	if e.Kind == ECall && e.X != nil && e.X.Kind == EIdent {
+		c.X = e.X
+	} else {
+		c.X = e.X.Subst(m)
+	}
+	if e.Kind == EField {
+		// Fold &a->b into a.b so that substituted paths stay canonical.
+		if x := c.X.Strip(); e.Op == "->" && x != nil && x.Kind == EUnary && x.Op == "&" {
+			c.X = x.X
+			c.Op = "."
+		}
+	}
+	c.Y = e.Y.Subst(m)
+	c.Z = e.Z.Subst(m)
+	if len(e.Args) > 0 {
+		c.Args = make([]*Expr, len(e.Args))
+		for i, a := range e.Args {
+			c.Args[i] = a.Subst(m)
+		}
+	}
+	if c.Kind == EUnary && c.Op == "*" {
+		// *&x is x
+		if x := c.X.Strip(); x != nil && x.Kind == EUnary && x.Op == "&" {
+			return x.X
+		}
+	}
+	return &c
+}
+
+// Calls returns the calls in e in evaluation order (arguments before the
+// call that consumes them).
+func (e *Expr) Calls() []*Expr {
+	var out []*Expr
+	var visit func(x *Expr)
+	visit = func(x *Expr) {
+		if x == nil {
+			return
+		}
+		switch x.Kind {
+		case ESizeof, EType:
+			return // not evaluated
+		case ECall:
+			if x.X != nil && x.X.Kind != EIdent {
+				visit(x.X)
+			}
+			for _, a := range x.Args {
+				visit(a)
+			}
+			out = append(out, x)
+			return
+		}
+		visit(x.X)
+		visit(x.Y)
+		visit(x.Z)
+		for _, a := range x.Args {
+			visit(a)
+		}
+	}
+	visit(e)
+	return out
+}
+
+// ParseExpr parses src[start:end] as an expression. It never fails: what it
+// cannot read becomes EBad nodes and the rest is still returned.
+func ParseExpr(src []byte, start, end int, types TypeNames) *Expr {
+	p := &exprParser{toks: lex(src, start, end), types: types}
+	e := p.parseComma()
+	// Juxtaposed leftovers (macro-glued strings, unknown syntax): keep the
+	// calls inside them reachable by folding everything into a comma list.
+	if p.i < len(p.toks) {
+		list := []*Expr{e}
+		for p.i < len(p.toks) {
+			before := p.i
+			x := p.parseComma()
+			if x != nil && x.Kind != EBad {
+				list = append(list, x)
+			}
+			if p.i == before {
+				p.i++
+			}
+		}
+		return &Expr{Kind: EComma, Args: list, Pos: e.Pos}
+	}
+	return e
+}
+
+// TypeNames tells the parser which identifiers name types, so that casts
+// and type arguments of macros are recognised.
+type TypeNames interface {
+	IsType(name string) bool
+}
+
+type exprParser struct {
+	toks  []token
+	i     int
+	types TypeNames
+}
+
+func (p *exprParser) peek() token {
+	if p.i < len(p.toks) {
+		return p.toks[p.i]
+	}
+	return token{kind: tEOF}
+}
+
+func (p *exprParser) peekAt(k int) token {
+	if p.i+k < len(p.toks) {
+		return p.toks[p.i+k]
+	}
+	return token{kind: tEOF}
+}
+
+func (p *exprParser) isPunct(s string) bool {
+	t := p.peek()
+	return t.kind == tPunct && t.text == s
+}
+
+func (p *exprParser) accept(s string) bool {
+	if p.isPunct(s) {
+		p.i++
+		return true
+	}
+	return false
+}
+
+func (p *exprParser) pos() int {
+	if p.i < len(p.toks) {
+		return p.toks[p.i].pos
+	}
+	if len(p.toks) > 0 {
+		return p.toks[len(p.toks)-1].pos
+	}
+	return 0
+}
+
+func (p *exprParser) parseComma() *Expr {
+	e := p.parseAssign()
+	if !p.isPunct(",") {
+		return e
+	}
+	list := []*Expr{e}
+	for p.accept(",") {
+		list = append(list, p.parseAssign())
+	}
+	return &Expr{Kind: EComma, Args: list, Pos: e.Pos}
+}
+
+var assignOps = map[string]bool{"=": true, "+=": true, "-=": true, "*=": true, "/=": true,
+	"%=": true, "&=": true, "|=": true, "^=": true, "<<=": true, ">>=": true}
+
+func (p *exprParser) parseAssign() *Expr {
+	e := p.parseCond()
+	if t := p.peek(); t.kind == tPunct && assignOps[t.text] {
+		p.i++
+		r := p.parseAssign()
+		return &Expr{Kind: EAssign, Op: t.text, X: e, Y: r, Pos: e.Pos}
+	}
+	return e
+}
+
+func (p *exprParser) parseCond() *Expr {
+	c := p.parseBinary(0)
+	if !p.accept("?") {
+		return c
+	}
+	var y *Expr
+	if !p.isPunct(":") {
+		y = p.parseComma()
+	}
+	p.accept(":")
+	z := p.parseCond()
+	return &Expr{Kind: ECond, X: c, Y: y, Z: z, Pos: c.Pos}
+}
+
+var binPrec = map[string]int{
+	"||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6,
+	"<": 7, ">": 7, "<=": 7, ">=": 7, "<<": 8, ">>": 8,
+	"+": 9, "-": 9, "*": 10, "/": 10, "%": 10,
+}
+
+func (p *exprParser) parseBinary(min int) *Expr {
+	left := p.parseUnary()
+	for {
+		t := p.peek()
+		prec, ok := binPrec[t.text]
+		if t.kind != tPunct || !ok || prec <= min {
+			return left
+		}
+		p.i++
+		right := p.parseBinary(prec)
+		left = &Expr{Kind: EBinary, Op: t.text, X: left, Y: right, Pos: left.Pos}
+	}
+}
+
+var typeKeywords = map[string]bool{
+	"struct": true, "union": true, "enum": true, "const": true, "volatile": true,
+	"unsigned": true, "signed": true, "int": true, "char": true, "short": true,
+	"long": true, "void": true, "float": true, "double": true, "_Bool": true,
+	"bool": true, "typeof": true, "__typeof__": true, "__typeof": true,
+	"restrict": true, "__restrict": true, "_Atomic": true,
+}
+
+func (p *exprParser) isTypeName(s string) bool {
+	if typeKeywords[s] {
+		return true
+	}
+	if p.types != nil && p.types.IsType(s) {
+		return true
+	}
+	return false
+}
+
+// looksLikeTypeAt reports whether a type name starts at token k and ends
+// before the closing parenthesis (a cast or sizeof operand).
+func (p *exprParser) castAhead() bool {
+	t := p.peekAt(1)
+	if t.kind != tIdent || !p.isTypeName(t.text) {
+		return false
+	}
+	// Scan to the matching ')' and make sure only type tokens are inside.
+	depth := 0
+	for k := 1; ; k++ {
+		x := p.peekAt(k)
+		switch {
+		case x.kind == tEOF:
+			return false
+		case x.kind == tPunct && x.text == "(":
+			depth++
+		case x.kind == tPunct && x.text == ")":
+			if depth == 0 {
+				return true
+			}
+			depth--
+		case x.kind == tPunct && depth == 0 && x.text != "*" && x.text != "[" && x.text != "]":
+			return false
+		case x.kind == tNumber && depth == 0:
+			return false
+		}
+	}
+}
+
+func (p *exprParser) parseUnary() *Expr {
+	t := p.peek()
+	pos := t.pos
+	if t.kind == tPunct {
+		switch t.text {
+		case "!", "~", "-", "+", "*", "&", "++", "--", "&&":
+			p.i++
+			x := p.parseUnary()
+			return &Expr{Kind: EUnary, Op: t.text, X: x, Pos: pos}
+		case "(":
+			if p.peekAt(1).kind == tPunct && p.peekAt(1).text == "{" {
+				return p.parsePostfix(p.parseStmtExpr())
+			}
+			if p.castAhead() {
+				p.i++
+				name := p.typeText(")")
+				p.accept(")")
+				if p.isPunct("{") {
+					// compound literal
+					init := p.parseInit()
+					return p.parsePostfix(&Expr{Kind: ECast, Name: name, X: init, Pos: pos})
+				}
+				x := p.parseUnary()
+				return &Expr{Kind: ECast, Name: name, X: x, Pos: pos}
+			}
+		}
+	}
+	if t.kind == tIdent {
+		switch t.text {
+		case "sizeof", "_Alignof", "__alignof__", "alignof":
+			p.i++
+			if p.isPunct("(") && p.castAhead() {
+				p.i++
+				name := p.typeText(")")
+				p.accept(")")
+				return &Expr{Kind: ESizeof, Op: "sizeof", X: &Expr{Kind: EType, Name: name, Pos: pos}, Pos: pos}
+			}
+			x := p.parseUnary()
+			return &Expr{Kind: ESizeof, Op: "sizeof", X: x, Pos: pos}
+		}
+	}
+	return p.parsePostfix(p.parsePrimary())
+}
+
+// typeText consumes tokens up to (not including) the closing delimiter at
+// depth 0 and returns them as a type name.
+func (p *exprParser) typeText(closer string) string {
+	var parts []string
+	depth := 0
+	for {
+		t := p.peek()
+		if t.kind == tEOF {
+			break
+		}
+		if t.kind == tPunct {
+			if depth == 0 && (t.text == closer || t.text == ",") {
+				break
+			}
+			if t.text == "(" || t.text == "[" {
+				depth++
+			} else if t.text == ")" || t.text == "]" {
+				depth--
+			}
+		}
+		parts = append(parts, t.text)
+		p.i++
+	}
+	return strings.Join(parts, " ")
+}
+
+func (p *exprParser) parseStmtExpr() *Expr {
+	pos := p.pos()
+	p.i += 2 // "(" "{"
+	var list []*Expr
+	depth := 0
+	for p.i < len(p.toks) {
+		t := p.peek()
+		if t.kind == tPunct {
+			switch t.text {
+			case "}":
+				if depth == 0 {
+					p.i++
+					p.accept(")")
+					return &Expr{Kind: EStmtExpr, Args: list, Pos: pos}
+				}
+				depth--
+				p.i++
+				continue
+			case "{":
+				depth++
+				p.i++
+				continue
+			case ";":
+				p.i++
+				continue
+			}
+		}
+		if t.kind == tIdent && (t.text == "if" || t.text == "while" || t.text == "for" ||
+			t.text == "return" || t.text == "do" || t.text == "else" || t.text == "switch") {
+			p.i++
+			continue
+		}
+		before := p.i
+		x := p.parseComma()
+		if x.Kind != EBad {
+			list = append(list, x)
+		}
+		if p.i == before {
+			p.i++
+		}
+	}
+	return &Expr{Kind: EStmtExpr, Args: list, Pos: pos}
+}
+
+func (p *exprParser) parseInit() *Expr {
+	pos := p.pos()
+	p.accept("{")
+	var list []*Expr
+	for !p.isPunct("}") && p.i < len(p.toks) {
+		// designators: .a = x, [i] = x, .a.b[2] = x
+		save := p.i
+		if p.isPunct(".") || p.isPunct("[") {
+			for p.isPunct(".") || p.isPunct("[") {
+				if p.accept(".") {
+					p.i++
+				} else {
+					p.i++
+					p.parseComma()
+					p.accept("]")
+				}
+			}
+			if !p.accept("=") {
+				p.i = save
+			}
+		}
+		before := p.i
+		var x *Expr
+		if p.isPunct("{") {
+			x = p.parseInit()
+		} else {
+			x = p.parseAssign()
+		}
+		list = append(list, x)
+		if !p.accept(",") && p.i == before {
+			p.i++
+		}
+	}
+	p.accept("}")
+	return &Expr{Kind: EInit, Args: list, Pos: pos}
+}
+
+func (p *exprParser) parsePrimary() *Expr {
+	t := p.peek()
+	switch t.kind {
+	case tIdent:
+		p.i++
+		if p.isTypeName(t.text) && (t.text == "struct" || t.text == "union" || t.text == "enum" ||
+			typeKeywords[t.text]) {
+			// A type as a macro argument (container_of, list_entry, ...).
+			p.i--
+			name := p.typeText(")")
+			return &Expr{Kind: EType, Name: name, Pos: t.pos}
+		}
+		return &Expr{Kind: EIdent, Name: t.text, Pos: t.pos}
+	case tNumber, tChar:
+		p.i++
+		return &Expr{Kind: ENumber, Name: t.text, Pos: t.pos}
+	case tString:
+		p.i++
+		s := t.text
+		// adjacent literals and macro-glued pieces: "a" KERN_INFO "b"
+		for p.peek().kind == tString || p.peek().kind == tIdent && p.peekAt(1).kind == tString && isUpperIdent(p.peek().text) {
+			p.i++
+		}
+		return &Expr{Kind: EString, Name: s, Pos: t.pos}
+	case tPunct:
+		switch t.text {
+		case "(":
+			p.i++
+			x := p.parseComma()
+			p.accept(")")
+			return &Expr{Kind: EParen, X: x, Pos: t.pos}
+		case "{":
+			return p.parseInit()
+		}
+	}
+	if t.kind != tEOF {
+		p.i++
+	}
+	return &Expr{Kind: EBad, Pos: t.pos}
+}
+
+func isUpperIdent(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c == '_' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *exprParser) parsePostfix(x *Expr) *Expr {
+	for {
+		t := p.peek()
+		if t.kind != tPunct {
+			return x
+		}
+		switch t.text {
+		case "(":
+			p.i++
+			var args []*Expr
+			for !p.isPunct(")") && p.i < len(p.toks) {
+				before := p.i
+				args = append(args, p.parseArg())
+				if !p.accept(",") && !p.isPunct(")") {
+					// Unreadable argument text: skip to the next comma or ')'.
+					p.skipArg()
+				}
+				if p.i == before {
+					p.i++
+				}
+			}
+			p.accept(")")
+			x = &Expr{Kind: ECall, X: x, Args: args, Pos: x.Pos}
+		case "[":
+			p.i++
+			idx := p.parseComma()
+			p.accept("]")
+			x = &Expr{Kind: EIndex, X: x, Y: idx, Pos: x.Pos}
+		case ".", "->":
+			p.i++
+			n := p.peek()
+			name := ""
+			if n.kind == tIdent {
+				name = n.text
+				p.i++
+			}
+			x = &Expr{Kind: EField, Op: t.text, X: x, Name: name, Pos: x.Pos}
+		case "++", "--":
+			p.i++
+			x = &Expr{Kind: EPostfix, Op: t.text, X: x, Pos: x.Pos}
+		default:
+			return x
+		}
+	}
+}
+
+// parseArg reads one macro or function argument; macro arguments may be
+// types or bare statements (scoped_cond_guard's "return -EINTR").
+func (p *exprParser) parseArg() *Expr {
+	t := p.peek()
+	if t.kind == tIdent && p.isTypeName(t.text) && p.argIsType() {
+		name := p.typeText(")")
+		return &Expr{Kind: EType, Name: name, Pos: t.pos}
+	}
+	if t.kind == tIdent && (t.text == "return" || t.text == "goto" || t.text == "break" || t.text == "continue") {
+		p.i++
+		var x *Expr
+		if !p.isPunct(",") && !p.isPunct(")") {
+			x = p.parseAssign()
+		}
+		return &Expr{Kind: EUnary, Op: t.text + " ", X: x, Pos: t.pos}
+	}
+	return p.parseAssign()
+}
+
+// argIsType reports whether the tokens up to the next top-level ',' or ')'
+// form a type name: only identifiers, '*' and bracketed parts.
+func (p *exprParser) argIsType() bool {
+	depth := 0
+	for k := 0; ; k++ {
+		x := p.peekAt(k)
+		switch {
+		case x.kind == tEOF:
+			return true
+		case x.kind == tPunct && (x.text == "(" || x.text == "["):
+			depth++
+		case x.kind == tPunct && (x.text == ")" || x.text == "]"):
+			if depth == 0 {
+				return true
+			}
+			depth--
+		case depth == 0 && x.kind == tPunct && x.text == ",":
+			return true
+		case depth == 0 && x.kind == tPunct && x.text != "*":
+			return false
+		case depth == 0 && (x.kind == tNumber || x.kind == tString):
+			return false
+		}
+	}
+}
+
+func (p *exprParser) skipArg() {
+	depth := 0
+	for p.i < len(p.toks) {
+		t := p.peek()
+		if t.kind == tPunct {
+			switch t.text {
+			case "(", "[", "{":
+				depth++
+			case ")", "]", "}":
+				if depth == 0 {
+					return
+				}
+				depth--
+			case ",":
+				if depth == 0 {
+					p.i++
+					return
+				}
+			}
+		}
+		p.i++
+	}
+}

@@ -1,0 +1,155 @@
+package cparse
+
+import (
+	"sort"
+	"strings"
+)
+
+// File is one parsed C file: its functions as control-flow graphs and the
+// declarations the lock analysis needs to name lock classes.
+type File struct {
+	Path     string
+	Src      []byte // the original text
+	lines    []int  // offsets of line starts
+	Funcs    []*Func
+	Structs  map[string]*Struct // by tag: "struct foo", "union bar"
+	Typedefs map[string]Type
+	Globals  map[string]Type
+	Includes []string // quoted #include names
+	// ErrorNodes counts ERROR and MISSING nodes tree-sitter reported.
+	ErrorNodes int
+}
+
+// Line returns the 1-based line of a byte offset.
+func (f *File) Line(pos int) int {
+	return sort.Search(len(f.lines), func(i int) bool { return f.lines[i] > pos })
+}
+
+// LineText returns the text of a 1-based line without its newline.
+func (f *File) LineText(line int) string {
+	if line < 1 || line > len(f.lines) {
+		return ""
+	}
+	s := f.lines[line-1]
+	e := len(f.Src)
+	if line < len(f.lines) {
+		e = f.lines[line] - 1
+	}
+	return strings.TrimRight(string(f.Src[s:e]), "\r")
+}
+
+// Type is a declared C type reduced to what naming a lock class needs.
+type Type struct {
+	Base  string // "struct foo", "spinlock_t", "int"
+	Ptr   int    // levels of pointer
+	Array bool
+}
+
+func (t Type) String() string {
+	s := t.Base + strings.Repeat("*", t.Ptr)
+	if t.Array {
+		s += "[]"
+	}
+	return s
+}
+
+// Struct is a struct or union definition; fields of anonymous members are
+// folded into their parent, as C lets code name them directly.
+type Struct struct {
+	Name   string
+	Fields map[string]Type
+}
+
+// Param is a function parameter.
+type Param struct {
+	Name string
+	Type Type
+}
+
+// Func is a function definition with its control-flow graph.
+type Func struct {
+	Name     string
+	File     *File
+	Line     int // line of the name
+	EndLine  int
+	Static   bool
+	Ret      Type
+	Params   []Param
+	Locals   map[string]Type
+	Annots   []Annotation
+	Blocks   []*Block
+	Entry    int
+	NumStmts int
+	// ErrorNodes counts syntax the parser could not read inside the body;
+	// the analysis goes as far as the rest allows.
+	ErrorNodes int
+	// CallIDs maps each call expression to the statement that evaluates it,
+	// so that a branch on a call's result finds the call.
+	CallIDs map[*Expr]int
+}
+
+// TermKind says how a basic block ends.
+type TermKind uint8
+
+const (
+	TJump   TermKind = iota // to Succs[0]
+	TBranch                 // on Cond: Succs[0] if true, Succs[1] if false
+	TSwitch                 // to any of Succs
+	TReturn                 // leaves the function, returning Ret
+	TStop                   // never continues (BUG(), panic(), infinite loop end)
+)
+
+// Block is a basic block.
+type Block struct {
+	ID    int
+	Stmts []*Stmt
+	Term  TermKind
+	Cond  *Expr // TBranch: the condition atom
+	Succs []int
+	Ret   *Expr // TReturn: the returned value, or nil
+	Line  int   // line of the terminator
+	// Pre marks a branch on a preprocessor condition (#ifdef arms).
+	Pre bool
+}
+
+// StmtKind says what a statement does.
+type StmtKind uint8
+
+const (
+	SCall     StmtKind = iota // evaluates Call; LHS receives its value when set
+	SAssign                   // LHS = RHS (RHS nil for ++/--)
+	SGuard                    // guard()/scoped_guard() takes Guard
+	SGuardEnd                 // the scope of Guard ends
+	SLoopVar                  // an iterator macro assigns its cursor LHS
+)
+
+// Stmt is one step in a block.
+type Stmt struct {
+	Kind  StmtKind
+	ID    int
+	Line  int
+	Call  *Expr // SCall
+	LHS   *Expr
+	RHS   *Expr
+	Guard *Guard
+}
+
+// Guard is a scope-based lock: guard(class)(args) or
+// scoped_guard(class, args) { }.
+type Guard struct {
+	Class string
+	Args  []*Expr
+	Line  int
+	// Cond marks scoped_cond_guard: the body runs only when the lock was
+	// taken, which the statement's ID names as a branch condition.
+	Cond bool
+	ID   int
+}
+
+// Callee returns the name of the function a call statement calls.
+func (s *Stmt) Callee() string {
+	if s.Kind != SCall {
+		return ""
+	}
+	return s.Call.CallName()
+}

@@ -1,0 +1,429 @@
+package cparse
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	sitter "github.com/smacker/go-tree-sitter"
+	"github.com/smacker/go-tree-sitter/c"
+)
+
+// MaxFileSize bounds the input a parser accepts; kernel sources stay far
+// below it, generated register headers and hostile input do not.
+const MaxFileSize = 8 << 20
+
+// ErrNotC is returned for input that is not C source text.
+var ErrNotC = errors.New("not C source")
+
+// Parser parses C files. It wraps one tree-sitter parser and is not safe
+// for concurrent use: make one per goroutine and Close it.
+type Parser struct {
+	ts      *sitter.Parser
+	lang    *sitter.Language
+	dialect *Dialect
+	names   map[sitter.Symbol]string
+	// Timeout bounds the tree-sitter parse of one file.
+	Timeout time.Duration
+}
+
+// NewParser returns a parser for the given dialect.
+func NewParser(d *Dialect) *Parser {
+	if d == nil {
+		d = &Dialect{}
+	}
+	p := sitter.NewParser()
+	lang := c.GetLanguage()
+	p.SetLanguage(lang)
+	return &Parser{ts: p, lang: lang, dialect: d, names: map[sitter.Symbol]string{}, Timeout: 20 * time.Second}
+}
+
+// Close frees the tree-sitter parser.
+func (p *Parser) Close() { p.ts.Close() }
+
+// typ returns a node's type through a symbol cache: Node.Type allocates a
+// Go string per call, and the builder asks for every statement.
+func (p *Parser) typ(n *sitter.Node) string {
+	s := n.Symbol()
+	if name, ok := p.names[s]; ok {
+		return name
+	}
+	name := n.Type()
+	p.names[s] = name
+	return name
+}
+
+// Parse parses one file. It fails on input that is not C text or too large;
+// syntax tree-sitter cannot read is skipped, counted and analysed around.
+func (p *Parser) Parse(path string, src []byte) (*File, error) {
+	if len(src) > MaxFileSize {
+		return nil, fmt.Errorf("%s: %d bytes is over the %d-byte limit", path, len(src), MaxFileSize)
+	}
+	if bytes.IndexByte(src, 0) >= 0 {
+		return nil, fmt.Errorf("%s: %w: the file holds NUL bytes", path, ErrNotC)
+	}
+	f := &File{Path: path, Src: src, Structs: map[string]*Struct{}, Typedefs: map[string]Type{}, Globals: map[string]Type{}}
+	f.lines = append(f.lines, 0)
+	for i, b := range src {
+		if b == '\n' {
+			f.lines = append(f.lines, i+1)
+		}
+	}
+	types := &fileTypes{d: p.dialect, f: f}
+	pre := prepass(src, p.dialect, types)
+
+	ctx := context.Background()
+	if p.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.Timeout)
+		defer cancel()
+	}
+	tree, err := p.ts.ParseCtx(ctx, nil, pre.src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: tree-sitter: %w", path, err)
+	}
+	defer tree.Close()
+	root := tree.RootNode()
+
+	b := &fileBuilder{p: p, f: f, src: src, pre: pre, types: types}
+	tops := b.topLevel(root)
+	for _, n := range tops {
+		b.declarations(n)
+	}
+	for i := 0; i < len(tops); i++ {
+		n := tops[i]
+		switch p.typ(n) {
+		case "function_definition":
+			b.function(n, nil)
+		case "expression_statement":
+			// SYSCALL_DEFINE3(name, ...) { body }: a macro that defines a
+			// function, read by tree-sitter as a call missing its ';'.
+			if i+1 < len(tops) && p.typ(tops[i+1]) == "compound_statement" && missingSemicolon(n) {
+				b.function(tops[i+1], n)
+				i++
+			}
+		}
+	}
+	if len(f.Funcs) == 0 && root.HasError() && len(bytes.TrimSpace(src)) > 0 && !hasDeclarations(tops, p) {
+		return nil, fmt.Errorf("%s: %w: tree-sitter found no C declarations", path, ErrNotC)
+	}
+	return f, nil
+}
+
+func hasDeclarations(tops []*sitter.Node, p *Parser) bool {
+	for _, n := range tops {
+		switch p.typ(n) {
+		case "declaration", "type_definition", "struct_specifier", "preproc_include",
+			"preproc_def", "preproc_function_def", "enum_specifier", "union_specifier":
+			return true
+		}
+	}
+	return false
+}
+
+func missingSemicolon(n *sitter.Node) bool {
+	k := int(n.ChildCount())
+	return k > 0 && n.Child(k-1).IsMissing()
+}
+
+// fileTypes answers which identifiers are types while expressions are read.
+type fileTypes struct {
+	d *Dialect
+	f *File
+}
+
+func (t *fileTypes) IsType(name string) bool {
+	if t.d.TypeNames[name] {
+		return true
+	}
+	if _, ok := t.f.Typedefs[name]; ok {
+		return true
+	}
+	return strings.HasSuffix(name, "_t") && len(name) > 2
+}
+
+type fileBuilder struct {
+	p     *Parser
+	f     *File
+	src   []byte
+	pre   prepassResult
+	types *fileTypes
+}
+
+// topLevel flattens the file's top-level nodes, looking through
+// preprocessor conditionals (both arms are real code) and ERROR wrappers.
+func (b *fileBuilder) topLevel(root *sitter.Node) []*sitter.Node {
+	var out []*sitter.Node
+	var visit func(n *sitter.Node)
+	visit = func(n *sitter.Node) {
+		cnt := int(n.NamedChildCount())
+		for i := 0; i < cnt; i++ {
+			ch := n.NamedChild(i)
+			switch b.p.typ(ch) {
+			case "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef", "linkage_specification", "declaration_list":
+				visit(ch)
+			case "ERROR":
+				b.f.ErrorNodes++
+				visit(ch)
+			default:
+				out = append(out, ch)
+			}
+		}
+	}
+	visit(root)
+	return out
+}
+
+// declarations records typedefs, struct definitions, globals and includes.
+func (b *fileBuilder) declarations(n *sitter.Node) {
+	switch b.p.typ(n) {
+	case "preproc_include":
+		if pth := n.ChildByFieldName("path"); pth != nil && b.p.typ(pth) == "string_literal" {
+			b.f.Includes = append(b.f.Includes, strings.Trim(pth.Content(b.src), `"`))
+		}
+	case "type_definition":
+		t := b.typeOf(n.ChildByFieldName("type"))
+		for i := 0; i < int(n.ChildCount()); i++ {
+			if n.FieldNameForChild(i) != "declarator" {
+				continue
+			}
+			name, ptr, arr := b.declName(n.Child(i))
+			if name != "" {
+				b.f.Typedefs[name] = Type{Base: t.Base, Ptr: t.Ptr + ptr, Array: arr}
+			}
+		}
+	case "declaration":
+		tn := n.ChildByFieldName("type")
+		t := b.typeOf(tn)
+		if def, ok := b.p.dialect.Definers[t.Base]; ok {
+			// DEFINE_SPINLOCK(name): the declarator is the parenthesised name.
+			if d := n.ChildByFieldName("declarator"); d != nil {
+				if name, _, _ := b.declName(d); name != "" {
+					b.f.Globals[name] = Type{Base: def}
+				}
+			}
+			return
+		}
+		b.eachDeclarator(n, func(name string, ptr int, arr bool, _ *sitter.Node) {
+			b.f.Globals[name] = Type{Base: t.Base, Ptr: t.Ptr + ptr, Array: arr}
+		})
+	case "struct_specifier", "union_specifier":
+		b.typeOf(n)
+	}
+}
+
+// childIndex maps the i-th named child to its index among all children,
+// which FieldNameForChild wants.
+func (b *fileBuilder) childIndex(n *sitter.Node, named int) int {
+	k := -1
+	for i := 0; i < int(n.ChildCount()); i++ {
+		if n.Child(i).IsNamed() {
+			k++
+			if k == named {
+				return i
+			}
+		}
+	}
+	return 0
+}
+
+// eachDeclarator calls fn for each declarator of a declaration.
+func (b *fileBuilder) eachDeclarator(n *sitter.Node, fn func(name string, ptr int, arr bool, value *sitter.Node)) {
+	cnt := int(n.ChildCount())
+	for i := 0; i < cnt; i++ {
+		if n.FieldNameForChild(i) != "declarator" {
+			continue
+		}
+		d := n.Child(i)
+		var value *sitter.Node
+		if b.p.typ(d) == "init_declarator" {
+			value = d.ChildByFieldName("value")
+			d = d.ChildByFieldName("declarator")
+		}
+		if d == nil {
+			continue
+		}
+		if b.p.typ(d) == "function_declarator" {
+			continue // a prototype
+		}
+		name, ptr, arr := b.declName(d)
+		if name != "" {
+			fn(name, ptr, arr, value)
+		}
+	}
+}
+
+// declName unwraps a declarator to its name, counting pointer levels.
+func (b *fileBuilder) declName(d *sitter.Node) (name string, ptr int, arr bool) {
+	for d != nil {
+		switch b.p.typ(d) {
+		case "identifier", "field_identifier", "type_identifier":
+			return d.Content(b.src), ptr, arr
+		case "pointer_declarator", "abstract_pointer_declarator":
+			ptr++
+			d = d.ChildByFieldName("declarator")
+		case "array_declarator":
+			arr = true
+			d = d.ChildByFieldName("declarator")
+		case "init_declarator", "function_declarator", "attributed_declarator":
+			d = d.ChildByFieldName("declarator")
+		case "parenthesized_declarator":
+			d = d.NamedChild(0)
+		default:
+			return "", ptr, arr
+		}
+	}
+	return "", ptr, arr
+}
+
+// typeOf reads a type specifier, recording struct and union bodies.
+func (b *fileBuilder) typeOf(n *sitter.Node) Type {
+	if n == nil {
+		return Type{}
+	}
+	switch k := b.p.typ(n); k {
+	case "struct_specifier", "union_specifier":
+		kw := strings.TrimSuffix(k, "_specifier")
+		name := ""
+		if nm := n.ChildByFieldName("name"); nm != nil {
+			name = kw + " " + nm.Content(b.src)
+		} else {
+			name = fmt.Sprintf("%s <anonymous@%d>", kw, b.f.Line(int(n.StartByte())))
+		}
+		if body := n.ChildByFieldName("body"); body != nil {
+			st := b.f.Structs[name]
+			if st == nil {
+				st = &Struct{Name: name, Fields: map[string]Type{}}
+				b.f.Structs[name] = st
+			}
+			b.fields(body, st)
+		}
+		return Type{Base: name}
+	case "enum_specifier":
+		return Type{Base: "int"}
+	case "primitive_type", "type_identifier", "sized_type_specifier":
+		return Type{Base: strings.Join(strings.Fields(n.Content(b.src)), " ")}
+	default:
+		return Type{Base: strings.Join(strings.Fields(n.Content(b.src)), " ")}
+	}
+}
+
+// fields records the fields of a struct body; anonymous struct and union
+// members are folded into the parent.
+func (b *fileBuilder) fields(body *sitter.Node, st *Struct) {
+	cnt := int(body.NamedChildCount())
+	for i := 0; i < cnt; i++ {
+		fd := body.NamedChild(i)
+		switch b.p.typ(fd) {
+		case "field_declaration":
+		case "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif":
+			b.fields(fd, st)
+			continue
+		default:
+			continue
+		}
+		tn := fd.ChildByFieldName("type")
+		t := b.typeOf(tn)
+		found := false
+		for j := 0; j < int(fd.ChildCount()); j++ {
+			if fd.FieldNameForChild(j) != "declarator" {
+				continue
+			}
+			found = true
+			name, ptr, arr := b.declName(fd.Child(j))
+			if name != "" {
+				st.Fields[name] = Type{Base: t.Base, Ptr: t.Ptr + ptr, Array: arr}
+			}
+		}
+		if !found {
+			if inner := b.f.Structs[t.Base]; inner != nil && strings.Contains(t.Base, "<anonymous") {
+				for k, v := range inner.Fields {
+					st.Fields[k] = v
+				}
+			}
+		}
+	}
+}
+
+// function builds one function definition. macro is set for a function
+// defined through a macro (SYSCALL_DEFINE), n is then its body.
+func (b *fileBuilder) function(n *sitter.Node, macro *sitter.Node) {
+	fn := &Func{File: b.f, Locals: map[string]Type{}, CallIDs: map[*Expr]int{}}
+	var body *sitter.Node
+	if macro != nil {
+		body = n
+		call := ParseExpr(b.src, int(macro.StartByte()), int(macro.EndByte()), b.types)
+		fn.Name = call.CallName()
+		if len(call.Args) > 0 && call.Args[0].Kind == EIdent {
+			name := call.Args[0].Name
+			if strings.HasPrefix(fn.Name, "SYSCALL_DEFINE") || strings.HasPrefix(fn.Name, "COMPAT_SYSCALL_DEFINE") {
+				name = "sys_" + name
+			}
+			fn.Name = name
+		}
+		fn.Line = b.f.Line(int(macro.StartByte()))
+	} else {
+		body = n.ChildByFieldName("body")
+		fn.Ret = b.typeOf(n.ChildByFieldName("type"))
+		d := n.ChildByFieldName("declarator")
+		for d != nil && b.p.typ(d) != "function_declarator" {
+			switch b.p.typ(d) {
+			case "pointer_declarator":
+				fn.Ret.Ptr++
+				d = d.ChildByFieldName("declarator")
+			case "parenthesized_declarator", "attributed_declarator":
+				d = d.NamedChild(0)
+			default:
+				d = nil
+			}
+		}
+		if d == nil {
+			return
+		}
+		nameNode := d.ChildByFieldName("declarator")
+		if nameNode == nil {
+			return
+		}
+		fn.Name = nameNode.Content(b.src)
+		fn.Line = b.f.Line(int(nameNode.StartByte()))
+		for i := 0; i < int(n.NamedChildCount()); i++ {
+			ch := n.NamedChild(i)
+			if b.p.typ(ch) == "storage_class_specifier" && ch.Content(b.src) == "static" {
+				fn.Static = true
+			}
+		}
+		if params := d.ChildByFieldName("parameters"); params != nil {
+			for i := 0; i < int(params.NamedChildCount()); i++ {
+				pd := params.NamedChild(i)
+				if b.p.typ(pd) != "parameter_declaration" {
+					continue
+				}
+				t := b.typeOf(pd.ChildByFieldName("type"))
+				name, ptr, arr := b.declName(pd.ChildByFieldName("declarator"))
+				if name == "" && t.Base == "void" && ptr == 0 {
+					continue
+				}
+				fn.Params = append(fn.Params, Param{Name: name, Type: Type{Base: t.Base, Ptr: t.Ptr + ptr, Array: arr}})
+			}
+		}
+	}
+	if body == nil || !isIdentStart(fn.Name[0]) {
+		return
+	}
+	start, bodyStart := int(n.StartByte()), int(body.StartByte())
+	if macro != nil {
+		start = int(macro.StartByte())
+	}
+	for _, a := range b.pre.annotations {
+		if a.Pos >= start && a.Pos < bodyStart {
+			fn.Annots = append(fn.Annots, a)
+		}
+	}
+	fn.EndLine = b.f.Line(int(body.EndByte()) - 1)
+	cb := &cfgBuilder{fb: b, fn: fn, labels: map[string]int{}, bodyStart: bodyStart, bodyEnd: int(body.EndByte())}
+	cb.build(body)
+	b.f.Funcs = append(b.f.Funcs, fn)
+}

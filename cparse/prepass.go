@@ -1,0 +1,331 @@
+package cparse
+
+import (
+	"path"
+	"strings"
+)
+
+// Dialect is what the parser must know about kernel C beyond the grammar:
+// macros that tree-sitter misreads. It comes from rules.yaml ("syntax").
+type Dialect struct {
+	// Attributes are blanked before parsing (__init, __must_check, __user).
+	Attributes map[string]bool
+	// AttributesWithArgs are blanked with their parenthesised argument
+	// (__aligned(8), __printf(1, 2)).
+	AttributesWithArgs map[string]bool
+	// Annotations are sparse's lock annotations (__acquires -> "acquires");
+	// they are blanked and recorded on the function they decorate.
+	Annotations map[string]string
+	// BlockMacros are glob patterns of iterator macros whose body may be a
+	// single statement without braces (list_for_each_entry(...) stmt;).
+	// Any macro call at statement position followed by '{' is a block macro
+	// whatever its name.
+	BlockMacros []string
+	// TypeNames are identifiers known to name types (u32, gfp_t, ...).
+	TypeNames map[string]bool
+	// Definers are declaration macros and the type they define
+	// (DEFINE_SPINLOCK -> spinlock_t).
+	Definers map[string]string
+	// NoReturn functions end the path that calls them (BUG, panic).
+	NoReturn map[string]bool
+	// Transparent macros pass their first argument through as a condition
+	// (likely, unlikely, WARN_ON).
+	Transparent map[string]bool
+}
+
+// BlockMacro is a macro invocation that takes a statement body, rewritten
+// to a while loop for tree-sitter.
+type BlockMacro struct {
+	Name string
+	Args []*Expr
+	Pos  int // offset of the macro name
+}
+
+// Annotation is a sparse lock annotation on a function.
+type Annotation struct {
+	Kind string // acquires, releases, must_hold, cond_acquires
+	Arg  *Expr
+	Pos  int
+}
+
+type prepassResult struct {
+	src         []byte // the text handed to tree-sitter
+	annotations []Annotation
+	macros      map[int]*BlockMacro
+}
+
+var cKeywords = map[string]bool{
+	"if": true, "else": true, "while": true, "for": true, "do": true, "switch": true,
+	"case": true, "default": true, "return": true, "goto": true, "break": true,
+	"continue": true, "sizeof": true, "typeof": true, "__typeof__": true, "asm": true,
+	"__asm__": true, "volatile": true, "__volatile__": true, "defined": true,
+	"struct": true, "union": true, "enum": true, "static": true, "const": true,
+	"_Static_assert": true, "static_assert": true, "__attribute__": true,
+}
+
+// prepass rewrites the source so that tree-sitter reads kernel idioms as C,
+// keeping every byte offset (and so every line number) unchanged.
+func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
+	src := make([]byte, len(orig))
+	copy(src, orig)
+	res := prepassResult{src: src, macros: map[int]*BlockMacro{}}
+
+	type ppFrame struct{ depthAtIf, depthAfterFirst int }
+	var ppStack []ppFrame
+	depth := 0
+	prevSig := byte(';') // last significant punctuation or a marker
+	prevWord := ""
+	lineStart := true
+	n := len(orig)
+	blank := func(a, b int) {
+		for k := a; k < b; k++ {
+			if src[k] != '\n' {
+				src[k] = ' '
+			}
+		}
+	}
+	i := 0
+	for i < n {
+		c := orig[i]
+		switch {
+		case c == '\n':
+			lineStart = true
+			i++
+			continue
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
+			i++
+			continue
+		case c == '\\' && i+1 < n && orig[i+1] == '\n':
+			i += 2
+			continue
+		case c == '/' && i+1 < n && orig[i+1] == '/':
+			for i < n && orig[i] != '\n' {
+				i++
+			}
+			continue
+		case c == '/' && i+1 < n && orig[i+1] == '*':
+			i += 2
+			for i+1 < n && !(orig[i] == '*' && orig[i+1] == '/') {
+				i++
+			}
+			i += 2
+			continue
+		case c == '#' && lineStart:
+			s := i
+			for i < n && orig[i] != '\n' {
+				if orig[i] == '\\' && i+1 < n && orig[i+1] == '\n' {
+					i++
+				}
+				i++
+			}
+			dir := strings.TrimSpace(strings.TrimPrefix(string(orig[s:i]), "#"))
+			switch {
+			case strings.HasPrefix(dir, "if"):
+				ppStack = append(ppStack, ppFrame{depth, -1})
+			case strings.HasPrefix(dir, "el"):
+				// Each arm of #if/#else starts at the depth the #if had; the
+				// first arm decides the depth after #endif.
+				if len(ppStack) > 0 {
+					f := &ppStack[len(ppStack)-1]
+					if f.depthAfterFirst < 0 {
+						f.depthAfterFirst = depth
+					}
+					depth = f.depthAtIf
+				}
+			case strings.HasPrefix(dir, "endif"):
+				if len(ppStack) > 0 {
+					f := ppStack[len(ppStack)-1]
+					ppStack = ppStack[:len(ppStack)-1]
+					if f.depthAfterFirst >= 0 {
+						depth = f.depthAfterFirst
+					}
+				}
+			}
+			// A directive ends whatever statement came before it.
+			prevSig = ';'
+			prevWord = ""
+			continue
+		}
+		lineStart = false
+		switch {
+		case c == '"' || c == '\'':
+			i = skipQuoted(orig, i, n)
+			prevSig = 'x'
+			prevWord = ""
+		case isIdentStart(c):
+			s := i
+			for i < n && isIdentChar(orig[i]) {
+				i++
+			}
+			word := string(orig[s:i])
+			if d != nil && d.Attributes[word] {
+				blank(s, i)
+				continue
+			}
+			if d != nil && (d.AttributesWithArgs[word] || d.Annotations[word] != "") {
+				j := skipSpace(orig, i)
+				if j < n && orig[j] == '(' {
+					end := matchParen(orig, j)
+					if kind := d.Annotations[word]; kind != "" && end > j {
+						res.annotations = append(res.annotations, Annotation{
+							Kind: kind, Pos: s, Arg: ParseExpr(orig, j+1, end-1, types)})
+					}
+					blank(s, end)
+					i = end
+					continue
+				}
+				if d.Attributes[word] || d.AttributesWithArgs[word] {
+					blank(s, i)
+					continue
+				}
+			}
+			if depth >= 1 && !cKeywords[word] && atStatementStart(prevSig, prevWord) {
+				if m, end := blockMacroAt(orig, s, i, word, d); m != nil {
+					m.Args = splitArgs(orig, s, end, types)
+					res.macros[s] = m
+					if len(word) >= len("while") {
+						copy(src[s:], "while")
+						blank(s+len("while"), i)
+					}
+					i = end
+					prevSig = ')'
+					prevWord = ""
+					continue
+				}
+			}
+			prevWord = word
+			prevSig = 'x'
+		case c >= '0' && c <= '9':
+			for i < n && (isIdentChar(orig[i]) || orig[i] == '.') {
+				i++
+			}
+			prevSig = 'x'
+			prevWord = ""
+		default:
+			switch c {
+			case '{':
+				depth++
+			case '}':
+				if depth > 0 {
+					depth--
+				}
+			}
+			prevSig = c
+			prevWord = ""
+			i++
+		}
+	}
+	return res
+}
+
+func atStatementStart(prevSig byte, prevWord string) bool {
+	switch prevSig {
+	case ';', '{', '}', ')', ':':
+		return true
+	}
+	return prevWord == "else" || prevWord == "do"
+}
+
+// blockMacroAt decides whether the identifier at orig[s:e] starts a block
+// macro: a call followed by '{', or a known iterator followed by a
+// statement. It returns the macro and the offset after its ')'.
+func blockMacroAt(orig []byte, s, e int, word string, d *Dialect) (*BlockMacro, int) {
+	j := skipSpace(orig, e)
+	if j >= len(orig) || orig[j] != '(' {
+		return nil, 0
+	}
+	end := matchParen(orig, j)
+	if end <= j {
+		return nil, 0
+	}
+	k := skipSpace(orig, end)
+	if k >= len(orig) {
+		return nil, 0
+	}
+	next := orig[k]
+	switch {
+	case next == '{':
+		return &BlockMacro{Name: word, Pos: s}, end
+	case isIdentStart(next) || next == '*' || next == '(':
+		if d != nil && matchesAny(word, d.BlockMacros) && !startsOperator(orig, k) {
+			return &BlockMacro{Name: word, Pos: s}, end
+		}
+	}
+	return nil, 0
+}
+
+func startsOperator(orig []byte, k int) bool {
+	// "foo(x) * 2" or "foo(x) (y)" are expressions, not statement bodies;
+	// only identifiers start a body we accept without braces.
+	return !isIdentStart(orig[k])
+}
+
+func matchesAny(name string, globs []string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// skipSpace skips blanks and comments from i.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch {
+		case b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r':
+			i++
+		case b[i] == '\\' && i+1 < len(b) && b[i+1] == '\n':
+			i += 2
+		case b[i] == '/' && i+1 < len(b) && b[i+1] == '*':
+			i += 2
+			for i+1 < len(b) && !(b[i] == '*' && b[i+1] == '/') {
+				i++
+			}
+			i += 2
+		case b[i] == '/' && i+1 < len(b) && b[i+1] == '/':
+			for i < len(b) && b[i] != '\n' {
+				i++
+			}
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// matchParen returns the offset after the ')' matching the '(' at i, or i
+// when there is none.
+func matchParen(b []byte, i int) int {
+	depth := 0
+	for k := i; k < len(b); k++ {
+		switch b[k] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return k + 1
+			}
+		case '"', '\'':
+			k = skipQuoted(b, k, len(b)) - 1
+		case '/':
+			if k+1 < len(b) && b[k+1] == '*' {
+				k += 2
+				for k+1 < len(b) && !(b[k] == '*' && b[k+1] == '/') {
+					k++
+				}
+				k++
+			}
+		}
+	}
+	return i
+}
+
+// splitArgs parses the macro call orig[s:end] and returns its arguments.
+func splitArgs(orig []byte, s, end int, types TypeNames) []*Expr {
+	if call := ParseExpr(orig, s, end, types); call.Kind == ECall {
+		return call.Args
+	}
+	return nil
+}

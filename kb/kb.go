@@ -1,0 +1,343 @@
+// Package kb loads the knowledge base of kernel primitives (rules.yaml):
+// which calls take and release which kinds of context, which may sleep,
+// which allocate and with which gfp argument, which wait for what, and the
+// macros the C parser must know about.
+package kb
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"lockbot"
+	"lockbot/cparse"
+)
+
+// Category is how a context constrains what runs inside it.
+type Category string
+
+const (
+	Sleeping Category = "sleeping" // may sleep inside (mutex, rwsem, srcu)
+	Spinning Category = "spinning" // must not sleep; preemptible on PREEMPT_RT
+	Atomic   Category = "atomic"   // truly atomic, also on PREEMPT_RT
+	None     Category = "none"     // constrains nothing by itself
+)
+
+// Kind is a kind of context: a lock type or a disabled-preemption,
+// disabled-interrupt or RCU read-side section.
+type Kind struct {
+	Name     string   `yaml:"-"`
+	Category Category `yaml:"category"`
+	// RCU marks RCU read-side sections (SLEEP_IN_RCU).
+	RCU bool `yaml:"rcu"`
+	// Lock marks kinds with an identity (a lock object): they take part in
+	// lock-order and double-lock checks.
+	Lock bool `yaml:"lock"`
+	// Recursive kinds nest in themselves legally (rcu_read_lock, read_lock).
+	Recursive bool `yaml:"recursive"`
+	// RTSleeps marks spinning kinds that become sleeping locks on
+	// PREEMPT_RT (spinlock_t, rwlock_t, local_lock).
+	RTSleeps bool `yaml:"rt_sleeps"`
+	// PreemptOff marks kinds that disable preemption on a non-RT kernel.
+	PreemptOff bool `yaml:"preempt_off"`
+	// NoOrder kinds take no part in lock order (SRCU readers never block
+	// one another or a writer).
+	NoOrder bool `yaml:"no_order"`
+	// Types are the C types of the lock object, to find the kind of a lock
+	// named in __must_hold or lockdep_assert_held.
+	Types []string `yaml:"types"`
+	// Desc names the context in messages ("spinlock_t", "the bit spinlock").
+	Desc string `yaml:"desc"`
+	// Note explains the context in a chain line.
+	Note string `yaml:"note"`
+	Src  string `yaml:"src"`
+}
+
+// Func describes one kernel function or function-like macro.
+type Func struct {
+	Name string `yaml:"-"`
+	// Acquire, Release and Try name the kind the call takes, releases or
+	// tries to take. A call with both Release and Acquire converts one into
+	// the other (downgrade_write).
+	Acquire string `yaml:"acquire"`
+	Release string `yaml:"release"`
+	Try     string `yaml:"try"`
+	// Success is the return value of a successful Try: "nonzero"
+	// (spin_trylock) or "zero" (mutex_lock_interruptible, down_trylock).
+	Success string `yaml:"success"`
+	// Lock is the argument that is the lock object, or LockExpr a template
+	// of it over the arguments ($0, $1, ...): "&$0->alloc_lock".
+	Lock     *int   `yaml:"lock"`
+	LockExpr string `yaml:"lock_expr"`
+	// Subclass is the lockdep subclass argument of *_nested variants.
+	Subclass *int `yaml:"subclass"`
+	Read     bool `yaml:"read"`
+	// Sleeps: the call may sleep. GFP: the argument that is a gfp mask; the
+	// call then sleeps when the mask allows direct reclaim.
+	Sleeps bool `yaml:"sleeps"`
+	GFP    *int `yaml:"gfp"`
+	// Blocks: the call waits for another party (a lock, I/O, an event),
+	// which a NOWAIT request must not do.
+	Blocks bool `yaml:"blocks"`
+	// Alloc: the call allocates memory.
+	Alloc bool `yaml:"alloc"`
+	// SleepsUnless names a kind inside which the call does not sleep
+	// (copy_from_user under pagefault_disable).
+	SleepsUnless string `yaml:"sleeps_unless"`
+	// Drops is the lock argument the call releases while it sleeps
+	// (cond_resched_lock): it may sleep when that lock is the only one held.
+	Drops *int `yaml:"drops"`
+	// Wait is what the call waits for: "rcu", "srcu" (the Lock argument),
+	// "work" (the Item argument), "queue" (the Queue argument).
+	Wait  string `yaml:"wait"`
+	Item  *int   `yaml:"item"`
+	Queue *int   `yaml:"queue"`
+	// Register: the call registers callback Fn for Item ("work").
+	// Enqueue: the call queues Item on Queue.
+	Register string `yaml:"register"`
+	Fn       *int   `yaml:"fn"`
+	Enqueue  bool   `yaml:"enqueue"`
+	// GFPFrom: the call returns a gfp mask derived from that argument.
+	GFPFrom *int `yaml:"gfp_from"`
+	// Assert: the call states a context is held by the caller: "held"
+	// (the Lock argument) or a kind name (preempt, irq).
+	Assert   string `yaml:"assert"`
+	NoReturn bool   `yaml:"noreturn"`
+	// SeqWrite: the call begins (or with Release ends) a seqcount write
+	// section on the Lock argument.
+	SeqWrite bool `yaml:"seq_write"`
+	// TypeArg: the macro evaluates to a pointer to the type named by that
+	// argument (container_of, list_first_entry).
+	TypeArg *int `yaml:"type_arg"`
+	// Class fixes the lock class when the helper always takes one lock.
+	Class string `yaml:"class"`
+	Src   string `yaml:"src"`
+}
+
+// Guard is a guard class usable with guard() and scoped_guard().
+type Guard struct {
+	Name   string `yaml:"-"`
+	Lock   string `yaml:"lock"`
+	Unlock string `yaml:"unlock"`
+	Src    string `yaml:"src"`
+}
+
+// GFPEffect is what a gfp flag says about sleeping.
+type GFPEffect string
+
+const (
+	GFPBlocking    GFPEffect = "blocking"    // allows direct reclaim
+	GFPNonblocking GFPEffect = "nonblocking" // a complete mask that does not
+	GFPModifier    GFPEffect = "modifier"    // changes nothing about sleeping
+	GFPReclaim     GFPEffect = "reclaim"     // the reclaim bits themselves
+)
+
+// Syntax is what the parser must know about kernel C macros.
+type Syntax struct {
+	Attributes         []string          `yaml:"attributes"`
+	AttributesWithArgs []string          `yaml:"attributes_with_args"`
+	Annotations        map[string]string `yaml:"annotations"`
+	BlockMacros        []string          `yaml:"block_macros"`
+	Types              []string          `yaml:"types"`
+	Definers           map[string]string `yaml:"definers"`
+	Transparent        []string          `yaml:"transparent"`
+}
+
+// KB is the loaded knowledge base.
+type KB struct {
+	Kinds  map[string]*Kind  `yaml:"kinds"`
+	Funcs  map[string]*Func  `yaml:"functions"`
+	Guards map[string]*Guard `yaml:"guards"`
+	GFP    map[string]GFPEffect
+	// Nowait are the flags that mark a request as NOWAIT.
+	Nowait []string `yaml:"nowait"`
+	Syntax Syntax   `yaml:"syntax"`
+
+	kindByType map[string]*Kind
+}
+
+type file struct {
+	Kinds     map[string]*Kind     `yaml:"kinds"`
+	Functions map[string]*Func     `yaml:"functions"`
+	Guards    map[string]*Guard    `yaml:"guards"`
+	GFP       map[string]GFPEffect `yaml:"gfp"`
+	Nowait    []string             `yaml:"nowait"`
+	Syntax    Syntax               `yaml:"syntax"`
+}
+
+// Load reads the embedded knowledge base and then each extra file, whose
+// entries add to it or replace entries of the same name.
+func Load(extra ...string) (*KB, error) {
+	k := &KB{Kinds: map[string]*Kind{}, Funcs: map[string]*Func{}, Guards: map[string]*Guard{}, GFP: map[string]GFPEffect{}}
+	if err := k.merge("rules.yaml (built in)", lockbot.RulesYAML); err != nil {
+		return nil, err
+	}
+	for _, p := range extra {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("knowledge base: %w", err)
+		}
+		if err := k.merge(p, data); err != nil {
+			return nil, err
+		}
+	}
+	if err := k.check(); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// MustDefault loads the built-in knowledge base; it panics only if the
+// embedded file is broken, which the tests rule out.
+func MustDefault() *KB {
+	k, err := Load()
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func (k *KB) merge(name string, data []byte) error {
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("knowledge base %s: %w", name, err)
+	}
+	for n, v := range f.Kinds {
+		v.Name = n
+		k.Kinds[n] = v
+	}
+	for n, v := range f.Functions {
+		if v == nil {
+			return fmt.Errorf("knowledge base %s: function %s has no fields", name, n)
+		}
+		v.Name = n
+		k.Funcs[n] = v
+	}
+	for n, v := range f.Guards {
+		v.Name = n
+		k.Guards[n] = v
+	}
+	for n, v := range f.GFP {
+		k.GFP[n] = v
+	}
+	k.Nowait = append(k.Nowait, f.Nowait...)
+	s := &k.Syntax
+	s.Attributes = append(s.Attributes, f.Syntax.Attributes...)
+	s.AttributesWithArgs = append(s.AttributesWithArgs, f.Syntax.AttributesWithArgs...)
+	s.BlockMacros = append(s.BlockMacros, f.Syntax.BlockMacros...)
+	s.Types = append(s.Types, f.Syntax.Types...)
+	s.Transparent = append(s.Transparent, f.Syntax.Transparent...)
+	if s.Annotations == nil {
+		s.Annotations = map[string]string{}
+	}
+	for a, b := range f.Syntax.Annotations {
+		s.Annotations[a] = b
+	}
+	if s.Definers == nil {
+		s.Definers = map[string]string{}
+	}
+	for a, b := range f.Syntax.Definers {
+		s.Definers[a] = b
+	}
+	return nil
+}
+
+// check validates cross references, so that a typo in a user's file is an
+// error and not a silently ignored entry.
+func (k *KB) check() error {
+	var errs []string
+	kind := func(fn, field, name string) {
+		if name != "" && k.Kinds[name] == nil {
+			errs = append(errs, fmt.Sprintf("function %s: %s: unknown kind %q", fn, field, name))
+		}
+	}
+	k.kindByType = map[string]*Kind{}
+	for _, kd := range k.Kinds {
+		switch kd.Category {
+		case Sleeping, Spinning, Atomic, None:
+		default:
+			errs = append(errs, fmt.Sprintf("kind %s: category %q is not sleeping, spinning, atomic or none", kd.Name, kd.Category))
+		}
+		for _, t := range kd.Types {
+			k.kindByType[t] = kd
+		}
+	}
+	for _, f := range k.Funcs {
+		kind(f.Name, "acquire", f.Acquire)
+		kind(f.Name, "release", f.Release)
+		kind(f.Name, "try", f.Try)
+		kind(f.Name, "sleeps_unless", f.SleepsUnless)
+		if f.Assert != "" && f.Assert != "held" {
+			kind(f.Name, "assert", f.Assert)
+		}
+		if f.Success != "" && f.Success != "zero" && f.Success != "nonzero" {
+			errs = append(errs, fmt.Sprintf("function %s: success %q is not zero or nonzero", f.Name, f.Success))
+		}
+		switch f.Wait {
+		case "", "rcu", "srcu", "work", "queue":
+		default:
+			errs = append(errs, fmt.Sprintf("function %s: wait %q is not rcu, srcu, work or queue", f.Name, f.Wait))
+		}
+		if f.Src == "" {
+			errs = append(errs, fmt.Sprintf("function %s: no src (the header or file it comes from)", f.Name))
+		}
+		if f.LockExpr != "" && f.Lock != nil {
+			errs = append(errs, fmt.Sprintf("function %s: both lock and lock_expr", f.Name))
+		}
+	}
+	for _, g := range k.Guards {
+		if k.Funcs[g.Lock] == nil || k.Funcs[g.Unlock] == nil {
+			errs = append(errs, fmt.Sprintf("guard %s: lock %q or unlock %q is not a known function", g.Name, g.Lock, g.Unlock))
+		}
+	}
+	for n, e := range k.GFP {
+		switch e {
+		case GFPBlocking, GFPNonblocking, GFPModifier, GFPReclaim:
+		default:
+			errs = append(errs, fmt.Sprintf("gfp %s: %q is not blocking, nonblocking, modifier or reclaim", n, e))
+		}
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return fmt.Errorf("knowledge base: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// KindOfType returns the kind of a lock object of C type t, or nil.
+func (k *KB) KindOfType(t string) *Kind { return k.kindByType[t] }
+
+// Dialect returns what the C parser must know.
+func (k *KB) Dialect() *cparse.Dialect {
+	set := func(l []string) map[string]bool {
+		m := make(map[string]bool, len(l))
+		for _, s := range l {
+			m[s] = true
+		}
+		return m
+	}
+	d := &cparse.Dialect{
+		Attributes:         set(k.Syntax.Attributes),
+		AttributesWithArgs: set(k.Syntax.AttributesWithArgs),
+		Annotations:        k.Syntax.Annotations,
+		BlockMacros:        k.Syntax.BlockMacros,
+		TypeNames:          set(k.Syntax.Types),
+		Definers:           k.Syntax.Definers,
+		Transparent:        set(k.Syntax.Transparent),
+		NoReturn:           map[string]bool{},
+	}
+	for n, f := range k.Funcs {
+		if f.NoReturn {
+			d.NoReturn[n] = true
+		}
+	}
+	return d
+}

@@ -1,0 +1,222 @@
+package rules
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+
+	"lockbot/kb"
+)
+
+// Analyzer is one rule. Like golang.org/x/tools/go/analysis, every rule
+// reads the facts the shared pass computed (observations, exits and
+// summaries) and reports findings; it computes no flow of its own.
+type Analyzer struct {
+	Name     string // the rule ID, as in JSON output
+	Title    string // one line
+	Doc      string // what it finds and why it matters
+	Fix      string // the usual fix
+	Ref      string // the kernel documentation behind it
+	Severity string // error or warning
+	// RTOnly: the finding matters only on PREEMPT_RT kernels.
+	RTOnly bool
+	Run    func(*Pass)
+}
+
+// Finding is one reported problem with the chain that proves it.
+type Finding struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	RTOnly   bool   `json:"rt_only"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Function string `json:"function"`
+	Message  string `json:"message"`
+	Chain    []Step `json:"chain"`
+	Fix      string `json:"fix,omitempty"`
+	// Fingerprint identifies the finding across edits: rule, function,
+	// lock classes and callee path, never line numbers.
+	Fingerprint string `json:"fingerprint"`
+}
+
+// Pass is one analyzer's run over a program.
+type Pass struct {
+	Prog     *Program
+	Analyzer *Analyzer
+	findings []*Finding
+	seen     map[string]bool
+}
+
+// Funcs returns the functions whose findings are reported.
+func (p *Pass) Funcs() []*FuncInfo {
+	var out []*FuncInfo
+	for _, fi := range p.Prog.Funcs {
+		if fi.Report && fi.Facts != nil && !fi.Facts.Failed {
+			out = append(out, fi)
+		}
+	}
+	return out
+}
+
+// Report adds a finding; fp lists what identifies it besides the rule and
+// function (lock classes, callees).
+func (p *Pass) Report(f *Finding, fp ...string) {
+	a := p.Analyzer
+	f.Rule = a.Name
+	if f.Severity == "" {
+		f.Severity = a.Severity
+	}
+	if !f.RTOnly {
+		f.RTOnly = a.RTOnly
+	}
+	if f.Fix == "" {
+		f.Fix = a.Fix
+	}
+	h := sha256.Sum256([]byte(a.Name + "\x00" + f.Function + "\x00" + strings.Join(fp, "\x00")))
+	f.Fingerprint = hex.EncodeToString(h[:8])
+	k := fmt.Sprintf("%s:%d:%s", f.File, f.Line, f.Fingerprint)
+	if p.seen[k] {
+		return
+	}
+	p.seen[k] = true
+	f.Chain = compactChain(f.Chain)
+	p.findings = append(p.findings, f)
+}
+
+// compactChain drops repeated steps (a context entered through the same
+// call the effect goes through).
+func compactChain(ch []Step) []Step {
+	var out []Step
+	for _, s := range ch {
+		if n := len(out); n > 0 && out[n-1] == s {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// All returns the analyzers, in the order `lockbot rules` lists them.
+func All() []*Analyzer {
+	return []*Analyzer{
+		RTSleepingLockInAtomic, SleepInAtomic, SleepInRCU, AllocInRawAtomic, NowaitMayBlock,
+		LockLeak, DoubleLock, UnlockNotHeld, LockOrderInversion, WaitUnderLock, SeqcountWritePreemptible,
+	}
+}
+
+// Run runs analyzers over an analysed program and returns the findings in
+// file and line order.
+func Run(prog *Program, analyzers []*Analyzer) []*Finding {
+	var all []*Finding
+	for _, a := range analyzers {
+		p := &Pass{Prog: prog, Analyzer: a, seen: map[string]bool{}}
+		a.Run(p)
+		all = append(all, p.findings...)
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Rule < b.Rule
+	})
+	return all
+}
+
+// Helpers shared by the rules.
+
+func isAtomic(c *Ctx) bool { return c.Kind.Category == kb.Atomic }
+
+func isSpinningNonRCU(c *Ctx) bool {
+	return (c.Kind.Category == kb.Spinning || c.Kind.Category == kb.Atomic) && !c.Kind.RCU
+}
+
+func isRCU(c *Ctx) bool { return c.Kind.RCU }
+
+func anyCtx(l []*Ctx, pred func(*Ctx) bool) bool {
+	for _, c := range l {
+		if pred(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// heldDesc describes a held context and where it was entered.
+func heldDesc(c *Ctx) string {
+	s := c.Name()
+	if len(c.Via) > 0 {
+		last := c.Via[len(c.Via)-1]
+		if prim := primOf(last.Note); prim != "" {
+			s += " (" + prim
+			if last.Func != c.Via[0].Func {
+				s += " in " + last.Func + "()"
+			}
+			s += ")"
+		}
+	}
+	return s
+}
+
+// primOf returns the call a chain note starts with: "spin_lock(&x) takes
+// ..." -> "spin_lock(&x)".
+func primOf(note string) string {
+	depth := 0
+	for i, r := range note {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return note[:i+1]
+			}
+		case ' ':
+			if depth == 0 {
+				return ""
+			}
+		}
+	}
+	return ""
+}
+
+// calleePath lists the functions an effect goes through below fn.
+func calleePath(chain []Step) []string {
+	var out []string
+	for i, s := range chain {
+		if i == 0 {
+			continue
+		}
+		if len(out) == 0 || out[len(out)-1] != s.Func {
+			out = append(out, s.Func)
+		}
+	}
+	return out
+}
+
+// where says "in callee()" for an effect that happens in a callee.
+func where(o *Obs) string {
+	path := calleePath(o.Eff.Chain)
+	if len(path) == 0 {
+		return ""
+	}
+	return " in " + path[len(path)-1] + "()"
+}
+
+// viaCall names the call at the site when the effect is in a callee.
+func viaCall(o *Obs) string {
+	path := calleePath(o.Eff.Chain)
+	if len(path) == 0 {
+		return ""
+	}
+	return path[0]
+}
+
+func stepAt(fi *FuncInfo, line int, note string) Step {
+	return Step{File: fi.F.File.Path, Line: line, Func: fi.F.Name, Note: note}
+}

@@ -1,0 +1,145 @@
+package rules
+
+import (
+	"strconv"
+	"strings"
+
+	"lockbot/cparse"
+)
+
+// atom normalises a branch condition to a key and a polarity: "!x",
+// "x == 0", "x == NULL" are x negated, "ret < 0" is ret (kernel error codes
+// are negative), and a call is keyed by the statement that made it, since
+// two calls may return different values. The key is "" when the condition
+// says nothing reusable.
+func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr *cparse.Expr) {
+	for i := 0; i < 16; i++ {
+		e = e.Strip()
+		if e == nil {
+			return "", false, nil, nil
+		}
+		switch {
+		case e.Kind == cparse.EUnary && e.Op == "!":
+			neg = !neg
+			e = e.X
+			continue
+		case e.Kind == cparse.EAssign:
+			e = e.X
+			continue
+		case e.Kind == cparse.EBinary && (e.Op == "==" || e.Op == "!="):
+			if isNull(e.Y) {
+				if e.Op == "==" {
+					neg = !neg
+				}
+				e = e.X
+				continue
+			}
+			if isNull(e.X) {
+				if e.Op == "==" {
+					neg = !neg
+				}
+				e = e.Y
+				continue
+			}
+		case e.Kind == cparse.EBinary && (e.Op == "<" || e.Op == ">=") && isNull(e.Y):
+			if e.Op == ">=" {
+				neg = !neg
+			}
+			e = e.X
+			continue
+		case e.Kind == cparse.ECall:
+			if name := e.CallName(); name != "" && !isUpperName(name) {
+				if id, ok := f.fn.CallIDs[e]; ok {
+					return "$call" + strconv.Itoa(id), neg, nil, nil
+				}
+				return "", neg, nil, nil
+			}
+		}
+		break
+	}
+	c := canon(e)
+	if c == nil {
+		return "", neg, nil, nil
+	}
+	return c.String(), neg, c.Idents(), c
+}
+
+func isNull(e *cparse.Expr) bool {
+	e = e.Strip()
+	if e == nil {
+		return false
+	}
+	switch e.Kind {
+	case cparse.ENumber:
+		s := strings.TrimRight(strings.ToLower(e.Name), "ul")
+		return s == "0" || s == "0x0"
+	case cparse.EIdent:
+		return e.Name == "NULL" || e.Name == "false"
+	}
+	return false
+}
+
+func isUpperName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// retClass classifies a returned value by what the caller can tell of it.
+func (f *flow) retClass(ret *cparse.Expr, st *State) RetClass {
+	if ret == nil {
+		if f.fn.Ret.Base == "void" && f.fn.Ret.Ptr == 0 || f.fn.Ret.Base == "" {
+			return RetVoid
+		}
+		return RetUnknown
+	}
+	e := ret.Strip()
+	if e == nil {
+		return RetUnknown
+	}
+	boolish := f.fn.Ret.Base == "bool" && f.fn.Ret.Ptr == 0
+	switch e.Kind {
+	case cparse.ENumber:
+		if isNull(e) {
+			return RetZero
+		}
+		return RetNonZero
+	case cparse.EUnary:
+		if e.Op == "-" {
+			if x := e.X.Strip(); x != nil && (x.Kind == cparse.ENumber || x.Kind == cparse.EIdent && strings.HasPrefix(x.Name, "E")) {
+				return RetError
+			}
+		}
+		if e.Op == "!" {
+			return RetUnknown
+		}
+	case cparse.EIdent:
+		switch e.Name {
+		case "NULL", "false":
+			return RetZero
+		case "true":
+			return RetNonZero
+		}
+	case cparse.ECall:
+		switch e.CallName() {
+		case "ERR_PTR", "ERR_CAST":
+			return RetError
+		}
+	}
+	if key, neg, _, _ := f.atom(e); key != "" {
+		if v, ok := st.fact(key); ok {
+			if v == neg {
+				return RetZero
+			}
+			if boolish || f.fn.Ret.Ptr > 0 {
+				return RetNonZero
+			}
+			return RetError
+		}
+	}
+	return RetUnknown
+}

@@ -1,0 +1,373 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"lockbot/cparse"
+	"lockbot/kb"
+)
+
+// EffKind is what a primitive does that a rule may care about.
+type EffKind uint8
+
+const (
+	ETake     EffKind = iota // takes a lock or enters a context (Ctx)
+	ESleep                   // may sleep
+	EAlloc                   // allocates memory
+	EWait                    // waits for RCU, SRCU, a work item or a queue
+	ERegister                // registers callback Fn for work item Item
+	EQueue                   // queues Item on Queue
+	ESeqWrite                // begins a write on a plain seqcount_t (Ctx)
+	ERelease                 // releases a lock this path already released
+)
+
+// Effect is one thing a statement does, directly or deep in a callee.
+type Effect struct {
+	Kind EffKind
+	Ctx  *Ctx
+	// What describes the primitive: "kmalloc(..., GFP_KERNEL)".
+	What string
+	// GfpParam is the parameter whose gfp mask decides whether the effect
+	// happens (the function passes its own gfp down), or -1.
+	GfpParam int
+	// Blocks: the sleep waits for another party (matters for NOWAIT).
+	Blocks bool
+	// Sleeps: an allocation that may also sleep.
+	Sleeps bool
+	Wait   string // rcu, srcu, work, queue
+	Item   string // work item class
+	Queue  string // workqueue class
+	Fn     string // registered callback
+	// Inner are the contexts callees held when it happened.
+	Inner []*Ctx
+	// Chain leads from the statement down to the primitive.
+	Chain []Step
+	// Prev is where a lock released twice was released first.
+	Prev *Step
+	// Drops is a lock the sleeping call releases while it sleeps.
+	Drops *Ctx
+}
+
+// Obs is an effect observed at a statement with the contexts the function
+// holds there: the facts the rules read.
+type Obs struct {
+	Fn   *FuncInfo
+	Line int
+	Held []*Ctx
+	Eff  *Effect
+	// Nowait is set when only NOWAIT requests reach the statement.
+	Nowait *Step
+	// Exclude is a held lock the call drops while it sleeps
+	// (cond_resched_lock, wait_event_lock_irq).
+	Exclude *Ctx
+}
+
+// Exit is a state at a return.
+type Exit struct {
+	State *State
+	Ret   *cparse.Expr
+	Class RetClass
+	Line  int
+}
+
+// RetClass is what a caller can tell of a return value.
+type RetClass uint8
+
+const (
+	RetUnknown RetClass = iota
+	RetVoid
+	RetZero    // 0, NULL, false
+	RetNonZero // a positive constant, true, a known non-null value
+	RetError   // -EINVAL, ERR_PTR(), a nonzero error code
+)
+
+func (r RetClass) String() string {
+	return [...]string{"unknown", "void", "zero", "nonzero", "error"}[r]
+}
+
+// FuncFacts is the result of the shared pass over one function.
+type FuncFacts struct {
+	Obs   []*Obs
+	Exits []*Exit
+	// Failed: the function has too many paths; its facts are incomplete.
+	Failed bool
+}
+
+// Outcome is one way a function returns: what it leaves held and what of
+// its caller's it released.
+type Outcome struct {
+	Acquired []*Ctx
+	Released []*Ctx
+	Ret      RetClass
+	// Facts are conditions on the parameters that hold on this outcome.
+	Facts []Fact
+	Line  int
+}
+
+// Summary is what callers need to know of a function.
+type Summary struct {
+	Outcomes []*Outcome
+	Effects  []*Effect
+	// Requires are contexts the function asserts its caller holds.
+	Requires []*Ctx
+	NoReturn bool
+}
+
+func (s *Summary) key() string {
+	var b strings.Builder
+	for _, o := range s.Outcomes {
+		for _, c := range o.Acquired {
+			b.WriteString(c.key())
+		}
+		b.WriteByte('/')
+		for _, c := range o.Released {
+			b.WriteString(c.key())
+		}
+		b.WriteString(o.Ret.String())
+		for _, f := range o.Facts {
+			b.WriteString(f.Key + strconv.FormatBool(f.Val))
+		}
+		b.WriteByte('\n')
+	}
+	for _, e := range s.Effects {
+		b.WriteString(e.key())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func (e *Effect) key() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d|%d|%t|%t|%s|%s|%s|%s|", e.Kind, e.GfpParam, e.Blocks, e.Sleeps, e.Wait, e.Item, e.Queue, e.Fn)
+	if e.Ctx != nil {
+		b.WriteString(e.Ctx.key())
+	}
+	b.WriteByte('|')
+	b.WriteString(innerSig(e.Inner))
+	return b.String()
+}
+
+// innerSig summarises inner contexts by what the rules test of them.
+func innerSig(inner []*Ctx) string {
+	var atomic, spinning, rcu, preempt bool
+	for _, c := range inner {
+		switch c.Kind.Category {
+		case kb.Atomic:
+			atomic = true
+		case kb.Spinning:
+			spinning = true
+		}
+		rcu = rcu || c.Kind.RCU
+		preempt = preempt || c.Kind.PreemptOff
+	}
+	return fmt.Sprintf("%t%t%t%t", atomic, spinning, rcu, preempt)
+}
+
+const (
+	maxEffectsPerKind = 48
+	maxOutcomes       = 8
+)
+
+// summarize builds a function's summary from its facts.
+func (p *Program) summarize(fi *FuncInfo) *Summary {
+	s := &Summary{}
+	ff := fi.Facts
+	if ff == nil || ff.Failed {
+		return s
+	}
+	seen := map[string]int{}
+	perKind := map[EffKind]int{}
+	for _, o := range ff.Obs {
+		e := o.Eff
+		if !propagates(o) {
+			continue
+		}
+		inner := append([]*Ctx(nil), e.Inner...)
+		for _, c := range o.Held {
+			if !c.FromCaller {
+				inner = append(inner, c)
+			}
+		}
+		ne := *e
+		ne.Inner = inner
+		k := ne.key()
+		if i, ok := seen[k]; ok {
+			if len(ne.Chain) < len(s.Effects[i].Chain) {
+				s.Effects[i] = &ne
+			}
+			continue
+		}
+		if perKind[e.Kind] >= maxEffectsPerKind {
+			continue
+		}
+		perKind[e.Kind]++
+		seen[k] = len(s.Effects)
+		s.Effects = append(s.Effects, &ne)
+	}
+	env := typeEnv{p, fi.F}
+	outs := map[string]*Outcome{}
+	var order []string
+	for _, x := range ff.Exits {
+		o := &Outcome{Ret: x.Class, Line: x.Line}
+		for _, c := range x.State.Held {
+			if !c.FromCaller {
+				o.Acquired = append(o.Acquired, c)
+			}
+		}
+		o.Released = x.State.CallerRel
+		for _, f := range x.State.Facts {
+			if paramFact(env, f) {
+				o.Facts = append(o.Facts, f)
+			}
+		}
+		k := outcomeKey(o)
+		if _, ok := outs[k]; !ok {
+			outs[k] = o
+			order = append(order, k)
+		}
+	}
+	for _, k := range order {
+		s.Outcomes = append(s.Outcomes, outs[k])
+	}
+	promoteNonNull(fi.F, s.Outcomes)
+	if len(s.Outcomes) > maxOutcomes {
+		s.Outcomes = coarsen(s.Outcomes)
+	}
+	s.NoReturn = len(ff.Exits) == 0 && !ff.Failed
+	return s
+}
+
+// promoteNonNull treats a pointer returned beside an explicit NULL as
+// non-NULL when the two returns differ in what they hold: the lookup
+// helper that returns the object locked, or NULL unlocked. Callers test the
+// pointer to know which.
+func promoteNonNull(fn *cparse.Func, outs []*Outcome) {
+	if fn.Ret.Ptr == 0 {
+		return
+	}
+	for _, o := range outs {
+		if o.Ret != RetUnknown {
+			continue
+		}
+		for _, z := range outs {
+			if z.Ret == RetZero && lockEffectKey(z) != lockEffectKey(o) {
+				o.Ret = RetNonZero
+				break
+			}
+		}
+	}
+}
+
+func lockEffectKey(o *Outcome) string {
+	var b strings.Builder
+	for _, c := range o.Acquired {
+		b.WriteString(c.key() + ";")
+	}
+	b.WriteByte('/')
+	for _, c := range o.Released {
+		b.WriteString(c.key() + ";")
+	}
+	return b.String()
+}
+
+// propagates says whether an observation becomes an effect callers see.
+// A violation already inside this function is reported here, not again in
+// every caller.
+func propagates(o *Obs) bool {
+	e := o.Eff
+	all := append(append([]*Ctx(nil), e.Inner...), o.Held...)
+	has := func(pred func(*Ctx) bool) bool {
+		for _, c := range all {
+			if c != o.Exclude && pred(c) {
+				return true
+			}
+		}
+		return false
+	}
+	switch e.Kind {
+	case ETake, EWait:
+		return true
+	case ESleep:
+		return !has(func(c *Ctx) bool { return c.Kind.Category == kb.Spinning || c.Kind.Category == kb.Atomic })
+	case EAlloc:
+		return !has(func(c *Ctx) bool { return c.Kind.Category == kb.Atomic })
+	case ESeqWrite:
+		return !has(func(c *Ctx) bool { return c.Kind.PreemptOff })
+	}
+	return false
+}
+
+// paramFact reports whether a fact speaks only of parameters (and
+// constants or globals), so that a caller can restate it in its terms.
+func paramFact(env typeEnv, f Fact) bool {
+	if strings.HasPrefix(f.Key, "$") || f.Expr == nil {
+		return false
+	}
+	params := 0
+	for _, id := range f.Idents {
+		switch {
+		case env.paramIndex(id) >= 0:
+			params++
+		case env.isLocal(id):
+			return false
+		}
+	}
+	return params > 0
+}
+
+func outcomeKey(o *Outcome) string {
+	var b strings.Builder
+	for _, c := range o.Acquired {
+		b.WriteString(c.key())
+		b.WriteByte(';')
+	}
+	b.WriteByte('/')
+	for _, c := range o.Released {
+		b.WriteString(c.key())
+		b.WriteByte(';')
+	}
+	b.WriteString(o.Ret.String())
+	for _, f := range o.Facts {
+		b.WriteString("," + f.Key + strconv.FormatBool(f.Val))
+	}
+	return b.String()
+}
+
+// coarsen drops parameter facts, then return values, until the outcomes
+// are few enough.
+func coarsen(outs []*Outcome) []*Outcome {
+	dedupe := func(l []*Outcome) []*Outcome {
+		seen := map[string]bool{}
+		var r []*Outcome
+		for _, o := range l {
+			k := outcomeKey(o)
+			if !seen[k] {
+				seen[k] = true
+				r = append(r, o)
+			}
+		}
+		return r
+	}
+	var r []*Outcome
+	for _, o := range outs {
+		n := *o
+		n.Facts = nil
+		r = append(r, &n)
+	}
+	r = dedupe(r)
+	if len(r) <= maxOutcomes {
+		return r
+	}
+	for _, o := range r {
+		o.Ret = RetUnknown
+	}
+	r = dedupe(r)
+	if len(r) > maxOutcomes {
+		sort.SliceStable(r, func(i, j int) bool { return len(r[i].Acquired) < len(r[j].Acquired) })
+		r = r[:maxOutcomes]
+	}
+	return r
+}

@@ -1,0 +1,820 @@
+package rules
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"lockbot/cparse"
+	"lockbot/kb"
+)
+
+const (
+	// maxStates bounds the lock configurations tracked at one point.
+	maxStates = 24
+	// maxRecursion bounds how deep a recursive context nests in a state.
+	maxRecursion = 3
+)
+
+// flow is the shared pass over one function: a path-sensitive data-flow
+// analysis of held contexts. States that hold the same contexts merge at
+// joins and keep only the branch facts they share; states that differ stay
+// apart, which is what lets "if (!locked) lock(); ... if (!locked)
+// unlock();" pair up.
+type flow struct {
+	p      *Program
+	fi     *FuncInfo
+	fn     *cparse.Func
+	env    typeEnv
+	in     [][]*State
+	record bool
+	out    *FuncFacts
+	seen   map[string]bool
+	// nowait maps blocks only NOWAIT requests reach to the branch that
+	// makes it so.
+	nowait     map[int]*Step
+	nowaitVars map[string]bool
+	// tested are the calls whose result a branch or an assignment reads.
+	tested  map[int]bool
+	exprTpl map[string]*cparse.Expr
+	failed  bool
+}
+
+func (p *Program) flow(fi *FuncInfo) *FuncFacts {
+	fn := fi.F
+	f := &flow{p: p, fi: fi, fn: fn, env: typeEnv{p, fn}, in: make([][]*State, len(fn.Blocks)),
+		out: &FuncFacts{}, seen: map[string]bool{}, exprTpl: map[string]*cparse.Expr{}}
+	f.prepare()
+	f.in[fn.Entry] = []*State{f.entryState()}
+
+	// Fixpoint: propagate states until no block's input changes.
+	work := []int{fn.Entry}
+	queued := make([]bool, len(fn.Blocks))
+	queued[fn.Entry] = true
+	budget := 60*len(fn.Blocks) + 200
+	for len(work) > 0 && !f.failed {
+		id := work[0]
+		work = work[1:]
+		queued[id] = false
+		if budget--; budget < 0 {
+			f.failed = true
+			break
+		}
+		for _, succ := range f.block(fn.Blocks[id]) {
+			if !queued[succ] {
+				queued[succ] = true
+				work = append(work, succ)
+			}
+		}
+	}
+	if f.failed {
+		f.out.Failed = true
+		p.log.Debug("analysis gave up", "function", fn.Name, "file", fn.File.Path)
+		return f.out
+	}
+	// Final pass: record observations and exits from the stable states.
+	f.record = true
+	for _, b := range fn.Blocks {
+		if len(f.in[b.ID]) > 0 {
+			f.block(b)
+		}
+	}
+	return f.out
+}
+
+func (f *flow) entryState() *State {
+	st := &State{}
+	for _, a := range f.fn.Annots {
+		if a.Kind != "must_hold" && a.Kind != "releases" || a.Arg == nil {
+			continue
+		}
+		kind := f.p.kb.KindOfType(f.env.lockType(a.Arg))
+		if kind == nil {
+			continue
+		}
+		c := f.newCtx(kind, nil, a.Arg, Step{File: f.fn.File.Path, Line: f.fn.Line, Func: f.fn.Name,
+			Note: fmt.Sprintf("__%s(%s): the caller holds %s", a.Kind, a.Arg, kind.Desc)})
+		c.FromCaller = true
+		st.Held = append(st.Held, c)
+	}
+	return st
+}
+
+// prepare finds the calls whose results are tested, the NOWAIT variables
+// and the blocks only NOWAIT requests reach.
+func (f *flow) prepare() {
+	f.tested = map[int]bool{}
+	f.nowaitVars = map[string]bool{}
+	nowaitFlag := func(e *cparse.Expr) bool {
+		for _, id := range e.Idents() {
+			if f.nowaitVars[id] || containsStr(f.p.kb.Nowait, id) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, b := range f.fn.Blocks {
+		for _, s := range b.Stmts {
+			if s.Kind == cparse.SCall && s.LHS != nil {
+				f.tested[s.ID] = true
+			}
+			if (s.Kind == cparse.SAssign || s.Kind == cparse.SCall) && s.LHS != nil && s.LHS.Kind == cparse.EIdent {
+				rhs := s.RHS
+				if s.Kind == cparse.SCall {
+					rhs = s.Call
+				}
+				if rhs != nil && nowaitFlag(rhs) {
+					f.nowaitVars[s.LHS.Name] = true
+				}
+			}
+		}
+		if b.Term == cparse.TBranch && b.Cond != nil {
+			b.Cond.Walk(func(x *cparse.Expr) bool {
+				if x.Kind == cparse.ECall {
+					if id, ok := f.fn.CallIDs[x]; ok {
+						f.tested[id] = true
+					}
+				}
+				return true
+			})
+		}
+	}
+	var edges []nowaitEdge
+	for _, b := range f.fn.Blocks {
+		if b.Term != cparse.TBranch || b.Cond == nil || b.Pre || !nowaitFlag(b.Cond) {
+			continue
+		}
+		_, neg, _, _ := f.atom(b.Cond)
+		target := b.Succs[0]
+		if neg {
+			target = b.Succs[1]
+		}
+		edges = append(edges, nowaitEdge{b, target})
+	}
+	if len(edges) > 0 {
+		f.nowait = nowaitRegions(f.fn, edges)
+	}
+}
+
+// block runs the block's input states through it and returns the
+// successors whose input changed.
+func (f *flow) block(b *cparse.Block) []int {
+	var changed []int
+	for _, st := range f.in[b.ID] {
+		cur := []*State{st}
+		for _, s := range b.Stmts {
+			var next []*State
+			for _, c := range cur {
+				next = append(next, f.exec(b, s, c)...)
+			}
+			cur = f.compact(next)
+			if len(cur) == 0 {
+				break
+			}
+		}
+		for _, c := range cur {
+			changed = append(changed, f.term(b, c)...)
+		}
+	}
+	return changed
+}
+
+// compact dedupes states and, past the bound, merges those with the same
+// lock configuration.
+func (f *flow) compact(sts []*State) []*State {
+	if len(sts) <= 1 {
+		return sts
+	}
+	seen := map[string]bool{}
+	out := sts[:0:0]
+	for _, s := range sts {
+		k := s.fullKey()
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, s)
+		}
+	}
+	if len(out) <= maxStates {
+		return out
+	}
+	byLock := map[string]*State{}
+	var merged []*State
+	for _, s := range out {
+		k := s.lockKey()
+		if m, ok := byLock[k]; ok {
+			m.merge(s)
+			continue
+		}
+		byLock[k] = s
+		merged = append(merged, s)
+	}
+	if len(merged) > maxStates {
+		f.failed = true
+		merged = merged[:maxStates]
+	}
+	return merged
+}
+
+func (f *flow) propagate(to int, st *State) []int {
+	if f.record {
+		return nil
+	}
+	k := st.lockKey()
+	for _, s := range f.in[to] {
+		if s.lockKey() == k {
+			if s.merge(st) {
+				return []int{to}
+			}
+			return nil
+		}
+	}
+	if len(f.in[to]) >= maxStates {
+		f.failed = true
+		return nil
+	}
+	f.in[to] = append(f.in[to], st.clone())
+	return []int{to}
+}
+
+func (f *flow) term(b *cparse.Block, st *State) []int {
+	switch b.Term {
+	case cparse.TJump:
+		if len(b.Succs) > 0 {
+			return f.propagate(b.Succs[0], st)
+		}
+	case cparse.TSwitch:
+		var r []int
+		for _, s := range b.Succs {
+			r = append(r, f.propagate(s, st)...)
+		}
+		return r
+	case cparse.TBranch:
+		return f.branch(b, st)
+	case cparse.TReturn:
+		if f.record {
+			f.out.Exits = append(f.out.Exits, &Exit{State: st, Ret: b.Ret, Line: b.Line, Class: f.retClass(b.Ret, st)})
+		}
+	}
+	return nil
+}
+
+func (f *flow) branch(b *cparse.Block, st *State) []int {
+	if b.Cond == nil {
+		return append(f.propagate(b.Succs[0], st), f.propagate(b.Succs[1], st)...)
+	}
+	key, neg, idents, expr := f.atom(b.Cond)
+	if key == "" {
+		return append(f.propagate(b.Succs[0], st), f.propagate(b.Succs[1], st)...)
+	}
+	if v, ok := st.fact(key); ok {
+		if v != neg {
+			return f.propagate(b.Succs[0], st)
+		}
+		return f.propagate(b.Succs[1], st)
+	}
+	t := st.clone()
+	t.setFact(Fact{Key: key, Val: !neg, Idents: idents, Expr: expr})
+	e := st.clone()
+	e.setFact(Fact{Key: key, Val: neg, Idents: idents, Expr: expr})
+	return append(f.propagate(b.Succs[0], t), f.propagate(b.Succs[1], e)...)
+}
+
+func (f *flow) step(line int, note string) Step {
+	return Step{File: f.fn.File.Path, Line: line, Func: f.fn.Name, Note: note}
+}
+
+// exec runs one statement on a state and returns the resulting states
+// (a trylock or a call with several outcomes splits it).
+func (f *flow) exec(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
+	switch s.Kind {
+	case cparse.SCall:
+		return f.call(b, s, st)
+	case cparse.SAssign:
+		n := st.clone()
+		f.assign(s.LHS, s.RHS, n)
+		return []*State{n}
+	case cparse.SLoopVar:
+		n := st.clone()
+		n.forget(s.LHS.Name)
+		return []*State{n}
+	case cparse.SGuard, cparse.SGuardEnd:
+		g := f.p.kb.Guards[s.Guard.Class]
+		if g == nil {
+			return []*State{st}
+		}
+		name := g.Lock
+		if s.Kind == cparse.SGuardEnd {
+			name = g.Unlock
+		}
+		spec := f.p.kb.Funcs[name]
+		call := &cparse.Expr{Kind: cparse.ECall, X: &cparse.Expr{Kind: cparse.EIdent, Name: name}, Args: s.Guard.Args}
+		n := st.clone()
+		return f.prim(b, s, spec, call, n, s.Guard.ID, s.Guard.Cond)
+	}
+	return []*State{st}
+}
+
+// assign records an assignment: what was known of the variable is gone,
+// and gfp_t variables track their value.
+func (f *flow) assign(lhs, rhs *cparse.Expr, st *State) {
+	root := rootIdent(lhs)
+	if root == "" {
+		return
+	}
+	if lhs.Strip().Kind == cparse.EIdent {
+		st.forget(root)
+		if t, ok := f.env.ident(root); ok && t.Base == "gfp_t" && t.Ptr == 0 && rhs != nil {
+			st.setGfp(root, rhs)
+		}
+		return
+	}
+	// A field or element store forgets conditions on that path.
+	path := canon(lhs).String()
+	out := st.Facts[:0]
+	for _, fa := range st.Facts {
+		if !strings.Contains(fa.Key, path) {
+			out = append(out, fa)
+		}
+	}
+	st.Facts = out
+}
+
+func rootIdent(x *cparse.Expr) string {
+	for x != nil {
+		switch x.Kind {
+		case cparse.EIdent:
+			return x.Name
+		case cparse.EField, cparse.EIndex, cparse.EParen, cparse.ECast:
+			x = x.X
+		case cparse.EUnary:
+			x = x.X
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
+	n := st.clone()
+	n.forget("$call" + strconv.Itoa(s.ID))
+	if s.LHS != nil {
+		f.assign(s.LHS, nil, n)
+	}
+	name := s.Callee()
+	if name == "" {
+		return []*State{n}
+	}
+	if spec := f.p.kb.Funcs[name]; spec != nil {
+		sts := f.prim(b, s, spec, s.Call, n, s.ID, false)
+		if spec.GFPFrom != nil && s.LHS != nil {
+			if r := rootIdent(s.LHS); r != "" {
+				for _, x := range sts {
+					if t, ok := f.env.ident(r); ok && t.Base == "gfp_t" {
+						x.setGfp(r, s.Call)
+					}
+				}
+			}
+		}
+		return sts
+	}
+	if g := f.p.lookup(f.fn, name); g != nil && g.Sum != nil {
+		return f.apply(b, s, g, n)
+	}
+	return []*State{n}
+}
+
+// lockArg returns the lock expression a primitive acts on, in the current
+// function's terms.
+func (f *flow) lockArg(spec *kb.Func, args []*cparse.Expr) *cparse.Expr {
+	if spec.Lock != nil {
+		if *spec.Lock < len(args) {
+			return args[*spec.Lock]
+		}
+		return nil
+	}
+	if spec.LockExpr == "" {
+		return nil
+	}
+	tpl, ok := f.exprTpl[spec.LockExpr]
+	if !ok {
+		src := []byte(spec.LockExpr)
+		tpl = cparse.ParseExpr(src, 0, len(src), nil)
+		f.exprTpl[spec.LockExpr] = tpl
+	}
+	m := map[string]*cparse.Expr{}
+	for i, a := range args {
+		m["$"+strconv.Itoa(i)] = a
+	}
+	return canon(tpl.Subst(m))
+}
+
+func (f *flow) newCtx(kind *kb.Kind, spec *kb.Func, arg *cparse.Expr, via Step) *Ctx {
+	c := &Ctx{Kind: kind, Via: []Step{via}}
+	if arg != nil {
+		c.Expr = canon(arg)
+		if c.Expr != nil {
+			c.Inst = c.Expr.String()
+			if spec != nil && spec.Class != "" {
+				c.Class = spec.Class
+			} else {
+				c.Class = f.env.classOf(c.Expr)
+			}
+		}
+	}
+	return c
+}
+
+// observe records an effect at a statement (final pass only).
+func (f *flow) observe(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block *cparse.Block) {
+	if !f.record {
+		return
+	}
+	k := strconv.Itoa(s.ID) + "|" + e.key() + "|" + st.lockKey()
+	if e.Ctx != nil {
+		k += "|" + strings.Join(stepsKey(e.Chain), ",")
+	}
+	if f.seen[k] {
+		return
+	}
+	f.seen[k] = true
+	o := &Obs{Fn: f.fi, Line: s.Line, Held: append([]*Ctx(nil), st.Held...), Eff: e, Exclude: exclude}
+	if f.nowait != nil {
+		o.Nowait = f.nowait[block.ID]
+	}
+	f.out.Obs = append(f.out.Obs, o)
+}
+
+func stepsKey(steps []Step) []string {
+	var r []string
+	for _, s := range steps {
+		r = append(r, s.Func)
+	}
+	return r
+}
+
+func (f *flow) held(st *State, kind string) bool {
+	for _, c := range st.Held {
+		if c.Kind.Name == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// prim interprets a call to a kernel primitive described in rules.yaml.
+func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse.Expr, st *State, id int, condGuard bool) []*State {
+	args := call.Args
+	text := callText(call)
+	line := s.Line
+	lock := f.lockArg(spec, args)
+
+	if f.record {
+		var dropped *Ctx
+		if spec.Drops != nil && *spec.Drops < len(args) {
+			dropped = f.findHeld(st, args[*spec.Drops])
+		}
+		if spec.GFP != nil && *spec.GFP < len(args) {
+			g := f.gfp(args[*spec.GFP], st)
+			mask := args[*spec.GFP].String()
+			switch g.kind {
+			case gfpBlocking:
+				f.observe(s, st, &Effect{Kind: ESleep, GfpParam: -1, What: text,
+					Chain: []Step{f.step(line, fmt.Sprintf("%s may sleep: %s allows direct reclaim", text, mask))}}, dropped, b)
+			case gfpParam:
+				f.observe(s, st, &Effect{Kind: ESleep, GfpParam: g.param, What: text,
+					Chain: []Step{f.step(line, fmt.Sprintf("%s may sleep when %s allows direct reclaim", text, mask))}}, dropped, b)
+			}
+			if spec.Alloc {
+				gp := -1
+				if g.kind == gfpParam {
+					gp = g.param
+				}
+				f.observe(s, st, &Effect{Kind: EAlloc, GfpParam: gp, Sleeps: g.kind == gfpBlocking, What: text,
+					Chain: []Step{f.step(line, text+" allocates memory")}}, nil, b)
+			}
+		} else if spec.Alloc {
+			f.observe(s, st, &Effect{Kind: EAlloc, GfpParam: -1, Sleeps: spec.Sleeps, What: text,
+				Chain: []Step{f.step(line, text+" allocates memory")}}, nil, b)
+		}
+		if spec.Sleeps && !(spec.SleepsUnless != "" && f.held(st, spec.SleepsUnless)) {
+			e := &Effect{Kind: ESleep, GfpParam: -1, Blocks: spec.Blocks, Wait: spec.Wait, What: text,
+				Chain: []Step{f.step(line, text+" may sleep")}}
+			if dropped != nil {
+				e.Drops = dropped
+			}
+			f.observe(s, st, e, dropped, b)
+		}
+		if spec.Wait != "" {
+			f.observe(s, st, f.waitEffect(spec, args, text, line), nil, b)
+		}
+		if spec.Register != "" && spec.Item != nil && spec.Fn != nil && *spec.Item < len(args) && *spec.Fn < len(args) {
+			if fn := args[*spec.Fn].Strip(); fn != nil && fn.Kind == cparse.EIdent {
+				f.observe(s, st, &Effect{Kind: ERegister, GfpParam: -1, Item: f.env.classOf(args[*spec.Item]), Fn: fn.Name, What: text,
+					Chain: []Step{f.step(line, fmt.Sprintf("%s registers %s()", text, fn.Name))}}, nil, b)
+			}
+		}
+		if spec.Enqueue && spec.Item != nil && spec.Queue != nil && *spec.Item < len(args) && *spec.Queue < len(args) {
+			f.observe(s, st, &Effect{Kind: EQueue, GfpParam: -1, Item: f.env.classOf(args[*spec.Item]),
+				Queue: f.queueClass(args[*spec.Queue]), What: text,
+				Chain: []Step{f.step(line, text+" queues the work item")}}, nil, b)
+		}
+		if spec.SeqWrite && lock != nil {
+			c := f.newCtx(f.p.kb.Kinds["seqcount_write"], spec, lock, f.step(line, text))
+			f.observe(s, st, &Effect{Kind: ESeqWrite, GfpParam: -1, Ctx: c, What: text, Item: f.env.lockType(lock),
+				Chain: []Step{f.step(line, fmt.Sprintf("%s begins a write on seqcount_t %s", text, c.Class))}}, nil, b)
+		}
+	}
+	if spec.Assert != "" {
+		f.assert(spec, lock, st, line, text)
+	}
+	if spec.Release != "" {
+		f.release(s, b, f.p.kb.Kinds[spec.Release], lock, st, f.step(line, text), true)
+	}
+	kindName := spec.Acquire
+	try := false
+	if kindName == "" && spec.Try != "" {
+		kindName = spec.Try
+		try = true
+	}
+	if kindName == "" {
+		return []*State{st}
+	}
+	kind := f.p.kb.Kinds[kindName]
+	c := f.newCtx(kind, spec, lock, f.step(line, f.enterNote(text, kind, nil)))
+	c.Via[0].Note = f.enterNote(text, kind, c)
+	c.Try = try
+	if spec.Subclass != nil && *spec.Subclass < len(args) {
+		c.Sub = subclass(args[*spec.Subclass])
+	}
+	if f.record {
+		if kind.Category == kb.Sleeping && !try {
+			f.observe(s, st, &Effect{Kind: ESleep, GfpParam: -1, Blocks: true, What: text,
+				Chain: []Step{f.step(line, fmt.Sprintf("%s may sleep waiting for %s", text, c.Name()))}}, nil, b)
+		}
+		f.observe(s, st, &Effect{Kind: ETake, GfpParam: -1, Ctx: c, What: text, Chain: []Step{c.Via[0]}}, nil, b)
+	}
+	if !try || !(f.tested[id] || condGuard) {
+		f.acquire(st, c)
+		return []*State{st}
+	}
+	// A trylock whose result is read: split into success and failure.
+	val := spec.Success != "zero"
+	key := "$call" + strconv.Itoa(id)
+	if condGuard {
+		key = "$guard" + strconv.Itoa(id)
+		val = true
+	}
+	ok := st.clone()
+	f.acquire(ok, c)
+	ok.setFact(Fact{Key: key, Val: val})
+	fail := st
+	fail.setFact(Fact{Key: key, Val: !val})
+	fail.Released = append(fail.Released, relMark{fam: family(kind), class: c.Class, inst: c.Inst,
+		step: f.step(line, text+" failed")})
+	if s.LHS != nil && !condGuard {
+		f.setVarFact(ok, s.LHS, val)
+		f.setVarFact(fail, s.LHS, !val)
+	}
+	return []*State{ok, fail}
+}
+
+func (f *flow) setVarFact(st *State, lhs *cparse.Expr, val bool) {
+	l := canon(lhs)
+	if l == nil {
+		return
+	}
+	st.setFact(Fact{Key: l.String(), Val: val, Idents: l.Idents(), Expr: l})
+}
+
+func subclass(e *cparse.Expr) int {
+	e = e.Strip()
+	if e != nil && e.Kind == cparse.ENumber {
+		if n, err := strconv.Atoi(e.Name); err == nil {
+			return n
+		}
+	}
+	return 1
+}
+
+func (f *flow) enterNote(text string, kind *kb.Kind, c *Ctx) string {
+	if c != nil && kind.Lock {
+		return fmt.Sprintf("%s takes %s", text, c.Name())
+	}
+	return fmt.Sprintf("%s enters %s", text, kind.Note)
+}
+
+func (f *flow) waitEffect(spec *kb.Func, args []*cparse.Expr, text string, line int) *Effect {
+	e := &Effect{Kind: EWait, GfpParam: -1, Wait: spec.Wait, What: text}
+	switch spec.Wait {
+	case "rcu":
+		e.Chain = []Step{f.step(line, text+" waits for all RCU readers")}
+	case "srcu":
+		if spec.Lock != nil && *spec.Lock < len(args) {
+			e.Ctx = f.newCtx(f.p.kb.Kinds["srcu"], spec, args[*spec.Lock], f.step(line, text))
+		}
+		e.Chain = []Step{f.step(line, text+" waits for all SRCU readers")}
+	case "work":
+		if spec.Item != nil && *spec.Item < len(args) {
+			e.Item = f.env.classOf(args[*spec.Item])
+		}
+		e.Chain = []Step{f.step(line, text+" waits for the work item to finish")}
+	case "queue":
+		if spec.Queue != nil && *spec.Queue < len(args) {
+			e.Queue = f.queueClass(args[*spec.Queue])
+		}
+		e.Chain = []Step{f.step(line, text+" waits for the work queued on it")}
+	}
+	return e
+}
+
+// queueClass names a workqueue: the pointer itself, by declared type and
+// field, or a global.
+func (f *flow) queueClass(arg *cparse.Expr) string {
+	a := canon(arg)
+	if a == nil {
+		return ""
+	}
+	switch a.Kind {
+	case cparse.EIdent:
+		if !f.env.isLocal(a.Name) {
+			return a.Name
+		}
+	case cparse.EField:
+		if t, ok := f.env.typeOf(a.X); ok && strings.HasPrefix(t.Base, "struct ") {
+			return t.Base + "::" + a.Name
+		}
+	}
+	return ""
+}
+
+func (f *flow) assert(spec *kb.Func, lock *cparse.Expr, st *State, line int, text string) {
+	var kind *kb.Kind
+	if spec.Assert == "held" {
+		if lock == nil {
+			return
+		}
+		kind = f.p.kb.KindOfType(f.env.lockType(lock))
+		if kind == nil {
+			return
+		}
+		if spec.Read && kind.Name == "rwsem_write" {
+			kind = f.p.kb.Kinds["rwsem_read"]
+		}
+		if f.findHeld(st, lock) != nil {
+			return
+		}
+	} else {
+		kind = f.p.kb.Kinds[spec.Assert]
+		if f.held(st, kind.Name) {
+			return
+		}
+		lock = nil
+	}
+	c := f.newCtx(kind, nil, lock, f.step(line, fmt.Sprintf("%s: the caller holds %s", text, kind.Desc)))
+	c.FromCaller = true
+	st.Held = append(st.Held, c)
+}
+
+// findHeld returns the held context for a lock expression, or nil.
+func (f *flow) findHeld(st *State, arg *cparse.Expr) *Ctx {
+	a := canon(arg)
+	if a == nil {
+		return nil
+	}
+	inst := a.String()
+	class := f.env.classOf(a)
+	for i := len(st.Held) - 1; i >= 0; i-- {
+		c := st.Held[i]
+		if c.Inst != "" && c.Inst == inst || class != "" && c.Class == class {
+			return c
+		}
+	}
+	return nil
+}
+
+// acquire adds a context; a non-recursive lock already held (DOUBLE_LOCK
+// reports it) is not added twice.
+func (f *flow) acquire(st *State, c *Ctx) {
+	k := c.key()
+	n := 0
+	for _, h := range st.Held {
+		if h.key() == k || h.Inst != "" && h.Inst == c.Inst && family(h.Kind) == family(c.Kind) && h.Sub == c.Sub {
+			n++
+		}
+	}
+	if n > 0 && (!c.Kind.Recursive || n >= maxRecursion) {
+		return
+	}
+	st.Held = append(st.Held, c)
+	// Taking a lock again ends what we knew of its earlier release.
+	r := st.Released[:0]
+	for _, m := range st.Released {
+		if !(m.fam == family(c.Kind) && (m.inst != "" && m.inst == c.Inst || m.class != "" && m.class == c.Class || c.Kind.Lock == false)) {
+			r = append(r, m)
+		}
+	}
+	st.Released = r
+}
+
+// release drops the held context a release primitive names. When nothing
+// matches, the lock is either one this path already released (a local
+// double unlock, when local is set) or one the caller holds.
+func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cparse.Expr, st *State, via Step, local bool) {
+	fam := family(kind)
+	inst, class := "", ""
+	var expr *cparse.Expr
+	if arg != nil {
+		expr = canon(arg)
+		if expr != nil {
+			inst = expr.String()
+			class = f.env.classOf(expr)
+		}
+	}
+	idx := -1
+	for i := len(st.Held) - 1; i >= 0 && idx < 0; i-- {
+		c := st.Held[i]
+		if family(c.Kind) == fam && inst != "" && c.Inst == inst {
+			idx = i
+		}
+	}
+	for i := len(st.Held) - 1; i >= 0 && idx < 0; i-- {
+		c := st.Held[i]
+		if family(c.Kind) == fam && (class != "" && c.Class == class || arg == nil || !kind.Lock) {
+			idx = i
+		}
+	}
+	if idx < 0 && arg != nil {
+		// One held lock of this kind whose expression we could not match
+		// (an alias): take it.
+		cand := -1
+		for i, c := range st.Held {
+			if family(c.Kind) == fam {
+				if cand >= 0 {
+					cand = -2
+					break
+				}
+				cand = i
+			}
+		}
+		if cand >= 0 && (st.Held[cand].Inst == "" || inst == "" || st.Held[cand].Class == "" || class == "") {
+			idx = cand
+		}
+	}
+	if idx >= 0 {
+		c := st.Held[idx]
+		st.Held = append(st.Held[:idx:idx], st.Held[idx+1:]...)
+		st.Released = append(st.Released, relMark{fam: fam, class: c.Class, inst: c.Inst, step: via})
+		if c.FromCaller {
+			// The caller's context, asserted or annotated: releasing it is
+			// part of what this function does to its caller.
+			rel := *c
+			rel.Via = []Step{via}
+			st.CallerRel = append(st.CallerRel, &rel)
+		}
+		return
+	}
+	for _, m := range st.Released {
+		if m.fam == fam && (m.inst != "" && m.inst == inst || m.class != "" && m.class == class || !kind.Lock) {
+			if local && f.record {
+				prev := m.step
+				c := &Ctx{Kind: kind, Class: class, Inst: inst, Expr: expr}
+				f.observe(s, st, &Effect{Kind: ERelease, GfpParam: -1, Ctx: c, What: via.Note, Prev: &prev,
+					Chain: []Step{prev, via}}, nil, b)
+			}
+			return
+		}
+	}
+	c := &Ctx{Kind: kind, Class: class, Inst: inst, Expr: expr, FromCaller: true, Via: []Step{via}}
+	for _, r := range st.CallerRel {
+		if r.key() == c.key() {
+			return
+		}
+	}
+	st.CallerRel = append(st.CallerRel, c)
+}
+
+// callText renders a call compactly for chain lines.
+func callText(call *cparse.Expr) string {
+	s := call.String()
+	if len(s) <= 60 {
+		return s
+	}
+	name := call.CallName()
+	if name == "" {
+		return s[:57] + "..."
+	}
+	var args []string
+	for _, a := range call.Args {
+		t := a.String()
+		if len(t) > 24 {
+			t = "..."
+		}
+		args = append(args, t)
+	}
+	s = name + "(" + strings.Join(args, ", ") + ")"
+	if len(s) > 80 {
+		s = name + "(...)"
+	}
+	return s
+}

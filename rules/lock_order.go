@@ -1,0 +1,90 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+)
+
+// LockOrderInversion finds two lock classes taken in both orders.
+var LockOrderInversion = &Analyzer{
+	Name:     "LOCK_ORDER_INVERSION",
+	Title:    "two lock classes taken in opposite orders (AB-BA)",
+	Severity: "error",
+	Doc: `If one path takes lock A and then lock B while another takes B and then A, two
+CPUs running them at once can each hold one lock and wait forever for the other.
+lockdep reports this as "possible circular locking dependency" once both paths have
+run; here both orders are found in the analysed code, through callees too. Locks are
+compared by class, as lockdep does (struct type and field, or global name).`,
+	Fix: "take the two locks in one documented order everywhere, or drop the first before taking the second",
+	Ref: "Documentation/locking/lockdep-design.rst",
+	Run: runLockOrder,
+}
+
+type orderEdge struct {
+	fi    *FuncInfo
+	o     *Obs
+	outer *Ctx
+}
+
+func runLockOrder(pass *Pass) {
+	edges := map[[2]string]*orderEdge{}
+	var keys [][2]string
+	for _, fi := range pass.Prog.Funcs {
+		if fi.Facts == nil || fi.Facts.Failed {
+			continue
+		}
+		for _, o := range fi.Facts.Obs {
+			e := o.Eff
+			if e.Kind != ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || e.Ctx.Class == "" {
+				continue
+			}
+			for _, h := range o.Held {
+				if !h.Kind.Lock || h.Kind.NoOrder || h.Class == "" || h.Class == e.Ctx.Class {
+					continue
+				}
+				k := [2]string{h.Class, e.Ctx.Class}
+				if _, ok := edges[k]; !ok {
+					edges[k] = &orderEdge{fi, o, h}
+					keys = append(keys, k)
+				}
+			}
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+"\x00"+keys[i][1] < keys[j][0]+"\x00"+keys[j][1] })
+	for _, k := range keys {
+		if k[0] > k[1] {
+			continue
+		}
+		ab, ba := edges[k], edges[[2]string{k[1], k[0]}]
+		if ba == nil {
+			continue
+		}
+		// Anchor on the later of the two sites; the chain shows both.
+		here, there := ab, ba
+		if siteLess(ab, ba) {
+			here, there = ba, ab
+		}
+		if !here.fi.Report {
+			here, there = there, here
+			if !here.fi.Report {
+				continue
+			}
+		}
+		msg := fmt.Sprintf("%s() takes %s while holding %s, but %s() takes them in the opposite order: possible AB-BA deadlock",
+			here.fi.F.Name, here.o.Eff.Ctx.Class, here.outer.Class, there.fi.F.Name)
+		var chain []Step
+		chain = append(chain, there.outer.Via...)
+		chain = append(chain, there.o.Eff.Chain...)
+		chain = append(chain, here.outer.Via...)
+		chain = append(chain, here.o.Eff.Chain...)
+		pass.Report(&Finding{File: here.fi.F.File.Path, Line: here.o.Line, Function: here.fi.F.Name, Message: msg, Chain: chain},
+			k[0], k[1])
+	}
+}
+
+func siteLess(a, b *orderEdge) bool {
+	if a.fi.F.File.Path != b.fi.F.File.Path {
+		return a.fi.F.File.Path < b.fi.F.File.Path
+	}
+	return a.o.Line < b.o.Line
+}

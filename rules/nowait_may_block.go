@@ -1,0 +1,33 @@
+package rules
+
+import "fmt"
+
+// NowaitMayBlock finds blocking calls on paths only NOWAIT requests take.
+var NowaitMayBlock = &Analyzer{
+	Name:     "NOWAIT_MAY_BLOCK",
+	Title:    "a blocking call on a path taken only for NOWAIT requests",
+	Severity: "warning",
+	Doc: `REQ_NOWAIT, IOCB_NOWAIT, RWF_NOWAIT and IOMAP_NOWAIT ask the kernel not to wait for
+locks or I/O: io_uring and AIO submit such requests inline and retry them from a worker
+on -EAGAIN. A path taken only for NOWAIT requests that takes a sleeping lock or waits
+for an event or for I/O defeats that contract. (Scheduling to reclaim memory is
+allowed; waiting for another party is not.)`,
+	Fix: "use the trylock variant and return -EAGAIN when it fails",
+	Ref: "Documentation/filesystems/iomap/operations.rst (IOMAP_NOWAIT), include/linux/blk_types.h (REQ_NOWAIT)",
+	Run: runNowaitMayBlock,
+}
+
+func runNowaitMayBlock(pass *Pass) {
+	for _, fi := range pass.Funcs() {
+		for _, o := range fi.Facts.Obs {
+			e := o.Eff
+			if e.Kind != ESleep || !e.Blocks || e.GfpParam >= 0 || o.Nowait == nil {
+				continue
+			}
+			msg := fmt.Sprintf("%s%s may block, but only NOWAIT requests reach it", e.What, where(o))
+			chain := append([]Step{*o.Nowait}, e.Chain...)
+			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
+				fmt.Sprint(calleePath(e.Chain)), primOf(e.What+" "))
+		}
+	}
+}

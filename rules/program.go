@@ -1,0 +1,239 @@
+package rules
+
+import (
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"lockbot/cparse"
+	"lockbot/kb"
+)
+
+// Program is a set of analysed files: the functions, their summaries and
+// the declarations that name lock classes.
+type Program struct {
+	kb       *kb.KB
+	Files    []*cparse.File
+	Funcs    []*FuncInfo
+	byName   map[string][]*FuncInfo
+	structs  map[string]*cparse.Struct
+	typedefs map[string]cparse.Type
+	globals  map[string]cparse.Type
+	log      *slog.Logger
+	// Stats counts what the analysis could and could not do.
+	Stats Stats
+}
+
+// Stats are the counts reported with findings.
+type Stats struct {
+	Files     int `json:"files"`
+	Functions int `json:"functions"`
+	// Partial functions hold syntax the parser could not read; they are
+	// analysed around it.
+	Partial int `json:"functions_partial"`
+	// Failed functions could not be analysed (too many paths).
+	Failed int `json:"functions_failed"`
+	// ParseErrors counts syntax nodes tree-sitter could not read.
+	ParseErrors int `json:"parse_errors"`
+}
+
+// FuncInfo is one function of the program with what the analysis found.
+type FuncInfo struct {
+	F *cparse.Func
+	// Report says whether findings in this function are reported; context
+	// files (headers pulled in for types) are analysed but not reported.
+	Report  bool
+	Sum     *Summary
+	Facts   *FuncFacts
+	Callers int
+	callees []*FuncInfo
+}
+
+// NewProgram indexes files for analysis. report says which files' findings
+// are wanted.
+func NewProgram(k *kb.KB, files []*cparse.File, report func(*cparse.File) bool, log *slog.Logger) *Program {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Program{kb: k, Files: files, byName: map[string][]*FuncInfo{},
+		structs: map[string]*cparse.Struct{}, typedefs: map[string]cparse.Type{}, globals: map[string]cparse.Type{}, log: log}
+	for _, f := range files {
+		rep := report == nil || report(f)
+		if rep {
+			p.Stats.Files++
+			p.Stats.ParseErrors += f.ErrorNodes
+		}
+		for name, st := range f.Structs {
+			if old, ok := p.structs[name]; !ok || len(st.Fields) > len(old.Fields) {
+				p.structs[name] = st
+			}
+		}
+		for name, t := range f.Typedefs {
+			p.typedefs[name] = t
+		}
+		for name, t := range f.Globals {
+			if _, ok := p.globals[name]; !ok {
+				p.globals[name] = t
+			}
+		}
+		for _, fn := range f.Funcs {
+			fi := &FuncInfo{F: fn, Report: rep}
+			p.Funcs = append(p.Funcs, fi)
+			p.byName[fn.Name] = append(p.byName[fn.Name], fi)
+			if rep {
+				p.Stats.Functions++
+				if fn.ErrorNodes > 0 {
+					p.Stats.Partial++
+				}
+			}
+		}
+	}
+	return p
+}
+
+// lookup resolves a call from caller to name among the analysed functions:
+// the caller's own file first, then a unique definition elsewhere (static
+// functions of other .c files are not visible).
+func (p *Program) lookup(caller *cparse.Func, name string) *FuncInfo {
+	cands := p.byName[name]
+	if len(cands) == 0 {
+		return nil
+	}
+	var visible []*FuncInfo
+	for _, c := range cands {
+		if c.F.File == caller.File {
+			return c
+		}
+		if !c.F.Static || strings.HasSuffix(c.F.File.Path, ".h") {
+			visible = append(visible, c)
+		}
+	}
+	if len(visible) == 1 {
+		return visible[0]
+	}
+	dir := filepath.Dir(caller.File.Path)
+	var near []*FuncInfo
+	for _, c := range visible {
+		if filepath.Dir(c.F.File.Path) == dir {
+			near = append(near, c)
+		}
+	}
+	if len(near) == 1 {
+		return near[0]
+	}
+	return nil
+}
+
+// lookupAny returns some definition of name, for its declared return type.
+func (p *Program) lookupAny(name string) *FuncInfo {
+	if c := p.byName[name]; len(c) > 0 {
+		return c[0]
+	}
+	return nil
+}
+
+// callGraph links each function to the analysed functions it calls.
+func (p *Program) callGraph() {
+	for _, fi := range p.Funcs {
+		seen := map[*FuncInfo]bool{}
+		for _, b := range fi.F.Blocks {
+			for _, s := range b.Stmts {
+				name := s.Callee()
+				if name == "" || p.kb.Funcs[name] != nil {
+					continue
+				}
+				if c := p.lookup(fi.F, name); c != nil && !seen[c] {
+					seen[c] = true
+					fi.callees = append(fi.callees, c)
+					c.Callers++
+				}
+			}
+		}
+	}
+}
+
+// sccs returns the strongly connected components of the call graph,
+// callees before callers (Tarjan's algorithm emits them in that order).
+func (p *Program) sccs() [][]*FuncInfo {
+	index := map[*FuncInfo]int{}
+	low := map[*FuncInfo]int{}
+	onStack := map[*FuncInfo]bool{}
+	var stack []*FuncInfo
+	var out [][]*FuncInfo
+	next := 0
+	var strong func(v *FuncInfo)
+	strong = func(v *FuncInfo) {
+		index[v] = next
+		low[v] = next
+		next++
+		stack = append(stack, v)
+		onStack[v] = true
+		for _, w := range v.callees {
+			if _, ok := index[w]; !ok {
+				strong(w)
+				low[v] = min(low[v], low[w])
+			} else if onStack[w] {
+				low[v] = min(low[v], index[w])
+			}
+		}
+		if low[v] == index[v] {
+			var comp []*FuncInfo
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				onStack[w] = false
+				comp = append(comp, w)
+				if w == v {
+					break
+				}
+			}
+			out = append(out, comp)
+		}
+	}
+	for _, fi := range p.Funcs {
+		if _, ok := index[fi]; !ok {
+			strong(fi)
+		}
+	}
+	return out
+}
+
+// Analyze runs the shared pass over every function, bottom-up over the
+// call graph, so that each call finds its callee's summary. Recursive
+// groups iterate until their summaries stop changing.
+func (p *Program) Analyze() {
+	p.callGraph()
+	for _, comp := range p.sccs() {
+		for round := 0; ; round++ {
+			changed := false
+			for _, fi := range comp {
+				old := ""
+				if fi.Sum != nil {
+					old = fi.Sum.key()
+				}
+				fi.Facts = p.flow(fi)
+				fi.Sum = p.summarize(fi)
+				if fi.Sum.key() != old {
+					changed = true
+				}
+			}
+			if !changed || len(comp) == 1 && !selfRecursive(comp[0]) || round >= 3 {
+				break
+			}
+		}
+	}
+	for _, fi := range p.Funcs {
+		if fi.Report && fi.Facts != nil && fi.Facts.Failed {
+			p.Stats.Failed++
+		}
+	}
+}
+
+func selfRecursive(fi *FuncInfo) bool {
+	for _, c := range fi.callees {
+		if c == fi {
+			return true
+		}
+	}
+	return false
+}

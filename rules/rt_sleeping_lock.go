@@ -1,0 +1,58 @@
+package rules
+
+import "fmt"
+
+// RTSleepingLockInAtomic finds spinlock_t, rwlock_t and local_lock taken
+// inside a truly atomic context.
+var RTSleepingLockInAtomic = &Analyzer{
+	Name:     "RT_SLEEPING_LOCK_IN_ATOMIC",
+	Title:    "spinlock_t, rwlock_t or local_lock taken in a truly atomic context",
+	Severity: "error",
+	RTOnly:   true,
+	Doc: `On PREEMPT_RT, spinlock_t, rwlock_t and local_lock_t are sleeping locks (rt_mutex
+based). Taking one while a raw_spinlock_t or a bit spinlock (hlist_bl_lock) is held,
+with preemption disabled (preempt_disable, get_cpu, get_cpu_ptr), with interrupts
+disabled (local_irq_disable/save) or inside rcu_read_lock_sched() schedules in atomic
+context. lockdep reports it as "Invalid wait context" with PROVE_RAW_LOCK_NESTING.
+The raw context may be entered in a caller or hidden in a helper: the chain shows where.`,
+	Fix: "make the inner lock a raw_spinlock_t, use spin_lock_irqsave() instead of local_irq_save() + spin_lock(), or move the locked code out of the atomic section",
+	Ref: "Documentation/locking/locktypes.rst",
+	Run: runRTSleepingLock,
+}
+
+func runRTSleepingLock(pass *Pass) {
+	for _, fi := range pass.Funcs() {
+		for _, o := range fi.Facts.Obs {
+			e := o.Eff
+			if e.Kind != ETake || !e.Ctx.Kind.RTSleeps || anyCtx(e.Inner, isAtomic) {
+				continue
+			}
+			blame := innermost(o.Held, o.Exclude, isAtomic)
+			if blame == nil {
+				continue
+			}
+			var msg string
+			if callee := viaCall(o); callee != "" {
+				msg = fmt.Sprintf("%s%s takes %s, a sleeping lock on PREEMPT_RT, but %s() calls %s() with %s held",
+					e.What, where(o), e.Ctx.Name(), fi.F.Name, callee, heldDesc(blame))
+			} else {
+				msg = fmt.Sprintf("%s takes %s, a sleeping lock on PREEMPT_RT, with %s held",
+					e.What, e.Ctx.Name(), heldDesc(blame))
+			}
+			chain := append(append([]Step(nil), blame.Via...), e.Chain...)
+			fix := fmt.Sprintf("use raw_spinlock_t for %s, or move it out of the %s section", lockName(e.Ctx), blame.Kind.Desc)
+			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain, Fix: fix},
+				blame.Kind.Name, blame.Class, e.Ctx.Kind.Name, e.Ctx.Class, fmt.Sprint(calleePath(e.Chain)))
+		}
+	}
+}
+
+func lockName(c *Ctx) string {
+	if c.Class != "" {
+		return c.Class
+	}
+	if c.Expr != nil {
+		return c.Expr.String()
+	}
+	return c.Kind.Desc
+}

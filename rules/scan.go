@@ -1,0 +1,260 @@
+package rules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"lockbot/cparse"
+	"lockbot/kb"
+)
+
+// Source is one file to analyse.
+type Source struct {
+	Path string
+	Src  []byte
+	// Context files are analysed for their declarations and helpers but
+	// their findings are not reported (headers pulled in by #include).
+	Context bool
+}
+
+// Options configure an analysis.
+type Options struct {
+	KB        *kb.KB
+	Analyzers []*Analyzer // nil: all
+	NoRT      bool        // drop findings that matter only on PREEMPT_RT
+	Workers   int         // parallel parsers; 0: GOMAXPROCS
+	Log       *slog.Logger
+}
+
+// FileError is a file that could not be parsed.
+type FileError struct {
+	Path string `json:"path"`
+	Err  string `json:"error"`
+}
+
+// Result is what an analysis found.
+type Result struct {
+	Findings []*Finding
+	Stats    Stats
+	Errors   []FileError
+}
+
+// Analyze parses and analyses sources. A file that cannot be parsed is
+// listed in Result.Errors; the others are still analysed.
+func Analyze(ctx context.Context, srcs []Source, opt Options) (*Result, error) {
+	if opt.KB == nil {
+		return nil, errors.New("rules: no knowledge base")
+	}
+	files, errs, err := parseAll(ctx, srcs, opt)
+	if err != nil {
+		return nil, err
+	}
+	report := map[*cparse.File]bool{}
+	for i, f := range files {
+		if f != nil && !srcs[i].Context {
+			report[f] = true
+		}
+	}
+	var parsed []*cparse.File
+	for _, f := range files {
+		if f != nil {
+			parsed = append(parsed, f)
+		}
+	}
+	prog := NewProgram(opt.KB, parsed, func(f *cparse.File) bool { return report[f] }, opt.Log)
+	prog.Analyze()
+	as := opt.Analyzers
+	if as == nil {
+		as = All()
+	}
+	findings := Run(prog, as)
+	if opt.NoRT {
+		kept := findings[:0]
+		for _, f := range findings {
+			if !f.RTOnly {
+				kept = append(kept, f)
+			}
+		}
+		findings = kept
+	}
+	return &Result{Findings: findings, Stats: prog.Stats, Errors: errs}, nil
+}
+
+// parseAll parses sources in parallel, one tree-sitter parser per worker.
+func parseAll(ctx context.Context, srcs []Source, opt Options) ([]*cparse.File, []FileError, error) {
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	files := make([]*cparse.File, len(srcs))
+	ferrs := make([]error, len(srcs))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	dialect := opt.KB.Dialect()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := cparse.NewParser(dialect)
+			defer p.Close()
+			for i := range jobs {
+				files[i], ferrs[i] = p.Parse(srcs[i].Path, srcs[i].Src)
+			}
+		}()
+	}
+	var cerr error
+feed:
+	for i := range srcs {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			cerr = ctx.Err()
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if cerr != nil {
+		return nil, nil, cerr
+	}
+	var errs []FileError
+	for i, e := range ferrs {
+		if e != nil && !srcs[i].Context {
+			errs = append(errs, FileError{Path: srcs[i].Path, Err: e.Error()})
+		}
+	}
+	return files, errs, nil
+}
+
+// LoadOptions bound what LoadPaths reads.
+type LoadOptions struct {
+	// IncludeDepth is how many levels of quoted #include to pull in as
+	// context for files given one by one.
+	IncludeDepth int
+	Log          *slog.Logger
+}
+
+// LoadPaths reads files and directories (recursively, *.c and *.h). Each
+// named file gets its quoted #include files from its own directory as
+// context. A path that does not exist or is not C is an error; an
+// oversized file inside a directory is skipped with a warning.
+func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var srcs []Source
+	seen := map[string]bool{}
+	add := func(p string, ctx bool) error {
+		clean := filepath.Clean(p)
+		if seen[clean] {
+			return nil
+		}
+		data, err := os.ReadFile(clean)
+		if err != nil {
+			return err
+		}
+		seen[clean] = true
+		srcs = append(srcs, Source{Path: clean, Src: data, Context: ctx})
+		return nil
+	}
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if !info.IsDir() {
+			if !isCFile(p) {
+				return nil, fmt.Errorf("%s: not a C source or header file (.c, .h)", p)
+			}
+			if info.Size() > cparse.MaxFileSize {
+				return nil, fmt.Errorf("%s: %d bytes is over the %d-byte limit", p, info.Size(), cparse.MaxFileSize)
+			}
+			if err := add(p, false); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !isCFile(path) {
+				return nil
+			}
+			if inf, err := d.Info(); err == nil && inf.Size() > cparse.MaxFileSize {
+				log.Warn("skipping oversized file", "path", path, "bytes", inf.Size())
+				return nil
+			}
+			found = append(found, path)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		sort.Strings(found)
+		for _, f := range found {
+			if err := add(f, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Quoted includes of the named files give types and helpers.
+	depth := opt.IncludeDepth
+	frontier := append([]Source(nil), srcs...)
+	for d := 0; d < depth && len(frontier) > 0; d++ {
+		var next []Source
+		for _, s := range frontier {
+			for _, inc := range quotedIncludes(s.Src) {
+				p := filepath.Join(filepath.Dir(s.Path), inc)
+				if seen[filepath.Clean(p)] {
+					continue
+				}
+				if info, err := os.Stat(p); err != nil || info.IsDir() || info.Size() > cparse.MaxFileSize {
+					continue
+				}
+				if err := add(p, true); err == nil {
+					next = append(next, srcs[len(srcs)-1])
+				}
+			}
+		}
+		frontier = next
+	}
+	return srcs, nil
+}
+
+func isCFile(p string) bool {
+	return strings.HasSuffix(p, ".c") || strings.HasSuffix(p, ".h")
+}
+
+// quotedIncludes lists #include "x.h" names without a full parse.
+func quotedIncludes(src []byte) []string {
+	var out []string
+	for _, line := range strings.Split(string(src), "\n") {
+		l := strings.TrimSpace(line)
+		if !strings.HasPrefix(l, "#") {
+			continue
+		}
+		l = strings.TrimSpace(strings.TrimPrefix(l, "#"))
+		if !strings.HasPrefix(l, "include") {
+			continue
+		}
+		l = strings.TrimSpace(strings.TrimPrefix(l, "include"))
+		if len(l) > 2 && l[0] == '"' {
+			if end := strings.IndexByte(l[1:], '"'); end > 0 {
+				out = append(out, l[1:1+end])
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,300 @@
+package rules
+
+import (
+	"strings"
+
+	"lockbot/cparse"
+)
+
+// typeEnv answers the declared type of an expression inside one function.
+type typeEnv struct {
+	prog *Program
+	fn   *cparse.Func
+}
+
+func (e typeEnv) ident(name string) (cparse.Type, bool) {
+	if t, ok := e.fn.Locals[name]; ok {
+		return t, true
+	}
+	for _, p := range e.fn.Params {
+		if p.Name == name {
+			return p.Type, true
+		}
+	}
+	if t, ok := e.fn.File.Globals[name]; ok {
+		return t, true
+	}
+	if t, ok := e.prog.globals[name]; ok {
+		return t, true
+	}
+	return cparse.Type{}, false
+}
+
+// isLocal reports whether name is a local variable or parameter.
+func (e typeEnv) isLocal(name string) bool {
+	if _, ok := e.fn.Locals[name]; ok {
+		return true
+	}
+	for _, p := range e.fn.Params {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (e typeEnv) paramIndex(name string) int {
+	for i, p := range e.fn.Params {
+		if p.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// resolve follows typedefs to a struct tag where there is one.
+func (p *Program) resolve(t cparse.Type) cparse.Type {
+	for i := 0; i < 8; i++ {
+		td, ok := p.typedefs[t.Base]
+		if !ok || td.Base == t.Base {
+			return t
+		}
+		t = cparse.Type{Base: td.Base, Ptr: t.Ptr + td.Ptr, Array: t.Array || td.Array}
+	}
+	return t
+}
+
+func (p *Program) field(t cparse.Type, name string) (cparse.Type, bool) {
+	st := p.structs[p.resolve(t).Base]
+	if st == nil {
+		return cparse.Type{}, false
+	}
+	f, ok := st.Fields[name]
+	return f, ok
+}
+
+// typeOf returns the declared type of x, as far as the analysed files tell.
+func (e typeEnv) typeOf(x *cparse.Expr) (cparse.Type, bool) {
+	switch x.Kind {
+	case cparse.EIdent:
+		t, ok := e.ident(x.Name)
+		if !ok {
+			return t, false
+		}
+		return e.prog.resolve(t), true
+	case cparse.EParen:
+		return e.typeOf(x.X)
+	case cparse.ECast:
+		return e.prog.resolve(parseTypeName(x.Name)), true
+	case cparse.EField:
+		t, ok := e.typeOf(x.X)
+		if !ok {
+			return t, false
+		}
+		f, ok := e.prog.field(t, x.Name)
+		if !ok {
+			return f, false
+		}
+		return e.prog.resolve(f), true
+	case cparse.EIndex:
+		t, ok := e.typeOf(x.X)
+		if !ok {
+			return t, false
+		}
+		if t.Array {
+			t.Array = false
+		} else if t.Ptr > 0 {
+			t.Ptr--
+		} else {
+			return t, false
+		}
+		return t, true
+	case cparse.EUnary:
+		t, ok := e.typeOf(x.X)
+		if !ok {
+			return t, false
+		}
+		switch x.Op {
+		case "*":
+			if t.Ptr == 0 {
+				return t, false
+			}
+			t.Ptr--
+		case "&":
+			t.Ptr++
+		default:
+			return t, false
+		}
+		return t, true
+	case cparse.ECall:
+		name := x.CallName()
+		if f := e.prog.kb.Funcs[name]; f != nil && f.TypeArg != nil && *f.TypeArg < len(x.Args) {
+			if a := x.Args[*f.TypeArg]; a.Kind == cparse.EType {
+				t := e.prog.resolve(parseTypeName(a.Name))
+				t.Ptr++
+				return t, true
+			}
+		}
+		if fi := e.prog.lookupAny(name); fi != nil {
+			return e.prog.resolve(fi.F.Ret), true
+		}
+	}
+	return cparse.Type{}, false
+}
+
+// parseTypeName reads "struct foo *" into a Type.
+func parseTypeName(s string) cparse.Type {
+	var t cparse.Type
+	var words []string
+	for _, w := range strings.Fields(s) {
+		switch {
+		case w == "*":
+			t.Ptr++
+		case strings.Trim(w, "*") == "":
+			t.Ptr += len(w)
+		case w == "const" || w == "volatile":
+		default:
+			if strings.HasSuffix(w, "*") {
+				t.Ptr += len(w) - len(strings.TrimRight(w, "*"))
+				w = strings.TrimRight(w, "*")
+			}
+			words = append(words, w)
+		}
+	}
+	t.Base = strings.Join(words, " ")
+	return t
+}
+
+// canon strips parentheses and casts and folds &*x and *&x, so that one
+// lock object has one spelling.
+func canon(x *cparse.Expr) *cparse.Expr {
+	x = x.Strip()
+	if x == nil {
+		return nil
+	}
+	switch x.Kind {
+	case cparse.EUnary:
+		inner := canon(x.X)
+		if inner != nil && inner.Kind == cparse.EUnary && (x.Op == "&" && inner.Op == "*" || x.Op == "*" && inner.Op == "&") {
+			return inner.X
+		}
+		if inner != x.X {
+			c := *x
+			c.X = inner
+			return &c
+		}
+	case cparse.EField:
+		inner := canon(x.X)
+		if x.Op == "->" && inner != nil && inner.Kind == cparse.EUnary && inner.Op == "&" {
+			c := *x
+			c.X = inner.X
+			c.Op = "."
+			return &c
+		}
+		if inner != x.X {
+			c := *x
+			c.X = inner
+			return &c
+		}
+	case cparse.EIndex:
+		inner := canon(x.X)
+		if inner != x.X {
+			c := *x
+			c.X = inner
+			return &c
+		}
+	}
+	return x
+}
+
+// lockObject returns the expression of the lock object a lock argument
+// points to: &x -> x, p -> *p.
+func lockObject(arg *cparse.Expr) *cparse.Expr {
+	a := canon(arg)
+	if a == nil {
+		return nil
+	}
+	if a.Kind == cparse.EUnary && a.Op == "&" {
+		return a.X
+	}
+	return &cparse.Expr{Kind: cparse.EUnary, Op: "*", X: a, Pos: a.Pos}
+}
+
+// classOf names the lock a lock argument points to, as lockdep names lock
+// classes: a global by its name, a member by its struct type and field.
+// It returns "" when the type of the expression is unknown.
+func (e typeEnv) classOf(arg *cparse.Expr) string {
+	obj := lockObject(arg)
+	if obj == nil {
+		return ""
+	}
+	return e.objClass(obj)
+}
+
+func (e typeEnv) objClass(obj *cparse.Expr) string {
+	switch obj.Kind {
+	case cparse.EIdent:
+		if e.isLocal(obj.Name) {
+			t, _ := e.ident(obj.Name)
+			if t.Ptr == 0 {
+				// A lock object on the stack: its own class per function.
+				return e.fn.Name + "()::" + obj.Name
+			}
+			return ""
+		}
+		return obj.Name
+	case cparse.EField:
+		if t, ok := e.typeOf(obj.X); ok && strings.HasPrefix(t.Base, "struct ") || ok && strings.HasPrefix(t.Base, "union ") {
+			if !strings.Contains(t.Base, "<anonymous") {
+				return t.Base + "::" + obj.Name
+			}
+		}
+		if obj.X.Kind == cparse.EField || obj.X.Kind == cparse.EIndex {
+			if prefix := e.objClass(obj.X); prefix != "" && strings.Contains(prefix, "::") {
+				return prefix + "." + obj.Name
+			}
+		}
+		return ""
+	case cparse.EIndex:
+		if c := e.objClass(obj.X); c != "" {
+			return c + "[]"
+		}
+		return ""
+	case cparse.EUnary:
+		if obj.Op == "*" {
+			inner := canon(obj.X)
+			switch {
+			case inner != nil && inner.Kind == cparse.EIdent && !e.isLocal(inner.Name):
+				// *global_ptr: a global pointer to a lock.
+				return "*" + inner.Name
+			case inner != nil && inner.Kind == cparse.EField:
+				// What a pointer field points to: struct foo::*lockp.
+				if c := e.objClass(inner); c != "" {
+					if i := strings.LastIndex(c, "::"); i >= 0 {
+						return c[:i+2] + "*" + c[i+2:]
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// lockType returns the C type of the lock object, or "".
+func (e typeEnv) lockType(arg *cparse.Expr) string {
+	obj := lockObject(arg)
+	if obj == nil {
+		return ""
+	}
+	if obj.Kind == cparse.EUnary && obj.Op == "*" {
+		if t, ok := e.typeOf(obj.X); ok && t.Ptr == 1 {
+			return t.Base
+		}
+		return ""
+	}
+	t, ok := e.typeOf(obj)
+	if !ok || t.Ptr != 0 {
+		return ""
+	}
+	return t.Base
+}

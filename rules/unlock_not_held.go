@@ -1,0 +1,32 @@
+package rules
+
+import "fmt"
+
+// UnlockNotHeld finds a lock released on a path that already released it.
+var UnlockNotHeld = &Analyzer{
+	Name:     "UNLOCK_NOT_HELD",
+	Title:    "a lock released on a path where it is not held",
+	Severity: "error",
+	Doc: `Releasing a lock this function already released on the same path, or whose trylock
+failed, corrupts the lock: a spinlock's owner check fires, a mutex wakes a waiter that
+finds it held, an RCU nesting count goes negative. Only cases evident inside one
+function are reported; unlocking a lock the caller holds is how unlock helpers work.`,
+	Fix: "remove the extra release, or make the error path skip it (jump to a label after the unlock)",
+	Ref: "Documentation/locking/lockdep-design.rst",
+	Run: runUnlockNotHeld,
+}
+
+func runUnlockNotHeld(pass *Pass) {
+	for _, fi := range pass.Funcs() {
+		for _, o := range fi.Facts.Obs {
+			e := o.Eff
+			if e.Kind != ERelease || e.Prev == nil {
+				continue
+			}
+			msg := fmt.Sprintf("%s releases %s, which this path no longer holds (%s at line %d)",
+				primOf(e.What), e.Ctx.Name(), primOf(e.Prev.Note), e.Prev.Line)
+			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: e.Chain},
+				e.Ctx.Kind.Name, e.Ctx.Class, e.Ctx.Inst)
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package rules
+
+import "fmt"
+
+// WaitUnderLock finds waits that cannot end because the waiter holds what
+// the awaited party needs.
+var WaitUnderLock = &Analyzer{
+	Name:     "WAIT_UNDER_LOCK",
+	Title:    "a wait that deadlocks with a lock the waiter holds",
+	Severity: "error",
+	Doc: `flush_work(), cancel_work_sync(), flush_workqueue(), del_timer_sync() and friends wait
+for a callback to finish. If the callback takes a lock the waiter holds, neither can
+proceed. The same holds for synchronize_rcu() inside rcu_read_lock() and
+synchronize_srcu() inside a read section of the same srcu_struct. Work items are
+matched to their functions through INIT_WORK/INIT_DELAYED_WORK/timer_setup in the
+analysed code, and workqueues to their items through queue_work().`,
+	Fix: "wait before taking the lock, or release it around the wait (and recheck state after)",
+	Ref: "Documentation/core-api/workqueue.rst, Documentation/RCU/checklist.rst",
+	Run: runWaitUnderLock,
+}
+
+func runWaitUnderLock(pass *Pass) {
+	prog := pass.Prog
+	reg := map[string][]*Obs{}   // work item class -> registrations
+	queues := map[string][]string{} // workqueue class -> item classes
+	for _, fi := range prog.Funcs {
+		if fi.Facts == nil {
+			continue
+		}
+		for _, o := range fi.Facts.Obs {
+			switch o.Eff.Kind {
+			case ERegister:
+				if o.Eff.Item != "" {
+					reg[o.Eff.Item] = append(reg[o.Eff.Item], o)
+				}
+			case EQueue:
+				if o.Eff.Item != "" && o.Eff.Queue != "" && !containsStr(queues[o.Eff.Queue], o.Eff.Item) {
+					queues[o.Eff.Queue] = append(queues[o.Eff.Queue], o.Eff.Item)
+				}
+			}
+		}
+	}
+	for _, fi := range pass.Funcs() {
+		for _, o := range fi.Facts.Obs {
+			e := o.Eff
+			if e.Kind != EWait {
+				continue
+			}
+			switch e.Wait {
+			case "rcu":
+				if anyCtx(e.Inner, isRCU) {
+					continue
+				}
+				if blame := innermost(o.Held, nil, isRCU); blame != nil {
+					msg := fmt.Sprintf("%s%s waits for an RCU grace period inside %s: it can never end", e.What, where(o), heldDesc(blame))
+					pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg,
+						Chain: append(append([]Step(nil), blame.Via...), e.Chain...)}, "rcu", fmt.Sprint(calleePath(e.Chain)))
+				}
+			case "srcu":
+				if e.Ctx == nil {
+					continue
+				}
+				for _, h := range o.Held {
+					if h.Kind.Name == "srcu" && (h.Inst != "" && h.Inst == e.Ctx.Inst || h.Class != "" && h.Class == e.Ctx.Class) {
+						msg := fmt.Sprintf("%s%s waits for SRCU readers of %s inside its own read section", e.What, where(o), lockName(e.Ctx))
+						pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg,
+							Chain: append(append([]Step(nil), h.Via...), e.Chain...)}, "srcu", h.Class)
+						break
+					}
+				}
+			case "work", "queue":
+				items := []string{e.Item}
+				if e.Wait == "queue" {
+					items = queues[e.Queue]
+				}
+				for _, item := range items {
+					for _, r := range reg[item] {
+						waitForCallback(pass, fi, o, r, item)
+					}
+				}
+			}
+		}
+	}
+}
+
+// waitForCallback reports a wait under a lock the registered callback takes.
+func waitForCallback(pass *Pass, fi *FuncInfo, o *Obs, r *Obs, item string) {
+	cb := pass.Prog.lookup(r.Fn.F, r.Eff.Fn)
+	if cb == nil || cb.Sum == nil {
+		return
+	}
+	for _, h := range o.Held {
+		if !h.Kind.Lock || h.Class == "" {
+			continue
+		}
+		for _, t := range cb.Sum.Effects {
+			if t.Kind != ETake || t.Ctx.Try || t.Ctx.Class != h.Class {
+				continue
+			}
+			msg := fmt.Sprintf("%s%s waits for %s(), which takes %s, but %s is held here: deadlock",
+				o.Eff.What, where(o), cb.F.Name, t.Ctx.Class, heldDesc(h))
+			var chain []Step
+			chain = append(chain, h.Via...)
+			chain = append(chain, o.Eff.Chain...)
+			chain = append(chain, r.Eff.Chain...)
+			chain = append(chain, t.Chain...)
+			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
+				item, cb.F.Name, h.Class)
+			return
+		}
+	}
+}

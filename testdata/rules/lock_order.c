@@ -1,0 +1,52 @@
+// AB-BA between two lock classes, one order through a callee.
+struct dev {
+	struct mutex cfg_lock;
+	spinlock_t irq_lock;
+	int state;
+};
+
+static DEFINE_MUTEX(registry_lock);
+
+static void dev_register(struct dev *d)
+{
+	mutex_lock(&registry_lock);
+	d->state = 1;
+	mutex_unlock(&registry_lock);
+}
+
+void dev_configure(struct dev *d)
+{
+	mutex_lock(&d->cfg_lock);
+	dev_register(d);
+	mutex_unlock(&d->cfg_lock);
+}
+
+void registry_walk(struct dev *d)
+{
+	mutex_lock(&registry_lock);
+	mutex_lock(&d->cfg_lock); /* want LOCK_ORDER_INVERSION */
+	d->state = 2;
+	mutex_unlock(&d->cfg_lock);
+	mutex_unlock(&registry_lock);
+}
+
+/* The same order everywhere is fine. */
+void irq_path(struct dev *d)
+{
+	mutex_lock(&d->cfg_lock);
+	spin_lock_irq(&d->irq_lock);
+	d->state = 3;
+	spin_unlock_irq(&d->irq_lock);
+	mutex_unlock(&d->cfg_lock);
+}
+
+/* A trylock in the other order cannot deadlock. */
+void try_other_order(struct dev *d)
+{
+	spin_lock_irq(&d->irq_lock);
+	if (mutex_trylock(&d->cfg_lock)) {
+		d->state = 4;
+		mutex_unlock(&d->cfg_lock);
+	}
+	spin_unlock_irq(&d->irq_lock);
+}

@@ -1,0 +1,88 @@
+// NOWAIT paths that block, and allocations in raw contexts.
+struct inode_info {
+	struct rw_semaphore i_rwsem;
+	raw_spinlock_t raw;
+	spinlock_t lock;
+	void *cache;
+};
+
+ssize_t file_write_iter(struct kiocb *iocb, struct inode_info *ii)
+{
+	if (iocb->ki_flags & IOCB_NOWAIT) {
+		if (!down_write_trylock(&ii->i_rwsem))
+			return -EAGAIN;
+	} else {
+		down_write(&ii->i_rwsem);
+	}
+	up_write(&ii->i_rwsem);
+	return 0;
+}
+
+ssize_t file_read_iter(struct kiocb *iocb, struct inode_info *ii)
+{
+	bool nowait = iocb->ki_flags & IOCB_NOWAIT;
+
+	if (nowait) {
+		down_read(&ii->i_rwsem); /* want NOWAIT_MAY_BLOCK */
+		up_read(&ii->i_rwsem);
+		return -EAGAIN;
+	}
+	/* Both kinds of request get here: not a NOWAIT-only path. */
+	down_read(&ii->i_rwsem);
+	up_read(&ii->i_rwsem);
+	return 0;
+}
+
+int submit(struct bio *bio, struct inode_info *ii)
+{
+	if (!(bio->bi_opf & REQ_NOWAIT))
+		goto blocking;
+	msleep(1); /* want NOWAIT_MAY_BLOCK */
+	return 0;
+blocking:
+	msleep(1);
+	return 0;
+}
+
+void raw_alloc(struct inode_info *ii)
+{
+	raw_spin_lock(&ii->raw);
+	ii->cache = kmalloc(32, GFP_ATOMIC); /* want ALLOC_IN_RAW_ATOMIC */
+	raw_spin_unlock(&ii->raw);
+}
+
+void preempt_alloc(struct inode_info *ii)
+{
+	preempt_disable();
+	ii->cache = alloc_page(GFP_NOWAIT); /* want ALLOC_IN_RAW_ATOMIC */
+	preempt_enable();
+}
+
+/* GFP_ATOMIC under spinlock_t is fine, also on RT. */
+void spin_alloc_ok(struct inode_info *ii)
+{
+	spin_lock(&ii->lock);
+	ii->cache = kmalloc(32, GFP_ATOMIC);
+	spin_unlock(&ii->lock);
+}
+
+/* A blocking allocation in a raw section is SLEEP_IN_ATOMIC, not both. */
+void raw_sleep(struct inode_info *ii)
+{
+	raw_spin_lock(&ii->raw);
+	ii->cache = kmalloc(32, GFP_KERNEL); /* want SLEEP_IN_ATOMIC */
+	raw_spin_unlock(&ii->raw);
+}
+
+/* idr_preload() allocates before it disables preemption. */
+int preload_ok(struct idr *idr, void *p)
+{
+	int id;
+
+	idr_preload(GFP_KERNEL);
+	spin_lock(&idr_lock);
+	id = idr_alloc(idr, p, 0, 0, GFP_NOWAIT);
+	spin_unlock(&idr_lock);
+	idr_preload_end();
+	return id;
+}
