@@ -6,25 +6,25 @@ import "strings"
 type ExprKind uint8
 
 const (
-	EBad     ExprKind = iota
-	EIdent            // Name
-	ENumber           // Name holds the literal
-	EString           // Name holds the literal
-	ECall             // X(Args)
-	EUnary            // Op X (prefix)
-	EPostfix          // X Op
-	EBinary           // X Op Y
-	EAssign           // X Op Y, Op is "=", "+=", ...
-	ECond             // X ? Y : Z (Y is nil for the GNU "X ?: Z")
-	EField            // X Op Name, Op is "->" or "."
-	EIndex            // X[Y]
-	ECast             // (Name) X
-	ESizeof           // Op X, Op is "sizeof" or "alignof"; X may be an EType
-	EParen            // (X)
-	EComma            // Args
-	EInit             // { Args }
-	EType             // a type name used as a macro argument: Name
-	EStmtExpr         // ({ ... }): Args are the expressions found inside
+	EBad      ExprKind = iota
+	EIdent             // Name
+	ENumber            // Name holds the literal
+	EString            // Name holds the literal
+	ECall              // X(Args)
+	EUnary             // Op X (prefix)
+	EPostfix           // X Op
+	EBinary            // X Op Y
+	EAssign            // X Op Y, Op is "=", "+=", ...
+	ECond              // X ? Y : Z (Y is nil for the GNU "X ?: Z")
+	EField             // X Op Name, Op is "->" or "."
+	EIndex             // X[Y]
+	ECast              // (Name) X
+	ESizeof            // Op X, Op is "sizeof" or "alignof"; X may be an EType
+	EParen             // (X)
+	EComma             // Args
+	EInit              // { Args }
+	EType              // a type name used as a macro argument: Name
+	EStmtExpr          // ({ ... }): Args are the expressions found inside
 )
 
 // Expr is a C expression read from the source text. It keeps just what the

@@ -21,7 +21,7 @@ analysed code, and workqueues to their items through queue_work().`,
 
 func runWaitUnderLock(pass *Pass) {
 	prog := pass.Prog
-	reg := map[string][]*Obs{}   // work item class -> registrations
+	reg := map[string][]*Obs{}      // work item class -> registrations
 	queues := map[string][]string{} // workqueue class -> item classes
 	for _, fi := range prog.Funcs {
 		if fi.Facts == nil {
