@@ -764,7 +764,7 @@ func (b *cfgBuilder) emit(e *Expr) {
 				return
 			}
 		}
-		b.add(&Stmt{Kind: SAssign, Line: line(), LHS: e.X, RHS: e.Y})
+		b.add(&Stmt{Kind: SAssign, Line: line(), LHS: e.X, RHS: e.Y, Op: e.Op})
 	case EUnary, EPostfix:
 		b.emit(e.X)
 		if e.Op == "++" || e.Op == "--" {

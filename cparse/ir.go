@@ -131,6 +131,7 @@ type Stmt struct {
 	Call  *Expr // SCall
 	LHS   *Expr
 	RHS   *Expr
+	Op    string // SAssign: "=", "|=", "&=", ...; "" for ++ and --
 	Guard *Guard
 }
 

@@ -41,6 +41,9 @@ func NewParser(d *Dialect) *Parser {
 	return &Parser{ts: p, lang: lang, dialect: d, names: map[sitter.Symbol]string{}, Timeout: 20 * time.Second}
 }
 
+// errTimeout is a parse that took longer than Parser.Timeout.
+var errTimeout = errors.New("parse took too long")
+
 // Close frees the tree-sitter parser.
 func (p *Parser) Close() { p.ts.Close() }
 
@@ -75,15 +78,17 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	types := &fileTypes{d: p.dialect, f: f}
 	pre := prepass(src, p.dialect, types)
 
-	ctx := context.Background()
-	if p.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.Timeout)
-		defer cancel()
-	}
-	tree, err := p.ts.ParseCtx(ctx, nil, pre.src)
-	if err != nil {
-		return nil, fmt.Errorf("%s: tree-sitter: %w", path, err)
+	// tree-sitter's own timeout, not a cancellable context: the binding
+	// cancels through a goroutine that can fire after the parse finished,
+	// and a cancelled parser resumes the old input on its next parse.
+	p.ts.SetOperationLimit(int(p.Timeout.Microseconds()))
+	tree, err := p.ts.ParseCtx(context.Background(), nil, pre.src)
+	if err != nil || tree == nil {
+		p.ts.Reset()
+		if err == nil || errors.Is(err, sitter.ErrOperationLimit) {
+			err = errTimeout
+		}
+		return nil, fmt.Errorf("%s: tree-sitter: %w (limit %v)", path, err, p.Timeout)
 	}
 	defer tree.Close()
 	root := tree.RootNode()

@@ -117,6 +117,9 @@ type Func struct {
 	TypeArg *int `yaml:"type_arg"`
 	// Class fixes the lock class when the helper always takes one lock.
 	Class string `yaml:"class"`
+	// Pure: the call's value does not change within one function run
+	// (static_branch_unlikely(), in_interrupt()), so two tests of it agree.
+	Pure bool `yaml:"pure"`
 	Src   string `yaml:"src"`
 }
 

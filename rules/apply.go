@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"lockbot/cparse"
 )
@@ -28,7 +29,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 				if te.Drops != nil && te.Drops.Expr != nil {
 					exclude = f.findHeld(st, te.Drops.Expr)
 				}
-				f.observe(s, st, te, exclude, b)
+				f.observe(s, f.withoutUnheld(st, te), te, exclude, b)
 			}
 		}
 	}
@@ -39,8 +40,9 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		return []*State{st}
 	}
 	used := f.tested[s.ID]
+	outs := f.consistentOutcomes(sum.Outcomes, st, subst, g)
 	var out []*State
-	for _, o := range sum.Outcomes {
+	for _, o := range outs {
 		n := st.clone()
 		ok := true
 		for _, fa := range o.Facts {
@@ -49,6 +51,15 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 			}
 			x, local := f.substitute(fa.Expr, subst, g)
 			if local {
+				continue
+			}
+			if truth, isConst := constTruth(x); isConst {
+				// The caller passes a constant: the outcome is possible only
+				// if the constant agrees with it.
+				if truth != fa.Val {
+					ok = false
+					break
+				}
 				continue
 			}
 			key, neg, idents, expr := f.atom(x)
@@ -66,16 +77,16 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 			continue
 		}
 		for _, r := range o.Released {
-			var arg *cparse.Expr
-			if r.Expr != nil {
-				x, local := f.substitute(r.Expr, subst, g)
-				if !local {
-					arg = x
-				}
-			}
 			via := callStep
 			via.Note = fmt.Sprintf("calls %s(), which releases %s", g.F.Name, r.Kind.Desc)
-			f.release(s, b, r.Kind, arg, n, via, false)
+			f.release(s, b, r.Kind, f.releaseArg(r, subst, g), n, via, false)
+		}
+		for _, r := range o.Maybe {
+			// Released on some indistinguishable returns only: no longer
+			// counted as held, nor as known released.
+			if i := f.matchRelease(n, r.Kind, f.releaseArg(r, subst, g)); i >= 0 {
+				n.Held = append(n.Held[:i:i], n.Held[i+1:]...)
+			}
 		}
 		for _, a := range o.Acquired {
 			f.acquire(n, f.translateCtx(a, g, subst, callStep))
@@ -96,6 +107,139 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		return []*State{st}
 	}
 	return f.compact(out)
+}
+
+// constTruth evaluates a condition made only of constants: true, false,
+// NULL, integers, and !, &&, || and == / != over them.
+func constTruth(x *cparse.Expr) (val, ok bool) {
+	x = x.Strip()
+	if x == nil {
+		return false, false
+	}
+	switch x.Kind {
+	case cparse.ENumber:
+		if isNull(x) {
+			return false, true
+		}
+		if _, err := strconv.ParseInt(strings.TrimRight(strings.ToLower(x.Name), "ul"), 0, 64); err == nil {
+			return true, true
+		}
+	case cparse.EIdent:
+		switch x.Name {
+		case "true":
+			return true, true
+		case "false", "NULL":
+			return false, true
+		}
+	case cparse.EUnary:
+		if x.Op == "!" {
+			v, ok := constTruth(x.X)
+			return !v, ok
+		}
+	case cparse.EBinary:
+		if l, okL := constInt(x.X); okL {
+			if r, okR := constInt(x.Y); okR {
+				switch x.Op {
+				case "<":
+					return l < r, true
+				case "<=":
+					return l <= r, true
+				case ">":
+					return l > r, true
+				case ">=":
+					return l >= r, true
+				case "==":
+					return l == r, true
+				case "!=":
+					return l != r, true
+				case "&":
+					return l&r != 0, true
+				}
+			}
+		}
+		a, okA := constTruth(x.X)
+		b, okB := constTruth(x.Y)
+		switch x.Op {
+		case "&&":
+			if okA && !a || okB && !b {
+				return false, true
+			}
+			return true, okA && okB
+		case "||":
+			if okA && a || okB && b {
+				return true, true
+			}
+			return false, okA && okB
+		}
+	}
+	return false, false
+}
+
+func constInt(x *cparse.Expr) (int64, bool) {
+	x = x.Strip()
+	if x == nil {
+		return 0, false
+	}
+	if x.Kind == cparse.EUnary && x.Op == "-" {
+		v, ok := constInt(x.X)
+		return -v, ok
+	}
+	if x.Kind != cparse.ENumber {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(strings.TrimRight(strings.ToLower(x.Name), "ul"), 0, 64)
+	return v, err == nil
+}
+
+// withoutUnheld is the state an effect of a callee sees: without the
+// contexts the callee had released by then.
+func (f *flow) withoutUnheld(st *State, e *Effect) *State {
+	if len(e.Unheld) == 0 {
+		return st
+	}
+	n := st.clone()
+	for _, r := range e.Unheld {
+		if i := f.matchRelease(n, r.Kind, r.Expr); i >= 0 {
+			n.Held = append(n.Held[:i:i], n.Held[i+1:]...)
+		}
+	}
+	return n
+}
+
+func (f *flow) releaseArg(r *Ctx, subst map[string]*cparse.Expr, g *FuncInfo) *cparse.Expr {
+	if r.Expr == nil {
+		return nil
+	}
+	x, local := f.substitute(r.Expr, subst, g)
+	if local {
+		return nil
+	}
+	return x
+}
+
+// consistentOutcomes drops the outcomes whose releases match nothing this
+// state holds when other outcomes' releases all match: a helper that
+// releases either of two locks releases the one its partner took.
+func (f *flow) consistentOutcomes(outs []*Outcome, st *State, subst map[string]*cparse.Expr, g *FuncInfo) []*Outcome {
+	var matched []*Outcome
+	releasing := false
+	for _, o := range outs {
+		ok := true
+		for _, r := range o.Released {
+			releasing = true
+			if f.matchRelease(st, r.Kind, f.releaseArg(r, subst, g)) < 0 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			matched = append(matched, o)
+		}
+	}
+	if !releasing || len(matched) == 0 {
+		return outs
+	}
+	return matched
 }
 
 func retTruth(r RetClass) (val, known bool) {
@@ -149,6 +293,11 @@ func (f *flow) translateCtx(c *Ctx, g *FuncInfo, subst map[string]*cparse.Expr, 
 // effect that depends on the callee's gfp parameter happens here only if
 // the argument allows direct reclaim.
 func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.Expr, args []*cparse.Expr, st *State, callStep Step) *Effect {
+	for _, s := range e.Chain {
+		if s.Func == f.fn.Name && s.File == f.fn.File.Path {
+			return nil // around a recursion cycle: the direct effect is there
+		}
+	}
 	n := *e
 	n.Chain = append([]Step{callStep}, e.Chain...)
 	if e.Ctx != nil {
@@ -156,6 +305,12 @@ func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.
 	}
 	if e.Drops != nil {
 		n.Drops = f.translateCtx(e.Drops, g, subst, callStep)
+	}
+	if len(e.Unheld) > 0 {
+		n.Unheld = nil
+		for _, c := range e.Unheld {
+			n.Unheld = append(n.Unheld, f.translateCtx(c, g, subst, callStep))
+		}
 	}
 	if e.GfpParam >= 0 {
 		var gv gfpClass

@@ -48,7 +48,7 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 			e = e.X
 			continue
 		case e.Kind == cparse.ECall:
-			if name := e.CallName(); name != "" && !isUpperName(name) {
+			if name := e.CallName(); name != "" && !isUpperName(name) && !f.pure(name) {
 				if id, ok := f.fn.CallIDs[e]; ok {
 					return "$call" + strconv.Itoa(id), neg, nil, nil
 				}
@@ -62,6 +62,11 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 		return "", neg, nil, nil
 	}
 	return c.String(), neg, c.Idents(), c
+}
+
+func (f *flow) pure(name string) bool {
+	spec := f.p.kb.Funcs[name]
+	return spec != nil && spec.Pure
 }
 
 func isNull(e *cparse.Expr) bool {

@@ -49,6 +49,10 @@ type Effect struct {
 	Prev *Step
 	// Drops is a lock the sleeping call releases while it sleeps.
 	Drops *Ctx
+	// Unheld are caller contexts the function had released when the
+	// effect happened (a helper that drops its caller's lock and sleeps):
+	// the caller's check must not count them.
+	Unheld []*Ctx
 }
 
 // Obs is an effect observed at a statement with the contexts the function
@@ -101,6 +105,9 @@ type FuncFacts struct {
 type Outcome struct {
 	Acquired []*Ctx
 	Released []*Ctx
+	// Maybe are caller contexts released on this return but kept on
+	// another return a caller cannot tell apart from it.
+	Maybe []*Ctx
 	Ret      RetClass
 	// Facts are conditions on the parameters that hold on this outcome.
 	Facts []Fact
@@ -126,10 +133,7 @@ func (s *Summary) key() string {
 		for _, c := range o.Released {
 			b.WriteString(c.key())
 		}
-		b.WriteString(o.Ret.String())
-		for _, f := range o.Facts {
-			b.WriteString(f.Key + strconv.FormatBool(f.Val))
-		}
+		b.WriteString(outcomeKey(o))
 		b.WriteByte('\n')
 	}
 	for _, e := range s.Effects {
@@ -233,6 +237,8 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 		s.Outcomes = append(s.Outcomes, outs[k])
 	}
 	promoteNonNull(fi.F, s.Outcomes)
+	dropUncertain(s.Outcomes)
+	s.Outcomes = dedupeOutcomes(s.Outcomes)
 	if len(s.Outcomes) > maxOutcomes {
 		s.Outcomes = coarsen(s.Outcomes)
 	}
@@ -258,6 +264,69 @@ func promoteNonNull(fn *cparse.Func, outs []*Outcome) {
 				break
 			}
 		}
+	}
+}
+
+// dropUncertain keeps in an outcome only the lock effects a caller can rely
+// on. A lock held on one return and not on another that the caller cannot
+// tell apart (same return class, no contradicting argument facts) is either
+// a leak, which LOCK_LEAK reports here, or this analysis losing track of a
+// flag; either way callers must not inherit it. A release that only some
+// such returns make is only a "maybe".
+func dropUncertain(outs []*Outcome) {
+	twin := func(a, b *Outcome) bool {
+		if a.Ret != b.Ret {
+			return false
+		}
+		for _, fa := range a.Facts {
+			for _, fb := range b.Facts {
+				if fa.Key == fb.Key && fa.Val != fb.Val {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	has := func(l []*Ctx, c *Ctx) bool {
+		for _, x := range l {
+			if sameLock(x, c) {
+				return true
+			}
+		}
+		return false
+	}
+	type verdict struct{ acq, rel []*Ctx }
+	v := make([]verdict, len(outs))
+	for i, o := range outs {
+		for _, c := range o.Acquired {
+			certain := true
+			for j, p := range outs {
+				if i != j && twin(o, p) && !has(p.Acquired, c) {
+					certain = false
+					break
+				}
+			}
+			if certain {
+				v[i].acq = append(v[i].acq, c)
+			}
+		}
+		for _, c := range o.Released {
+			certain := true
+			for j, p := range outs {
+				if i != j && twin(o, p) && !has(p.Released, c) {
+					certain = false
+					break
+				}
+			}
+			if certain {
+				v[i].rel = append(v[i].rel, c)
+			} else {
+				o.Maybe = append(o.Maybe, c)
+			}
+		}
+	}
+	for i, o := range outs {
+		o.Acquired, o.Released = v[i].acq, v[i].rel
 	}
 }
 
@@ -329,6 +398,11 @@ func outcomeKey(o *Outcome) string {
 		b.WriteString(c.key())
 		b.WriteByte(';')
 	}
+	b.WriteByte('/')
+	for _, c := range o.Maybe {
+		b.WriteString(c.key())
+		b.WriteByte(';')
+	}
 	b.WriteString(o.Ret.String())
 	for _, f := range o.Facts {
 		b.WriteString("," + f.Key + strconv.FormatBool(f.Val))
@@ -336,21 +410,23 @@ func outcomeKey(o *Outcome) string {
 	return b.String()
 }
 
+func dedupeOutcomes(l []*Outcome) []*Outcome {
+	seen := map[string]bool{}
+	var r []*Outcome
+	for _, o := range l {
+		k := outcomeKey(o)
+		if !seen[k] {
+			seen[k] = true
+			r = append(r, o)
+		}
+	}
+	return r
+}
+
 // coarsen drops parameter facts, then return values, until the outcomes
 // are few enough.
 func coarsen(outs []*Outcome) []*Outcome {
-	dedupe := func(l []*Outcome) []*Outcome {
-		seen := map[string]bool{}
-		var r []*Outcome
-		for _, o := range l {
-			k := outcomeKey(o)
-			if !seen[k] {
-				seen[k] = true
-				r = append(r, o)
-			}
-		}
-		return r
-	}
+	dedupe := dedupeOutcomes
 	var r []*Outcome
 	for _, o := range outs {
 		n := *o

@@ -292,6 +292,7 @@ func (f *flow) exec(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	case cparse.SAssign:
 		n := st.clone()
 		f.assign(s.LHS, s.RHS, n)
+		f.flagFact(s, n)
 		return []*State{n}
 	case cparse.SLoopVar:
 		n := st.clone()
@@ -326,6 +327,12 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, st *State) {
 		if t, ok := f.env.ident(root); ok && t.Base == "gfp_t" && t.Ptr == 0 && rhs != nil {
 			st.setGfp(root, rhs)
 		}
+		if rhs != nil {
+			if v, ok := constTruth(rhs); ok {
+				// "locked = true": later tests of it are known.
+				st.setFact(Fact{Key: root, Val: v, Idents: []string{root}, Expr: lhs.Strip()})
+			}
+		}
 		return
 	}
 	// A field or element store forgets conditions on that path.
@@ -337,6 +344,29 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, st *State) {
 		}
 	}
 	st.Facts = out
+}
+
+// flagFact records what "x |= FLAG" and "x &= ~FLAG" make known of
+// "x & FLAG": a flag set where a lock is taken is how many functions know to
+// release it later.
+func (f *flow) flagFact(s *cparse.Stmt, st *State) {
+	if s.RHS == nil || s.Op != "|=" && s.Op != "&=" {
+		return
+	}
+	flag, val := s.RHS.Strip(), true
+	if s.Op == "&=" {
+		if flag == nil || flag.Kind != cparse.EUnary || flag.Op != "~" {
+			return
+		}
+		flag, val = flag.X.Strip(), false
+	}
+	if flag == nil || flag.Kind != cparse.EIdent {
+		return
+	}
+	test := &cparse.Expr{Kind: cparse.EBinary, Op: "&", X: s.LHS, Y: flag, Pos: s.LHS.Pos}
+	if key, neg, idents, expr := f.atom(test); key != "" {
+		st.setFact(Fact{Key: key, Val: val != neg, Idents: idents, Expr: expr})
+	}
 }
 
 func rootIdent(x *cparse.Expr) string {
@@ -438,6 +468,9 @@ func (f *flow) observe(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block
 		return
 	}
 	f.seen[k] = true
+	if len(st.CallerRel) > 0 && e.Unheld == nil {
+		e.Unheld = append(e.Unheld, st.CallerRel...)
+	}
 	o := &Obs{Fn: f.fi, Line: s.Line, Held: append([]*Ctx(nil), st.Held...), Eff: e, Exclude: exclude}
 	if f.nowait != nil {
 		o.Nowait = f.nowait[block.ID]
@@ -731,36 +764,7 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 			class = f.env.classOf(expr)
 		}
 	}
-	idx := -1
-	for i := len(st.Held) - 1; i >= 0 && idx < 0; i-- {
-		c := st.Held[i]
-		if family(c.Kind) == fam && inst != "" && c.Inst == inst {
-			idx = i
-		}
-	}
-	for i := len(st.Held) - 1; i >= 0 && idx < 0; i-- {
-		c := st.Held[i]
-		if family(c.Kind) == fam && (class != "" && c.Class == class || arg == nil || !kind.Lock) {
-			idx = i
-		}
-	}
-	if idx < 0 && arg != nil {
-		// One held lock of this kind whose expression we could not match
-		// (an alias): take it.
-		cand := -1
-		for i, c := range st.Held {
-			if family(c.Kind) == fam {
-				if cand >= 0 {
-					cand = -2
-					break
-				}
-				cand = i
-			}
-		}
-		if cand >= 0 && (st.Held[cand].Inst == "" || inst == "" || st.Held[cand].Class == "" || class == "") {
-			idx = cand
-		}
-	}
+	idx := f.matchRelease(st, kind, arg)
 	if idx >= 0 {
 		c := st.Held[idx]
 		st.Held = append(st.Held[:idx:idx], st.Held[idx+1:]...)
@@ -792,6 +796,48 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 		}
 	}
 	st.CallerRel = append(st.CallerRel, c)
+}
+
+// matchRelease returns the index of the held context a release of kind on
+// arg releases, or -1: the same lock expression, else the same class, else
+// the only held lock of that kind when one side's name is unknown.
+func (f *flow) matchRelease(st *State, kind *kb.Kind, arg *cparse.Expr) int {
+	fam := family(kind)
+	inst, class := "", ""
+	if arg != nil {
+		if expr := canon(arg); expr != nil {
+			inst = expr.String()
+			class = f.env.classOf(expr)
+		}
+	}
+	for i := len(st.Held) - 1; i >= 0; i-- {
+		c := st.Held[i]
+		if family(c.Kind) == fam && inst != "" && c.Inst == inst {
+			return i
+		}
+	}
+	for i := len(st.Held) - 1; i >= 0; i-- {
+		c := st.Held[i]
+		if family(c.Kind) == fam && (class != "" && c.Class == class || arg == nil || !kind.Lock) {
+			return i
+		}
+	}
+	if arg == nil {
+		return -1
+	}
+	cand := -1
+	for i, c := range st.Held {
+		if family(c.Kind) == fam {
+			if cand >= 0 {
+				return -1
+			}
+			cand = i
+		}
+	}
+	if cand >= 0 && (st.Held[cand].Inst == "" || inst == "" || st.Held[cand].Class == "" || class == "") {
+		return cand
+	}
+	return -1
 }
 
 // callText renders a call compactly for chain lines.

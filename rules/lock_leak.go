@@ -30,7 +30,7 @@ func runLockLeak(pass *Pass) {
 				if c.FromCaller || annotated(c) {
 					continue
 				}
-				other := releasingExit(exits, h, c)
+				other := releasingExit(typeEnv{pass.Prog, fi.F}, exits, h, c)
 				if other == nil {
 					continue
 				}
@@ -55,9 +55,9 @@ func runLockLeak(pass *Pass) {
 // releasingExit finds a return that does not hold c after this function
 // released it, and that a caller cannot tell apart from h by the returned
 // value (or h returns an error: error paths must not keep locks).
-func releasingExit(exits []*Exit, h *Exit, c *Ctx) *Exit {
+func releasingExit(env typeEnv, exits []*Exit, h *Exit, c *Ctx) *Exit {
 	for _, x := range exits {
-		if x == h || holds(x.State, c) || !released(x.State, c) {
+		if x == h || holds(x.State, c) || !released(x.State, c) || argumentsTell(env, h, x) {
 			continue
 		}
 		if h.Class == RetError || h.Class == x.Class && h.Class != RetUnknown {
@@ -65,6 +65,34 @@ func releasingExit(exits []*Exit, h *Exit, c *Ctx) *Exit {
 		}
 	}
 	return nil
+}
+
+// argumentsTell reports whether the two returns are told apart by a
+// condition on the arguments (a "bool unlock" parameter): the caller knows
+// which one it gets.
+func argumentsTell(env typeEnv, a, b *Exit) bool {
+	for _, fa := range a.State.Facts {
+		if !paramFact(env, fa) || derefs(fa.Expr) {
+			continue
+		}
+		if v, ok := b.State.fact(fa.Key); ok && v != fa.Val {
+			return true
+		}
+	}
+	return false
+}
+
+// derefs reports whether an expression reads memory through a pointer:
+// such a condition is the object's state, not an argument's value.
+func derefs(x *cparse.Expr) bool {
+	found := false
+	x.Walk(func(e *cparse.Expr) bool {
+		if e.Kind == cparse.EField && e.Op == "->" || e.Kind == cparse.EUnary && e.Op == "*" || e.Kind == cparse.EIndex || e.Kind == cparse.ECall {
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 func holds(st *State, c *Ctx) bool {

@@ -1,0 +1,33 @@
+// Command lockbot reviews Linux kernel C for lock-semantics bugs.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// exitCode carries an exit status through cobra's error return.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func run(args []string) int {
+	cmd := newRoot()
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	var code exitCode
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &code):
+		return int(code)
+	default:
+		fmt.Fprintln(os.Stderr, "lockbot:", err)
+		return 2
+	}
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"lockbot/comment"
+	"lockbot/kb"
+	"lockbot/rules"
+)
+
+func newScan(g *globalFlags) *cobra.Command {
+	var (
+		format       string
+		noRT         bool
+		terse        bool
+		includeDepth int
+	)
+	cmd := &cobra.Command{
+		Use:   "scan [flags] PATH...",
+		Short: "Report every lock problem in C files or directories",
+		Long: `scan analyses the named C files and directories (recursively, *.c and *.h) and
+reports every finding. Quoted #include files next to a named file are read for
+types and helpers, not reported.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("scan needs at least one file or directory")}
+			}
+			if format != "text" && format != "json" {
+				return usageError{fmt.Errorf("--format must be text or json, not %q", format)}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			log := g.logger()
+			k, err := kb.Load(g.kbFiles...)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			srcs, err := rules.LoadPaths(args, rules.LoadOptions{IncludeDepth: includeDepth, Log: log})
+			if err != nil {
+				return err
+			}
+			res, err := rules.Analyze(context.Background(), srcs, rules.Options{KB: k, NoRT: noRT, Log: log})
+			if err != nil {
+				return err
+			}
+			log.Debug("scan done", "files", len(srcs), "functions", res.Stats.Functions, "elapsed", time.Since(start))
+			out := cmd.OutOrStdout()
+			if format == "json" {
+				err = comment.JSON(out, res)
+			} else {
+				err = comment.Text(out, res, comment.TextOptions{Terse: terse, NoRT: noRT})
+			}
+			if err != nil {
+				return err
+			}
+			for _, e := range res.Errors {
+				fmt.Fprintf(os.Stderr, "lockbot: %s\n", e.Err)
+			}
+			switch {
+			case len(res.Errors) > 0:
+				return exitCode(2)
+			case len(res.Findings) > 0:
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&noRT, "no-rt", false, "drop findings that matter only on PREEMPT_RT")
+	cmd.Flags().BoolVar(&terse, "terse", false, "one line per finding")
+	cmd.Flags().IntVar(&includeDepth, "include-depth", 2, "levels of quoted #include files to read as context")
+	return cmd
+}
+
+func newRules() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "List the rules with what each finds, why, and how to fix it",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch format {
+			case "text":
+				return comment.RuleDocs(cmd.OutOrStdout(), rules.All())
+			case "json":
+				return comment.RuleDocsJSON(cmd.OutOrStdout(), rules.All())
+			}
+			return usageError{fmt.Errorf("--format must be text or json, not %q", format)}
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}

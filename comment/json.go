@@ -1,0 +1,54 @@
+package comment
+
+import (
+	"encoding/json"
+	"io"
+
+	"lockbot/rules"
+)
+
+// Report is the JSON document of a scan. Its field names are stable; see
+// the README for the schema.
+type Report struct {
+	Findings []*rules.Finding `json:"findings"`
+	Stats    rules.Stats      `json:"stats"`
+	Errors   []rules.FileError `json:"errors,omitempty"`
+}
+
+// JSON writes a scan result as one JSON document.
+func JSON(w io.Writer, res *rules.Result) error {
+	r := Report{Findings: res.Findings, Stats: res.Stats, Errors: res.Errors}
+	if r.Findings == nil {
+		r.Findings = []*rules.Finding{}
+	}
+	for _, f := range r.Findings {
+		if f.Chain == nil {
+			f.Chain = []rules.Step{}
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// RulesJSON is one rule as `lockbot rules --format json` lists it.
+type RulesJSON struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	RTOnly   bool   `json:"rt_only"`
+	Title    string `json:"title"`
+	Doc      string `json:"doc"`
+	Fix      string `json:"fix"`
+	Ref      string `json:"ref"`
+}
+
+// RuleDocsJSON writes the rules as JSON.
+func RuleDocsJSON(w io.Writer, as []*rules.Analyzer) error {
+	out := []RulesJSON{}
+	for _, a := range as {
+		out = append(out, RulesJSON{a.Name, a.Severity, a.RTOnly, a.Title, a.Doc, a.Fix, a.Ref})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,105 @@
+// Package comment renders findings: checkpatch-style text and JSON for the
+// command line; review comments and mail replies build on the same data.
+package comment
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"lockbot/rules"
+)
+
+// Level is the checkpatch level of a finding: ERROR or WARNING.
+func Level(f *rules.Finding) string {
+	if f.Severity == "warning" {
+		return "WARNING"
+	}
+	return "ERROR"
+}
+
+// TextOptions shape the text output.
+type TextOptions struct {
+	// Terse prints one line per finding and no chain.
+	Terse bool
+	// NoRT is reported in the summary line.
+	NoRT bool
+}
+
+// Text writes findings in checkpatch's shape, which editors and b4 parse:
+// "path:line: ERROR:RULE: message", then the chain indented, then the fix.
+func Text(w io.Writer, res *rules.Result, opt TextOptions) error {
+	ew := &errWriter{w: w}
+	errs, warns := 0, 0
+	for _, f := range res.Findings {
+		if Level(f) == "ERROR" {
+			errs++
+		} else {
+			warns++
+		}
+		ew.printf("%s:%d: %s:%s: %s\n", f.File, f.Line, Level(f), f.Rule, f.Message)
+		if opt.Terse {
+			continue
+		}
+		for _, s := range f.Chain {
+			ew.printf("  %s:%d: %s(): %s\n", s.File, s.Line, s.Func, s.Note)
+		}
+		if f.Fix != "" {
+			ew.printf("  fix: %s\n", f.Fix)
+		}
+		ew.printf("\n")
+	}
+	if !opt.Terse {
+		rt := "PREEMPT_RT rules on"
+		if opt.NoRT {
+			rt = "PREEMPT_RT rules off"
+		}
+		st := res.Stats
+		ew.printf("total: %s, %s, %d %s, %d %s analysed (%d partly, %d not analysed), %s\n",
+			plural(errs, "error"), plural(warns, "warning"), st.Files, noun(st.Files, "file"),
+			st.Functions, noun(st.Functions, "function"), st.Partial, st.Failed, rt)
+	}
+	return ew.err
+}
+
+func plural(n int, s string) string { return fmt.Sprintf("%d %s", n, noun(n, s)) }
+
+func noun(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err != nil {
+		return
+	}
+	_, e.err = fmt.Fprintf(e.w, format, args...)
+}
+
+// RuleDocs writes the rules with a paragraph each.
+func RuleDocs(w io.Writer, as []*rules.Analyzer) error {
+	ew := &errWriter{w: w}
+	for i, a := range as {
+		if i > 0 {
+			ew.printf("\n")
+		}
+		level := strings.ToUpper(a.Severity)
+		rt := ""
+		if a.RTOnly {
+			rt = ", PREEMPT_RT only"
+		}
+		ew.printf("%s (%s%s)\n  %s\n\n", a.Name, level, rt, a.Title)
+		for _, l := range strings.Split(a.Doc, "\n") {
+			ew.printf("  %s\n", strings.TrimSpace(l))
+		}
+		ew.printf("\n  Fix: %s\n  See: %s\n", a.Fix, a.Ref)
+	}
+	return ew.err
+}

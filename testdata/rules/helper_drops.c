@@ -1,0 +1,83 @@
+// Helpers called with a lock held that drop it around a sleep and take it
+// back (bcache's bch_prio_write), counting semaphores, and lock flags.
+struct cache {
+	struct mutex bucket_lock;
+	spinlock_t lock;
+	struct semaphore io_mutex;
+	struct semaphore in_flight;
+	void *buf;
+};
+
+static void prio_write(struct cache *c)
+{
+	lockdep_assert_held(&c->bucket_lock);
+	mutex_unlock(&c->bucket_lock);
+	msleep(1);
+	mutex_lock(&c->bucket_lock);
+}
+
+void allocator_thread(struct cache *c)
+{
+	mutex_lock(&c->bucket_lock);
+	prio_write(c);
+	mutex_unlock(&c->bucket_lock);
+}
+
+/* No assertion: the unlock is of the caller's lock all the same. */
+static void refill(struct cache *c)
+{
+	spin_unlock(&c->lock);
+	c->buf = kmalloc(64, GFP_KERNEL);
+	spin_lock(&c->lock);
+}
+
+void refill_locked(struct cache *c)
+{
+	spin_lock(&c->lock);
+	refill(c);
+	spin_unlock(&c->lock);
+}
+
+/* A helper that sleeps without dropping the lock is a bug in its caller. */
+static void refill_bad(struct cache *c)
+{
+	c->buf = kmalloc(64, GFP_KERNEL);
+}
+
+void refill_bad_locked(struct cache *c)
+{
+	spin_lock(&c->lock);
+	refill_bad(c); /* want SLEEP_IN_ATOMIC */
+	spin_unlock(&c->lock);
+}
+
+/* Counting semaphores: "down" twice waits, it does not deadlock. */
+void write_and_wait(struct cache *c)
+{
+	down(&c->io_mutex);
+	submit_write(c);
+	down(&c->io_mutex);
+	up(&c->io_mutex);
+}
+
+void throttle(struct cache *c, int n)
+{
+	while (n--)
+		down(&c->in_flight);
+}
+
+/* A local flag remembers that the lock was taken. */
+void flag_locked(struct cache *c, int n)
+{
+	bool locked = false;
+
+	while (n--) {
+		if (!locked) {
+			mutex_lock(&c->bucket_lock);
+			locked = true;
+		}
+		c->buf = NULL;
+	}
+	if (locked)
+		mutex_unlock(&c->bucket_lock);
+}
