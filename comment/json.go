@@ -10,8 +10,8 @@ import (
 // Report is the JSON document of a scan. Its field names are stable; see
 // the README for the schema.
 type Report struct {
-	Findings []*rules.Finding `json:"findings"`
-	Stats    rules.Stats      `json:"stats"`
+	Findings []*rules.Finding  `json:"findings"`
+	Stats    rules.Stats       `json:"stats"`
 	Errors   []rules.FileError `json:"errors,omitempty"`
 }
 

@@ -704,6 +704,15 @@ func isZero(lit string) bool {
 	return s == "0" || s == "0x0" || s == "00"
 }
 
+func containsInt(l []int, x int) bool {
+	for _, v := range l {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
 func hasCall(e *Expr) bool {
 	found := false
 	e.Walk(func(x *Expr) bool {
@@ -725,6 +734,22 @@ func (b *cfgBuilder) emit(e *Expr) {
 	line := func() int { return b.line(e.Pos) }
 	switch e.Kind {
 	case ECall:
+		if sel := e.X.Strip(); sel != nil && sel.Kind == ECond && sel.Y != nil && sel.Y.Strip().Kind == EIdent && sel.Z.Strip().Kind == EIdent {
+			// (w ? up_write : up_read)(&b->lock): one direct call per arm.
+			t, f, join := b.newBlock(), b.newBlock(), b.newBlock()
+			b.ensure()
+			b.cond(sel.X, t.ID, f.ID, line())
+			for _, arm := range []struct {
+				bl *Block
+				fn *Expr
+			}{{t, sel.Y.Strip()}, {f, sel.Z.Strip()}} {
+				b.cur = arm.bl
+				b.emit(&Expr{Kind: ECall, X: arm.fn, Args: e.Args, Pos: e.Pos})
+				b.jump(join.ID)
+			}
+			b.cur = join
+			return
+		}
 		if inner := e.X.Strip(); inner != nil && inner.Kind == ECall && inner.CallName() == "guard" && len(inner.Args) == 1 && inner.Args[0].Kind == EIdent {
 			g := &Guard{Class: inner.Args[0].Name, Args: e.Args, Line: line()}
 			g.ID = b.nextID()
@@ -738,8 +763,17 @@ func (b *cfgBuilder) emit(e *Expr) {
 		if e.X != nil && e.X.Kind != EIdent {
 			b.emit(e.X)
 		}
-		for _, a := range e.Args {
-			b.emit(a)
+		name := e.CallName()
+		if b.fb.pre.opaque[name] {
+			// A local macro around locking: where its arguments run is
+			// hidden in its body.
+			return
+		}
+		lazy := b.fb.p.dialect.Lazy[name]
+		for i, a := range e.Args {
+			if !containsInt(lazy, i) {
+				b.emit(a)
+			}
 		}
 		b.add(&Stmt{Kind: SCall, Line: line(), Call: e})
 		if b.fb.p.dialect.NoReturn[e.CallName()] {

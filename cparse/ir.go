@@ -86,6 +86,15 @@ type Func struct {
 	// CallIDs maps each call expression to the statement that evaluates it,
 	// so that a branch on a call's result finds the call.
 	CallIDs map[*Expr]int
+	// Conds are the preprocessor conditions the definition sits under
+	// (#ifndef CONFIG_PREEMPT_RT around the whole function).
+	Conds []PreCond
+}
+
+// PreCond is a preprocessor condition: Atom holds (or not, Val false).
+type PreCond struct {
+	Atom *Expr
+	Val  bool
 }
 
 // TermKind says how a basic block ends.

@@ -141,3 +141,20 @@ func isIdentStart(c byte) bool {
 func isIdentChar(c byte) bool {
 	return isIdentStart(c) || c >= '0' && c <= '9'
 }
+
+// ValueIdents returns the identifiers the source uses as values: not
+// followed by '(' (a function whose name appears so has its address taken).
+func ValueIdents(src []byte) map[string]bool {
+	toks := lex(src, 0, len(src))
+	out := map[string]bool{}
+	for i, t := range toks {
+		if t.kind != tIdent {
+			continue
+		}
+		if i+1 < len(toks) && toks[i+1].kind == tPunct && toks[i+1].text == "(" {
+			continue
+		}
+		out[t.text] = true
+	}
+	return out
+}

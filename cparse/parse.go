@@ -93,7 +93,7 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	defer tree.Close()
 	root := tree.RootNode()
 
-	b := &fileBuilder{p: p, f: f, src: src, pre: pre, types: types}
+	b := &fileBuilder{p: p, f: f, src: src, pre: pre, types: types, conds: map[*sitter.Node][]PreCond{}}
 	tops := b.topLevel(root)
 	for _, n := range tops {
 		b.declarations(n)
@@ -156,30 +156,77 @@ type fileBuilder struct {
 	src   []byte
 	pre   prepassResult
 	types *fileTypes
+	// conds are the preprocessor conditions around top-level nodes.
+	conds map[*sitter.Node][]PreCond
 }
 
 // topLevel flattens the file's top-level nodes, looking through
 // preprocessor conditionals (both arms are real code) and ERROR wrappers.
 func (b *fileBuilder) topLevel(root *sitter.Node) []*sitter.Node {
 	var out []*sitter.Node
-	var visit func(n *sitter.Node)
-	visit = func(n *sitter.Node) {
+	var visit func(n *sitter.Node, conds []PreCond)
+	visit = func(n *sitter.Node, conds []PreCond) {
 		cnt := int(n.NamedChildCount())
+		var alt *sitter.Node
+		if t := b.p.typ(n); strings.HasPrefix(t, "preproc_if") || strings.HasPrefix(t, "preproc_elif") {
+			alt = n.ChildByFieldName("alternative")
+		}
 		for i := 0; i < cnt; i++ {
 			ch := n.NamedChild(i)
-			switch b.p.typ(ch) {
-			case "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef", "linkage_specification", "declaration_list":
-				visit(ch)
+			switch t := b.p.typ(ch); t {
+			case "preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef":
+				visit(ch, append(conds[:len(conds):len(conds)], b.preCond(ch, true)))
+			case "preproc_else":
+				c := conds
+				if len(conds) > 0 && alt != nil && ch.StartByte() == alt.StartByte() {
+					// #else of the enclosing #if: its condition negated.
+					last := conds[len(conds)-1]
+					c = append(conds[:len(conds)-1:len(conds)-1], PreCond{Atom: last.Atom, Val: !last.Val})
+				}
+				visit(ch, c)
+			case "linkage_specification", "declaration_list":
+				visit(ch, conds)
 			case "ERROR":
 				b.f.ErrorNodes++
-				visit(ch)
+				visit(ch, conds)
 			default:
+				if alt != nil && ch.StartByte() == alt.StartByte() {
+					continue
+				}
 				out = append(out, ch)
+				if len(conds) > 0 {
+					b.conds[ch] = conds
+				}
 			}
 		}
+		if alt != nil && b.p.typ(alt) != "preproc_else" && len(conds) > 0 {
+			last := conds[len(conds)-1]
+			visit(alt, append(conds[:len(conds)-1:len(conds)-1], PreCond{Atom: last.Atom, Val: !last.Val}))
+		}
 	}
-	visit(root)
+	visit(root, nil)
 	return out
+}
+
+// preCond reads the condition of an #if/#ifdef/#ifndef node.
+func (b *fileBuilder) preCond(n *sitter.Node, val bool) PreCond {
+	switch b.p.typ(n) {
+	case "preproc_ifdef", "preproc_elifdef":
+		name := ""
+		if nm := n.ChildByFieldName("name"); nm != nil {
+			name = nm.Content(b.src)
+		}
+		head := n.Child(0).Content(b.src)
+		if strings.Contains(head, "ndef") {
+			val = !val
+		}
+		return PreCond{Atom: &Expr{Kind: EIdent, Name: "defined(" + name + ")", Pos: int(n.StartByte())}, Val: val}
+	}
+	text := ""
+	if c := n.ChildByFieldName("condition"); c != nil {
+		text = strings.Join(strings.Fields(c.Content(b.src)), " ")
+	}
+	return PreCond{Atom: &Expr{Kind: EIdent, Name: "#if " + text, Pos: int(n.StartByte())}, Val: val}
 }
 
 // declarations records typedefs, struct definitions, globals and includes.
@@ -394,13 +441,27 @@ func (b *fileBuilder) function(n *sitter.Node, macro *sitter.Node) {
 		}
 		fn.Name = nameNode.Content(b.src)
 		fn.Line = b.f.Line(int(nameNode.StartByte()))
+		if isUpperIdent(fn.Name) {
+			// CLOSURE_CALLBACK(name) { ... }: a macro that declares the
+			// function named by its argument.
+			if params := d.ChildByFieldName("parameters"); params != nil && params.NamedChildCount() == 1 {
+				if arg := strings.TrimSpace(params.NamedChild(0).Content(b.src)); arg != "" && isIdentStart(arg[0]) && !strings.ContainsAny(arg, " *") {
+					fn.Name = arg
+					d = nil
+				}
+			}
+		}
 		for i := 0; i < int(n.NamedChildCount()); i++ {
 			ch := n.NamedChild(i)
 			if b.p.typ(ch) == "storage_class_specifier" && ch.Content(b.src) == "static" {
 				fn.Static = true
 			}
 		}
-		if params := d.ChildByFieldName("parameters"); params != nil {
+		var params *sitter.Node
+		if d != nil {
+			params = d.ChildByFieldName("parameters")
+		}
+		if params != nil {
 			for i := 0; i < int(params.NamedChildCount()); i++ {
 				pd := params.NamedChild(i)
 				if b.p.typ(pd) != "parameter_declaration" {
@@ -428,6 +489,11 @@ func (b *fileBuilder) function(n *sitter.Node, macro *sitter.Node) {
 		}
 	}
 	fn.EndLine = b.f.Line(int(body.EndByte()) - 1)
+	if macro != nil {
+		fn.Conds = b.conds[macro]
+	} else {
+		fn.Conds = b.conds[n]
+	}
 	cb := &cfgBuilder{fb: b, fn: fn, labels: map[string]int{}, bodyStart: bodyStart, bodyEnd: int(body.EndByte())}
 	cb.build(body)
 	b.f.Funcs = append(b.f.Funcs, fn)

@@ -31,6 +31,13 @@ type Dialect struct {
 	// Transparent macros pass their first argument through as a condition
 	// (likely, unlikely, WARN_ON).
 	Transparent map[string]bool
+	// Lazy lists macro arguments that are not evaluated where the macro is
+	// written, so their calls are not emitted there.
+	Lazy map[string][]int
+	// LockWords are the primitives that take, release or wait: a macro
+	// defined in the file whose body uses one hides where its arguments
+	// run, and its arguments are left alone.
+	LockWords map[string]bool
 }
 
 // BlockMacro is a macro invocation that takes a statement body, rewritten
@@ -52,6 +59,9 @@ type prepassResult struct {
 	src         []byte // the text handed to tree-sitter
 	annotations []Annotation
 	macros      map[int]*BlockMacro
+	// opaque are function-like macros defined in the file whose bodies
+	// take, release or wait.
+	opaque map[string]bool
 }
 
 var cKeywords = map[string]bool{
@@ -68,7 +78,7 @@ var cKeywords = map[string]bool{
 func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 	src := make([]byte, len(orig))
 	copy(src, orig)
-	res := prepassResult{src: src, macros: map[int]*BlockMacro{}}
+	res := prepassResult{src: src, macros: map[int]*BlockMacro{}, opaque: map[string]bool{}}
 
 	type ppFrame struct{ depthAtIf, depthAfterFirst int }
 	var ppStack []ppFrame
@@ -119,6 +129,11 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 				i++
 			}
 			dir := strings.TrimSpace(strings.TrimPrefix(string(orig[s:i]), "#"))
+			if d != nil && strings.HasPrefix(dir, "define") {
+				if name, body, ok := macroDef(dir); ok && mentionsAny(body, d.LockWords) {
+					res.opaque[name] = true
+				}
+			}
 			switch {
 			case strings.HasPrefix(dir, "if"):
 				ppStack = append(ppStack, ppFrame{depth, -1})
@@ -216,6 +231,42 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 		}
 	}
 	return res
+}
+
+// macroDef splits "define NAME(args) body" into the name and body of a
+// function-like macro.
+func macroDef(dir string) (name, body string, ok bool) {
+	rest := strings.TrimSpace(strings.TrimPrefix(dir, "define"))
+	i := 0
+	for i < len(rest) && isIdentChar(rest[i]) {
+		i++
+	}
+	if i == 0 || i >= len(rest) || rest[i] != '(' {
+		return "", "", false
+	}
+	end := strings.IndexByte(rest[i:], ')')
+	if end < 0 {
+		return "", "", false
+	}
+	return rest[:i], rest[i+end+1:], true
+}
+
+func mentionsAny(body string, words map[string]bool) bool {
+	for i := 0; i < len(body); {
+		if !isIdentStart(body[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(body) && isIdentChar(body[j]) {
+			j++
+		}
+		if words[body[i:j]] {
+			return true
+		}
+		i = j
+	}
+	return false
 }
 
 func atStatementStart(prevSig byte, prevWord string) bool {

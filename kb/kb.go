@@ -90,9 +90,17 @@ type Func struct {
 	// SleepsUnless names a kind inside which the call does not sleep
 	// (copy_from_user under pagefault_disable).
 	SleepsUnless string `yaml:"sleeps_unless"`
-	// Drops is the lock argument the call releases while it sleeps
-	// (cond_resched_lock): it may sleep when that lock is the only one held.
-	Drops *int `yaml:"drops"`
+	// Drops is the lock the call releases while it sleeps, as a template
+	// over the arguments ("$0" for cond_resched_lock(lock), "&$2" for
+	// wait_event_lock_irq(wq, cond, lock)): it may sleep when that lock is
+	// the only one held.
+	Drops string `yaml:"drops"`
+	// Lazy are macro arguments not evaluated where the macro is written
+	// (wait_event_lock_irq_cmd's cmd runs with the lock dropped).
+	Lazy []int `yaml:"lazy"`
+	// NofailBlocking: with a gfp mask that allows direct reclaim the
+	// allocation never fails (mempool_alloc, bio_alloc_bioset).
+	NofailBlocking bool `yaml:"nofail_blocking"`
 	// Wait is what the call waits for: "rcu", "srcu" (the Lock argument),
 	// "work" (the Item argument), "queue" (the Queue argument).
 	Wait  string `yaml:"wait"`
@@ -119,8 +127,8 @@ type Func struct {
 	Class string `yaml:"class"`
 	// Pure: the call's value does not change within one function run
 	// (static_branch_unlikely(), in_interrupt()), so two tests of it agree.
-	Pure bool `yaml:"pure"`
-	Src   string `yaml:"src"`
+	Pure bool   `yaml:"pure"`
+	Src  string `yaml:"src"`
 }
 
 // Guard is a guard class usable with guard() and scoped_guard().
@@ -160,7 +168,10 @@ type KB struct {
 	GFP    map[string]GFPEffect
 	// Nowait are the flags that mark a request as NOWAIT.
 	Nowait []string `yaml:"nowait"`
-	Syntax Syntax   `yaml:"syntax"`
+	// RTConfig are the configuration symbols of PREEMPT_RT: a path where
+	// they are off is not subject to RT-only rules.
+	RTConfig []string `yaml:"rt_config"`
+	Syntax   Syntax   `yaml:"syntax"`
 
 	kindByType map[string]*Kind
 }
@@ -171,6 +182,7 @@ type file struct {
 	Guards    map[string]*Guard    `yaml:"guards"`
 	GFP       map[string]GFPEffect `yaml:"gfp"`
 	Nowait    []string             `yaml:"nowait"`
+	RTConfig  []string             `yaml:"rt_config"`
 	Syntax    Syntax               `yaml:"syntax"`
 }
 
@@ -232,6 +244,7 @@ func (k *KB) merge(name string, data []byte) error {
 		k.GFP[n] = v
 	}
 	k.Nowait = append(k.Nowait, f.Nowait...)
+	k.RTConfig = append(k.RTConfig, f.RTConfig...)
 	s := &k.Syntax
 	s.Attributes = append(s.Attributes, f.Syntax.Attributes...)
 	s.AttributesWithArgs = append(s.AttributesWithArgs, f.Syntax.AttributesWithArgs...)
@@ -336,10 +349,18 @@ func (k *KB) Dialect() *cparse.Dialect {
 		Definers:           k.Syntax.Definers,
 		Transparent:        set(k.Syntax.Transparent),
 		NoReturn:           map[string]bool{},
+		Lazy:               map[string][]int{},
+		LockWords:          map[string]bool{},
 	}
 	for n, f := range k.Funcs {
 		if f.NoReturn {
 			d.NoReturn[n] = true
+		}
+		if len(f.Lazy) > 0 {
+			d.Lazy[n] = f.Lazy
+		}
+		if f.Acquire != "" || f.Release != "" || f.Try != "" || f.Sleeps || f.Wait != "" {
+			d.LockWords[n] = true
 		}
 	}
 	return d

@@ -21,7 +21,7 @@ func runAllocInRawAtomic(pass *Pass) {
 	for _, fi := range pass.Funcs() {
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != EAlloc || e.Sleeps || anyCtx(e.Inner, isAtomic) {
+			if e.Kind != EAlloc || e.Sleeps || anyCtx(e.Inner, isAtomic) || o.NonRT {
 				continue
 			}
 			blame := innermost(o.Held, o.Exclude, isAtomic)

@@ -40,42 +40,29 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		return []*State{st}
 	}
 	used := f.tested[s.ID]
-	outs := f.consistentOutcomes(sum.Outcomes, st, subst, g)
+	var feasible []*Outcome
+	var states []*State
+	for _, o := range sum.Outcomes {
+		if n := f.outcomeFacts(o, st, subst, g); n != nil {
+			feasible = append(feasible, o)
+			states = append(states, n)
+		}
+	}
+	keep := f.consistentOutcomes(feasible, st, subst, g)
+	var kept []*Outcome
+	var keptStates []*State
+	for i, o := range feasible {
+		if keep[o] {
+			kept = append(kept, o)
+			keptStates = append(keptStates, states[i])
+		}
+	}
+	if !used && s.LHS == nil {
+		kept, keptStates = mergeIgnoredRet(kept, keptStates)
+	}
 	var out []*State
-	for _, o := range outs {
-		n := st.clone()
-		ok := true
-		for _, fa := range o.Facts {
-			if fa.Expr == nil {
-				continue
-			}
-			x, local := f.substitute(fa.Expr, subst, g)
-			if local {
-				continue
-			}
-			if truth, isConst := constTruth(x); isConst {
-				// The caller passes a constant: the outcome is possible only
-				// if the constant agrees with it.
-				if truth != fa.Val {
-					ok = false
-					break
-				}
-				continue
-			}
-			key, neg, idents, expr := f.atom(x)
-			if key == "" {
-				continue
-			}
-			val := fa.Val != neg
-			if v, known := n.fact(key); known && v != val {
-				ok = false
-				break
-			}
-			n.setFact(Fact{Key: key, Val: val, Idents: idents, Expr: expr})
-		}
-		if !ok {
-			continue
-		}
+	for i, o := range kept {
+		n := keptStates[i]
 		for _, r := range o.Released {
 			via := callStep
 			via.Note = fmt.Sprintf("calls %s(), which releases %s", g.F.Name, r.Kind.Desc)
@@ -93,9 +80,9 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		}
 		if used {
 			if val, known := retTruth(o.Ret); known {
-				n.setFact(Fact{Key: "$call" + strconv.Itoa(s.ID), Val: val})
+				n.setFact(Fact{Key: "$call" + strconv.Itoa(s.ID), Val: val, Class: o.Ret})
 				if s.LHS != nil {
-					f.setVarFact(n, s.LHS, val)
+					f.setVarFact(n, s.LHS, val, o.Ret)
 				}
 			}
 		}
@@ -175,6 +162,79 @@ func constTruth(x *cparse.Expr) (val, ok bool) {
 	return false, false
 }
 
+// mergeIgnoredRet merges outcomes that differ only in their return value
+// when the caller ignores it: to the caller they are one outcome, and a
+// lock that only some of them release or take is only maybe so.
+func mergeIgnoredRet(outs []*Outcome, states []*State) ([]*Outcome, []*State) {
+	groups := map[string][]int{}
+	var order []string
+	for i, st := range states {
+		k := factsKey(st.Facts)
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	var ro []*Outcome
+	var rs []*State
+	for _, k := range order {
+		idx := groups[k]
+		if len(idx) == 1 {
+			ro = append(ro, outs[idx[0]])
+			rs = append(rs, states[idx[0]])
+			continue
+		}
+		merged := &Outcome{Ret: RetUnknown, Line: outs[idx[0]].Line}
+		inAll := func(pick func(*Outcome) []*Ctx, c *Ctx) bool {
+			for _, i := range idx {
+				found := false
+				for _, x := range pick(outs[i]) {
+					if sameLock(x, c) {
+						found = true
+					}
+				}
+				if !found {
+					return false
+				}
+			}
+			return true
+		}
+		acq := func(o *Outcome) []*Ctx { return o.Acquired }
+		rel := func(o *Outcome) []*Ctx { return o.Released }
+		seen := map[string]bool{}
+		for _, i := range idx {
+			o := outs[i]
+			for _, c := range o.Acquired {
+				if inAll(acq, c) && !seen["a"+c.key()] {
+					seen["a"+c.key()] = true
+					merged.Acquired = append(merged.Acquired, c)
+				}
+			}
+			for _, c := range o.Released {
+				if seen["r"+c.key()] || seen["m"+c.key()] {
+					continue
+				}
+				if inAll(rel, c) {
+					seen["r"+c.key()] = true
+					merged.Released = append(merged.Released, c)
+				} else {
+					seen["m"+c.key()] = true
+					merged.Maybe = append(merged.Maybe, c)
+				}
+			}
+			for _, c := range o.Maybe {
+				if !seen["m"+c.key()] && !seen["r"+c.key()] {
+					seen["m"+c.key()] = true
+					merged.Maybe = append(merged.Maybe, c)
+				}
+			}
+		}
+		ro = append(ro, merged)
+		rs = append(rs, states[idx[0]])
+	}
+	return ro, rs
+}
+
 func constInt(x *cparse.Expr) (int64, bool) {
 	x = x.Strip()
 	if x == nil {
@@ -217,29 +277,69 @@ func (f *flow) releaseArg(r *Ctx, subst map[string]*cparse.Expr, g *FuncInfo) *c
 	return x
 }
 
-// consistentOutcomes drops the outcomes whose releases match nothing this
-// state holds when other outcomes' releases all match: a helper that
-// releases either of two locks releases the one its partner took.
-func (f *flow) consistentOutcomes(outs []*Outcome, st *State, subst map[string]*cparse.Expr, g *FuncInfo) []*Outcome {
-	var matched []*Outcome
-	releasing := false
+// outcomeFacts returns the state after an outcome's conditions on the
+// arguments, or nil when they contradict what this path knows (or the
+// constants the caller passes).
+func (f *flow) outcomeFacts(o *Outcome, st *State, subst map[string]*cparse.Expr, g *FuncInfo) *State {
+	n := st.clone()
+	for _, fa := range o.Facts {
+		if fa.Expr == nil {
+			continue
+		}
+		x, local := f.substitute(fa.Expr, subst, g)
+		if local {
+			continue
+		}
+		if truth, isConst := constTruth(x); isConst {
+			if truth != fa.Val {
+				return nil
+			}
+			continue
+		}
+		key, neg, idents, expr := f.atom(x)
+		if key == "" {
+			continue
+		}
+		val := fa.Val != neg
+		if v, known := n.fact(key); known && v != val {
+			return nil
+		}
+		n.setFact(Fact{Key: key, Val: val, Idents: idents, Expr: expr})
+	}
+	return n
+}
+
+// consistentOutcomes picks the outcomes to follow. When some outcomes
+// release locks this state holds and others release locks it does not,
+// only the former are followed: a helper that releases either of two locks
+// releases the one its partner took.
+func (f *flow) consistentOutcomes(outs []*Outcome, st *State, subst map[string]*cparse.Expr, g *FuncInfo) map[*Outcome]bool {
+	keep := map[*Outcome]bool{}
+	var matching, mismatching []*Outcome
 	for _, o := range outs {
+		keep[o] = true
+		if len(o.Released) == 0 {
+			continue
+		}
 		ok := true
 		for _, r := range o.Released {
-			releasing = true
 			if f.matchRelease(st, r.Kind, f.releaseArg(r, subst, g)) < 0 {
 				ok = false
 				break
 			}
 		}
 		if ok {
-			matched = append(matched, o)
+			matching = append(matching, o)
+		} else {
+			mismatching = append(mismatching, o)
 		}
 	}
-	if !releasing || len(matched) == 0 {
-		return outs
+	if len(matching) > 0 {
+		for _, o := range mismatching {
+			keep[o] = false
+		}
 	}
-	return matched
+	return keep
 }
 
 func retTruth(r RetClass) (val, known bool) {
@@ -298,7 +398,11 @@ func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.
 			return nil // around a recursion cycle: the direct effect is there
 		}
 	}
+	if len(e.Facts) > 0 && f.outcomeFacts(&Outcome{Facts: e.Facts}, st, subst, g) == nil {
+		return nil // happens only for arguments this call does not pass
+	}
 	n := *e
+	n.Facts = nil
 	n.Chain = append([]Step{callStep}, e.Chain...)
 	if e.Ctx != nil {
 		n.Ctx = f.translateCtx(e.Ctx, g, subst, callStep)

@@ -137,13 +137,18 @@ func (f *flow) retClass(ret *cparse.Expr, st *State) RetClass {
 	}
 	if key, neg, _, _ := f.atom(e); key != "" {
 		if v, ok := st.fact(key); ok {
+			if c := st.factClass(key); c != RetUnknown && !neg {
+				return c
+			}
 			if v == neg {
 				return RetZero
 			}
 			if boolish || f.fn.Ret.Ptr > 0 {
 				return RetNonZero
 			}
-			return RetError
+			// A nonzero int of unknown origin may be an error code or a
+			// trylock's success: say nothing.
+			return RetUnknown
 		}
 	}
 	return RetUnknown

@@ -81,6 +81,10 @@ type Fact struct {
 	Val    bool
 	Idents []string     // variables the condition reads: assigning one forgets it
 	Expr   *cparse.Expr // the condition, to translate it into a caller's terms
+	// Class is what the value means when it came from a call whose
+	// outcome is known: a trylock's nonzero is success, an error code's
+	// nonzero is failure.
+	Class RetClass
 }
 
 // gfpVar is a tracked value of a gfp_t variable.
@@ -107,6 +111,9 @@ type State struct {
 type relMark struct {
 	fam, class, inst string
 	step             Step
+	// failed marks a trylock that failed: the lock is known not held, but
+	// this path never released it.
+	failed bool
 }
 
 func (m relMark) key() string { return m.fam + "|" + m.class + "|" + m.inst }
@@ -174,6 +181,14 @@ func (s *State) fact(key string) (val, ok bool) {
 	return false, false
 }
 
+func (s *State) factClass(key string) RetClass {
+	i := sort.Search(len(s.Facts), func(i int) bool { return s.Facts[i].Key >= key })
+	if i < len(s.Facts) && s.Facts[i].Key == key {
+		return s.Facts[i].Class
+	}
+	return RetUnknown
+}
+
 func (s *State) setFact(f Fact) {
 	i := sort.Search(len(s.Facts), func(i int) bool { return s.Facts[i].Key >= f.Key })
 	if i < len(s.Facts) && s.Facts[i].Key == f.Key {
@@ -217,6 +232,17 @@ func (s *State) forget(name string) {
 		}
 	}
 	s.Released = r
+}
+
+// forgetFacts drops only what is known of a variable's value.
+func (s *State) forgetFacts(name string) {
+	out := s.Facts[:0]
+	for _, f := range s.Facts {
+		if !containsStr(f.Idents, name) {
+			out = append(out, f)
+		}
+	}
+	s.Facts = out
 }
 
 func (s *State) gfpOf(name string) (*cparse.Expr, bool) {

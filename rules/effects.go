@@ -53,6 +53,10 @@ type Effect struct {
 	// effect happened (a helper that drops its caller's lock and sleeps):
 	// the caller's check must not count them.
 	Unheld []*Ctx
+	// Facts are the conditions on parameters (and kernel configuration)
+	// under which the effect happens: a caller passing nofail=false does
+	// not get the GFP_KERNEL allocation of the nofail=true path.
+	Facts []Fact
 }
 
 // Obs is an effect observed at a statement with the contexts the function
@@ -67,6 +71,9 @@ type Obs struct {
 	// Exclude is a held lock the call drops while it sleeps
 	// (cond_resched_lock, wait_event_lock_irq).
 	Exclude *Ctx
+	// NonRT: the path is taken only on kernels without PREEMPT_RT
+	// (!IS_ENABLED(CONFIG_PREEMPT_RT)), so RT-only rules do not apply.
+	NonRT bool
 }
 
 // Exit is a state at a return.
@@ -108,7 +115,7 @@ type Outcome struct {
 	// Maybe are caller contexts released on this return but kept on
 	// another return a caller cannot tell apart from it.
 	Maybe []*Ctx
-	Ret      RetClass
+	Ret   RetClass
 	// Facts are conditions on the parameters that hold on this outcome.
 	Facts []Fact
 	Line  int
@@ -151,6 +158,9 @@ func (e *Effect) key() string {
 	}
 	b.WriteByte('|')
 	b.WriteString(innerSig(e.Inner))
+	for _, f := range e.Facts {
+		b.WriteString("|" + f.Key + strconv.FormatBool(f.Val))
+	}
 	return b.String()
 }
 
@@ -216,14 +226,29 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 	var order []string
 	for _, x := range ff.Exits {
 		o := &Outcome{Ret: x.Class, Line: x.Line}
+		relocked := map[*Ctx]bool{}
 		for _, c := range x.State.Held {
-			if !c.FromCaller {
+			if c.FromCaller {
+				continue
+			}
+			// Released the caller's lock and took it back: no net change.
+			for _, r := range x.State.CallerRel {
+				if sameLock(r, c) && !relocked[r] {
+					relocked[r], relocked[c] = true, true
+					break
+				}
+			}
+			if !relocked[c] {
 				o.Acquired = append(o.Acquired, c)
 			}
 		}
-		o.Released = x.State.CallerRel
+		for _, r := range x.State.CallerRel {
+			if !relocked[r] {
+				o.Released = append(o.Released, r)
+			}
+		}
 		for _, f := range x.State.Facts {
-			if paramFact(env, f) {
+			if paramFact(env, f) || configFact(f) {
 				o.Facts = append(o.Facts, f)
 			}
 		}
@@ -315,12 +340,16 @@ func dropUncertain(outs []*Outcome) {
 			for j, p := range outs {
 				if i != j && twin(o, p) && !has(p.Released, c) {
 					certain = false
-					break
+					// The twin keeps c, or so it seems: to the caller c is
+					// maybe released whichever of the two it gets.
+					if !has(p.Maybe, c) {
+						p.Maybe = append(p.Maybe, c)
+					}
 				}
 			}
 			if certain {
 				v[i].rel = append(v[i].rel, c)
-			} else {
+			} else if !has(o.Maybe, c) {
 				o.Maybe = append(o.Maybe, c)
 			}
 		}
@@ -367,6 +396,20 @@ func propagates(o *Obs) bool {
 		return !has(func(c *Ctx) bool { return c.Kind.PreemptOff })
 	}
 	return false
+}
+
+// configFact reports whether a fact is about the kernel configuration
+// (IS_ENABLED(CONFIG_X), #ifdef CONFIG_X): true in every function alike.
+func configFact(f Fact) bool {
+	if len(f.Idents) == 0 || f.Expr == nil {
+		return false
+	}
+	for _, id := range f.Idents {
+		if !strings.HasPrefix(id, "CONFIG_") {
+			return false
+		}
+	}
+	return true
 }
 
 // paramFact reports whether a fact speaks only of parameters (and

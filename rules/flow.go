@@ -84,20 +84,59 @@ func (p *Program) flow(fi *FuncInfo) *FuncFacts {
 
 func (f *flow) entryState() *State {
 	st := &State{}
+	for _, c := range f.fn.Conds {
+		// The whole function sits under #ifdef/#ifndef: a known fact.
+		st.setFact(Fact{Key: c.Atom.Name, Val: c.Val, Idents: preIdents(c.Atom.Name), Expr: c.Atom})
+	}
 	for _, a := range f.fn.Annots {
 		if a.Kind != "must_hold" && a.Kind != "releases" || a.Arg == nil {
 			continue
 		}
-		kind := f.p.kb.KindOfType(f.env.lockType(a.Arg))
+		arg := f.annotLock(a.Arg)
+		kind := f.p.kb.KindOfType(f.env.lockType(arg))
 		if kind == nil {
 			continue
 		}
-		c := f.newCtx(kind, nil, a.Arg, Step{File: f.fn.File.Path, Line: f.fn.Line, Func: f.fn.Name,
+		c := f.newCtx(kind, nil, arg, Step{File: f.fn.File.Path, Line: f.fn.Line, Func: f.fn.Name,
 			Note: fmt.Sprintf("__%s(%s): the caller holds %s", a.Kind, a.Arg, kind.Desc)})
 		c.FromCaller = true
 		st.Held = append(st.Held, c)
 	}
 	return st
+}
+
+// preIdents lists the identifiers of a preprocessor condition's text.
+func preIdents(text string) []string {
+	var out []string
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' {
+			j := i
+			for j < len(text) && (text[j] == '_' || text[j] >= 'A' && text[j] <= 'Z' || text[j] >= 'a' && text[j] <= 'z' || text[j] >= '0' && text[j] <= '9') {
+				j++
+			}
+			w := text[i:j]
+			if w != "defined" && w != "if" && w != "IS_ENABLED" && w != "IS_BUILTIN" {
+				out = append(out, w)
+			}
+			i = j
+			continue
+		}
+		i++
+	}
+	return out
+}
+
+// annotLock returns the lock pointer an annotation names: sparse's
+// __acquires(&x->lock) and __acquires(x->lock) both occur.
+func (f *flow) annotLock(arg *cparse.Expr) *cparse.Expr {
+	if f.p.kb.KindOfType(f.env.lockType(arg)) != nil {
+		return arg
+	}
+	if t, ok := f.env.typeOf(arg); ok && t.Ptr == 0 && f.p.kb.KindOfType(t.Base) != nil {
+		return &cparse.Expr{Kind: cparse.EUnary, Op: "&", X: arg, Pos: arg.Pos}
+	}
+	return arg
 }
 
 // prepare finds the calls whose results are tested, the NOWAIT variables
@@ -128,8 +167,16 @@ func (f *flow) prepare() {
 				}
 			}
 		}
-		if b.Term == cparse.TBranch && b.Cond != nil {
-			b.Cond.Walk(func(x *cparse.Expr) bool {
+		// A call whose value a branch tests or the function returns is
+		// "used": a trylock there splits into success and failure.
+		used := b.Cond
+		if b.Term == cparse.TReturn {
+			used = b.Ret
+		} else if b.Term != cparse.TBranch {
+			used = nil
+		}
+		if used != nil {
+			used.Walk(func(x *cparse.Expr) bool {
 				if x.Kind == cparse.ECall {
 					if id, ok := f.fn.CallIDs[x]; ok {
 						f.tested[id] = true
@@ -262,9 +309,18 @@ func (f *flow) branch(b *cparse.Block, st *State) []int {
 	if b.Cond == nil {
 		return append(f.propagate(b.Succs[0], st), f.propagate(b.Succs[1], st)...)
 	}
+	if v, ok := f.impliedFalse(b.Cond, st); ok {
+		if v {
+			return f.propagate(b.Succs[0], st)
+		}
+		return f.propagate(b.Succs[1], st)
+	}
 	key, neg, idents, expr := f.atom(b.Cond)
 	if key == "" {
 		return append(f.propagate(b.Succs[0], st), f.propagate(b.Succs[1], st)...)
+	}
+	if b.Pre {
+		idents = preIdents(key)
 	}
 	if v, ok := st.fact(key); ok {
 		if v != neg {
@@ -273,10 +329,53 @@ func (f *flow) branch(b *cparse.Block, st *State) []int {
 		return f.propagate(b.Succs[1], st)
 	}
 	t := st.clone()
-	t.setFact(Fact{Key: key, Val: !neg, Idents: idents, Expr: expr})
+	t.setFact(Fact{Key: key, Val: !neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, !neg)})
 	e := st.clone()
-	e.setFact(Fact{Key: key, Val: neg, Idents: idents, Expr: expr})
+	e.setFact(Fact{Key: key, Val: neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, neg)})
 	return append(f.propagate(b.Succs[0], t), f.propagate(b.Succs[1], e)...)
+}
+
+// errorTest gives the fact class of "x < 0" taken true: an error code.
+func (f *flow) errorTest(cond *cparse.Expr, keyVal bool) RetClass {
+	e := cond.Strip()
+	if e != nil && e.Kind == cparse.EBinary && e.Op == "<" && isNull(e.Y) && keyVal {
+		return RetError
+	}
+	return RetUnknown
+}
+
+// impliedFalse decides "x == C" and "x != C" for a nonzero constant C when
+// the path knows x is zero (ret == -ENOSPC after "if (ret) ...").
+func (f *flow) impliedFalse(cond *cparse.Expr, st *State) (val, ok bool) {
+	e := cond.Strip()
+	if e == nil || e.Kind != cparse.EBinary || e.Op != "==" && e.Op != "!=" {
+		return false, false
+	}
+	x, c := e.X, e.Y
+	if _, isConst := constInt(x); isConst || isErrConst(x) {
+		x, c = c, x
+	}
+	if v, isConst := constInt(c); !(isConst && v != 0 || isErrConst(c)) {
+		return false, false
+	}
+	xc := canon(x)
+	if xc == nil {
+		return false, false
+	}
+	if v, known := st.fact(xc.String()); known && !v {
+		return e.Op == "!=", true
+	}
+	return false, false
+}
+
+// isErrConst reports -EFOO.
+func isErrConst(e *cparse.Expr) bool {
+	e = e.Strip()
+	if e == nil || e.Kind != cparse.EUnary || e.Op != "-" {
+		return false
+	}
+	x := e.X.Strip()
+	return x != nil && x.Kind == cparse.EIdent && len(x.Name) > 1 && x.Name[0] == 'E' && isUpperName(x.Name)
 }
 
 func (f *flow) step(line int, note string) Step {
@@ -291,7 +390,7 @@ func (f *flow) exec(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 		return f.call(b, s, st)
 	case cparse.SAssign:
 		n := st.clone()
-		f.assign(s.LHS, s.RHS, n)
+		f.assign(s.LHS, s.RHS, s.Op, n)
 		f.flagFact(s, n)
 		return []*State{n}
 	case cparse.SLoopVar:
@@ -317,17 +416,28 @@ func (f *flow) exec(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 
 // assign records an assignment: what was known of the variable is gone,
 // and gfp_t variables track their value.
-func (f *flow) assign(lhs, rhs *cparse.Expr, st *State) {
+func (f *flow) assign(lhs, rhs *cparse.Expr, op string, st *State) {
 	root := rootIdent(lhs)
 	if root == "" {
 		return
 	}
 	if lhs.Strip().Kind == cparse.EIdent {
+		old, known := st.gfpOf(root)
 		st.forget(root)
 		if t, ok := f.env.ident(root); ok && t.Base == "gfp_t" && t.Ptr == 0 && rhs != nil {
-			st.setGfp(root, rhs)
+			switch {
+			case op == "=" || op == "":
+				st.setGfp(root, rhs)
+			case known && old != nil && len(op) == 2:
+				// gfp |= __GFP_DIRECT_RECLAIM: the new mask is old | rhs.
+				st.setGfp(root, &cparse.Expr{Kind: cparse.EBinary, Op: op[:1], X: old, Y: rhs, Pos: lhs.Pos})
+			case len(op) == 2:
+				if i := f.env.paramIndex(root); i >= 0 {
+					st.setGfp(root, &cparse.Expr{Kind: cparse.EBinary, Op: op[:1], X: lhs.Strip(), Y: rhs, Pos: lhs.Pos})
+				}
+			}
 		}
-		if rhs != nil {
+		if rhs != nil && (op == "=" || op == "") {
 			if v, ok := constTruth(rhs); ok {
 				// "locked = true": later tests of it are known.
 				st.setFact(Fact{Key: root, Val: v, Idents: []string{root}, Expr: lhs.Strip()})
@@ -388,8 +498,17 @@ func rootIdent(x *cparse.Expr) string {
 func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	n := st.clone()
 	n.forget("$call" + strconv.Itoa(s.ID))
+	for _, a := range s.Call.Args {
+		// A variable whose address the call gets may change: what the
+		// path knew of its value is gone (its lock objects stay).
+		if x := a.Strip(); x != nil && x.Kind == cparse.EUnary && x.Op == "&" {
+			if v := x.X.Strip(); v != nil && v.Kind == cparse.EIdent {
+				n.forgetFacts(v.Name)
+			}
+		}
+	}
 	if s.LHS != nil {
-		f.assign(s.LHS, nil, n)
+		f.assign(s.LHS, nil, "=", n)
 	}
 	name := s.Callee()
 	if name == "" {
@@ -426,15 +545,26 @@ func (f *flow) lockArg(spec *kb.Func, args []*cparse.Expr) *cparse.Expr {
 	if spec.LockExpr == "" {
 		return nil
 	}
-	tpl, ok := f.exprTpl[spec.LockExpr]
+	return f.template(spec.LockExpr, args)
+}
+
+// template instantiates an expression over call arguments ($0, $1, ...);
+// nil when it names an argument the call does not have.
+func (f *flow) template(text string, args []*cparse.Expr) *cparse.Expr {
+	tpl, ok := f.exprTpl[text]
 	if !ok {
-		src := []byte(spec.LockExpr)
+		src := []byte(text)
 		tpl = cparse.ParseExpr(src, 0, len(src), nil)
-		f.exprTpl[spec.LockExpr] = tpl
+		f.exprTpl[text] = tpl
 	}
 	m := map[string]*cparse.Expr{}
 	for i, a := range args {
 		m["$"+strconv.Itoa(i)] = a
+	}
+	for _, id := range tpl.Idents() {
+		if strings.HasPrefix(id, "$") && m[id] == nil {
+			return nil
+		}
 	}
 	return canon(tpl.Subst(m))
 }
@@ -460,7 +590,7 @@ func (f *flow) observe(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block
 	if !f.record {
 		return
 	}
-	k := strconv.Itoa(s.ID) + "|" + e.key() + "|" + st.lockKey()
+	k := strconv.Itoa(s.ID) + "|" + e.key() + "|" + st.lockKey() + "|" + factsKey(st.Facts)
 	if e.Ctx != nil {
 		k += "|" + strings.Join(stepsKey(e.Chain), ",")
 	}
@@ -471,11 +601,44 @@ func (f *flow) observe(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block
 	if len(st.CallerRel) > 0 && e.Unheld == nil {
 		e.Unheld = append(e.Unheld, st.CallerRel...)
 	}
-	o := &Obs{Fn: f.fi, Line: s.Line, Held: append([]*Ctx(nil), st.Held...), Eff: e, Exclude: exclude}
+	for _, fa := range st.Facts {
+		if paramFact(f.env, fa) || configFact(fa) {
+			e.Facts = append(e.Facts, fa)
+		}
+	}
+	o := &Obs{Fn: f.fi, Line: s.Line, Held: append([]*Ctx(nil), st.Held...), Eff: e, Exclude: exclude, NonRT: f.p.nonRT(st.Facts)}
 	if f.nowait != nil {
 		o.Nowait = f.nowait[block.ID]
 	}
 	f.out.Obs = append(f.out.Obs, o)
+}
+
+func factsKey(fs []Fact) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(f.Key)
+		if f.Val {
+			b.WriteString("=1;")
+		} else {
+			b.WriteString("=0;")
+		}
+	}
+	return b.String()
+}
+
+// nonRT reports whether facts say the kernel is built without PREEMPT_RT.
+func (p *Program) nonRT(fs []Fact) bool {
+	for _, f := range fs {
+		if f.Val || strings.Contains(f.Key, "!") {
+			continue
+		}
+		for _, id := range f.Idents {
+			if containsStr(p.kb.RTConfig, id) && len(f.Idents) == 1 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func stepsKey(steps []Step) []string {
@@ -502,10 +665,19 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	line := s.Line
 	lock := f.lockArg(spec, args)
 
+	if spec.GFP != nil && *spec.GFP < len(args) && s.LHS != nil {
+		mask := args[*spec.GFP]
+		if spec.NofailBlocking && f.gfp(mask, st).kind == gfpBlocking || containsStr(mask.Idents(), "__GFP_NOFAIL") {
+			// This allocation cannot fail: its result is non-NULL.
+			f.setVarFact(st, s.LHS, true, RetNonZero)
+		}
+	}
 	if f.record {
 		var dropped *Ctx
-		if spec.Drops != nil && *spec.Drops < len(args) {
-			dropped = f.findHeld(st, args[*spec.Drops])
+		if spec.Drops != "" {
+			if d := f.template(spec.Drops, args); d != nil {
+				dropped = f.findHeld(st, d)
+			}
 		}
 		if spec.GFP != nil && *spec.GFP < len(args) {
 			g := f.gfp(args[*spec.GFP], st)
@@ -598,26 +770,30 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 		key = "$guard" + strconv.Itoa(id)
 		val = true
 	}
+	okClass, failClass := RetNonZero, RetZero
+	if !val {
+		okClass, failClass = RetZero, RetError
+	}
 	ok := st.clone()
 	f.acquire(ok, c)
-	ok.setFact(Fact{Key: key, Val: val})
+	ok.setFact(Fact{Key: key, Val: val, Class: okClass})
 	fail := st
-	fail.setFact(Fact{Key: key, Val: !val})
+	fail.setFact(Fact{Key: key, Val: !val, Class: failClass})
 	fail.Released = append(fail.Released, relMark{fam: family(kind), class: c.Class, inst: c.Inst,
-		step: f.step(line, text+" failed")})
+		step: f.step(line, text+" failed"), failed: true})
 	if s.LHS != nil && !condGuard {
-		f.setVarFact(ok, s.LHS, val)
-		f.setVarFact(fail, s.LHS, !val)
+		f.setVarFact(ok, s.LHS, val, okClass)
+		f.setVarFact(fail, s.LHS, !val, failClass)
 	}
 	return []*State{ok, fail}
 }
 
-func (f *flow) setVarFact(st *State, lhs *cparse.Expr, val bool) {
+func (f *flow) setVarFact(st *State, lhs *cparse.Expr, val bool, class RetClass) {
 	l := canon(lhs)
 	if l == nil {
 		return
 	}
-	st.setFact(Fact{Key: l.String(), Val: val, Idents: l.Idents(), Expr: l})
+	st.setFact(Fact{Key: l.String(), Val: val, Idents: l.Idents(), Expr: l, Class: class})
 }
 
 func subclass(e *cparse.Expr) int {
@@ -743,7 +919,7 @@ func (f *flow) acquire(st *State, c *Ctx) {
 	// Taking a lock again ends what we knew of its earlier release.
 	r := st.Released[:0]
 	for _, m := range st.Released {
-		if !(m.fam == family(c.Kind) && (m.inst != "" && m.inst == c.Inst || m.class != "" && m.class == c.Class || c.Kind.Lock == false)) {
+		if !(m.fam == family(c.Kind) && (m.inst != "" && m.inst == c.Inst || m.class != "" && m.class == c.Class || !c.Kind.Lock)) {
 			r = append(r, m)
 		}
 	}

@@ -57,10 +57,10 @@ func runLockLeak(pass *Pass) {
 // value (or h returns an error: error paths must not keep locks).
 func releasingExit(env typeEnv, exits []*Exit, h *Exit, c *Ctx) *Exit {
 	for _, x := range exits {
-		if x == h || holds(x.State, c) || !released(x.State, c) || argumentsTell(env, h, x) {
+		if x == h || holds(x.State, c) || !released(x.State, c) {
 			continue
 		}
-		if h.Class == RetError || h.Class == x.Class && h.Class != RetUnknown {
+		if h.Class == RetError || h.Class == x.Class && h.Class != RetUnknown && !argumentsTell(env, h, x) {
 			return x
 		}
 	}
@@ -106,7 +106,7 @@ func holds(st *State, c *Ctx) bool {
 
 func released(st *State, c *Ctx) bool {
 	for _, m := range st.Released {
-		if m.fam == family(c.Kind) && (c.Inst != "" && m.inst == c.Inst || c.Inst == "" && c.Class != "" && m.class == c.Class || !c.Kind.Lock) {
+		if !m.failed && m.fam == family(c.Kind) && (c.Inst != "" && m.inst == c.Inst || c.Inst == "" && c.Class != "" && m.class == c.Class || !c.Kind.Lock) {
 			return true
 		}
 	}

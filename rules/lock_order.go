@@ -20,6 +20,11 @@ compared by class, as lockdep does (struct type and field, or global name).`,
 	Run: runLockOrder,
 }
 
+// maxOrderDepth bounds how deep in callees an acquisition may be to count
+// for lock order: deeper chains cross subclass annotations and instance
+// distinctions a static view cannot see.
+const maxOrderDepth = 3
+
 type orderEdge struct {
 	fi    *FuncInfo
 	o     *Obs
@@ -35,11 +40,13 @@ func runLockOrder(pass *Pass) {
 		}
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || e.Ctx.Class == "" {
+			if e.Kind != ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || !pass.Prog.knownClass(e.Ctx.Class) ||
+				len(calleePath(e.Chain)) > maxOrderDepth {
 				continue
 			}
 			for _, h := range o.Held {
-				if !h.Kind.Lock || h.Kind.NoOrder || h.Class == "" || h.Class == e.Ctx.Class {
+				if !h.Kind.Lock || h.Kind.NoOrder || !pass.Prog.knownClass(h.Class) || h.Class == e.Ctx.Class ||
+					len(calleePath(h.Via)) > maxOrderDepth {
 					continue
 				}
 				k := [2]string{h.Class, e.Ctx.Class}

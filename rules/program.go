@@ -20,6 +20,9 @@ type Program struct {
 	typedefs map[string]cparse.Type
 	globals  map[string]cparse.Type
 	log      *slog.Logger
+	errors   []FileError
+	// valueIdents are identifiers used other than as called functions.
+	valueIdents map[string]bool
 	// Stats counts what the analysis could and could not do.
 	Stats Stats
 }
@@ -89,6 +92,41 @@ func NewProgram(k *kb.KB, files []*cparse.File, report func(*cparse.File) bool, 
 		}
 	}
 	return p
+}
+
+// knownClass reports whether a lock class is defined in the analysed code:
+// a member of a struct the analysed files define, or a global they
+// declare. Classes of generic types (struct inode, struct page) carry
+// lockdep subclasses and per-instance rules that this analysis cannot see.
+func (p *Program) knownClass(class string) bool {
+	if class == "" {
+		return false
+	}
+	if i := strings.Index(class, "::"); i >= 0 {
+		if strings.HasSuffix(class[:i], "()") {
+			return true
+		}
+		_, ok := p.structs[class[:i]]
+		return ok
+	}
+	name := strings.TrimSuffix(strings.TrimPrefix(class, "*"), "[]")
+	_, ok := p.globals[name]
+	return ok
+}
+
+// AddressTaken reports whether the function is used other than by direct
+// calls (an ops table, a callback): it then has callers this analysis
+// does not see.
+func (p *Program) AddressTaken(fi *FuncInfo) bool {
+	if p.valueIdents == nil {
+		p.valueIdents = map[string]bool{}
+		for _, f := range p.Files {
+			for id := range cparse.ValueIdents(f.Src) {
+				p.valueIdents[id] = true
+			}
+		}
+	}
+	return p.valueIdents[fi.F.Name]
 }
 
 // lookup resolves a call from caller to name among the analysed functions:

@@ -24,7 +24,7 @@ func runRTSleepingLock(pass *Pass) {
 	for _, fi := range pass.Funcs() {
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != ETake || !e.Ctx.Kind.RTSleeps || anyCtx(e.Inner, isAtomic) {
+			if e.Kind != ETake || !e.Ctx.Kind.RTSleeps || anyCtx(e.Inner, isAtomic) || o.NonRT {
 				continue
 			}
 			blame := innermost(o.Held, o.Exclude, isAtomic)

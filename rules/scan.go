@@ -48,9 +48,34 @@ type Result struct {
 	Errors   []FileError
 }
 
-// Analyze parses and analyses sources. A file that cannot be parsed is
-// listed in Result.Errors; the others are still analysed.
+// Analyze parses and analyses sources and runs the rules. A file that
+// cannot be parsed is listed in Result.Errors; the others are still
+// analysed.
 func Analyze(ctx context.Context, srcs []Source, opt Options) (*Result, error) {
+	prog, err := Build(ctx, srcs, opt)
+	if err != nil {
+		return nil, err
+	}
+	as := opt.Analyzers
+	if as == nil {
+		as = All()
+	}
+	findings := Run(prog, as)
+	if opt.NoRT {
+		kept := findings[:0]
+		for _, f := range findings {
+			if !f.RTOnly {
+				kept = append(kept, f)
+			}
+		}
+		findings = kept
+	}
+	return &Result{Findings: findings, Stats: prog.Stats, Errors: prog.errors}, nil
+}
+
+// Build parses sources and runs the shared pass: the program with every
+// function's facts and summary, before any rule runs.
+func Build(ctx context.Context, srcs []Source, opt Options) (*Program, error) {
 	if opt.KB == nil {
 		return nil, errors.New("rules: no knowledge base")
 	}
@@ -71,22 +96,9 @@ func Analyze(ctx context.Context, srcs []Source, opt Options) (*Result, error) {
 		}
 	}
 	prog := NewProgram(opt.KB, parsed, func(f *cparse.File) bool { return report[f] }, opt.Log)
+	prog.errors = errs
 	prog.Analyze()
-	as := opt.Analyzers
-	if as == nil {
-		as = All()
-	}
-	findings := Run(prog, as)
-	if opt.NoRT {
-		kept := findings[:0]
-		for _, f := range findings {
-			if !f.RTOnly {
-				kept = append(kept, f)
-			}
-		}
-		findings = kept
-	}
-	return &Result{Findings: findings, Stats: prog.Stats, Errors: errs}, nil
+	return prog, nil
 }
 
 // parseAll parses sources in parallel, one tree-sitter parser per worker.

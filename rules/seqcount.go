@@ -33,12 +33,12 @@ func runSeqcount(pass *Pass) {
 			preemptOff := anyCtx(all, func(c *Ctx) bool { return c.Kind.PreemptOff })
 			atomic := anyCtx(all, func(c *Ctx) bool { return c.Kind.Category == kb.Atomic })
 			switch {
-			case !preemptOff && fi.Callers == 0:
+			case !preemptOff && fi.Callers == 0 && !pass.Prog.AddressTaken(fi):
 				msg := fmt.Sprintf("%s%s writes plain seqcount_t %s with preemption enabled and no lock held",
 					e.What, where(o), lockName(e.Ctx))
 				pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: e.Chain},
 					e.Ctx.Class, fmt.Sprint(calleePath(e.Chain)))
-			case preemptOff && !atomic:
+			case preemptOff && !atomic && !o.NonRT:
 				c := innermost(all, nil, func(c *Ctx) bool { return c.Kind.PreemptOff && !c.FromCaller })
 				if c == nil {
 					continue

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -8,6 +9,7 @@ import (
 
 	"lockbot/cparse"
 	"lockbot/kb"
+	"lockbot/rules"
 )
 
 func newDebug(g *globalFlags) *cobra.Command {
@@ -44,6 +46,31 @@ func newDebug(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
-	debug.AddCommand(cfg)
+	sum := &cobra.Command{
+		Use:   "summary FUNCTION PATH...",
+		Short: "Print what the analysis knows of a function: outcomes and effects",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := kb.Load(g.kbFiles...)
+			if err != nil {
+				return err
+			}
+			srcs, err := rules.LoadPaths(args[1:], rules.LoadOptions{IncludeDepth: 2})
+			if err != nil {
+				return err
+			}
+			prog, err := rules.Build(context.Background(), srcs, rules.Options{KB: k, Workers: 1})
+			if err != nil {
+				return err
+			}
+			for _, fi := range prog.Funcs {
+				if fi.F.Name == args[0] {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s (%s:%d)\n%s", fi.F.Name, fi.F.File.Path, fi.F.Line, fi.Dump())
+				}
+			}
+			return nil
+		},
+	}
+	debug.AddCommand(cfg, sum)
 	return debug
 }

@@ -2,6 +2,7 @@
 struct obj {
 	struct mutex lock;
 	spinlock_t slock;
+	struct rw_semaphore sem;
 	int dead;
 	int users;
 };
@@ -29,6 +30,13 @@ int goto_ok(struct obj *o)
 out_unlock:
 	mutex_unlock(&o->lock);
 	return ret;
+}
+
+static int prepare(struct obj *o)
+{
+	if (o->users > 100)
+		return -EBUSY;
+	return 0;
 }
 
 int goto_wrong_label(struct obj *o)
@@ -181,4 +189,80 @@ int wrapper_leak(struct obj *o)
 		return -EIO; /* want LOCK_LEAK */
 	obj_unlock(o);
 	return 0;
+}
+
+/* A lock helper that returns its trylock's result (md's mddev_lock). */
+static inline int obj_lock_intr(struct obj *o)
+{
+	return mutex_lock_interruptible(&o->lock);
+}
+
+int store_ok(struct obj *o, int n)
+{
+	int err = obj_lock_intr(o);
+
+	if (err)
+		return err;
+	o->users = n;
+	mutex_unlock(&o->lock);
+	return 0;
+}
+
+int store_leak(struct obj *o, int n)
+{
+	int err = obj_lock_intr(o);
+
+	if (err)
+		return err;
+	if (n < 0)
+		return -EINVAL; /* want LOCK_LEAK */
+	o->users = n;
+	mutex_unlock(&o->lock);
+	return 0;
+}
+
+/* Returns a trylock's result: nonzero is success, not an error. */
+static inline int obj_trylock_int(struct obj *o)
+{
+	return mutex_trylock(&o->lock);
+}
+
+/* Returns 0 holding the lock, or an error after a failed trylock: the
+ * failed trylock is no release. (bcache's mca_reap) */
+int obj_reap(struct obj *o, bool w)
+{
+	if (!down_write_trylock(&o->sem))
+		return -ENOMEM;
+	if (o->dead)
+		goto out_unlock;
+	return 0;
+out_unlock:
+	(w ? up_write : up_read)(&o->sem);
+	return -ENOMEM;
+}
+
+/* An error code checked with "< 0" is an error, whatever its origin. */
+int unknown_callee_negative(struct obj *o)
+{
+	int ret;
+
+	mutex_lock(&o->lock);
+	ret = some_unknown_call(o);
+	if (ret < 0)
+		return ret; /* want LOCK_LEAK */
+	mutex_unlock(&o->lock);
+	return 0;
+}
+
+/* An unknown callee's nonzero result may be a trylock's success: say
+ * nothing (rt_spin_trylock_bh). */
+int unknown_callee_trylock_like(struct obj *o)
+{
+	int ret;
+
+	local_bh_disable();
+	ret = some_unknown_trylock(o);
+	if (!ret)
+		local_bh_enable();
+	return ret;
 }
