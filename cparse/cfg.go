@@ -770,12 +770,18 @@ func (b *cfgBuilder) emit(e *Expr) {
 			return
 		}
 		lazy := b.fb.p.dialect.Lazy[name]
+		after := b.fb.p.dialect.After[name]
 		for i, a := range e.Args {
-			if !containsInt(lazy, i) {
+			if !containsInt(lazy, i) && !containsInt(after, i) {
 				b.emit(a)
 			}
 		}
 		b.add(&Stmt{Kind: SCall, Line: line(), Call: e})
+		for _, i := range after {
+			if i < len(e.Args) {
+				b.emit(e.Args[i])
+			}
+		}
 		if b.fb.p.dialect.NoReturn[e.CallName()] {
 			b.ensure().Term = TStop
 			b.cur.Line = line()

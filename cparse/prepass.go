@@ -34,6 +34,8 @@ type Dialect struct {
 	// Lazy lists macro arguments that are not evaluated where the macro is
 	// written, so their calls are not emitted there.
 	Lazy map[string][]int
+	// After lists macro arguments evaluated after the macro's own work.
+	After map[string][]int
 	// LockWords are the primitives that take, release or wait: a macro
 	// defined in the file whose body uses one hides where its arguments
 	// run, and its arguments are left alone.

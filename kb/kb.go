@@ -98,6 +98,11 @@ type Func struct {
 	// Lazy are macro arguments not evaluated where the macro is written
 	// (wait_event_lock_irq_cmd's cmd runs with the lock dropped).
 	Lazy []int `yaml:"lazy"`
+	// After are macro arguments evaluated after the macro's own work
+	// (wait_event_cmd's cmd2 runs after the sleep).
+	After []int `yaml:"after"`
+	// GFPTest: the call tests whether that gfp argument allows blocking.
+	GFPTest *int `yaml:"gfp_test"`
 	// NofailBlocking: with a gfp mask that allows direct reclaim the
 	// allocation never fails (mempool_alloc, bio_alloc_bioset).
 	NofailBlocking bool `yaml:"nofail_blocking"`
@@ -125,6 +130,9 @@ type Func struct {
 	TypeArg *int `yaml:"type_arg"`
 	// Class fixes the lock class when the helper always takes one lock.
 	Class string `yaml:"class"`
+	// ErrTest: the macro tests a pointer for an error value: "err" for
+	// IS_ERR, "err_or_null" for IS_ERR_OR_NULL.
+	ErrTest string `yaml:"err_test"`
 	// Pure: the call's value does not change within one function run
 	// (static_branch_unlikely(), in_interrupt()), so two tests of it agree.
 	Pure bool   `yaml:"pure"`
@@ -350,6 +358,7 @@ func (k *KB) Dialect() *cparse.Dialect {
 		Transparent:        set(k.Syntax.Transparent),
 		NoReturn:           map[string]bool{},
 		Lazy:               map[string][]int{},
+		After:              map[string][]int{},
 		LockWords:          map[string]bool{},
 	}
 	for n, f := range k.Funcs {
@@ -358,6 +367,9 @@ func (k *KB) Dialect() *cparse.Dialect {
 		}
 		if len(f.Lazy) > 0 {
 			d.Lazy[n] = f.Lazy
+		}
+		if len(f.After) > 0 {
+			d.After[n] = f.After
 		}
 		if f.Acquire != "" || f.Release != "" || f.Try != "" || f.Sleeps || f.Wait != "" {
 			d.LockWords[n] = true

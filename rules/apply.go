@@ -23,15 +23,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 	}
 	callStep := f.step(s.Line, fmt.Sprintf("calls %s()", g.F.Name))
 	if f.record {
-		for _, e := range sum.Effects {
-			if te := f.translateEffect(e, g, subst, args, st, callStep); te != nil {
-				var exclude *Ctx
-				if te.Drops != nil && te.Drops.Expr != nil {
-					exclude = f.findHeld(st, te.Drops.Expr)
-				}
-				f.observe(s, f.withoutUnheld(st, te), te, exclude, b)
-			}
-		}
+		f.observeEffects(b, s, g, st)
 	}
 	if sum.NoReturn && g.Facts != nil && !g.Facts.Failed {
 		return nil
@@ -70,13 +62,31 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		}
 		for _, r := range o.Maybe {
 			// Released on some indistinguishable returns only: no longer
-			// counted as held, nor as known released.
-			if i := f.matchRelease(n, r.Kind, f.releaseArg(r, subst, g)); i >= 0 {
+			// counted as held, nor as known released; if this function does
+			// not hold it, its own caller may.
+			arg := f.releaseArg(r, subst, g)
+			if i := f.matchRelease(n, r.Kind, arg); i >= 0 {
 				n.Held = append(n.Held[:i:i], n.Held[i+1:]...)
+			} else if !n.isCallerMaybe(r) {
+				m := &Ctx{Kind: r.Kind, FromCaller: true, Via: []Step{callStep}}
+				if arg != nil {
+					m.Expr = canon(arg)
+					m.Inst = m.Expr.String()
+					m.Class = f.env.classOf(m.Expr)
+				} else {
+					m.Class = r.Class
+				}
+				n.CallerMaybe = append(n.CallerMaybe, m)
 			}
 		}
 		for _, a := range o.Acquired {
-			f.acquire(n, f.translateCtx(a, g, subst, callStep))
+			ck := ctxSite{s, a}
+			c, ok := f.ctxCache[ck]
+			if !ok {
+				c = f.translateCtx(a, g, subst, callStep)
+				f.ctxCache[ck] = c
+			}
+			f.acquire(n, c)
 		}
 		if used {
 			if val, known := retTruth(o.Ret); known {
@@ -251,6 +261,59 @@ func constInt(x *cparse.Expr) (int64, bool) {
 	return v, err == nil
 }
 
+// observeEffects observes a callee's effects at a call. Effects that do not
+// depend on the path (no gfp parameter, no argument conditions) are
+// translated once per call site.
+func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) {
+	args := s.Call.Args
+	subst := map[string]*cparse.Expr{}
+	for i, p := range g.F.Params {
+		if i < len(args) && p.Name != "" {
+			subst[p.Name] = args[i]
+		}
+	}
+	callStep := f.step(s.Line, fmt.Sprintf("calls %s()", g.F.Name))
+	sk := st.lockKey() + "|" + factsKey(st.Facts)
+	for _, e := range g.Sum.Effects {
+		var te *Effect
+		stable := e.GfpParam < 0 && len(e.Facts) == 0
+		ck := effectSite{s, e}
+		if cached, ok := f.translated[ck]; ok && stable {
+			te = cached
+		} else {
+			te = f.translateEffect(e, g, subst, args, st, callSite{callStep})
+			if stable {
+				f.translated[ck] = te
+			}
+		}
+		if te == nil {
+			continue
+		}
+		var exclude *Ctx
+		if te.Drops != nil && te.Drops.Expr != nil {
+			exclude = f.findHeld(st, te.Drops.Expr)
+		}
+		if len(te.Unheld) > 0 {
+			w := f.withoutUnheld(st, te)
+			f.observeKeyed(s, w, te, exclude, b, w.lockKey()+"|"+factsKey(w.Facts))
+		} else {
+			f.observeKeyed(s, st, te, exclude, b, sk)
+		}
+	}
+}
+
+type effectSite struct {
+	s *cparse.Stmt
+	e *Effect
+}
+
+type callSite struct{ step Step }
+
+type ctxSite struct {
+	s *cparse.Stmt
+	c *Ctx
+}
+
 // withoutUnheld is the state an effect of a callee sees: without the
 // contexts the callee had released by then.
 func (f *flow) withoutUnheld(st *State, e *Effect) *State {
@@ -392,7 +455,8 @@ func (f *flow) translateCtx(c *Ctx, g *FuncInfo, subst map[string]*cparse.Expr, 
 // translateEffect brings a callee's effect into this call's terms. An
 // effect that depends on the callee's gfp parameter happens here only if
 // the argument allows direct reclaim.
-func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.Expr, args []*cparse.Expr, st *State, callStep Step) *Effect {
+func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.Expr, args []*cparse.Expr, st *State, site callSite) *Effect {
+	callStep := site.step
 	for _, s := range e.Chain {
 		if s.Func == f.fn.Name && s.File == f.fn.File.Path {
 			return nil // around a recursion cycle: the direct effect is there
@@ -403,6 +467,7 @@ func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.
 	}
 	n := *e
 	n.Facts = nil
+	n.keyCache = ""
 	n.Chain = append([]Step{callStep}, e.Chain...)
 	if e.Ctx != nil {
 		n.Ctx = f.translateCtx(e.Ctx, g, subst, callStep)

@@ -37,9 +37,19 @@ type Ctx struct {
 	FromCaller bool
 	// Via is how the context was entered: call sites down to the primitive.
 	Via []Step
+	// keyCache memoises key(); a copy that changes identity fields must
+	// clear it.
+	keyCache string
 }
 
 func (c *Ctx) key() string {
+	if c.keyCache == "" {
+		c.keyCache = c.computeKey()
+	}
+	return c.keyCache
+}
+
+func (c *Ctx) computeKey() string {
 	var b strings.Builder
 	b.WriteString(c.Kind.Name)
 	b.WriteByte('|')
@@ -105,7 +115,9 @@ type State struct {
 	// CallerRel are caller-held contexts this path released (the function
 	// is an unlock wrapper).
 	CallerRel []*Ctx
-	Gfp       []gfpVar
+	// CallerMaybe are caller-held contexts a callee may have released.
+	CallerMaybe []*Ctx
+	Gfp         []gfpVar
 }
 
 type relMark struct {
@@ -118,14 +130,18 @@ type relMark struct {
 
 func (m relMark) key() string { return m.fam + "|" + m.class + "|" + m.inst }
 
+// clone returns a copy that shares the slices, capped so that an append on
+// either side makes a new array. States are copy-on-write: no method
+// writes into a slice element in place.
 func (s *State) clone() *State {
-	n := &State{}
-	n.Held = append([]*Ctx(nil), s.Held...)
-	n.Facts = append([]Fact(nil), s.Facts...)
-	n.Released = append([]relMark(nil), s.Released...)
-	n.CallerRel = append([]*Ctx(nil), s.CallerRel...)
-	n.Gfp = append([]gfpVar(nil), s.Gfp...)
-	return n
+	return &State{
+		Held:        s.Held[:len(s.Held):len(s.Held)],
+		Facts:       s.Facts[:len(s.Facts):len(s.Facts)],
+		Released:    s.Released[:len(s.Released):len(s.Released)],
+		CallerRel:   s.CallerRel[:len(s.CallerRel):len(s.CallerRel)],
+		CallerMaybe: s.CallerMaybe[:len(s.CallerMaybe):len(s.CallerMaybe)],
+		Gfp:         s.Gfp[:len(s.Gfp):len(s.Gfp)],
+	}
 }
 
 // lockKey identifies the lock configuration of a state: states that agree
@@ -162,6 +178,11 @@ func (s *State) fullKey() string {
 		b.WriteByte(';')
 	}
 	b.WriteByte('#')
+	for _, c := range s.CallerMaybe {
+		b.WriteString(c.key())
+		b.WriteByte(';')
+	}
+	b.WriteByte('#')
 	for _, g := range s.Gfp {
 		b.WriteString(g.Name)
 		b.WriteByte('=')
@@ -191,58 +212,113 @@ func (s *State) factClass(key string) RetClass {
 
 func (s *State) setFact(f Fact) {
 	i := sort.Search(len(s.Facts), func(i int) bool { return s.Facts[i].Key >= f.Key })
+	n := make([]Fact, 0, len(s.Facts)+1)
+	n = append(n, s.Facts[:i]...)
+	n = append(n, f)
 	if i < len(s.Facts) && s.Facts[i].Key == f.Key {
-		s.Facts[i] = f
+		i++
+	}
+	s.Facts = append(n, s.Facts[i:]...)
+}
+
+// filterFacts keeps the facts keep accepts, copying only when one goes.
+func (s *State) filterFacts(keep func(Fact) bool) {
+	for i, f := range s.Facts {
+		if keep(f) {
+			continue
+		}
+		out := append([]Fact(nil), s.Facts[:i]...)
+		for _, g := range s.Facts[i+1:] {
+			if keep(g) {
+				out = append(out, g)
+			}
+		}
+		s.Facts = out
 		return
 	}
-	s.Facts = append(s.Facts, Fact{})
-	copy(s.Facts[i+1:], s.Facts[i:])
-	s.Facts[i] = f
 }
 
 // forget drops what the state knows about a variable that was assigned:
 // facts that read it, tracked gfp values, and lock instances named
 // through it.
 func (s *State) forget(name string) {
-	out := s.Facts[:0]
-	for _, f := range s.Facts {
-		if !containsStr(f.Idents, name) {
-			out = append(out, f)
-		}
-	}
-	s.Facts = out
-	g := s.Gfp[:0]
+	s.forgetFacts(name)
+	var g []gfpVar
+	changed := false
 	for _, v := range s.Gfp {
 		if v.Name != name && (v.Val == nil || !containsStr(v.Val.Idents(), name)) {
 			g = append(g, v)
+		} else {
+			changed = true
 		}
 	}
-	s.Gfp = g
+	if changed {
+		s.Gfp = g
+	}
+	copied := false
 	for i, c := range s.Held {
 		if c.Inst != "" && c.Expr != nil && containsStr(c.Expr.Idents(), name) {
+			if !copied {
+				s.Held = append([]*Ctx(nil), s.Held...)
+				copied = true
+			}
 			n := *c
 			n.Inst = ""
+			n.keyCache = ""
 			s.Held[i] = &n
 		}
 	}
-	r := s.Released[:0]
+	var r []relMark
+	changed = false
 	for _, m := range s.Released {
 		if !strings.Contains(m.inst, name) {
 			r = append(r, m)
+		} else {
+			changed = true
 		}
 	}
-	s.Released = r
+	if changed {
+		s.Released = r
+	}
+}
+
+// mentions reports whether the state tracks anything about a variable.
+func (s *State) mentions(name string) bool {
+	for _, f := range s.Facts {
+		if containsStr(f.Idents, name) {
+			return true
+		}
+	}
+	for _, g := range s.Gfp {
+		if g.Name == name {
+			return true
+		}
+	}
+	for _, c := range s.Held {
+		if c.Inst != "" && c.Expr != nil && containsStr(c.Expr.Idents(), name) {
+			return true
+		}
+	}
+	for _, m := range s.Released {
+		if strings.Contains(m.inst, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *State) isCallerMaybe(c *Ctx) bool {
+	for _, x := range s.CallerMaybe {
+		if sameLock(x, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // forgetFacts drops only what is known of a variable's value.
 func (s *State) forgetFacts(name string) {
-	out := s.Facts[:0]
-	for _, f := range s.Facts {
-		if !containsStr(f.Idents, name) {
-			out = append(out, f)
-		}
-	}
-	s.Facts = out
+	s.filterFacts(func(f Fact) bool { return !containsStr(f.Idents, name) })
 }
 
 func (s *State) gfpOf(name string) (*cparse.Expr, bool) {
@@ -257,49 +333,71 @@ func (s *State) gfpOf(name string) (*cparse.Expr, bool) {
 func (s *State) setGfp(name string, v *cparse.Expr) {
 	for i, g := range s.Gfp {
 		if g.Name == name {
-			s.Gfp[i].Val = v
+			n := append([]gfpVar(nil), s.Gfp...)
+			n[i].Val = v
+			s.Gfp = n
 			return
 		}
 	}
-	s.Gfp = append(s.Gfp, gfpVar{name, v})
+	s.Gfp = append(s.Gfp[:len(s.Gfp):len(s.Gfp)], gfpVar{name, v})
 }
 
 // merge folds o into s (same lock configuration): only what both know
 // survives.
 func (s *State) merge(o *State) (changed bool) {
-	facts := s.Facts[:0:0]
-	for _, f := range s.Facts {
-		if v, ok := o.fact(f.Key); ok && v == f.Val {
-			facts = append(facts, f)
-		}
-	}
-	if len(facts) != len(s.Facts) {
+	before := len(s.Facts)
+	s.filterFacts(func(f Fact) bool {
+		v, ok := o.fact(f.Key)
+		return ok && v == f.Val
+	})
+	if len(s.Facts) != before {
 		changed = true
 	}
-	s.Facts = facts
-	rel := s.Released[:0:0]
+	var rel []relMark
+	drop := false
 	for _, r := range s.Released {
+		found := false
 		for _, q := range o.Released {
 			if q.key() == r.key() {
-				rel = append(rel, r)
+				found = true
 				break
 			}
 		}
+		if found {
+			rel = append(rel, r)
+		} else {
+			drop = true
+		}
 	}
-	if len(rel) != len(s.Released) {
+	if drop {
 		changed = true
+		s.Released = rel
 	}
-	s.Released = rel
-	gfp := s.Gfp[:0:0]
+	for _, c := range o.CallerMaybe {
+		found := false
+		for _, x := range s.CallerMaybe {
+			if x.key() == c.key() {
+				found = true
+			}
+		}
+		if !found {
+			s.CallerMaybe = append(s.CallerMaybe[:len(s.CallerMaybe):len(s.CallerMaybe)], c)
+			changed = true
+		}
+	}
+	var gfp []gfpVar
+	drop = false
 	for _, g := range s.Gfp {
 		if v, ok := o.gfpOf(g.Name); ok && sameExpr(v, g.Val) {
 			gfp = append(gfp, g)
+		} else {
+			drop = true
 		}
 	}
-	if len(gfp) != len(s.Gfp) {
+	if drop {
 		changed = true
+		s.Gfp = gfp
 	}
-	s.Gfp = gfp
 	return changed
 }
 

@@ -57,6 +57,8 @@ type Effect struct {
 	// under which the effect happens: a caller passing nofail=false does
 	// not get the GFP_KERNEL allocation of the nofail=true path.
 	Facts []Fact
+	// keyCache memoises key(); effects are not changed once observed.
+	keyCache string
 }
 
 // Obs is an effect observed at a statement with the contexts the function
@@ -130,6 +132,23 @@ type Summary struct {
 	NoReturn bool
 }
 
+// trivial reports a summary that changes nothing for a caller.
+func (s *Summary) trivial() bool {
+	if len(s.Effects) > 0 || s.NoReturn || len(s.Requires) > 0 {
+		return false
+	}
+	for _, o := range s.Outcomes {
+		if !o.empty() {
+			return false
+		}
+	}
+	return true
+}
+
+func (o *Outcome) empty() bool {
+	return len(o.Acquired) == 0 && len(o.Released) == 0 && len(o.Maybe) == 0 && len(o.Facts) == 0
+}
+
 func (s *Summary) key() string {
 	var b strings.Builder
 	for _, o := range s.Outcomes {
@@ -151,8 +170,29 @@ func (s *Summary) key() string {
 }
 
 func (e *Effect) key() string {
+	if e.keyCache == "" {
+		e.keyCache = e.computeKey()
+	}
+	return e.keyCache
+}
+
+func (e *Effect) computeKey() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d|%d|%t|%t|%s|%s|%s|%s|", e.Kind, e.GfpParam, e.Blocks, e.Sleeps, e.Wait, e.Item, e.Queue, e.Fn)
+	b.WriteString(strconv.Itoa(int(e.Kind)))
+	b.WriteByte('|')
+	b.WriteString(strconv.Itoa(e.GfpParam))
+	for _, flag := range []bool{e.Blocks, e.Sleeps} {
+		if flag {
+			b.WriteString("|1")
+		} else {
+			b.WriteString("|0")
+		}
+	}
+	for _, s := range []string{e.Wait, e.Item, e.Queue, e.Fn} {
+		b.WriteByte('|')
+		b.WriteString(s)
+	}
+	b.WriteByte('|')
 	if e.Ctx != nil {
 		b.WriteString(e.Ctx.key())
 	}
@@ -207,6 +247,7 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 		}
 		ne := *e
 		ne.Inner = inner
+		ne.keyCache = ""
 		k := ne.key()
 		if i, ok := seen[k]; ok {
 			if len(ne.Chain) < len(s.Effects[i].Chain) {
@@ -232,7 +273,7 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 				continue
 			}
 			// Released the caller's lock and took it back: no net change.
-			for _, r := range x.State.CallerRel {
+			for _, r := range append(append([]*Ctx(nil), x.State.CallerRel...), x.State.CallerMaybe...) {
 				if sameLock(r, c) && !relocked[r] {
 					relocked[r], relocked[c] = true, true
 					break
@@ -245,6 +286,11 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 		for _, r := range x.State.CallerRel {
 			if !relocked[r] {
 				o.Released = append(o.Released, r)
+			}
+		}
+		for _, r := range x.State.CallerMaybe {
+			if !relocked[r] {
+				o.Maybe = append(o.Maybe, r)
 			}
 		}
 		for _, f := range x.State.Facts {

@@ -12,6 +12,8 @@ import (
 const (
 	// maxStates bounds the lock configurations tracked at one point.
 	maxStates = 24
+	// maxSameLocks bounds the states kept apart for one configuration.
+	maxSameLocks = 4
 	// maxRecursion bounds how deep a recursive context nests in a state.
 	maxRecursion = 3
 )
@@ -27,6 +29,7 @@ type flow struct {
 	fn     *cparse.Func
 	env    typeEnv
 	in     [][]*State
+	inKeys [][]string // lock keys of in, computed once
 	record bool
 	out    *FuncFacts
 	seen   map[string]bool
@@ -38,14 +41,33 @@ type flow struct {
 	tested  map[int]bool
 	exprTpl map[string]*cparse.Expr
 	failed  bool
+	// translated caches callee effects translated at a call site, and
+	// ctxCache the contexts callee outcomes leave held.
+	translated map[effectSite]*Effect
+	ctxCache   map[ctxSite]*Ctx
 }
 
 func (p *Program) flow(fi *FuncInfo) *FuncFacts {
 	fn := fi.F
-	f := &flow{p: p, fi: fi, fn: fn, env: typeEnv{p, fn}, in: make([][]*State, len(fn.Blocks)),
-		out: &FuncFacts{}, seen: map[string]bool{}, exprTpl: map[string]*cparse.Expr{}}
+	if !p.relevant(fi) {
+		// Nothing here takes, releases, sleeps or calls what does: callers
+		// need only what its returns say (0, -EINVAL, NULL).
+		f := &flow{p: p, fi: fi, fn: fn, env: typeEnv{p, fn}}
+		ff := &FuncFacts{}
+		empty := &State{}
+		for _, b := range fn.Blocks {
+			if b.Term == cparse.TReturn {
+				ff.Exits = append(ff.Exits, &Exit{State: empty, Ret: b.Ret, Line: b.Line, Class: f.retClass(b.Ret, empty)})
+			}
+		}
+		return ff
+	}
+	f := &flow{p: p, fi: fi, fn: fn, env: typeEnv{p, fn}, in: make([][]*State, len(fn.Blocks)), inKeys: make([][]string, len(fn.Blocks)),
+		out: &FuncFacts{}, seen: map[string]bool{}, exprTpl: map[string]*cparse.Expr{}, translated: map[effectSite]*Effect{}, ctxCache: map[ctxSite]*Ctx{}}
 	f.prepare()
-	f.in[fn.Entry] = []*State{f.entryState()}
+	entry := f.entryState()
+	f.in[fn.Entry] = []*State{entry}
+	f.inKeys[fn.Entry] = []string{entry.lockKey()}
 
 	// Fixpoint: propagate states until no block's input changes.
 	work := []int{fn.Entry}
@@ -80,6 +102,41 @@ func (p *Program) flow(fi *FuncInfo) *FuncFacts {
 		}
 	}
 	return f.out
+}
+
+// relevant reports whether a function does anything the analysis tracks:
+// a knowledge-base primitive, a guard, an annotation, or a call to a
+// function whose summary says something.
+func (p *Program) relevant(fi *FuncInfo) bool {
+	if len(fi.F.Annots) > 0 {
+		return true
+	}
+	for _, b := range fi.F.Blocks {
+		if b.Term == cparse.TStop {
+			return true
+		}
+		for _, s := range b.Stmts {
+			switch s.Kind {
+			case cparse.SGuard, cparse.SGuardEnd:
+				return true
+			case cparse.SCall:
+				name := s.Callee()
+				if name == "" {
+					continue
+				}
+				if spec := p.kb.Funcs[name]; spec != nil {
+					if spec.TypeArg == nil && !spec.Pure && spec.ErrTest == "" {
+						return true
+					}
+					continue
+				}
+				if g := p.lookup(fi.F, name); g != nil && g.Sum != nil && !g.Sum.trivial() {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func (f *flow) entryState() *State {
@@ -266,21 +323,51 @@ func (f *flow) propagate(to int, st *State) []int {
 	if f.record {
 		return nil
 	}
+	// States that agree on what is held merge, keeping what both know;
+	// up to maxSameLocks of them stay apart when their facts conflict
+	// (the lock taken only when "gfp & __GFP_DIRECT_RECLAIM" was set).
 	k := st.lockKey()
-	for _, s := range f.in[to] {
-		if s.lockKey() == k {
-			if s.merge(st) {
-				return []int{to}
+	var same []*State
+	for i, s := range f.in[to] {
+		if f.inKeys[to][i] == k {
+			if !conflicts(s, st) {
+				if s.merge(st) {
+					return []int{to}
+				}
+				return nil
 			}
-			return nil
+			same = append(same, s)
 		}
+	}
+	if len(same) >= maxSameLocks {
+		if same[0].merge(st) {
+			return []int{to}
+		}
+		return nil
 	}
 	if len(f.in[to]) >= maxStates {
 		f.failed = true
 		return nil
 	}
 	f.in[to] = append(f.in[to], st.clone())
+	f.inKeys[to] = append(f.inKeys[to], k)
 	return []int{to}
+}
+
+// conflicts reports whether two states disagree on a branch fact or a
+// tracked gfp value.
+func conflicts(a, b *State) bool {
+	for _, fa := range a.Facts {
+		if v, ok := b.fact(fa.Key); ok && v != fa.Val {
+			return true
+		}
+	}
+	for _, g := range a.Gfp {
+		if v, ok := b.gfpOf(g.Name); ok && !sameExpr(v, g.Val) {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *flow) term(b *cparse.Block, st *State) []int {
@@ -309,7 +396,7 @@ func (f *flow) branch(b *cparse.Block, st *State) []int {
 	if b.Cond == nil {
 		return append(f.propagate(b.Succs[0], st), f.propagate(b.Succs[1], st)...)
 	}
-	if v, ok := f.impliedFalse(b.Cond, st); ok {
+	if v, ok := f.decide(b.Cond, st); ok {
 		if v {
 			return f.propagate(b.Succs[0], st)
 		}
@@ -342,6 +429,63 @@ func (f *flow) errorTest(cond *cparse.Expr, keyVal bool) RetClass {
 		return RetError
 	}
 	return RetUnknown
+}
+
+// decide evaluates a condition from what the path knows of its parts:
+// an error-code comparison, an IS_ERR() test, a gfp-mask test.
+func (f *flow) decide(cond *cparse.Expr, st *State) (val, ok bool) {
+	if v, ok := f.impliedFalse(cond, st); ok {
+		return v, true
+	}
+	neg := false
+	e := cond.Strip()
+	for e != nil && e.Kind == cparse.EUnary && e.Op == "!" {
+		neg = !neg
+		e = e.X.Strip()
+	}
+	if e == nil {
+		return false, false
+	}
+	if e.Kind == cparse.ECall && len(e.Args) > 0 {
+		spec := f.p.kb.Funcs[e.CallName()]
+		if spec != nil && spec.ErrTest != "" {
+			if x := canon(e.Args[0]); x != nil {
+				if v, known := st.fact(x.String()); known {
+					c := st.factClass(x.String())
+					switch {
+					case c == RetError:
+						return !neg, true
+					case !v && spec.ErrTest == "err_or_null":
+						return !neg, true
+					case !v || c == RetNonZero:
+						return neg, true
+					}
+				}
+			}
+		}
+		if spec != nil && spec.GFPTest != nil && *spec.GFPTest < len(e.Args) {
+			switch f.gfp(e.Args[*spec.GFPTest], st).kind {
+			case gfpBlocking:
+				return !neg, true
+			case gfpNonblocking:
+				return neg, true
+			}
+		}
+	}
+	if e.Kind == cparse.EBinary && e.Op == "&" {
+		// gfp & __GFP_DIRECT_RECLAIM on a mask whose value is known.
+		for _, pair := range [][2]*cparse.Expr{{e.X, e.Y}, {e.Y, e.X}} {
+			if fl := pair[1].Strip(); fl != nil && fl.Kind == cparse.EIdent && f.p.kb.GFP[fl.Name] == kb.GFPReclaim {
+				switch f.gfp(pair[0], st).kind {
+				case gfpBlocking:
+					return !neg, true
+				case gfpNonblocking:
+					return neg, true
+				}
+			}
+		}
+	}
+	return false, false
 }
 
 // impliedFalse decides "x == C" and "x != C" for a nonzero constant C when
@@ -389,11 +533,17 @@ func (f *flow) exec(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	case cparse.SCall:
 		return f.call(b, s, st)
 	case cparse.SAssign:
+		if !f.assignMatters(s, st) {
+			return []*State{st}
+		}
 		n := st.clone()
 		f.assign(s.LHS, s.RHS, s.Op, n)
 		f.flagFact(s, n)
 		return []*State{n}
 	case cparse.SLoopVar:
+		if !st.mentions(s.LHS.Name) {
+			return []*State{st}
+		}
 		n := st.clone()
 		n.forget(s.LHS.Name)
 		return []*State{n}
@@ -447,13 +597,7 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, op string, st *State) {
 	}
 	// A field or element store forgets conditions on that path.
 	path := canon(lhs).String()
-	out := st.Facts[:0]
-	for _, fa := range st.Facts {
-		if !strings.Contains(fa.Key, path) {
-			out = append(out, fa)
-		}
-	}
-	st.Facts = out
+	st.filterFacts(func(fa Fact) bool { return !strings.Contains(fa.Key, path) })
 }
 
 // flagFact records what "x |= FLAG" and "x &= ~FLAG" make known of
@@ -495,7 +639,66 @@ func rootIdent(x *cparse.Expr) string {
 	return ""
 }
 
+// assignMatters reports whether an assignment changes anything the state
+// tracks, so that the common case needs no copy.
+func (f *flow) assignMatters(s *cparse.Stmt, st *State) bool {
+	root := rootIdent(s.LHS)
+	if root == "" {
+		return false
+	}
+	if st.mentions(root) {
+		return true
+	}
+	if s.LHS.Strip().Kind == cparse.EIdent {
+		if s.RHS != nil && (s.Op == "=" || s.Op == "") {
+			if _, ok := constTruth(s.RHS); ok {
+				return true
+			}
+		}
+		if t, ok := f.env.ident(root); ok && t.Base == "gfp_t" {
+			return true
+		}
+	}
+	return s.Op == "|=" || s.Op == "&="
+}
+
+// callMatters reports whether a call can change the state: it takes or
+// releases something, its result or an argument's address is kept, or the
+// path knows something of its result.
+func (f *flow) callMatters(s *cparse.Stmt, st *State) bool {
+	if s.LHS != nil {
+		return true
+	}
+	name := s.Callee()
+	if name != "" {
+		if f.p.kb.Funcs[name] != nil {
+			return true
+		}
+		if g := f.p.lookup(f.fn, name); g != nil && g.Sum != nil && (len(g.Sum.Outcomes) > 1 || g.Sum.NoReturn ||
+			len(g.Sum.Outcomes) == 1 && !g.Sum.Outcomes[0].empty()) {
+			return true
+		}
+	}
+	for _, a := range s.Call.Args {
+		if x := a.Strip(); x != nil && x.Kind == cparse.EUnary && x.Op == "&" {
+			if v := x.X.Strip(); v != nil && v.Kind == cparse.EIdent && st.mentions(v.Name) {
+				return true
+			}
+		}
+	}
+	_, known := st.fact("$call" + strconv.Itoa(s.ID))
+	return known
+}
+
 func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
+	if !f.callMatters(s, st) {
+		if f.record {
+			if g := f.p.lookup(f.fn, s.Callee()); g != nil && g.Sum != nil && len(g.Sum.Effects) > 0 {
+				f.observeEffects(b, s, g, st)
+			}
+		}
+		return []*State{st}
+	}
 	n := st.clone()
 	n.forget("$call" + strconv.Itoa(s.ID))
 	for _, a := range s.Call.Args {
@@ -590,7 +793,12 @@ func (f *flow) observe(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block
 	if !f.record {
 		return
 	}
-	k := strconv.Itoa(s.ID) + "|" + e.key() + "|" + st.lockKey() + "|" + factsKey(st.Facts)
+	f.observeKeyed(s, st, e, exclude, block, st.lockKey()+"|"+factsKey(st.Facts))
+}
+
+// observeKeyed is observe with the state's key already computed.
+func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block *cparse.Block, stateKey string) {
+	k := strconv.Itoa(s.ID) + "|" + e.key() + "|" + stateKey
 	if e.Ctx != nil {
 		k += "|" + strings.Join(stepsKey(e.Chain), ",")
 	}
@@ -598,13 +806,23 @@ func (f *flow) observe(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block
 		return
 	}
 	f.seen[k] = true
-	if len(st.CallerRel) > 0 && e.Unheld == nil {
-		e.Unheld = append(e.Unheld, st.CallerRel...)
-	}
+	// The path's own releases and conditions go on a copy: effects may be
+	// shared between observations.
+	var facts []Fact
 	for _, fa := range st.Facts {
-		if paramFact(f.env, fa) || configFact(fa) {
-			e.Facts = append(e.Facts, fa)
+		if f.scalarArgFact(fa) || configFact(fa) {
+			facts = append(facts, fa)
 		}
+	}
+	addUnheld := len(st.CallerRel)+len(st.CallerMaybe) > 0
+	if addUnheld || len(facts) > 0 {
+		ne := *e
+		ne.keyCache = ""
+		if addUnheld {
+			ne.Unheld = append(append(append([]*Ctx(nil), e.Unheld...), st.CallerRel...), st.CallerMaybe...)
+		}
+		ne.Facts = append(append([]Fact(nil), e.Facts...), facts...)
+		e = &ne
 	}
 	o := &Obs{Fn: f.fi, Line: s.Line, Held: append([]*Ctx(nil), st.Held...), Eff: e, Exclude: exclude, NonRT: f.p.nonRT(st.Facts)}
 	if f.nowait != nil {
@@ -624,6 +842,22 @@ func factsKey(fs []Fact) string {
 		}
 	}
 	return b.String()
+}
+
+// scalarArgFact reports a condition on scalar arguments only (a bool
+// nofail, a flags word): what callers choose by what they pass. Tests of
+// pointer arguments (NULL checks, fields) rarely decide an effect and
+// would only multiply them.
+func (f *flow) scalarArgFact(fa Fact) bool {
+	if !paramFact(f.env, fa) || derefs(fa.Expr) {
+		return false
+	}
+	for _, id := range fa.Idents {
+		if i := f.env.paramIndex(id); i >= 0 && f.fn.Params[i].Type.Ptr > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // nonRT reports whether facts say the kernel is built without PREEMPT_RT.
@@ -917,13 +1151,18 @@ func (f *flow) acquire(st *State, c *Ctx) {
 	}
 	st.Held = append(st.Held, c)
 	// Taking a lock again ends what we knew of its earlier release.
-	r := st.Released[:0]
+	var r []relMark
+	drop := false
 	for _, m := range st.Released {
 		if !(m.fam == family(c.Kind) && (m.inst != "" && m.inst == c.Inst || m.class != "" && m.class == c.Class || !c.Kind.Lock)) {
 			r = append(r, m)
+		} else {
+			drop = true
 		}
 	}
-	st.Released = r
+	if drop {
+		st.Released = r
+	}
 }
 
 // release drops the held context a release primitive names. When nothing

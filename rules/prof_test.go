@@ -1,0 +1,23 @@
+package rules
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"lockbot/kb"
+)
+
+func TestProfileTree(t *testing.T) {
+	dir := os.Getenv("LOCKBOT_PROFILE_DIR")
+	if dir == "" {
+		t.Skip("LOCKBOT_PROFILE_DIR not set")
+	}
+	srcs, err := LoadPaths([]string{dir}, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Analyze(context.Background(), srcs, Options{KB: kb.MustDefault()}); err != nil {
+		t.Fatal(err)
+	}
+}
