@@ -51,6 +51,12 @@ func (b *cfgBuilder) build(body *sitter.Node) {
 	}
 	b.fn.NumStmts = 0
 	for _, bl := range b.fn.Blocks {
+		if bl.Term == TJump && len(bl.Succs) == 0 {
+			// The block of a label the body never defines (goto *p, or a
+			// label lost in syntax tree-sitter could not read): where it
+			// goes is unknown, so the path ends there.
+			bl.Term = TStop
+		}
 		b.fn.NumStmts += len(bl.Stmts)
 	}
 }

@@ -487,7 +487,7 @@ func (p *exprParser) typeText(closer string) string {
 			break
 		}
 		if t.kind == tPunct {
-			if depth == 0 && (t.text == closer || t.text == ",") {
+			if depth == 0 && (t.text == closer || t.text == "," || t.text == ";") {
 				break
 			}
 			if t.text == "(" || t.text == "[" {
@@ -534,6 +534,9 @@ func (p *exprParser) parseStmtExpr() *Expr {
 			p.i++
 			continue
 		}
+		if t.kind == tIdent && p.isTypeName(t.text) {
+			p.skipDeclSpecifiers()
+		}
 		before := p.i
 		x := p.parseComma()
 		if x.Kind != EBad {
@@ -544,6 +547,39 @@ func (p *exprParser) parseStmtExpr() *Expr {
 		}
 	}
 	return &Expr{Kind: EStmtExpr, Args: list, Pos: pos}
+}
+
+// skipDeclSpecifiers moves past the type of a declaration inside a
+// statement expression to its declarator, so that "int r = f(x);" reads as
+// "r = f(x)" instead of one type name swallowing the rest of the block.
+func (p *exprParser) skipDeclSpecifiers() {
+	last, depth := -1, 0
+	for k := p.i; k < len(p.toks); k++ {
+		t := p.toks[k]
+		if t.kind == tIdent && depth == 0 {
+			last = k
+			continue
+		}
+		if t.kind != tPunct {
+			continue
+		}
+		switch t.text {
+		case "(", "[":
+			depth++
+		case ")", "]":
+			depth--
+		case "=", ";", "}", "{":
+			if depth == 0 {
+				if last > p.i {
+					p.i = last
+				}
+				return
+			}
+		}
+		if depth < 0 {
+			return
+		}
+	}
 }
 
 func (p *exprParser) parseInit() *Expr {

@@ -421,6 +421,16 @@ func (b *fileBuilder) function(n *sitter.Node, macro *sitter.Node) {
 		body = n.ChildByFieldName("body")
 		fn.Ret = b.typeOf(n.ChildByFieldName("type"))
 		d := n.ChildByFieldName("declarator")
+		// static CLOSURE_CALLBACK(name) { ... }: tree-sitter reads the
+		// macro as the return type and (name) as a parenthesised
+		// declarator, which no C function definition has.
+		var macroName *sitter.Node
+		if tn := n.ChildByFieldName("type"); d != nil && tn != nil && b.p.typ(d) == "parenthesized_declarator" && isUpperIdent(tn.Content(b.src)) {
+			if id := d.NamedChild(0); id != nil && b.p.typ(id) == "identifier" {
+				macroName, d = id, nil
+				fn.Ret = Type{}
+			}
+		}
 		for d != nil && b.p.typ(d) != "function_declarator" {
 			switch b.p.typ(d) {
 			case "pointer_declarator":
@@ -432,16 +442,19 @@ func (b *fileBuilder) function(n *sitter.Node, macro *sitter.Node) {
 				d = nil
 			}
 		}
-		if d == nil {
+		if d == nil && macroName == nil {
 			return
 		}
-		nameNode := d.ChildByFieldName("declarator")
+		nameNode := macroName
+		if d != nil {
+			nameNode = d.ChildByFieldName("declarator")
+		}
 		if nameNode == nil {
 			return
 		}
 		fn.Name = nameNode.Content(b.src)
 		fn.Line = b.f.Line(int(nameNode.StartByte()))
-		if isUpperIdent(fn.Name) {
+		if d != nil && isUpperIdent(fn.Name) {
 			// CLOSURE_CALLBACK(name) { ... }: a macro that declares the
 			// function named by its argument.
 			if params := d.ChildByFieldName("parameters"); params != nil && params.NamedChildCount() == 1 {
@@ -476,7 +489,7 @@ func (b *fileBuilder) function(n *sitter.Node, macro *sitter.Node) {
 			}
 		}
 	}
-	if body == nil || !isIdentStart(fn.Name[0]) {
+	if body == nil || fn.Name == "" || !isIdentStart(fn.Name[0]) {
 		return
 	}
 	start, bodyStart := int(n.StartByte()), int(body.StartByte())

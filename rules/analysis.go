@@ -71,6 +71,9 @@ func (p *Pass) Report(f *Finding, fp ...string) {
 	if !f.RTOnly {
 		f.RTOnly = a.RTOnly
 	}
+	if f.RTOnly && p.Prog.rtExcluded(append([]Step{{File: f.File}}, f.Chain...)) {
+		return // a PREEMPT_RT kernel does not build this code
+	}
 	if f.Fix == "" {
 		f.Fix = a.Fix
 	}

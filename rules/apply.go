@@ -40,6 +40,19 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 			states = append(states, n)
 		}
 	}
+	for i, n := range states {
+		// The call may change variables whose address it gets: forget
+		// them, then restate what this outcome says of them.
+		base := n
+		n = st.clone()
+		f.forgetAddressed(s, n)
+		for _, fa := range base.Facts {
+			if v, ok := st.fact(fa.Key); !ok || v != fa.Val {
+				n.setFact(fa)
+			}
+		}
+		states[i] = n
+	}
 	keep := f.consistentOutcomes(feasible, st, subst, g)
 	var kept []*Outcome
 	var keptStates []*State
@@ -85,6 +98,13 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 			if !ok {
 				c = f.translateCtx(a, g, subst, callStep)
 				f.ctxCache[ck] = c
+			}
+			if a.Kind.Lock && c.Inst == "" && c.Class == "" {
+				// A lock on the callee's own variable, without a class:
+				// this function can neither name nor release it (it is
+				// stashed in a struct for an end helper), so following it
+				// would only blame whatever comes after.
+				continue
 			}
 			f.acquire(n, c)
 		}
@@ -467,6 +487,11 @@ func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.
 	}
 	n := *e
 	n.Facts = nil
+	for _, fa := range e.Facts {
+		if configFact(fa) {
+			n.Facts = append(n.Facts, fa)
+		}
+	}
 	n.keyCache = ""
 	n.Chain = append([]Step{callStep}, e.Chain...)
 	if e.Ctx != nil {

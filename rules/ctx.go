@@ -37,6 +37,9 @@ type Ctx struct {
 	FromCaller bool
 	// Via is how the context was entered: call sites down to the primitive.
 	Via []Step
+	// Flags are variables set to a true constant when the lock was taken
+	// ("locked = 1"): a callee given their address may drop the lock.
+	Flags []string
 	// keyCache memoises key(); a copy that changes identity fields must
 	// clear it.
 	keyCache string
@@ -95,6 +98,8 @@ type Fact struct {
 	// outcome is known: a trylock's nonzero is success, an error code's
 	// nonzero is failure.
 	Class RetClass
+	// Const: the variable was assigned a constant.
+	Const bool
 }
 
 // gfpVar is a tracked value of a gfp_t variable.

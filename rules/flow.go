@@ -590,7 +590,12 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, op string, st *State) {
 		if rhs != nil && (op == "=" || op == "") {
 			if v, ok := constTruth(rhs); ok {
 				// "locked = true": later tests of it are known.
-				st.setFact(Fact{Key: root, Val: v, Idents: []string{root}, Expr: lhs.Strip()})
+				st.setFact(Fact{Key: root, Val: v, Idents: []string{root}, Expr: lhs.Strip(), Const: true})
+			} else if src := copySource(rhs); src != "" && src != root {
+				// "start_pte = pte": what is known of pte holds of both.
+				if v, ok := st.fact(src); ok {
+					st.setFact(Fact{Key: root, Val: v, Idents: []string{root}, Expr: lhs.Strip(), Class: st.factClass(src)})
+				}
 			}
 		}
 		return
@@ -621,6 +626,19 @@ func (f *flow) flagFact(s *cparse.Stmt, st *State) {
 	if key, neg, idents, expr := f.atom(test); key != "" {
 		st.setFact(Fact{Key: key, Val: val != neg, Idents: idents, Expr: expr})
 	}
+}
+
+// copySource returns the variable an assignment copies: "b" in "a = b"
+// and in "a = b = call()".
+func copySource(rhs *cparse.Expr) string {
+	r := rhs.Strip()
+	for r != nil && r.Kind == cparse.EAssign && r.Op == "=" {
+		r = r.X.Strip()
+	}
+	if r != nil && r.Kind == cparse.EIdent {
+		return r.Name
+	}
+	return ""
 }
 
 func rootIdent(x *cparse.Expr) string {
@@ -654,6 +672,9 @@ func (f *flow) assignMatters(s *cparse.Stmt, st *State) bool {
 			if _, ok := constTruth(s.RHS); ok {
 				return true
 			}
+			if src := copySource(s.RHS); src != "" && st.mentions(src) {
+				return true
+			}
 		}
 		if t, ok := f.env.ident(root); ok && t.Base == "gfp_t" {
 			return true
@@ -670,6 +691,9 @@ func (f *flow) callMatters(s *cparse.Stmt, st *State) bool {
 		return true
 	}
 	name := s.Callee()
+	if len(st.Held) > 0 && (strings.Contains(name, "unlock") || strings.Contains(name, "release")) {
+		return true
+	}
 	if name != "" {
 		if f.p.kb.Funcs[name] != nil {
 			return true
@@ -701,19 +725,17 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	}
 	n := st.clone()
 	n.forget("$call" + strconv.Itoa(s.ID))
-	for _, a := range s.Call.Args {
-		// A variable whose address the call gets may change: what the
-		// path knew of its value is gone (its lock objects stay).
-		if x := a.Strip(); x != nil && x.Kind == cparse.EUnary && x.Op == "&" {
-			if v := x.X.Strip(); v != nil && v.Kind == cparse.EIdent {
-				n.forgetFacts(v.Name)
-			}
-		}
+	name := s.Callee()
+	g := (*FuncInfo)(nil)
+	if name != "" && f.p.kb.Funcs[name] == nil {
+		g = f.p.lookup(f.fn, name)
+	}
+	if g == nil || g.Sum == nil {
+		f.forgetAddressed(s, n)
 	}
 	if s.LHS != nil {
 		f.assign(s.LHS, nil, "=", n)
 	}
-	name := s.Callee()
 	if name == "" {
 		return []*State{n}
 	}
@@ -730,15 +752,79 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 		}
 		return sts
 	}
-	if g := f.p.lookup(f.fn, name); g != nil && g.Sum != nil {
+	if g != nil && g.Sum != nil {
 		return f.apply(b, s, g, n)
 	}
+	f.unknownUnlock(name, s.Call.Args, n)
 	return []*State{n}
+}
+
+// forgetAddressed drops what the path knew of variables whose address the
+// call gets: it may change them. A lock taken under such a flag ("locked =
+// 1; mmap_read_lock(mm);" then "f(..., &locked)", the gup protocol) may
+// have been dropped by the call, which reports it through the flag.
+func (f *flow) forgetAddressed(s *cparse.Stmt, st *State) {
+	for _, a := range s.Call.Args {
+		x := a.Strip()
+		if x == nil || x.Kind != cparse.EUnary || x.Op != "&" {
+			continue
+		}
+		v := x.X.Strip()
+		if v == nil || v.Kind != cparse.EIdent {
+			continue
+		}
+		st.forgetFacts(v.Name)
+		for i := len(st.Held) - 1; i >= 0; i-- {
+			if containsStr(st.Held[i].Flags, v.Name) {
+				st.Held = append(st.Held[:i:i], st.Held[i+1:]...)
+			}
+		}
+	}
+}
+
+// unknownUnlock treats a call the analysis cannot see, named like an
+// unlock helper (unlock_page_lruvec_irq, pte_unmap_unlock in a header),
+// that gets a held lock or the object holding it, as maybe releasing it:
+// carrying the lock on would blame everything after on it.
+func (f *flow) unknownUnlock(name string, args []*cparse.Expr, st *State) {
+	if !strings.Contains(name, "unlock") && !strings.Contains(name, "release") {
+		return
+	}
+	for _, a := range args {
+		ac := canon(a)
+		if ac == nil {
+			continue
+		}
+		as := ac.String()
+		for i := len(st.Held) - 1; i >= 0; i-- {
+			c := st.Held[i]
+			if c.Expr == nil {
+				continue
+			}
+			obj := lockObject(c.Expr)
+			if as == c.Inst || obj != nil && (as == obj.String() || rootOf(obj) == as) {
+				st.Held = append(st.Held[:i:i], st.Held[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// rootOf returns the text of the base object of a member path
+// (lruvec for lruvec->lru_lock).
+func rootOf(x *cparse.Expr) string {
+	for x != nil && (x.Kind == cparse.EField || x.Kind == cparse.EIndex) {
+		if x.X != nil && (x.X.Kind == cparse.EIdent || x.X.Kind == cparse.EUnary) {
+			return canon(x.X).String()
+		}
+		x = x.X
+	}
+	return ""
 }
 
 // lockArg returns the lock expression a primitive acts on, in the current
 // function's terms.
-func (f *flow) lockArg(spec *kb.Func, args []*cparse.Expr) *cparse.Expr {
+func (f *flow) lockArg(spec *kb.Func, args []*cparse.Expr, ret *cparse.Expr) *cparse.Expr {
 	if spec.Lock != nil {
 		if *spec.Lock < len(args) {
 			return args[*spec.Lock]
@@ -748,7 +834,31 @@ func (f *flow) lockArg(spec *kb.Func, args []*cparse.Expr) *cparse.Expr {
 	if spec.LockExpr == "" {
 		return nil
 	}
+	if ret != nil {
+		return f.templateRet(spec.LockExpr, args, ret)
+	}
 	return f.template(spec.LockExpr, args)
+}
+
+// templateRet instantiates a template that may name the call's result as
+// $ret (pmd_lock() returns the lock it took).
+func (f *flow) templateRet(text string, args []*cparse.Expr, ret *cparse.Expr) *cparse.Expr {
+	tpl, ok := f.exprTpl[text]
+	if !ok {
+		src := []byte(text)
+		tpl = cparse.ParseExpr(src, 0, len(src), nil)
+		f.exprTpl[text] = tpl
+	}
+	m := map[string]*cparse.Expr{"$ret": ret}
+	for i, a := range args {
+		m["$"+strconv.Itoa(i)] = a
+	}
+	for _, id := range tpl.Idents() {
+		if strings.HasPrefix(id, "$") && m[id] == nil {
+			return nil
+		}
+	}
+	return canon(tpl.Subst(m))
 }
 
 // template instantiates an expression over call arguments ($0, $1, ...);
@@ -824,7 +934,8 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 		ne.Facts = append(append([]Fact(nil), e.Facts...), facts...)
 		e = &ne
 	}
-	o := &Obs{Fn: f.fi, Line: s.Line, Held: append([]*Ctx(nil), st.Held...), Eff: e, Exclude: exclude, NonRT: f.p.nonRT(st.Facts)}
+	o := &Obs{Fn: f.fi, Line: s.Line, Held: append([]*Ctx(nil), st.Held...), Eff: e, Exclude: exclude,
+		NonRT: f.p.nonRT(st.Facts) || f.p.nonRT(e.Facts)}
 	if f.nowait != nil {
 		o.Nowait = f.nowait[block.ID]
 	}
@@ -860,16 +971,20 @@ func (f *flow) scalarArgFact(fa Fact) bool {
 	return true
 }
 
-// nonRT reports whether facts say the kernel is built without PREEMPT_RT.
+// nonRT reports whether facts say the kernel is built without PREEMPT_RT:
+// !IS_ENABLED(CONFIG_PREEMPT_RT), or a configuration that excludes it
+// (#ifdef CONFIG_TRANSPARENT_HUGEPAGE).
 func (p *Program) nonRT(fs []Fact) bool {
 	for _, f := range fs {
-		if f.Val || strings.Contains(f.Key, "!") {
+		if strings.Contains(f.Key, "!") || len(f.Idents) != 1 {
 			continue
 		}
-		for _, id := range f.Idents {
-			if containsStr(p.kb.RTConfig, id) && len(f.Idents) == 1 {
-				return true
-			}
+		id := f.Idents[0]
+		if !f.Val && containsStr(p.kb.RTConfig, id) {
+			return true
+		}
+		if f.Val && p.rt != nil && strings.HasPrefix(id, "CONFIG_") && p.rt.ExcludedConfig(id) {
+			return true
 		}
 	}
 	return false
@@ -897,7 +1012,7 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	args := call.Args
 	text := callText(call)
 	line := s.Line
-	lock := f.lockArg(spec, args)
+	lock := f.lockArg(spec, args, s.LHS)
 
 	if spec.GFP != nil && *spec.GFP < len(args) && s.LHS != nil {
 		mask := args[*spec.GFP]
@@ -1139,6 +1254,17 @@ func (f *flow) findHeld(st *State, arg *cparse.Expr) *Ctx {
 // acquire adds a context; a non-recursive lock already held (DOUBLE_LOCK
 // reports it) is not added twice.
 func (f *flow) acquire(st *State, c *Ctx) {
+	var flags []string
+	for _, fa := range st.Facts {
+		if fa.Const && fa.Val && len(fa.Idents) == 1 {
+			flags = append(flags, fa.Idents[0])
+		}
+	}
+	if len(flags) > 0 {
+		n := *c
+		n.Flags = append(append([]string(nil), c.Flags...), flags...)
+		c = &n
+	}
 	k := c.key()
 	n := 0
 	for _, h := range st.Held {
@@ -1249,7 +1375,7 @@ func (f *flow) matchRelease(st *State, kind *kb.Kind, arg *cparse.Expr) int {
 			cand = i
 		}
 	}
-	if cand >= 0 && (st.Held[cand].Inst == "" || inst == "" || st.Held[cand].Class == "" || class == "") {
+	if cand >= 0 && class == "" {
 		return cand
 	}
 	return -1

@@ -23,6 +23,8 @@ type Program struct {
 	errors   []FileError
 	// valueIdents are identifiers used other than as called functions.
 	valueIdents map[string]bool
+	rt          RTScope
+	rtFiles     map[string]bool
 	// Stats counts what the analysis could and could not do.
 	Stats Stats
 }
@@ -127,6 +129,28 @@ func (p *Program) AddressTaken(fi *FuncInfo) bool {
 		}
 	}
 	return p.valueIdents[fi.F.Name]
+}
+
+// rtExcluded reports whether any step of a chain is in a file a
+// PREEMPT_RT kernel does not build.
+func (p *Program) rtExcluded(chain []Step) bool {
+	if p.rt == nil {
+		return false
+	}
+	if p.rtFiles == nil {
+		p.rtFiles = map[string]bool{}
+	}
+	for _, s := range chain {
+		ex, ok := p.rtFiles[s.File]
+		if !ok {
+			ex = p.rt.ExcludedFile(s.File)
+			p.rtFiles[s.File] = ex
+		}
+		if ex {
+			return true
+		}
+	}
+	return false
 }
 
 // lookup resolves a call from caller to name among the analysed functions:

@@ -33,6 +33,15 @@ type Options struct {
 	NoRT      bool        // drop findings that matter only on PREEMPT_RT
 	Workers   int         // parallel parsers; 0: GOMAXPROCS
 	Log       *slog.Logger
+	// RT tells which code a PREEMPT_RT kernel cannot build (from the
+	// tree's Kconfig and Makefiles); nil when unknown.
+	RT RTScope
+}
+
+// RTScope says what a PREEMPT_RT kernel excludes.
+type RTScope interface {
+	ExcludedConfig(symbol string) bool
+	ExcludedFile(path string) bool
 }
 
 // FileError is a file that could not be parsed.
@@ -97,6 +106,7 @@ func Build(ctx context.Context, srcs []Source, opt Options) (*Program, error) {
 	}
 	prog := NewProgram(opt.KB, parsed, func(f *cparse.File) bool { return report[f] }, opt.Log)
 	prog.errors = errs
+	prog.rt = opt.RT
 	prog.Analyze()
 	return prog, nil
 }

@@ -23,8 +23,12 @@ func runUnlockNotHeld(pass *Pass) {
 			if e.Kind != ERelease || e.Prev == nil {
 				continue
 			}
+			prev := primOf(e.Prev.Note)
+			if prev == "" {
+				prev = "released"
+			}
 			msg := fmt.Sprintf("%s releases %s, which this path no longer holds (%s at line %d)",
-				primOf(e.What), e.Ctx.Name(), primOf(e.Prev.Note), e.Prev.Line)
+				primOf(e.What), e.Ctx.Name(), prev, e.Prev.Line)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: e.Chain},
 				e.Ctx.Kind.Name, e.Ctx.Class, e.Ctx.Inst)
 		}

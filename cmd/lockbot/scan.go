@@ -10,6 +10,7 @@ import (
 
 	"lockbot/comment"
 	"lockbot/kb"
+	"lockbot/kbuild"
 	"lockbot/rules"
 )
 
@@ -46,7 +47,17 @@ types and helpers, not reported.`,
 			if err != nil {
 				return err
 			}
-			res, err := rules.Analyze(context.Background(), srcs, rules.Options{KB: k, NoRT: noRT, Log: log})
+			opt := rules.Options{KB: k, NoRT: noRT, Log: log}
+			if root, ok := kbuild.FindRoot(args[0]); ok && !noRT {
+				// Inside a kernel tree: learn which code PREEMPT_RT excludes.
+				rt, err := kbuild.LoadRT(root, "PREEMPT_RT")
+				if err != nil {
+					log.Warn("cannot read Kconfig; RT-only rules apply everywhere", "root", root, "err", err)
+				} else {
+					opt.RT = rt
+				}
+			}
+			res, err := rules.Analyze(context.Background(), srcs, opt)
 			if err != nil {
 				return err
 			}

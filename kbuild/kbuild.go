@@ -1,0 +1,318 @@
+// Package kbuild reads what a kernel tree's Kconfig and Makefiles say
+// about which code a PREEMPT_RT kernel can build: an RT-only finding in
+// code that needs !PREEMPT_RT (transparent huge pages, for one) is noise.
+package kbuild
+
+import (
+	"bufio"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+)
+
+// RT knows which configuration symbols and files PREEMPT_RT excludes.
+type RT struct {
+	root     string
+	excluded map[string]bool
+
+	mu    sync.Mutex
+	makes map[string]map[string][]string // dir -> object or subdir -> conditions
+}
+
+// FindRoot returns the top of the kernel tree holding path: the nearest
+// directory with a Kconfig, a Makefile and a scripts/ directory.
+func FindRoot(path string) (string, bool) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", false
+	}
+	dir := abs
+	if info, err := os.Stat(abs); err == nil && !info.IsDir() {
+		dir = filepath.Dir(abs)
+	}
+	for {
+		if isFile(filepath.Join(dir, "Kconfig")) && isFile(filepath.Join(dir, "Makefile")) && isDir(filepath.Join(dir, "scripts")) {
+			return dir, true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+func isFile(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && !info.IsDir()
+}
+
+func isDir(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && info.IsDir()
+}
+
+var skipDirs = map[string]bool{"Documentation": true, "tools": true, "samples": true,
+	"LICENSES": true, ".git": true, "usr": true, "include": true, "scripts": true}
+
+// LoadRT reads every Kconfig file of the tree at root.
+func LoadRT(root, rtSymbol string) (*RT, error) {
+	deps := map[string][]string{} // symbol -> its "depends on" expressions
+	excluded := map[string]bool{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if skipDirs[d.Name()] && p != root {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasPrefix(d.Name(), "Kconfig") {
+			return nil
+		}
+		return readKconfig(p, rtSymbol, deps, excluded)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// A symbol that depends on an excluded symbol is excluded too.
+	for changed := true; changed; {
+		changed = false
+		for sym, exprs := range deps {
+			if excluded[sym] {
+				continue
+			}
+			for _, e := range exprs {
+				for _, conj := range conjuncts(e) {
+					if excluded[conj] {
+						excluded[sym] = true
+						changed = true
+					}
+				}
+			}
+		}
+	}
+	return &RT{root: root, excluded: excluded, makes: map[string]map[string][]string{}}, nil
+}
+
+var configRE = regexp.MustCompile(`^\s*(?:menu)?config\s+([A-Za-z0-9_]+)`)
+
+// readKconfig records the dependencies of each symbol, and marks as
+// excluded those that depend on !RT or sit inside "if !RT".
+func readKconfig(path, rt string, deps map[string][]string, excluded map[string]bool) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var ifs []bool // whether each enclosing "if" excludes RT
+	cur := ""
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case configRE.MatchString(sc.Text()):
+			cur = configRE.FindStringSubmatch(sc.Text())[1]
+			for _, x := range ifs {
+				if x {
+					excluded[cur] = true
+				}
+			}
+		case strings.HasPrefix(line, "if "):
+			ifs = append(ifs, hasNegated(line[3:], rt))
+			cur = ""
+		case line == "endif":
+			if len(ifs) > 0 {
+				ifs = ifs[:len(ifs)-1]
+			}
+			cur = ""
+		case strings.HasPrefix(line, "depends on ") && cur != "":
+			expr := strings.TrimPrefix(line, "depends on ")
+			if hasNegated(expr, rt) {
+				excluded[cur] = true
+			}
+			deps[cur] = append(deps[cur], expr)
+		case strings.HasPrefix(line, "menu ") || strings.HasPrefix(line, "choice") || strings.HasPrefix(line, "endmenu") ||
+			strings.HasPrefix(line, "source ") || strings.HasPrefix(line, "comment "):
+			cur = ""
+		}
+	}
+	return sc.Err()
+}
+
+// hasNegated reports whether "!sym" is one of the top-level conjuncts of a
+// Kconfig expression (so the expression is false when sym is set).
+func hasNegated(expr, sym string) bool {
+	for _, c := range conjunctTerms(expr) {
+		if strings.TrimSpace(strings.TrimPrefix(c, "!")) == sym && strings.HasPrefix(c, "!") {
+			return true
+		}
+	}
+	return false
+}
+
+// conjuncts returns the positive symbols an expression requires: the
+// top-level && terms that are plain symbols.
+func conjuncts(expr string) []string {
+	var out []string
+	for _, c := range conjunctTerms(expr) {
+		if isSymbol(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// conjunctTerms splits an expression at top-level &&; an expression with a
+// top-level || has none (either side may hold).
+func conjunctTerms(expr string) []string {
+	if i := strings.IndexByte(expr, '#'); i >= 0 {
+		expr = expr[:i]
+	}
+	depth := 0
+	var terms []string
+	start := 0
+	for i := 0; i < len(expr); i++ {
+		switch expr[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case '|':
+			if depth == 0 && i+1 < len(expr) && expr[i+1] == '|' {
+				return nil
+			}
+		case '&':
+			if depth == 0 && i+1 < len(expr) && expr[i+1] == '&' {
+				terms = append(terms, strings.TrimSpace(expr[start:i]))
+				start = i + 2
+				i++
+			}
+		}
+	}
+	return append(terms, strings.TrimSpace(expr[start:]))
+}
+
+func isSymbol(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// ExcludedConfig reports whether a configuration symbol (with or without
+// its CONFIG_ prefix) cannot be set on a PREEMPT_RT kernel.
+func (r *RT) ExcludedConfig(sym string) bool {
+	return r.excluded[strings.TrimPrefix(sym, "CONFIG_")]
+}
+
+// ExcludedFile reports whether a source file is built only under
+// configuration a PREEMPT_RT kernel cannot have: its Makefile object, or
+// one of its directories, is conditional on an excluded symbol.
+func (r *RT) ExcludedFile(path string) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(r.root, abs)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return false
+	}
+	dir := filepath.Dir(abs)
+	obj := strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs)) + ".o"
+	for {
+		for _, cond := range r.objConds(dir, obj) {
+			if r.ExcludedConfig(cond) {
+				return true
+			}
+		}
+		if dir == r.root {
+			return false
+		}
+		obj = filepath.Base(dir) + "/"
+		dir = filepath.Dir(dir)
+	}
+}
+
+var makeLineRE = regexp.MustCompile(`^([A-Za-z0-9_.-]+)-(\$\(CONFIG_([A-Za-z0-9_]+)\)|y|objs)\s*[+:]?=\s*(.*)$`)
+
+// objConds returns the configuration symbols an object (or subdir/) of a
+// directory's Makefile is built under, following composite objects.
+func (r *RT) objConds(dir, obj string) []string {
+	r.mu.Lock()
+	m, ok := r.makes[dir]
+	if !ok {
+		m = readMakefile(dir)
+		r.makes[dir] = m
+	}
+	r.mu.Unlock()
+	var out []string
+	seen := map[string]bool{}
+	var walk func(o string)
+	walk = func(o string) {
+		if seen[o] {
+			return
+		}
+		seen[o] = true
+		for _, c := range m[o] {
+			if strings.HasPrefix(c, "@") {
+				// Part of composite object c[1:]: its own condition applies.
+				walk(c[1:])
+				continue
+			}
+			out = append(out, c)
+		}
+	}
+	walk(obj)
+	return out
+}
+
+// readMakefile maps each object of a Kbuild Makefile to its conditions:
+// "CONFIG_X" for obj-$(CONFIG_X) += o, "@comp.o" for comp-y += o.
+func readMakefile(dir string) map[string][]string {
+	m := map[string][]string{}
+	for _, name := range []string{"Makefile", "Kbuild"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		text := strings.ReplaceAll(string(data), "\\\n", " ")
+		for _, line := range strings.Split(text, "\n") {
+			line = strings.TrimSpace(line)
+			sm := makeLineRE.FindStringSubmatch(line)
+			if sm == nil {
+				continue
+			}
+			target, cond, objs := sm[1], sm[3], strings.Fields(sm[4])
+			for _, o := range objs {
+				if i := strings.IndexByte(o, '#'); i == 0 {
+					break
+				}
+				switch {
+				case target == "obj" && cond != "":
+					m[o] = append(m[o], cond)
+				case target != "obj" && target != "ccflags" && target != "subdir":
+					// comp-$(CONFIG_X) += o or comp-y += o: o is part of
+					// comp.o, and with a condition of its own.
+					m[o] = append(m[o], "@"+target+".o")
+					if cond != "" {
+						m[o] = append(m[o], cond)
+					}
+				}
+			}
+		}
+	}
+	return m
+}
