@@ -15,6 +15,7 @@ type cfgBuilder struct {
 	fn        *Func
 	cur       *Block // nil while the code is unreachable
 	labels    map[string]int
+	defined   map[string]bool // labels whose statement has been built
 	jumps     []jumpTarget
 	scopes    []*scope
 	bodyStart int
@@ -177,6 +178,17 @@ func (b *cfgBuilder) stmt(n *sitter.Node) {
 			name = l.Content(b.fb.src)
 		}
 		target := b.label(name)
+		if b.defined[name] {
+			// A label defined again (in each arm of an #ifdef): the second
+			// definition gets a block of its own, which later gotos reach;
+			// re-entering the first would append to a finished block.
+			target = b.newBlock().ID
+			b.labels[name] = target
+		}
+		if b.defined == nil {
+			b.defined = map[string]bool{}
+		}
+		b.defined[name] = true
 		b.jump(target)
 		b.cur = b.fn.Blocks[target]
 		for i := 0; i < int(n.NamedChildCount()); i++ {
@@ -330,6 +342,15 @@ func (b *cfgBuilder) innermost(brk bool) *jumpTarget {
 
 func (b *cfgBuilder) declaration(n *sitter.Node) {
 	t := b.fb.typeOf(n.ChildByFieldName("type"))
+	if def, ok := b.fb.p.dialect.Definers[t.Base]; ok {
+		// static DEFINE_MUTEX(name); in a body, as at top level.
+		if d := n.ChildByFieldName("declarator"); d != nil {
+			if name, _, _ := b.fb.declName(d); name != "" {
+				b.fn.Locals[name] = Type{Base: def}
+			}
+		}
+		return
+	}
 	b.fb.eachDeclarator(n, func(name string, ptr int, arr bool, value *sitter.Node) {
 		b.fn.Locals[name] = Type{Base: t.Base, Ptr: t.Ptr + ptr, Array: arr}
 		if value == nil {
@@ -684,6 +705,23 @@ func (b *cfgBuilder) cond(e *Expr, t, f int, line int) {
 		}
 		b.cond(e.Args[len(e.Args)-1], t, f, line)
 		return
+	case EPostfix:
+		// "if (!p++)" tests p before the increment, which happens on
+		// both edges.
+		if e.Op == "++" || e.Op == "--" {
+			inc := &Stmt{Kind: SAssign, Line: line, LHS: e.X}
+			tt, ff := b.newBlock(), b.newBlock()
+			b.cond(e.X, tt.ID, ff.ID, line)
+			for _, bl := range []*Block{tt, ff} {
+				b.cur = bl
+				b.add(&Stmt{Kind: inc.Kind, Line: inc.Line, LHS: inc.LHS})
+			}
+			b.cur = tt
+			b.jump(t)
+			b.cur = ff
+			b.jump(f)
+			return
+		}
 	case ENumber:
 		if isZero(e.Name) {
 			b.jump(f)
@@ -770,6 +808,17 @@ func (b *cfgBuilder) emit(e *Expr) {
 			b.emit(e.X)
 		}
 		name := e.CallName()
+		if b.fb.p.dialect.BugOn[name] && len(e.Args) > 0 {
+			// BUG_ON(cond): the path where cond holds stops here.
+			stop, cont := b.newBlock(), b.newBlock()
+			b.ensure()
+			b.cond(e.Args[0], stop.ID, cont.ID, line())
+			b.cur = stop
+			b.add(&Stmt{Kind: SCall, Line: line(), Call: e})
+			b.cur.Term = TStop
+			b.cur = cont
+			return
+		}
 		if b.fb.pre.opaque[name] {
 			// A local macro around locking: where its arguments run is
 			// hidden in its body.
@@ -794,6 +843,21 @@ func (b *cfgBuilder) emit(e *Expr) {
 			b.cur = nil
 		}
 	case EAssign:
+		if y := e.Y.Strip(); y != nil && y.Kind == ECond && y.Y != nil && (hasCall(y.Y) || hasCall(y.Z)) {
+			// x = c ? f() : g(): each arm assigns its own call's value,
+			// so a test of x later knows which call it came from.
+			t, f, join := b.newBlock(), b.newBlock(), b.newBlock()
+			b.ensure()
+			b.cond(y.X, t.ID, f.ID, line())
+			b.cur = t
+			b.emit(&Expr{Kind: EAssign, Op: e.Op, X: e.X, Y: y.Y, Pos: e.Pos})
+			b.jump(join.ID)
+			b.cur = f
+			b.emit(&Expr{Kind: EAssign, Op: e.Op, X: e.X, Y: y.Z, Pos: e.Pos})
+			b.jump(join.ID)
+			b.cur = join
+			return
+		}
 		if hasCall(e.X) {
 			b.emit(e.X)
 		}

@@ -36,6 +36,8 @@ type Dialect struct {
 	Lazy map[string][]int
 	// After lists macro arguments evaluated after the macro's own work.
 	After map[string][]int
+	// BugOn macros stop the path when their condition holds.
+	BugOn map[string]bool
 	// LockWords are the primitives that take, release or wait: a macro
 	// defined in the file whose body uses one hides where its arguments
 	// run, and its arguments are left alone.
@@ -131,9 +133,23 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 				i++
 			}
 			dir := strings.TrimSpace(strings.TrimPrefix(string(orig[s:i]), "#"))
-			if d != nil && strings.HasPrefix(dir, "define") {
-				if name, body, ok := macroDef(dir); ok && mentionsAny(body, d.LockWords) {
-					res.opaque[name] = true
+			if strings.HasPrefix(dir, "define") {
+				if d != nil {
+					if name, body, ok := macroDef(dir); ok && mentionsAny(body, d.LockWords) {
+						res.opaque[name] = true
+					}
+				}
+				// tree-sitter ends a macro at a comment inside it and reads
+				// the rest as code; nothing needs the body, so hide it. One
+				// token stays: an empty value would make tree-sitter take the
+				// next line of code as the macro's value.
+				if b := defineBodyStart(orig, s, i); b < i {
+					blank(b, i)
+					if k := b + 1; k < i && src[k] != '\n' {
+						src[k] = '0'
+					} else if src[b] != '\n' {
+						src[b] = '0'
+					}
 				}
 			}
 			switch {
@@ -233,6 +249,23 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 		}
 	}
 	return res
+}
+
+// defineBodyStart returns the offset after "#define NAME" in the
+// directive orig[s:e].
+func defineBodyStart(orig []byte, s, e int) int {
+	k := s + 1
+	for k < e && (orig[k] == ' ' || orig[k] == '\t') {
+		k++
+	}
+	k += len("define")
+	for k < e && (orig[k] == ' ' || orig[k] == '\t') {
+		k++
+	}
+	for k < e && isIdentChar(orig[k]) {
+		k++
+	}
+	return k
 }
 
 // macroDef splits "define NAME(args) body" into the name and body of a

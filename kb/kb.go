@@ -95,6 +95,18 @@ type Func struct {
 	// wait_event_lock_irq(wq, cond, lock)): it may sleep when that lock is
 	// the only one held.
 	Drops string `yaml:"drops"`
+	// AlsoAcquire is a second kind the call enters when it succeeds
+	// (pte_offset_map_lock also begins an RCU section).
+	AlsoAcquire string `yaml:"also_acquire"`
+	// AlsoRelease is a second kind the call releases (pte_unmap_unlock ends
+	// the RCU section pte_offset_map_lock began, besides the spinlock).
+	AlsoRelease string `yaml:"also_release"`
+	// Callback is the argument holding a function the call runs when it
+	// returns nonzero (kref_put(ref, release)).
+	Callback *int `yaml:"callback"`
+	// Asserts: a macro that stops the path when its condition holds
+	// (BUG_ON, VM_BUG_ON).
+	Asserts bool `yaml:"asserts"`
 	// Lazy are macro arguments not evaluated where the macro is written
 	// (wait_event_lock_irq_cmd's cmd runs with the lock dropped).
 	Lazy []int `yaml:"lazy"`
@@ -299,6 +311,8 @@ func (k *KB) check() error {
 		kind(f.Name, "release", f.Release)
 		kind(f.Name, "try", f.Try)
 		kind(f.Name, "sleeps_unless", f.SleepsUnless)
+		kind(f.Name, "also_release", f.AlsoRelease)
+		kind(f.Name, "also_acquire", f.AlsoAcquire)
 		if f.Assert != "" && f.Assert != "held" {
 			kind(f.Name, "assert", f.Assert)
 		}
@@ -359,6 +373,7 @@ func (k *KB) Dialect() *cparse.Dialect {
 		NoReturn:           map[string]bool{},
 		Lazy:               map[string][]int{},
 		After:              map[string][]int{},
+		BugOn:              map[string]bool{},
 		LockWords:          map[string]bool{},
 	}
 	for n, f := range k.Funcs {
@@ -370,6 +385,9 @@ func (k *KB) Dialect() *cparse.Dialect {
 		}
 		if len(f.After) > 0 {
 			d.After[n] = f.After
+		}
+		if f.Asserts {
+			d.BugOn[n] = true
 		}
 		if f.Acquire != "" || f.Release != "" || f.Try != "" || f.Sleeps || f.Wait != "" {
 			d.LockWords[n] = true

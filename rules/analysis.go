@@ -46,7 +46,7 @@ type Pass struct {
 	Prog     *Program
 	Analyzer *Analyzer
 	findings []*Finding
-	seen     map[string]bool
+	seen     map[string]int
 }
 
 // Funcs returns the functions whose findings are reported.
@@ -79,12 +79,16 @@ func (p *Pass) Report(f *Finding, fp ...string) {
 	}
 	h := sha256.Sum256([]byte(a.Name + "\x00" + f.Function + "\x00" + strings.Join(fp, "\x00")))
 	f.Fingerprint = hex.EncodeToString(h[:8])
+	f.Chain = compactChain(f.Chain)
 	k := fmt.Sprintf("%s:%d:%s", f.File, f.Line, f.Fingerprint)
-	if p.seen[k] {
+	if i, ok := p.seen[k]; ok {
+		// One finding per site and cause: keep the shortest witness.
+		if len(f.Chain) < len(p.findings[i].Chain) {
+			p.findings[i] = f
+		}
 		return
 	}
-	p.seen[k] = true
-	f.Chain = compactChain(f.Chain)
+	p.seen[k] = len(p.findings)
 	p.findings = append(p.findings, f)
 }
 
@@ -114,7 +118,7 @@ func All() []*Analyzer {
 func Run(prog *Program, analyzers []*Analyzer) []*Finding {
 	var all []*Finding
 	for _, a := range analyzers {
-		p := &Pass{Prog: prog, Analyzer: a, seen: map[string]bool{}}
+		p := &Pass{Prog: prog, Analyzer: a, seen: map[string]int{}}
 		a.Run(p)
 		all = append(all, p.findings...)
 	}
@@ -200,6 +204,24 @@ func calleePath(chain []Step) []string {
 		}
 	}
 	return out
+}
+
+// siteCallee names what a finding's site calls: the callee for an effect
+// deep in a call, or the primitive for a direct one. Fingerprints use it
+// rather than the whole path, so one call with many witnesses is one
+// finding.
+func siteCallee(o *Obs) string {
+	if c := viaCall(o); c != "" {
+		return c + "()"
+	}
+	return primName(o.Eff.What)
+}
+
+func primName(what string) string {
+	if i := strings.IndexByte(what, '('); i > 0 {
+		return what[:i]
+	}
+	return what
 }
 
 // where says "in callee()" for an effect that happens in a callee.

@@ -295,15 +295,25 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 	callStep := f.step(s.Line, fmt.Sprintf("calls %s()", g.F.Name))
 	sk := st.lockKey() + "|" + factsKey(st.Facts)
 	for _, e := range g.Sum.Effects {
-		var te *Effect
-		stable := e.GfpParam < 0 && len(e.Facts) == 0
+		// The translation into this call's terms is done once per call
+		// site; what depends on the path (is the effect possible for these
+		// arguments, does this gfp mask block) is checked per state.
 		ck := effectSite{s, e}
-		if cached, ok := f.translated[ck]; ok && stable {
-			te = cached
-		} else {
-			te = f.translateEffect(e, g, subst, args, st, callSite{callStep})
-			if stable {
-				f.translated[ck] = te
+		base, ok := f.translated[ck]
+		if !ok {
+			base = f.translateEffect(e, g, subst, callSite{callStep})
+			f.translated[ck] = base
+		}
+		if base == nil {
+			continue
+		}
+		if len(e.Facts) > 0 && f.outcomeFacts(&Outcome{Facts: e.Facts}, st, subst, g) == nil {
+			continue // happens only for arguments this call does not pass
+		}
+		te := base
+		if e.GfpParam >= 0 {
+			if te = f.realizeGfp(base, e, g, args, st); te == nil {
+				continue
 			}
 		}
 		if te == nil {
@@ -320,6 +330,34 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 			f.observeKeyed(s, st, te, exclude, b, sk)
 		}
 	}
+}
+
+// realizeGfp decides an effect that depends on the callee's gfp
+// parameter from the mask this call passes: it happens (allowing reclaim),
+// does not, or depends on this function's own gfp parameter in turn.
+func (f *flow) realizeGfp(base, e *Effect, g *FuncInfo, args []*cparse.Expr, st *State) *Effect {
+	var gv gfpClass
+	n := *base
+	n.keyCache = ""
+	n.Chain = append([]Step(nil), base.Chain...)
+	if e.GfpParam < len(args) {
+		gv = f.gfp(args[e.GfpParam], st)
+		n.Chain[0].Note = fmt.Sprintf("calls %s() with %s", g.F.Name, args[e.GfpParam])
+	}
+	switch gv.kind {
+	case gfpBlocking:
+		n.GfpParam = -1
+		n.Sleeps = e.Kind == EAlloc
+	case gfpParam:
+		n.GfpParam = gv.param
+	default:
+		if e.Kind == ESleep {
+			return nil
+		}
+		n.GfpParam = -1
+		n.Sleeps = false
+	}
+	return &n
 }
 
 type effectSite struct {
@@ -384,12 +422,33 @@ func (f *flow) outcomeFacts(o *Outcome, st *State, subst map[string]*cparse.Expr
 			continue
 		}
 		val := fa.Val != neg
-		if v, known := n.fact(key); known && v != val {
+		v, known := n.fact(key)
+		if known && v != val {
+			return nil
+		}
+		if !known && !val && isPointerParam(g, fa) {
+			// The callee's defensive "if (!p) return;": a caller that does
+			// not know its pointer to be NULL is not passing NULL.
 			return nil
 		}
 		n.setFact(Fact{Key: key, Val: val, Idents: idents, Expr: expr})
 	}
 	return n
+}
+
+// isPointerParam reports a fact that is just a pointer parameter's
+// truth (its NULL test).
+func isPointerParam(g *FuncInfo, fa Fact) bool {
+	x := fa.Expr.Strip()
+	if x == nil || x.Kind != cparse.EIdent {
+		return false
+	}
+	for _, p := range g.F.Params {
+		if p.Name == x.Name {
+			return p.Type.Ptr > 0
+		}
+	}
+	return false
 }
 
 // consistentOutcomes picks the outcomes to follow. When some outcomes
@@ -475,15 +534,12 @@ func (f *flow) translateCtx(c *Ctx, g *FuncInfo, subst map[string]*cparse.Expr, 
 // translateEffect brings a callee's effect into this call's terms. An
 // effect that depends on the callee's gfp parameter happens here only if
 // the argument allows direct reclaim.
-func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.Expr, args []*cparse.Expr, st *State, site callSite) *Effect {
+func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.Expr, site callSite) *Effect {
 	callStep := site.step
 	for _, s := range e.Chain {
 		if s.Func == f.fn.Name && s.File == f.fn.File.Path {
 			return nil // around a recursion cycle: the direct effect is there
 		}
-	}
-	if len(e.Facts) > 0 && f.outcomeFacts(&Outcome{Facts: e.Facts}, st, subst, g) == nil {
-		return nil // happens only for arguments this call does not pass
 	}
 	n := *e
 	n.Facts = nil
@@ -504,26 +560,6 @@ func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.
 		n.Unheld = nil
 		for _, c := range e.Unheld {
 			n.Unheld = append(n.Unheld, f.translateCtx(c, g, subst, callStep))
-		}
-	}
-	if e.GfpParam >= 0 {
-		var gv gfpClass
-		if e.GfpParam < len(args) {
-			gv = f.gfp(args[e.GfpParam], st)
-			n.Chain[0].Note = fmt.Sprintf("calls %s() with %s", g.F.Name, args[e.GfpParam])
-		}
-		switch gv.kind {
-		case gfpBlocking:
-			n.GfpParam = -1
-			n.Sleeps = e.Kind == EAlloc
-		case gfpParam:
-			n.GfpParam = gv.param
-		default:
-			if e.Kind == ESleep {
-				return nil
-			}
-			n.GfpParam = -1
-			n.Sleeps = false
 		}
 	}
 	return &n

@@ -41,6 +41,12 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 				e = e.Y
 				continue
 			}
+			if e.Op == "!=" {
+				// a != b is the negation of a == b: one key for both.
+				neg = !neg
+				e = &cparse.Expr{Kind: cparse.EBinary, Op: "==", X: e.X, Y: e.Y, Pos: e.Pos}
+				continue
+			}
 		case e.Kind == cparse.EBinary && (e.Op == "<" || e.Op == ">=") && isNull(e.Y):
 			if e.Op == ">=" {
 				neg = !neg

@@ -347,6 +347,23 @@ func (s *State) setGfp(name string, v *cparse.Expr) {
 	s.Gfp = append(s.Gfp[:len(s.Gfp):len(s.Gfp)], gfpVar{name, v})
 }
 
+// joinHeld keeps in s only the contexts o holds too; what either
+// released of the caller's is now only maybe released.
+func (s *State) joinHeld(o *State) {
+	var held []*Ctx
+	for _, x := range s.Held {
+		for _, y := range o.Held {
+			if x.key() == y.key() {
+				held = append(held, x)
+				break
+			}
+		}
+	}
+	s.Held = held
+	s.CallerMaybe = uniqueCtxs(s.CallerMaybe, s.CallerRel, o.CallerRel, o.CallerMaybe)
+	s.CallerRel = nil
+}
+
 // merge folds o into s (same lock configuration): only what both know
 // survives.
 func (s *State) merge(o *State) (changed bool) {

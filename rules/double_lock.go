@@ -19,6 +19,9 @@ give them different subclasses.`,
 
 func runDoubleLock(pass *Pass) {
 	for _, fi := range pass.Funcs() {
+		if fi.Facts.Imprecise {
+			continue
+		}
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
 			if e.Kind != ETake || e.Ctx.Try || e.Ctx.Kind.Recursive || e.Ctx.Inst == "" {
@@ -41,7 +44,7 @@ func runDoubleLock(pass *Pass) {
 			}
 			chain := append(append([]Step(nil), prev.Via...), e.Chain...)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
-				e.Ctx.Kind.Name, e.Ctx.Class, fmt.Sprint(calleePath(e.Chain)))
+				e.Ctx.Kind.Name, e.Ctx.Class, siteCallee(o))
 		}
 	}
 }

@@ -107,6 +107,9 @@ type FuncFacts struct {
 	Exits []*Exit
 	// Failed: the function has too many paths; its facts are incomplete.
 	Failed bool
+	// Imprecise: some paths were joined, dropping contexts held on only
+	// one of them; leak and unbalanced-unlock checks do not trust it.
+	Imprecise bool
 }
 
 // Outcome is one way a function returns: what it leaves held and what of
@@ -221,8 +224,9 @@ func innerSig(inner []*Ctx) string {
 }
 
 const (
-	maxEffectsPerKind = 48
-	maxOutcomes       = 8
+	maxEffectsPerKind    = 48
+	maxInstancesPerClass = 3
+	maxOutcomes          = 8
 )
 
 // summarize builds a function's summary from its facts.
@@ -234,6 +238,7 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 	}
 	seen := map[string]int{}
 	perKind := map[EffKind]int{}
+	perClass := map[string]int{}
 	for _, o := range ff.Obs {
 		e := o.Eff
 		if !propagates(o) {
@@ -257,6 +262,15 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 		}
 		if perKind[e.Kind] >= maxEffectsPerKind {
 			continue
+		}
+		if e.Kind == ETake && e.Ctx != nil {
+			// Callers need a lock class once per way it is held, not every
+			// spelling of its instance.
+			ck := e.Ctx.Kind.Name + "|" + e.Ctx.Class + "|" + innerSig(inner)
+			if perClass[ck] >= maxInstancesPerClass {
+				continue
+			}
+			perClass[ck]++
 		}
 		perKind[e.Kind]++
 		seen[k] = len(s.Effects)
@@ -314,7 +328,35 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 		s.Outcomes = coarsen(s.Outcomes)
 	}
 	s.NoReturn = len(ff.Exits) == 0 && !ff.Failed
+	s.freeze()
 	return s
+}
+
+// freeze computes the memoised keys of everything a summary publishes:
+// callers read them from other goroutines.
+func (s *Summary) freeze() {
+	ctxs := func(l []*Ctx) {
+		for _, c := range l {
+			c.key()
+		}
+	}
+	for _, e := range s.Effects {
+		e.key()
+		if e.Ctx != nil {
+			e.Ctx.key()
+		}
+		if e.Drops != nil {
+			e.Drops.key()
+		}
+		ctxs(e.Unheld)
+		ctxs(e.Inner)
+	}
+	for _, o := range s.Outcomes {
+		ctxs(o.Acquired)
+		ctxs(o.Released)
+		ctxs(o.Maybe)
+	}
+	ctxs(s.Requires)
 }
 
 // promoteNonNull treats a pointer returned beside an explicit NULL as

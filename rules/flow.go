@@ -80,6 +80,7 @@ func (p *Program) flow(fi *FuncInfo) *FuncFacts {
 		queued[id] = false
 		if budget--; budget < 0 {
 			f.failed = true
+			p.log.Debug("analysis budget exhausted", "function", fn.Name)
 			break
 		}
 		for _, succ := range f.block(fn.Blocks[id]) {
@@ -314,6 +315,7 @@ func (f *flow) compact(sts []*State) []*State {
 	}
 	if len(merged) > maxStates {
 		f.failed = true
+		f.p.log.Debug("too many lock configurations in a block", "function", f.fn.Name, "states", len(merged))
 		merged = merged[:maxStates]
 	}
 	return merged
@@ -339,19 +341,67 @@ func (f *flow) propagate(to int, st *State) []int {
 			same = append(same, s)
 		}
 	}
-	if len(same) >= maxSameLocks {
+	if len(same) >= maxSameLocks || len(same) > 0 && len(f.in[to]) >= maxStates {
+		// Past the bound, a state joins one with the same locks and keeps
+		// only the facts both have.
 		if same[0].merge(st) {
 			return []int{to}
 		}
 		return nil
 	}
 	if len(f.in[to]) >= maxStates {
-		f.failed = true
+		// Too many lock configurations: join the most alike, keeping only
+		// the contexts both hold. Fewer held locks can only hide findings,
+		// never invent them; the function's leak checks are off.
+		f.out.Imprecise = true
+		best, score := 0, -1
+		for i, s := range f.in[to] {
+			if c := commonHeld(s, st); c > score {
+				best, score = i, c
+			}
+		}
+		s := f.in[to][best]
+		before := s.fullKey()
+		s.joinHeld(st)
+		s.merge(st)
+		f.inKeys[to][best] = s.lockKey()
+		if s.fullKey() != before {
+			return []int{to}
+		}
 		return nil
 	}
 	f.in[to] = append(f.in[to], st.clone())
 	f.inKeys[to] = append(f.inKeys[to], k)
 	return []int{to}
+}
+
+func commonHeld(a, b *State) int {
+	n := 0
+	for _, x := range a.Held {
+		for _, y := range b.Held {
+			if x.key() == y.key() {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// uniqueCtxs concatenates context lists, keeping one of each lock.
+func uniqueCtxs(lists ...[]*Ctx) []*Ctx {
+	var out []*Ctx
+	seen := map[string]bool{}
+	for _, l := range lists {
+		for _, c := range l {
+			k := c.key()
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // conflicts reports whether two states disagree on a branch fact or a
@@ -572,6 +622,14 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, op string, st *State) {
 		return
 	}
 	if lhs.Strip().Kind == cparse.EIdent {
+		if rhs == nil && op == "" {
+			// p++ on a pointer known not NULL leaves it not NULL.
+			if t, ok := f.env.ident(root); ok && t.Ptr > 0 {
+				if v, known := st.fact(root); known && v {
+					return
+				}
+			}
+		}
 		old, known := st.gfpOf(root)
 		st.forget(root)
 		if t, ok := f.env.ident(root); ok && t.Base == "gfp_t" && t.Ptr == 0 && rhs != nil {
@@ -929,7 +987,7 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 		ne := *e
 		ne.keyCache = ""
 		if addUnheld {
-			ne.Unheld = append(append(append([]*Ctx(nil), e.Unheld...), st.CallerRel...), st.CallerMaybe...)
+			ne.Unheld = uniqueCtxs(e.Unheld, st.CallerRel, st.CallerMaybe)
 		}
 		ne.Facts = append(append([]Fact(nil), e.Facts...), facts...)
 		e = &ne
@@ -1085,6 +1143,15 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	if spec.Release != "" {
 		f.release(s, b, f.p.kb.Kinds[spec.Release], lock, st, f.step(line, text), true)
 	}
+	if spec.AlsoRelease != "" {
+		// A secondary release: it never reports a lock not held.
+		f.release(s, b, f.p.kb.Kinds[spec.AlsoRelease], nil, st, f.step(line, text), false)
+	}
+	if spec.Callback != nil && *spec.Callback < len(args) {
+		if sts := f.callback(b, s, spec, args, st); sts != nil {
+			return sts
+		}
+	}
 	kindName := spec.Acquire
 	try := false
 	if kindName == "" && spec.Try != "" {
@@ -1108,8 +1175,16 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 		}
 		f.observe(s, st, &Effect{Kind: ETake, GfpParam: -1, Ctx: c, What: text, Chain: []Step{c.Via[0]}}, nil, b)
 	}
+	var also *Ctx
+	if spec.AlsoAcquire != "" {
+		k := f.p.kb.Kinds[spec.AlsoAcquire]
+		also = f.newCtx(k, nil, nil, f.step(line, f.enterNote(text, k, nil)))
+	}
 	if !try || !(f.tested[id] || condGuard) {
 		f.acquire(st, c)
+		if also != nil {
+			f.acquire(st, also)
+		}
 		return []*State{st}
 	}
 	// A trylock whose result is read: split into success and failure.
@@ -1125,6 +1200,9 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	}
 	ok := st.clone()
 	f.acquire(ok, c)
+	if also != nil {
+		f.acquire(ok, also)
+	}
 	ok.setFact(Fact{Key: key, Val: val, Class: okClass})
 	fail := st
 	fail.setFact(Fact{Key: key, Val: !val, Class: failClass})
@@ -1135,6 +1213,36 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 		f.setVarFact(fail, s.LHS, !val, failClass)
 	}
 	return []*State{ok, fail}
+}
+
+// callback splits on a call that runs a function it is given when it
+// returns nonzero (kref_put(ref, release)): on that side the function's
+// summary applies, as if called with the first argument.
+func (f *flow) callback(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, args []*cparse.Expr, st *State) []*State {
+	fn := args[*spec.Callback].Strip()
+	if fn == nil || fn.Kind != cparse.EIdent {
+		return nil
+	}
+	g := f.p.lookup(f.fn, fn.Name)
+	if g == nil || g.Sum == nil {
+		return nil
+	}
+	call := &cparse.Expr{Kind: cparse.ECall, X: fn, Args: args[:1], Pos: s.Call.Pos}
+	cs := &cparse.Stmt{Kind: cparse.SCall, ID: s.ID, Line: s.Line, Call: call}
+	key := "$call" + strconv.Itoa(s.ID)
+	ran := f.apply(b, cs, g, st.clone())
+	for _, r := range ran {
+		r.setFact(Fact{Key: key, Val: true, Class: RetNonZero})
+		if s.LHS != nil {
+			f.setVarFact(r, s.LHS, true, RetNonZero)
+		}
+	}
+	kept := st.clone()
+	kept.setFact(Fact{Key: key, Val: false, Class: RetZero})
+	if s.LHS != nil {
+		f.setVarFact(kept, s.LHS, false, RetZero)
+	}
+	return append(ran, kept)
 }
 
 func (f *flow) setVarFact(st *State, lhs *cparse.Expr, val bool, class RetClass) {
@@ -1276,6 +1384,16 @@ func (f *flow) acquire(st *State, c *Ctx) {
 		return
 	}
 	st.Held = append(st.Held, c)
+	if c.Expr != nil {
+		// &p->lock was dereferenced: p is not NULL.
+		if obj := lockObject(c.Expr); obj != nil {
+			if base := rootOf(obj); base != "" && !strings.ContainsAny(base, "*&.-> ") {
+				if _, known := st.fact(base); !known {
+					st.setFact(Fact{Key: base, Val: true, Idents: []string{base}, Expr: &cparse.Expr{Kind: cparse.EIdent, Name: base}, Class: RetNonZero})
+				}
+			}
+		}
+	}
 	// Taking a lock again ends what we knew of its earlier release.
 	var r []relMark
 	drop := false

@@ -23,6 +23,9 @@ as mutex_lock_interruptible does) and by __acquires/__cond_acquires annotations.
 
 func runLockLeak(pass *Pass) {
 	for _, fi := range pass.Funcs() {
+		if fi.Facts.Imprecise {
+			continue
+		}
 		exits := fi.Facts.Exits
 		annotated := acquiresAnnotations(fi.F)
 		for _, h := range exits {

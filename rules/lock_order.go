@@ -49,7 +49,9 @@ func runLockOrder(pass *Pass) {
 					len(calleePath(h.Via)) > maxOrderDepth {
 					continue
 				}
-				k := [2]string{h.Class, e.Ctx.Class}
+				// lockdep orders classes with their subclass: A/1 inside B
+				// inside A/0 is no cycle.
+				k := [2]string{orderName(h), orderName(e.Ctx)}
 				if _, ok := edges[k]; !ok {
 					edges[k] = &orderEdge{fi, o, h}
 					keys = append(keys, k)
@@ -87,6 +89,13 @@ func runLockOrder(pass *Pass) {
 		pass.Report(&Finding{File: here.fi.F.File.Path, Line: here.o.Line, Function: here.fi.F.Name, Message: msg, Chain: chain},
 			k[0], k[1])
 	}
+}
+
+func orderName(c *Ctx) string {
+	if c.Sub != 0 {
+		return fmt.Sprintf("%s/%d", c.Class, c.Sub)
+	}
+	return c.Class
 }
 
 func siteLess(a, b *orderEdge) bool {

@@ -27,7 +27,7 @@ func runNowaitMayBlock(pass *Pass) {
 			msg := fmt.Sprintf("%s%s may block, but only NOWAIT requests reach it", e.What, where(o))
 			chain := append([]Step{*o.Nowait}, e.Chain...)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
-				fmt.Sprint(calleePath(e.Chain)), primOf(e.What+" "))
+				siteCallee(o))
 		}
 	}
 }

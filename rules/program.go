@@ -3,7 +3,9 @@ package rules
 import (
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"lockbot/cparse"
 	"lockbot/kb"
@@ -262,31 +264,93 @@ func (p *Program) sccs() [][]*FuncInfo {
 
 // Analyze runs the shared pass over every function, bottom-up over the
 // call graph, so that each call finds its callee's summary. Recursive
-// groups iterate until their summaries stop changing.
+// groups iterate until their summaries stop changing. Groups whose callees
+// are done run in parallel, one per worker.
 func (p *Program) Analyze() {
+	p.Workers(runtime.GOMAXPROCS(0))
+}
+
+// Workers is Analyze with a given number of parallel workers.
+func (p *Program) Workers(n int) {
 	p.callGraph()
-	for _, comp := range p.sccs() {
-		for round := 0; ; round++ {
-			changed := false
-			for _, fi := range comp {
-				old := ""
-				if fi.Sum != nil {
-					old = fi.Sum.key()
+	comps := p.sccs()
+	compOf := map[*FuncInfo]int{}
+	for i, c := range comps {
+		for _, fi := range c {
+			compOf[fi] = i
+		}
+	}
+	// Dependents of each group, and how many callee groups each waits for.
+	dependents := make([][]int, len(comps))
+	pending := make([]int, len(comps))
+	for i, c := range comps {
+		seen := map[int]bool{}
+		for _, fi := range c {
+			for _, callee := range fi.callees {
+				j := compOf[callee]
+				if j != i && !seen[j] {
+					seen[j] = true
+					dependents[j] = append(dependents[j], i)
+					pending[i]++
 				}
-				fi.Facts = p.flow(fi)
-				fi.Sum = p.summarize(fi)
-				if fi.Sum.key() != old {
-					changed = true
-				}
-			}
-			if !changed || len(comp) == 1 && !selfRecursive(comp[0]) || round >= 3 {
-				break
 			}
 		}
 	}
+	if n < 1 {
+		n = 1
+	}
+	ready := make(chan int, len(comps))
+	done := make(chan int, len(comps))
+	for i := range comps {
+		if pending[i] == 0 {
+			ready <- i
+		}
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range ready {
+				p.analyzeGroup(comps[i])
+				done <- i
+			}
+		}()
+	}
+	for finished := 0; finished < len(comps); finished++ {
+		i := <-done
+		for _, d := range dependents[i] {
+			if pending[d]--; pending[d] == 0 {
+				ready <- d
+			}
+		}
+	}
+	close(ready)
+	wg.Wait()
 	for _, fi := range p.Funcs {
 		if fi.Report && fi.Facts != nil && fi.Facts.Failed {
 			p.Stats.Failed++
+		}
+	}
+}
+
+// analyzeGroup runs the pass over one strongly connected group.
+func (p *Program) analyzeGroup(comp []*FuncInfo) {
+	for round := 0; ; round++ {
+		changed := false
+		for _, fi := range comp {
+			old := ""
+			if fi.Sum != nil {
+				old = fi.Sum.key()
+			}
+			fi.Facts = p.flow(fi)
+			fi.Sum = p.summarize(fi)
+			if fi.Sum.key() != old {
+				changed = true
+			}
+		}
+		if !changed || len(comp) == 1 && !selfRecursive(comp[0]) || round >= 3 {
+			return
 		}
 	}
 }

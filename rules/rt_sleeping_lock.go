@@ -42,7 +42,7 @@ func runRTSleepingLock(pass *Pass) {
 			chain := append(append([]Step(nil), blame.Via...), e.Chain...)
 			fix := fmt.Sprintf("use raw_spinlock_t for %s, or move it out of the %s section", lockName(e.Ctx), blame.Kind.Desc)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain, Fix: fix},
-				blame.Kind.Name, blame.Class, e.Ctx.Kind.Name, e.Ctx.Class, fmt.Sprint(calleePath(e.Chain)))
+				blame.Kind.Name, blame.Class, e.Ctx.Kind.Name, e.Ctx.Class, siteCallee(o))
 		}
 	}
 }

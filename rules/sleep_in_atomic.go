@@ -42,5 +42,5 @@ func reportSleep(pass *Pass, fi *FuncInfo, o *Obs, blame *Ctx) {
 	}
 	chain := append(append([]Step(nil), blame.Via...), e.Chain...)
 	pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
-		blame.Kind.Name, blame.Class, fmt.Sprint(calleePath(e.Chain)), primOf(e.What+" "))
+		blame.Kind.Name, blame.Class, siteCallee(o))
 }

@@ -18,6 +18,9 @@ function are reported; unlocking a lock the caller holds is how unlock helpers w
 
 func runUnlockNotHeld(pass *Pass) {
 	for _, fi := range pass.Funcs() {
+		if fi.Facts.Imprecise {
+			continue
+		}
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
 			if e.Kind != ERelease || e.Prev == nil {

@@ -144,3 +144,38 @@ void move_account_bad(struct memcg *m)
 	spin_unlock(&m->tree_lock);
 	local_irq_enable();
 }
+
+/* A put helper with a defensive NULL check, given a pointer the caller
+ * knows nothing about (it came from page_ext_next()). */
+struct ext { int flags; };
+
+static struct ext *ext_get(void)
+{
+	struct ext *e;
+
+	rcu_read_lock();
+	e = lookup_ext();
+	if (!e) {
+		rcu_read_unlock();
+		return NULL;
+	}
+	return e;
+}
+
+static void ext_put(struct ext *e)
+{
+	if (unlikely(!e))
+		return;
+	rcu_read_unlock();
+}
+
+void split_owner(int n)
+{
+	struct ext *e = ext_get();
+
+	if (!e)
+		return;
+	while (n--)
+		e = ext_next(e);
+	ext_put(e);
+}

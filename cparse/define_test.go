@@ -1,0 +1,50 @@
+package cparse
+
+import "testing"
+
+// A comment inside a multi-line #define ends the macro for tree-sitter;
+// the pre-pass hides macro bodies so the code after them parses as itself.
+func TestDefineBodyWithComments(t *testing.T) {
+	src := []byte(`#define FLAGS \
+	pf(A)	/* first, don't care */	\
+	pf(B)	/* second */		\
+
+static int after(void)
+{
+	mutex_lock(&m);
+	return 0;
+}
+`)
+	p := NewParser(&Dialect{})
+	defer p.Close()
+	f, err := p.Parse("d.c", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Funcs) != 1 || f.Funcs[0].Name != "after" || f.Funcs[0].Line != 5 {
+		for _, fn := range f.Funcs {
+			t.Logf("func %s at line %d", fn.Name, fn.Line)
+		}
+		t.Fatalf("want one function after() at line 5, got %d functions", len(f.Funcs))
+	}
+}
+
+// Hiding macro bodies keeps every line where it was.
+func TestDefineBodyKeepsLines(t *testing.T) {
+	for _, src := range []string{
+		"#define X\\\n  body\nint a;\n",
+		"#define Y(a)\\\n  (a)\nint b;\n",
+		"#define Z 1\nint c;\n",
+		"#define W\nint d;\n",
+	} {
+		r := prepass([]byte(src), &Dialect{}, nil)
+		if len(r.src) != len(src) {
+			t.Fatalf("%q: length changed", src)
+		}
+		for i := range src {
+			if (src[i] == '\n') != (r.src[i] == '\n') {
+				t.Fatalf("%q: newline moved at %d: %q", src, i, r.src)
+			}
+		}
+	}
+}

@@ -1,0 +1,64 @@
+// Page-table walks: the lock taken lazily inside the loop with
+// "if (!ptep++)", the RCU section of pte_offset_map_lock, and a pointer
+// that was dereferenced to take a lock is known non-NULL.
+struct vma { struct mm_struct *vm_mm; };
+struct lruvec { spinlock_t lru_lock; };
+
+int swapin_walk(pmd_t *pmd, unsigned long start, unsigned long end, struct vma *vma)
+{
+	pte_t *ptep = NULL;
+	spinlock_t *ptl;
+	unsigned long addr;
+
+	for (addr = start; addr < end; addr += PAGE_SIZE) {
+		if (!ptep++) {
+			ptep = pte_offset_map_lock(vma->vm_mm, pmd, addr, &ptl);
+			if (!ptep)
+				break;
+		}
+		if (!need_swap(ptep))
+			continue;
+		pte_unmap_unlock(ptep, ptl);
+		ptep = NULL;
+		read_swap(addr);
+		cond_resched();
+	}
+	if (ptep)
+		pte_unmap_unlock(ptep, ptl);
+	return 0;
+}
+
+void map_pages(struct vm_fault *vmf)
+{
+	rcu_read_lock();
+	vmf->pte = pte_offset_map_lock(vmf->mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (vmf->pte)
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+	rcu_read_unlock();
+}
+
+void isolate_block(struct lruvec **vecs, int n)
+{
+	struct lruvec *locked = NULL;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct lruvec *lruvec = vecs[i];
+
+		if (lruvec != locked) {
+			if (locked)
+				spin_unlock(&locked->lru_lock);
+			spin_lock(&lruvec->lru_lock);
+			locked = lruvec;
+		}
+		if (i % 32 == 0) {
+			if (locked) {
+				spin_unlock(&locked->lru_lock);
+				locked = NULL;
+			}
+			cond_resched();
+		}
+	}
+	if (locked)
+		spin_unlock(&locked->lru_lock);
+}
