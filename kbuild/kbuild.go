@@ -230,20 +230,34 @@ func (r *RT) ExcludedFile(path string) bool {
 	if err != nil || strings.HasPrefix(rel, "..") {
 		return false
 	}
-	dir := filepath.Dir(abs)
+	fileDir := filepath.Dir(abs)
 	obj := strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs)) + ".o"
-	for {
-		for _, cond := range r.objConds(dir, obj) {
-			if r.ExcludedConfig(cond) {
-				return true
+	for _, cond := range r.objConds(fileDir, obj) {
+		if r.ExcludedConfig(cond) {
+			return true
+		}
+	}
+	// Each ancestor's Makefile may make a directory below it conditional:
+	// "obj-$(CONFIG_X) += thp/" or "+= drivers/thp/".
+	for dir := fileDir; dir != r.root; {
+		parent := filepath.Dir(dir)
+		for a := parent; ; a = filepath.Dir(a) {
+			rel, err := filepath.Rel(a, dir)
+			if err != nil {
+				break
+			}
+			for _, cond := range r.objConds(a, filepath.ToSlash(rel)+"/") {
+				if r.ExcludedConfig(cond) {
+					return true
+				}
+			}
+			if a == r.root || a == filepath.Dir(a) {
+				break
 			}
 		}
-		if dir == r.root {
-			return false
-		}
-		obj = filepath.Base(dir) + "/"
-		dir = filepath.Dir(dir)
+		dir = parent
 	}
+	return false
 }
 
 var makeLineRE = regexp.MustCompile(`^([A-Za-z0-9_.-]+)-(\$\(CONFIG_([A-Za-z0-9_]+)\)|y|objs)\s*[+:]?=\s*(.*)$`)

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The tests run the built binary, as a user would.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lockbot-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "lockbot")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func runBin(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = "../.."
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestScanExample(t *testing.T) {
+	out, _, code := runBin(t, "scan", "testdata/example")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (findings)", code)
+	}
+	for _, want := range []string{
+		"testdata/example/bar.c:27: ERROR:RT_SLEEPING_LOCK_IN_ATOMIC: ",
+		"  testdata/example/bar.c:24: bar_find(): hlist_bl_lock(h)",
+		"testdata/example/bar.c:46: ERROR:SLEEP_IN_ATOMIC: ",
+		"testdata/example/bar.c:72: ERROR:LOCK_LEAK: ",
+		"ERROR:LOCK_ORDER_INVERSION: ",
+		"total: 4 errors, 0 warnings",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestScanJSON(t *testing.T) {
+	out, _, code := runBin(t, "scan", "--format", "json", "testdata/example/bar.c")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	var doc struct {
+		Findings []struct {
+			Rule, Severity, File, Function, Message, Fingerprint string
+			RTOnly                                               bool `json:"rt_only"`
+			Line                                                 int
+			Chain                                                []struct {
+				File, Function, Note string
+				Line                 int
+			}
+		}
+		Stats map[string]int
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if len(doc.Findings) != 4 || doc.Stats["functions"] != 8 {
+		t.Fatalf("got %d findings, stats %v", len(doc.Findings), doc.Stats)
+	}
+	f := doc.Findings[0]
+	if f.Rule != "RT_SLEEPING_LOCK_IN_ATOMIC" || !f.RTOnly || f.Line != 27 || f.Function != "bar_find" ||
+		len(f.Fingerprint) != 16 || len(f.Chain) < 3 || f.Chain[0].Line != 24 {
+		t.Errorf("unexpected first finding: %+v", f)
+	}
+}
+
+func TestNoRT(t *testing.T) {
+	out, _, code := runBin(t, "scan", "--no-rt", "--terse", "testdata/example")
+	if code != 1 || strings.Contains(out, "RT_SLEEPING_LOCK_IN_ATOMIC") || !strings.Contains(out, "SLEEP_IN_ATOMIC") {
+		t.Fatalf("--no-rt: exit %d\n%s", code, out)
+	}
+	if n := strings.Count(strings.TrimSpace(out), "\n") + 1; n != 3 {
+		t.Errorf("--terse printed %d lines, want 3:\n%s", n, out)
+	}
+}
+
+func TestCleanFileExitsZero(t *testing.T) {
+	dir := t.TempDir()
+	clean := filepath.Join(dir, "clean.c")
+	os.WriteFile(clean, []byte("void f(spinlock_t *l)\n{\n\tspin_lock(l);\n\tspin_unlock(l);\n}\n"), 0o644)
+	out, _, code := runBin(t, "scan", clean)
+	if code != 0 || !strings.Contains(out, "total: 0 errors") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	binaryC := filepath.Join(dir, "blob.c")
+	os.WriteFile(binaryC, []byte("int x;\x00\x01\x02"), 0o644)
+	text := filepath.Join(dir, "notes.txt")
+	os.WriteFile(text, []byte("hello"), 0o644)
+	for name, args := range map[string][]string{
+		"missing path":   {"scan", filepath.Join(dir, "nope.c")},
+		"no path":        {"scan"},
+		"bad format":     {"scan", "--format", "xml", "testdata/example"},
+		"not C":          {"scan", text},
+		"binary C":       {"scan", binaryC},
+		"unknown flag":   {"scan", "--frobnicate", "testdata/example"},
+		"unknown kb":     {"scan", "--kb", filepath.Join(dir, "none.yaml"), "testdata/example"},
+		"rules bad flag": {"rules", "--format", "xml"},
+	} {
+		_, stderr, code := runBin(t, args...)
+		if code != 2 {
+			t.Errorf("%s: exit %d, want 2", name, code)
+		}
+		if !strings.Contains(stderr, "lockbot:") {
+			t.Errorf("%s: no error message on stderr: %q", name, stderr)
+		}
+		if strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine") {
+			t.Errorf("%s: crashed:\n%s", name, stderr)
+		}
+	}
+}
+
+func TestRules(t *testing.T) {
+	out, _, code := runBin(t, "rules")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, r := range []string{"RT_SLEEPING_LOCK_IN_ATOMIC", "SLEEP_IN_ATOMIC", "SLEEP_IN_RCU", "ALLOC_IN_RAW_ATOMIC",
+		"NOWAIT_MAY_BLOCK", "LOCK_LEAK", "DOUBLE_LOCK", "UNLOCK_NOT_HELD", "LOCK_ORDER_INVERSION", "WAIT_UNDER_LOCK",
+		"SEQCOUNT_WRITE_PREEMPTIBLE"} {
+		if !strings.Contains(out, r+" (") {
+			t.Errorf("rules does not describe %s", r)
+		}
+	}
+	js, _, _ := runBin(t, "rules", "--format", "json")
+	var rules []map[string]any
+	if err := json.Unmarshal([]byte(js), &rules); err != nil || len(rules) != 11 {
+		t.Errorf("rules --format json: %v, %d rules", err, len(rules))
+	}
+}

@@ -1,0 +1,139 @@
+package kb
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestBuiltin(t *testing.T) {
+	k, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(k.Funcs); n < 400 {
+		t.Errorf("only %d functions: the knowledge base should cover the kernel API widely", n)
+	}
+	for _, name := range []string{"spin_lock", "raw_spin_lock_irqsave", "hlist_bl_lock", "mutex_lock_interruptible",
+		"rcu_read_lock", "srcu_read_lock", "kmalloc", "flush_work", "INIT_WORK", "write_seqcount_begin"} {
+		if k.Funcs[name] == nil {
+			t.Errorf("%s is missing", name)
+		}
+	}
+	if k.KindOfType("raw_spinlock_t") == nil || k.KindOfType("struct mutex").Name != "mutex" {
+		t.Error("lock types do not map to kinds")
+	}
+	if k.Kinds["bit_spinlock"].Category != Atomic || k.Kinds["spinlock"].Category != Spinning || !k.Kinds["spinlock"].RTSleeps {
+		t.Error("kinds lost their categories")
+	}
+	d := k.Dialect()
+	if !d.Attributes["__init"] || d.Annotations["__acquires"] != "acquires" || !d.NoReturn["BUG"] || len(d.BlockMacros) == 0 {
+		t.Error("the dialect does not carry the syntax section")
+	}
+}
+
+func write(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "extra.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExtraFile(t *testing.T) {
+	p := write(t, `
+functions:
+  my_lock: {acquire: spinlock, lock: 0, src: drivers/foo/foo.h}
+  msleep: {src: "overridden: no longer sleeps"}
+gfp:
+  MY_GFP_SLEEPY: blocking
+`)
+	k, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := k.Funcs["my_lock"]; f == nil || f.Acquire != "spinlock" {
+		t.Error("an extra entry was not added")
+	}
+	if k.Funcs["msleep"].Sleeps {
+		t.Error("an extra entry did not replace the built-in one")
+	}
+	if k.GFP["MY_GFP_SLEEPY"] != GFPBlocking || k.GFP["GFP_KERNEL"] != GFPBlocking {
+		t.Error("gfp flags were not merged")
+	}
+}
+
+func TestExtraFileErrors(t *testing.T) {
+	for name, text := range map[string]string{
+		"unknown field":   "functions:\n  f: {acquires: spinlock, src: x.h}\n",
+		"unknown kind":    "functions:\n  f: {acquire: spinlok, src: x.h}\n",
+		"no src":          "functions:\n  f: {acquire: spinlock}\n",
+		"bad category":    "kinds:\n  k: {category: sometimes}\n",
+		"bad success":     "functions:\n  f: {try: mutex, success: maybe, src: x.h}\n",
+		"bad gfp":         "gfp:\n  X: perhaps\n",
+		"guard to nobody": "guards:\n  g: {lock: nothing, unlock: spin_unlock, src: x.h}\n",
+		"not yaml":        "functions: [\n",
+	} {
+		if _, err := Load(write(t, text)); err == nil {
+			t.Errorf("%s: loaded without error", name)
+		}
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
+		t.Error("a missing file loaded without error")
+	}
+}
+
+// TestSourcesInKernel checks that every entry names a file of a real
+// kernel tree that mentions it. It needs LOCKBOT_KERNEL_6_12 (and
+// LOCKBOT_KERNEL_6_1 for entries marked v6.1).
+func TestSourcesInKernel(t *testing.T) {
+	root := os.Getenv("LOCKBOT_KERNEL_6_12")
+	if root == "" {
+		t.Skip("LOCKBOT_KERNEL_6_12 is not set")
+	}
+	root61 := os.Getenv("LOCKBOT_KERNEL_6_1")
+	k, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(kind, name, src string) {
+		path, tree := strings.Fields(src)[0], root
+		if strings.Contains(src, "v6.1") {
+			if root61 == "" {
+				return
+			}
+			tree = root61
+		}
+		if strings.Contains(src, "builtin") {
+			return
+		}
+		data, err := os.ReadFile(filepath.Join(tree, path))
+		if err != nil {
+			t.Errorf("%s %s: %v", kind, name, err)
+			return
+		}
+		// Guard classes are declared as DEFINE_*GUARD*(name, ...); the
+		// conditional ones compose name and suffix (spinlock_try).
+		word := name
+		if kind == "guard" {
+			word = strings.TrimSuffix(strings.TrimSuffix(name, "_try"), "_intr")
+		}
+		if !regexp.MustCompile(`\b` + regexp.QuoteMeta(word) + `\b`).Match(data) {
+			t.Errorf("%s %s: not found in %s", kind, name, path)
+		}
+	}
+	for n, f := range k.Funcs {
+		check("function", n, f.Src)
+	}
+	for n, g := range k.Guards {
+		check("guard", n, g.Src)
+	}
+	for n, kd := range k.Kinds {
+		if _, err := os.Stat(filepath.Join(root, kd.Src)); err != nil {
+			t.Errorf("kind %s: %v", n, err)
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package kbuild
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+func TestRT(t *testing.T) {
+	root, ok := FindRoot("../testdata/kbuild/mm/memory.c")
+	if !ok {
+		t.Fatal("no kernel root found above testdata/kbuild/mm")
+	}
+	want, _ := filepath.Abs("../testdata/kbuild")
+	if root != want {
+		t.Fatalf("root %s, want %s", root, want)
+	}
+	rt, err := LoadRT(root, "PREEMPT_RT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sym, excluded := range map[string]bool{
+		"CONFIG_TRANSPARENT_HUGEPAGE": true,  // depends on !PREEMPT_RT
+		"READ_ONLY_THP_FOR_FS":        true,  // depends on an excluded symbol
+		"LEGACY_NONRT":                true,  // inside "if !PREEMPT_RT"
+		"EITHER":                      false, // SMP || !PREEMPT_RT may hold on RT
+		"SHMEM":                       false,
+		"PREEMPT_RT":                  false,
+	} {
+		if got := rt.ExcludedConfig(sym); got != excluded {
+			t.Errorf("ExcludedConfig(%s) = %v, want %v", sym, got, excluded)
+		}
+	}
+	for file, excluded := range map[string]bool{
+		"mm/memory.c":              false,
+		"mm/huge_memory.c":         true,  // obj-$(CONFIG_TRANSPARENT_HUGEPAGE)
+		"mm/ro_helper.c":           true,  // part of thp_ro.o, built under READ_ONLY_THP_FOR_FS
+		"mm/shmem_extra.c":         false, // CONFIG_SHMEM is fine on RT
+		"drivers/thp/thp_driver.c": true,  // its directory is conditional
+		"../outside.c":             false,
+	} {
+		if got := rt.ExcludedFile(filepath.Join(root, file)); got != excluded {
+			t.Errorf("ExcludedFile(%s) = %v, want %v", file, got, excluded)
+		}
+	}
+}
+
+func TestFindRootOutsideTree(t *testing.T) {
+	if root, ok := FindRoot(t.TempDir()); ok {
+		t.Fatalf("found a kernel root %s in an empty directory", root)
+	}
+}

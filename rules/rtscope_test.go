@@ -1,0 +1,101 @@
+package rules
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"lockbot/kb"
+)
+
+type fakeRT struct {
+	files   map[string]bool
+	configs map[string]bool
+}
+
+func (f fakeRT) ExcludedFile(p string) bool      { return f.files[p] }
+func (f fakeRT) ExcludedConfig(sym string) bool { return f.configs[sym] }
+
+// RT-only findings in code a PREEMPT_RT kernel cannot build, or on paths
+// under configuration it cannot have, are not reported; others are.
+func TestRTScope(t *testing.T) {
+	src := []byte(`struct s { spinlock_t lock; raw_spinlock_t raw; int n; };
+
+void under_raw(struct s *p)
+{
+	raw_spin_lock(&p->raw);
+	spin_lock(&p->lock);
+	spin_unlock(&p->lock);
+	raw_spin_unlock(&p->raw);
+}
+
+void thp_only(struct s *p)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	raw_spin_lock(&p->raw);
+	spin_lock(&p->lock);
+	spin_unlock(&p->lock);
+	raw_spin_unlock(&p->raw);
+#endif
+}
+
+void sleeps(struct s *p)
+{
+	raw_spin_lock(&p->raw);
+	msleep(1);
+	raw_spin_unlock(&p->raw);
+}
+`)
+	k := kb.MustDefault()
+	count := func(rt RTScope) (rtOnly, other int) {
+		res, err := Analyze(context.Background(), []Source{{Path: "huge.c", Src: src}}, Options{KB: k, RT: rt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range res.Findings {
+			if f.RTOnly {
+				rtOnly++
+			} else {
+				other++
+			}
+		}
+		return
+	}
+	if rt, other := count(nil); rt != 2 || other != 1 {
+		t.Fatalf("without scope: %d RT-only, %d other findings; want 2 and 1", rt, other)
+	}
+	if rt, _ := count(fakeRT{configs: map[string]bool{"CONFIG_TRANSPARENT_HUGEPAGE": true}}); rt != 1 {
+		t.Errorf("a path under an RT-excluded config still reports: %d RT-only findings", rt)
+	}
+	if rt, other := count(fakeRT{files: map[string]bool{"huge.c": true}}); rt != 0 || other != 1 {
+		t.Errorf("an RT-excluded file: %d RT-only, %d other findings; want 0 and 1 (sleeping is wrong on every kernel)", rt, other)
+	}
+}
+
+// The bundled example stays what the README shows.
+func TestExampleFindings(t *testing.T) {
+	srcs, err := LoadPaths([]string{"../testdata/example"}, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Analyze(context.Background(), srcs, Options{KB: kb.MustDefault()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, f.Rule)
+	}
+	want := "RT_SLEEPING_LOCK_IN_ATOMIC SLEEP_IN_ATOMIC LOCK_LEAK LOCK_ORDER_INVERSION"
+	if strings.Join(got, " ") != want {
+		t.Errorf("example findings %v, want %s", got, want)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), res.Findings[0].Message) {
+		t.Errorf("README shows a different first finding than lockbot prints: %s", res.Findings[0].Message)
+	}
+}
