@@ -14,7 +14,7 @@ type fakeRT struct {
 	configs map[string]bool
 }
 
-func (f fakeRT) ExcludedFile(p string) bool      { return f.files[p] }
+func (f fakeRT) ExcludedFile(p string) bool     { return f.files[p] }
 func (f fakeRT) ExcludedConfig(sym string) bool { return f.configs[sym] }
 
 // RT-only findings in code a PREEMPT_RT kernel cannot build, or on paths
