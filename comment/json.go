@@ -13,11 +13,12 @@ type Report struct {
 	Findings []*rules.Finding  `json:"findings"`
 	Stats    rules.Stats       `json:"stats"`
 	Errors   []rules.FileError `json:"errors,omitempty"`
+	Skipped  []rules.FileError `json:"skipped,omitempty"`
 }
 
 // JSON writes a scan result as one JSON document.
 func JSON(w io.Writer, res *rules.Result) error {
-	r := Report{Findings: res.Findings, Stats: res.Stats, Errors: res.Errors}
+	r := Report{Findings: res.Findings, Stats: res.Stats, Errors: res.Errors, Skipped: res.Skipped}
 	if r.Findings == nil {
 		r.Findings = []*rules.Finding{}
 	}

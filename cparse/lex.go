@@ -112,6 +112,8 @@ func skipQuoted(src []byte, i, end int) int {
 	}
 	if i < end {
 		i++
+	} else if i > end {
+		i = end // a backslash was the last byte
 	}
 	return i
 }

@@ -262,6 +262,16 @@ func (b *fileBuilder) declarations(n *sitter.Node) {
 		b.eachDeclarator(n, func(name string, ptr int, arr bool, _ *sitter.Node) {
 			b.f.Globals[name] = Type{Base: t.Base, Ptr: t.Ptr + ptr, Array: arr}
 		})
+	case "expression_statement":
+		// DEFINE_SPINLOCK(name); without a storage class reads as a call.
+		if n.NamedChildCount() > 0 {
+			if c := n.NamedChild(0); b.p.typ(c) == "call_expression" {
+				call := ParseExpr(b.src, int(c.StartByte()), int(c.EndByte()), b.types)
+				if def, ok := b.p.dialect.Definers[call.CallName()]; ok && len(call.Args) > 0 && call.Args[0].Kind == EIdent {
+					b.f.Globals[call.Args[0].Name] = Type{Base: def}
+				}
+			}
+		}
 	case "struct_specifier", "union_specifier":
 		b.typeOf(n)
 	}

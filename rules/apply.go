@@ -546,6 +546,26 @@ func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.
 	for _, fa := range e.Facts {
 		if configFact(fa) {
 			n.Facts = append(n.Facts, fa)
+			continue
+		}
+		// A condition on the callee's argument that this function passes
+		// on from its own parameter stays a condition, now on that
+		// parameter: md_bitmap_get_counter(..., create) allocates only
+		// for callers passing create != 0.
+		if fa.Expr == nil {
+			continue
+		}
+		x, local := f.substitute(fa.Expr, subst, g)
+		if local {
+			continue
+		}
+		key, neg, idents, expr := f.atom(x)
+		if key == "" {
+			continue
+		}
+		nf := Fact{Key: key, Val: fa.Val != neg, Idents: idents, Expr: expr}
+		if f.scalarArgFact(nf) {
+			n.Facts = append(n.Facts, nf)
 		}
 	}
 	n.keyCache = ""

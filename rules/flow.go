@@ -204,15 +204,69 @@ func (f *flow) prepare() {
 	f.nowaitVars = map[string]bool{}
 	nowaitFlag := func(e *cparse.Expr) bool {
 		for _, id := range e.Idents() {
-			if f.nowaitVars[id] || containsStr(f.p.kb.Nowait, id) {
+			if containsStr(f.p.kb.Nowait, id) {
 				return true
 			}
 		}
 		return false
 	}
+	// nowaitTest reports a condition that tests the NOWAIT flag itself:
+	// "x & REQ_NOWAIT" (possibly compared with 0) or a variable set from
+	// such a test. A call that merely passes the flag on is not one.
+	var nowaitTest func(e *cparse.Expr) bool
+	nowaitTest = func(e *cparse.Expr) bool {
+		e = e.Strip()
+		for e != nil && e.Kind == cparse.EUnary && e.Op == "!" {
+			e = e.X.Strip()
+		}
+		if e == nil {
+			return false
+		}
+		switch e.Kind {
+		case cparse.EIdent:
+			return f.nowaitVars[e.Name]
+		case cparse.EBinary:
+			switch e.Op {
+			case "&":
+				return nowaitFlag(e.X) && e.X.Strip().Kind == cparse.EIdent || nowaitFlag(e.Y) && e.Y.Strip().Kind == cparse.EIdent
+			case "==", "!=":
+				return isNull(e.Y) && nowaitTest(e.X) || isNull(e.X) && nowaitTest(e.Y)
+			}
+		}
+		return false
+	}
+	// Variables a branch tests or a return returns: a trylock whose value
+	// lands in one of them splits into success and failure; one whose
+	// value nobody looks at is taken as an acquire (pte_offset_map_lock()
+	// never failed before 6.5, and callers did not test it).
+	testedVars := map[string]bool{}
+	for _, b := range f.fn.Blocks {
+		var e *cparse.Expr
+		switch b.Term {
+		case cparse.TBranch:
+			e = b.Cond
+		case cparse.TReturn:
+			e = b.Ret
+		}
+		if e != nil {
+			for _, id := range e.Idents() {
+				testedVars[id] = true
+			}
+		}
+		for _, s := range b.Stmts {
+			// a = b copies: a test of a tests b.
+			if s.Kind == cparse.SAssign && s.RHS != nil {
+				if src := copySource(s.RHS); src != "" {
+					if r := rootIdent(s.LHS); r != "" && testedVars[r] {
+						testedVars[src] = true
+					}
+				}
+			}
+		}
+	}
 	for _, b := range f.fn.Blocks {
 		for _, s := range b.Stmts {
-			if s.Kind == cparse.SCall && s.LHS != nil {
+			if s.Kind == cparse.SCall && s.LHS != nil && testedVars[rootIdent(s.LHS)] {
 				f.tested[s.ID] = true
 			}
 			if (s.Kind == cparse.SAssign || s.Kind == cparse.SCall) && s.LHS != nil && s.LHS.Kind == cparse.EIdent {
@@ -220,7 +274,7 @@ func (f *flow) prepare() {
 				if s.Kind == cparse.SCall {
 					rhs = s.Call
 				}
-				if rhs != nil && nowaitFlag(rhs) {
+				if rhs != nil && nowaitTest(rhs) {
 					f.nowaitVars[s.LHS.Name] = true
 				}
 			}
@@ -246,7 +300,7 @@ func (f *flow) prepare() {
 	}
 	var edges []nowaitEdge
 	for _, b := range f.fn.Blocks {
-		if b.Term != cparse.TBranch || b.Cond == nil || b.Pre || !nowaitFlag(b.Cond) {
+		if b.Term != cparse.TBranch || b.Cond == nil || b.Pre || !nowaitTest(b.Cond) {
 			continue
 		}
 		_, neg, _, _ := f.atom(b.Cond)

@@ -23,6 +23,7 @@ type Program struct {
 	globals  map[string]cparse.Type
 	log      *slog.Logger
 	errors   []FileError
+	skipped  []FileError
 	// valueIdents are identifiers used other than as called functions.
 	valueIdents map[string]bool
 	rt          RTScope
@@ -42,6 +43,8 @@ type Stats struct {
 	Failed int `json:"functions_failed"`
 	// ParseErrors counts syntax nodes tree-sitter could not read.
 	ParseErrors int `json:"parse_errors"`
+	// Skipped files were found in a directory but are not C.
+	Skipped int `json:"files_skipped"`
 }
 
 // FuncInfo is one function of the program with what the analysis found.

@@ -24,6 +24,9 @@ type Source struct {
 	// Context files are analysed for their declarations and helpers but
 	// their findings are not reported (headers pulled in by #include).
 	Context bool
+	// Found marks a file found by walking a directory rather than named:
+	// if it is not C, it is skipped with a warning instead of failing.
+	Found bool
 }
 
 // Options configure an analysis.
@@ -54,7 +57,11 @@ type FileError struct {
 type Result struct {
 	Findings []*Finding
 	Stats    Stats
-	Errors   []FileError
+	// Errors are named files that could not be parsed; Skipped are files
+	// found in a directory that are not C (a header made only of macro
+	// calls).
+	Errors  []FileError
+	Skipped []FileError
 }
 
 // Analyze parses and analyses sources and runs the rules. A file that
@@ -79,7 +86,7 @@ func Analyze(ctx context.Context, srcs []Source, opt Options) (*Result, error) {
 		}
 		findings = kept
 	}
-	return &Result{Findings: findings, Stats: prog.Stats, Errors: prog.errors}, nil
+	return &Result{Findings: findings, Stats: prog.Stats, Errors: prog.errors, Skipped: prog.skipped}, nil
 }
 
 // Build parses sources and runs the shared pass: the program with every
@@ -88,7 +95,7 @@ func Build(ctx context.Context, srcs []Source, opt Options) (*Program, error) {
 	if opt.KB == nil {
 		return nil, errors.New("rules: no knowledge base")
 	}
-	files, errs, err := parseAll(ctx, srcs, opt)
+	files, errs, skipped, err := parseAll(ctx, srcs, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -106,13 +113,15 @@ func Build(ctx context.Context, srcs []Source, opt Options) (*Program, error) {
 	}
 	prog := NewProgram(opt.KB, parsed, func(f *cparse.File) bool { return report[f] }, opt.Log)
 	prog.errors = errs
+	prog.skipped = skipped
+	prog.Stats.Skipped = len(skipped)
 	prog.rt = opt.RT
 	prog.Analyze()
 	return prog, nil
 }
 
 // parseAll parses sources in parallel, one tree-sitter parser per worker.
-func parseAll(ctx context.Context, srcs []Source, opt Options) ([]*cparse.File, []FileError, error) {
+func parseAll(ctx context.Context, srcs []Source, opt Options) ([]*cparse.File, []FileError, []FileError, error) {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -146,15 +155,19 @@ feed:
 	close(jobs)
 	wg.Wait()
 	if cerr != nil {
-		return nil, nil, cerr
+		return nil, nil, nil, cerr
 	}
-	var errs []FileError
+	var errs, skipped []FileError
 	for i, e := range ferrs {
-		if e != nil && !srcs[i].Context {
+		switch {
+		case e == nil || srcs[i].Context:
+		case srcs[i].Found && errors.Is(e, cparse.ErrNotC):
+			skipped = append(skipped, FileError{Path: srcs[i].Path, Err: e.Error()})
+		default:
 			errs = append(errs, FileError{Path: srcs[i].Path, Err: e.Error()})
 		}
 	}
-	return files, errs, nil
+	return files, errs, skipped, nil
 }
 
 // LoadOptions bound what LoadPaths reads.
@@ -229,6 +242,7 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 			if err := add(f, false); err != nil {
 				return nil, err
 			}
+			srcs[len(srcs)-1].Found = true
 		}
 	}
 	// Quoted includes of the named files give types and helpers.

@@ -71,6 +71,9 @@ types and helpers, not reported.`,
 			if err != nil {
 				return err
 			}
+			for _, e := range res.Skipped {
+				fmt.Fprintf(os.Stderr, "lockbot: warning: skipped %s\n", e.Err)
+			}
 			for _, e := range res.Errors {
 				fmt.Fprintf(os.Stderr, "lockbot: %s\n", e.Err)
 			}

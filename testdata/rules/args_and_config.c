@@ -131,3 +131,46 @@ void est_start(struct estimator *est)
 {
 	timer_setup(&est->timer, est_timer, 0);
 }
+
+/* A condition passed down through a parameter (md-bitmap's create). */
+struct bitmap { spinlock_t lock; void **pages; };
+
+static int checkpage(struct bitmap *b, int create)
+{
+	if (!create)
+		return -ENOENT;
+	b->pages[0] = kzalloc(PAGE_SIZE, GFP_NOIO);
+	return 0;
+}
+
+static int get_counter(struct bitmap *b, int create)
+{
+	return checkpage(b, create);
+}
+
+void start_sync(struct bitmap *b)
+{
+	rcu_read_lock();
+	get_counter(b, 0);
+	rcu_read_unlock();
+}
+
+void start_write(struct bitmap *b)
+{
+	rcu_read_lock();
+	get_counter(b, 1); /* want SLEEP_IN_RCU */
+	rcu_read_unlock();
+}
+
+/* A trylock-like call whose result nobody tests is an acquire (6.1's
+ * pte_offset_map_lock() could not fail). */
+struct ptl_s { spinlock_t ptl; };
+
+void walk_61(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
+{
+	spinlock_t *ptl;
+	pte_t *pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+
+	touch(pte);
+	pte_unmap_unlock(pte, ptl);
+}

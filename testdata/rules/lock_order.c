@@ -50,3 +50,28 @@ void try_other_order(struct dev *d)
 	}
 	spin_unlock_irq(&d->irq_lock);
 }
+
+/* Locks of an array taken in one loop and released in another: the
+ * analysis loses which ones are held, and does not guess an order. */
+struct node { struct mutex write_lock; };
+static DEFINE_MUTEX(bucket_lock);
+
+void coalesce(struct node **nodes, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		mutex_lock(&nodes[i]->write_lock);
+	for (i = 0; i < n; i++)
+		mutex_unlock(&nodes[i]->write_lock);
+	mutex_lock(&bucket_lock);
+	mutex_unlock(&bucket_lock);
+}
+
+void reap(struct node *b)
+{
+	mutex_lock(&bucket_lock);
+	mutex_lock(&b->write_lock);
+	mutex_unlock(&b->write_lock);
+	mutex_unlock(&bucket_lock);
+}

@@ -86,3 +86,21 @@ int preload_ok(struct idr *idr, void *p)
 	idr_preload_end();
 	return id;
 }
+
+/* Passing the NOWAIT flag to a helper is not testing it: the helper
+ * returns false when it would have to wait (md's wait_barrier). */
+bool wait_barrier(struct inode_info *ii, bool nowait);
+
+void write_request(struct bio *bio, struct inode_info *ii)
+{
+	if (!wait_barrier(ii, bio->bi_opf & REQ_NOWAIT))
+		return;
+	msleep(1);
+}
+
+/* A flag compared with 0 is a test. */
+void read_request(struct kiocb *iocb, struct inode_info *ii)
+{
+	if ((iocb->ki_flags & IOCB_NOWAIT) != 0)
+		msleep(1); /* want NOWAIT_MAY_BLOCK */
+}
