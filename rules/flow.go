@@ -241,15 +241,21 @@ func (f *flow) prepare() {
 	// never failed before 6.5, and callers did not test it).
 	testedVars := map[string]bool{}
 	for _, b := range f.fn.Blocks {
-		var e *cparse.Expr
-		switch b.Term {
-		case cparse.TBranch:
-			e = b.Cond
-		case cparse.TReturn:
-			e = b.Ret
-		}
-		if e != nil {
-			for _, id := range e.Idents() {
+		switch {
+		case b.Term == cparse.TBranch && b.Cond != nil:
+			// Tested means the condition is the variable's own truth
+			// ("!pte", "ret < 0", "IS_ERR(p)"), not a use of it
+			// ("pte_present(*pte)").
+			if key, _, _, _ := f.atom(b.Cond); isAccessPath(key) {
+				testedVars[key] = true
+			}
+			if c := b.Cond.Strip(); c != nil && c.Kind == cparse.ECall && len(c.Args) > 0 {
+				if spec := f.p.kb.Funcs[c.CallName()]; spec != nil && spec.ErrTest != "" {
+					testedVars[rootIdent(c.Args[0])] = true
+				}
+			}
+		case b.Term == cparse.TReturn && b.Ret != nil:
+			for _, id := range b.Ret.Idents() {
 				testedVars[id] = true
 			}
 		}
@@ -266,7 +272,7 @@ func (f *flow) prepare() {
 	}
 	for _, b := range f.fn.Blocks {
 		for _, s := range b.Stmts {
-			if s.Kind == cparse.SCall && s.LHS != nil && testedVars[rootIdent(s.LHS)] {
+			if s.Kind == cparse.SCall && s.LHS != nil && (testedVars[rootIdent(s.LHS)] || testedVars[canonText(s.LHS)]) {
 				f.tested[s.ID] = true
 			}
 			if (s.Kind == cparse.SAssign || s.Kind == cparse.SCall) && s.LHS != nil && s.LHS.Kind == cparse.EIdent {
@@ -738,6 +744,35 @@ func (f *flow) flagFact(s *cparse.Stmt, st *State) {
 	if key, neg, idents, expr := f.atom(test); key != "" {
 		st.setFact(Fact{Key: key, Val: val != neg, Idents: idents, Expr: expr})
 	}
+}
+
+// isAccessPath reports whether s is a variable or a member path of one
+// ("pte", "vmf->pte", "s.ptl"): the things whose truth a branch tests.
+func isAccessPath(s string) bool {
+	if s == "" || !isIdentByte(s[0]) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch {
+		case isIdentByte(s[i]), s[i] == '.':
+		case s[i] == '-' && i+1 < len(s) && s[i+1] == '>':
+			i++
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func canonText(e *cparse.Expr) string {
+	if c := canon(e); c != nil {
+		return c.String()
+	}
+	return ""
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // copySource returns the variable an assignment copies: "b" in "a = b"

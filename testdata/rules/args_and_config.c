@@ -174,3 +174,16 @@ void walk_61(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
 	touch(pte);
 	pte_unmap_unlock(pte, ptl);
 }
+
+/* Using the result is not testing it. */
+void mkold_61(struct mm_struct *mm, pmd_t *pmd, unsigned long addr)
+{
+	spinlock_t *ptl;
+	pte_t *pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+
+	if (!pte_present(*pte))
+		goto out;
+	touch(pte);
+out:
+	pte_unmap_unlock(pte, ptl);
+}
