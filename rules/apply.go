@@ -108,12 +108,12 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 			}
 			f.acquire(n, c)
 		}
-		if used {
-			if val, known := retTruth(o.Ret); known {
+		if val, known := retTruth(o.Ret); known {
+			if used {
 				n.setFact(Fact{Key: "$call" + strconv.Itoa(s.ID), Val: val, Class: o.Ret})
-				if s.LHS != nil {
-					f.setVarFact(n, s.LHS, val, o.Ret)
-				}
+			}
+			if s.LHS != nil && (used || f.handed[s.ID]) {
+				f.setVarFact(n, s.LHS, val, o.Ret)
 			}
 		}
 		out = append(out, n)

@@ -38,7 +38,11 @@ type flow struct {
 	nowait     map[int]*Step
 	nowaitVars map[string]bool
 	// tested are the calls whose result a branch or an assignment reads.
-	tested  map[int]bool
+	tested map[int]bool
+	// handed are the calls whose result is stored in a variable that is
+	// later an argument: the callee's summary may depend on it
+	// ("ci = lock_cluster_or_swap_info(); unlock_cluster_or_swap_info(si, ci)").
+	handed  map[int]bool
 	exprTpl map[string]*cparse.Expr
 	failed  bool
 	// translated caches callee effects translated at a call site, and
@@ -201,6 +205,7 @@ func (f *flow) annotLock(arg *cparse.Expr) *cparse.Expr {
 // and the blocks only NOWAIT requests reach.
 func (f *flow) prepare() {
 	f.tested = map[int]bool{}
+	f.handed = map[int]bool{}
 	f.nowaitVars = map[string]bool{}
 	nowaitFlag := func(e *cparse.Expr) bool {
 		for _, id := range e.Idents() {
@@ -270,10 +275,26 @@ func (f *flow) prepare() {
 			}
 		}
 	}
+	argVars := map[string]bool{}
+	for _, b := range f.fn.Blocks {
+		for _, s := range b.Stmts {
+			if s.Kind != cparse.SCall || s.Call == nil {
+				continue
+			}
+			for _, a := range s.Call.Args {
+				if a = a.Strip(); a != nil && a.Kind == cparse.EIdent {
+					argVars[a.Name] = true
+				}
+			}
+		}
+	}
 	for _, b := range f.fn.Blocks {
 		for _, s := range b.Stmts {
 			if s.Kind == cparse.SCall && s.LHS != nil && (testedVars[rootIdent(s.LHS)] || testedVars[canonText(s.LHS)]) {
 				f.tested[s.ID] = true
+			}
+			if s.Kind == cparse.SCall && s.LHS != nil && s.LHS.Kind == cparse.EIdent && argVars[s.LHS.Name] {
+				f.handed[s.ID] = true
 			}
 			if (s.Kind == cparse.SAssign || s.Kind == cparse.SCall) && s.LHS != nil && s.LHS.Kind == cparse.EIdent {
 				rhs := s.RHS
@@ -920,13 +941,27 @@ func (f *flow) forgetAddressed(s *cparse.Stmt, st *State) {
 		if v == nil || v.Kind != cparse.EIdent {
 			continue
 		}
-		st.forgetFacts(v.Name)
+		// A callee given &x may set x ("helper(&locked)"), but one given
+		// a struct seldom repoints a member a branch already tested
+		// ("args.ptep = pte_offset_map_lock(...); tests(&args);
+		// if (args.ptep)"): keep facts about members.
+		name := v.Name
+		st.filterFacts(func(ft Fact) bool {
+			return !containsStr(ft.Idents, name) || isMemberOf(ft.Key, name)
+		})
 		for i := len(st.Held) - 1; i >= 0; i-- {
 			if containsStr(st.Held[i].Flags, v.Name) {
 				st.Held = append(st.Held[:i:i], st.Held[i+1:]...)
 			}
 		}
 	}
+}
+
+// isMemberOf reports whether key is a member path of variable v: "v.f",
+// "v->f", "v.f.g".
+func isMemberOf(key, v string) bool {
+	rest, ok := strings.CutPrefix(key, v)
+	return ok && (strings.HasPrefix(rest, ".") || strings.HasPrefix(rest, "->")) && isAccessPath(v+rest)
 }
 
 // unknownUnlock treats a call the analysis cannot see, named like an

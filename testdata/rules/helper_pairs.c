@@ -112,3 +112,53 @@ void caller_big(struct group *g)
 	mutex_lock(&g->lg_mutex);
 	mutex_unlock(&g->lg_mutex);
 }
+
+// A lock helper that takes one of two locks and says which by its
+// return value; the caller never tests the value itself but hands it to
+// the matching unlock helper, which decides the same way.
+struct cluster { spinlock_t lock; };
+struct swapdev { spinlock_t lock; struct cluster *clusters; };
+
+static struct cluster *lock_cluster_or_dev(struct swapdev *si, unsigned long off)
+{
+	struct cluster *ci = si->clusters;
+
+	if (ci) {
+		ci += off;
+		spin_lock(&ci->lock);
+	} else {
+		spin_lock(&si->lock);
+	}
+	return ci;
+}
+
+static void unlock_cluster_or_dev(struct swapdev *si, struct cluster *ci)
+{
+	if (ci)
+		spin_unlock(&ci->lock);
+	else
+		spin_unlock(&si->lock);
+}
+
+void reclaim_entry(struct swapdev *si, unsigned long off)
+{
+	struct cluster *ci;
+
+	ci = lock_cluster_or_dev(si, off);
+	count_entry(si, off);
+	unlock_cluster_or_dev(si, ci);
+
+	spin_lock(&si->lock);
+	free_entry(si, off);
+	spin_unlock(&si->lock);
+}
+
+void reclaim_entry_twice(struct swapdev *si, unsigned long off)
+{
+	struct cluster *ci;
+
+	ci = lock_cluster_or_dev(si, off);
+	spin_lock(&si->lock); /* want DOUBLE_LOCK */
+	spin_unlock(&si->lock);
+	unlock_cluster_or_dev(si, ci);
+}

@@ -62,3 +62,31 @@ void isolate_block(struct lruvec **vecs, int n)
 	if (locked)
 		spin_unlock(&locked->lru_lock);
 }
+
+// The walk state is handed to helpers by address; none of them repoints
+// the tested member, so the test after them still tells success apart.
+struct pgtable_args { struct mm_struct *mm; pmd_t *pmdp; unsigned long vaddr; pte_t *ptep; };
+void pte_checks(struct pgtable_args *args);
+
+void run_pte_checks(struct pgtable_args args)
+{
+	spinlock_t *ptl;
+
+	args.ptep = pte_offset_map_lock(args.mm, args.pmdp, args.vaddr, &ptl);
+	pte_checks(&args);
+	if (args.ptep)
+		pte_unmap_unlock(args.ptep, ptl);
+}
+
+// A helper given &locked may set it: what the path knew of it is gone,
+// so the unlock under the flag is not blamed as unbalanced.
+void take_if_idle(spinlock_t *l, bool *locked);
+
+void flagged_by_helper(spinlock_t *l)
+{
+	bool locked = false;
+
+	take_if_idle(l, &locked);
+	if (locked)
+		spin_unlock(l);
+}
