@@ -52,3 +52,29 @@ void use_res(struct res *r)
 	res_unlock_and_put(r);
 	msleep(1);
 }
+
+// A lock taken "if anon and in the swap cache" is dropped under the same
+// test: the folio's kind does not change in between, so the sleep after
+// both is not under the lock.
+void split_folio_cache(struct folio *folio, struct address_space *swap_cache)
+{
+	if (folio_test_anon(folio) && folio_test_swapcache(folio))
+		xa_lock(&swap_cache->i_pages);
+	folio_ref_inc(folio);
+	if (folio_test_anon(folio) && folio_test_swapcache(folio))
+		xa_unlock(&swap_cache->i_pages);
+	might_sleep();
+}
+
+// A predicate that may change between the two tests (a flag another CPU
+// sets) does not pair them: the path that took the lock and skipped the
+// unlock is reported, as sleeping and as returning with it.
+void test_twice(struct folio *folio, struct address_space *swap_cache)
+{
+	if (folio_test_dirty(folio))
+		xa_lock(&swap_cache->i_pages);
+	folio_ref_inc(folio);
+	if (folio_test_dirty(folio))
+		xa_unlock(&swap_cache->i_pages);
+	might_sleep(); /* want SLEEP_IN_ATOMIC */
+} /* want LOCK_LEAK */

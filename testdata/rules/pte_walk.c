@@ -90,3 +90,38 @@ void flagged_by_helper(spinlock_t *l)
 	if (locked)
 		spin_unlock(l);
 }
+
+// folio_walk_start() returns the folio with the walk's page-table lock
+// held; folio_walk_end() drops it.
+struct folio_walk { spinlock_t *ptl; int level; };
+
+void split_walk(struct vm_area_struct *vma, unsigned long addr, unsigned long end)
+{
+	struct folio_walk fw;
+	struct folio *folio;
+
+	for (; addr < end; addr += PAGE_SIZE) {
+		folio = folio_walk_start(&fw, vma, addr, 0);
+		if (!folio)
+			continue;
+		folio_get(folio);
+		folio_walk_end(&fw, vma);
+		folio_lock(folio);
+		folio_unlock(folio);
+		folio_put(folio);
+		cond_resched();
+	}
+}
+
+void split_walk_locked(struct vm_area_struct *vma, unsigned long addr)
+{
+	struct folio_walk fw;
+	struct folio *folio;
+
+	folio = folio_walk_start(&fw, vma, addr, 0);
+	if (!folio)
+		return;
+	folio_lock(folio); /* want SLEEP_IN_ATOMIC */
+	folio_unlock(folio);
+	folio_walk_end(&fw, vma);
+}
