@@ -24,7 +24,7 @@ for tool in dpkg-deb tar xz flock; do
 	command -v "$tool" >/dev/null || die "$tool is needed (Debian: apt-get install dpkg tar xz-utils util-linux)"
 done
 
-cache=${LOCKBOT_CACHE:-$HOME/.cache/lockbot}
+cache=${LOCKBOT_CACHE:-${HOME:?set HOME or LOCKBOT_CACHE}/.cache/lockbot}
 tree=$cache/linux-$version
 markers=$tree/.lockbot-extracted
 pkg=linux-source-$version
@@ -105,7 +105,7 @@ extract=(tar -xf - -C "$tree" --strip-components=1 --no-same-owner)
 
 if [[ ${todo[0]} == ALL ]]; then
 	echo "fetch-kernel: extracting all of $pkg into $tree" >&2
-	source_tar | "${extract[@]}" || die "extracting $deb failed"
+	source_tar | "${extract[@]}" || die "extracting $deb failed; if the .deb is damaged, delete it and rerun"
 	touch "$markers/ALL.done"
 	echo "$tree"
 	exit 0
@@ -117,7 +117,7 @@ fi
 listing=$cache/$(basename "$deb" .deb).files
 if [[ ! -s $listing ]]; then
 	echo "fetch-kernel: listing $pkg" >&2
-	source_tar | tar -tf - >"$tmp/files" || die "listing $deb failed"
+	source_tar | tar -tf - >"$tmp/files" || die "listing $deb failed; if the .deb is damaged, delete it and rerun"
 	mv "$tmp/files" "$listing"
 fi
 
@@ -145,7 +145,7 @@ for p in "${!parents[@]}"; do
 done
 
 echo "fetch-kernel: extracting ${todo[*]} of $pkg into $tree" >&2
-source_tar | "${extract[@]}" -T "$tmp/members" || die "extracting ${todo[*]} from $deb failed"
+source_tar | "${extract[@]}" -T "$tmp/members" || die "extracting ${todo[*]} from $deb failed; if the .deb is damaged, delete it and rerun"
 for s in "${todo[@]}"; do
 	touch "$(marker "$s")"
 done

@@ -130,7 +130,9 @@ func parseOnly(srcs []rules.Source, workers int) error {
 					}
 					continue
 				}
-				tree.Close()
+				if tree != nil {
+					tree.Close()
+				}
 			}
 			errs <- first
 		}()
