@@ -784,11 +784,12 @@ func (b *cfgBuilder) emit(e *Expr) {
 			b.ensure()
 			b.cond(sel.X, t.ID, f.ID, line())
 			for _, arm := range []struct {
-				bl *Block
-				fn *Expr
-			}{{t, sel.Y.Strip()}, {f, sel.Z.Strip()}} {
+				bl   *Block
+				fn   *Expr
+				args []*Expr
+			}{{t, sel.Y.Strip(), e.Args}, {f, sel.Z.Strip(), cloneAll(e.Args)}} {
 				b.cur = arm.bl
-				b.emit(&Expr{Kind: ECall, X: arm.fn, Args: e.Args, Pos: e.Pos})
+				b.emit(&Expr{Kind: ECall, X: arm.fn, Args: arm.args, Pos: e.Pos})
 				b.jump(join.ID)
 			}
 			b.cur = join
@@ -853,7 +854,7 @@ func (b *cfgBuilder) emit(e *Expr) {
 			b.emit(&Expr{Kind: EAssign, Op: e.Op, X: e.X, Y: y.Y, Pos: e.Pos})
 			b.jump(join.ID)
 			b.cur = f
-			b.emit(&Expr{Kind: EAssign, Op: e.Op, X: e.X, Y: y.Z, Pos: e.Pos})
+			b.emit(&Expr{Kind: EAssign, Op: e.Op, X: e.X.clone(), Y: y.Z, Pos: e.Pos})
 			b.jump(join.ID)
 			b.cur = join
 			return

@@ -41,6 +41,29 @@ type Expr struct {
 	Pos  int // byte offset of the first token
 }
 
+// clone copies e deeply: an expression evaluated on two paths needs its
+// own nodes on each, since CallIDs maps each call node to one statement.
+func (e *Expr) clone() *Expr {
+	if e == nil {
+		return nil
+	}
+	c := *e
+	c.X, c.Y, c.Z = e.X.clone(), e.Y.clone(), e.Z.clone()
+	c.Args = cloneAll(e.Args)
+	return &c
+}
+
+func cloneAll(xs []*Expr) []*Expr {
+	if xs == nil {
+		return nil
+	}
+	out := make([]*Expr, len(xs))
+	for i, x := range xs {
+		out[i] = x.clone()
+	}
+	return out
+}
+
 // String renders the expression in a canonical spacing, so that two
 // spellings of one expression compare equal.
 func (e *Expr) String() string {
@@ -190,25 +213,36 @@ func (e *Expr) Subst(m map[string]*Expr) *Expr {
 		}
 		return e
 	}
+	// Copy on write: a subtree without substituted names is shared, so
+	// callers can tell an unchanged expression by its pointer.
+	x := e.X
+	if !(e.Kind == ECall && e.X != nil && e.X.Kind == EIdent) {
+		x = e.X.Subst(m)
+	}
+	y, z := e.Y.Subst(m), e.Z.Subst(m)
+	var args []*Expr
+	for i, a := range e.Args {
+		if r := a.Subst(m); r != a && args == nil {
+			args = make([]*Expr, len(e.Args))
+			copy(args, e.Args[:i])
+			args[i] = r
+		} else if args != nil {
+			args[i] = r
+		}
+	}
+	if x == e.X && y == e.Y && z == e.Z && args == nil {
+		return e
+	}
 	c := *e
-	if e.Kind == ECall && e.X != nil && e.X.Kind == EIdent {
-		c.X = e.X
-	} else {
-		c.X = e.X.Subst(m)
+	c.X, c.Y, c.Z = x, y, z
+	if args != nil {
+		c.Args = args
 	}
 	if e.Kind == EField {
 		// Fold &a->b into a.b so that substituted paths stay canonical.
 		if x := c.X.Strip(); e.Op == "->" && x != nil && x.Kind == EUnary && x.Op == "&" {
 			c.X = x.X
 			c.Op = "."
-		}
-	}
-	c.Y = e.Y.Subst(m)
-	c.Z = e.Z.Subst(m)
-	if len(e.Args) > 0 {
-		c.Args = make([]*Expr, len(e.Args))
-		for i, a := range e.Args {
-			c.Args[i] = a.Subst(m)
 		}
 	}
 	if c.Kind == EUnary && c.Op == "*" {

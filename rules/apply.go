@@ -48,7 +48,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		f.forgetAddressed(s, n)
 		for _, fa := range base.Facts {
 			if v, ok := st.fact(fa.Key); !ok || v != fa.Val {
-				n.setFact(fa)
+				n.setFactPtr(fa)
 			}
 		}
 		states[i] = n
@@ -338,7 +338,7 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 func (f *flow) realizeGfp(base, e *Effect, g *FuncInfo, args []*cparse.Expr, st *State) *Effect {
 	var gv gfpClass
 	n := *base
-	n.keyCache = ""
+	n.keyCache, n.obsCache = "", ""
 	n.Chain = append([]Step(nil), base.Chain...)
 	if e.GfpParam < len(args) {
 		gv = f.gfp(args[e.GfpParam], st)
@@ -499,19 +499,36 @@ func retTruth(r RetClass) (val, known bool) {
 // here.
 func (f *flow) substitute(x *cparse.Expr, subst map[string]*cparse.Expr, g *FuncInfo) (*cparse.Expr, bool) {
 	local := false
-	for _, id := range x.Idents() {
-		if _, isParam := subst[id]; isParam {
-			continue
+	x.Walk(func(e *cparse.Expr) bool {
+		switch {
+		case local:
+			return false
+		case e.Kind == cparse.ECall && e.X != nil && e.X.Kind == cparse.EIdent:
+			// The called function's name is not a variable.
+			for _, a := range e.Args {
+				if _, l := f.substitute(a, subst, g); l {
+					local = true
+				}
+			}
+			return false
+		case e.Kind == cparse.ESizeof || e.Kind == cparse.EType:
+			return false
+		case e.Kind != cparse.EIdent:
+			return true
 		}
-		if _, ok := g.F.Locals[id]; ok {
+		if _, isParam := subst[e.Name]; isParam {
+			return true
+		}
+		if _, ok := g.F.Locals[e.Name]; ok {
 			local = true
 		}
 		for _, p := range g.F.Params {
-			if p.Name == id {
+			if p.Name == e.Name {
 				local = true // a parameter without an argument (varargs)
 			}
 		}
-	}
+		return !local
+	})
 	return canon(x.Subst(subst)), local
 }
 
@@ -521,7 +538,15 @@ func (f *flow) translateCtx(c *Ctx, g *FuncInfo, subst map[string]*cparse.Expr, 
 	if c.Expr != nil {
 		x, local := f.substitute(c.Expr, subst, g)
 		n.Expr = x
-		if !local {
+		switch {
+		case local:
+		case x == c.Expr && c.Inst != "":
+			// Nothing of the callee's in it (a global, a struct class).
+			n.Inst = c.Inst
+			if n.Class == "" {
+				n.Class = c.Class
+			}
+		default:
 			n.Inst = x.String()
 			if n.Class == "" {
 				n.Class = f.env.classOf(x)
@@ -544,7 +569,7 @@ func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.
 	n := *e
 	n.Facts = nil
 	for _, fa := range e.Facts {
-		if configFact(fa) {
+		if configFact(&fa) {
 			n.Facts = append(n.Facts, fa)
 			continue
 		}
@@ -564,11 +589,11 @@ func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.
 			continue
 		}
 		nf := Fact{Key: key, Val: fa.Val != neg, Idents: idents, Expr: expr}
-		if f.scalarArgFact(nf) {
+		if f.scalarArgFact(&nf) {
 			n.Facts = append(n.Facts, nf)
 		}
 	}
-	n.keyCache = ""
+	n.keyCache, n.obsCache = "", ""
 	n.Chain = append([]Step{callStep}, e.Chain...)
 	if e.Ctx != nil {
 		n.Ctx = f.translateCtx(e.Ctx, g, subst, callStep)

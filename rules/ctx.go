@@ -54,6 +54,7 @@ func (c *Ctx) key() string {
 
 func (c *Ctx) computeKey() string {
 	var b strings.Builder
+	b.Grow(len(c.Kind.Name) + len(c.Class) + len(c.Inst) + 8)
 	b.WriteString(c.Kind.Name)
 	b.WriteByte('|')
 	b.WriteString(c.Class)
@@ -113,7 +114,7 @@ type gfpVar struct {
 type State struct {
 	Held []*Ctx
 	// Facts are sorted by Key.
-	Facts []Fact
+	Facts []*Fact
 	// Released are the keys of locks this path released (or failed to
 	// take), to tell a local double unlock.
 	Released []relMark
@@ -153,6 +154,7 @@ func (s *State) clone() *State {
 // on it are merged at joins.
 func (s *State) lockKey() string {
 	var b strings.Builder
+	b.Grow(48*(len(s.Held)+len(s.CallerRel)) + 1)
 	for _, c := range s.Held {
 		b.WriteString(c.key())
 		b.WriteByte(';')
@@ -167,6 +169,7 @@ func (s *State) lockKey() string {
 
 func (s *State) fullKey() string {
 	var b strings.Builder
+	b.Grow(48*(len(s.Held)+len(s.CallerRel)+len(s.Released)+len(s.CallerMaybe)) + 24*(len(s.Facts)+len(s.Gfp)) + 8)
 	b.WriteString(s.lockKey())
 	b.WriteByte('#')
 	for _, f := range s.Facts {
@@ -215,9 +218,17 @@ func (s *State) factClass(key string) RetClass {
 	return RetUnknown
 }
 
-func (s *State) setFact(f Fact) {
+func (s *State) setFact(f Fact) { s.setFactPtr(&f) }
+
+// setFactPtr records f, shared: facts are never changed once made.
+func (s *State) setFactPtr(f *Fact) {
 	i := sort.Search(len(s.Facts), func(i int) bool { return s.Facts[i].Key >= f.Key })
-	n := make([]Fact, 0, len(s.Facts)+1)
+	if i < len(s.Facts) {
+		if o := s.Facts[i]; o.Key == f.Key && o.Val == f.Val && o.Class == f.Class && o.Const == f.Const {
+			return // facts are shared between states: copy only on change
+		}
+	}
+	n := make([]*Fact, 0, len(s.Facts)+1)
 	n = append(n, s.Facts[:i]...)
 	n = append(n, f)
 	if i < len(s.Facts) && s.Facts[i].Key == f.Key {
@@ -227,12 +238,12 @@ func (s *State) setFact(f Fact) {
 }
 
 // filterFacts keeps the facts keep accepts, copying only when one goes.
-func (s *State) filterFacts(keep func(Fact) bool) {
+func (s *State) filterFacts(keep func(*Fact) bool) {
 	for i, f := range s.Facts {
 		if keep(f) {
 			continue
 		}
-		out := append([]Fact(nil), s.Facts[:i]...)
+		out := append([]*Fact(nil), s.Facts[:i]...)
 		for _, g := range s.Facts[i+1:] {
 			if keep(g) {
 				out = append(out, g)
@@ -323,7 +334,7 @@ func (s *State) isCallerMaybe(c *Ctx) bool {
 
 // forgetFacts drops only what is known of a variable's value.
 func (s *State) forgetFacts(name string) {
-	s.filterFacts(func(f Fact) bool { return !containsStr(f.Idents, name) })
+	s.filterFacts(func(f *Fact) bool { return !containsStr(f.Idents, name) })
 }
 
 func (s *State) gfpOf(name string) (*cparse.Expr, bool) {
@@ -368,7 +379,7 @@ func (s *State) joinHeld(o *State) {
 // survives.
 func (s *State) merge(o *State) (changed bool) {
 	before := len(s.Facts)
-	s.filterFacts(func(f Fact) bool {
+	s.filterFacts(func(f *Fact) bool {
 		v, ok := o.fact(f.Key)
 		return ok && v == f.Val
 	})

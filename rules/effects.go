@@ -59,6 +59,8 @@ type Effect struct {
 	Facts []Fact
 	// keyCache memoises key(); effects are not changed once observed.
 	keyCache string
+	// obsCache memoises obsKey().
+	obsCache string
 }
 
 // Obs is an effect observed at a statement with the contexts the function
@@ -179,8 +181,23 @@ func (e *Effect) key() string {
 	return e.keyCache
 }
 
+// obsKey tells observations of one effect apart: its key and, for lock
+// effects, the functions of its chain (two call paths to one lock are
+// two pieces of evidence for an order).
+func (e *Effect) obsKey() string {
+	if e.obsCache == "" {
+		k := e.key()
+		if e.Ctx != nil {
+			k += "|" + strings.Join(stepsKey(e.Chain), ",")
+		}
+		e.obsCache = k
+	}
+	return e.obsCache
+}
+
 func (e *Effect) computeKey() string {
 	var b strings.Builder
+	b.Grow(128)
 	b.WriteString(strconv.Itoa(int(e.Kind)))
 	b.WriteByte('|')
 	b.WriteString(strconv.Itoa(e.GfpParam))
@@ -252,7 +269,7 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 		}
 		ne := *e
 		ne.Inner = inner
-		ne.keyCache = ""
+		ne.keyCache, ne.obsCache = "", ""
 		k := ne.key()
 		if i, ok := seen[k]; ok {
 			if len(ne.Chain) < len(s.Effects[i].Chain) {
@@ -309,7 +326,7 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 		}
 		for _, f := range x.State.Facts {
 			if paramFact(env, f) || configFact(f) {
-				o.Facts = append(o.Facts, f)
+				o.Facts = append(o.Facts, *f)
 			}
 		}
 		k := outcomeKey(o)
@@ -488,7 +505,7 @@ func propagates(o *Obs) bool {
 
 // configFact reports whether a fact is about the kernel configuration
 // (IS_ENABLED(CONFIG_X), #ifdef CONFIG_X): true in every function alike.
-func configFact(f Fact) bool {
+func configFact(f *Fact) bool {
 	if len(f.Idents) == 0 || f.Expr == nil {
 		return false
 	}
@@ -502,7 +519,7 @@ func configFact(f Fact) bool {
 
 // paramFact reports whether a fact speaks only of parameters (and
 // constants or globals), so that a caller can restate it in its terms.
-func paramFact(env typeEnv, f Fact) bool {
+func paramFact(env typeEnv, f *Fact) bool {
 	if strings.HasPrefix(f.Key, "$") || f.Expr == nil {
 		return false
 	}

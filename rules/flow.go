@@ -43,6 +43,7 @@ type flow struct {
 	// later an argument: the callee's summary may depend on it
 	// ("ci = lock_cluster_or_swap_info(); unlock_cluster_or_swap_info(si, ci)").
 	handed  map[int]bool
+	names   map[*cparse.Expr][2]string
 	exprTpl map[string]*cparse.Expr
 	failed  bool
 	// translated caches callee effects translated at a call site, and
@@ -741,7 +742,7 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, op string, st *State) {
 	}
 	// A field or element store forgets conditions on that path.
 	path := canon(lhs).String()
-	st.filterFacts(func(fa Fact) bool { return !strings.Contains(fa.Key, path) })
+	st.filterFacts(func(fa *Fact) bool { return !strings.Contains(fa.Key, path) })
 }
 
 // flagFact records what "x |= FLAG" and "x &= ~FLAG" make known of
@@ -946,7 +947,7 @@ func (f *flow) forgetAddressed(s *cparse.Stmt, st *State) {
 		// ("args.ptep = pte_offset_map_lock(...); tests(&args);
 		// if (args.ptep)"): keep facts about members.
 		name := v.Name
-		st.filterFacts(func(ft Fact) bool {
+		st.filterFacts(func(ft *Fact) bool {
 			return !containsStr(ft.Idents, name) || isMemberOf(ft.Key, name)
 		})
 		for i := len(st.Held) - 1; i >= 0; i-- {
@@ -1090,10 +1091,7 @@ func (f *flow) observe(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block
 
 // observeKeyed is observe with the state's key already computed.
 func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block *cparse.Block, stateKey string) {
-	k := strconv.Itoa(s.ID) + "|" + e.key() + "|" + stateKey
-	if e.Ctx != nil {
-		k += "|" + strings.Join(stepsKey(e.Chain), ",")
-	}
+	k := strconv.Itoa(s.ID) + "|" + e.obsKey() + "|" + stateKey
 	if f.seen[k] {
 		return
 	}
@@ -1103,13 +1101,13 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	var facts []Fact
 	for _, fa := range st.Facts {
 		if f.scalarArgFact(fa) || configFact(fa) {
-			facts = append(facts, fa)
+			facts = append(facts, *fa)
 		}
 	}
 	addUnheld := len(st.CallerRel)+len(st.CallerMaybe) > 0
 	if addUnheld || len(facts) > 0 {
 		ne := *e
-		ne.keyCache = ""
+		ne.keyCache, ne.obsCache = "", ""
 		if addUnheld {
 			ne.Unheld = uniqueCtxs(e.Unheld, st.CallerRel, st.CallerMaybe)
 		}
@@ -1117,15 +1115,16 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 		e = &ne
 	}
 	o := &Obs{Fn: f.fi, Line: s.Line, Held: append([]*Ctx(nil), st.Held...), Eff: e, Exclude: exclude,
-		NonRT: f.p.nonRT(st.Facts) || f.p.nonRT(e.Facts)}
+		NonRT: f.p.nonRTState(st.Facts) || f.p.nonRT(e.Facts)}
 	if f.nowait != nil {
 		o.Nowait = f.nowait[block.ID]
 	}
 	f.out.Obs = append(f.out.Obs, o)
 }
 
-func factsKey(fs []Fact) string {
+func factsKey(fs []*Fact) string {
 	var b strings.Builder
+	b.Grow(24 * len(fs))
 	for _, f := range fs {
 		b.WriteString(f.Key)
 		if f.Val {
@@ -1141,7 +1140,7 @@ func factsKey(fs []Fact) string {
 // nofail, a flags word): what callers choose by what they pass. Tests of
 // pointer arguments (NULL checks, fields) rarely decide an effect and
 // would only multiply them.
-func (f *flow) scalarArgFact(fa Fact) bool {
+func (f *flow) scalarArgFact(fa *Fact) bool {
 	if !paramFact(f.env, fa) || derefs(fa.Expr) {
 		return false
 	}
@@ -1157,19 +1156,32 @@ func (f *flow) scalarArgFact(fa Fact) bool {
 // !IS_ENABLED(CONFIG_PREEMPT_RT), or a configuration that excludes it
 // (#ifdef CONFIG_TRANSPARENT_HUGEPAGE).
 func (p *Program) nonRT(fs []Fact) bool {
-	for _, f := range fs {
-		if strings.Contains(f.Key, "!") || len(f.Idents) != 1 {
-			continue
-		}
-		id := f.Idents[0]
-		if !f.Val && containsStr(p.kb.RTConfig, id) {
-			return true
-		}
-		if f.Val && p.rt != nil && strings.HasPrefix(id, "CONFIG_") && p.rt.ExcludedConfig(id) {
+	for i := range fs {
+		if p.nonRTFact(&fs[i]) {
 			return true
 		}
 	}
 	return false
+}
+
+func (p *Program) nonRTState(fs []*Fact) bool {
+	for _, f := range fs {
+		if p.nonRTFact(f) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Program) nonRTFact(f *Fact) bool {
+	if strings.Contains(f.Key, "!") || len(f.Idents) != 1 {
+		return false
+	}
+	id := f.Idents[0]
+	if !f.Val && containsStr(p.kb.RTConfig, id) {
+		return true
+	}
+	return f.Val && p.rt != nil && strings.HasPrefix(id, "CONFIG_") && p.rt.ExcludedConfig(id)
 }
 
 func stepsKey(steps []Step) []string {
@@ -1586,13 +1598,7 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 // the only held lock of that kind when one side's name is unknown.
 func (f *flow) matchRelease(st *State, kind *kb.Kind, arg *cparse.Expr) int {
 	fam := family(kind)
-	inst, class := "", ""
-	if arg != nil {
-		if expr := canon(arg); expr != nil {
-			inst = expr.String()
-			class = f.env.classOf(expr)
-		}
-	}
+	inst, class := f.lockName(arg)
 	for i := len(st.Held) - 1; i >= 0; i-- {
 		c := st.Held[i]
 		if family(c.Kind) == fam && inst != "" && c.Inst == inst {
@@ -1621,6 +1627,26 @@ func (f *flow) matchRelease(st *State, kind *kb.Kind, arg *cparse.Expr) int {
 		return cand
 	}
 	return -1
+}
+
+// lockName returns the instance and class of a lock argument, memoised:
+// a release is matched on every path through it.
+func (f *flow) lockName(arg *cparse.Expr) (inst, class string) {
+	if arg == nil {
+		return "", ""
+	}
+	if n, ok := f.names[arg]; ok {
+		return n[0], n[1]
+	}
+	if expr := canon(arg); expr != nil {
+		inst = expr.String()
+		class = f.env.classOf(expr)
+	}
+	if f.names == nil {
+		f.names = map[*cparse.Expr][2]string{}
+	}
+	f.names[arg] = [2]string{inst, class}
+	return inst, class
 }
 
 // callText renders a call compactly for chain lines.
