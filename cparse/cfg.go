@@ -443,9 +443,11 @@ func (b *cfgBuilder) doStmt(n *sitter.Node) {
 }
 
 func (b *cfgBuilder) switchStmt(n *sitter.Node) {
-	b.emit(b.expr(n.ChildByFieldName("condition")))
+	cond := b.expr(n.ChildByFieldName("condition"))
+	b.emit(cond)
 	sw := b.ensure()
 	sw.Term = TSwitch
+	sw.Switch = cond
 	sw.Line = b.line(int(n.StartByte()))
 	b.cur = nil
 	after := b.newBlock()
@@ -455,6 +457,7 @@ func (b *cfgBuilder) switchStmt(n *sitter.Node) {
 	b.jumps = b.jumps[:len(b.jumps)-1]
 	if !ctx.hasDefault {
 		sw.Succs = append(sw.Succs, after.ID)
+		sw.Cases = append(sw.Cases, nil)
 	}
 	b.jump(after.ID)
 	b.cur = after
@@ -470,10 +473,15 @@ func (b *cfgBuilder) caseStmt(n *sitter.Node) {
 	}
 	bl := b.newBlock()
 	b.jump(bl.ID) // fallthrough from the previous case
+	value := n.ChildByFieldName("value")
 	if ctx != nil {
 		ctx.block.Succs = append(ctx.block.Succs, bl.ID)
+		var v *Expr
+		if value != nil {
+			v = b.expr(value)
+		}
+		ctx.block.Cases = append(ctx.block.Cases, v)
 	}
-	value := n.ChildByFieldName("value")
 	if value == nil && ctx != nil {
 		ctx.hasDefault = true
 	}

@@ -119,6 +119,11 @@ type Block struct {
 	Line  int   // line of the terminator
 	// Pre marks a branch on a preprocessor condition (#ifdef arms).
 	Pre bool
+	// Switch is a TSwitch block's controlling expression, and Cases the
+	// case value each successor starts at (nil for default, and for the
+	// block after a switch without one).
+	Switch *Expr
+	Cases  []*Expr
 }
 
 // StmtKind says what a statement does.

@@ -49,6 +49,9 @@ type Kind struct {
 	// NoOrder kinds take no part in lock order (SRCU readers never block
 	// one another or a writer).
 	NoOrder bool `yaml:"no_order"`
+	// Implies names kinds this one enters too: kmap_atomic() disables
+	// page faults as pagefault_disable() does.
+	Implies []string `yaml:"implies"`
 	// Types are the C types of the lock object, to find the kind of a lock
 	// named in __must_hold or lockdep_assert_held.
 	Types []string `yaml:"types"`
@@ -98,6 +101,11 @@ type Func struct {
 	// AlsoAcquire is a second kind the call enters when it succeeds
 	// (pte_offset_map_lock also begins an RCU section).
 	AlsoAcquire string `yaml:"also_acquire"`
+	// MayRelease is a kind the call releases on some returns only
+	// (handle_mm_fault() drops mmap_lock when it returns VM_FAULT_RETRY or
+	// VM_FAULT_COMPLETED): afterwards the lock is neither held nor known
+	// released.
+	MayRelease string `yaml:"may_release"`
 	// AlsoRelease is a second kind the call releases (pte_unmap_unlock ends
 	// the RCU section pte_offset_map_lock began, besides the spinlock).
 	AlsoRelease string `yaml:"also_release"`
@@ -306,12 +314,20 @@ func (k *KB) check() error {
 			k.kindByType[t] = kd
 		}
 	}
+	for _, kd := range k.Kinds {
+		for _, im := range kd.Implies {
+			if k.Kinds[im] == nil {
+				errs = append(errs, fmt.Sprintf("kind %s: implies unknown kind %q", kd.Name, im))
+			}
+		}
+	}
 	for _, f := range k.Funcs {
 		kind(f.Name, "acquire", f.Acquire)
 		kind(f.Name, "release", f.Release)
 		kind(f.Name, "try", f.Try)
 		kind(f.Name, "sleeps_unless", f.SleepsUnless)
 		kind(f.Name, "also_release", f.AlsoRelease)
+		kind(f.Name, "may_release", f.MayRelease)
 		kind(f.Name, "also_acquire", f.AlsoAcquire)
 		if f.Assert != "" && f.Assert != "held" {
 			kind(f.Name, "assert", f.Assert)

@@ -72,6 +72,7 @@ func TestExtraFileErrors(t *testing.T) {
 		"unknown kind":    "functions:\n  f: {acquire: spinlok, src: x.h}\n",
 		"no src":          "functions:\n  f: {acquire: spinlock}\n",
 		"bad category":    "kinds:\n  k: {category: sometimes}\n",
+		"implies nothing": "kinds:\n  k: {category: none, implies: [nothing]}\n",
 		"bad success":     "functions:\n  f: {try: mutex, success: maybe, src: x.h}\n",
 		"bad gfp":         "gfp:\n  X: perhaps\n",
 		"guard to nobody": "guards:\n  g: {lock: nothing, unlock: spin_unlock, src: x.h}\n",

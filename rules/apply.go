@@ -380,7 +380,7 @@ func (f *flow) withoutUnheld(st *State, e *Effect) *State {
 	}
 	n := st.clone()
 	for _, r := range e.Unheld {
-		if i := f.matchRelease(n, r.Kind, r.Expr); i >= 0 {
+		if i := f.matchLoose(n, r.Kind, r.Expr); i >= 0 {
 			n.Held = append(n.Held[:i:i], n.Held[i+1:]...)
 		}
 	}

@@ -210,6 +210,14 @@ func (s *State) fact(key string) (val, ok bool) {
 	return false, false
 }
 
+func (s *State) factOf(key string) *Fact {
+	i := sort.Search(len(s.Facts), func(i int) bool { return s.Facts[i].Key >= key })
+	if i < len(s.Facts) && s.Facts[i].Key == key {
+		return s.Facts[i]
+	}
+	return nil
+}
+
 func (s *State) factClass(key string) RetClass {
 	i := sort.Search(len(s.Facts), func(i int) bool { return s.Facts[i].Key >= key })
 	if i < len(s.Facts) && s.Facts[i].Key == key {

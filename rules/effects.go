@@ -135,6 +135,10 @@ type Summary struct {
 	// Requires are contexts the function asserts its caller holds.
 	Requires []*Ctx
 	NoReturn bool
+	// Writes are the members each parameter's object gets stored in
+	// ("->ptl", "->pte"), here or in callees it is passed on to: a caller
+	// forgets what it knew of them.
+	Writes map[int][]string
 }
 
 // trivial reports a summary that changes nothing for a caller.
@@ -248,7 +252,7 @@ const (
 
 // summarize builds a function's summary from its facts.
 func (p *Program) summarize(fi *FuncInfo) *Summary {
-	s := &Summary{}
+	s := &Summary{Writes: p.memberWrites(fi)}
 	ff := fi.Facts
 	if ff == nil || ff.Failed {
 		return s
@@ -594,4 +598,60 @@ func coarsen(outs []*Outcome) []*Outcome {
 		r = r[:maxOutcomes]
 	}
 	return r
+}
+
+// memberWrites lists, per parameter, the members the function stores
+// through it ("pvmw->ptl = *ptlp"), directly or in callees it passes the
+// parameter to.
+func (p *Program) memberWrites(fi *FuncInfo) map[int][]string {
+	params := map[string]int{}
+	for i, prm := range fi.F.Params {
+		if prm.Name != "" {
+			params[prm.Name] = i
+		}
+	}
+	var out map[int][]string
+	add := func(i int, suffix string) {
+		if out == nil {
+			out = map[int][]string{}
+		}
+		if !containsStr(out[i], suffix) {
+			out[i] = append(out[i], suffix)
+		}
+	}
+	for _, b := range fi.F.Blocks {
+		for _, s := range b.Stmts {
+			if (s.Kind == cparse.SAssign || s.Kind == cparse.SCall) && s.LHS != nil {
+				root := rootIdent(s.LHS)
+				if i, ok := params[root]; ok {
+					if k := canonText(s.LHS); strings.HasPrefix(k, root+"->") || strings.HasPrefix(k, root+".") {
+						add(i, k[len(root):])
+					}
+				}
+			}
+			if s.Kind != cparse.SCall || s.Call == nil {
+				continue
+			}
+			name := s.Callee()
+			if name == "" || p.kb.Funcs[name] != nil {
+				continue
+			}
+			g := p.lookup(fi.F, name)
+			if g == nil || g == fi || g.Sum == nil {
+				continue
+			}
+			for j, a := range s.Call.Args {
+				a = a.Strip()
+				if a == nil || a.Kind != cparse.EIdent {
+					continue
+				}
+				if i, ok := params[a.Name]; ok {
+					for _, suffix := range g.Sum.Writes[j] {
+						add(i, suffix)
+					}
+				}
+			}
+		}
+	}
+	return out
 }

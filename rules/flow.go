@@ -42,10 +42,24 @@ type flow struct {
 	// handed are the calls whose result is stored in a variable that is
 	// later an argument: the callee's summary may depend on it
 	// ("ci = lock_cluster_or_swap_info(); unlock_cluster_or_swap_info(si, ci)").
-	handed  map[int]bool
-	names   map[*cparse.Expr][2]string
-	exprTpl map[string]*cparse.Expr
-	failed  bool
+	handed map[int]bool
+	names  map[*cparse.Expr][2]string
+	// derefs are the pointers each statement dereferences.
+	derefs map[int][]string
+	// enumVars are variables a branch compares with a named constant
+	// ("mode == M_PARTIAL"): assigning one a constant is tracked.
+	enumVars map[string]bool
+	// addrVars are variables whose address a call gets (lock flags).
+	addrVars map[string]bool
+	// boolDefs are variables assigned once, from a condition on values
+	// the function never changes ("needs_lock = cmd != FAST"): a test of
+	// the variable is a test of the condition.
+	boolDefs map[string]*cparse.Expr
+	// caseVars are switched variables whose case is worth a fact: they
+	// are compared with constants elsewhere or feed a boolDef.
+	caseVars map[string]bool
+	exprTpl  map[string]*cparse.Expr
+	failed   bool
 	// translated caches callee effects translated at a call site, and
 	// ctxCache the contexts callee outcomes leave held.
 	translated map[effectSite]*Effect
@@ -246,31 +260,55 @@ func (f *flow) prepare() {
 	// value nobody looks at is taken as an acquire (pte_offset_map_lock()
 	// never failed before 6.5, and callers did not test it).
 	testedVars := map[string]bool{}
+	blockTests := make([][]string, len(f.fn.Blocks))
+	copies := map[string][]string{}
+	switched := map[string]bool{}
 	for _, b := range f.fn.Blocks {
+		if b.Term == cparse.TBranch && b.Cond != nil {
+			if _, _, _, x := f.atom(b.Cond); x != nil && x.Kind == cparse.EBinary && x.Op == "==" &&
+				x.X.Kind == cparse.EIdent && isNamedConst(x.Y) {
+				if f.enumVars == nil {
+					f.enumVars = map[string]bool{}
+				}
+				f.enumVars[x.X.Name] = true
+			}
+		}
+		if sw := b.Switch.Strip(); b.Term == cparse.TSwitch && sw != nil && sw.Kind == cparse.EIdent {
+			for _, v := range b.Cases {
+				if isNamedConst(v) {
+					switched[sw.Name] = true
+				}
+			}
+		}
 		switch {
 		case b.Term == cparse.TBranch && b.Cond != nil:
 			// Tested means the condition is the variable's own truth
 			// ("!pte", "ret < 0", "IS_ERR(p)"), not a use of it
 			// ("pte_present(*pte)").
 			if key, _, _, _ := f.atom(b.Cond); isAccessPath(key) {
-				testedVars[key] = true
+				blockTests[b.ID] = append(blockTests[b.ID], key)
 			}
 			if c := b.Cond.Strip(); c != nil && c.Kind == cparse.ECall && len(c.Args) > 0 {
 				if spec := f.p.kb.Funcs[c.CallName()]; spec != nil && spec.ErrTest != "" {
-					testedVars[rootIdent(c.Args[0])] = true
+					blockTests[b.ID] = append(blockTests[b.ID], rootIdent(c.Args[0]), canonText(c.Args[0]))
 				}
 			}
 		case b.Term == cparse.TReturn && b.Ret != nil:
-			for _, id := range b.Ret.Idents() {
-				testedVars[id] = true
+			blockTests[b.ID] = append(blockTests[b.ID], b.Ret.Idents()...)
+			// "return !!pvmw->pte": the caller tests the member.
+			if key, _, _, _ := f.atom(b.Ret); isAccessPath(key) {
+				blockTests[b.ID] = append(blockTests[b.ID], key)
 			}
+		}
+		for _, k := range blockTests[b.ID] {
+			testedVars[k] = true
 		}
 		for _, s := range b.Stmts {
 			// a = b copies: a test of a tests b.
 			if s.Kind == cparse.SAssign && s.RHS != nil {
 				if src := copySource(s.RHS); src != "" {
-					if r := rootIdent(s.LHS); r != "" && testedVars[r] {
-						testedVars[src] = true
+					if r := rootIdent(s.LHS); r != "" && r != src {
+						copies[src] = append(copies[src], r)
 					}
 				}
 			}
@@ -279,6 +317,12 @@ func (f *flow) prepare() {
 	argVars := map[string]bool{}
 	for _, b := range f.fn.Blocks {
 		for _, s := range b.Stmts {
+			if ks := derefKeys(s); len(ks) > 0 {
+				if f.derefs == nil {
+					f.derefs = map[int][]string{}
+				}
+				f.derefs[s.ID] = ks
+			}
 			if s.Kind != cparse.SCall || s.Call == nil {
 				continue
 			}
@@ -286,13 +330,27 @@ func (f *flow) prepare() {
 				if a = a.Strip(); a != nil && a.Kind == cparse.EIdent {
 					argVars[a.Name] = true
 				}
+				if a != nil && a.Kind == cparse.EUnary && a.Op == "&" {
+					if v := a.X.Strip(); v != nil && v.Kind == cparse.EIdent {
+						if f.addrVars == nil {
+							f.addrVars = map[string]bool{}
+						}
+						f.addrVars[v.Name] = true
+					}
+				}
 			}
 		}
 	}
+	f.findBoolDefs(switched)
 	for _, b := range f.fn.Blocks {
 		for _, s := range b.Stmts {
-			if s.Kind == cparse.SCall && s.LHS != nil && (testedVars[rootIdent(s.LHS)] || testedVars[canonText(s.LHS)]) {
-				f.tested[s.ID] = true
+			// "vmf->pte = trylock()" is tested by a later test of vmf->pte
+			// (or of a copy of it), not by "return f(vmf)" nor by a test
+			// on another branch.
+			if s.Kind == cparse.SCall && s.LHS != nil {
+				if f.testedAfter(b, canonText(s.LHS), testedVars, blockTests, copies) {
+					f.tested[s.ID] = true
+				}
 			}
 			if s.Kind == cparse.SCall && s.LHS != nil && s.LHS.Kind == cparse.EIdent && argVars[s.LHS.Name] {
 				f.handed[s.ID] = true
@@ -510,8 +568,10 @@ func (f *flow) term(b *cparse.Block, st *State) []int {
 		}
 	case cparse.TSwitch:
 		var r []int
-		for _, s := range b.Succs {
-			r = append(r, f.propagate(s, st)...)
+		for i, s := range b.Succs {
+			if n := f.switchCase(b, i, st); n != nil {
+				r = append(r, f.propagate(s, n)...)
+			}
 		}
 		return r
 	case cparse.TBranch:
@@ -541,7 +601,11 @@ func (f *flow) branch(b *cparse.Block, st *State) []int {
 	if b.Pre {
 		idents = preIdents(key)
 	}
-	if v, ok := st.fact(key); ok {
+	v, ok := st.fact(key)
+	if !ok {
+		v, ok = otherConstant(expr, st)
+	}
+	if ok {
 		if v != neg {
 			return f.propagate(b.Succs[0], st)
 		}
@@ -551,7 +615,251 @@ func (f *flow) branch(b *cparse.Block, st *State) []int {
 	t.setFact(Fact{Key: key, Val: !neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, !neg)})
 	e := st.clone()
 	e.setFact(Fact{Key: key, Val: neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, neg)})
-	return append(f.propagate(b.Succs[0], t), f.propagate(b.Succs[1], e)...)
+	var out []int
+	if def := f.boolDefs[key]; def == nil || f.implyAtoms(def, !neg, t) {
+		out = f.propagate(b.Succs[0], t)
+	}
+	if def := f.boolDefs[key]; def == nil || f.implyAtoms(def, neg, e) {
+		out = append(out, f.propagate(b.Succs[1], e)...)
+	}
+	return out
+}
+
+// switchCase gives the state entering a switch's i-th successor, nil when
+// what the path knows of the switched variable rules the case out
+// ("needs_lock = cmd != FAST; ... switch (cmd) { case FAST: ..."). The
+// case value is recorded only for variables tested elsewhere, so that a
+// switch over a plain value does not multiply states.
+func (f *flow) switchCase(b *cparse.Block, i int, st *State) *State {
+	sw := b.Switch.Strip()
+	if sw == nil || sw.Kind != cparse.EIdent || i >= len(b.Cases) {
+		return st
+	}
+	eqKey := func(v *cparse.Expr) (string, *cparse.Expr, bool) {
+		key, neg, _, expr := f.atom(&cparse.Expr{Kind: cparse.EBinary, Op: "==", X: sw, Y: v, Pos: sw.Pos})
+		return key, expr, neg
+	}
+	if v := b.Cases[i]; v != nil {
+		key, expr, neg := eqKey(v)
+		if key == "" {
+			return st
+		}
+		if val, known := st.fact(key); known {
+			if val == neg {
+				return nil
+			}
+			return st
+		}
+		if o, ok := otherConstant(expr, st); ok && !o && !neg {
+			return nil
+		}
+		if !f.caseVars[sw.Name] {
+			return st
+		}
+		n := st.clone()
+		n.setFact(Fact{Key: key, Val: !neg, Idents: []string{sw.Name}, Expr: expr})
+		return n
+	}
+	// default: not taken when the path knows the value is one of the cases.
+	for _, v := range b.Cases {
+		if v == nil {
+			continue
+		}
+		if key, _, neg := eqKey(v); key != "" {
+			if val, known := st.fact(key); known && val != neg {
+				return nil
+			}
+		}
+	}
+	return st
+}
+
+// testedAfter reports whether a branch or return reachable from block b
+// tests the value stored in name, or in a copy of it.
+func (f *flow) testedAfter(b *cparse.Block, name string, testedVars map[string]bool, blockTests [][]string, copies map[string][]string) bool {
+	names := map[string]bool{name: true}
+	work := []string{name}
+	any := testedVars[name]
+	for len(work) > 0 && len(names) < 16 {
+		n := work[len(work)-1]
+		work = work[:len(work)-1]
+		for _, c := range copies[n] {
+			if !names[c] {
+				names[c] = true
+				work = append(work, c)
+				any = any || testedVars[c]
+			}
+		}
+	}
+	if !any {
+		return false
+	}
+	seen := make([]bool, len(f.fn.Blocks))
+	queue := []int{b.ID}
+	seen[b.ID] = true
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		for _, k := range blockTests[id] {
+			if names[k] {
+				return true
+			}
+		}
+		for _, s := range f.fn.Blocks[id].Succs {
+			if s >= 0 && s < len(seen) && !seen[s] {
+				seen[s] = true
+				queue = append(queue, s)
+			}
+		}
+	}
+	return false
+}
+
+// findBoolDefs fills boolDefs and caseVars; switched are the variables a
+// switch compares with named constants.
+func (f *flow) findBoolDefs(switched map[string]bool) {
+	assigned := map[string]int{}
+	defs := map[string]*cparse.Expr{}
+	for _, b := range f.fn.Blocks {
+		for _, s := range b.Stmts {
+			if s.Kind != cparse.SAssign && s.Kind != cparse.SCall && s.Kind != cparse.SLoopVar || s.LHS == nil {
+				continue
+			}
+			r := rootIdent(s.LHS)
+			assigned[r]++
+			if switched[r] && s.Kind == cparse.SAssign && isNamedConst(s.RHS) {
+				// "mode = M_PARTIAL; ... switch (mode)": track it.
+				if f.enumVars == nil {
+					f.enumVars = map[string]bool{}
+				}
+				f.enumVars[r] = true
+			}
+			if s.Kind == cparse.SAssign && s.LHS.Strip().Kind == cparse.EIdent && (s.Op == "=" || s.Op == "") && s.RHS != nil {
+				defs[r] = s.RHS.Strip()
+			}
+		}
+	}
+	for name, def := range defs {
+		if assigned[name] != 1 || f.addrVars[name] || !isCondition(def) || hasCallExpr(def) {
+			continue
+		}
+		stable := true
+		for _, id := range def.Idents() {
+			if assigned[id] > 0 || f.addrVars[id] {
+				stable = false
+			}
+		}
+		if stable {
+			if f.boolDefs == nil {
+				f.boolDefs = map[string]*cparse.Expr{}
+			}
+			f.boolDefs[name] = def
+			for _, id := range def.Idents() {
+				if f.caseVars == nil {
+					f.caseVars = map[string]bool{}
+				}
+				f.caseVars[id] = true
+			}
+		}
+	}
+	for v := range f.enumVars {
+		if f.caseVars == nil {
+			f.caseVars = map[string]bool{}
+		}
+		f.caseVars[v] = true
+	}
+}
+
+func isCondition(e *cparse.Expr) bool {
+	e = e.Strip()
+	if e == nil {
+		return false
+	}
+	switch e.Kind {
+	case cparse.EUnary:
+		return e.Op == "!"
+	case cparse.EBinary:
+		switch e.Op {
+		case "==", "!=", "<", ">", "<=", ">=", "&&", "||":
+			return true
+		}
+	}
+	return false
+}
+
+func hasCallExpr(e *cparse.Expr) bool {
+	found := false
+	e.Walk(func(x *cparse.Expr) bool {
+		if x.Kind == cparse.ECall || x.Kind == cparse.EStmtExpr {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// implyAtoms records what def having the value val says of its atoms:
+// "a && b" true makes both true, "a || b" false both false. It reports
+// false when that contradicts what the path knows: the branch cannot be
+// taken.
+func (f *flow) implyAtoms(def *cparse.Expr, val bool, st *State) bool {
+	def = def.Strip()
+	switch {
+	case def == nil:
+		return true
+	case def.Kind == cparse.EUnary && def.Op == "!":
+		return f.implyAtoms(def.X, !val, st)
+	case def.Kind == cparse.EBinary && (def.Op == "&&" && val || def.Op == "||" && !val):
+		return f.implyAtoms(def.X, val, st) && f.implyAtoms(def.Y, val, st)
+	case def.Kind == cparse.EBinary && (def.Op == "&&" || def.Op == "||"):
+		return true // one of them: nothing definite
+	}
+	key, neg, idents, expr := f.atom(def)
+	if key == "" {
+		return true
+	}
+	v := val != neg
+	if old, known := st.fact(key); known {
+		return old == v
+	}
+	if o, ok := otherConstant(expr, st); ok && v && !o {
+		return false
+	}
+	st.setFact(Fact{Key: key, Val: v, Idents: idents, Expr: expr})
+	return true
+}
+
+// isNamedConst reports an enumerator or macro constant (M_PARTIAL) or a
+// nonzero number: a value a variable can be compared with.
+func isNamedConst(e *cparse.Expr) bool {
+	e = e.Strip()
+	if e == nil {
+		return false
+	}
+	switch e.Kind {
+	case cparse.ENumber:
+		return !isNull(e)
+	case cparse.EIdent:
+		return e.Name != "NULL" && e.Name != "true" && e.Name != "false" && isUpperName(e.Name) && !isIdentDigit(e.Name[0])
+	}
+	return false
+}
+
+func isIdentDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// otherConstant decides "x == B" on a path that knows "x == A" for a
+// different constant A: false.
+func otherConstant(expr *cparse.Expr, st *State) (val, ok bool) {
+	if expr == nil || expr.Kind != cparse.EBinary || expr.Op != "==" || expr.X.Kind != cparse.EIdent || !isNamedConst(expr.Y) {
+		return false, false
+	}
+	prefix := expr.X.Name + " == "
+	for _, fa := range st.Facts {
+		if fa.Val && strings.HasPrefix(fa.Key, prefix) && fa.Expr != nil && fa.Expr.Kind == cparse.EBinary && isNamedConst(fa.Expr.Y) {
+			return false, true
+		}
+	}
+	return false, false
 }
 
 // errorTest gives the fact class of "x < 0" taken true: an error code.
@@ -661,6 +969,11 @@ func (f *flow) step(line int, note string) Step {
 // exec runs one statement on a state and returns the resulting states
 // (a trylock or a call with several outcomes splits it).
 func (f *flow) exec(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
+	if ks := f.derefs[s.ID]; ks != nil && derefsNull(st, ks) {
+		// "pte = pte_offset_map(...); orig = *pte;": the path on which
+		// the call failed and returned NULL does not get here.
+		return nil
+	}
 	switch s.Kind {
 	case cparse.SCall:
 		return f.call(b, s, st)
@@ -671,6 +984,7 @@ func (f *flow) exec(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 		n := st.clone()
 		f.assign(s.LHS, s.RHS, s.Op, n)
 		f.flagFact(s, n)
+		f.flagLocks(b, s, n)
 		return []*State{n}
 	case cparse.SLoopVar:
 		if !st.mentions(s.LHS.Name) {
@@ -694,6 +1008,85 @@ func (f *flow) exec(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 		return f.prim(b, s, spec, call, n, s.Guard.ID, s.Guard.Cond)
 	}
 	return []*State{st}
+}
+
+// flagLocks makes "lock(); locked = 1;" what "locked = 1; lock();" is:
+// the flag set just after the lock, in the same block, marks the lock, so
+// that a callee given &locked may drop it (the gup protocol).
+func (f *flow) flagLocks(b *cparse.Block, s *cparse.Stmt, st *State) {
+	l := s.LHS.Strip()
+	if l == nil || l.Kind != cparse.EIdent || !f.addrVars[l.Name] || s.RHS == nil || s.Op != "=" && s.Op != "" {
+		return
+	}
+	if v, ok := constTruth(s.RHS); !ok || !v {
+		return
+	}
+	lines := map[int]bool{}
+	for _, x := range b.Stmts {
+		if x == s {
+			break
+		}
+		if x.Kind == cparse.SCall {
+			lines[x.Line] = true
+		}
+	}
+	for i, c := range st.Held {
+		if c.FromCaller || len(c.Via) == 0 || !lines[c.Via[0].Line] || containsStr(c.Flags, l.Name) {
+			continue
+		}
+		n := *c
+		n.Flags = append(append([]string(nil), c.Flags...), l.Name)
+		held := append([]*Ctx(nil), st.Held...)
+		held[i] = &n
+		st.Held = held
+	}
+}
+
+// derefKeys lists the pointers a statement dereferences ("*p", "p->f",
+// "p[i]"), outside address computations and sizeof.
+func derefKeys(s *cparse.Stmt) []string {
+	var keys []string
+	var walk func(e *cparse.Expr)
+	walk = func(e *cparse.Expr) {
+		e.Walk(func(x *cparse.Expr) bool {
+			switch {
+			case x.Kind == cparse.ESizeof || x.Kind == cparse.EType:
+				return false
+			case x.Kind == cparse.EUnary && x.Op == "&":
+				// &p->f computes an address; its own subscripts still
+				// read memory.
+				return false
+			case x.Kind == cparse.EUnary && x.Op == "*", x.Kind == cparse.EField && x.Op == "->":
+				if t := canonText(x.X); t != "" && isAccessPath(t) {
+					keys = append(keys, t)
+				}
+			}
+			return true
+		})
+	}
+	switch s.Kind {
+	case cparse.SAssign:
+		walk(s.RHS)
+		if l := s.LHS.Strip(); l != nil && l.Kind != cparse.EIdent {
+			walk(l)
+		}
+	case cparse.SCall:
+		for _, a := range s.Call.Args {
+			walk(a)
+		}
+	}
+	return keys
+}
+
+// derefsNull reports a state on which a dereferenced pointer holds the
+// NULL a failed call returned.
+func derefsNull(st *State, keys []string) bool {
+	for _, k := range keys {
+		if fa := st.factOf(k); fa != nil && !fa.Val && fa.Class == RetZero {
+			return true
+		}
+	}
+	return false
 }
 
 // assign records an assignment: what was known of the variable is gone,
@@ -728,6 +1121,12 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, op string, st *State) {
 			}
 		}
 		if rhs != nil && (op == "=" || op == "") {
+			if f.enumVars[root] && isNamedConst(rhs) {
+				// "mode = M_PARTIAL": later tests of mode against this
+				// or another constant are known.
+				eq := &cparse.Expr{Kind: cparse.EBinary, Op: "==", X: lhs.Strip(), Y: rhs.Strip(), Pos: lhs.Pos}
+				st.setFact(Fact{Key: eq.String(), Val: true, Idents: []string{root}, Expr: eq})
+			}
 			if v, ok := constTruth(rhs); ok {
 				// "locked = true": later tests of it are known.
 				st.setFact(Fact{Key: root, Val: v, Idents: []string{root}, Expr: lhs.Strip(), Const: true})
@@ -740,9 +1139,16 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, op string, st *State) {
 		}
 		return
 	}
-	// A field or element store forgets conditions on that path.
-	path := canon(lhs).String()
+	// A field or element store forgets conditions on that path; a
+	// constant stored in a member path is known ("vmf->pte = NULL").
+	cl := canon(lhs)
+	path := cl.String()
 	st.filterFacts(func(fa *Fact) bool { return !strings.Contains(fa.Key, path) })
+	if rhs != nil && (op == "=" || op == "") && isAccessPath(path) {
+		if v, ok := constTruth(rhs); ok {
+			st.setFact(Fact{Key: path, Val: v, Idents: cl.Idents(), Expr: cl})
+		}
+	}
 }
 
 // flagFact records what "x |= FLAG" and "x &= ~FLAG" make known of
@@ -833,6 +1239,9 @@ func (f *flow) assignMatters(s *cparse.Stmt, st *State) bool {
 	if root == "" {
 		return false
 	}
+	if f.enumVars[root] {
+		return true
+	}
 	if st.mentions(root) {
 		return true
 	}
@@ -868,7 +1277,7 @@ func (f *flow) callMatters(s *cparse.Stmt, st *State) bool {
 			return true
 		}
 		if g := f.p.lookup(f.fn, name); g != nil && g.Sum != nil && (len(g.Sum.Outcomes) > 1 || g.Sum.NoReturn ||
-			len(g.Sum.Outcomes) == 1 && !g.Sum.Outcomes[0].empty()) {
+			len(g.Sum.Outcomes) == 1 && !g.Sum.Outcomes[0].empty() || len(g.Sum.Writes) > 0 && len(st.Facts) > 0) {
 			return true
 		}
 	}
@@ -901,6 +1310,8 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	}
 	if g == nil || g.Sum == nil {
 		f.forgetAddressed(s, n)
+	} else {
+		f.forgetWritten(s, g.Sum, n)
 	}
 	if s.LHS != nil {
 		f.assign(s.LHS, nil, "=", n)
@@ -954,6 +1365,38 @@ func (f *flow) forgetAddressed(s *cparse.Stmt, st *State) {
 			if containsStr(st.Held[i].Flags, v.Name) {
 				st.Held = append(st.Held[:i:i], st.Held[i+1:]...)
 			}
+		}
+	}
+}
+
+// forgetWritten drops what the path knew of the members a callee stores
+// through the arguments it gets (map_pte(pvmw) sets pvmw->ptl).
+func (f *flow) forgetWritten(s *cparse.Stmt, sum *Summary, st *State) {
+	for j, suffixes := range sum.Writes {
+		if j >= len(s.Call.Args) {
+			continue
+		}
+		a := s.Call.Args[j].Strip()
+		base := ""
+		switch {
+		case a == nil:
+		case a.Kind == cparse.EIdent:
+			base = a.Name
+		case a.Kind == cparse.EUnary && a.Op == "&":
+			if v := a.X.Strip(); v != nil && v.Kind == cparse.EIdent {
+				base = "&" + v.Name
+			}
+		}
+		if base == "" {
+			continue
+		}
+		for _, suffix := range suffixes {
+			path := base + suffix
+			if strings.HasPrefix(base, "&") {
+				// (&v)->f is v.f
+				path = base[1:] + "." + strings.TrimPrefix(strings.TrimPrefix(suffix, "->"), ".")
+			}
+			st.filterFacts(func(fa *Fact) bool { return !strings.Contains(fa.Key, path) })
 		}
 	}
 }
@@ -1194,7 +1637,7 @@ func stepsKey(steps []Step) []string {
 
 func (f *flow) held(st *State, kind string) bool {
 	for _, c := range st.Held {
-		if c.Kind.Name == kind {
+		if c.Kind.Name == kind || containsStr(c.Kind.Implies, kind) {
 			return true
 		}
 	}
@@ -1279,6 +1722,9 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	if spec.Release != "" {
 		f.release(s, b, f.p.kb.Kinds[spec.Release], lock, st, f.step(line, text), true)
 	}
+	if spec.MayRelease != "" {
+		f.mayRelease(f.p.kb.Kinds[spec.MayRelease], lock, st, f.step(line, text))
+	}
 	if spec.AlsoRelease != "" {
 		// A secondary release: it never reports a lock not held.
 		f.release(s, b, f.p.kb.Kinds[spec.AlsoRelease], nil, st, f.step(line, text), false)
@@ -1349,6 +1795,63 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 		f.setVarFact(fail, s.LHS, !val, failClass)
 	}
 	return []*State{ok, fail}
+}
+
+// mayRelease forgets a lock a call releases on some of its returns: a
+// lock this function took is no longer counted as held; one its caller
+// holds becomes a maybe-release in the summary.
+func (f *flow) mayRelease(kind *kb.Kind, lock *cparse.Expr, st *State, step Step) {
+	if i := f.matchLoose(st, kind, lock); i >= 0 {
+		st.Held = append(st.Held[:i:i], st.Held[i+1:]...)
+		return
+	}
+	m := &Ctx{Kind: kind, FromCaller: true, Via: []Step{step}}
+	if lock != nil {
+		m.Expr = canon(lock)
+		m.Inst = m.Expr.String()
+		m.Class = f.env.classOf(m.Expr)
+	}
+	if !st.isCallerMaybe(m) {
+		st.CallerMaybe = append(st.CallerMaybe[:len(st.CallerMaybe):len(st.CallerMaybe)], m)
+	}
+}
+
+// matchLoose is matchRelease for releases that are only maybe (a call
+// that drops a lock on some returns, a callee that released it before an
+// effect): where the types on the way are unknown ("vma->vm_mm->mmap_lock"
+// without struct vm_area_struct), the one held lock of the family with
+// the same member name is the one.
+func (f *flow) matchLoose(st *State, kind *kb.Kind, lock *cparse.Expr) int {
+	i := f.matchRelease(st, kind, lock)
+	if i >= 0 || lock == nil {
+		return i
+	}
+	field := lastField(canon(lock))
+	if field == "" {
+		return -1
+	}
+	for j, c := range st.Held {
+		if family(c.Kind) == family(kind) && lastField(c.Expr) == field {
+			if i >= 0 {
+				return -1
+			}
+			i = j
+		}
+	}
+	return i
+}
+
+// lastField returns the member a lock expression ends in: "mmap_lock" of
+// "&mm->mmap_lock".
+func lastField(e *cparse.Expr) string {
+	e = e.Strip()
+	for e != nil && e.Kind == cparse.EUnary && (e.Op == "&" || e.Op == "*") {
+		e = e.X.Strip()
+	}
+	if e != nil && e.Kind == cparse.EField {
+		return e.Name
+	}
+	return ""
 }
 
 // callback splits on a call that runs a function it is given when it
@@ -1521,11 +2024,21 @@ func (f *flow) acquire(st *State, c *Ctx) {
 	}
 	st.Held = append(st.Held, c)
 	if c.Expr != nil {
-		// &p->lock was dereferenced: p is not NULL.
+		// &p->lock was dereferenced: p is not NULL; so is the pointer a
+		// lock was taken through (spin_lock(pvmw->ptl)).
 		if obj := lockObject(c.Expr); obj != nil {
 			if base := rootOf(obj); base != "" && !strings.ContainsAny(base, "*&.-> ") {
 				if _, known := st.fact(base); !known {
 					st.setFact(Fact{Key: base, Val: true, Idents: []string{base}, Expr: &cparse.Expr{Kind: cparse.EIdent, Name: base}, Class: RetNonZero})
+				}
+			}
+			if obj.Kind == cparse.EUnary && obj.Op == "*" {
+				if p := canon(obj.X); p != nil && p.Kind == cparse.EField {
+					if k := p.String(); isAccessPath(k) {
+						if _, known := st.fact(k); !known {
+							st.setFact(Fact{Key: k, Val: true, Idents: p.Idents(), Expr: p, Class: RetNonZero})
+						}
+					}
 				}
 			}
 		}

@@ -34,6 +34,29 @@ long mm_populate(struct mm *mm, int n)
 	return ret;
 }
 
+/* The caller holds mmap_lock; the callee (not in view) may drop it and
+ * clear the flag, and the loop takes it again, setting the flag after
+ * the lock this time. */
+long fault_in_range(struct mm *mm, unsigned long start, int *locked);
+
+long populate_locked(struct mm *mm, unsigned long start, unsigned long end)
+{
+	int locked = 1;
+	long pages = 0;
+
+	while (start < end) {
+		pages = fault_in_range(mm, start, &locked);
+		if (!locked) {
+			down_read(&mm->mmap_lock);
+			locked = 1;
+		}
+		if (pages < 0)
+			break;
+		start += pages;
+	}
+	return pages;
+}
+
 /* start_pte = pte = map_lock(): the test of either knows both. */
 struct ptl_owner { spinlock_t ptl; };
 
@@ -178,4 +201,88 @@ void split_owner(int n)
 	while (n--)
 		e = ext_next(e);
 	ext_put(e);
+}
+
+/* handle_mm_fault() returns VM_FAULT_RETRY with mmap_lock dropped; the
+ * retry loop takes it again, for its caller, before trying once more. */
+struct vm_area_struct { struct mm *vm_mm; };
+
+int fixup_fault(struct mm *mm, unsigned long address, bool *unlocked)
+{
+	struct vm_area_struct *vma;
+	vm_fault_t ret;
+
+retry:
+	vma = find_vma(mm, address);
+	if (!vma)
+		return -EFAULT;
+	ret = handle_mm_fault(vma, address, 0, NULL);
+	if (ret & VM_FAULT_RETRY) {
+		down_read(&mm->mmap_lock);
+		*unlocked = true;
+		goto retry;
+	}
+	return 0;
+}
+
+/* Without the fault in between, taking it again is a double lock. */
+int relock_twice(struct mm *mm, bool *unlocked)
+{
+	down_read(&mm->mmap_lock);
+	*unlocked = true;
+	down_read(&mm->mmap_lock); /* want DOUBLE_LOCK */
+	up_read(&mm->mmap_lock);
+	return 0;
+}
+
+/* The same retry loop where the vma's type is not in view, so the lock
+ * handle_mm_fault() drops cannot be named by type: the caller holding
+ * mmap_lock around it is not taking it twice. */
+int fixup_fault_opaque(struct mm *mm, unsigned long address, bool *unlocked)
+{
+	struct vma_opaque *vma;
+	vm_fault_t ret;
+
+retry:
+	vma = vma_lookup_opaque(mm, address);
+	if (!vma)
+		return -EFAULT;
+	ret = handle_mm_fault(vma, address, 0, NULL);
+	if (ret & VM_FAULT_RETRY) {
+		down_read(&mm->mmap_lock);
+		*unlocked = true;
+		goto retry;
+	}
+	return 0;
+}
+
+int fault_in_writeable(struct mm *mm, unsigned long start, unsigned long end)
+{
+	bool unlocked = false;
+	int ret = 0;
+
+	down_read(&mm->mmap_lock);
+	while (start < end) {
+		ret = fixup_fault_opaque(mm, start, &unlocked);
+		if (ret)
+			break;
+		start += PAGE_SIZE;
+	}
+	up_read(&mm->mmap_lock);
+	return ret;
+}
+
+/* A caller with its own "vma" of a type not in view: the lock the callee
+ * released before retaking it still pairs with the one held here. */
+int fault_in_with_vma(struct mm *mm, unsigned long start)
+{
+	struct vma_opaque *vma = NULL;
+	bool unlocked = false;
+	int ret;
+
+	down_read(&mm->mmap_lock);
+	ret = fixup_fault_opaque(mm, start, &unlocked);
+	up_read(&mm->mmap_lock);
+	note_vma(vma);
+	return ret;
 }

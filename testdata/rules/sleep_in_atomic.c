@@ -105,6 +105,33 @@ void pagefault_ok(struct dev *d)
 	pagefault_enable();
 }
 
+/* kmap_atomic() disables page faults too: the copy from user space
+ * fails instead of sleeping, whether the page was mapped atomically or
+ * not; anything else that sleeps is still wrong under it. */
+void copy_from_user_to_page(struct page *page, const void *src, bool allow_fault)
+{
+	void *kaddr;
+
+	if (allow_fault)
+		kaddr = kmap(page);
+	else
+		kaddr = kmap_atomic(page);
+	copy_from_user(kaddr, src, PAGE_SIZE);
+	if (allow_fault)
+		kunmap(page);
+	else
+		kunmap_atomic(kaddr);
+}
+
+void kmap_atomic_sleep(struct page *page, struct mutex *m)
+{
+	void *kaddr = kmap_atomic(page);
+
+	mutex_lock(m); /* want SLEEP_IN_ATOMIC */
+	mutex_unlock(m);
+	kunmap_atomic(kaddr);
+}
+
 /* cond_resched_lock() drops the lock it is given while it sleeps. */
 void resched_lock_ok(struct dev *d)
 {
