@@ -30,7 +30,7 @@ func runAllocInRawAtomic(pass *Pass) {
 			}
 			msg := fmt.Sprintf("%s%s allocates memory with %s held; the allocator takes sleeping locks on PREEMPT_RT",
 				e.What, where(o), heldDesc(blame))
-			chain := append(append([]Step(nil), blame.Via...), e.Chain...)
+			chain := append(append([]Step(nil), blame.Via.Steps()...), e.Chain...)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
 				blame.Kind.Name, blame.Class, siteCallee(o))
 		}

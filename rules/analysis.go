@@ -157,11 +157,11 @@ func anyCtx(l []*Ctx, pred func(*Ctx) bool) bool {
 // heldDesc describes a held context and where it was entered.
 func heldDesc(c *Ctx) string {
 	s := c.Name()
-	if len(c.Via) > 0 {
-		last := c.Via[len(c.Via)-1]
+	if c.Via.Len() > 0 {
+		last := c.Via.Last()
 		if prim := primOf(last.Note); prim != "" {
 			s += " (" + prim
-			if last.Func != c.Via[0].Func {
+			if last.Func != c.Via.Step.Func {
 				s += " in " + last.Func + "()"
 			}
 			s += ")"

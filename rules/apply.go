@@ -81,7 +81,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 			if i := f.matchRelease(n, r.Kind, arg); i >= 0 {
 				n.Held = append(n.Held[:i:i], n.Held[i+1:]...)
 			} else if !n.isCallerMaybe(r) {
-				m := &Ctx{Kind: r.Kind, FromCaller: true, Via: []Step{callStep}}
+				m := &Ctx{Kind: r.Kind, FromCaller: true, Via: NewPath(callStep)}
 				if arg != nil {
 					m.Expr = canon(arg)
 					m.Inst = m.Expr.String()
@@ -534,7 +534,7 @@ func (f *flow) substitute(x *cparse.Expr, subst map[string]*cparse.Expr, g *Func
 
 func (f *flow) translateCtx(c *Ctx, g *FuncInfo, subst map[string]*cparse.Expr, callStep Step) *Ctx {
 	n := &Ctx{Kind: c.Kind, Class: c.Class, Sub: c.Sub, Try: c.Try}
-	n.Via = append([]Step{callStep}, c.Via...)
+	n.Via = c.Via.Push(callStep)
 	if c.Expr != nil {
 		x, local := f.substitute(c.Expr, subst, g)
 		n.Expr = x

@@ -17,6 +17,46 @@ type Step struct {
 	Note string `json:"note"`
 }
 
+// Path is a chain of steps, shared between the contexts that extend it:
+// a caller's context is the callee's with its call site in front, one
+// node rather than a copy of the chain.
+type Path struct {
+	Step Step
+	Next *Path
+	n    int
+}
+
+// NewPath makes a path of one step.
+func NewPath(s Step) *Path { return &Path{Step: s, n: 1} }
+
+// Push returns the path with s in front.
+func (p *Path) Push(s Step) *Path { return &Path{Step: s, Next: p, n: p.Len() + 1} }
+
+// Len is the number of steps.
+func (p *Path) Len() int {
+	if p == nil {
+		return 0
+	}
+	return p.n
+}
+
+// Steps lists the steps, outermost first.
+func (p *Path) Steps() []Step {
+	out := make([]Step, 0, p.Len())
+	for ; p != nil; p = p.Next {
+		out = append(out, p.Step)
+	}
+	return out
+}
+
+// Last is the innermost step: the primitive.
+func (p *Path) Last() Step {
+	for p.Next != nil {
+		p = p.Next
+	}
+	return p.Step
+}
+
 // Ctx is a held context: a lock, or a section with preemption, interrupts
 // or bottom halves disabled, or an RCU read side.
 type Ctx struct {
@@ -36,7 +76,7 @@ type Ctx struct {
 	// lockdep_assert_held or annotated __must_hold, not taken here.
 	FromCaller bool
 	// Via is how the context was entered: call sites down to the primitive.
-	Via []Step
+	Via *Path
 	// Flags are variables set to a true constant when the lock was taken
 	// ("locked = 1"): a callee given their address may drop the lock.
 	Flags []string

@@ -42,7 +42,7 @@ func runDoubleLock(pass *Pass) {
 			} else {
 				msg = fmt.Sprintf("%s takes %s, which is already held", e.What, heldDesc(prev))
 			}
-			chain := append(append([]Step(nil), prev.Via...), e.Chain...)
+			chain := append(append([]Step(nil), prev.Via.Steps()...), e.Chain...)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
 				e.Ctx.Kind.Name, e.Ctx.Class, siteCallee(o))
 		}

@@ -32,7 +32,7 @@ type flow struct {
 	inKeys [][]string // lock keys of in, computed once
 	record bool
 	out    *FuncFacts
-	seen   map[string]bool
+	seen   map[obsSeen]bool
 	// nowait maps blocks only NOWAIT requests reach to the branch that
 	// makes it so.
 	nowait     map[int]*Step
@@ -82,7 +82,7 @@ func (p *Program) flow(fi *FuncInfo) *FuncFacts {
 		return ff
 	}
 	f := &flow{p: p, fi: fi, fn: fn, env: typeEnv{p, fn}, in: make([][]*State, len(fn.Blocks)), inKeys: make([][]string, len(fn.Blocks)),
-		out: &FuncFacts{}, seen: map[string]bool{}, exprTpl: map[string]*cparse.Expr{}, translated: map[effectSite]*Effect{}, ctxCache: map[ctxSite]*Ctx{}}
+		out: &FuncFacts{}, seen: map[obsSeen]bool{}, exprTpl: map[string]*cparse.Expr{}, translated: map[effectSite]*Effect{}, ctxCache: map[ctxSite]*Ctx{}}
 	f.prepare()
 	entry := f.entryState()
 	f.in[fn.Entry] = []*State{entry}
@@ -1031,7 +1031,7 @@ func (f *flow) flagLocks(b *cparse.Block, s *cparse.Stmt, st *State) {
 		}
 	}
 	for i, c := range st.Held {
-		if c.FromCaller || len(c.Via) == 0 || !lines[c.Via[0].Line] || containsStr(c.Flags, l.Name) {
+		if c.FromCaller || c.Via.Len() == 0 || !lines[c.Via.Step.Line] || containsStr(c.Flags, l.Name) {
 			continue
 		}
 		n := *c
@@ -1509,7 +1509,7 @@ func (f *flow) template(text string, args []*cparse.Expr) *cparse.Expr {
 }
 
 func (f *flow) newCtx(kind *kb.Kind, spec *kb.Func, arg *cparse.Expr, via Step) *Ctx {
-	c := &Ctx{Kind: kind, Via: []Step{via}}
+	c := &Ctx{Kind: kind, Via: NewPath(via)}
 	if arg != nil {
 		c.Expr = canon(arg)
 		if c.Expr != nil {
@@ -1532,9 +1532,15 @@ func (f *flow) observe(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block
 	f.observeKeyed(s, st, e, exclude, block, st.lockKey()+"|"+factsKey(st.Facts))
 }
 
+// obsSeen identifies an observation: statement, effect and state.
+type obsSeen struct {
+	stmt          int
+	effect, state string
+}
+
 // observeKeyed is observe with the state's key already computed.
 func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block *cparse.Block, stateKey string) {
-	k := strconv.Itoa(s.ID) + "|" + e.obsKey() + "|" + stateKey
+	k := obsSeen{s.ID, e.obsKey(), stateKey}
 	if f.seen[k] {
 		return
 	}
@@ -1745,7 +1751,7 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	}
 	kind := f.p.kb.Kinds[kindName]
 	c := f.newCtx(kind, spec, lock, f.step(line, f.enterNote(text, kind, nil)))
-	c.Via[0].Note = f.enterNote(text, kind, c)
+	c.Via.Step.Note = f.enterNote(text, kind, c)
 	c.Try = try
 	if spec.Subclass != nil && *spec.Subclass < len(args) {
 		c.Sub = subclass(args[*spec.Subclass])
@@ -1755,7 +1761,7 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 			f.observe(s, st, &Effect{Kind: ESleep, GfpParam: -1, Blocks: true, What: text,
 				Chain: []Step{f.step(line, fmt.Sprintf("%s may sleep waiting for %s", text, c.Name()))}}, nil, b)
 		}
-		f.observe(s, st, &Effect{Kind: ETake, GfpParam: -1, Ctx: c, What: text, Chain: []Step{c.Via[0]}}, nil, b)
+		f.observe(s, st, &Effect{Kind: ETake, GfpParam: -1, Ctx: c, What: text, Chain: []Step{c.Via.Step}}, nil, b)
 	}
 	var also *Ctx
 	if spec.AlsoAcquire != "" {
@@ -1805,7 +1811,7 @@ func (f *flow) mayRelease(kind *kb.Kind, lock *cparse.Expr, st *State, step Step
 		st.Held = append(st.Held[:i:i], st.Held[i+1:]...)
 		return
 	}
-	m := &Ctx{Kind: kind, FromCaller: true, Via: []Step{step}}
+	m := &Ctx{Kind: kind, FromCaller: true, Via: NewPath(step)}
 	if lock != nil {
 		m.Expr = canon(lock)
 		m.Inst = m.Expr.String()
@@ -2081,7 +2087,7 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 			// The caller's context, asserted or annotated: releasing it is
 			// part of what this function does to its caller.
 			rel := *c
-			rel.Via = []Step{via}
+			rel.Via = NewPath(via)
 			st.CallerRel = append(st.CallerRel, &rel)
 		}
 		return
@@ -2097,7 +2103,7 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 			return
 		}
 	}
-	c := &Ctx{Kind: kind, Class: class, Inst: inst, Expr: expr, FromCaller: true, Via: []Step{via}}
+	c := &Ctx{Kind: kind, Class: class, Inst: inst, Expr: expr, FromCaller: true, Via: NewPath(via)}
 	for _, r := range st.CallerRel {
 		if r.key() == c.key() {
 			return

@@ -47,7 +47,7 @@ func runLockLeak(pass *Pass) {
 				if h.Ret != nil {
 					ret = "return " + h.Ret.String()
 				}
-				chain := append(append([]Step(nil), c.Via...), stepAt(fi, h.Line, ret+" with the lock held"))
+				chain := append(append([]Step(nil), c.Via.Steps()...), stepAt(fi, h.Line, ret+" with the lock held"))
 				pass.Report(&Finding{File: fi.F.File.Path, Line: h.Line, Function: fi.F.Name, Message: msg, Chain: chain},
 					c.Kind.Name, c.Class, ret)
 			}

@@ -47,7 +47,7 @@ func runLockOrder(pass *Pass) {
 			}
 			for _, h := range o.Held {
 				if !h.Kind.Lock || h.Kind.NoOrder || !pass.Prog.knownClass(h.Class) || h.Class == e.Ctx.Class ||
-					len(calleePath(h.Via)) > maxOrderDepth {
+					len(calleePath(h.Via.Steps())) > maxOrderDepth {
 					continue
 				}
 				if h.Inst == "" && strings.Contains(h.Class, "::") {
@@ -89,9 +89,9 @@ func runLockOrder(pass *Pass) {
 		msg := fmt.Sprintf("%s() takes %s while holding %s, but %s() takes them in the opposite order: possible AB-BA deadlock",
 			here.fi.F.Name, here.o.Eff.Ctx.Class, here.outer.Class, there.fi.F.Name)
 		var chain []Step
-		chain = append(chain, there.outer.Via...)
+		chain = append(chain, there.outer.Via.Steps()...)
 		chain = append(chain, there.o.Eff.Chain...)
-		chain = append(chain, here.outer.Via...)
+		chain = append(chain, here.outer.Via.Steps()...)
 		chain = append(chain, here.o.Eff.Chain...)
 		pass.Report(&Finding{File: here.fi.F.File.Path, Line: here.o.Line, Function: here.fi.F.Name, Message: msg, Chain: chain},
 			k[0], k[1])

@@ -39,7 +39,7 @@ func runRTSleepingLock(pass *Pass) {
 				msg = fmt.Sprintf("%s takes %s, a sleeping lock on PREEMPT_RT, with %s held",
 					e.What, e.Ctx.Name(), heldDesc(blame))
 			}
-			chain := append(append([]Step(nil), blame.Via...), e.Chain...)
+			chain := append(append([]Step(nil), blame.Via.Steps()...), e.Chain...)
 			fix := fmt.Sprintf("use raw_spinlock_t for %s, or move it out of the %s section", lockName(e.Ctx), blame.Kind.Desc)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain, Fix: fix},
 				blame.Kind.Name, blame.Class, e.Ctx.Kind.Name, e.Ctx.Class, siteCallee(o))

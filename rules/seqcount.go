@@ -46,7 +46,7 @@ func runSeqcount(pass *Pass) {
 				msg := fmt.Sprintf("%s%s writes plain seqcount_t %s under %s, which does not disable preemption on PREEMPT_RT",
 					e.What, where(o), lockName(e.Ctx), heldDesc(c))
 				pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, RTOnly: true,
-					Chain: append(append([]Step(nil), c.Via...), e.Chain...)}, e.Ctx.Class, c.Class, "rt")
+					Chain: append(append([]Step(nil), c.Via.Steps()...), e.Chain...)}, e.Ctx.Class, c.Class, "rt")
 			}
 		}
 	}

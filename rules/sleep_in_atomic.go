@@ -40,7 +40,7 @@ func reportSleep(pass *Pass, fi *FuncInfo, o *Obs, blame *Ctx) {
 	if callee := viaCall(o); callee != "" {
 		msg = fmt.Sprintf("%s() calls %s() with %s held, and %s%s may sleep", fi.F.Name, callee, heldDesc(blame), e.What, where(o))
 	}
-	chain := append(append([]Step(nil), blame.Via...), e.Chain...)
+	chain := append(append([]Step(nil), blame.Via.Steps()...), e.Chain...)
 	pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
 		blame.Kind.Name, blame.Class, siteCallee(o))
 }

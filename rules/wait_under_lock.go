@@ -54,7 +54,7 @@ func runWaitUnderLock(pass *Pass) {
 				if blame := innermost(o.Held, nil, isRCU); blame != nil {
 					msg := fmt.Sprintf("%s%s waits for an RCU grace period inside %s: it can never end", e.What, where(o), heldDesc(blame))
 					pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg,
-						Chain: append(append([]Step(nil), blame.Via...), e.Chain...)}, "rcu", fmt.Sprint(calleePath(e.Chain)))
+						Chain: append(append([]Step(nil), blame.Via.Steps()...), e.Chain...)}, "rcu", fmt.Sprint(calleePath(e.Chain)))
 				}
 			case "srcu":
 				if e.Ctx == nil {
@@ -64,7 +64,7 @@ func runWaitUnderLock(pass *Pass) {
 					if h.Kind.Name == "srcu" && (h.Inst != "" && h.Inst == e.Ctx.Inst || h.Class != "" && h.Class == e.Ctx.Class) {
 						msg := fmt.Sprintf("%s%s waits for SRCU readers of %s inside its own read section", e.What, where(o), lockName(e.Ctx))
 						pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg,
-							Chain: append(append([]Step(nil), h.Via...), e.Chain...)}, "srcu", h.Class)
+							Chain: append(append([]Step(nil), h.Via.Steps()...), e.Chain...)}, "srcu", h.Class)
 						break
 					}
 				}
@@ -100,7 +100,7 @@ func waitForCallback(pass *Pass, fi *FuncInfo, o *Obs, r *Obs, item string) {
 			msg := fmt.Sprintf("%s%s waits for %s(), which takes %s, but %s is held here: deadlock",
 				o.Eff.What, where(o), cb.F.Name, t.Ctx.Class, heldDesc(h))
 			var chain []Step
-			chain = append(chain, h.Via...)
+			chain = append(chain, h.Via.Steps()...)
 			chain = append(chain, o.Eff.Chain...)
 			chain = append(chain, r.Eff.Chain...)
 			chain = append(chain, t.Chain...)
