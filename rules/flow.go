@@ -44,6 +44,10 @@ type flow struct {
 	// ("ci = lock_cluster_or_swap_info(); unlock_cluster_or_swap_info(si, ci)").
 	handed map[int]bool
 	names  map[*cparse.Expr][2]string
+	// live are the locals live at each block's entry, tracked the locals
+	// whose liveness is known (their address is never taken).
+	live    []map[string]bool
+	tracked map[string]bool
 	// derefs are the pointers each statement dereferences.
 	derefs map[int][]string
 	// enumVars are variables a branch compares with a named constant
@@ -342,6 +346,7 @@ func (f *flow) prepare() {
 		}
 	}
 	f.findBoolDefs(switched)
+	f.computeLive()
 	for _, b := range f.fn.Blocks {
 		for _, s := range b.Stmts {
 			// "vmf->pte = trylock()" is tested by a later test of vmf->pte
@@ -468,6 +473,10 @@ func (f *flow) propagate(to int, st *State) []int {
 	// States that agree on what is held merge, keeping what both know;
 	// up to maxSameLocks of them stay apart when their facts conflict
 	// (the lock taken only when "gfp & __GFP_DIRECT_RECLAIM" was set).
+	if f.deadFacts(to, st) {
+		st = st.clone()
+		st.filterFacts(func(fa *Fact) bool { return !f.deadFact(to, fa) })
+	}
 	k := st.lockKey()
 	var same []*State
 	for i, s := range f.in[to] {
@@ -483,11 +492,26 @@ func (f *flow) propagate(to int, st *State) []int {
 	}
 	if len(same) >= maxSameLocks || len(same) > 0 && len(f.in[to]) >= maxStates {
 		// Past the bound, a state joins one with the same locks and keeps
-		// only the facts both have.
-		if same[0].merge(st) {
-			return []int{to}
+		// only the facts both have: one that agrees on the values the
+		// function stored (flags, modes), since those are what later
+		// decide the unlock. With none, it stays apart while the block
+		// has room.
+		var target *State
+		for _, s := range same {
+			if !storedConflict(s, st) {
+				target = s
+				break
+			}
 		}
-		return nil
+		if target != nil || len(f.in[to]) >= maxStates {
+			if target == nil {
+				target = same[0]
+			}
+			if target.merge(st) {
+				return []int{to}
+			}
+			return nil
+		}
 	}
 	if len(f.in[to]) >= maxStates {
 		// Too many lock configurations: join the most alike, keeping only
@@ -551,10 +575,40 @@ func conflicts(a, b *State) bool {
 		if v, ok := b.fact(fa.Key); ok && v != fa.Val {
 			return true
 		}
+		if fa.Val && isEnumFact(fa) {
+			if v, ok := otherConstant(fa.Expr, b); ok && !v {
+				return true // mode == M_PARTIAL against mode == M_FULL
+			}
+		}
 	}
 	for _, g := range a.Gfp {
 		if v, ok := b.gfpOf(g.Name); ok && !sameExpr(v, g.Val) {
 			return true
+		}
+	}
+	return false
+}
+
+// isEnumFact reports a fact "x == CONST".
+func isEnumFact(fa *Fact) bool {
+	x := fa.Expr
+	return x != nil && x.Kind == cparse.EBinary && x.Op == "==" && x.X != nil && x.X.Kind == cparse.EIdent && isNamedConst(x.Y)
+}
+
+// storedConflict reports states that disagree on a value the function
+// stored: a constant flag or an enumerator.
+func storedConflict(a, b *State) bool {
+	for _, fa := range a.Facts {
+		if !fa.Const && !isEnumFact(fa) {
+			continue
+		}
+		if v, ok := b.fact(fa.Key); ok && v != fa.Val {
+			return true
+		}
+		if fa.Val && isEnumFact(fa) {
+			if v, ok := otherConstant(fa.Expr, b); ok && !v {
+				return true
+			}
 		}
 	}
 	return false

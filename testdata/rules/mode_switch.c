@@ -1,42 +1,70 @@
 // A lock taken for some values of a mode variable and released under a
 // test of the same values (slub's deactivate_slab()): enumerators are
-// distinct, so "mode = M_FREE" answers "mode == M_PARTIAL" too.
-enum slab_modes { M_NONE, M_PARTIAL, M_FULL, M_FREE };
-
+// distinct, so "mode = M_FREE" answers "mode == M_PARTIAL" too, and
+// states that hold the lock under different modes stay apart even when
+// an unrelated branch (tail) doubles them.
+enum slab_modes { M_NONE, M_PARTIAL, M_FULL, M_FREE, M_FULL_NOLIST };
 struct node { spinlock_t list_lock; int nr_partial; };
-struct slab { int inuse; void *freelist; };
+struct slab { int inuse; void *freelist; unsigned long counters; int frozen; };
 
-bool try_commit(struct slab *slab);
+bool swap_counters(struct slab *slab, struct slab *old, struct slab *new);
+bool debug_flags(struct node *n);
 
-void deactivate(struct node *n, struct slab *slab, int min_partial)
+void deactivate(struct node *n, struct slab *slab, void *freelist, void *tail_obj, int min_partial)
 {
 	enum slab_modes mode = M_NONE;
-	unsigned long flags;
+	int tail = 0;
+	unsigned long flags = 0;
+	struct slab new, old;
 
+	if (slab->freelist) {
+		count_event(n, 1);
+		tail = 1;
+	}
 redo:
-	if (!slab->inuse && n->nr_partial >= min_partial) {
+	old.freelist = READ_ONCE(slab->freelist);
+	old.counters = READ_ONCE(slab->counters);
+	VM_BUG_ON(!old.frozen);
+	new.counters = old.counters;
+	if (tail_obj) {
+		new.inuse -= 1;
+		new.freelist = freelist;
+	} else
+		new.freelist = old.freelist;
+	new.frozen = 0;
+
+	if (!new.inuse && n->nr_partial >= min_partial) {
 		mode = M_FREE;
-	} else if (slab->freelist) {
+	} else if (new.freelist) {
 		mode = M_PARTIAL;
 		spin_lock_irqsave(&n->list_lock, flags);
-	} else {
+	} else if (debug_flags(n)) {
 		mode = M_FULL;
 		spin_lock_irqsave(&n->list_lock, flags);
+	} else {
+		mode = M_FULL_NOLIST;
 	}
 
-	if (!try_commit(slab)) {
+	if (!swap_counters(slab, &old, &new)) {
 		if (mode == M_PARTIAL || mode == M_FULL)
 			spin_unlock_irqrestore(&n->list_lock, flags);
 		goto redo;
 	}
 
 	if (mode == M_PARTIAL) {
-		n->nr_partial++;
+		add_to_partial(n, slab, tail);
 		spin_unlock_irqrestore(&n->list_lock, flags);
+		count_event(n, tail);
 	} else if (mode == M_FREE) {
-		kfree(slab);
+		count_event(n, 2);
+		free_slab(slab);
+		count_event(n, 3);
 	} else if (mode == M_FULL) {
+		add_to_full(n, slab);
 		spin_unlock_irqrestore(&n->list_lock, flags);
+		count_event(n, 4);
+	} else if (mode == M_FULL_NOLIST) {
+		count_event(n, 4);
 	}
 }
 

@@ -286,3 +286,60 @@ int fault_in_with_vma(struct mm *mm, unsigned long start)
 	note_vma(vma);
 	return ret;
 }
+
+/* A global flag says whether the lock is kept across calls (damon sysfs):
+ * the lock is taken unless the flag is set, kept when the flag is set on
+ * the way out, released otherwise. The local tried_bytes is dead at the
+ * end; what was known of it must not keep states apart there, or the
+ * states past the bound join and lose the flag. */
+static DEFINE_MUTEX(req_lock);
+static bool regions_updating;
+struct kd { void *ctx; };
+struct req { struct kd *kdamond; int cmd; };
+static struct req cmd_request;
+
+static int request_callback(void *c, bool active)
+{
+	struct kd *kdamond;
+	bool tried_bytes = false;
+	int err = 0;
+
+	if (!regions_updating && !mutex_trylock(&req_lock))
+		return 0;
+	kdamond = cmd_request.kdamond;
+	if (!kdamond || kdamond->ctx != c)
+		goto out;
+	switch (cmd_request.cmd) {
+	case 1:
+		err = commit(kdamond);
+		break;
+	case 2:
+		tried_bytes = true;
+		fallthrough;
+	case 3:
+		if (!tried_bytes && !regions_updating) {
+			err = start_update(kdamond);
+			if (!err) {
+				regions_updating = true;
+				goto keep_lock_out;
+			}
+		} else {
+			if (active && !update_done())
+				goto keep_lock_out;
+			err = stop_update(kdamond);
+			regions_updating = false;
+		}
+		break;
+	case 4:
+		err = clear_regions(kdamond);
+		break;
+	default:
+		break;
+	}
+	cmd_request.kdamond = NULL;
+out:
+	if (!regions_updating)
+		mutex_unlock(&req_lock);
+keep_lock_out:
+	return err;
+}
