@@ -48,8 +48,12 @@ type flow struct {
 	// whose liveness is known (their address is never taken).
 	live    []map[string]bool
 	tracked map[string]bool
+	// released are the lock instances the function releases by name
+	// somewhere (spin_unlock(&x->lock)): an unknown "unlock" helper is not
+	// guessed to release those.
+	released map[string]bool
 	// derefs are the pointers each statement dereferences.
-	derefs map[int][]string
+	derefs map[int][]*cparse.Expr
 	// enumVars are variables a branch compares with a named constant
 	// ("mode == M_PARTIAL"): assigning one a constant is tracked.
 	enumVars map[string]bool
@@ -323,12 +327,22 @@ func (f *flow) prepare() {
 		for _, s := range b.Stmts {
 			if ks := derefKeys(s); len(ks) > 0 {
 				if f.derefs == nil {
-					f.derefs = map[int][]string{}
+					f.derefs = map[int][]*cparse.Expr{}
 				}
 				f.derefs[s.ID] = ks
 			}
 			if s.Kind != cparse.SCall || s.Call == nil {
 				continue
+			}
+			if spec := f.p.kb.Funcs[s.Callee()]; spec != nil && spec.Release != "" {
+				if l := f.lockArg(spec, s.Call.Args, nil); l != nil {
+					if c := canon(l); c != nil {
+						if f.released == nil {
+							f.released = map[string]bool{}
+						}
+						f.released[c.String()] = true
+					}
+				}
 			}
 			for _, a := range s.Call.Args {
 				if a = a.Strip(); a != nil && a.Kind == cparse.EIdent {
@@ -1023,10 +1037,15 @@ func (f *flow) step(line int, note string) Step {
 // exec runs one statement on a state and returns the resulting states
 // (a trylock or a call with several outcomes splits it).
 func (f *flow) exec(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
-	if ks := f.derefs[s.ID]; ks != nil && derefsNull(st, ks) {
-		// "pte = pte_offset_map(...); orig = *pte;": the path on which
-		// the call failed and returned NULL does not get here.
-		return nil
+	if ks := f.derefs[s.ID]; ks != nil {
+		if derefsNull(st, ks) {
+			// "pte = pte_offset_map(...); orig = *pte;": the path on which
+			// the call failed and returned NULL does not get here.
+			return nil
+		}
+		// What is dereferenced is not NULL from here on: "mm =
+		// vma->vm_mm; ... if (!vma)" is decided.
+		st = f.nonNull(st, ks)
 	}
 	switch s.Kind {
 	case cparse.SCall:
@@ -1098,8 +1117,8 @@ func (f *flow) flagLocks(b *cparse.Block, s *cparse.Stmt, st *State) {
 
 // derefKeys lists the pointers a statement dereferences ("*p", "p->f",
 // "p[i]"), outside address computations and sizeof.
-func derefKeys(s *cparse.Stmt) []string {
-	var keys []string
+func derefKeys(s *cparse.Stmt) []*cparse.Expr {
+	var keys []*cparse.Expr
 	var walk func(e *cparse.Expr)
 	walk = func(e *cparse.Expr) {
 		e.Walk(func(x *cparse.Expr) bool {
@@ -1111,8 +1130,8 @@ func derefKeys(s *cparse.Stmt) []string {
 				// read memory.
 				return false
 			case x.Kind == cparse.EUnary && x.Op == "*", x.Kind == cparse.EField && x.Op == "->":
-				if t := canonText(x.X); t != "" && isAccessPath(t) {
-					keys = append(keys, t)
+				if c := canon(x.X); c != nil && isAccessPath(c.String()) {
+					keys = append(keys, c)
 				}
 			}
 			return true
@@ -1132,11 +1151,29 @@ func derefKeys(s *cparse.Stmt) []string {
 	return keys
 }
 
+// nonNull records that the pointers in keys are not NULL, on a copy of st
+// when that is news.
+func (f *flow) nonNull(st *State, keys []*cparse.Expr) *State {
+	cloned := false
+	for _, x := range keys {
+		k := x.String()
+		if _, known := st.fact(k); known {
+			continue
+		}
+		if !cloned {
+			st = st.clone()
+			cloned = true
+		}
+		st.setFact(Fact{Key: k, Val: true, Idents: x.Idents(), Expr: x, Class: RetNonZero})
+	}
+	return st
+}
+
 // derefsNull reports a state on which a dereferenced pointer holds the
 // NULL a failed call returned.
-func derefsNull(st *State, keys []string) bool {
-	for _, k := range keys {
-		if fa := st.factOf(k); fa != nil && !fa.Val && fa.Class == RetZero {
+func derefsNull(st *State, keys []*cparse.Expr) bool {
+	for _, x := range keys {
+		if fa := st.factOf(x.String()); fa != nil && !fa.Val && fa.Class == RetZero {
 			return true
 		}
 	}
@@ -1478,7 +1515,7 @@ func (f *flow) unknownUnlock(name string, args []*cparse.Expr, st *State) {
 		as := ac.String()
 		for i := len(st.Held) - 1; i >= 0; i-- {
 			c := st.Held[i]
-			if c.Expr == nil {
+			if c.Expr == nil || f.released[c.Inst] {
 				continue
 			}
 			obj := lockObject(c.Expr)

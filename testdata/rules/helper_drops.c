@@ -106,3 +106,34 @@ void perform_commit(struct cache *c)
 	commit_updates(c);
 	spin_unlock(&c->lock);
 }
+
+/* An unknown helper named like an unlock, given the object whose lock is
+ * held (flush_dcache_mmap_unlock(mapping) drops the page-cache lock on
+ * some architectures), is not taken for the release of a lock the
+ * function releases by name right after; the caller's own lock stays
+ * held across the helper. */
+struct mapping_s { struct rw_semaphore i_mmap_rwsem; };
+struct file_s { struct mapping_s *f_mapping; };
+struct vma_s { struct file_s *vm_file; };
+static DECLARE_RWSEM(region_sem);
+
+static void link_vma(struct vma_s *vma)
+{
+	if (vma->vm_file) {
+		struct mapping_s *mapping = vma->vm_file->f_mapping;
+
+		i_mmap_lock_write(mapping);
+		flush_dcache_mmap_lock(mapping);
+		tree_insert(vma, mapping);
+		flush_dcache_mmap_unlock(mapping);
+		i_mmap_unlock_write(mapping);
+	}
+}
+
+int map_region(struct vma_s *vma)
+{
+	down_write(&region_sem);
+	link_vma(vma);
+	up_write(&region_sem);
+	return 0;
+}

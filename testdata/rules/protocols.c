@@ -343,3 +343,58 @@ out:
 keep_lock_out:
 	return err;
 }
+
+/* The vma is dereferenced on entry, so it is not NULL there: the lookup
+ * (and the lock taken with it) happens only on the retry path, after the
+ * caller's lock was dropped. */
+struct uctx { struct rw_semaphore changing_lock; int changing; };
+struct uvma { struct mm *vm_mm; int flags; };
+
+static long fill_huge(struct uctx *ctx, struct uvma *dst_vma, unsigned long start)
+{
+	struct mm *dst_mm = dst_vma->vm_mm;
+	long err = 0;
+
+retry:
+	if (!dst_vma) {
+		dst_vma = lookup_uvma(dst_mm, start);
+		if (!dst_vma)
+			return -ENOENT;
+		down_read(&ctx->changing_lock);
+	}
+	err = copy_one(dst_vma, start);
+	if (err == -ENOENT) {
+		up_read(&ctx->changing_lock);
+		dst_vma = NULL;
+		goto retry;
+	}
+	up_read(&ctx->changing_lock);
+	return err;
+}
+
+long fill(struct uctx *ctx, struct uvma *dst_vma, unsigned long start)
+{
+	down_read(&ctx->changing_lock);
+	if (ctx->changing) {
+		up_read(&ctx->changing_lock);
+		return -EAGAIN;
+	}
+	return fill_huge(ctx, dst_vma, start);
+}
+
+/* Without the dereference, a NULL vma on entry takes the lock again. */
+static long fill_huge_unchecked(struct uctx *ctx, struct uvma *dst_vma, struct mm *dst_mm)
+{
+	if (!dst_vma) {
+		dst_vma = lookup_uvma(dst_mm, 0);
+		down_read(&ctx->changing_lock);
+	}
+	up_read(&ctx->changing_lock);
+	return 0;
+}
+
+long fill_unchecked(struct uctx *ctx, struct uvma *dst_vma, struct mm *mm)
+{
+	down_read(&ctx->changing_lock);
+	return fill_huge_unchecked(ctx, dst_vma, mm); /* want DOUBLE_LOCK */
+}
