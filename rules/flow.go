@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -585,10 +586,22 @@ func uniqueCtxs(lists ...[]*Ctx) []*Ctx {
 // conflicts reports whether two states disagree on a branch fact or a
 // tracked gfp value.
 func conflicts(a, b *State) bool {
-	for _, fa := range a.Facts {
-		if v, ok := b.fact(fa.Key); ok && v != fa.Val {
-			return true
+	// Both lists are sorted by key: walk them together.
+	for i, j := 0, 0; i < len(a.Facts) && j < len(b.Facts); {
+		switch x, y := a.Facts[i], b.Facts[j]; {
+		case x.Key < y.Key:
+			i++
+		case x.Key > y.Key:
+			j++
+		default:
+			if x.Val != y.Val {
+				return true
+			}
+			i++
+			j++
 		}
+	}
+	for _, fa := range a.Facts {
 		if fa.Val && isEnumFact(fa) {
 			if v, ok := otherConstant(fa.Expr, b); ok && !v {
 				return true // mode == M_PARTIAL against mode == M_FULL
@@ -922,8 +935,9 @@ func otherConstant(expr *cparse.Expr, st *State) (val, ok bool) {
 		return false, false
 	}
 	prefix := expr.X.Name + " == "
-	for _, fa := range st.Facts {
-		if fa.Val && strings.HasPrefix(fa.Key, prefix) && fa.Expr != nil && fa.Expr.Kind == cparse.EBinary && isNamedConst(fa.Expr.Y) {
+	i := sort.Search(len(st.Facts), func(i int) bool { return st.Facts[i].Key >= prefix })
+	for ; i < len(st.Facts) && strings.HasPrefix(st.Facts[i].Key, prefix); i++ {
+		if fa := st.Facts[i]; fa.Val && fa.Expr != nil && fa.Expr.Kind == cparse.EBinary && isNamedConst(fa.Expr.Y) {
 			return false, true
 		}
 	}
