@@ -14,16 +14,9 @@ import (
 // the arguments) becomes a successor state.
 func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []*State {
 	sum := g.Sum
-	args := s.Call.Args
-	subst := map[string]*cparse.Expr{}
-	for i, p := range g.F.Params {
-		if i < len(args) && p.Name != "" {
-			subst[p.Name] = args[i]
-		}
-	}
-	callStep := f.step(s.Line, fmt.Sprintf("calls %s()", g.F.Name))
+	subst, callStep := f.bindArgs(s, g)
 	if f.record {
-		f.observeEffects(b, s, g, st)
+		f.observeEffects(b, s, g, st, subst, callStep)
 	}
 	if sum.NoReturn && g.Facts != nil && !g.Facts.Failed {
 		return nil
@@ -281,10 +274,9 @@ func constInt(x *cparse.Expr) (int64, bool) {
 	return v, err == nil
 }
 
-// observeEffects observes a callee's effects at a call. Effects that do not
-// depend on the path (no gfp parameter, no argument conditions) are
-// translated once per call site.
-func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) {
+// bindArgs maps the callee's parameters to this call's arguments, and
+// makes the chain step for the call.
+func (f *flow) bindArgs(s *cparse.Stmt, g *FuncInfo) (map[string]*cparse.Expr, Step) {
 	args := s.Call.Args
 	subst := map[string]*cparse.Expr{}
 	for i, p := range g.F.Params {
@@ -292,7 +284,14 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 			subst[p.Name] = args[i]
 		}
 	}
-	callStep := f.step(s.Line, fmt.Sprintf("calls %s()", g.F.Name))
+	return subst, f.step(s.Line, fmt.Sprintf("calls %s()", g.F.Name))
+}
+
+// observeEffects observes a callee's effects at a call. Effects that do not
+// depend on the path (no gfp parameter, no argument conditions) are
+// translated once per call site.
+func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State, subst map[string]*cparse.Expr, callStep Step) {
+	args := s.Call.Args
 	sk := st.lockKey() + "|" + factsKey(st.Facts)
 	for _, e := range g.Sum.Effects {
 		// The translation into this call's terms is done once per call

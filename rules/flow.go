@@ -54,7 +54,7 @@ type flow struct {
 	// guessed to release those.
 	released map[string]bool
 	// derefs are the pointers each statement dereferences.
-	derefs map[int][]*cparse.Expr
+	derefs map[int][]derefKey
 	// enumVars are variables a branch compares with a named constant
 	// ("mode == M_PARTIAL"): assigning one a constant is tracked.
 	enumVars map[string]bool
@@ -328,7 +328,7 @@ func (f *flow) prepare() {
 		for _, s := range b.Stmts {
 			if ks := derefKeys(s); len(ks) > 0 {
 				if f.derefs == nil {
-					f.derefs = map[int][]*cparse.Expr{}
+					f.derefs = map[int][]derefKey{}
 				}
 				f.derefs[s.ID] = ks
 			}
@@ -1131,8 +1131,14 @@ func (f *flow) flagLocks(b *cparse.Block, s *cparse.Stmt, st *State) {
 
 // derefKeys lists the pointers a statement dereferences ("*p", "p->f",
 // "p[i]"), outside address computations and sizeof.
-func derefKeys(s *cparse.Stmt) []*cparse.Expr {
-	var keys []*cparse.Expr
+// derefKey is a dereferenced pointer and its fact key.
+type derefKey struct {
+	expr *cparse.Expr
+	key  string
+}
+
+func derefKeys(s *cparse.Stmt) []derefKey {
+	var keys []derefKey
 	var walk func(e *cparse.Expr)
 	walk = func(e *cparse.Expr) {
 		e.Walk(func(x *cparse.Expr) bool {
@@ -1145,7 +1151,7 @@ func derefKeys(s *cparse.Stmt) []*cparse.Expr {
 				return false
 			case x.Kind == cparse.EUnary && x.Op == "*", x.Kind == cparse.EField && x.Op == "->":
 				if c := canon(x.X); c != nil && isAccessPath(c.String()) {
-					keys = append(keys, c)
+					keys = append(keys, derefKey{c, c.String()})
 				}
 			}
 			return true
@@ -1167,10 +1173,10 @@ func derefKeys(s *cparse.Stmt) []*cparse.Expr {
 
 // nonNull records that the pointers in keys are not NULL, on a copy of st
 // when that is news.
-func (f *flow) nonNull(st *State, keys []*cparse.Expr) *State {
+func (f *flow) nonNull(st *State, keys []derefKey) *State {
 	cloned := false
-	for _, x := range keys {
-		k := x.String()
+	for _, d := range keys {
+		x, k := d.expr, d.key
 		if _, known := st.fact(k); known {
 			continue
 		}
@@ -1185,9 +1191,9 @@ func (f *flow) nonNull(st *State, keys []*cparse.Expr) *State {
 
 // derefsNull reports a state on which a dereferenced pointer holds the
 // NULL a failed call returned.
-func derefsNull(st *State, keys []*cparse.Expr) bool {
-	for _, x := range keys {
-		if fa := st.factOf(x.String()); fa != nil && !fa.Val && fa.Class == RetZero {
+func derefsNull(st *State, keys []derefKey) bool {
+	for _, d := range keys {
+		if fa := st.factOf(d.key); fa != nil && !fa.Val && fa.Class == RetZero {
 			return true
 		}
 	}
@@ -1401,7 +1407,8 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	if !f.callMatters(s, st) {
 		if f.record {
 			if g := f.p.lookup(f.fn, s.Callee()); g != nil && g.Sum != nil && len(g.Sum.Effects) > 0 {
-				f.observeEffects(b, s, g, st)
+				subst, callStep := f.bindArgs(s, g)
+				f.observeEffects(b, s, g, st, subst, callStep)
 			}
 		}
 		return []*State{st}
@@ -1595,22 +1602,7 @@ func (f *flow) templateRet(text string, args []*cparse.Expr, ret *cparse.Expr) *
 // template instantiates an expression over call arguments ($0, $1, ...);
 // nil when it names an argument the call does not have.
 func (f *flow) template(text string, args []*cparse.Expr) *cparse.Expr {
-	tpl, ok := f.exprTpl[text]
-	if !ok {
-		src := []byte(text)
-		tpl = cparse.ParseExpr(src, 0, len(src), nil)
-		f.exprTpl[text] = tpl
-	}
-	m := map[string]*cparse.Expr{}
-	for i, a := range args {
-		m["$"+strconv.Itoa(i)] = a
-	}
-	for _, id := range tpl.Idents() {
-		if strings.HasPrefix(id, "$") && m[id] == nil {
-			return nil
-		}
-	}
-	return canon(tpl.Subst(m))
+	return f.templateRet(text, args, nil)
 }
 
 func (f *flow) newCtx(kind *kb.Kind, spec *kb.Func, arg *cparse.Expr, via Step) *Ctx {
