@@ -113,7 +113,8 @@ type Func struct {
 	// returns nonzero (kref_put(ref, release)).
 	Callback *int `yaml:"callback"`
 	// Asserts: a macro that stops the path when its condition holds
-	// (BUG_ON, VM_BUG_ON).
+	// (BUG_ON, VM_BUG_ON), or, written as a statement, one whose
+	// condition the author asserts cannot hold (WARN_ON).
 	Asserts bool `yaml:"asserts"`
 	// Lazy are macro arguments not evaluated where the macro is written
 	// (wait_event_lock_irq_cmd's cmd runs with the lock dropped).

@@ -76,7 +76,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 			} else if !n.isCallerMaybe(r) {
 				m := &Ctx{Kind: r.Kind, FromCaller: true, Via: NewPath(callStep)}
 				if arg != nil {
-					m.Expr = canon(arg)
+					m.Expr = f.canonLock(arg)
 					m.Inst = m.Expr.String()
 					m.Class = f.env.classOf(m.Expr)
 				} else {
@@ -394,7 +394,7 @@ func (f *flow) releaseArg(r *Ctx, subst map[string]*cparse.Expr, g *FuncInfo) *c
 	if local {
 		return nil
 	}
-	return x
+	return f.canonLock(x)
 }
 
 // outcomeFacts returns the state after an outcome's conditions on the
@@ -497,6 +497,11 @@ func retTruth(r RetClass) (val, known bool) {
 // reports that it names the callee's own variables, which mean nothing
 // here.
 func (f *flow) substitute(x *cparse.Expr, subst map[string]*cparse.Expr, g *FuncInfo) (*cparse.Expr, bool) {
+	if g.Sum != nil && len(g.Sum.Defs) > 0 {
+		// Locals that stand for an expression of the parameters are
+		// replaced by it first.
+		x = x.Subst(g.Sum.Defs)
+	}
 	local := false
 	x.Walk(func(e *cparse.Expr) bool {
 		switch {
@@ -536,6 +541,9 @@ func (f *flow) translateCtx(c *Ctx, g *FuncInfo, subst map[string]*cparse.Expr, 
 	n.Via = c.Via.Push(callStep)
 	if c.Expr != nil {
 		x, local := f.substitute(c.Expr, subst, g)
+		if !local {
+			x = f.canonLock(x)
+		}
 		n.Expr = x
 		switch {
 		case local:

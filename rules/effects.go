@@ -139,6 +139,10 @@ type Summary struct {
 	// ("->ptl", "->pte"), here or in callees it is passed on to: a caller
 	// forgets what it knew of them.
 	Writes map[int][]string
+	// Defs are locals assigned once from the parameters alone
+	// ("z = container_of(ref, struct zpage, refcount)"): a caller names
+	// a lock on such a local through its own arguments.
+	Defs map[string]*cparse.Expr
 }
 
 // trivial reports a summary that changes nothing for a caller.
@@ -252,7 +256,7 @@ const (
 
 // summarize builds a function's summary from its facts.
 func (p *Program) summarize(fi *FuncInfo) *Summary {
-	s := &Summary{Writes: p.memberWrites(fi)}
+	s := &Summary{Writes: p.memberWrites(fi), Defs: paramDefs(fi.F)}
 	ff := fi.Facts
 	if ff == nil || ff.Failed {
 		return s
@@ -654,4 +658,122 @@ func (p *Program) memberWrites(fi *FuncInfo) map[int][]string {
 		}
 	}
 	return out
+}
+
+// paramDefs finds the locals assigned exactly once, from an expression of
+// parameters the function never changes, and whose address is never
+// taken: each such local is that expression wherever it is used.
+// container_of and its kin are the only calls allowed in the expression,
+// being address arithmetic.
+func paramDefs(fn *cparse.Func) map[string]*cparse.Expr {
+	params := map[string]bool{}
+	for _, prm := range fn.Params {
+		if prm.Name != "" {
+			params[prm.Name] = true
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	defs := map[string]*cparse.Expr{}
+	count := map[string]int{}
+	bad := map[string]bool{}
+	visit := func(x *cparse.Expr) {
+		x.Walk(func(e *cparse.Expr) bool {
+			// The local itself, not a member of what it points to
+			// (&z->lock), must keep its value.
+			changes := e.Kind == cparse.EUnary && (e.Op == "&" || e.Op == "++" || e.Op == "--") ||
+				e.Kind == cparse.EAssign || e.Kind == cparse.EPostfix
+			if v := e.X.Strip(); changes && v != nil && v.Kind == cparse.EIdent {
+				bad[v.Name] = true
+			}
+			return true
+		})
+	}
+	for _, b := range fn.Blocks {
+		visit(b.Cond)
+		visit(b.Ret)
+		visit(b.Switch)
+		for _, st := range b.Stmts {
+			visit(st.Call)
+			visit(st.RHS)
+			if st.Guard != nil {
+				for _, a := range st.Guard.Args {
+					visit(a)
+				}
+			}
+			if st.LHS == nil {
+				continue
+			}
+			l := st.LHS.Strip()
+			if l == nil || l.Kind != cparse.EIdent {
+				continue
+			}
+			if params[l.Name] {
+				bad[l.Name] = true
+				continue
+			}
+			if _, local := fn.Locals[l.Name]; !local {
+				continue
+			}
+			count[l.Name]++
+			var rhs *cparse.Expr
+			switch {
+			case st.Kind == cparse.SAssign && st.Op == "=":
+				rhs = st.RHS
+			case st.Kind == cparse.SCall:
+				rhs = st.Call
+			}
+			if rhs != nil {
+				defs[l.Name] = rhs
+			} else {
+				bad[l.Name] = true
+			}
+		}
+	}
+	var out map[string]*cparse.Expr
+	for name, d := range defs {
+		if count[name] != 1 || bad[name] || !onlyParams(d, params, bad) {
+			continue
+		}
+		if out == nil {
+			out = map[string]*cparse.Expr{}
+		}
+		out[name] = d
+	}
+	return out
+}
+
+// containerMacros compute an outer object's address from a member's.
+var containerMacros = map[string]bool{"container_of": true, "container_of_const": true, "list_entry": true, "hlist_entry": true}
+
+// onlyParams reports an expression of unchanged parameters, constants,
+// types and address arithmetic only.
+func onlyParams(x *cparse.Expr, params, changed map[string]bool) bool {
+	ok := true
+	x.Walk(func(e *cparse.Expr) bool {
+		switch e.Kind {
+		case cparse.ECall:
+			if !containerMacros[e.CallName()] {
+				ok = false
+				return false
+			}
+			for _, a := range e.Args[:1] {
+				if !onlyParams(a, params, changed) {
+					ok = false
+				}
+			}
+			return false
+		case cparse.ESizeof, cparse.EType:
+			return false
+		case cparse.EIdent:
+			if !params[e.Name] || changed[e.Name] {
+				ok = false
+			}
+		case cparse.EAssign:
+			ok = false
+		}
+		return ok
+	})
+	return ok
 }

@@ -25,6 +25,9 @@ const (
 // apart, which is what lets "if (!locked) lock(); ... if (!locked)
 // unlock();" pair up.
 type flow struct {
+	// defs are this function's locals that stand for an expression of
+	// its parameters (see paramDefs).
+	defs   map[string]*cparse.Expr
 	p      *Program
 	fi     *FuncInfo
 	fn     *cparse.Func
@@ -93,6 +96,7 @@ func (p *Program) flow(fi *FuncInfo) *FuncFacts {
 	f := &flow{p: p, fi: fi, fn: fn, env: typeEnv{p, fn}, in: make([][]*State, len(fn.Blocks)), inKeys: make([][]string, len(fn.Blocks)),
 		out: &FuncFacts{}, seen: map[obsSeen]bool{}, exprTpl: map[string]*cparse.Expr{}, translated: map[effectSite]*Effect{}, ctxCache: map[ctxSite]*Ctx{}}
 	f.prepare()
+	f.defs = paramDefs(fn)
 	entry := f.entryState()
 	f.in[fn.Entry] = []*State{entry}
 	f.inKeys[fn.Entry] = []string{entry.lockKey()}
@@ -1608,13 +1612,13 @@ func (f *flow) template(text string, args []*cparse.Expr) *cparse.Expr {
 func (f *flow) newCtx(kind *kb.Kind, spec *kb.Func, arg *cparse.Expr, via Step) *Ctx {
 	c := &Ctx{Kind: kind, Via: NewPath(via)}
 	if arg != nil {
-		c.Expr = canon(arg)
+		c.Expr = f.canonLock(arg)
 		if c.Expr != nil {
 			c.Inst = c.Expr.String()
 			if spec != nil && spec.Class != "" {
 				c.Class = spec.Class
 			} else {
-				c.Class = f.env.classOf(c.Expr)
+				c.Class = f.env.classOf(canon(arg))
 			}
 		}
 	}
@@ -1910,9 +1914,9 @@ func (f *flow) mayRelease(kind *kb.Kind, lock *cparse.Expr, st *State, step Step
 	}
 	m := &Ctx{Kind: kind, FromCaller: true, Via: NewPath(step)}
 	if lock != nil {
-		m.Expr = canon(lock)
+		m.Expr = f.canonLock(lock)
 		m.Inst = m.Expr.String()
-		m.Class = f.env.classOf(m.Expr)
+		m.Class = f.env.classOf(canon(lock))
 	}
 	if !st.isCallerMaybe(m) {
 		st.CallerMaybe = append(st.CallerMaybe[:len(st.CallerMaybe):len(st.CallerMaybe)], m)
@@ -2086,12 +2090,10 @@ func (f *flow) assert(spec *kb.Func, lock *cparse.Expr, st *State, line int, tex
 
 // findHeld returns the held context for a lock expression, or nil.
 func (f *flow) findHeld(st *State, arg *cparse.Expr) *Ctx {
-	a := canon(arg)
-	if a == nil {
+	inst, class := f.lockName(arg)
+	if inst == "" {
 		return nil
 	}
-	inst := a.String()
-	class := f.env.classOf(a)
 	for i := len(st.Held) - 1; i >= 0; i-- {
 		c := st.Held[i]
 		if c.Inst != "" && c.Inst == inst || class != "" && c.Class == class {
@@ -2254,15 +2256,28 @@ func (f *flow) lockName(arg *cparse.Expr) (inst, class string) {
 	if n, ok := f.names[arg]; ok {
 		return n[0], n[1]
 	}
-	if expr := canon(arg); expr != nil {
+	if expr := f.canonLock(arg); expr != nil {
 		inst = expr.String()
-		class = f.env.classOf(expr)
+		// The class from the source's spelling: a local's declared type
+		// says more than the expression it stands for (a void *private).
+		class = f.env.classOf(canon(arg))
 	}
 	if f.names == nil {
 		f.names = map[*cparse.Expr][2]string{}
 	}
 	f.names[arg] = [2]string{inst, class}
 	return inst, class
+}
+
+// canonLock names a lock expression the way callers will: locals that
+// stand for an expression of the parameters ("rtm = &rwb->rtmutex") are
+// replaced by it, so a lock taken through the local and released by a
+// helper given the parameter are one instance.
+func (f *flow) canonLock(x *cparse.Expr) *cparse.Expr {
+	if len(f.defs) > 0 && x != nil {
+		x = x.Subst(f.defs)
+	}
+	return canon(x)
 }
 
 // callText renders a call compactly for chain lines.

@@ -206,6 +206,13 @@ func (p *Program) callGraph() {
 		for _, b := range fi.F.Blocks {
 			for _, s := range b.Stmts {
 				name := s.Callee()
+				if spec := p.kb.Funcs[name]; spec != nil && spec.Callback != nil && *spec.Callback < len(s.Call.Args) {
+					// kref_put(ref, release) runs release here: its
+					// summary must be ready first.
+					if fn := s.Call.Args[*spec.Callback].Strip(); fn != nil && fn.Kind == cparse.EIdent {
+						name = fn.Name
+					}
+				}
 				if name == "" || p.kb.Funcs[name] != nil {
 					continue
 				}

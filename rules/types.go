@@ -203,6 +203,19 @@ func canon(x *cparse.Expr) *cparse.Expr {
 			c.X = inner
 			return &c
 		}
+	case cparse.ECall:
+		// container_of(&z->refcount, struct zpage, refcount) is z.
+		if containerMacros[x.CallName()] && len(x.Args) == 3 {
+			ptr, member := canon(x.Args[0]), x.Args[2].Strip()
+			if ptr != nil && ptr.Kind == cparse.EUnary && ptr.Op == "&" && member != nil && member.Kind == cparse.EIdent {
+				if fld := ptr.X.Strip(); fld != nil && fld.Kind == cparse.EField && fld.Name == member.Name {
+					if fld.Op == "->" {
+						return canon(fld.X)
+					}
+					return canon(&cparse.Expr{Kind: cparse.EUnary, Op: "&", X: fld.X, Pos: x.Pos})
+				}
+			}
+		}
 	}
 	return x
 }
