@@ -25,6 +25,8 @@ func TestRT(t *testing.T) {
 		"EITHER":                      false, // SMP || !PREEMPT_RT may hold on RT
 		"SHMEM":                       false,
 		"PREEMPT_RT":                  false,
+		"MM_NONRT":                    true,  // in a file mm/Kconfig rsources
+		"STRAY_NONRT":                 false, // in a Kconfig nothing sources
 	} {
 		if got := rt.ExcludedConfig(sym); got != excluded {
 			t.Errorf("ExcludedConfig(%s) = %v, want %v", sym, got, excluded)

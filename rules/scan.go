@@ -251,7 +251,7 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 	for d := 0; d < depth && len(frontier) > 0; d++ {
 		var next []Source
 		for _, s := range frontier {
-			for _, inc := range quotedIncludes(s.Src) {
+			for _, inc := range QuotedIncludes(s.Src) {
 				p := filepath.Join(filepath.Dir(s.Path), inc)
 				if seen[filepath.Clean(p)] {
 					continue
@@ -273,8 +273,8 @@ func isCFile(p string) bool {
 	return strings.HasSuffix(p, ".c") || strings.HasSuffix(p, ".h")
 }
 
-// quotedIncludes lists #include "x.h" names without a full parse.
-func quotedIncludes(src []byte) []string {
+// QuotedIncludes lists #include "x.h" names without a full parse.
+func QuotedIncludes(src []byte) []string {
 	var out []string
 	for _, line := range strings.Split(string(src), "\n") {
 		l := strings.TrimSpace(line)
