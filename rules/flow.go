@@ -34,6 +34,8 @@ type flow struct {
 	env    typeEnv
 	in     [][]*State
 	inKeys [][]string // lock keys of in, computed once
+	// dirty marks the states of in that changed since their block ran.
+	dirty [][]bool
 	record bool
 	out    *FuncFacts
 	seen   map[obsSeen]bool
@@ -100,6 +102,8 @@ func (p *Program) flow(fi *FuncInfo) *FuncFacts {
 	entry := f.entryState()
 	f.in[fn.Entry] = []*State{entry}
 	f.inKeys[fn.Entry] = []string{entry.lockKey()}
+	f.dirty = make([][]bool, len(fn.Blocks))
+	f.dirty[fn.Entry] = []bool{true}
 
 	// Fixpoint: propagate states until no block's input changes.
 	work := []int{fn.Entry}
@@ -429,7 +433,15 @@ func (f *flow) prepare() {
 // successors whose input changed.
 func (f *flow) block(b *cparse.Block) []int {
 	var changed []int
-	for _, st := range f.in[b.ID] {
+	for i, st := range f.in[b.ID] {
+		if !f.record {
+			// Only states that changed since the block last ran: what
+			// the others lead to is already in the successors.
+			if !f.dirty[b.ID][i] {
+				continue
+			}
+			f.dirty[b.ID][i] = false
+		}
 		cur := []*State{st}
 		for _, s := range b.Stmts {
 			var next []*State
@@ -497,16 +509,17 @@ func (f *flow) propagate(to int, st *State) []int {
 		st.filterFacts(func(fa *Fact) bool { return !f.deadFact(to, fa) })
 	}
 	k := st.lockKey()
-	var same []*State
+	var same []int
 	for i, s := range f.in[to] {
 		if f.inKeys[to][i] == k {
 			if !conflicts(s, st) {
 				if s.merge(st) {
+					f.dirty[to][i] = true
 					return []int{to}
 				}
 				return nil
 			}
-			same = append(same, s)
+			same = append(same, i)
 		}
 	}
 	if len(same) >= maxSameLocks || len(same) > 0 && len(f.in[to]) >= maxStates {
@@ -515,18 +528,19 @@ func (f *flow) propagate(to int, st *State) []int {
 		// function stored (flags, modes), since those are what later
 		// decide the unlock. With none, it stays apart while the block
 		// has room.
-		var target *State
-		for _, s := range same {
-			if !storedConflict(s, st) {
-				target = s
+		target := -1
+		for _, i := range same {
+			if !storedConflict(f.in[to][i], st) {
+				target = i
 				break
 			}
 		}
-		if target != nil || len(f.in[to]) >= maxStates {
-			if target == nil {
+		if target >= 0 || len(f.in[to]) >= maxStates {
+			if target < 0 {
 				target = same[0]
 			}
-			if target.merge(st) {
+			if f.in[to][target].merge(st) {
+				f.dirty[to][target] = true
 				return []int{to}
 			}
 			return nil
@@ -549,12 +563,14 @@ func (f *flow) propagate(to int, st *State) []int {
 		s.merge(st)
 		f.inKeys[to][best] = s.lockKey()
 		if s.fullKey() != before {
+			f.dirty[to][best] = true
 			return []int{to}
 		}
 		return nil
 	}
 	f.in[to] = append(f.in[to], st.clone())
 	f.inKeys[to] = append(f.inKeys[to], k)
+	f.dirty[to] = append(f.dirty[to], true)
 	return []int{to}
 }
 
