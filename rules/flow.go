@@ -35,7 +35,7 @@ type flow struct {
 	in     [][]*State
 	inKeys [][]string // lock keys of in, computed once
 	// dirty marks the states of in that changed since their block ran.
-	dirty [][]bool
+	dirty  [][]bool
 	record bool
 	out    *FuncFacts
 	seen   map[obsSeen]bool
