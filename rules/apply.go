@@ -292,7 +292,7 @@ func (f *flow) bindArgs(s *cparse.Stmt, g *FuncInfo) (map[string]*cparse.Expr, S
 // translated once per call site.
 func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State, subst map[string]*cparse.Expr, callStep Step) {
 	args := s.Call.Args
-	sk := st.lockKey() + "|" + factsKey(st.Facts)
+	sk := f.obsStateKey(st)
 	for _, e := range g.Sum.Effects {
 		// The translation into this call's terms is done once per call
 		// site; what depends on the path (is the effect possible for these
@@ -324,7 +324,7 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 		}
 		if len(te.Unheld) > 0 {
 			w := f.withoutUnheld(st, te)
-			f.observeKeyed(s, w, te, exclude, b, w.lockKey()+"|"+factsKey(w.Facts))
+			f.observeKeyed(s, w, te, exclude, b, f.obsStateKey(w))
 		} else {
 			f.observeKeyed(s, st, te, exclude, b, sk)
 		}

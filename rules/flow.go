@@ -1646,7 +1646,32 @@ func (f *flow) observe(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block
 	if !f.record {
 		return
 	}
-	f.observeKeyed(s, st, e, exclude, block, st.lockKey()+"|"+factsKey(st.Facts))
+	f.observeKeyed(s, st, e, exclude, block, f.obsStateKey(st))
+}
+
+// obsStateKey is what an observation takes from a state: what is held and
+// released, and the facts it keeps (see observeKeyed). States that differ
+// only in other facts observe an effect alike.
+func (f *flow) obsStateKey(st *State) string {
+	var b strings.Builder
+	b.WriteString(st.lockKey())
+	b.WriteByte('#')
+	for _, c := range st.CallerMaybe {
+		b.WriteString(c.key())
+		b.WriteByte(';')
+	}
+	b.WriteByte('#')
+	for _, fa := range st.Facts {
+		if f.scalarArgFact(fa) || configFact(fa) || f.p.nonRTFact(fa) {
+			b.WriteString(fa.Key)
+			if fa.Val {
+				b.WriteString("=1;")
+			} else {
+				b.WriteString("=0;")
+			}
+		}
+	}
+	return b.String()
 }
 
 // obsSeen identifies an observation: statement, effect and state.
