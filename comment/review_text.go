@@ -1,0 +1,227 @@
+package comment
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"lockbot/review"
+	"lockbot/rules"
+)
+
+// ReviewTextOptions shape the text of a patch review.
+type ReviewTextOptions struct {
+	// Terse prints "path:line: LEVEL:RULE: message" per finding and
+	// nothing else: the form b4's prep-perpatch-check-cmd and editors read.
+	Terse bool
+	// NoRT and Base are reported in the summary line, so that a pasted
+	// review says what it was checked against.
+	NoRT bool
+	Base string
+}
+
+// ReviewLevel is the checkpatch level of a finding: ERROR, WARNING, or
+// CHECK for info. An unknown severity is an ERROR rather than hidden.
+func ReviewLevel(f *rules.Finding) string {
+	switch f.Severity {
+	case "warning":
+		return "WARNING"
+	case "info":
+		return "CHECK"
+	}
+	return "ERROR"
+}
+
+// ReviewText writes a patch review in checkpatch's shape, which b4 and
+// editors parse: per finding "LEVEL:RULE: message", then "#N: FILE:
+// path:line:" with the patch line quoted, then the chain and the fix. A
+// series is grouped per patch under checkpatch's per-commit header. The
+// resolved findings follow, then a "total:" line.
+func ReviewText(w io.Writer, res *review.Result, opt ReviewTextOptions) error {
+	if err := checkResult(res); err != nil {
+		return err
+	}
+	ew := &errWriter{w: w}
+	if opt.Terse {
+		for _, f := range res.Findings {
+			ew.printf("%s\n", terseLine(f))
+		}
+		return ew.err
+	}
+
+	var current *review.PatchRef
+	headed := false
+	for i, f := range groupByPatch(res.Findings) {
+		if inSeries(f.Patch) && (i == 0 || !samePatch(current, f.Patch)) {
+			header(ew, patchLabel(f.Patch))
+			headed = true
+		} else if !inSeries(f.Patch) && i > 0 && inSeries(current) {
+			// Findings outside any patch of a series (pre-existing ones in
+			// the touched files) must not read as the last patch's.
+			header(ew, "Pre-existing in the touched files")
+		}
+		current = f.Patch
+		ew.printf("%s:%s: %s%s\n", ReviewLevel(f.Finding), f.Rule, f.Message, preExisting(f))
+		location(ew, f)
+		for _, s := range f.Chain {
+			ew.printf("  %s:%d: %s(): %s\n", s.File, s.Line, s.Func, s.Note)
+		}
+		if f.Fix != "" {
+			ew.printf("  fix: %s\n", f.Fix)
+		}
+		ew.printf("\n")
+	}
+
+	if headed && len(res.Resolved) > 0 {
+		header(ew, "Resolved by the series")
+	}
+	for _, f := range res.Resolved {
+		ew.printf("RESOLVED:%s: %s\n", f.Rule, f.Message)
+		location(ew, f)
+		if p := f.Patch; inSeries(p) {
+			ew.printf("  resolved by patch %d/%d (\"%s\")\n", p.Index, p.Total, p.Subject)
+		}
+		ew.printf("\n")
+	}
+
+	ew.printf("%s\n", reviewTotal(res, opt))
+	if res.NoTree {
+		ew.printf("NOTE: no tree (--no-tree): only the hunks were analysed; callers and callees outside them were not seen\n")
+	}
+	return ew.err
+}
+
+// terseLine is one finding on one line; b4 counts a line holding
+// "ERROR:" as a failure and any other line as a warning.
+func terseLine(f *review.Finding) string {
+	return fmt.Sprintf("%s:%d: %s:%s: %s%s", f.File, f.Line, ReviewLevel(f.Finding), f.Rule, f.Message, preExisting(f))
+}
+
+func preExisting(f *review.Finding) string {
+	if f.Introduced {
+		return ""
+	}
+	return " (pre-existing)"
+}
+
+// location prints checkpatch's "#N: FILE: path:line:" and the quoted
+// patch line, or only "FILE: path:line:" for a line the patch does not
+// show.
+func location(ew *errWriter, f *review.Finding) {
+	if f.PatchLine <= 0 {
+		ew.printf("FILE: %s:%d:\n", f.File, f.Line)
+		return
+	}
+	ew.printf("#%d: FILE: %s:%d:\n", f.PatchLine, f.File, f.Line)
+	if f.Quote != "" {
+		ew.printf("%s\n", strings.TrimRight(f.Quote, "\n"))
+	}
+}
+
+// header is checkpatch's header before each commit of a series: the name
+// between two rules of dashes as long as it.
+func header(ew *errWriter, name string) {
+	rule := strings.Repeat("-", len(name))
+	ew.printf("%s\n%s\n%s\n", rule, name, rule)
+}
+
+// patchLabel names a patch as checkpatch names a commit: `Commit abc
+// ("subject")`, with the series position instead of the hash.
+func patchLabel(p *review.PatchRef) string {
+	return fmt.Sprintf(`Patch %d/%d ("%s")`, p.Index, p.Total, p.Subject)
+}
+
+func inSeries(p *review.PatchRef) bool { return p != nil && p.Total > 1 }
+
+func samePatch(a, b *review.PatchRef) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Index == b.Index && a.Total == b.Total
+}
+
+// groupByPatch orders findings by patch, keeping their order within a
+// patch, so that each patch of a series gets one header. Findings without
+// a patch come last. The caller's slice is not reordered.
+func groupByPatch(fs []*review.Finding) []*review.Finding {
+	out := append([]*review.Finding(nil), fs...)
+	key := func(f *review.Finding) int {
+		if f.Patch == nil {
+			return int(^uint(0) >> 1)
+		}
+		return f.Patch.Index
+	}
+	sort.SliceStable(out, func(i, j int) bool { return key(out[i]) < key(out[j]) })
+	return out
+}
+
+// reviewTotal is checkpatch's summary line. Errors, warnings and checks
+// count what the patches introduce, the figure --fail-on acts on;
+// pre-existing findings are counted apart.
+func reviewTotal(res *review.Result, opt ReviewTextOptions) string {
+	c := countFindings(res)
+	parts := []string{plural(c.errors, "error"), plural(c.warnings, "warning")}
+	if c.checks > 0 {
+		parts = append(parts, plural(c.checks, "check"))
+	}
+	if c.preExisting > 0 {
+		parts = append(parts, fmt.Sprintf("%d pre-existing", c.preExisting))
+	}
+	if len(res.Resolved) > 0 {
+		parts = append(parts, fmt.Sprintf("%d resolved", len(res.Resolved)))
+	}
+	n := len(res.Patches)
+	patches := "patches"
+	if n == 1 {
+		patches = "patch"
+	}
+	parts = append(parts, fmt.Sprintf("%d %s checked", n, patches))
+	rt := "PREEMPT_RT rules on"
+	if opt.NoRT {
+		rt = "PREEMPT_RT rules off"
+	}
+	if opt.Base != "" {
+		rt = "base: " + opt.Base + ", " + rt
+	}
+	return "total: " + strings.Join(parts, ", ") + " (" + rt + ")"
+}
+
+type findingCounts struct {
+	errors, warnings, checks, preExisting int
+}
+
+func countFindings(res *review.Result) findingCounts {
+	var c findingCounts
+	for _, f := range res.Findings {
+		if !f.Introduced {
+			c.preExisting++
+			continue
+		}
+		switch ReviewLevel(f.Finding) {
+		case "ERROR":
+			c.errors++
+		case "WARNING":
+			c.warnings++
+		default:
+			c.checks++
+		}
+	}
+	return c
+}
+
+// checkResult rejects a result the renderers cannot print, instead of
+// panicking half way through the output.
+func checkResult(res *review.Result) error {
+	if res == nil {
+		return fmt.Errorf("comment: no review result")
+	}
+	for _, list := range [][]*review.Finding{res.Findings, res.Resolved} {
+		for i, f := range list {
+			if f == nil || f.Finding == nil {
+				return fmt.Errorf("comment: review finding %d is empty", i)
+			}
+		}
+	}
+	return nil
+}

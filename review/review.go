@@ -1,0 +1,345 @@
+package review
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"sort"
+	"strings"
+
+	"lockbot/cparse"
+	"lockbot/diff"
+	"lockbot/kb"
+	"lockbot/rules"
+)
+
+// Options configure a review.
+type Options struct {
+	KB *kb.KB
+	// Tree is the base the series applies to; nil reviews the hunks alone
+	// (--no-tree).
+	Tree diff.Tree
+	// Analyzers are the rules to run; nil: all.
+	Analyzers []*rules.Analyzer
+	NoRT      bool
+	RT        rules.RTScope
+	// All adds the pre-existing findings of the touched files.
+	All bool
+	// OnlyPatch keeps the findings of one patch (1-based position in the
+	// series); the patches before it are applied as its base. 0: all.
+	OnlyPatch int
+	// IncludeDepth is how many levels of quoted #include files of a
+	// touched file are read from the tree as context.
+	IncludeDepth int
+	// Skip reports paths (relative to the tree) not to analyse.
+	Skip func(path string) bool
+	Log  *slog.Logger
+}
+
+// Check reviews a series: each patch is applied in turn to copies of the
+// files it touches, which are analysed before and after it; the findings
+// the patch adds are reported, anchored on its lines, and those it removes
+// are listed as resolved.
+func Check(ctx context.Context, s *diff.Series, opt Options) (*Result, error) {
+	if opt.KB == nil {
+		return nil, errors.New("review: no knowledge base")
+	}
+	if len(s.Patches) == 0 {
+		return nil, errors.New("review: the input holds no patch")
+	}
+	if opt.OnlyPatch < 0 || opt.OnlyPatch > len(s.Patches) {
+		return nil, fmt.Errorf("review: there is no patch %d in a series of %d", opt.OnlyPatch, len(s.Patches))
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	snaps, lineOf, err := snapshots(s, opt.Tree)
+	if err != nil {
+		return nil, err
+	}
+	r := &reviewer{opt: opt, memo: map[string]*rules.Result{}}
+	res := &Result{NoTree: opt.Tree == nil, Findings: []*Finding{}, Resolved: []*Finding{}}
+	for i, p := range s.Patches {
+		res.Patches = append(res.Patches, ref(p, i, len(s.Patches)))
+	}
+	introduced := map[string]bool{}
+	var pre []*Finding
+	for i, snap := range snaps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if opt.OnlyPatch > 0 && i+1 != opt.OnlyPatch {
+			continue
+		}
+		pr := &res.Patches[i]
+		before, err := r.analyse(ctx, snap.Before)
+		if err != nil {
+			return nil, err
+		}
+		after, err := r.analyse(ctx, snap.After)
+		if err != nil {
+			return nil, err
+		}
+		addStats(&res.Stats, after.Stats)
+		added, kept := subtract(after.Findings, before.Findings)
+		removed, _ := subtract(before.Findings, after.Findings)
+		for _, f := range added {
+			rf := &Finding{Finding: f, Patch: pr, Introduced: true}
+			anchor(rf, snap.Patch, func(file string, line int) (int, bool) { return lineOf(i, file, line) })
+			res.Findings = append(res.Findings, rf)
+			introduced[f.Fingerprint] = true
+		}
+		for _, f := range removed {
+			res.Resolved = append(res.Resolved, &Finding{Finding: f, Patch: pr})
+		}
+		for _, f := range kept {
+			pre = append(pre, &Finding{Finding: f})
+		}
+	}
+	if opt.All {
+		seen := map[string]bool{}
+		for _, f := range pre {
+			k := f.Fingerprint + "\x00" + f.File
+			if introduced[f.Fingerprint] || seen[k] {
+				continue
+			}
+			seen[k] = true
+			res.Findings = append(res.Findings, f)
+		}
+	}
+	sortFindings(res.Findings)
+	sortFindings(res.Resolved)
+	return res, nil
+}
+
+// ref names patch i of n: numbered mails keep their numbers; patch files
+// without them are counted in the order given.
+func ref(p *diff.Patch, i, n int) PatchRef {
+	r := PatchRef{Index: p.Index, Total: p.Total, Subject: p.Subject}
+	if r.Total == 0 && n > 1 {
+		r.Index, r.Total = i+1, n
+	}
+	return r
+}
+
+// lineMap turns a line of the file after patch i into the new-side line
+// number the patch shows it at.
+type lineMap func(i int, file string, line int) (int, bool)
+
+// snapshots applies the series to the tree, or, without one, rebuilds
+// each touched file from what its hunks show.
+func snapshots(s *diff.Series, tree diff.Tree) ([]*diff.Snapshot, lineMap, error) {
+	if tree != nil {
+		snaps, err := diff.ApplySeries(tree, s)
+		if err != nil {
+			return nil, nil, err
+		}
+		return snaps, func(i int, file string, line int) (int, bool) { return snaps[i].NewLine(file, line) }, nil
+	}
+	var snaps []*diff.Snapshot
+	for _, p := range s.Patches {
+		snap := &diff.Snapshot{Patch: p, Before: map[string][]byte{}, After: map[string][]byte{}}
+		for _, f := range p.Files {
+			if f.IsBinary {
+				continue
+			}
+			if !f.IsNew {
+				if b := hunkFile(p, f, false); b != nil {
+					snap.Before[f.OldName] = b
+				}
+			}
+			if !f.IsDelete {
+				if b := hunkFile(p, f, true); b != nil {
+					snap.After[f.NewName] = b
+				}
+			}
+		}
+		snaps = append(snaps, snap)
+	}
+	// Hunk texts keep the new side's own numbering.
+	return snaps, func(_ int, _ string, line int) (int, bool) { return line, true }, nil
+}
+
+// reviewer analyses file sets, remembering results: in a series, the
+// files after one patch are often the files before the next.
+type reviewer struct {
+	opt  Options
+	memo map[string]*rules.Result
+}
+
+// analyse runs the rules over a patch's touched C files, with their quoted
+// includes from the tree as context.
+func (r *reviewer) analyse(ctx context.Context, files map[string][]byte) (*rules.Result, error) {
+	var names []string
+	for name := range files {
+		if isC(name) && (r.opt.Skip == nil || !r.opt.Skip(name)) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(files[n]))
+		h.Write(files[n])
+	}
+	key := string(h.Sum(nil))
+	if res, ok := r.memo[key]; ok {
+		return res, nil
+	}
+	var srcs []rules.Source
+	seen := map[string]bool{}
+	for _, n := range names {
+		if len(files[n]) > cparse.MaxFileSize {
+			return nil, fmt.Errorf("%s: %d bytes is over the %d-byte limit", n, len(files[n]), cparse.MaxFileSize)
+		}
+		srcs = append(srcs, rules.Source{Path: n, Src: files[n]})
+		seen[n] = true
+	}
+	if r.opt.Tree != nil {
+		srcs = r.includes(srcs, seen, files)
+	}
+	res := &rules.Result{}
+	if len(names) > 0 {
+		var err error
+		res, err = rules.Analyze(ctx, srcs, rules.Options{KB: r.opt.KB, Analyzers: r.opt.Analyzers, NoRT: r.opt.NoRT, RT: r.opt.RT, Log: r.opt.Log})
+		if err != nil {
+			return nil, err
+		}
+		if len(res.Errors) > 0 && r.opt.Tree != nil {
+			// A touched file the parser cannot read at all would make
+			// every finding in it look resolved or introduced.
+			e := res.Errors[0]
+			return nil, fmt.Errorf("%s: %s", e.Path, e.Err)
+		}
+	}
+	r.memo[key] = res
+	return res, nil
+}
+
+// includes adds the quoted #include files of the touched files, read from
+// the tree (or from the patch, for a header it touches), as context.
+func (r *reviewer) includes(srcs []rules.Source, seen map[string]bool, touched map[string][]byte) []rules.Source {
+	depth := r.opt.IncludeDepth
+	frontier := append([]rules.Source(nil), srcs...)
+	for d := 0; d < depth && len(frontier) > 0; d++ {
+		var next []rules.Source
+		for _, s := range frontier {
+			for _, inc := range rules.QuotedIncludes(s.Src) {
+				p := path.Clean(path.Join(path.Dir(s.Path), inc))
+				if seen[p] || !fs.ValidPath(p) {
+					continue
+				}
+				seen[p] = true
+				data, ok := touched[p]
+				if !ok {
+					var err error
+					if data, err = r.opt.Tree.ReadFile(p); err != nil {
+						continue // a generated or missing header: its types stay unknown
+					}
+				}
+				if len(data) > cparse.MaxFileSize {
+					continue
+				}
+				src := rules.Source{Path: p, Src: data, Context: true}
+				srcs = append(srcs, src)
+				next = append(next, src)
+			}
+		}
+		frontier = next
+	}
+	return srcs
+}
+
+func isC(name string) bool { return strings.HasSuffix(name, ".c") || strings.HasSuffix(name, ".h") }
+
+// subtract returns the findings of a whose fingerprint b does not have as
+// many times (what a patch added, matched as a multiset), and the rest.
+func subtract(a, b []*rules.Finding) (only, common []*rules.Finding) {
+	count := map[string]int{}
+	for _, f := range b {
+		count[f.Fingerprint]++
+	}
+	for _, f := range a {
+		if count[f.Fingerprint] > 0 {
+			count[f.Fingerprint]--
+			common = append(common, f)
+			continue
+		}
+		only = append(only, f)
+	}
+	return only, common
+}
+
+// anchor places an introduced finding on the patch line that caused it:
+// the line the finding is on when the patch adds it, else the deepest step
+// of its chain the patch adds (the spin_lock() added in a callee, under a
+// caller's lock the chain shows), else a line the patch shows as context.
+// A finding no hunk shows stays where the analysis put it, without a
+// patch line.
+func anchor(f *Finding, p *diff.Patch, newLine func(file string, line int) (int, bool)) {
+	type site struct {
+		file, fn string
+		line     int
+	}
+	sites := []site{{f.File, f.Function, f.Line}}
+	for i := len(f.Chain) - 1; i >= 0; i-- {
+		s := f.Chain[i]
+		sites = append(sites, site{s.File, s.Func, s.Line})
+	}
+	pick := func(want func(file string, nl int) bool) bool {
+		for _, s := range sites {
+			nl, ok := newLine(s.file, s.line)
+			if !ok || !want(s.file, nl) {
+				continue
+			}
+			n, text, _ := p.PatchLine(s.file, nl)
+			f.PatchLine, f.Quote = n, text
+			if s.file != f.File || s.line != f.Line {
+				// The scan finding is shared with the memo: copy before
+				// moving it.
+				c := *f.Finding
+				c.File, c.Line, c.Function = s.file, s.line, s.fn
+				f.Finding = &c
+			}
+			return true
+		}
+		return false
+	}
+	if pick(p.Added) {
+		return
+	}
+	pick(func(file string, nl int) bool { _, _, ok := p.PatchLine(file, nl); return ok })
+}
+
+func addStats(dst *rules.Stats, s rules.Stats) {
+	dst.Files += s.Files
+	dst.Functions += s.Functions
+	dst.Partial += s.Partial
+	dst.Failed += s.Failed
+	dst.ParseErrors += s.ParseErrors
+	dst.Skipped += s.Skipped
+}
+
+func sortFindings(fs []*Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		ai, bi := 0, 0
+		if a.Patch != nil {
+			ai = a.Patch.Index
+		}
+		if b.Patch != nil {
+			bi = b.Patch.Index
+		}
+		if ai != bi {
+			return ai < bi
+		}
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+}

@@ -1,0 +1,48 @@
+// Package review turns the analysis core into a reviewer of patches: it
+// applies a series to copies of the touched files, analyses them before and
+// after each patch, and keeps what each patch introduces, anchored on the
+// patch's own lines. `lockbot check`, the GitHub App and the mail responder
+// all call it.
+package review
+
+import "lockbot/rules"
+
+// PatchRef names the patch of a series a finding belongs to.
+type PatchRef struct {
+	Index   int    `json:"index"` // 1-based; 0 for a lone patch without numbering
+	Total   int    `json:"total"`
+	Subject string `json:"subject"`
+}
+
+// Finding is a scan finding placed in a patch. The embedded scan finding's
+// fields (rule, severity, file, line, chain, fingerprint...) are inlined in
+// JSON; File and Line are the new-side location the patch's hunk shows.
+type Finding struct {
+	*rules.Finding
+	Patch *PatchRef `json:"patch,omitempty"`
+	// Introduced is false for a pre-existing finding shown by --all, and
+	// for a resolved one.
+	Introduced bool `json:"introduced"`
+	// PatchLine is the 1-based line in the patch file (or in the mbox)
+	// that Line corresponds to: checkpatch's "#N:". 0 when the line is not
+	// one of the patch's lines (pre-existing findings, resolved ones).
+	PatchLine int `json:"-"`
+	// Quote is that patch line as it appears in the patch, with its '+' or
+	// ' ' marker ("+\tspin_lock(&b->lock);"); empty when PatchLine is 0.
+	Quote string `json:"-"`
+}
+
+// Result is the review of a patch or a series.
+type Result struct {
+	// Findings are those the series introduces (and, with --all, the
+	// pre-existing ones in the touched files, Introduced false).
+	Findings []*Finding `json:"findings"`
+	// Resolved are findings present before a patch and gone after it.
+	Resolved []*Finding `json:"resolved"`
+	Patches  []PatchRef `json:"patches"`
+	// NoTree is set when only the hunks were analysed (--no-tree): the
+	// functions were reassembled from context and added lines, callers
+	// and callees outside the hunks were not seen.
+	NoTree bool        `json:"no_tree"`
+	Stats  rules.Stats `json:"stats"`
+}

@@ -1,0 +1,28 @@
+# bench-lib.sh: what the benchmark scripts share. Source it after setting
+# $reps (repetitions) and $tmp (a scratch directory).
+
+# median_seconds CMD... runs CMD $reps times (after one warm-up that fills
+# the page cache) and prints the median wall time. Exit status is ignored:
+# lockbot exits 1 when it finds something, which is the normal case here.
+median_seconds() {
+	if command -v hyperfine >/dev/null; then
+		hyperfine --style none --warmup 1 --runs "$reps" --ignore-failure \
+			--export-csv "$tmp/hf.csv" "$(printf '%q ' "$@")" >&2
+		# command,mean,stddev,median,...
+		awk -F, 'NR == 2 { printf "%.3f\n", $4 }' "$tmp/hf.csv"
+		return
+	fi
+	local i start end
+	"$@" >/dev/null 2>&1 || true
+	: >"$tmp/times"
+	for ((i = 0; i < reps; i++)); do
+		start=$(date +%s.%N)
+		"$@" >/dev/null 2>&1 || true
+		end=$(date +%s.%N)
+		awk -v a="$start" -v b="$end" 'BEGIN { print b - a }' >>"$tmp/times"
+	done
+	sort -g "$tmp/times" | awk '{ t[NR] = $1 } END {
+		m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
+		printf "%.3f\n", m
+	}'
+}
