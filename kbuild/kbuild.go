@@ -4,13 +4,14 @@
 package kbuild
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // RT knows which configuration symbols and files PREEMPT_RT excludes.
@@ -68,36 +69,47 @@ func LoadRT(root, rtSymbol string) (*RT, error) {
 		return nil, fmt.Errorf("kbuild: %s: no Kconfig at the top of the tree", root)
 	}
 	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
-		sources, err := readKconfig(p, rtSymbol, deps, excluded)
-		if err != nil {
-			if p == filepath.Join(root, "Kconfig") {
-				return nil, err
+		// Level by level: the files one level sources are read in
+		// parallel, then parsed in order.
+		var batch []string
+		for _, p := range queue {
+			if !seen[p] {
+				seen[p] = true
+				batch = append(batch, p)
 			}
-			continue // an optional source ("osource") or a missing arch file
 		}
-		for _, src := range sources {
-			queue = append(queue, expandSource(root, filepath.Dir(p), src)...)
+		queue = nil
+		texts, errs := readFiles(batch)
+		for i, p := range batch {
+			if errs[i] != nil {
+				if p == filepath.Join(root, "Kconfig") {
+					return nil, errs[i]
+				}
+				continue // an optional source ("osource") or a missing arch file
+			}
+			for _, src := range parseKconfig(texts[i], rtSymbol, deps, excluded) {
+				queue = append(queue, expandSource(root, filepath.Dir(p), src)...)
+			}
 		}
 	}
 	// A symbol that depends on an excluded symbol is excluded too.
+	needs := map[string][]string{}
+	for sym, exprs := range deps {
+		for _, e := range exprs {
+			needs[sym] = append(needs[sym], conjuncts(e)...)
+		}
+	}
 	for changed := true; changed; {
 		changed = false
-		for sym, exprs := range deps {
+		for sym, conjs := range needs {
 			if excluded[sym] {
 				continue
 			}
-			for _, e := range exprs {
-				for _, conj := range conjuncts(e) {
-					if excluded[conj] {
-						excluded[sym] = true
-						changed = true
-					}
+			for _, conj := range conjs {
+				if excluded[conj] {
+					excluded[sym] = true
+					changed = true
+					break
 				}
 			}
 		}
@@ -131,36 +143,30 @@ func expandSource(root, dir string, s source) []string {
 	return matches
 }
 
-var configRE = regexp.MustCompile(`^\s*(?:menu)?config\s+([A-Za-z0-9_]+)`)
+// sourceKeywords include another Kconfig file; the "r" ones relative to
+// the including file, the "o" ones optional.
+var sourceKeywords = map[string]bool{"source": true, "rsource": true, "osource": true, "orsource": true}
 
-var sourceRE = regexp.MustCompile(`^\s*(o?r?source)\s+"([^"]+)"`)
-
-// readKconfig records the dependencies of each symbol, and marks as
+// parseKconfig records the dependencies of each symbol, and marks as
 // excluded those that depend on !RT or sit inside "if !RT". It returns the
 // files the file sources.
-func readKconfig(path, rt string, deps map[string][]string, excluded map[string]bool) ([]source, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
+func parseKconfig(text, rt string, deps map[string][]string, excluded map[string]bool) []source {
+	// Lines are sliced from the one string: some 1,700 files are read
+	// for every check, and a scanner buffer per file was most of the cost.
 	var sources []source
 	var ifs []bool // whether each enclosing "if" excludes RT
 	cur := ""
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		raw := sc.Text()
+	for len(text) > 0 {
+		raw, rest, _ := strings.Cut(text, "\n")
+		text = rest
 		line := strings.TrimSpace(raw)
 		switch {
 		case strings.HasPrefix(line, "config ") || strings.HasPrefix(line, "menuconfig "):
-			// Checked by prefix first: the regexp on every line of some
-			// 1,700 files is most of the cost.
-			m := configRE.FindStringSubmatch(raw)
-			if m == nil {
+			name := strings.Fields(line)[1]
+			if !isSymbol(name) {
 				continue
 			}
-			cur = m[1]
+			cur = name
 			for _, x := range ifs {
 				if x {
 					excluded[cur] = true
@@ -180,9 +186,11 @@ func readKconfig(path, rt string, deps map[string][]string, excluded map[string]
 				excluded[cur] = true
 			}
 			deps[cur] = append(deps[cur], expr)
-		case strings.Contains(line, "source ") || strings.HasPrefix(line, "source\t"):
-			if m := sourceRE.FindStringSubmatch(raw); m != nil {
-				sources = append(sources, source{path: m[2], relative: strings.Contains(m[1], "rsource")})
+		case strings.HasPrefix(line, "source") || strings.HasPrefix(line, "rsource") || strings.HasPrefix(line, "osource") || strings.HasPrefix(line, "orsource"):
+			if f := strings.Fields(line); len(f) >= 2 && sourceKeywords[f[0]] {
+				if p := strings.Trim(f[1], `"`); p != "" {
+					sources = append(sources, source{path: p, relative: strings.Contains(f[0], "rsource")})
+				}
 			}
 			cur = ""
 		case strings.HasPrefix(line, "menu ") || strings.HasPrefix(line, "choice") || strings.HasPrefix(line, "endmenu") ||
@@ -190,7 +198,31 @@ func readKconfig(path, rt string, deps map[string][]string, excluded map[string]
 			cur = ""
 		}
 	}
-	return sources, sc.Err()
+	return sources
+}
+
+// readFiles reads files on all cores.
+func readFiles(paths []string) ([]string, []error) {
+	texts := make([]string, len(paths))
+	errs := make([]error, len(paths))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(paths) {
+					return
+				}
+				data, err := os.ReadFile(paths[i])
+				texts[i], errs[i] = string(data), err
+			}
+		}()
+	}
+	wg.Wait()
+	return texts, errs
 }
 
 // hasNegated reports whether "!sym" is one of the top-level conjuncts of a

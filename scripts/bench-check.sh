@@ -67,15 +67,16 @@ for f in "${files[@]}"; do
 	make_patch "$f" "$p"
 	lines=$(grep -c '^[-+][^-+]' "$p" || true)
 	# A patch that does not apply is a broken benchmark, not a timing.
-	if ! out=$("$bin" check --terse --fail-on never --tree "$old_tree" "$p" 2>&1); then
+	if ! out=$("$bin" check --fail-on never --tree "$old_tree" "$p" 2>&1); then
 		echo "bench-check: lockbot check failed on $f: $out" >&2
 		exit 1
 	fi
-	found=$(grep -c ': ERROR:\|: WARNING:' <<<"$out" || true)
+	found=$(grep -c '^ERROR:\|^WARNING:' <<<"$out" || true)
+	resolved=$(grep -c '^RESOLVED:' <<<"$out" || true)
 	tl=$(median_seconds "$bin" check --fail-on never --tree "$old_tree" "$p")
 	tc=$(cd "$old_tree" && median_seconds perl scripts/checkpatch.pl -q --no-summary "$p")
 	ratio=$(awk -v a="$tl" -v b="$tc" 'BEGIN { printf "%.2f", a / b }')
-	printf "$header" "$(basename "$f")" "$lines" "${tl}s" "${tc}s" "$ratio" "$found"
+	printf "$header" "$(basename "$f")" "$lines" "${tl}s" "${tc}s" "$ratio" "$found new, $resolved resolved"
 	total_l=$(awk -v a="$total_l" -v b="$tl" 'BEGIN { print a + b }')
 	total_c=$(awk -v a="$total_c" -v b="$tc" 'BEGIN { print a + b }')
 done

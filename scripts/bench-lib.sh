@@ -7,7 +7,7 @@
 median_seconds() {
 	if command -v hyperfine >/dev/null; then
 		hyperfine --style none --warmup 1 --runs "$reps" --ignore-failure \
-			--export-csv "$tmp/hf.csv" "$(printf '%q ' "$@")" >&2
+			--export-csv "$tmp/hf.csv" "$(printf '%q ' "$@")" >/dev/null 2>&1
 		# command,mean,stddev,median,...
 		awk -F, 'NR == 2 { printf "%.3f\n", $4 }' "$tmp/hf.csv"
 		return
