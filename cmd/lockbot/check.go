@@ -114,6 +114,7 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 		return err
 	}
 	noRT := cf.noRT || !cfg.RT()
+	textOpt := comment.ReviewTextOptions{Terse: cf.terse, NoRT: noRT}
 	opt := review.Options{KB: k, NoRT: noRT, All: cf.all, OnlyPatch: cf.onlyPatch,
 		IncludeDepth: cf.includeDepth, Skip: cfg.Skip, Log: log}
 	for _, a := range rules.All() {
@@ -123,10 +124,23 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 	}
 	if root != "" {
 		opt.Tree = diff.DirTree(root)
+		base := ""
 		if isGitCheckout(root) {
-			// The branch being sent usually holds the series already.
+			// The series' base-commit when this repository has it, else
+			// each file's preimage blob: the branch being sent usually
+			// holds the series already.
 			opt.Tree = review.NewPreimageTree(root, series)
+			if c := series.BaseCommit; c != "" && cf.gitRange == "" {
+				if full, ok := hasCommit(root, c); ok {
+					opt.Tree, base = diff.GitTree{Repo: root, Rev: full}, "base-commit "+c
+				} else {
+					// Not an error: lore series often name a base the
+					// developer has not fetched; stderr must stay quiet for b4.
+					log.Debug("base-commit not in this repository; using the checkout", "base-commit", c)
+				}
+			}
 		}
+		textOpt.Base = base
 		if cf.gitRange != "" {
 			// The range's base, not the working tree (which may hold the
 			// commits already).
@@ -135,6 +149,7 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 				return inputError{err}
 			}
 			opt.Tree = diff.GitTree{Repo: root, Rev: base}
+			textOpt.Base = base
 		}
 		if !noRT {
 			if rt, err := kbuild.LoadRT(root, "PREEMPT_RT"); err == nil {
@@ -163,7 +178,7 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 	case "b4":
 		err = comment.B4(out, res)
 	default:
-		err = comment.ReviewText(out, res, comment.ReviewTextOptions{Terse: cf.terse, NoRT: noRT})
+		err = comment.ReviewText(out, res, textOpt)
 	}
 	if err != nil {
 		return err
@@ -201,6 +216,12 @@ func checkTree(cf *checkFlags) (string, error) {
 		return "", usageError{errors.New("not inside a git checkout: give the base tree with --tree DIR, or --no-tree to review the hunks alone")}
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// hasCommit resolves a commit the repository holds.
+func hasCommit(dir, rev string) (string, bool) {
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "--verify", "--quiet", rev+"^{commit}").Output()
+	return strings.TrimSpace(string(out)), err == nil
 }
 
 func isGitCheckout(dir string) bool {

@@ -259,6 +259,20 @@ func TestCheckStdinAndGit(t *testing.T) {
 	if !strings.Contains(string(pout), "drivers/bar/bar.c:15: ERROR:RT_SLEEPING_LOCK_IN_ATOMIC") {
 		t.Errorf("patch already applied in the checkout: output %q (%v) lacks the finding", pout, err)
 	}
+	// A patch with a base-commit trailer this repository has is checked
+	// against that commit.
+	based := filepath.Join(t.TempDir(), "based.patch")
+	git("format-patch", "-q", "--base=HEAD~1", "-1", "-o", filepath.Dir(based))
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(based), "0001-*.patch"))
+	if len(matches) != 1 {
+		t.Fatalf("format-patch wrote %v", matches)
+	}
+	c = exec.Command(binary, "check", matches[0])
+	c.Dir = repo
+	bout, _ := c.Output()
+	if !strings.Contains(string(bout), "ERROR:RT_SLEEPING_LOCK_IN_ATOMIC") || !strings.Contains(string(bout), "base: base-commit ") {
+		t.Errorf("patch with base-commit: output lacks the finding or the base:\n%s", bout)
+	}
 	after, _ := os.ReadFile(filepath.Join(repo, "drivers/bar/bar.c"))
 	if string(before) != string(after) {
 		t.Error("check modified the tree")
