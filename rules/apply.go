@@ -497,11 +497,6 @@ func retTruth(r RetClass) (val, known bool) {
 // reports that it names the callee's own variables, which mean nothing
 // here.
 func (f *flow) substitute(x *cparse.Expr, subst map[string]*cparse.Expr, g *FuncInfo) (*cparse.Expr, bool) {
-	if g.Sum != nil && len(g.Sum.Defs) > 0 {
-		// Locals that stand for an expression of the parameters are
-		// replaced by it first.
-		x = x.Subst(g.Sum.Defs)
-	}
 	local := false
 	x.Walk(func(e *cparse.Expr) bool {
 		switch {

@@ -139,10 +139,6 @@ type Summary struct {
 	// ("->ptl", "->pte"), here or in callees it is passed on to: a caller
 	// forgets what it knew of them.
 	Writes map[int][]string
-	// Defs are locals assigned once from the parameters alone
-	// ("z = container_of(ref, struct zpage, refcount)"): a caller names
-	// a lock on such a local through its own arguments.
-	Defs map[string]*cparse.Expr
 }
 
 // trivial reports a summary that changes nothing for a caller.
@@ -256,7 +252,7 @@ const (
 
 // summarize builds a function's summary from its facts.
 func (p *Program) summarize(fi *FuncInfo) *Summary {
-	s := &Summary{Writes: p.memberWrites(fi), Defs: paramDefs(fi.F)}
+	s := &Summary{Writes: p.memberWrites(fi)}
 	ff := fi.Facts
 	if ff == nil || ff.Failed {
 		return s

@@ -2212,10 +2212,10 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 	inst, class := "", ""
 	var expr *cparse.Expr
 	if arg != nil {
-		expr = canon(arg)
+		expr = f.canonLock(arg)
 		if expr != nil {
 			inst = expr.String()
-			class = f.env.classOf(expr)
+			class = f.env.classOf(canon(arg))
 		}
 	}
 	idx := f.matchRelease(st, kind, arg)
