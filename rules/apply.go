@@ -86,12 +86,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 			}
 		}
 		for _, a := range o.Acquired {
-			ck := ctxSite{s, a}
-			c, ok := f.ctxCache[ck]
-			if !ok {
-				c = f.translateCtx(a, g, subst, callStep)
-				f.ctxCache[ck] = c
-			}
+			c := f.siteCtx(s, a, g, subst, callStep)
 			if a.Kind.Lock && c.Inst == "" && c.Class == "" {
 				// A lock on the callee's own variable, without a class:
 				// this function can neither name nor release it (it is
@@ -300,7 +295,7 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 		ck := effectSite{s, e}
 		base, ok := f.translated[ck]
 		if !ok {
-			base = f.translateEffect(e, g, subst, callSite{callStep})
+			base = f.translateEffect(s, e, g, subst, callStep)
 			f.translated[ck] = base
 		}
 		if base == nil {
@@ -363,8 +358,6 @@ type effectSite struct {
 	s *cparse.Stmt
 	e *Effect
 }
-
-type callSite struct{ step Step }
 
 type ctxSite struct {
 	s *cparse.Stmt
@@ -531,6 +524,19 @@ func (f *flow) substitute(x *cparse.Expr, subst map[string]*cparse.Expr, g *Func
 	return canon(x.Subst(subst)), local
 }
 
+// siteCtx is translateCtx memoised per call site: a callee's context is
+// shared by its outcomes and many of its effects (what they leave held,
+// what they see released).
+func (f *flow) siteCtx(s *cparse.Stmt, c *Ctx, g *FuncInfo, subst map[string]*cparse.Expr, callStep Step) *Ctx {
+	ck := ctxSite{s, c}
+	if t, ok := f.ctxCache[ck]; ok {
+		return t
+	}
+	t := f.translateCtx(c, g, subst, callStep)
+	f.ctxCache[ck] = t
+	return t
+}
+
 func (f *flow) translateCtx(c *Ctx, g *FuncInfo, subst map[string]*cparse.Expr, callStep Step) *Ctx {
 	n := &Ctx{Kind: c.Kind, Class: c.Class, Sub: c.Sub, Try: c.Try}
 	n.Via = c.Via.Push(callStep)
@@ -561,8 +567,7 @@ func (f *flow) translateCtx(c *Ctx, g *FuncInfo, subst map[string]*cparse.Expr, 
 // translateEffect brings a callee's effect into this call's terms. An
 // effect that depends on the callee's gfp parameter happens here only if
 // the argument allows direct reclaim.
-func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.Expr, site callSite) *Effect {
-	callStep := site.step
+func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map[string]*cparse.Expr, callStep Step) *Effect {
 	for _, s := range e.Chain {
 		if s.Func == f.fn.Name && s.File == f.fn.File.Path {
 			return nil // around a recursion cycle: the direct effect is there
@@ -598,15 +603,15 @@ func (f *flow) translateEffect(e *Effect, g *FuncInfo, subst map[string]*cparse.
 	n.keyCache, n.obsCache = "", ""
 	n.Chain = append([]Step{callStep}, e.Chain...)
 	if e.Ctx != nil {
-		n.Ctx = f.translateCtx(e.Ctx, g, subst, callStep)
+		n.Ctx = f.siteCtx(s, e.Ctx, g, subst, callStep)
 	}
 	if e.Drops != nil {
-		n.Drops = f.translateCtx(e.Drops, g, subst, callStep)
+		n.Drops = f.siteCtx(s, e.Drops, g, subst, callStep)
 	}
 	if len(e.Unheld) > 0 {
 		n.Unheld = nil
 		for _, c := range e.Unheld {
-			n.Unheld = append(n.Unheld, f.translateCtx(c, g, subst, callStep))
+			n.Unheld = append(n.Unheld, f.siteCtx(s, c, g, subst, callStep))
 		}
 	}
 	return &n
