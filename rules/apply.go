@@ -28,7 +28,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 	var feasible []*Outcome
 	var states []*State
 	for _, o := range sum.Outcomes {
-		if n := f.outcomeFacts(o, st, subst, g); n != nil {
+		if n := f.outcomeFacts(s, o, st, subst, g); n != nil {
 			feasible = append(feasible, o)
 			states = append(states, n)
 		}
@@ -46,7 +46,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		}
 		states[i] = n
 	}
-	keep := f.consistentOutcomes(feasible, st, subst, g)
+	keep := f.consistentOutcomes(s, feasible, st, subst, g)
 	var kept []*Outcome
 	var keptStates []*State
 	for i, o := range feasible {
@@ -64,13 +64,13 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		for _, r := range o.Released {
 			via := callStep
 			via.Note = fmt.Sprintf("calls %s(), which releases %s", g.F.Name, r.Kind.Desc)
-			f.release(s, b, r.Kind, f.releaseArg(r, subst, g), n, via, false)
+			f.release(s, b, r.Kind, f.releaseArg(s, r, subst, g), n, via, false)
 		}
 		for _, r := range o.Maybe {
 			// Released on some indistinguishable returns only: no longer
 			// counted as held, nor as known released; if this function does
 			// not hold it, its own caller may.
-			arg := f.releaseArg(r, subst, g)
+			arg := f.releaseArg(s, r, subst, g)
 			if i := f.matchRelease(n, r.Kind, arg); i >= 0 {
 				n.Held = append(n.Held[:i:i], n.Held[i+1:]...)
 			} else if !n.isCallerMaybe(r) {
@@ -301,7 +301,7 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 		if base == nil {
 			continue
 		}
-		if len(e.Facts) > 0 && f.outcomeFacts(&Outcome{Facts: e.Facts}, st, subst, g) == nil {
+		if len(e.Facts) > 0 && f.outcomeFacts(s, &Outcome{Facts: e.Facts}, st, subst, g) == nil {
 			continue // happens only for arguments this call does not pass
 		}
 		te := base
@@ -379,41 +379,45 @@ func (f *flow) withoutUnheld(st *State, e *Effect) *State {
 	return n
 }
 
-func (f *flow) releaseArg(r *Ctx, subst map[string]*cparse.Expr, g *FuncInfo) *cparse.Expr {
+func (f *flow) releaseArg(s *cparse.Stmt, r *Ctx, subst map[string]*cparse.Expr, g *FuncInfo) *cparse.Expr {
 	if r.Expr == nil {
 		return nil
 	}
+	k := exprSite{s, r.Expr}
+	if x, ok := f.relCache[k]; ok {
+		return x
+	}
 	x, local := f.substitute(r.Expr, subst, g)
 	if local {
-		return nil
+		x = nil
+	} else {
+		x = f.canonLock(x)
 	}
-	return f.canonLock(x)
+	f.relCache[k] = x
+	return x
 }
 
 // outcomeFacts returns the state after an outcome's conditions on the
 // arguments, or nil when they contradict what this path knows (or the
 // constants the caller passes).
-func (f *flow) outcomeFacts(o *Outcome, st *State, subst map[string]*cparse.Expr, g *FuncInfo) *State {
+func (f *flow) outcomeFacts(s *cparse.Stmt, o *Outcome, st *State, subst map[string]*cparse.Expr, g *FuncInfo) *State {
 	n := st.clone()
 	for _, fa := range o.Facts {
 		if fa.Expr == nil {
 			continue
 		}
-		x, local := f.substitute(fa.Expr, subst, g)
-		if local {
+		a := f.argFact(s, fa.Expr, subst, g)
+		if a.skip {
 			continue
 		}
-		if truth, isConst := constTruth(x); isConst {
-			if truth != fa.Val {
+		if a.isConst {
+			if a.truth != fa.Val {
 				return nil
 			}
 			continue
 		}
-		key, neg, idents, expr := f.atom(x)
-		if key == "" {
-			continue
-		}
-		val := fa.Val != neg
+		key, idents, expr := a.key, a.idents, a.expr
+		val := fa.Val != a.neg
 		v, known := n.fact(key)
 		if known && v != val {
 			return nil
@@ -426,6 +430,40 @@ func (f *flow) outcomeFacts(o *Outcome, st *State, subst map[string]*cparse.Expr
 		n.setFact(Fact{Key: key, Val: val, Idents: idents, Expr: expr})
 	}
 	return n
+}
+
+// argAtom is a callee's condition on its arguments in this call's terms.
+type argAtom struct {
+	skip           bool // on the callee's locals, or not a condition
+	isConst, truth bool // decided by the constants passed
+	key            string
+	neg            bool
+	idents         []string
+	expr           *cparse.Expr
+}
+
+// argFact translates a callee's condition at a call, once per call site:
+// every state through the call asks it again for every outcome.
+func (f *flow) argFact(s *cparse.Stmt, x *cparse.Expr, subst map[string]*cparse.Expr, g *FuncInfo) *argAtom {
+	k := exprSite{s, x}
+	if a, ok := f.argCache[k]; ok {
+		return a
+	}
+	a := &argAtom{}
+	if t, local := f.substitute(x, subst, g); local {
+		a.skip = true
+	} else if truth, isConst := constTruth(t); isConst {
+		a.isConst, a.truth = true, truth
+	} else if a.key, a.neg, a.idents, a.expr = f.atom(t); a.key == "" {
+		a.skip = true
+	}
+	f.argCache[k] = a
+	return a
+}
+
+type exprSite struct {
+	s *cparse.Stmt
+	x *cparse.Expr
 }
 
 // isPointerParam reports a fact that is just a pointer parameter's
@@ -447,7 +485,7 @@ func isPointerParam(g *FuncInfo, fa Fact) bool {
 // release locks this state holds and others release locks it does not,
 // only the former are followed: a helper that releases either of two locks
 // releases the one its partner took.
-func (f *flow) consistentOutcomes(outs []*Outcome, st *State, subst map[string]*cparse.Expr, g *FuncInfo) map[*Outcome]bool {
+func (f *flow) consistentOutcomes(s *cparse.Stmt, outs []*Outcome, st *State, subst map[string]*cparse.Expr, g *FuncInfo) map[*Outcome]bool {
 	keep := map[*Outcome]bool{}
 	var matching, mismatching []*Outcome
 	for _, o := range outs {
@@ -457,7 +495,7 @@ func (f *flow) consistentOutcomes(outs []*Outcome, st *State, subst map[string]*
 		}
 		ok := true
 		for _, r := range o.Released {
-			if f.matchRelease(st, r.Kind, f.releaseArg(r, subst, g)) < 0 {
+			if f.matchRelease(st, r.Kind, f.releaseArg(s, r, subst, g)) < 0 {
 				ok = false
 				break
 			}

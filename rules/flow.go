@@ -74,10 +74,13 @@ type flow struct {
 	caseVars map[string]bool
 	exprTpl  map[string]*cparse.Expr
 	failed   bool
-	// translated caches callee effects translated at a call site, and
-	// ctxCache the contexts callee outcomes leave held.
+	// Per call site, what a callee's summary says in this function's
+	// terms: its effects, its contexts, its conditions on the arguments,
+	// the locks it releases (nil: one of its own).
 	translated map[effectSite]*Effect
 	ctxCache   map[ctxSite]*Ctx
+	argCache   map[exprSite]*argAtom
+	relCache   map[exprSite]*cparse.Expr
 }
 
 func (p *Program) flow(fi *FuncInfo) *FuncFacts {
@@ -96,7 +99,8 @@ func (p *Program) flow(fi *FuncInfo) *FuncFacts {
 		return ff
 	}
 	f := &flow{p: p, fi: fi, fn: fn, env: typeEnv{p, fn}, in: make([][]*State, len(fn.Blocks)), inKeys: make([][]string, len(fn.Blocks)),
-		out: &FuncFacts{}, seen: map[obsSeen]bool{}, exprTpl: map[string]*cparse.Expr{}, translated: map[effectSite]*Effect{}, ctxCache: map[ctxSite]*Ctx{}}
+		out: &FuncFacts{}, seen: map[obsSeen]bool{}, exprTpl: map[string]*cparse.Expr{}, translated: map[effectSite]*Effect{}, ctxCache: map[ctxSite]*Ctx{},
+		argCache: map[exprSite]*argAtom{}, relCache: map[exprSite]*cparse.Expr{}}
 	f.prepare()
 	f.defs = paramDefs(fn)
 	entry := f.entryState()
