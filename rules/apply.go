@@ -287,7 +287,7 @@ func (f *flow) bindArgs(s *cparse.Stmt, g *FuncInfo) (map[string]*cparse.Expr, S
 // translated once per call site.
 func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State, subst map[string]*cparse.Expr, callStep Step) {
 	args := s.Call.Args
-	sk := f.obsStateKey(st)
+	sk := "" // computed for the first effect observed
 	for _, e := range g.Sum.Effects {
 		// The translation into this call's terms is done once per call
 		// site; what depends on the path (is the effect possible for these
@@ -321,6 +321,9 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 			w := f.withoutUnheld(st, te)
 			f.observeKeyed(s, w, te, exclude, b, f.obsStateKey(w))
 		} else {
+			if sk == "" {
+				sk = f.obsStateKey(st)
+			}
 			f.observeKeyed(s, st, te, exclude, b, sk)
 		}
 	}
