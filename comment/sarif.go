@@ -15,10 +15,6 @@ import (
 	"lockbot/rules"
 )
 
-// InformationURI is where the SARIF tool driver says to learn about
-// lockbot.
-const InformationURI = "https://github.com/lockbot/lockbot"
-
 // FingerprintKey names lockbot's fingerprint in partialFingerprints; the
 // version lets the fingerprint's recipe change without GitHub matching
 // old alerts against new hashes.
@@ -43,7 +39,9 @@ func SARIF(w io.Writer, res *review.Result, analyzers []*rules.Analyzer, toolVer
 	if err != nil {
 		return err
 	}
-	run := sarif.NewRunWithInformationURI("lockbot", InformationURI)
+	// No informationUri: the project has no public home yet, and the
+	// field is optional.
+	run := sarif.NewRun(*sarif.NewSimpleTool("lockbot"))
 	if toolVersion != "" {
 		run.Tool.Driver.WithVersion(toolVersion)
 	}
