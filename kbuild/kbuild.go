@@ -297,6 +297,19 @@ func (r *RT) ExcludedConfig(sym string) bool {
 	return r.excluded[strings.TrimPrefix(sym, "CONFIG_")]
 }
 
+// TreeRelative is the scope for paths relative to the tree's root, as a
+// patch names them, rather than to the working directory.
+type TreeRelative struct{ *RT }
+
+// ExcludedFile reports whether a PREEMPT_RT kernel cannot build the file
+// at path, relative to the tree's root unless absolute.
+func (t TreeRelative) ExcludedFile(path string) bool {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(t.root, path)
+	}
+	return t.RT.ExcludedFile(path)
+}
+
 // ExcludedFile reports whether a source file is built only under
 // configuration a PREEMPT_RT kernel cannot have: its Makefile object, or
 // one of its directories, is conditional on an excluded symbol.

@@ -43,6 +43,11 @@ func TestRT(t *testing.T) {
 		if got := rt.ExcludedFile(filepath.Join(root, file)); got != excluded {
 			t.Errorf("ExcludedFile(%s) = %v, want %v", file, got, excluded)
 		}
+		// A patch's paths are relative to the tree, not to the working
+		// directory.
+		if got := (TreeRelative{rt}).ExcludedFile(file); got != excluded && file[0] != '.' {
+			t.Errorf("TreeRelative.ExcludedFile(%s) = %v, want %v", file, got, excluded)
+		}
 	}
 }
 

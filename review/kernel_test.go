@@ -38,7 +38,7 @@ func TestKernelDMSnapFix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Check(context.Background(), s, Options{KB: kb.MustDefault(), Tree: diff.DirTree(old), RT: rt, IncludeDepth: 2})
+	res, err := Check(context.Background(), s, Options{KB: kb.MustDefault(), Tree: diff.DirTree(old), RT: kbuild.TreeRelative{RT: rt}, IncludeDepth: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,7 +153,7 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 		}
 		if !noRT {
 			if rt, err := kbuild.LoadRT(root, "PREEMPT_RT"); err == nil {
-				opt.RT = rt
+				opt.RT = kbuild.TreeRelative{RT: rt}
 			} else {
 				log.Debug("no Kconfig: RT-only rules apply everywhere", "root", root, "err", err)
 			}

@@ -83,6 +83,19 @@ func TestCheckSpinlockUnderBitLock(t *testing.T) {
 	}
 }
 
+// TestCheckRTExcluded: the tree's Kconfig says PREEMPT_RT does not build
+// the driver, so a spinlock under local_irq_save() there is no finding;
+// without the tree it is.
+func TestCheckRTExcluded(t *testing.T) {
+	if r, _, code := checkBin(t, "--tree", reviewDir+"/tree", reviewDir+"/rt-excluded.patch"); code != 0 || len(r.Findings) != 0 {
+		t.Errorf("with the tree: exit %d, findings %+v; want none", code, r.Findings)
+	}
+	r, _, code := checkBin(t, "--no-tree", reviewDir+"/rt-excluded.patch")
+	if code != 1 || len(r.Findings) != 1 || r.Findings[0].Rule != "RT_SLEEPING_LOCK_IN_ATOMIC" {
+		t.Errorf("without the tree: exit %d, findings %+v; want the RT finding", code, r.Findings)
+	}
+}
+
 func TestCheckMutexToSpinlock(t *testing.T) {
 	r, _, code := checkBin(t, "--tree", reviewDir+"/tree", reviewDir+"/mutex-to-spinlock.patch")
 	if code != 1 || len(r.Findings) != 1 {

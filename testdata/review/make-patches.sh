@@ -83,6 +83,13 @@ edit drivers/qux/qux.c $'\tspin_lock(&q->lock);\n\tn = q->len;\n' $'\tspin_lock(
 git commit -qam "qux: log the length"
 fmt hunk-only
 
+# 8. A spinlock under local_irq_save() in a driver that PREEMPT_RT does
+# not build: nothing to report with the tree's Kconfig.
+reset
+edit drivers/legacy/legacy.c $'\tt->ticks++;\n' $'\tspin_lock(&t->lock);\n\tt->ticks++;\n\tspin_unlock(&t->lock);\n'
+git commit -qam "legacy: lock the tick count"
+fmt rt-excluded
+
 # 6. A patch whose context does not match the tree.
 cp "$here/cosmetic.patch" "$here/does-not-apply.patch"
 python3 - "$here/does-not-apply.patch" <<'PY'
