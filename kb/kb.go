@@ -74,8 +74,10 @@ type Func struct {
 	// Success is the return value of a successful Try: "nonzero"
 	// (spin_trylock) or "zero" (mutex_lock_interruptible, down_trylock).
 	Success string `yaml:"success"`
-	// Lock is the argument that is the lock object, or LockExpr a template
-	// of it over the arguments ($0, $1, ...): "&$0->alloc_lock".
+	// Lock is the argument that is the lock object (negative: counted
+	// from the end, -1 the last, for APIs whose leading arguments changed
+	// between releases), or LockExpr a template of it over the arguments
+	// ($0, $1, ...): "&$0->alloc_lock".
 	Lock     *int   `yaml:"lock"`
 	LockExpr string `yaml:"lock_expr"`
 	// Subclass is the lockdep subclass argument of *_nested variants.
@@ -411,4 +413,17 @@ func (k *KB) Dialect() *cparse.Dialect {
 		}
 	}
 	return d
+}
+
+// LockIndex returns the index of the lock argument in a call with n
+// arguments.
+func (f *Func) LockIndex(n int) (int, bool) {
+	if f.Lock == nil {
+		return 0, false
+	}
+	i := *f.Lock
+	if i < 0 {
+		i += n
+	}
+	return i, i >= 0 && i < n
 }

@@ -1588,8 +1588,8 @@ func rootOf(x *cparse.Expr) string {
 // function's terms.
 func (f *flow) lockArg(spec *kb.Func, args []*cparse.Expr, ret *cparse.Expr) *cparse.Expr {
 	if spec.Lock != nil {
-		if *spec.Lock < len(args) {
-			return args[*spec.Lock]
+		if i, ok := spec.LockIndex(len(args)); ok {
+			return args[i]
 		}
 		return nil
 	}
@@ -2067,8 +2067,8 @@ func (f *flow) waitEffect(spec *kb.Func, args []*cparse.Expr, text string, line 
 	case "rcu":
 		e.Chain = []Step{f.step(line, text+" waits for all RCU readers")}
 	case "srcu":
-		if spec.Lock != nil && *spec.Lock < len(args) {
-			e.Ctx = f.newCtx(f.p.kb.Kinds["srcu"], spec, args[*spec.Lock], f.step(line, text))
+		if i, ok := spec.LockIndex(len(args)); ok {
+			e.Ctx = f.newCtx(f.p.kb.Kinds["srcu"], spec, args[i], f.step(line, text))
 		}
 		e.Chain = []Step{f.step(line, text+" waits for all SRCU readers")}
 	case "work":
