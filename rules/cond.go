@@ -47,6 +47,10 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 				e = &cparse.Expr{Kind: cparse.EBinary, Op: "==", X: e.X, Y: e.Y, Pos: e.Pos}
 				continue
 			}
+			if x, y := e.X.Strip(), e.Y.Strip(); x != nil && y != nil && !constLike(x) && !constLike(y) && x.String() > y.String() {
+				// "pml == ptl" and "ptl == pml" are one test.
+				e = &cparse.Expr{Kind: cparse.EBinary, Op: "==", X: e.Y, Y: e.X, Pos: e.Pos}
+			}
 		case e.Kind == cparse.EBinary && (e.Op == "<" || e.Op == ">=") && isNull(e.Y):
 			if e.Op == ">=" {
 				neg = !neg
@@ -68,6 +72,12 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 		return "", neg, nil, nil
 	}
 	return c.String(), neg, c.Idents(), c
+}
+
+// constLike is a number or a named constant: the side of a comparison
+// that stays on the right.
+func constLike(e *cparse.Expr) bool {
+	return e.Kind == cparse.ENumber || isNamedConst(e)
 }
 
 func (f *flow) pure(name string) bool {

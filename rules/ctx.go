@@ -168,7 +168,11 @@ type State struct {
 
 type relMark struct {
 	fam, class, inst string
-	step             Step
+	// by is the lock expression the release named: another pointer to
+	// the same lock ("pte_unmap_unlock(pte, ptl)" releasing pml when the
+	// analysis took them for one lock).
+	by   string
+	step Step
 	// failed marks a trylock that failed: the lock is known not held, but
 	// this path never released it.
 	failed bool

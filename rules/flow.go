@@ -1031,6 +1031,18 @@ func (f *flow) decide(cond *cparse.Expr, st *State) (val, ok bool) {
 			}
 		}
 	}
+	if e.Kind == cparse.EIdent || e.Kind == cparse.EField {
+		// A lock held through a pointer: the pointer is not NULL
+		// ("if (pml && pml != ptl) spin_unlock(pml)").
+		if x := f.canonLock(e); x != nil {
+			inst := x.String()
+			for _, c := range st.Held {
+				if c.Inst == inst {
+					return !neg, true
+				}
+			}
+		}
+	}
 	return false, false
 }
 
@@ -2226,7 +2238,7 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 	if idx >= 0 {
 		c := st.Held[idx]
 		st.Held = append(st.Held[:idx:idx], st.Held[idx+1:]...)
-		st.Released = append(st.Released, relMark{fam: fam, class: c.Class, inst: c.Inst, step: via})
+		st.Released = append(st.Released, relMark{fam: fam, class: c.Class, inst: c.Inst, by: inst, step: via})
 		if c.FromCaller {
 			// The caller's context, asserted or annotated: releasing it is
 			// part of what this function does to its caller.
@@ -2238,6 +2250,12 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 	}
 	for _, m := range st.Released {
 		if m.fam == fam && (m.inst != "" && m.inst == inst || m.class != "" && m.class == class || !kind.Lock) {
+			if m.by != "" && inst != "" && m.by != inst && f.distinct(st, m.by, inst) {
+				// "if (pml != ptl) spin_unlock(pml)" after unlocking ptl:
+				// the path says they are two locks, so the earlier
+				// release was of the other one.
+				return
+			}
 			if local && f.record {
 				prev := m.step
 				c := &Ctx{Kind: kind, Class: class, Inst: inst, Expr: expr}
@@ -2254,6 +2272,26 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 		}
 	}
 	st.CallerRel = append(st.CallerRel, c)
+}
+
+// distinct reports whether the path knows two lock pointers to differ:
+// a branch on "a != b" taken, or on "a == b" not taken.
+func (f *flow) distinct(st *State, a, b string) bool {
+	for _, fa := range st.Facts {
+		x := fa.Expr.Strip()
+		if x == nil || x.Kind != cparse.EBinary || x.Op != "!=" && x.Op != "==" {
+			continue
+		}
+		l, r := f.canonLock(x.X), f.canonLock(x.Y)
+		if l == nil || r == nil {
+			continue
+		}
+		ls, rs := l.String(), r.String()
+		if (ls == a && rs == b || ls == b && rs == a) && fa.Val == (x.Op == "!=") {
+			return true
+		}
+	}
+	return false
 }
 
 // matchRelease returns the index of the held context a release of kind on
