@@ -41,21 +41,6 @@ new_tree=$("$root/scripts/fetch-kernel.sh" "$new" | tail -n 1)
 	exit 1
 }
 
-# make_patch FILE OUT: upstream's change to FILE as a mail git am takes.
-make_patch() {
-	local f=$1 out=$2
-	{
-		printf 'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
-		printf 'From: Bench Mark <bench@example.org>\n'
-		printf 'Date: Sat, 21 Nov 2026 10:00:00 +0000\n'
-		printf 'Subject: [PATCH] %s: update from %s to %s\n\n' "$f" "$base" "$new"
-		printf 'Upstream changes to %s between %s and %s.\n\n' "$f" "$base" "$new"
-		printf 'Signed-off-by: Bench Mark <bench@example.org>\n---\n'
-		git diff --no-index --no-color "$old_tree/$f" "$new_tree/$f" |
-			sed -e "s#a$old_tree/#a/#g" -e "s#b$new_tree/#b/#g" || true
-	} >"$out"
-}
-
 # shellcheck source=bench-lib.sh
 source "$root/scripts/bench-lib.sh"
 
