@@ -28,6 +28,8 @@ type Program struct {
 	valueIdents map[string]bool
 	rt          RTScope
 	rtFiles     map[string]bool
+	// ext supplies functions outside the analysed files.
+	ext Externals
 	// Stats counts what the analysis could and could not do.
 	Stats Stats
 }
@@ -57,6 +59,9 @@ type FuncInfo struct {
 	Facts   *FuncFacts
 	Callers int
 	callees []*FuncInfo
+	// external: a function of another run (an index), called but never
+	// analysed here.
+	external bool
 }
 
 // NewProgram indexes files for analysis. report says which files' findings
@@ -164,6 +169,9 @@ func (p *Program) rtExcluded(chain []Step) bool {
 func (p *Program) lookup(caller *cparse.Func, name string) *FuncInfo {
 	cands := p.byName[name]
 	if len(cands) == 0 {
+		if p.ext != nil {
+			return p.ext.Lookup(name)
+		}
 		return nil
 	}
 	var visible []*FuncInfo
@@ -196,6 +204,9 @@ func (p *Program) lookupAny(name string) *FuncInfo {
 	if c := p.byName[name]; len(c) > 0 {
 		return c[0]
 	}
+	if p.ext != nil {
+		return p.ext.Lookup(name)
+	}
 	return nil
 }
 
@@ -216,7 +227,7 @@ func (p *Program) callGraph() {
 				if name == "" || p.kb.Funcs[name] != nil {
 					continue
 				}
-				if c := p.lookup(fi.F, name); c != nil && !seen[c] {
+				if c := p.lookup(fi.F, name); c != nil && !c.external && !seen[c] {
 					seen[c] = true
 					fi.callees = append(fi.callees, c)
 					c.Callers++

@@ -39,6 +39,9 @@ type Options struct {
 	// RT tells which code a PREEMPT_RT kernel cannot build (from the
 	// tree's Kconfig and Makefiles); nil when unknown.
 	RT RTScope
+	// Externals supplies the summaries of functions the sources call but
+	// do not define (an index of the tree); nil: such calls are unknown.
+	Externals Externals
 }
 
 // RTScope says what a PREEMPT_RT kernel excludes.
@@ -116,6 +119,7 @@ func Build(ctx context.Context, srcs []Source, opt Options) (*Program, error) {
 	prog.skipped = skipped
 	prog.Stats.Skipped = len(skipped)
 	prog.rt = opt.RT
+	prog.ext = opt.Externals
 	prog.Analyze()
 	return prog, nil
 }

@@ -1,0 +1,254 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"lockbot/cparse"
+	"lockbot/kb"
+)
+
+// SummaryVersion names the encoding of FuncRecord and what summaries mean:
+// a store of another version is stale and is rebuilt.
+const SummaryVersion = 1
+
+// FuncRecord is what a store keeps of an analysed function so that
+// another run can call it without its source: its signature and its
+// summary. Expressions are kept as C text and parsed back.
+type FuncRecord struct {
+	Name     string           `json:"name"`
+	File     string           `json:"file"`
+	Line     int              `json:"line"`
+	Static   bool             `json:"static,omitempty"`
+	Ret      cparse.Type      `json:"ret"`
+	Params   []cparse.Param   `json:"params,omitempty"`
+	NoReturn bool             `json:"noreturn,omitempty"`
+	Outcomes []outcomeRec     `json:"outcomes,omitempty"`
+	Effects  []effectRec      `json:"effects,omitempty"`
+	Requires []ctxRec         `json:"requires,omitempty"`
+	Writes   map[int][]string `json:"writes,omitempty"`
+	// Failed: the analysis gave up on the function; callers treat it as
+	// unknown.
+	Failed bool `json:"failed,omitempty"`
+}
+
+type ctxRec struct {
+	Kind       string   `json:"kind"`
+	Class      string   `json:"class,omitempty"`
+	Inst       string   `json:"inst,omitempty"`
+	Expr       string   `json:"expr,omitempty"`
+	Sub        int      `json:"sub,omitempty"`
+	Try        bool     `json:"try,omitempty"`
+	FromCaller bool     `json:"from_caller,omitempty"`
+	Via        []Step   `json:"via,omitempty"`
+	Flags      []string `json:"flags,omitempty"`
+}
+
+type factRec struct {
+	Key    string   `json:"key"`
+	Val    bool     `json:"val"`
+	Idents []string `json:"idents,omitempty"`
+	Expr   string   `json:"expr,omitempty"`
+	Class  RetClass `json:"class,omitempty"`
+	Const  bool     `json:"const,omitempty"`
+}
+
+type outcomeRec struct {
+	Acquired []ctxRec  `json:"acquired,omitempty"`
+	Released []ctxRec  `json:"released,omitempty"`
+	Maybe    []ctxRec  `json:"maybe,omitempty"`
+	Ret      RetClass  `json:"ret"`
+	Facts    []factRec `json:"facts,omitempty"`
+	Line     int       `json:"line"`
+}
+
+type effectRec struct {
+	Kind     EffKind   `json:"kind"`
+	Ctx      *ctxRec   `json:"ctx,omitempty"`
+	What     string    `json:"what,omitempty"`
+	GfpParam int       `json:"gfp_param"`
+	Blocks   bool      `json:"blocks,omitempty"`
+	Sleeps   bool      `json:"sleeps,omitempty"`
+	Wait     string    `json:"wait,omitempty"`
+	Item     string    `json:"item,omitempty"`
+	Queue    string    `json:"queue,omitempty"`
+	Fn       string    `json:"fn,omitempty"`
+	Inner    []ctxRec  `json:"inner,omitempty"`
+	Chain    []Step    `json:"chain,omitempty"`
+	Prev     *Step     `json:"prev,omitempty"`
+	Drops    *ctxRec   `json:"drops,omitempty"`
+	Unheld   []ctxRec  `json:"unheld,omitempty"`
+	Facts    []factRec `json:"facts,omitempty"`
+}
+
+// Record makes the record of an analysed function.
+func Record(fi *FuncInfo) *FuncRecord {
+	f := fi.F
+	r := &FuncRecord{Name: f.Name, Line: f.Line, Static: f.Static, Ret: f.Ret, Params: f.Params}
+	if f.File != nil {
+		r.File = f.File.Path
+	}
+	if fi.Facts == nil || fi.Facts.Failed || fi.Sum == nil {
+		r.Failed = true
+		return r
+	}
+	s := fi.Sum
+	r.NoReturn = s.NoReturn
+	r.Writes = s.Writes
+	for _, o := range s.Outcomes {
+		r.Outcomes = append(r.Outcomes, outcomeRec{Acquired: ctxRecs(o.Acquired), Released: ctxRecs(o.Released),
+			Maybe: ctxRecs(o.Maybe), Ret: o.Ret, Facts: factRecs(o.Facts), Line: o.Line})
+	}
+	for _, e := range s.Effects {
+		r.Effects = append(r.Effects, effectRec{Kind: e.Kind, Ctx: ctxRecPtr(e.Ctx), What: e.What, GfpParam: e.GfpParam,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Inner: ctxRecs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: ctxRecPtr(e.Drops), Unheld: ctxRecs(e.Unheld),
+			Facts: factRecs(e.Facts)})
+	}
+	r.Requires = ctxRecs(s.Requires)
+	return r
+}
+
+func ctxRecs(cs []*Ctx) []ctxRec {
+	var out []ctxRec
+	for _, c := range cs {
+		out = append(out, *ctxRecPtr(c))
+	}
+	return out
+}
+
+func ctxRecPtr(c *Ctx) *ctxRec {
+	if c == nil {
+		return nil
+	}
+	r := &ctxRec{Kind: c.Kind.Name, Class: c.Class, Inst: c.Inst, Sub: c.Sub, Try: c.Try, FromCaller: c.FromCaller,
+		Via: c.Via.Steps(), Flags: c.Flags}
+	if c.Expr != nil {
+		r.Expr = c.Expr.String()
+	}
+	return r
+}
+
+func factRecs(fs []Fact) []factRec {
+	var out []factRec
+	for _, f := range fs {
+		r := factRec{Key: f.Key, Val: f.Val, Idents: f.Idents, Class: f.Class, Const: f.Const}
+		if f.Expr != nil {
+			r.Expr = f.Expr.String()
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// MarshalRecord encodes a record.
+func MarshalRecord(r *FuncRecord) ([]byte, error) { return json.Marshal(r) }
+
+// UnmarshalRecord decodes a record stored by MarshalRecord.
+func UnmarshalRecord(data []byte) (*FuncRecord, error) {
+	var r FuncRecord
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("function record: %w", err)
+	}
+	if r.Name == "" {
+		return nil, fmt.Errorf("function record without a name")
+	}
+	return &r, nil
+}
+
+// FuncInfo rebuilds a callable function from its record: a signature
+// without a body, and the summary. Kinds are looked up in k; a kind k does
+// not know (a record from another knowledge base) is an error.
+func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
+	d := &decoder{k: k, types: dialectTypes{k.Dialect()}}
+	f := &cparse.Func{Name: r.Name, File: &cparse.File{Path: r.File}, Line: r.Line, Static: r.Static, Ret: r.Ret,
+		Params: r.Params, Locals: map[string]cparse.Type{}}
+	fi := &FuncInfo{F: f, Facts: &FuncFacts{Failed: r.Failed}}
+	if r.Failed {
+		fi.Sum = &Summary{}
+		return fi, nil
+	}
+	s := &Summary{NoReturn: r.NoReturn, Writes: r.Writes}
+	for _, o := range r.Outcomes {
+		s.Outcomes = append(s.Outcomes, &Outcome{Acquired: d.ctxs(o.Acquired), Released: d.ctxs(o.Released),
+			Maybe: d.ctxs(o.Maybe), Ret: o.Ret, Facts: d.facts(o.Facts), Line: o.Line})
+	}
+	for _, e := range r.Effects {
+		s.Effects = append(s.Effects, &Effect{Kind: e.Kind, Ctx: d.ctx(e.Ctx), What: e.What, GfpParam: e.GfpParam,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Inner: d.ctxs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: d.ctx(e.Drops), Unheld: d.ctxs(e.Unheld),
+			Facts: d.facts(e.Facts)})
+	}
+	s.Requires = d.ctxs(r.Requires)
+	if d.err != nil {
+		return nil, fmt.Errorf("function record %s (%s:%d): %w", r.Name, r.File, r.Line, d.err)
+	}
+	s.freeze()
+	fi.Sum = s
+	return fi, nil
+}
+
+type decoder struct {
+	k     *kb.KB
+	types cparse.TypeNames
+	err   error
+}
+
+type dialectTypes struct{ d *cparse.Dialect }
+
+func (t dialectTypes) IsType(name string) bool { return t.d.TypeNames[name] }
+
+func (d *decoder) expr(s string) *cparse.Expr {
+	if s == "" {
+		return nil
+	}
+	x := cparse.ParseExpr([]byte(s), 0, len(s), d.types)
+	if x == nil {
+		if d.err == nil {
+			d.err = fmt.Errorf("bad expression %q", s)
+		}
+		return nil
+	}
+	return canon(x)
+}
+
+func (d *decoder) ctx(r *ctxRec) *Ctx {
+	if r == nil {
+		return nil
+	}
+	kind := d.k.Kinds[r.Kind]
+	if kind == nil {
+		if d.err == nil {
+			d.err = fmt.Errorf("unknown context kind %q", r.Kind)
+		}
+		return nil
+	}
+	c := &Ctx{Kind: kind, Class: r.Class, Inst: r.Inst, Expr: d.expr(r.Expr), Sub: r.Sub, Try: r.Try,
+		FromCaller: r.FromCaller, Flags: r.Flags}
+	for i := len(r.Via) - 1; i >= 0; i-- {
+		if c.Via == nil {
+			c.Via = NewPath(r.Via[i])
+		} else {
+			c.Via = c.Via.Push(r.Via[i])
+		}
+	}
+	return c
+}
+
+func (d *decoder) ctxs(rs []ctxRec) []*Ctx {
+	var out []*Ctx
+	for i := range rs {
+		if c := d.ctx(&rs[i]); c != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (d *decoder) facts(rs []factRec) []Fact {
+	var out []Fact
+	for _, r := range rs {
+		out = append(out, Fact{Key: r.Key, Val: r.Val, Idents: r.Idents, Expr: d.expr(r.Expr), Class: r.Class, Const: r.Const})
+	}
+	return out
+}
