@@ -6,8 +6,11 @@ package kb
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"sort"
@@ -205,6 +208,8 @@ type KB struct {
 	Syntax   Syntax   `yaml:"syntax"`
 
 	kindByType map[string]*Kind
+	// hash digests the files loaded, in order.
+	hash hash.Hash
 }
 
 type file struct {
@@ -220,7 +225,8 @@ type file struct {
 // Load reads the embedded knowledge base and then each extra file, whose
 // entries add to it or replace entries of the same name.
 func Load(extra ...string) (*KB, error) {
-	k := &KB{Kinds: map[string]*Kind{}, Funcs: map[string]*Func{}, Guards: map[string]*Guard{}, GFP: map[string]GFPEffect{}}
+	k := &KB{Kinds: map[string]*Kind{}, Funcs: map[string]*Func{}, Guards: map[string]*Guard{}, GFP: map[string]GFPEffect{},
+		hash: sha256.New()}
 	if err := k.merge("rules.yaml (built in)", lockbot.RulesYAML); err != nil {
 		return nil, err
 	}
@@ -249,7 +255,20 @@ func MustDefault() *KB {
 	return k
 }
 
+// Hash identifies the knowledge base's content: summaries stored with
+// one knowledge base mean something else under another.
+func (k *KB) Hash() string {
+	if k.hash == nil {
+		return ""
+	}
+	return hex.EncodeToString(k.hash.Sum(nil))
+}
+
 func (k *KB) merge(name string, data []byte) error {
+	if k.hash != nil {
+		fmt.Fprintf(k.hash, "%d\x00", len(data))
+		k.hash.Write(data)
+	}
 	var f file
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)

@@ -37,7 +37,10 @@ type Options struct {
 	IncludeDepth int
 	// Skip reports paths (relative to the tree) not to analyse.
 	Skip func(path string) bool
-	Log  *slog.Logger
+	// Externals are the summaries of functions outside the touched files
+	// (the tree's index); nil: such callees are unknown.
+	Externals rules.Externals
+	Log       *slog.Logger
 }
 
 // Check reviews a series: each patch is applied in turn to copies of the
@@ -205,7 +208,8 @@ func (r *reviewer) analyse(ctx context.Context, files map[string][]byte) (*rules
 	res := &rules.Result{}
 	if len(names) > 0 {
 		var err error
-		res, err = rules.Analyze(ctx, srcs, rules.Options{KB: r.opt.KB, Analyzers: r.opt.Analyzers, NoRT: r.opt.NoRT, RT: r.opt.RT, Log: r.opt.Log})
+		res, err = rules.Analyze(ctx, srcs, rules.Options{KB: r.opt.KB, Analyzers: r.opt.Analyzers, NoRT: r.opt.NoRT, RT: r.opt.RT,
+			Log: r.opt.Log, Externals: r.opt.Externals})
 		if err != nil {
 			return nil, err
 		}

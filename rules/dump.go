@@ -52,3 +52,77 @@ func (fi *FuncInfo) Dump() string {
 	}
 	return b.String()
 }
+
+// Explain says what callers are told of a function, for `lockbot
+// explain`: whether it may sleep and the shortest chain that shows it, the
+// locks it takes, what it leaves held or releases, what it requires.
+func Explain(fi *FuncInfo) string {
+	var b strings.Builder
+	f := fi.F
+	fmt.Fprintf(&b, "%s() at %s:%d\n", f.Name, f.File.Path, f.Line)
+	s := fi.Sum
+	if s == nil || fi.Facts != nil && fi.Facts.Failed {
+		b.WriteString("  not analysed (too many paths): callers treat it as unknown\n")
+		return b.String()
+	}
+	var sleep *Effect
+	for _, e := range s.Effects {
+		if (e.Kind == ESleep || e.Kind == EAlloc && e.Sleeps) && (sleep == nil || len(e.Chain) < len(sleep.Chain)) {
+			sleep = e
+		}
+	}
+	if sleep == nil {
+		b.WriteString("  may sleep: no\n")
+	} else {
+		cond := ""
+		if sleep.GfpParam >= 0 && sleep.GfpParam < len(f.Params) {
+			cond = fmt.Sprintf(" when %s allows direct reclaim", f.Params[sleep.GfpParam].Name)
+		}
+		fmt.Fprintf(&b, "  may sleep%s: %s\n", cond, sleep.What)
+		for _, st := range sleep.Chain {
+			fmt.Fprintf(&b, "    %s:%d: %s(): %s\n", st.File, st.Line, st.Func, st.Note)
+		}
+	}
+	seen := map[string]bool{}
+	for _, e := range s.Effects {
+		if e.Kind != ETake || e.Ctx == nil || seen[e.Ctx.Kind.Name+e.Ctx.Class] {
+			continue
+		}
+		seen[e.Ctx.Kind.Name+e.Ctx.Class] = true
+		name := e.Ctx.Class
+		if name == "" {
+			name = e.Ctx.Inst
+		}
+		fmt.Fprintf(&b, "  takes %s %s: %s\n", e.Ctx.Kind.Desc, name, e.What)
+	}
+	for _, o := range s.Outcomes {
+		if len(o.Acquired)+len(o.Released)+len(o.Maybe) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "  returning %s (line %d):", o.Ret, o.Line)
+		for _, c := range o.Acquired {
+			fmt.Fprintf(&b, " leaves %s held;", describeCtx(c))
+		}
+		for _, c := range o.Released {
+			fmt.Fprintf(&b, " releases the caller's %s;", describeCtx(c))
+		}
+		for _, c := range o.Maybe {
+			fmt.Fprintf(&b, " may release the caller's %s;", describeCtx(c))
+		}
+		b.WriteByte('\n')
+	}
+	for _, c := range s.Requires {
+		fmt.Fprintf(&b, "  requires %s held\n", describeCtx(c))
+	}
+	return b.String()
+}
+
+func describeCtx(c *Ctx) string {
+	switch {
+	case c.Class != "":
+		return c.Kind.Desc + " " + c.Class
+	case c.Inst != "":
+		return c.Kind.Desc + " " + c.Inst
+	}
+	return c.Kind.Desc
+}

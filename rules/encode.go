@@ -252,3 +252,45 @@ func (d *decoder) facts(rs []factRec) []Fact {
 	}
 	return out
 }
+
+// Relocate rewrites the file names of a record through rel (absolute
+// paths to the tree-relative ones an index keeps), in its chains too.
+func (r *FuncRecord) Relocate(rel func(string) string) {
+	r.File = rel(r.File)
+	steps := func(ss []Step) {
+		for i := range ss {
+			ss[i].File = rel(ss[i].File)
+		}
+	}
+	ctx := func(c *ctxRec) {
+		if c != nil {
+			steps(c.Via)
+		}
+	}
+	ctxs := func(cs []ctxRec) {
+		for i := range cs {
+			ctx(&cs[i])
+		}
+	}
+	for i := range r.Outcomes {
+		o := &r.Outcomes[i]
+		ctxs(o.Acquired)
+		ctxs(o.Released)
+		ctxs(o.Maybe)
+	}
+	for i := range r.Effects {
+		e := &r.Effects[i]
+		ctx(e.Ctx)
+		ctx(e.Drops)
+		ctxs(e.Inner)
+		ctxs(e.Unheld)
+		e.Chain = append([]Step(nil), e.Chain...)
+		steps(e.Chain)
+		if e.Prev != nil {
+			p := *e.Prev
+			p.File = rel(p.File)
+			e.Prev = &p
+		}
+	}
+	ctxs(r.Requires)
+}

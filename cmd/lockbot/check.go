@@ -16,6 +16,7 @@ import (
 	"lockbot/comment"
 	"lockbot/config"
 	"lockbot/diff"
+	"lockbot/index"
 	"lockbot/kb"
 	"lockbot/kbuild"
 	"lockbot/review"
@@ -27,6 +28,7 @@ const version = "0.3.0"
 
 type checkFlags struct {
 	tree, gitRange, format, failOn, configFile string
+	indexFile                                  string
 	noTree, all, terse, noRT                   bool
 	onlyPatch, includeDepth                    int
 }
@@ -87,6 +89,7 @@ Exit status: 0 nothing at the --fail-on level, 1 findings, 2 bad usage or input
 	fl.BoolVar(&cf.noRT, "no-rt", false, "drop findings that matter only on PREEMPT_RT")
 	fl.IntVar(&cf.onlyPatch, "only-patch", 0, "report only what patch N of the series introduces (the ones before it are applied first)")
 	fl.IntVar(&cf.includeDepth, "include-depth", 2, "levels of quoted #include files read from the tree as context")
+	fl.StringVar(&cf.indexFile, "index", "", "index of the tree's functions (default: the tree's "+index.DefaultPath+" when it exists)")
 	return cmd
 }
 
@@ -158,6 +161,14 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 				log.Debug("no Kconfig: RT-only rules apply everywhere", "root", root, "err", err)
 			}
 		}
+	}
+	ix, err := openIndex(g, k, cf.indexFile, root)
+	if err != nil {
+		return err
+	}
+	if ix != nil {
+		defer ix.Close()
+		opt.Externals = ix
 	}
 	res, err := review.Check(ctx, series, opt)
 	if err != nil {

@@ -28,7 +28,7 @@ Exit status: 0 nothing found, 1 findings, 2 bad usage or input.`,
 	}
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log progress to standard error")
 	root.PersistentFlags().StringArrayVar(&g.kbFiles, "kb", nil, "extra knowledge-base file (rules.yaml format); repeatable")
-	root.AddCommand(newScan(g), newCheck(g), newRules(), newDebug(g))
+	root.AddCommand(newScan(g), newCheck(g), newIndex(g), newExplain(g), newRules(), newDebug(g))
 	root.AddCommand(newHook())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"lockbot/comment"
+	"lockbot/index"
 	"lockbot/kb"
 	"lockbot/kbuild"
 	"lockbot/rules"
@@ -20,6 +21,7 @@ func newScan(g *globalFlags) *cobra.Command {
 		noRT         bool
 		terse        bool
 		includeDepth int
+		indexFile    string
 	)
 	cmd := &cobra.Command{
 		Use:   "scan [flags] PATH...",
@@ -48,7 +50,8 @@ types and helpers, not reported.`,
 				return err
 			}
 			opt := rules.Options{KB: k, NoRT: noRT, Log: log}
-			if root, ok := kbuild.FindRoot(args[0]); ok && !noRT {
+			root, inTree := kbuild.FindRoot(args[0])
+			if inTree && !noRT {
 				// Inside a kernel tree: learn which code PREEMPT_RT excludes.
 				rt, err := kbuild.LoadRT(root, "PREEMPT_RT")
 				if err != nil {
@@ -56,6 +59,17 @@ types and helpers, not reported.`,
 				} else {
 					opt.RT = rt
 				}
+			}
+			if !inTree {
+				root = ""
+			}
+			ix, err := openIndex(g, k, indexFile, root)
+			if err != nil {
+				return err
+			}
+			if ix != nil {
+				defer ix.Close()
+				opt.Externals = ix
 			}
 			res, err := rules.Analyze(context.Background(), srcs, opt)
 			if err != nil {
@@ -90,6 +104,7 @@ types and helpers, not reported.`,
 	cmd.Flags().BoolVar(&noRT, "no-rt", false, "drop findings that matter only on PREEMPT_RT")
 	cmd.Flags().BoolVar(&terse, "terse", false, "one line per finding")
 	cmd.Flags().IntVar(&includeDepth, "include-depth", 2, "levels of quoted #include files to read as context")
+	cmd.Flags().StringVar(&indexFile, "index", "", "index of the tree's functions (default: the tree's "+index.DefaultPath+" when it exists)")
 	return cmd
 }
 

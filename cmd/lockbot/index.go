@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"lockbot/index"
+	"lockbot/kb"
+	"lockbot/rules"
+)
+
+func newIndex(g *globalFlags) *cobra.Command {
+	var (
+		tree, out    string
+		workers      int
+		includeDepth int
+	)
+	cmd := &cobra.Command{
+		Use:   "index [--tree DIR] [--out FILE]",
+		Short: "Summarise every function of a kernel tree, for scan and check to see across files",
+		Long: `index analyses every .c file of a kernel tree (and the static inline functions
+of the headers they include) and stores each function's summary: may it sleep
+and why, what it leaves held or releases, the contexts it enters, the locks it
+takes and requires, what it waits for. scan and check then see a callee in
+another file. Re-running updates only the files that changed.
+
+The index goes to --out, by default .lockbot/index.db in the tree, where scan
+and check find it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if tree == "" {
+				tree = "."
+			}
+			info, err := os.Stat(tree)
+			if err != nil || !info.IsDir() {
+				return usageError{fmt.Errorf("--tree %s: not a directory", tree)}
+			}
+			root, err := filepath.Abs(tree)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = filepath.Join(root, index.DefaultPath)
+			}
+			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+				return err
+			}
+			k, err := kb.Load(g.kbFiles...)
+			if err != nil {
+				return err
+			}
+			ix, err := index.Open(out, k, true)
+			if err != nil {
+				return err
+			}
+			defer ix.Close()
+			errOut := cmd.ErrOrStderr()
+			bar := false
+			if f, ok := errOut.(*os.File); ok {
+				bar = term.IsTerminal(int(f.Fd()))
+			}
+			st, err := ix.Update(context.Background(), index.UpdateOptions{Tree: root, Workers: workers,
+				IncludeDepth: includeDepth, Progress: errOut, Bar: bar, Log: g.logger()})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d files (%d analysed, %d unchanged, %d removed, %d not readable), %d functions recorded, %s\n",
+				out, st.Files, st.Analysed, st.Unchanged, st.Removed, st.Failed, st.Functions, st.Elapsed.Round(1e7))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&tree, "tree", "", "kernel tree to index (default: the current directory)")
+	cmd.Flags().StringVar(&out, "out", "", "index file (default: TREE/"+index.DefaultPath+")")
+	cmd.Flags().IntVar(&workers, "workers", 0, "files analysed in parallel (default: all cores)")
+	cmd.Flags().IntVar(&includeDepth, "include-depth", 2, "levels of quoted #include files read with each file")
+	return cmd
+}
+
+// openIndex opens the index named by --index, or the tree's own when it has
+// one; nil when there is none to use. A named index that cannot be read
+// is an error; a tree's stale one is skipped with a warning, since the
+// run is still right without it, only blind across files.
+func openIndex(g *globalFlags, k *kb.KB, path, root string) (*index.Index, error) {
+	named := path != ""
+	if !named && root != "" {
+		if p, ok := index.Find(root); ok {
+			path = p
+		}
+	}
+	if path == "" {
+		return nil, nil
+	}
+	ix, err := index.Open(path, k, false)
+	if err != nil {
+		if !named && errors.Is(err, index.ErrStale) {
+			g.logger().Warn("ignoring a stale index; refresh it with lockbot index", "index", path)
+			return nil, nil
+		}
+		return nil, usageError{err}
+	}
+	return ix, nil
+}
+
+func newExplain(g *globalFlags) *cobra.Command {
+	var path, tree string
+	cmd := &cobra.Command{
+		Use:   "explain FUNCTION",
+		Short: "Print what the index knows of a function, and why it may sleep",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := kb.Load(g.kbFiles...)
+			if err != nil {
+				return err
+			}
+			if tree == "" {
+				tree = "."
+			}
+			ix, err := openIndex(g, k, path, tree)
+			if err != nil {
+				return err
+			}
+			if ix == nil {
+				return usageError{fmt.Errorf("no index: build one with lockbot index, or name it with --index")}
+			}
+			defer ix.Close()
+			recs, err := ix.Records(args[0])
+			if err != nil {
+				return err
+			}
+			if len(recs) == 0 {
+				return usageError{fmt.Errorf("%s: not in the index %s", args[0], ix.Path())}
+			}
+			w := cmd.OutOrStdout()
+			for _, r := range recs {
+				fi, err := r.FuncInfo(k)
+				if err != nil {
+					return err
+				}
+				fmt.Fprint(w, rules.Explain(fi))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "index", "", "index file (default: the tree's "+index.DefaultPath+")")
+	cmd.Flags().StringVar(&tree, "tree", "", "kernel tree whose index to read (default: the current directory)")
+	return cmd
+}

@@ -1,0 +1,181 @@
+// Package index keeps the summaries of a whole kernel tree's functions in
+// one file, so that a scan or a patch review sees callees in other files:
+// bio_alloc_clone() in block/, a static inline in a header.
+//
+// The store is bbolt (go.etcd.io/bbolt): one file, ACID, read through a
+// memory map, in pure Go. The index needs nothing of SQL: it looks up a
+// function's records by name and a file's state by path, and rewrites the
+// records of the files that changed. Records are rules.FuncRecord JSON.
+package index
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"lockbot/kb"
+	"lockbot/rules"
+)
+
+// DefaultPath is where an index lives in a tree when no --index is given.
+const DefaultPath = ".lockbot/index.db"
+
+var (
+	bucketMeta  = []byte("meta")
+	bucketFiles = []byte("files")
+	bucketFuncs = []byte("funcs")
+	keyVersion  = []byte("version")
+	keyKB       = []byte("kb")
+)
+
+// Index is an open index file.
+type Index struct {
+	db   *bolt.DB
+	path string
+	k    *kb.KB
+
+	mu      sync.Mutex
+	decoded map[string]*rules.FuncInfo
+}
+
+// fileState is what the index knows of a source file: enough to tell a
+// change without reading it (size and modification time), the content
+// hash when those differ, and the functions it defined.
+type fileState struct {
+	Size  int64     `json:"size"`
+	MTime time.Time `json:"mtime"`
+	Hash  string    `json:"hash"`
+	Funcs []string  `json:"funcs,omitempty"`
+}
+
+// ErrStale is an index written by another version of lockbot or with
+// another knowledge base: its summaries mean something else.
+var ErrStale = errors.New("index: written by another version of lockbot or knowledge base; rebuild it with lockbot index")
+
+// Open opens the index at path for reading (and, when write is set,
+// creates it and prepares it for Update). A read-only index must match
+// this lockbot's summary version and knowledge base.
+func Open(path string, k *kb.KB, write bool) (*Index, error) {
+	opts := &bolt.Options{Timeout: 5 * time.Second, ReadOnly: !write}
+	db, err := bolt.Open(path, 0o644, opts)
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", path, err)
+	}
+	ix := &Index{db: db, path: path, k: k, decoded: map[string]*rules.FuncInfo{}}
+	version := strconv.Itoa(rules.SummaryVersion)
+	if write {
+		err = db.Update(func(tx *bolt.Tx) error {
+			meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+			if err != nil {
+				return err
+			}
+			if string(meta.Get(keyVersion)) != version || string(meta.Get(keyKB)) != k.Hash() {
+				// Another meaning of summaries: start over.
+				for _, b := range [][]byte{bucketFiles, bucketFuncs} {
+					if tx.Bucket(b) != nil {
+						if err := tx.DeleteBucket(b); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			for _, b := range [][]byte{bucketFiles, bucketFuncs} {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return err
+				}
+			}
+			if err := meta.Put(keyVersion, []byte(version)); err != nil {
+				return err
+			}
+			return meta.Put(keyKB, []byte(k.Hash()))
+		})
+	} else {
+		err = db.View(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if meta == nil || tx.Bucket(bucketFuncs) == nil {
+				return fmt.Errorf("index %s: not an index", path)
+			}
+			if string(meta.Get(keyVersion)) != version || string(meta.Get(keyKB)) != k.Hash() {
+				return ErrStale
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return ix, nil
+}
+
+// Close closes the file.
+func (ix *Index) Close() error { return ix.db.Close() }
+
+// Path is the index file.
+func (ix *Index) Path() string { return ix.path }
+
+// Records returns the records of every definition of name.
+func (ix *Index) Records(name string) ([]*rules.FuncRecord, error) {
+	var recs []*rules.FuncRecord
+	err := ix.db.View(func(tx *bolt.Tx) error {
+		data := tx.Bucket(bucketFuncs).Get([]byte(name))
+		if data == nil {
+			return nil
+		}
+		return json.Unmarshal(data, &recs)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %s: %w", ix.path, name, err)
+	}
+	return recs, nil
+}
+
+// Lookup implements rules.Externals: the one visible definition of name,
+// decoded once.
+func (ix *Index) Lookup(name string) *rules.FuncInfo {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if fi, ok := ix.decoded[name]; ok {
+		return fi
+	}
+	var fi *rules.FuncInfo
+	if recs, err := ix.Records(name); err == nil {
+		fi = rules.NewRecordSet(ix.k, recs).Lookup(name)
+	}
+	ix.decoded[name] = fi
+	return fi
+}
+
+// Stats counts what an index holds.
+type Stats struct {
+	Files, Functions int
+}
+
+// Stats counts the index's files and function names.
+func (ix *Index) Stats() (Stats, error) {
+	var s Stats
+	err := ix.db.View(func(tx *bolt.Tx) error {
+		s.Files = tx.Bucket(bucketFiles).Stats().KeyN
+		s.Functions = tx.Bucket(bucketFuncs).Stats().KeyN
+		return nil
+	})
+	return s, err
+}
+
+// Find returns the index of the tree at root, if it has one.
+func Find(root string) (string, bool) {
+	p := filepath.Join(root, DefaultPath)
+	if _, err := filepath.Abs(p); err != nil {
+		return "", false
+	}
+	if ok, _ := exists(p); ok {
+		return p, true
+	}
+	return "", false
+}

@@ -1,0 +1,206 @@
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"lockbot/kb"
+	"lockbot/rules"
+)
+
+// copyTree copies testdata/index/tree to a scratch directory the test may
+// change.
+func copyTree(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	if out, err := exec.Command("cp", "-r", "../testdata/index/tree/.", dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	return dst
+}
+
+func build(t *testing.T, tree, path string, workers int) (*Index, *UpdateStats) {
+	t.Helper()
+	ix, err := Open(path, kb.MustDefault(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ix.Update(context.Background(), UpdateOptions{Tree: tree, Workers: workers, IncludeDepth: 2})
+	if err != nil {
+		ix.Close()
+		t.Fatal(err)
+	}
+	return ix, st
+}
+
+func scanMain(t *testing.T, tree string, ext rules.Externals) []*rules.Finding {
+	t.Helper()
+	srcs, err := rules.LoadPaths([]string{filepath.Join(tree, "drivers/foo/foo_main.c")}, rules.LoadOptions{IncludeDepth: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := rules.Options{KB: kb.MustDefault()}
+	if ext != nil {
+		opt.Externals = ext
+	}
+	res, err := rules.Analyze(context.Background(), srcs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Findings
+}
+
+// TestIndexCrossFile: foo_main.c calls foo_resize() under a spinlock, and
+// foo_resize() sleeps two calls down in foo_core.c. A scan of foo_main.c
+// sees it with the index and not without.
+func TestIndexCrossFile(t *testing.T) {
+	tree := copyTree(t)
+	ix, st := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	if st.Files != 3 || st.Analysed != 3 || st.Failed != 0 {
+		t.Fatalf("stats %+v, want 3 files analysed", st)
+	}
+	if f := scanMain(t, tree, nil); len(f) != 0 {
+		t.Errorf("without the index: %d findings; unknown callees must not be guessed to sleep", len(f))
+	}
+	fs := scanMain(t, tree, ix)
+	if len(fs) != 1 || fs[0].Rule != "SLEEP_IN_ATOMIC" || fs[0].Function != "foo_update" {
+		t.Fatalf("with the index: %+v, want SLEEP_IN_ATOMIC in foo_update", fs)
+	}
+	var files []string
+	for _, s := range fs[0].Chain {
+		files = append(files, filepath.Base(s.File))
+	}
+	if chain := strings.Join(files, " "); !strings.Contains(chain, "foo_core.c") || !strings.Contains(chain, "foo.h") {
+		t.Errorf("chain files %q: want the lock in foo.h and the allocation in foo_core.c", chain)
+	}
+	// A header's static inline is indexed once, from the header.
+	recs, err := ix.Records("foo_lock")
+	if err != nil || len(recs) != 1 || recs[0].File != "drivers/foo/foo.h" {
+		t.Errorf("foo_lock records %+v (%v), want one from drivers/foo/foo.h", recs, err)
+	}
+}
+
+// TestIndexRefresh: a second update analyses nothing; a changed file is
+// analysed again; a removed file's records go.
+func TestIndexRefresh(t *testing.T) {
+	tree := copyTree(t)
+	path := filepath.Join(t.TempDir(), "index.db")
+	ix, _ := build(t, tree, path, 0)
+	st, err := ix.Update(context.Background(), UpdateOptions{Tree: tree, IncludeDepth: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Analysed != 0 || st.Unchanged != 3 {
+		t.Errorf("second update %+v, want nothing analysed", st)
+	}
+	core := filepath.Join(tree, "drivers/foo/foo_core.c")
+	data, _ := os.ReadFile(core)
+	fixed := strings.Replace(string(data), "GFP_KERNEL", "GFP_ATOMIC", 1)
+	if err := os.WriteFile(core, []byte(fixed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Minute)
+	os.Chtimes(core, later, later)
+	if st, err = ix.Update(context.Background(), UpdateOptions{Tree: tree, IncludeDepth: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if st.Analysed != 1 || st.Unchanged != 2 {
+		t.Errorf("after a change %+v, want one file analysed", st)
+	}
+	if fs := scanMain(t, tree, ix); len(fs) != 0 {
+		t.Errorf("GFP_ATOMIC now: %d findings, want none", len(fs))
+	}
+	if err := os.Remove(core); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = ix.Update(context.Background(), UpdateOptions{Tree: tree, IncludeDepth: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if st.Removed != 1 {
+		t.Errorf("after removing a file %+v, want one removed", st)
+	}
+	if recs, _ := ix.Records("foo_resize"); len(recs) != 0 {
+		t.Errorf("foo_resize still indexed: %+v", recs)
+	}
+	ix.Close()
+	// Read-only, as scan and check open it.
+	ro, err := Open(path, kb.MustDefault(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if s, err := ro.Stats(); err != nil || s.Files != 2 {
+		t.Errorf("stats %+v (%v), want 2 files", s, err)
+	}
+}
+
+// dump lists every record of an index, for comparing two.
+func dump(t *testing.T, path string) string {
+	t.Helper()
+	db, err := bolt.Open(path, 0o644, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var lines []string
+	db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFuncs).ForEach(func(k, v []byte) error {
+			var recs []*rules.FuncRecord
+			json.Unmarshal(v, &recs)
+			sort.Slice(recs, func(i, j int) bool { return recs[i].File < recs[j].File })
+			out, _ := json.Marshal(recs)
+			lines = append(lines, string(k)+" "+string(out))
+			return nil
+		})
+	})
+	return strings.Join(lines, "\n")
+}
+
+// TestIndexDeterministic: one worker or two, the same records.
+func TestIndexDeterministic(t *testing.T) {
+	tree := copyTree(t)
+	p1, p2 := filepath.Join(t.TempDir(), "one.db"), filepath.Join(t.TempDir(), "two.db")
+	ix1, _ := build(t, tree, p1, 1)
+	ix1.Close()
+	ix2, _ := build(t, tree, p2, 2)
+	ix2.Close()
+	if a, b := dump(t, p1), dump(t, p2); a != b || a == "" {
+		t.Errorf("records differ between one and two workers:\n%s\n---\n%s", a, b)
+	}
+}
+
+func TestIndexStaleAndBad(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(filepath.Join(dir, "missing.db"), kb.MustDefault(), false); err == nil {
+		t.Error("opening a missing index read-only: no error")
+	}
+	junk := filepath.Join(dir, "junk.db")
+	os.WriteFile(junk, []byte("not a database"), 0o644)
+	if _, err := Open(junk, kb.MustDefault(), false); err == nil {
+		t.Error("opening a file that is not an index: no error")
+	}
+	// An index built with another knowledge base is stale.
+	tree := copyTree(t)
+	path := filepath.Join(dir, "index.db")
+	ix, _ := build(t, tree, path, 0)
+	ix.Close()
+	extra := filepath.Join(dir, "extra.yaml")
+	os.WriteFile(extra, []byte("functions:\n  foo_extra: {sleeps: true, src: builtin}\n"), 0o644)
+	k2, err := kb.Load(extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, k2, false); err != ErrStale {
+		t.Errorf("other knowledge base: err %v, want ErrStale", err)
+	}
+}

@@ -1,0 +1,370 @@
+package index
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"lockbot/cparse"
+	"lockbot/rules"
+)
+
+// UpdateOptions configure an update.
+type UpdateOptions struct {
+	// Tree is the kernel tree's root.
+	Tree string
+	// Workers analyse files in parallel; 0: all cores.
+	Workers int
+	// IncludeDepth levels of quoted includes are read with each file.
+	IncludeDepth int
+	// Progress receives progress: a bar redrawn in place when Bar is set
+	// (a terminal), else a line now and then. nil: none.
+	Progress io.Writer
+	Bar      bool
+	Log      *slog.Logger
+}
+
+// UpdateStats says what an update did.
+type UpdateStats struct {
+	Files     int // C files in the tree
+	Analysed  int // new or changed, analysed again
+	Unchanged int
+	Removed   int
+	Failed    int // could not be read or parsed
+	Functions int // records written
+	Elapsed   time.Duration
+}
+
+// skipDirs are top-level directories without kernel C to index.
+var skipDirs = map[string]bool{"Documentation": true, "tools": true, "samples": true, "scripts": true,
+	"usr": true, "LICENSES": true, ".git": true, ".lockbot": true}
+
+type srcFile struct {
+	rel   string
+	size  int64
+	mtime time.Time
+}
+
+// result is one analysed file's records, or why it has none.
+type result struct {
+	file srcFile
+	hash string
+	recs []*rules.FuncRecord
+	err  error
+}
+
+// Update brings the index up to date with the tree: files whose size or
+// time changed are analysed again, each with its quoted includes as
+// context; the records of removed files are dropped.
+func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, error) {
+	start := time.Now()
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	files, err := walk(opt.Tree)
+	if err != nil {
+		return nil, err
+	}
+	st := &UpdateStats{Files: len(files)}
+	known := map[string]fileState{}
+	if err := ix.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFiles).ForEach(func(k, v []byte) error {
+			var fs fileState
+			if err := json.Unmarshal(v, &fs); err != nil {
+				return fmt.Errorf("file %s: %w", k, err)
+			}
+			known[string(k)] = fs
+			return nil
+		})
+	}); err != nil {
+		return nil, fmt.Errorf("index %s: %w", ix.path, err)
+	}
+	present := map[string]bool{}
+	var todo []srcFile
+	for _, f := range files {
+		present[f.rel] = true
+		if old, ok := known[f.rel]; ok && old.Size == f.size && old.MTime.Equal(f.mtime) {
+			st.Unchanged++
+			continue
+		}
+		todo = append(todo, f)
+	}
+	var removed []string
+	for rel := range known {
+		if !present[rel] {
+			removed = append(removed, rel)
+		}
+	}
+	sort.Strings(removed)
+	st.Removed = len(removed)
+	if err := ix.write(func(tx *bolt.Tx) error {
+		for _, rel := range removed {
+			if err := ix.drop(tx, rel, known[rel]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+
+	results := make(chan result)
+	jobs := make(chan srcFile)
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range jobs {
+				r := ix.analyse(ctx, opt, f)
+				select {
+				case results <- r:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, f := range todo {
+			select {
+			case jobs <- f:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+
+	prog := newProgress(opt.Progress, opt.Bar, len(todo))
+	var batch []result
+	flush := func() error {
+		err := ix.write(func(tx *bolt.Tx) error {
+			for _, r := range batch {
+				if err := ix.store(tx, r, known[r.file.rel]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		batch = batch[:0]
+		return err
+	}
+	for r := range results {
+		if r.err != nil {
+			st.Failed++
+			log.Warn("not indexed", "file", r.file.rel, "err", r.err)
+		} else {
+			st.Analysed++
+			st.Functions += len(r.recs)
+		}
+		batch = append(batch, r)
+		prog.step(r.file.rel)
+		if len(batch) >= 64 {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	prog.done()
+	ix.mu.Lock()
+	ix.decoded = map[string]*rules.FuncInfo{}
+	ix.mu.Unlock()
+	st.Elapsed = time.Since(start)
+	return st, nil
+}
+
+// write runs fn in a write transaction.
+func (ix *Index) write(fn func(tx *bolt.Tx) error) error {
+	if err := ix.db.Update(fn); err != nil {
+		return fmt.Errorf("index %s: %w", ix.path, err)
+	}
+	return nil
+}
+
+// analyse makes the records of one file: its functions, and the static
+// inline functions of the headers it includes.
+func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, f srcFile) result {
+	r := result{file: f}
+	abs := filepath.Join(opt.Tree, filepath.FromSlash(f.rel))
+	srcs, err := rules.LoadPaths([]string{abs}, rules.LoadOptions{IncludeDepth: opt.IncludeDepth})
+	if err != nil {
+		r.err = err
+		return r
+	}
+	h := sha256.Sum256(srcs[0].Src)
+	r.hash = hex.EncodeToString(h[:])
+	// Each file on its own, without the index's other records: the
+	// records then do not depend on the order files are analysed in,
+	// and an index is the same built on one core or many. A callee in
+	// another file is seen by the caller's scan or review, not here.
+	prog, err := rules.Build(ctx, srcs, rules.Options{KB: ix.k, Workers: 1})
+	if err != nil {
+		r.err = err
+		return r
+	}
+	for _, fi := range prog.Funcs {
+		path := fi.F.File.Path
+		if path != abs && !(strings.HasSuffix(path, ".h") && fi.F.Static) {
+			continue
+		}
+		rec := rules.Record(fi)
+		// Paths relative to the tree: an index moves with it, and a
+		// review names files as the patch does.
+		rec.Relocate(func(p string) string {
+			if rel, err := filepath.Rel(opt.Tree, p); err == nil && !strings.HasPrefix(rel, "..") {
+				return filepath.ToSlash(rel)
+			}
+			return p
+		})
+		r.recs = append(r.recs, rec)
+	}
+	return r
+}
+
+// store replaces a file's records with those of its new analysis.
+func (ix *Index) store(tx *bolt.Tx, r result, old fileState) error {
+	if err := ix.drop(tx, r.file.rel, old); err != nil {
+		return err
+	}
+	fs := fileState{Size: r.file.size, MTime: r.file.mtime, Hash: r.hash}
+	funcs := tx.Bucket(bucketFuncs)
+	for _, rec := range r.recs {
+		var recs []*rules.FuncRecord
+		if data := funcs.Get([]byte(rec.Name)); data != nil {
+			if err := json.Unmarshal(data, &recs); err != nil {
+				return fmt.Errorf("function %s: %w", rec.Name, err)
+			}
+		}
+		// One record per defining file: a header's static inline is
+		// seen by every file including it.
+		kept := recs[:0]
+		for _, o := range recs {
+			if o.File != rec.File {
+				kept = append(kept, o)
+			}
+		}
+		kept = append(kept, rec)
+		data, err := json.Marshal(kept)
+		if err != nil {
+			return err
+		}
+		if err := funcs.Put([]byte(rec.Name), data); err != nil {
+			return err
+		}
+		if !strings.HasSuffix(rec.File, ".h") {
+			fs.Funcs = append(fs.Funcs, rec.Name)
+		}
+	}
+	data, err := json.Marshal(fs)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketFiles).Put([]byte(r.file.rel), data)
+}
+
+// drop removes a file and the records it defined.
+func (ix *Index) drop(tx *bolt.Tx, rel string, old fileState) error {
+	funcs := tx.Bucket(bucketFuncs)
+	for _, name := range old.Funcs {
+		data := funcs.Get([]byte(name))
+		if data == nil {
+			continue
+		}
+		var recs []*rules.FuncRecord
+		if err := json.Unmarshal(data, &recs); err != nil {
+			return fmt.Errorf("function %s: %w", name, err)
+		}
+		kept := recs[:0]
+		for _, r := range recs {
+			if r.File != rel {
+				kept = append(kept, r)
+			}
+		}
+		if len(kept) == 0 {
+			if err := funcs.Delete([]byte(name)); err != nil {
+				return err
+			}
+			continue
+		}
+		out, err := json.Marshal(kept)
+		if err != nil {
+			return err
+		}
+		if err := funcs.Put([]byte(name), out); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bucketFiles).Delete([]byte(rel))
+}
+
+// walk lists the tree's C files (not headers: their static inlines come
+// with the files that include them).
+func walk(root string) ([]srcFile, error) {
+	var out []srcFile
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if d.IsDir() {
+			if p != root && (skipDirs[rel] || strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".c") || !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.Size() > cparse.MaxFileSize {
+			return nil
+		}
+		out = append(out, srcFile{rel: filepath.ToSlash(rel), size: info.Size(), mtime: info.ModTime()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("index: reading %s: %w", root, err)
+	}
+	return out, nil
+}
+
+func exists(p string) (bool, error) {
+	_, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
