@@ -421,6 +421,14 @@ func (f *flow) outcomeFacts(s *cparse.Stmt, o *Outcome, st *State, subst map[str
 		}
 		key, idents, expr := a.key, a.idents, a.expr
 		val := fa.Val != a.neg
+		if v, ok := f.decide(expr, n); ok {
+			// Decided by what this call passes: the callee's
+			// gfpflags_allow_blocking(gfp) with GFP_ATOMIC.
+			if v != val {
+				return nil
+			}
+			continue
+		}
 		v, known := n.fact(key)
 		if known && v != val {
 			return nil

@@ -1748,11 +1748,26 @@ func factsKey(fs []*Fact) string {
 // pointer arguments (NULL checks, fields) rarely decide an effect and
 // would only multiply them.
 func (f *flow) scalarArgFact(fa *Fact) bool {
-	if !paramFact(f.env, fa) || derefs(fa.Expr) {
+	if !paramFact(f.env, fa) || derefs(fa.Expr) && !f.pureTest(fa.Expr) {
 		return false
 	}
 	for _, id := range fa.Idents {
 		if i := f.env.paramIndex(id); i >= 0 && f.fn.Params[i].Type.Ptr > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// pureTest is a pure function of plain values, such as
+// gfpflags_allow_blocking(gfp): a caller can decide it from what it passes.
+func (f *flow) pureTest(x *cparse.Expr) bool {
+	x = x.Strip()
+	if x == nil || x.Kind != cparse.ECall || !f.pure(x.CallName()) {
+		return false
+	}
+	for _, a := range x.Args {
+		if derefs(a) {
 			return false
 		}
 	}
