@@ -32,6 +32,10 @@ type UpdateOptions struct {
 	Workers int
 	// IncludeDepth levels of quoted includes are read with each file.
 	IncludeDepth int
+	// Arch is the architecture whose arch/ directory is indexed (the
+	// others define the same functions differently, and a build uses
+	// one); default x86.
+	Arch string
 	// Progress receives progress: a bar redrawn in place when Bar is set
 	// (a terminal), else a line now and then. nil: none.
 	Progress io.Writer
@@ -77,7 +81,11 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	files, err := walk(opt.Tree)
+	arch := opt.Arch
+	if arch == "" {
+		arch = "x86"
+	}
+	files, err := walk(opt.Tree, arch)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +337,7 @@ func (ix *Index) drop(tx *bolt.Tx, rel string, old fileState) error {
 
 // walk lists the tree's C files (not headers: their static inlines come
 // with the files that include them).
-func walk(root string) ([]srcFile, error) {
+func walk(root, arch string) ([]srcFile, error) {
 	var out []srcFile
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -338,6 +346,9 @@ func walk(root string) ([]srcFile, error) {
 		rel, _ := filepath.Rel(root, p)
 		if d.IsDir() {
 			if p != root && (skipDirs[rel] || strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			if a, ok := strings.CutPrefix(filepath.ToSlash(rel), "arch/"); ok && !strings.Contains(a, "/") && a != arch {
 				return filepath.SkipDir
 			}
 			return nil

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"sort"
 	"sync"
 
 	"lockbot/kb"
@@ -69,11 +68,12 @@ func pickRecord(rs []*FuncRecord) *FuncRecord {
 	if len(global) == 1 {
 		return global[0]
 	}
-	if len(global) == 0 && len(header) > 0 {
-		// The same static inline read through several headers' copies
-		// is one function; pick deterministically.
-		sort.Slice(header, func(i, j int) bool { return header[i].File < header[j].File })
+	if len(global) == 0 && len(header) == 1 {
 		return header[0]
 	}
+	// Several headers define it: per-architecture variants
+	// (arch_enter_lazy_mmu_mode() disables preemption on some, is empty
+	// on x86) or #ifdef alternatives. Which one a build uses is not known
+	// here, so none is guessed.
 	return nil
 }

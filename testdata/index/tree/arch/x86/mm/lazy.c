@@ -1,0 +1,4 @@
+// This build's version: empty.
+void arch_enter_lazy_mode(void)
+{
+}
