@@ -14,11 +14,17 @@ type Report struct {
 	Stats    rules.Stats       `json:"stats"`
 	Errors   []rules.FileError `json:"errors,omitempty"`
 	Skipped  []rules.FileError `json:"skipped,omitempty"`
+	// UnknownCallees are functions called under a lock whose definitions
+	// were not seen, assumed not to sleep.
+	UnknownCallees []string `json:"unknown_callees"`
 }
 
 // JSON writes a scan result as one JSON document.
 func JSON(w io.Writer, res *rules.Result) error {
-	r := Report{Findings: res.Findings, Stats: res.Stats, Errors: res.Errors, Skipped: res.Skipped}
+	r := Report{Findings: res.Findings, Stats: res.Stats, Errors: res.Errors, Skipped: res.Skipped, UnknownCallees: res.Unknown}
+	if r.UnknownCallees == nil {
+		r.UnknownCallees = []string{}
+	}
 	if r.Findings == nil {
 		r.Findings = []*rules.Finding{}
 	}

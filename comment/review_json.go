@@ -18,6 +18,9 @@ type ReviewReport struct {
 	Patches  []review.PatchRef `json:"patches"`
 	NoTree   bool              `json:"no_tree"`
 	Stats    rules.Stats       `json:"stats"`
+	// UnknownCallees are functions called under a lock whose definitions
+	// were not seen, assumed not to sleep.
+	UnknownCallees []string `json:"unknown_callees"`
 }
 
 // ReviewJSON writes a patch review as one indented JSON document. Lists
@@ -32,9 +35,14 @@ func ReviewJSON(w io.Writer, res *review.Result) error {
 		Patches:  res.Patches,
 		NoTree:   res.NoTree,
 		Stats:    res.Stats,
+
+		UnknownCallees: res.Unknown,
 	}
 	if r.Patches == nil {
 		r.Patches = []review.PatchRef{}
+	}
+	if r.UnknownCallees == nil {
+		r.UnknownCallees = []string{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -332,3 +332,16 @@ func TestFailing(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownNote(t *testing.T) {
+	if got := UnknownNote(nil); got != "" {
+		t.Errorf("no names: %q", got)
+	}
+	if got, want := UnknownNote([]string{"a", "b"}), "NOTE: 2 functions called under a lock not seen, assumed not to sleep: a(), b() (lockbot index covers other files)"; got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	got := UnknownNote([]string{"a", "b", "c", "d", "e", "f", "g", "h"})
+	if !strings.Contains(got, "8 functions") || !strings.Contains(got, "f() and 2 more") || strings.Contains(got, "g()") {
+		t.Errorf("eight names: %q", got)
+	}
+}

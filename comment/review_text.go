@@ -89,7 +89,25 @@ func ReviewText(w io.Writer, res *review.Result, opt ReviewTextOptions) error {
 	if res.NoTree {
 		ew.printf("NOTE: no tree (--no-tree): only the hunks were analysed; callers and callees outside them were not seen\n")
 	}
+	if note := UnknownNote(res.Unknown); note != "" {
+		ew.printf("%s\n", note)
+	}
 	return ew.err
+}
+
+// UnknownNote says which functions called under a lock were not seen, so
+// were assumed not to sleep; "" when there are none. Up to six are named.
+func UnknownNote(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	shown := names
+	more := ""
+	if len(shown) > 6 {
+		shown, more = shown[:6], fmt.Sprintf(" and %d more", len(names)-6)
+	}
+	return fmt.Sprintf("NOTE: %s called under a lock not seen, assumed not to sleep: %s()%s (lockbot index covers other files)",
+		plural(len(names), "function"), strings.Join(shown, "(), "), more)
 }
 
 // terseLine is one finding on one line; b4 counts a line holding

@@ -58,6 +58,9 @@ func Text(w io.Writer, res *rules.Result, opt TextOptions) error {
 		ew.printf("total: %s, %s, %d %s, %d %s analysed (%d partly, %d not analysed), %s\n",
 			plural(errs, "error"), plural(warns, "warning"), st.Files, noun(st.Files, "file"),
 			st.Functions, noun(st.Functions, "function"), st.Partial, st.Failed, rt)
+		if note := UnknownNote(res.Unknown); note != "" {
+			ew.printf("%s\n", note)
+		}
 	}
 	return ew.err
 }

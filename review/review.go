@@ -88,6 +88,7 @@ func Check(ctx context.Context, s *diff.Series, opt Options) (*Result, error) {
 			return nil, err
 		}
 		addStats(&res.Stats, after.Stats)
+		res.Unknown = mergeSorted(res.Unknown, after.Unknown)
 		added, kept := subtract(after.Findings, before.Findings)
 		removed, _ := subtract(before.Findings, after.Findings)
 		for _, f := range added {
@@ -346,4 +347,18 @@ func sortFindings(fs []*Finding) {
 		}
 		return a.Line < b.Line
 	})
+}
+
+// mergeSorted is the sorted union of two sorted lists.
+func mergeSorted(a, b []string) []string {
+	out := append(append([]string(nil), a...), b...)
+	sort.Strings(out)
+	w := 0
+	for i, s := range out {
+		if i == 0 || s != out[w-1] {
+			out[w] = s
+			w++
+		}
+	}
+	return out[:w]
 }

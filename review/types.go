@@ -45,4 +45,8 @@ type Result struct {
 	// and callees outside the hunks were not seen.
 	NoTree bool        `json:"no_tree"`
 	Stats  rules.Stats `json:"stats"`
+	// Unknown are functions the touched files call under a spinning or
+	// RCU context whose definitions were not seen (another file, no
+	// index): assumed not to sleep. Sorted.
+	Unknown []string `json:"unknown_callees"`
 }

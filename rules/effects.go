@@ -112,6 +112,9 @@ type FuncFacts struct {
 	// Imprecise: some paths were joined, dropping contexts held on only
 	// one of them; leak and unbalanced-unlock checks do not trust it.
 	Imprecise bool
+	// Unknown are functions called under a spinning or RCU context whose
+	// definition was not seen (see flow.noteUnknown).
+	Unknown []string
 }
 
 // Outcome is one way a function returns: what it leaves held and what of

@@ -134,9 +134,16 @@ func TestExternals(t *testing.T) {
 	if len(alone.Findings) != 0 {
 		t.Errorf("a.c alone, no records: %v; unknown callees must not be guessed to sleep", findingKeys(alone.Findings))
 	}
+	// It says what it did not see: the callees called under the lock.
+	if got := strings.Join(alone.Unknown, " "); got != "xf_grow xf_resize" {
+		t.Errorf("a.c alone: unknown callees %q, want \"xf_grow xf_resize\"", got)
+	}
 	with, err := Analyze(context.Background(), loadSources(t, a, h), Options{KB: k, Externals: NewRecordSet(k, recs)})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(with.Unknown) != 0 {
+		t.Errorf("a.c with records: unknown callees %v, want none", with.Unknown)
 	}
 	if got, w := strings.Join(findingKeys(with.Findings), "\n"), strings.Join(findingKeys(want), "\n"); got != w {
 		t.Errorf("a.c with records:\n%s\nwant, as analysed with b.c:\n%s", got, w)

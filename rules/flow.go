@@ -1440,6 +1440,9 @@ func (f *flow) callMatters(s *cparse.Stmt, st *State) bool {
 }
 
 func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
+	if f.record && len(st.Held) > 0 {
+		f.noteUnknown(s.Callee(), st)
+	}
 	if !f.callMatters(s, st) {
 		if f.record {
 			if g := f.p.lookup(f.fn, s.Callee()); g != nil && g.Sum != nil && len(g.Sum.Effects) > 0 {
@@ -1485,6 +1488,23 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	}
 	f.unknownUnlock(name, s.Call.Args, n)
 	return []*State{n}
+}
+
+// noteUnknown records a function called in a spinning or RCU context
+// that neither the knowledge base, these files nor an index knows: what
+// it does there is assumed harmless, and the output says so.
+func (f *flow) noteUnknown(name string, st *State) {
+	if name == "" || isUpperName(name) || f.p.kb.Funcs[name] != nil || f.p.lookup(f.fn, name) != nil {
+		return
+	}
+	for _, c := range st.Held {
+		if c.Kind.Category == kb.Atomic || c.Kind.Category == kb.Spinning || c.Kind.RCU {
+			if !containsStr(f.out.Unknown, name) {
+				f.out.Unknown = append(f.out.Unknown, name)
+			}
+			return
+		}
+	}
 }
 
 // forgetAddressed drops what the path knew of variables whose address the

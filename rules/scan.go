@@ -65,6 +65,10 @@ type Result struct {
 	// calls).
 	Errors  []FileError
 	Skipped []FileError
+	// Unknown are the functions the reported code calls under a spinning
+	// or RCU context without their definition in view (another file, no
+	// index): assumed not to sleep. Sorted.
+	Unknown []string
 }
 
 // Analyze parses and analyses sources and runs the rules. A file that
@@ -89,7 +93,7 @@ func Analyze(ctx context.Context, srcs []Source, opt Options) (*Result, error) {
 		}
 		findings = kept
 	}
-	return &Result{Findings: findings, Stats: prog.Stats, Errors: prog.errors, Skipped: prog.skipped}, nil
+	return &Result{Findings: findings, Stats: prog.Stats, Errors: prog.errors, Skipped: prog.skipped, Unknown: prog.Unknown()}, nil
 }
 
 // Build parses sources and runs the shared pass: the program with every
@@ -296,5 +300,25 @@ func QuotedIncludes(src []byte) []string {
 			}
 		}
 	}
+	return out
+}
+
+// Unknown lists the functions the reported code calls in a spinning or RCU
+// context without their definition.
+func (p *Program) Unknown() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, fi := range p.Funcs {
+		if !fi.Report || fi.Facts == nil {
+			continue
+		}
+		for _, n := range fi.Facts.Unknown {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Strings(out)
 	return out
 }

@@ -20,6 +20,9 @@ func TestIndexAndCheck(t *testing.T) {
 	if code != 0 || len(r.Findings) != 0 {
 		t.Errorf("without an index: exit %d, findings %+v; want none (the callee is unknown)", code, r.Findings)
 	}
+	if out, _, _ := runBin(t, "check", "--tree", tree, patch); !strings.Contains(out, "NOTE: 1 function called under a lock not seen, assumed not to sleep: foo_resize()") {
+		t.Errorf("without an index, the review does not say foo_resize() was not seen:\n%s", out)
+	}
 	out, stderr, code := runBin(t, "index", "--tree", tree)
 	if code != 0 || !strings.Contains(out, "4 files (4 analysed") {
 		t.Fatalf("index: exit %d\n%s%s", code, out, stderr)
