@@ -66,8 +66,8 @@ func TestIndexCrossFile(t *testing.T) {
 	tree := copyTree(t)
 	ix, st := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
 	defer ix.Close()
-	if st.Files != 4 || st.Analysed != 4 || st.Failed != 0 {
-		t.Fatalf("stats %+v, want 4 files analysed (arch/x86 but not arch/sparc)", st)
+	if st.Files != 6 || st.Analysed != 6 || st.Failed != 0 {
+		t.Fatalf("stats %+v, want 6 files analysed (arch/x86 but not arch/sparc; include/)", st)
 	}
 	if f := scanMain(t, tree, nil); len(f) != 0 {
 		t.Errorf("without the index: %d findings; unknown callees must not be guessed to sleep", len(f))
@@ -82,6 +82,15 @@ func TestIndexCrossFile(t *testing.T) {
 	}
 	if chain := strings.Join(files, " "); !strings.Contains(chain, "foo_core.c") || !strings.Contains(chain, "foo.h") {
 		t.Errorf("chain files %q: want the lock in foo.h and the allocation in foo_core.c", chain)
+	}
+	// A <linux/...> header's static inline, from include/.
+	srcs, err := rules.LoadPaths([]string{filepath.Join(tree, "drivers/foo/foo_reset.c")}, rules.LoadOptions{IncludeDepth: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := rules.Analyze(context.Background(), srcs, rules.Options{KB: kb.MustDefault(), Externals: ix})
+	if err != nil || len(res.Findings) != 1 || res.Findings[0].Function != "foo_reset" {
+		t.Errorf("foo_reset with the index: %v %+v, want the sleep in foo_settle() under the lock", err, res)
 	}
 	// Only this build's architecture.
 	if recs, _ := ix.Records("arch_enter_lazy_mode"); len(recs) != 1 || recs[0].File != "arch/x86/mm/lazy.c" {
@@ -104,7 +113,7 @@ func TestIndexRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Analysed != 0 || st.Unchanged != 4 {
+	if st.Analysed != 0 || st.Unchanged != 6 {
 		t.Errorf("second update %+v, want nothing analysed", st)
 	}
 	core := filepath.Join(tree, "drivers/foo/foo_core.c")
@@ -118,7 +127,7 @@ func TestIndexRefresh(t *testing.T) {
 	if st, err = ix.Update(context.Background(), UpdateOptions{Tree: tree, IncludeDepth: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if st.Analysed != 1 || st.Unchanged != 3 {
+	if st.Analysed != 1 || st.Unchanged != 5 {
 		t.Errorf("after a change %+v, want one file analysed", st)
 	}
 	if fs := scanMain(t, tree, ix); len(fs) != 0 {
@@ -143,8 +152,8 @@ func TestIndexRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	if s, err := ro.Stats(); err != nil || s.Files != 3 {
-		t.Errorf("stats %+v (%v), want 3 files", s, err)
+	if s, err := ro.Stats(); err != nil || s.Files != 5 {
+		t.Errorf("stats %+v (%v), want 5 files", s, err)
 	}
 }
 

@@ -335,8 +335,10 @@ func (ix *Index) drop(tx *bolt.Tx, rel string, old fileState) error {
 	return tx.Bucket(bucketFiles).Delete([]byte(rel))
 }
 
-// walk lists the tree's C files (not headers: their static inlines come
-// with the files that include them).
+// walk lists the tree's C files, and the headers of include/ and the
+// architecture's include/: their static inlines are what <linux/...>
+// includes bring, which the files' own analysis does not read. Local
+// headers ("foo.h") come with the files that include them.
 func walk(root, arch string) ([]srcFile, error) {
 	var out []srcFile
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -353,7 +355,9 @@ func walk(root, arch string) ([]srcFile, error) {
 			}
 			return nil
 		}
-		if !strings.HasSuffix(p, ".c") || !d.Type().IsRegular() {
+		slash := filepath.ToSlash(rel)
+		header := strings.HasSuffix(p, ".h") && (strings.HasPrefix(slash, "include/") || strings.HasPrefix(slash, "arch/"+arch+"/include/"))
+		if !strings.HasSuffix(p, ".c") && !header || !d.Type().IsRegular() {
 			return nil
 		}
 		info, err := d.Info()
@@ -363,7 +367,7 @@ func walk(root, arch string) ([]srcFile, error) {
 		if info.Size() > cparse.MaxFileSize {
 			return nil
 		}
-		out = append(out, srcFile{rel: filepath.ToSlash(rel), size: info.Size(), mtime: info.ModTime()})
+		out = append(out, srcFile{rel: slash, size: info.Size(), mtime: info.ModTime()})
 		return nil
 	})
 	if err != nil {
