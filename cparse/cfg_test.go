@@ -1150,6 +1150,12 @@ void rt(void) { c(); }
 #endif
 #if defined(CONFIG_X)
 void x(void) { }
+#elif defined(CONFIG_Y)
+void y(void) { }
+#elif defined(CONFIG_Z)
+void z(void) { }
+#else
+void neither(void) { }
 #endif
 void plain2(void) { }
 `)
@@ -1159,6 +1165,9 @@ void plain2(void) { }
 		"not_rt_smp": "!defined(CONFIG_PREEMPT_RT) defined(CONFIG_SMP)",
 		"rt":         "defined(CONFIG_PREEMPT_RT)",
 		"x":          "#if defined(CONFIG_X)",
+		"y":          "!#if defined(CONFIG_X) #if defined(CONFIG_Y)",
+		"z":          "!#if defined(CONFIG_X) !#if defined(CONFIG_Y) #if defined(CONFIG_Z)",
+		"neither":    "!#if defined(CONFIG_X) !#if defined(CONFIG_Y) !#if defined(CONFIG_Z)",
 		"plain2":     "",
 	}
 	for name, w := range want {
@@ -1175,6 +1184,23 @@ void plain2(void) { }
 			t.Errorf("%s: conds %q, want %q", name, got, w)
 		}
 	}
+}
+
+// TestElifChainIsLinear: a long #elif chain (arch/x86's vermagic.h has 25)
+// is read once per arm, not once per subset of arms.
+func TestElifChainIsLinear(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("#if defined(C0)\nint v0;\n")
+	for i := 1; i < 40; i++ {
+		fmt.Fprintf(&b, "#elif defined(C%d)\nint v%d;\n", i, i)
+	}
+	b.WriteString("#endif\nvoid f(void) { }\n")
+	start := time.Now()
+	f := parseC(t, b.String())
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("40 #elif arms took %s", d)
+	}
+	funcNamed(t, f, "f")
 }
 
 // ---- dialect-driven emission -------------------------------------------------------

@@ -175,6 +175,12 @@ func (b *fileBuilder) topLevel(root *sitter.Node) []*sitter.Node {
 			ch := n.NamedChild(i)
 			switch t := b.p.typ(ch); t {
 			case "preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef":
+				if alt != nil && ch.StartByte() == alt.StartByte() {
+					// This conditional's own #elif: visited below, under
+					// the negation of this condition. Visiting it here
+					// too made each #elif of a chain double the work.
+					continue
+				}
 				visit(ch, append(conds[:len(conds):len(conds)], b.preCond(ch, true)))
 			case "preproc_else":
 				c := conds
@@ -200,8 +206,10 @@ func (b *fileBuilder) topLevel(root *sitter.Node) []*sitter.Node {
 			}
 		}
 		if alt != nil && b.p.typ(alt) != "preproc_else" && len(conds) > 0 {
+			// #elif B of "#if A": not A, and B.
 			last := conds[len(conds)-1]
-			visit(alt, append(conds[:len(conds)-1:len(conds)-1], PreCond{Atom: last.Atom, Val: !last.Val}))
+			c := append(conds[:len(conds)-1:len(conds)-1], PreCond{Atom: last.Atom, Val: !last.Val})
+			visit(alt, append(c, b.preCond(alt, true)))
 		}
 	}
 	visit(root, nil)
