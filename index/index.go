@@ -171,9 +171,6 @@ func (ix *Index) Stats() (Stats, error) {
 // Find returns the index of the tree at root, if it has one.
 func Find(root string) (string, bool) {
 	p := filepath.Join(root, DefaultPath)
-	if _, err := filepath.Abs(p); err != nil {
-		return "", false
-	}
 	if ok, _ := exists(p); ok {
 		return p, true
 	}

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"path"
 	"sort"
-	"strings"
 
 	"lockbot/cparse"
 	"lockbot/diff"
@@ -180,7 +179,7 @@ type reviewer struct {
 func (r *reviewer) analyse(ctx context.Context, files map[string][]byte) (*rules.Result, error) {
 	var names []string
 	for name := range files {
-		if isC(name) && (r.opt.Skip == nil || !r.opt.Skip(name)) {
+		if rules.IsCFile(name) && (r.opt.Skip == nil || !r.opt.Skip(name)) {
 			names = append(names, name)
 		}
 	}
@@ -258,8 +257,6 @@ func (r *reviewer) includes(srcs []rules.Source, seen map[string]bool, touched m
 	}
 	return srcs
 }
-
-func isC(name string) bool { return strings.HasSuffix(name, ".c") || strings.HasSuffix(name, ".h") }
 
 // subtract returns the findings of a whose fingerprint b does not have as
 // many times (what a patch added, matched as a multiset), and the rest.

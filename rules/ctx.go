@@ -217,12 +217,7 @@ func (s *State) fullKey() string {
 	b.WriteString(s.lockKey())
 	b.WriteByte('#')
 	for _, f := range s.Facts {
-		b.WriteString(f.Key)
-		if f.Val {
-			b.WriteString("=1;")
-		} else {
-			b.WriteString("=0;")
-		}
+		writeFact(&b, f)
 	}
 	b.WriteByte('#')
 	for _, r := range s.Released {
@@ -510,4 +505,14 @@ func innermost(held []*Ctx, skip *Ctx, pred func(*Ctx) bool) *Ctx {
 		}
 	}
 	return nil
+}
+
+// writeFact writes a fact as its keys spell it: "key=1;" or "key=0;".
+func writeFact(b *strings.Builder, f *Fact) {
+	b.WriteString(f.Key)
+	if f.Val {
+		b.WriteString("=1;")
+	} else {
+		b.WriteString("=0;")
+	}
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strings"
 	"sync"
 
 	"lockbot/kb"
@@ -61,7 +62,7 @@ func pickRecord(rs []*FuncRecord) *FuncRecord {
 		switch {
 		case !r.Static:
 			global = append(global, r)
-		case len(r.File) > 2 && r.File[len(r.File)-2:] == ".h":
+		case strings.HasSuffix(r.File, ".h"):
 			header = append(header, r)
 		}
 	}

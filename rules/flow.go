@@ -1699,12 +1699,7 @@ func (f *flow) obsStateKey(st *State) string {
 	b.WriteByte('#')
 	for _, fa := range st.Facts {
 		if f.scalarArgFact(fa) || configFact(fa) || f.p.nonRTFact(fa) {
-			b.WriteString(fa.Key)
-			if fa.Val {
-				b.WriteString("=1;")
-			} else {
-				b.WriteString("=0;")
-			}
+			writeFact(&b, fa)
 		}
 	}
 	return b.String()
@@ -1753,12 +1748,7 @@ func factsKey(fs []*Fact) string {
 	var b strings.Builder
 	b.Grow(24 * len(fs))
 	for _, f := range fs {
-		b.WriteString(f.Key)
-		if f.Val {
-			b.WriteString("=1;")
-		} else {
-			b.WriteString("=0;")
-		}
+		writeFact(&b, f)
 	}
 	return b.String()
 }

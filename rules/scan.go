@@ -216,7 +216,7 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		if !info.IsDir() {
-			if !isCFile(p) {
+			if !IsCFile(p) {
 				return nil, fmt.Errorf("%s: not a C source or header file (.c, .h)", p)
 			}
 			if info.Size() > cparse.MaxFileSize {
@@ -232,7 +232,7 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 			if err != nil {
 				return err
 			}
-			if d.IsDir() || !isCFile(path) {
+			if d.IsDir() || !IsCFile(path) {
 				return nil
 			}
 			if inf, err := d.Info(); err == nil && inf.Size() > cparse.MaxFileSize {
@@ -277,7 +277,8 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 	return srcs, nil
 }
 
-func isCFile(p string) bool {
+// IsCFile reports a C source or header file name.
+func IsCFile(p string) bool {
 	return strings.HasSuffix(p, ".c") || strings.HasSuffix(p, ".h")
 }
 
