@@ -194,16 +194,29 @@ func (r *reviewer) analyse(ctx context.Context, files map[string][]byte) (*rules
 		return res, nil
 	}
 	var srcs []rules.Source
-	seen := map[string]bool{}
 	for _, n := range names {
 		if len(files[n]) > cparse.MaxFileSize {
 			return nil, fmt.Errorf("%s: %d bytes is over the %d-byte limit", n, len(files[n]), cparse.MaxFileSize)
 		}
 		srcs = append(srcs, rules.Source{Path: n, Src: files[n]})
-		seen[n] = true
 	}
 	if r.opt.Tree != nil {
-		srcs = r.includes(srcs, seen, files)
+		// Includes from the tree, or from the patch for a header it
+		// touches.
+		srcs = rules.AddIncludes(srcs, r.opt.IncludeDepth,
+			func(from, name string) string {
+				if p := path.Clean(path.Join(path.Dir(from), name)); fs.ValidPath(p) {
+					return p
+				}
+				return ""
+			},
+			func(p string) ([]byte, bool) {
+				if data, ok := files[p]; ok {
+					return data, true
+				}
+				data, err := r.opt.Tree.ReadFile(p)
+				return data, err == nil
+			})
 	}
 	res := &rules.Result{}
 	if len(names) > 0 {
@@ -222,40 +235,6 @@ func (r *reviewer) analyse(ctx context.Context, files map[string][]byte) (*rules
 	}
 	r.memo[key] = res
 	return res, nil
-}
-
-// includes adds the quoted #include files of the touched files, read from
-// the tree (or from the patch, for a header it touches), as context.
-func (r *reviewer) includes(srcs []rules.Source, seen map[string]bool, touched map[string][]byte) []rules.Source {
-	depth := r.opt.IncludeDepth
-	frontier := append([]rules.Source(nil), srcs...)
-	for d := 0; d < depth && len(frontier) > 0; d++ {
-		var next []rules.Source
-		for _, s := range frontier {
-			for _, inc := range rules.QuotedIncludes(s.Src) {
-				p := path.Clean(path.Join(path.Dir(s.Path), inc))
-				if seen[p] || !fs.ValidPath(p) {
-					continue
-				}
-				seen[p] = true
-				data, ok := touched[p]
-				if !ok {
-					var err error
-					if data, err = r.opt.Tree.ReadFile(p); err != nil {
-						continue // a generated or missing header: its types stay unknown
-					}
-				}
-				if len(data) > cparse.MaxFileSize {
-					continue
-				}
-				src := rules.Source{Path: p, Src: data, Context: true}
-				srcs = append(srcs, src)
-				next = append(next, src)
-			}
-		}
-		frontier = next
-	}
-	return srcs
 }
 
 // subtract returns the findings of a whose fingerprint b does not have as

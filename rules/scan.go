@@ -254,27 +254,49 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 		}
 	}
 	// Quoted includes of the named files give types and helpers.
-	depth := opt.IncludeDepth
+	return AddIncludes(srcs, opt.IncludeDepth,
+		func(from, name string) string { return filepath.Clean(filepath.Join(filepath.Dir(from), name)) },
+		func(p string) ([]byte, bool) {
+			if info, err := os.Stat(p); err != nil || info.IsDir() || info.Size() > cparse.MaxFileSize {
+				return nil, false
+			}
+			data, err := os.ReadFile(p)
+			return data, err == nil
+		}), nil
+}
+
+// AddIncludes appends to srcs, as context, the files their quoted
+// #includes name, depth levels deep. resolve turns a name included by the
+// file at from into a path; read returns that file, ok false when it
+// cannot be read (a generated header) or is too large. A path already
+// among the sources is not added twice.
+func AddIncludes(srcs []Source, depth int, resolve func(from, name string) string, read func(path string) ([]byte, bool)) []Source {
+	seen := map[string]bool{}
+	for _, s := range srcs {
+		seen[s.Path] = true
+	}
 	frontier := append([]Source(nil), srcs...)
 	for d := 0; d < depth && len(frontier) > 0; d++ {
 		var next []Source
 		for _, s := range frontier {
 			for _, inc := range QuotedIncludes(s.Src) {
-				p := filepath.Join(filepath.Dir(s.Path), inc)
-				if seen[filepath.Clean(p)] {
+				p := resolve(s.Path, inc)
+				if p == "" || seen[p] {
 					continue
 				}
-				if info, err := os.Stat(p); err != nil || info.IsDir() || info.Size() > cparse.MaxFileSize {
+				seen[p] = true
+				data, ok := read(p)
+				if !ok || len(data) > cparse.MaxFileSize {
 					continue
 				}
-				if err := add(p, true); err == nil {
-					next = append(next, srcs[len(srcs)-1])
-				}
+				src := Source{Path: p, Src: data, Context: true}
+				srcs = append(srcs, src)
+				next = append(next, src)
 			}
 		}
 		frontier = next
 	}
-	return srcs, nil
+	return srcs
 }
 
 // IsCFile reports a C source or header file name.
