@@ -16,9 +16,24 @@ type File struct {
 	Typedefs map[string]Type
 	Globals  map[string]Type
 	Includes []string // quoted #include names
+	// Ops are the functions stored in struct members by initializers.
+	Ops []OpsInit
 	// ErrorNodes counts ERROR and MISSING nodes tree-sitter reported.
 	ErrorNodes int
 }
+
+// OpsInit is a function an initializer stores in a struct member, ".map =
+// snapshot_map" in a struct target_type: a call through ->map() may call
+// it.
+type OpsInit struct {
+	Struct string // "struct target_type"
+	Field  string
+	Fn     string
+	Line   int
+}
+
+// Key names the member: "struct target_type.map".
+func (o OpsInit) Key() string { return o.Struct + "." + o.Field }
 
 // Line returns the 1-based line of a byte offset.
 func (f *File) Line(pos int) int {

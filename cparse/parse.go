@@ -267,8 +267,11 @@ func (b *fileBuilder) declarations(n *sitter.Node) {
 			}
 			return
 		}
-		b.eachDeclarator(n, func(name string, ptr int, arr bool, _ *sitter.Node) {
+		b.eachDeclarator(n, func(name string, ptr int, arr bool, value *sitter.Node) {
 			b.f.Globals[name] = Type{Base: t.Base, Ptr: t.Ptr + ptr, Array: arr}
+			if value != nil && ptr == 0 && strings.HasPrefix(t.Base, "struct ") {
+				b.opsTable(t.Base, value, arr)
+			}
 		})
 	case "expression_statement":
 		// DEFINE_SPINLOCK(name); without a storage class reads as a call.
@@ -282,6 +285,42 @@ func (b *fileBuilder) declarations(n *sitter.Node) {
 		}
 	case "struct_specifier", "union_specifier":
 		b.typeOf(n)
+	}
+}
+
+// opsTable records the functions a struct initializer stores in its
+// members (".map = snapshot_map"): the targets of calls through them. An
+// array of structs has one initializer per element.
+func (b *fileBuilder) opsTable(st string, list *sitter.Node, arr bool) {
+	if b.p.typ(list) != "initializer_list" {
+		return
+	}
+	for i := 0; i < int(list.NamedChildCount()); i++ {
+		c := list.NamedChild(i)
+		switch b.p.typ(c) {
+		case "initializer_list":
+			if arr {
+				b.opsTable(st, c, false)
+			}
+		case "initializer_pair":
+			d, v := c.ChildByFieldName("designator"), c.ChildByFieldName("value")
+			if arr && d != nil && v != nil && b.p.typ(d) == "subscript_designator" && b.p.typ(v) == "initializer_list" {
+				b.opsTable(st, v, false) // [FOO_X] = { .fn = f }
+				continue
+			}
+			if d == nil || v == nil || b.p.typ(d) != "field_designator" || c.NamedChildCount() != 2 {
+				continue // .a.b = f, [i] = f: nested members are not followed
+			}
+			if b.p.typ(v) == "pointer_expression" && v.ChildByFieldName("argument") != nil {
+				v = v.ChildByFieldName("argument") // .fn = &handler
+			}
+			if b.p.typ(v) != "identifier" || strings.ToUpper(v.Content(b.src)) == v.Content(b.src) {
+				continue // THIS_MODULE, NULL: macros, not functions
+			}
+			field := strings.TrimPrefix(d.Content(b.src), ".")
+			b.f.Ops = append(b.f.Ops, OpsInit{Struct: st, Field: strings.TrimSpace(field), Fn: v.Content(b.src),
+				Line: b.f.Line(int(c.StartByte()))})
+		}
 	}
 }
 

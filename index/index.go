@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -30,6 +29,7 @@ var (
 	bucketMeta  = []byte("meta")
 	bucketFiles = []byte("files")
 	bucketFuncs = []byte("funcs")
+	bucketOps   = []byte("ops")
 	keyVersion  = []byte("version")
 	keyKB       = []byte("kb")
 )
@@ -40,8 +40,8 @@ type Index struct {
 	path string
 	k    *kb.KB
 
-	mu      sync.Mutex
-	decoded map[string]*rules.FuncInfo
+	// set decodes and links the records read, once.
+	set *rules.RecordSet
 }
 
 // fileState is what the index knows of a source file: enough to tell a
@@ -52,6 +52,7 @@ type fileState struct {
 	MTime time.Time `json:"mtime"`
 	Hash  string    `json:"hash"`
 	Funcs []string  `json:"funcs,omitempty"`
+	Ops   []string  `json:"ops,omitempty"` // members its ops tables fill
 }
 
 // ErrStale is an index written by another version of lockbot or with
@@ -67,7 +68,8 @@ func Open(path string, k *kb.KB, write bool) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", path, err)
 	}
-	ix := &Index{db: db, path: path, k: k, decoded: map[string]*rules.FuncInfo{}}
+	ix := &Index{db: db, path: path, k: k}
+	ix.set = rules.NewLinker(k, ix)
 	version := strconv.Itoa(rules.SummaryVersion)
 	if write {
 		err = db.Update(func(tx *bolt.Tx) error {
@@ -77,7 +79,7 @@ func Open(path string, k *kb.KB, write bool) (*Index, error) {
 			}
 			if string(meta.Get(keyVersion)) != version || string(meta.Get(keyKB)) != k.Hash() {
 				// Another meaning of summaries: start over.
-				for _, b := range [][]byte{bucketFiles, bucketFuncs} {
+				for _, b := range [][]byte{bucketFiles, bucketFuncs, bucketOps} {
 					if tx.Bucket(b) != nil {
 						if err := tx.DeleteBucket(b); err != nil {
 							return err
@@ -85,7 +87,7 @@ func Open(path string, k *kb.KB, write bool) (*Index, error) {
 					}
 				}
 			}
-			for _, b := range [][]byte{bucketFiles, bucketFuncs} {
+			for _, b := range [][]byte{bucketFiles, bucketFuncs, bucketOps} {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}
@@ -136,21 +138,37 @@ func (ix *Index) Records(name string) ([]*rules.FuncRecord, error) {
 	return recs, nil
 }
 
-// Lookup implements rules.Externals: the one visible definition of name,
-// decoded once.
-func (ix *Index) Lookup(name string) *rules.FuncInfo {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if fi, ok := ix.decoded[name]; ok {
-		return fi
+// OpsTargets returns what the tree's ops tables store in a member
+// ("struct target_type.map").
+func (ix *Index) OpsTargets(key string) ([]rules.OpsTarget, error) {
+	var ts []rules.OpsTarget
+	err := ix.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOps)
+		if b == nil {
+			return nil
+		}
+		data := b.Get([]byte(key))
+		if data == nil {
+			return nil
+		}
+		return json.Unmarshal(data, &ts)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %s: %w", ix.path, key, err)
 	}
-	var fi *rules.FuncInfo
-	if recs, err := ix.Records(name); err == nil {
-		fi = rules.NewRecordSet(ix.k, recs).Lookup(name)
-	}
-	ix.decoded[name] = fi
-	return fi
+	return ts, nil
 }
+
+// Lookup implements rules.Externals: the one visible definition of name,
+// with what its callees in other files do, decoded once.
+func (ix *Index) Lookup(name string) *rules.FuncInfo { return ix.set.Lookup(name) }
+
+// LookupIn implements rules.Externals: the definition of name in a
+// tree-relative file.
+func (ix *Index) LookupIn(name, file string) *rules.FuncInfo { return ix.set.LookupIn(name, file) }
+
+// Ops implements rules.Externals.
+func (ix *Index) Ops(key string) []rules.OpsTarget { return ix.set.Ops(key) }
 
 // Stats counts what an index holds.
 type Stats struct {

@@ -66,8 +66,8 @@ func TestIndexCrossFile(t *testing.T) {
 	tree := copyTree(t)
 	ix, st := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
 	defer ix.Close()
-	if st.Files != 6 || st.Analysed != 6 || st.Failed != 0 {
-		t.Fatalf("stats %+v, want 6 files analysed (arch/x86 but not arch/sparc; include/)", st)
+	if st.Files != 10 || st.Analysed != 10 || st.Failed != 0 {
+		t.Fatalf("stats %+v, want 10 files analysed (arch/x86 but not arch/sparc; include/)", st)
 	}
 	if f := scanMain(t, tree, nil); len(f) != 0 {
 		t.Errorf("without the index: %d findings; unknown callees must not be guessed to sleep", len(f))
@@ -103,6 +103,81 @@ func TestIndexCrossFile(t *testing.T) {
 	}
 }
 
+// scanFile scans one file of the tree, with ext when not nil.
+func scanFile(t *testing.T, tree, rel string, ext rules.Externals) []*rules.Finding {
+	t.Helper()
+	srcs, err := rules.LoadPaths([]string{filepath.Join(tree, rel)}, rules.LoadOptions{IncludeDepth: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := rules.Options{KB: kb.MustDefault()}
+	if ext != nil {
+		opt.Externals = ext
+	}
+	res, err := rules.Analyze(context.Background(), srcs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Findings
+}
+
+// TestIndexLinked: foo_cmd.c calls, under the device lock, foo_flush()
+// (foo_flush.c), which sleeps in lib/foo_util.c; foo_poke(GFP_KERNEL),
+// which passes the mask to an allocation in lib/foo_util.c; and ->reset()
+// through the one ops table filling it, in foo_ops.c. Each file's records
+// are its own: the index links them when they are looked up, so a change
+// two files down is seen after refreshing that file alone.
+func TestIndexLinked(t *testing.T) {
+	tree := copyTree(t)
+	ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	if fs := scanFile(t, tree, "drivers/foo/foo_cmd.c", nil); len(fs) != 0 {
+		t.Errorf("without the index: %d findings, want none", len(fs))
+	}
+	got := map[string]string{}
+	for _, f := range scanFile(t, tree, "drivers/foo/foo_cmd.c", ix) {
+		var notes []string
+		for _, s := range f.Chain {
+			notes = append(notes, s.File+":"+s.Note)
+		}
+		got[f.Function] = f.Rule + " " + strings.Join(notes, " | ")
+	}
+	want := map[string][]string{
+		"foo_cmd_flush": {"SLEEP_IN_ATOMIC", "drivers/foo/foo_flush.c:calls foo_wait_idle()", "lib/foo_util.c:msleep(1) may sleep"},
+		"foo_cmd_grow":  {"SLEEP_IN_ATOMIC", "calls foo_poke() with GFP_KERNEL", "lib/foo_util.c:kmalloc(64, gfp)"},
+		"foo_cmd_reset": {"SLEEP_IN_ATOMIC", "calls foo_hw_reset() through struct foo_ops.reset (ops table at foo_ops.c:22)",
+			"drivers/foo/foo_ops.c:mutex_lock(&foo_reset_mutex)"},
+	}
+	if len(got) != len(want) {
+		t.Errorf("findings in %v, want in foo_cmd_flush, foo_cmd_grow and foo_cmd_reset only", got)
+	}
+	for fn, parts := range want {
+		for _, p := range parts {
+			if !strings.Contains(got[fn], p) {
+				t.Errorf("%s: %q lacks %q", fn, got[fn], p)
+			}
+		}
+	}
+	// foo_wait_idle() stops sleeping: refreshing lib/foo_util.c alone is
+	// enough for foo_cmd_flush() to be quiet.
+	util := filepath.Join(tree, "lib/foo_util.c")
+	data, _ := os.ReadFile(util)
+	if err := os.WriteFile(util, []byte(strings.Replace(string(data), "msleep(1)", "cpu_relax()", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Minute)
+	os.Chtimes(util, later, later)
+	st, err := ix.Update(context.Background(), UpdateOptions{Tree: tree, IncludeDepth: 2})
+	if err != nil || st.Analysed != 1 {
+		t.Fatalf("refresh: %+v %v, want lib/foo_util.c analysed alone", st, err)
+	}
+	for _, f := range scanFile(t, tree, "drivers/foo/foo_cmd.c", ix) {
+		if f.Function == "foo_cmd_flush" {
+			t.Errorf("foo_cmd_flush still reported after foo_wait_idle() stopped sleeping: %+v", f)
+		}
+	}
+}
+
 // TestIndexRefresh: a second update analyses nothing; a changed file is
 // analysed again; a removed file's records go.
 func TestIndexRefresh(t *testing.T) {
@@ -113,7 +188,7 @@ func TestIndexRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Analysed != 0 || st.Unchanged != 6 {
+	if st.Analysed != 0 || st.Unchanged != 10 {
 		t.Errorf("second update %+v, want nothing analysed", st)
 	}
 	core := filepath.Join(tree, "drivers/foo/foo_core.c")
@@ -127,7 +202,7 @@ func TestIndexRefresh(t *testing.T) {
 	if st, err = ix.Update(context.Background(), UpdateOptions{Tree: tree, IncludeDepth: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if st.Analysed != 1 || st.Unchanged != 5 {
+	if st.Analysed != 1 || st.Unchanged != 9 {
 		t.Errorf("after a change %+v, want one file analysed", st)
 	}
 	if fs := scanMain(t, tree, ix); len(fs) != 0 {
@@ -152,8 +227,8 @@ func TestIndexRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	if s, err := ro.Stats(); err != nil || s.Files != 5 {
-		t.Errorf("stats %+v (%v), want 5 files", s, err)
+	if s, err := ro.Stats(); err != nil || s.Files != 9 {
+		t.Errorf("stats %+v (%v), want 9 files", s, err)
 	}
 }
 
@@ -167,12 +242,23 @@ func dump(t *testing.T, path string) string {
 	defer db.Close()
 	var lines []string
 	db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketFuncs).ForEach(func(k, v []byte) error {
+		err := tx.Bucket(bucketFuncs).ForEach(func(k, v []byte) error {
 			var recs []*rules.FuncRecord
 			json.Unmarshal(v, &recs)
 			sort.Slice(recs, func(i, j int) bool { return recs[i].File < recs[j].File })
 			out, _ := json.Marshal(recs)
 			lines = append(lines, string(k)+" "+string(out))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketOps).ForEach(func(k, v []byte) error {
+			var ts []rules.OpsTarget
+			json.Unmarshal(v, &ts)
+			sort.Slice(ts, func(i, j int) bool { return ts[i].File+ts[i].Fn < ts[j].File+ts[j].Fn })
+			out, _ := json.Marshal(ts)
+			lines = append(lines, "ops "+string(k)+" "+string(out))
 			return nil
 		})
 	})

@@ -69,7 +69,9 @@ type result struct {
 	file srcFile
 	hash string
 	recs []*rules.FuncRecord
-	err  error
+	// ops are the file's ops tables, by member.
+	ops map[string][]rules.OpsTarget
+	err error
 }
 
 // Update brings the index up to date with the tree: files whose size or
@@ -204,9 +206,8 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 		return nil, err
 	}
 	prog.done()
-	ix.mu.Lock()
-	ix.decoded = map[string]*rules.FuncInfo{}
-	ix.mu.Unlock()
+	// Lookups after an update read the new records.
+	ix.set = rules.NewLinker(ix.k, ix)
 	st.Elapsed = time.Since(start)
 	return st, nil
 }
@@ -233,12 +234,23 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, f srcFile) resu
 	r.hash = hex.EncodeToString(h[:])
 	// Each file on its own, without the index's other records: the
 	// records then do not depend on the order files are analysed in,
-	// and an index is the same built on one core or many. A callee in
-	// another file is seen by the caller's scan or review, not here.
-	prog, err := rules.Build(ctx, srcs, rules.Options{KB: ix.k, Workers: 1})
+	// and an index is the same built on one core or many. Calls into
+	// other files are recorded and followed when a record is looked up.
+	prog, err := rules.Build(ctx, srcs, rules.Options{KB: ix.k, Workers: 1, LinkCalls: true})
 	if err != nil {
 		r.err = err
 		return r
+	}
+	for _, f := range prog.Files {
+		if f.Path != abs {
+			continue
+		}
+		for _, o := range f.Ops {
+			if r.ops == nil {
+				r.ops = map[string][]rules.OpsTarget{}
+			}
+			r.ops[o.Key()] = append(r.ops[o.Key()], rules.OpsTarget{Fn: o.Fn, File: r.file.rel, Line: o.Line})
+		}
 	}
 	for _, fi := range prog.Funcs {
 		path := fi.F.File.Path
@@ -293,6 +305,17 @@ func (ix *Index) store(tx *bolt.Tx, r result, old fileState) error {
 			fs.Funcs = append(fs.Funcs, rec.Name)
 		}
 	}
+	keys := make([]string, 0, len(r.ops))
+	for k := range r.ops {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := ix.editOps(tx, k, r.file.rel, r.ops[k]); err != nil {
+			return err
+		}
+		fs.Ops = append(fs.Ops, k)
+	}
 	data, err := json.Marshal(fs)
 	if err != nil {
 		return err
@@ -332,7 +355,38 @@ func (ix *Index) drop(tx *bolt.Tx, rel string, old fileState) error {
 			return err
 		}
 	}
+	for _, k := range old.Ops {
+		if err := ix.editOps(tx, k, rel, nil); err != nil {
+			return err
+		}
+	}
 	return tx.Bucket(bucketFiles).Delete([]byte(rel))
+}
+
+// editOps replaces what file's ops tables store in member key with add.
+func (ix *Index) editOps(tx *bolt.Tx, key, file string, add []rules.OpsTarget) error {
+	b := tx.Bucket(bucketOps)
+	var ts []rules.OpsTarget
+	if data := b.Get([]byte(key)); data != nil {
+		if err := json.Unmarshal(data, &ts); err != nil {
+			return fmt.Errorf("ops %s: %w", key, err)
+		}
+	}
+	kept := ts[:0]
+	for _, t := range ts {
+		if t.File != file {
+			kept = append(kept, t)
+		}
+	}
+	kept = append(kept, add...)
+	if len(kept) == 0 {
+		return b.Delete([]byte(key))
+	}
+	data, err := json.Marshal(kept)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), data)
 }
 
 // walk lists the tree's C files, and the headers of include/ and the

@@ -115,6 +115,8 @@ type FuncFacts struct {
 	// Unknown are functions called under a spinning or RCU context whose
 	// definition was not seen (see flow.noteUnknown).
 	Unknown []string
+	// Calls are the calls an index links across files (Options.LinkCalls).
+	Calls []*Call
 }
 
 // Outcome is one way a function returns: what it leaves held and what of

@@ -10,7 +10,7 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 2
+const SummaryVersion = 3
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its
@@ -27,6 +27,7 @@ type FuncRecord struct {
 	Effects  []effectRec      `json:"effects,omitempty"`
 	Requires []ctxRec         `json:"requires,omitempty"`
 	Writes   map[int][]string `json:"writes,omitempty"`
+	Calls    []callRec        `json:"calls,omitempty"`
 	// Failed: the analysis gave up on the function; callers treat it as
 	// unknown.
 	Failed bool `json:"failed,omitempty"`
@@ -42,6 +43,16 @@ type ctxRec struct {
 	FromCaller bool     `json:"from_caller,omitempty"`
 	Via        []Step   `json:"via,omitempty"`
 	Flags      []string `json:"flags,omitempty"`
+}
+
+type callRec struct {
+	Fn    string      `json:"fn"`
+	File  string      `json:"file,omitempty"`
+	Ops   string      `json:"ops,omitempty"`
+	Line  int         `json:"line"`
+	Inner []ctxRec    `json:"inner,omitempty"`
+	Gfp   map[int]int `json:"gfp,omitempty"`
+	Facts []factRec   `json:"facts,omitempty"`
 }
 
 type factRec struct {
@@ -106,6 +117,10 @@ func Record(fi *FuncInfo) *FuncRecord {
 			Facts: factRecs(e.Facts)})
 	}
 	r.Requires = ctxRecs(s.Requires)
+	for _, c := range fi.Facts.Calls {
+		r.Calls = append(r.Calls, callRec{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: ctxRecs(c.Inner), Gfp: c.Gfp,
+			Facts: factRecs(c.Facts)})
+	}
 	return r
 }
 
@@ -180,6 +195,10 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 			Facts: d.facts(e.Facts)})
 	}
 	s.Requires = d.ctxs(r.Requires)
+	for _, c := range r.Calls {
+		fi.Facts.Calls = append(fi.Facts.Calls, &Call{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: d.ctxs(c.Inner),
+			Gfp: c.Gfp, Facts: d.facts(c.Facts)})
+	}
 	if d.err != nil {
 		return nil, fmt.Errorf("function record %s (%s:%d): %w", r.Name, r.File, r.Line, d.err)
 	}
@@ -293,4 +312,11 @@ func (r *FuncRecord) Relocate(rel func(string) string) {
 		}
 	}
 	ctxs(r.Requires)
+	for i := range r.Calls {
+		c := &r.Calls[i]
+		if c.File != "" {
+			c.File = rel(c.File)
+		}
+		ctxs(c.Inner)
+	}
 }

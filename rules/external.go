@@ -12,24 +12,118 @@ import (
 // it does not know or cannot tell apart (two non-static definitions).
 type Externals interface {
 	Lookup(name string) *FuncInfo
+	// LookupIn returns the definition of name in a tree-relative file.
+	LookupIn(name, file string) *FuncInfo
+	// Ops returns what ops tables store in a member ("struct
+	// target_type.map"), in tree-relative files.
+	Ops(key string) []OpsTarget
 }
 
-// RecordSet is Externals over records held in memory, decoded when first
-// called.
+// RecordStore holds the records of a tree: an index.
+type RecordStore interface {
+	// Records returns the records of every definition of a name.
+	Records(name string) ([]*FuncRecord, error)
+	// OpsTargets returns what ops tables store in a member.
+	OpsTargets(key string) ([]OpsTarget, error)
+}
+
+// RecordSet is Externals over stored records, decoded when first called
+// and linked: a record's calls into other files (FuncRecord.Calls) are
+// followed, so that its summary holds what those callees do as well.
 type RecordSet struct {
-	k       *kb.KB
+	k   *kb.KB
+	src RecordStore
+
 	mu      sync.Mutex
 	records map[string][]*FuncRecord
-	decoded map[string]*FuncInfo
+	ops     map[string][]OpsTarget
+	state   map[*FuncRecord]*linkState
+	visible map[string]*FuncInfo
 }
 
-// NewRecordSet holds records for lookup by name.
-func NewRecordSet(k *kb.KB, recs []*FuncRecord) *RecordSet {
-	s := &RecordSet{k: k, records: map[string][]*FuncRecord{}, decoded: map[string]*FuncInfo{}}
+// linkState is a record being linked: its decoded function and the
+// effects its calls into other files add.
+type linkState struct {
+	fi     *FuncInfo // nil: the record could not be decoded
+	linked []*Effect
+	full   *FuncInfo // fi with the linked effects
+	busy   bool
+	done   bool
+}
+
+// MemStore is a RecordStore in memory.
+type MemStore struct {
+	byName map[string][]*FuncRecord
+	ops    map[string][]OpsTarget
+}
+
+// NewMemStore holds records and ops tables.
+func NewMemStore(recs []*FuncRecord, ops map[string][]OpsTarget) *MemStore {
+	m := &MemStore{byName: map[string][]*FuncRecord{}, ops: ops}
 	for _, r := range recs {
-		s.records[r.Name] = append(s.records[r.Name], r)
+		m.byName[r.Name] = append(m.byName[r.Name], r)
 	}
-	return s
+	return m
+}
+
+// Records implements RecordStore.
+func (m *MemStore) Records(name string) ([]*FuncRecord, error) { return m.byName[name], nil }
+
+// OpsTargets implements RecordStore.
+func (m *MemStore) OpsTargets(key string) ([]OpsTarget, error) { return m.ops[key], nil }
+
+// NewRecordSet holds records in memory for lookup by name.
+func NewRecordSet(k *kb.KB, recs []*FuncRecord) *RecordSet {
+	return NewLinker(k, NewMemStore(recs, nil))
+}
+
+// NewLinker looks records up in src, once per name or member.
+func NewLinker(k *kb.KB, src RecordStore) *RecordSet {
+	return &RecordSet{k: k, src: src, records: map[string][]*FuncRecord{}, ops: map[string][]OpsTarget{},
+		state: map[*FuncRecord]*linkState{}, visible: map[string]*FuncInfo{}}
+}
+
+// LookupIn returns the definition of name in a file, linked.
+func (s *RecordSet) LookupIn(name, file string) *FuncInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.recs(name) {
+		if r.File == file {
+			return s.linkedInfo(r)
+		}
+	}
+	return nil
+}
+
+// Ops implements Externals.
+func (s *RecordSet) Ops(key string) []OpsTarget {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opsTargets(key)
+}
+
+func (s *RecordSet) opsTargets(key string) []OpsTarget {
+	l, ok := s.ops[key]
+	if !ok {
+		var err error
+		if l, err = s.src.OpsTargets(key); err != nil {
+			l = nil
+		}
+		s.ops[key] = l
+	}
+	return l
+}
+
+// linkedInfo is r's function with its links in its summary.
+func (s *RecordSet) linkedInfo(r *FuncRecord) *FuncInfo {
+	st := s.link(r, 0)
+	if st.fi == nil || len(st.linked) == 0 {
+		return st.fi
+	}
+	if st.full == nil {
+		st.full = withEffects(st.fi, st.linked)
+	}
+	return st.full
 }
 
 // Lookup returns the one visible definition of name: the non-static one,
@@ -37,21 +131,135 @@ func NewRecordSet(k *kb.KB, recs []*FuncRecord) *RecordSet {
 func (s *RecordSet) Lookup(name string) *FuncInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if fi, ok := s.decoded[name]; ok {
+	if fi, ok := s.visible[name]; ok {
 		return fi
 	}
-	r := pickRecord(s.records[name])
 	var fi *FuncInfo
-	if r != nil {
+	if r := pickRecord(s.recs(name)); r != nil {
+		fi = s.linkedInfo(r)
+	}
+	s.visible[name] = fi
+	return fi
+}
+
+func (s *RecordSet) recs(name string) []*FuncRecord {
+	rs, ok := s.records[name]
+	if !ok {
 		var err error
-		if fi, err = r.FuncInfo(s.k); err != nil {
-			fi = nil // a record this knowledge base cannot read is unknown
-		} else {
+		if rs, err = s.src.Records(name); err != nil {
+			rs = nil // an unreadable record is an unknown function
+		}
+		s.records[name] = rs
+	}
+	return rs
+}
+
+func (s *RecordSet) decode(r *FuncRecord) *linkState {
+	st := s.state[r]
+	if st == nil {
+		st = &linkState{}
+		if fi, err := r.FuncInfo(s.k); err == nil {
 			fi.external = true
+			st.fi = fi
+		}
+		s.state[r] = st
+	}
+	return st
+}
+
+// link computes the effects r's calls add, following them depth files
+// deep at most. Recursion through another file is cut where it closes:
+// the functions on the cycle see each other's direct effects only.
+func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
+	st := s.decode(r)
+	if st.fi == nil || st.done || st.busy || depth > maxLinkDepth {
+		return st
+	}
+	st.busy = true
+	seen := map[string]int{}
+	perKind := map[EffKind]int{}
+	for _, e := range st.fi.Sum.Effects {
+		seen[e.key()] = -1
+		perKind[e.Kind]++
+	}
+	add := func(n *Effect) {
+		if n == nil {
+			return
+		}
+		k := n.key()
+		if i, ok := seen[k]; ok {
+			if i >= 0 && len(n.Chain) < len(st.linked[i].Chain) {
+				st.linked[i] = n
+			}
+			return
+		}
+		if perKind[n.Kind] >= maxEffectsPerKind {
+			return
+		}
+		perKind[n.Kind]++
+		seen[k] = len(st.linked)
+		st.linked = append(st.linked, n)
+	}
+	full := func(o *FuncRecord) (*linkState, []*Effect) {
+		callee := s.link(o, depth+1)
+		if callee.fi == nil {
+			return callee, nil
+		}
+		return callee, append(append([]*Effect(nil), callee.fi.Sum.Effects...), callee.linked...)
+	}
+	for _, c := range st.fi.Facts.Calls {
+		if c.Ops != "" {
+			ts := s.opsTargets(c.Ops)
+			if len(ts) > maxOpsTargets {
+				continue
+			}
+			for _, t := range ts {
+				for _, o := range s.recs(t.Fn) {
+					if o.File != t.File {
+						continue
+					}
+					callee, effs := full(o)
+					for _, y := range effs {
+						add(lift(st.fi.F, c, callee.fi.F, opsNote(t.Fn, c.Ops, t), y))
+					}
+				}
+			}
+			continue
+		}
+		var callee *linkState
+		var effs []*Effect
+		if c.File != "" {
+			// A function of the record's own analysis: its direct effects
+			// are in the record already, only its links are new.
+			for _, o := range s.recs(c.Fn) {
+				if o.File == c.File {
+					callee = s.link(o, depth+1)
+					effs = callee.linked
+					break
+				}
+			}
+		} else if o := pickRecord(s.recs(c.Fn)); o != nil {
+			callee, effs = full(o)
+		}
+		if callee == nil || callee.fi == nil {
+			continue
+		}
+		for _, y := range effs {
+			add(lift(st.fi.F, c, callee.fi.F, "calls "+c.Fn+"()", y))
 		}
 	}
-	s.decoded[name] = fi
-	return fi
+	st.busy, st.done = false, true
+	return st
+}
+
+// withEffects is fi with more effects in its summary.
+func withEffects(fi *FuncInfo, more []*Effect) *FuncInfo {
+	sum := *fi.Sum
+	sum.Effects = append(append([]*Effect(nil), fi.Sum.Effects...), more...)
+	sum.freeze()
+	n := *fi
+	n.Sum = &sum
+	return &n
 }
 
 // pickRecord chooses among definitions of one name: a single non-static

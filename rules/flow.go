@@ -38,7 +38,10 @@ type flow struct {
 	dirty  [][]bool
 	record bool
 	out    *FuncFacts
-	seen   map[obsSeen]bool
+	calls  map[string]bool // Calls noted, by callee, line and context
+	// opsMemo are the implementations a call through a member reaches.
+	opsMemo map[int][]opsCallee
+	seen    map[obsSeen]bool
 	// nowait maps blocks only NOWAIT requests reach to the branch that
 	// makes it so.
 	nowait     map[int]*Step
@@ -85,7 +88,7 @@ type flow struct {
 
 func (p *Program) flow(fi *FuncInfo) *FuncFacts {
 	fn := fi.F
-	if !p.relevant(fi) {
+	if !p.relevant(fi) && !(p.linkCalls && p.linkable(fi)) {
 		// Nothing here takes, releases, sleeps or calls what does: callers
 		// need only what its returns say (0, -EINVAL, NULL).
 		f := &flow{p: p, fi: fi, fn: fn, env: typeEnv{p, fn}}
@@ -1442,6 +1445,15 @@ func (f *flow) callMatters(s *cparse.Stmt, st *State) bool {
 func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	if f.record && len(st.Held) > 0 {
 		f.noteUnknown(s.Callee(), st)
+	}
+	if f.record && f.p.linkCalls {
+		f.noteCall(s, st)
+	}
+	if f.record && s.Callee() == "" {
+		for _, oc := range f.opsCallees(s) {
+			subst, _ := f.bindArgs(s, oc.g)
+			f.observeEffects(b, s, oc.g, st, subst, oc.step)
+		}
 	}
 	if !f.callMatters(s, st) {
 		if f.record {

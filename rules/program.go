@@ -29,7 +29,9 @@ type Program struct {
 	rt          RTScope
 	rtFiles     map[string]bool
 	// ext supplies functions outside the analysed files.
-	ext Externals
+	ext       Externals
+	linkCalls bool
+	ops       *opsTable
 	// Stats counts what the analysis could and could not do.
 	Stats Stats
 }
@@ -71,7 +73,8 @@ func NewProgram(k *kb.KB, files []*cparse.File, report func(*cparse.File) bool, 
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Program{kb: k, Files: files, byName: map[string][]*FuncInfo{},
-		structs: map[string]*cparse.Struct{}, typedefs: map[string]cparse.Type{}, globals: map[string]cparse.Type{}, log: log}
+		structs: map[string]*cparse.Struct{}, typedefs: map[string]cparse.Type{}, globals: map[string]cparse.Type{}, log: log,
+		ops: newOpsTable(files)}
 	for _, f := range files {
 		rep := report == nil || report(f)
 		if rep {
@@ -224,7 +227,19 @@ func (p *Program) callGraph() {
 						name = fn.Name
 					}
 				}
-				if name == "" || p.kb.Funcs[name] != nil {
+				if name == "" && s.Kind == cparse.SCall {
+					// Through an ops table: the implementations first.
+					if key := opsMember(typeEnv{p, fi.F}, s.Call); key != "" {
+						for _, t := range p.ops.local[key] {
+							if c := p.lookupIn(t.Fn, t.File); c != nil && c != fi && !seen[c] {
+								seen[c] = true
+								fi.callees = append(fi.callees, c)
+							}
+						}
+					}
+					continue
+				}
+				if p.kb.Funcs[name] != nil {
 					continue
 				}
 				if c := p.lookup(fi.F, name); c != nil && !c.external && !seen[c] {

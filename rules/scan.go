@@ -42,6 +42,9 @@ type Options struct {
 	// Externals supplies the summaries of functions the sources call but
 	// do not define (an index of the tree); nil: such calls are unknown.
 	Externals Externals
+	// LinkCalls records the calls each function makes (FuncFacts.Calls),
+	// which an index needs to follow summaries across files.
+	LinkCalls bool
 }
 
 // RTScope says what a PREEMPT_RT kernel excludes.
@@ -124,6 +127,7 @@ func Build(ctx context.Context, srcs []Source, opt Options) (*Program, error) {
 	prog.Stats.Skipped = len(skipped)
 	prog.rt = opt.RT
 	prog.ext = opt.Externals
+	prog.linkCalls = opt.LinkCalls
 	prog.Analyze()
 	return prog, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -23,13 +24,27 @@ func TestIndexAndCheck(t *testing.T) {
 	if out, _, _ := runBin(t, "check", "--tree", tree, patch); !strings.Contains(out, "NOTE: 1 function called under a lock not seen, assumed not to sleep: foo_resize()") {
 		t.Errorf("without an index, the review does not say foo_resize() was not seen:\n%s", out)
 	}
+	// foo_restart() calls, under the lock, foo_flush(), which sleeps two
+	// files down, and ->reset() of an ops table in another file.
+	restart := mustAbs(t, "../../testdata/index/restart-under-lock.patch")
+	if r, _, code := checkBin(t, "--tree", tree, restart); code != 0 || len(r.Findings) != 0 {
+		t.Errorf("restart without an index: exit %d, findings %+v; want none", code, r.Findings)
+	}
 	out, stderr, code := runBin(t, "index", "--tree", tree)
-	if code != 0 || !strings.Contains(out, "6 files (6 analysed") {
+	if code != 0 || !strings.Contains(out, "10 files (10 analysed") {
 		t.Fatalf("index: exit %d\n%s%s", code, out, stderr)
 	}
 	r, _, code = checkBin(t, "--tree", tree, patch)
 	if code != 1 || len(r.Findings) != 1 || r.Findings[0].Rule != "SLEEP_IN_ATOMIC" || r.Findings[0].Line != 8 {
 		t.Fatalf("with the index: exit %d, findings %+v; want SLEEP_IN_ATOMIC on the added call, line 8", code, r.Findings)
+	}
+	r2, _, code := checkBin(t, "--tree", tree, restart)
+	var lines []string
+	for _, f := range r2.Findings {
+		lines = append(lines, fmt.Sprintf("%s:%d", f.Rule, f.Line))
+	}
+	if code != 1 || strings.Join(lines, " ") != "SLEEP_IN_ATOMIC:14 SLEEP_IN_ATOMIC:15" {
+		t.Errorf("restart with the index: exit %d, findings %v; want the added foo_flush() and ->reset() lines", code, lines)
 	}
 	deep := false
 	for _, s := range r.Findings[0].Chain {
@@ -46,7 +61,7 @@ func TestIndexAndCheck(t *testing.T) {
 		t.Errorf("explain of an unknown function: exit %d, %q", code, stderr)
 	}
 	// A second run refreshes nothing.
-	if out, _, _ := runBin(t, "index", "--tree", tree); !strings.Contains(out, "(0 analysed, 6 unchanged") {
+	if out, _, _ := runBin(t, "index", "--tree", tree); !strings.Contains(out, "(0 analysed, 10 unchanged") {
 		t.Errorf("second index run: %s", out)
 	}
 	if _, stderr, code := runBin(t, "check", "--index", filepath.Join(tree, "missing.db"), "--tree", tree, patch); code != 2 || stderr == "" {

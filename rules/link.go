@@ -1,0 +1,203 @@
+package rules
+
+import (
+	"strconv"
+
+	"lockbot/cparse"
+)
+
+// Call is a call a function makes that a later run may follow into
+// another file: to a function the analysed files do not define, or to one
+// of theirs (File set) whose own calls leave them. An index records them
+// so that a function's summary grows, when it is looked up, by what its
+// callees in other files do: a spinlock holder's callee that sleeps two
+// files down is seen.
+type Call struct {
+	Fn   string
+	File string // where the callee is defined, when the analysis saw it
+	// Ops is the member a call through an ops table goes through
+	// ("struct target_type.map"); Fn is empty then.
+	Ops  string
+	Line int
+	// Inner are the contexts the function holds at the call.
+	Inner []*Ctx
+	// Gfp classifies the arguments that are gfp masks: GfpBlocking,
+	// GfpNonblocking, or the index of the function's own gfp parameter
+	// passed on.
+	Gfp map[int]int
+	// Facts are the conditions on the function's parameters under which
+	// the call is made.
+	Facts []Fact
+}
+
+// Values of Call.Gfp besides a parameter index.
+const (
+	GfpBlocking    = -1
+	GfpNonblocking = -2
+)
+
+const (
+	maxCallsPerFunc = 128
+	// maxLinkDepth bounds how many files deep a summary is followed, and
+	// maxLinkChain the evidence chain it leaves.
+	maxLinkDepth = 16
+	maxLinkChain = 24
+)
+
+// linkable reports whether a function makes calls an index links: the
+// full analysis then runs to record them with their conditions.
+func (p *Program) linkable(fi *FuncInfo) bool {
+	for _, b := range fi.F.Blocks {
+		for _, s := range b.Stmts {
+			if s.Kind != cparse.SCall {
+				continue
+			}
+			if name := s.Callee(); name == "" || !isUpperName(name) && p.kb.Funcs[name] == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// noteCall records a call for linking (Options.LinkCalls).
+func (f *flow) noteCall(s *cparse.Stmt, st *State) {
+	name := s.Callee()
+	if isUpperName(name) || f.p.kb.Funcs[name] != nil || len(f.out.Calls) >= maxCallsPerFunc {
+		return
+	}
+	file, ops := "", ""
+	if name == "" {
+		if ops = opsMember(f.env, s.Call); ops == "" {
+			return
+		}
+	} else if g := f.p.lookup(f.fn, name); g != nil {
+		if g.external || g == f.fi {
+			return
+		}
+		file = g.F.File.Path
+	}
+	var inner []*Ctx
+	for _, c := range st.Held {
+		if !c.FromCaller {
+			inner = append(inner, c)
+		}
+	}
+	key := name + "|" + file + "|" + ops + "|" + strconv.Itoa(s.Line) + "|" + innerSig(inner)
+	if f.calls[key] {
+		return
+	}
+	if f.calls == nil {
+		f.calls = map[string]bool{}
+	}
+	f.calls[key] = true
+	c := &Call{Fn: name, File: file, Ops: ops, Line: s.Line, Inner: inner}
+	for i, a := range s.Call.Args {
+		v := 0
+		switch g := f.gfp(a, st); g.kind {
+		case gfpBlocking:
+			v = GfpBlocking
+		case gfpNonblocking:
+			v = GfpNonblocking
+		case gfpParam:
+			v = g.param
+		default:
+			continue
+		}
+		if c.Gfp == nil {
+			c.Gfp = map[int]int{}
+		}
+		c.Gfp[i] = v
+	}
+	for _, fa := range st.Facts {
+		if paramFact(f.env, fa) || configFact(fa) {
+			c.Facts = append(c.Facts, *fa)
+		}
+	}
+	f.out.Calls = append(f.out.Calls, c)
+}
+
+// lift restates effect y of callee g, called by fn at c, as an effect of
+// fn: nil when it does not reach fn's callers (it depends on what g's
+// arguments are, or it is fn's own violation, reported in fn's file).
+func lift(fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Effect) *Effect {
+	switch y.Kind {
+	case ESleep, EAlloc, EWait:
+	case ETake:
+		if y.Ctx == nil {
+			return nil
+		}
+	default:
+		return nil
+	}
+	if len(y.Unheld) > 0 || y.Drops != nil || len(y.Chain)+1 > maxLinkChain {
+		return nil
+	}
+	n := *y
+	n.keyCache, n.obsCache = "", ""
+	n.Facts = append([]Fact(nil), c.Facts...)
+	for _, fa := range y.Facts {
+		if !configFact(&fa) {
+			return nil // a condition on g's arguments, which are not recorded
+		}
+		n.Facts = append(n.Facts, fa)
+	}
+	if y.GfpParam >= 0 {
+		v, ok := c.Gfp[y.GfpParam]
+		switch {
+		case !ok:
+			return nil
+		case v == GfpBlocking:
+			n.GfpParam, n.Sleeps = -1, y.Kind == EAlloc
+		case v == GfpNonblocking:
+			if y.Kind == ESleep {
+				return nil
+			}
+			n.GfpParam, n.Sleeps = -1, false
+		default:
+			n.GfpParam = v
+		}
+	}
+	n.Inner = append(append([]*Ctx(nil), c.Inner...), y.Inner...)
+	if !propagates(&Obs{Eff: &n}) {
+		return nil
+	}
+	step := Step{File: fn.File.Path, Line: c.Line, Func: fn.Name, Note: note}
+	n.Chain = append([]Step{step}, y.Chain...)
+	if y.Ctx != nil {
+		cx := *y.Ctx
+		cx.keyCache = ""
+		if !globalLock(cx.Expr, g) {
+			// Named through g's arguments or locals, which the link does
+			// not have: the lock is known by its class alone.
+			cx.Expr, cx.Inst, cx.Flags = nil, "", nil
+		}
+		if cx.Via != nil {
+			cx.Via = cx.Via.Push(step)
+		} else {
+			cx.Via = NewPath(step)
+		}
+		n.Ctx = &cx
+	}
+	return &n
+}
+
+// globalLock reports whether a lock expression names a global object
+// (&dev_list_lock), the same in every function: the address of a name
+// that is not one of fn's parameters.
+func globalLock(x *cparse.Expr, fn *cparse.Func) bool {
+	x = x.Strip()
+	if x == nil || x.Kind != cparse.EUnary || x.Op != "&" {
+		return false
+	}
+	v := x.X.Strip()
+	if v == nil || v.Kind != cparse.EIdent {
+		return false
+	}
+	for _, p := range fn.Params {
+		if p.Name == v.Name {
+			return false
+		}
+	}
+	return true
+}
