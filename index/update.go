@@ -43,6 +43,10 @@ type UpdateOptions struct {
 	Log      *slog.Logger
 }
 
+// parseCacheBytes bounds the source of the parsed headers kept between
+// files (their parse takes some ten times that).
+const parseCacheBytes = 32 << 20
+
 // UpdateStats says what an update did.
 type UpdateStats struct {
 	Files     int // C files in the tree
@@ -142,13 +146,16 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Files are walked directory by directory: the headers one includes,
+	// its neighbours include too.
+	cache := rules.NewParseCache(parseCacheBytes)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for f := range jobs {
-				r := ix.analyse(ctx, opt, f)
+				r := ix.analyse(ctx, opt, cache, f)
 				select {
 				case results <- r:
 				case <-ctx.Done():
@@ -222,7 +229,7 @@ func (ix *Index) write(fn func(tx *bolt.Tx) error) error {
 
 // analyse makes the records of one file: its functions, and the static
 // inline functions of the headers it includes.
-func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, f srcFile) result {
+func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, cache *rules.ParseCache, f srcFile) result {
 	r := result{file: f}
 	abs := filepath.Join(opt.Tree, filepath.FromSlash(f.rel))
 	srcs, err := rules.LoadPaths([]string{abs}, rules.LoadOptions{IncludeDepth: opt.IncludeDepth})
@@ -236,7 +243,7 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, f srcFile) resu
 	// records then do not depend on the order files are analysed in,
 	// and an index is the same built on one core or many. Calls into
 	// other files are recorded and followed when a record is looked up.
-	prog, err := rules.Build(ctx, srcs, rules.Options{KB: ix.k, Workers: 1, LinkCalls: true})
+	prog, err := rules.Build(ctx, srcs, rules.Options{KB: ix.k, Workers: 1, LinkCalls: true, Cache: cache})
 	if err != nil {
 		r.err = err
 		return r
@@ -254,8 +261,8 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, f srcFile) resu
 	}
 	for _, fi := range prog.Funcs {
 		path := fi.F.File.Path
-		if path != abs && !(strings.HasSuffix(path, ".h") && fi.F.Static) {
-			continue
+		if path != abs && !(strings.HasSuffix(path, ".h") && fi.F.Static && fi.Facts != nil) {
+			continue // a header's function this file does not reach is not analysed
 		}
 		rec := rules.Record(fi)
 		// Paths relative to the tree: an index moves with it, and a

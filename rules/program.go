@@ -309,6 +309,7 @@ func (p *Program) Analyze() {
 // Workers is Analyze with a given number of parallel workers.
 func (p *Program) Workers(n int) {
 	p.callGraph()
+	need := p.needed()
 	comps := p.sccs()
 	compOf := map[*FuncInfo]int{}
 	for i, c := range comps {
@@ -348,7 +349,9 @@ func (p *Program) Workers(n int) {
 		go func() {
 			defer wg.Done()
 			for i := range ready {
-				p.analyzeGroup(comps[i])
+				if need[comps[i][0]] {
+					p.analyzeGroup(comps[i])
+				}
 				done <- i
 			}
 		}()
@@ -368,6 +371,49 @@ func (p *Program) Workers(n int) {
 			p.Stats.Failed++
 		}
 	}
+}
+
+// needed are the functions whose analysis can matter: those reported and
+// what they call or hand over as callbacks (INIT_WORK(&w, fn)), however
+// deep. The static inlines of an included header that none of them
+// reaches are left alone: a file including a large header pays for what
+// it uses. A group of mutually recursive functions is needed whole.
+func (p *Program) needed() map[*FuncInfo]bool {
+	need := map[*FuncInfo]bool{}
+	var stack []*FuncInfo
+	mark := func(fi *FuncInfo) {
+		if !need[fi] {
+			need[fi] = true
+			stack = append(stack, fi)
+		}
+	}
+	for _, fi := range p.Funcs {
+		if fi.Report {
+			mark(fi)
+		}
+	}
+	for len(stack) > 0 {
+		fi := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, c := range fi.callees {
+			mark(c)
+		}
+		for _, b := range fi.F.Blocks {
+			for _, s := range b.Stmts {
+				if s.Kind != cparse.SCall {
+					continue
+				}
+				for _, a := range s.Call.Args {
+					if x := a.Strip(); x != nil && x.Kind == cparse.EIdent {
+						for _, c := range p.byName[x.Name] {
+							mark(c)
+						}
+					}
+				}
+			}
+		}
+	}
+	return need
 }
 
 // analyzeGroup runs the pass over one strongly connected group.

@@ -45,6 +45,8 @@ type Options struct {
 	// LinkCalls records the calls each function makes (FuncFacts.Calls),
 	// which an index needs to follow summaries across files.
 	LinkCalls bool
+	// Cache, when set, keeps parsed context files for later analyses.
+	Cache *ParseCache
 }
 
 // RTScope says what a PREEMPT_RT kernel excludes.
@@ -150,7 +152,17 @@ func parseAll(ctx context.Context, srcs []Source, opt Options) ([]*cparse.File, 
 			p := cparse.NewParser(dialect)
 			defer p.Close()
 			for i := range jobs {
-				files[i], ferrs[i] = p.Parse(srcs[i].Path, srcs[i].Src)
+				s := srcs[i]
+				if opt.Cache != nil && s.Context {
+					if f, err, ok := opt.Cache.get(s.Path, s.Src); ok {
+						files[i], ferrs[i] = f, err
+						continue
+					}
+				}
+				files[i], ferrs[i] = p.Parse(s.Path, s.Src)
+				if opt.Cache != nil && s.Context {
+					opt.Cache.put(s.Path, s.Src, files[i], ferrs[i])
+				}
 			}
 		}()
 	}
