@@ -278,6 +278,40 @@ func TestIndexDeterministic(t *testing.T) {
 	}
 }
 
+// TestScanWithIndexDeterministic: a scan of the whole test tree with its
+// index finds the same, with the same chains, on one worker or two (the
+// index's linking is shared by the workers, and memoised on first use).
+func TestScanWithIndexDeterministic(t *testing.T) {
+	tree := copyTree(t)
+	path := filepath.Join(t.TempDir(), "index.db")
+	ix, _ := build(t, tree, path, 0)
+	ix.Close()
+	run := func(workers int) string {
+		ro, err := Open(path, kb.MustDefault(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ro.Close()
+		srcs, err := rules.LoadPaths([]string{filepath.Join(tree, "drivers"), filepath.Join(tree, "lib")}, rules.LoadOptions{IncludeDepth: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := rules.Analyze(context.Background(), srcs, rules.Options{KB: kb.MustDefault(), Externals: ro, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := json.Marshal(res.Findings)
+		return string(out)
+	}
+	one, two := run(1), run(2)
+	if one != two {
+		t.Errorf("findings differ between one and two workers:\n%s\n---\n%s", one, two)
+	}
+	if !strings.Contains(one, "foo_hw_reset") || !strings.Contains(one, "foo_wait_idle") {
+		t.Errorf("the scan does not reach the linked callees: %s", one)
+	}
+}
+
 func TestIndexStaleAndBad(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := Open(filepath.Join(dir, "missing.db"), kb.MustDefault(), false); err == nil {

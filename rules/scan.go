@@ -34,7 +34,7 @@ type Options struct {
 	KB        *kb.KB
 	Analyzers []*Analyzer // nil: all
 	NoRT      bool        // drop findings that matter only on PREEMPT_RT
-	Workers   int         // parallel parsers; 0: GOMAXPROCS
+	Workers   int         // parallel parsers and analysers; 0: GOMAXPROCS
 	Log       *slog.Logger
 	// RT tells which code a PREEMPT_RT kernel cannot build (from the
 	// tree's Kconfig and Makefiles); nil when unknown.
@@ -130,7 +130,11 @@ func Build(ctx context.Context, srcs []Source, opt Options) (*Program, error) {
 	prog.rt = opt.RT
 	prog.ext = opt.Externals
 	prog.linkCalls = opt.LinkCalls
-	prog.Analyze()
+	if opt.Workers > 0 {
+		prog.Workers(opt.Workers)
+	} else {
+		prog.Analyze()
+	}
 	return prog, nil
 }
 
