@@ -20,6 +20,7 @@ func newIndex(g *globalFlags) *cobra.Command {
 		tree, out    string
 		workers      int
 		includeDepth int
+		parseOnly    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "index [--tree DIR] [--out FILE]",
@@ -44,6 +45,16 @@ and check find it.`,
 			root, err := filepath.Abs(tree)
 			if err != nil {
 				return err
+			}
+			if parseOnly {
+				// The baseline of scripts/bench-index.sh: no index is written.
+				st, err := index.ParseOnly(context.Background(), index.UpdateOptions{Tree: root, Workers: workers})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "files %d bytes %d parse %.3fs (tree-sitter %.3fs, read %.3fs, summed over %d workers; %d not readable)\n",
+					st.Files, st.Bytes, st.Elapsed.Seconds(), st.Parse.Seconds(), st.Read.Seconds(), st.Workers, st.Failed)
+				return nil
 			}
 			if out == "" {
 				out = filepath.Join(root, index.DefaultPath)
@@ -79,6 +90,7 @@ and check find it.`,
 	cmd.Flags().StringVar(&out, "out", "", "index file (default: TREE/"+index.DefaultPath+")")
 	cmd.Flags().IntVar(&workers, "workers", 0, "files analysed in parallel (default: all cores)")
 	cmd.Flags().IntVar(&includeDepth, "include-depth", 2, "levels of quoted #include files read with each file")
+	cmd.Flags().BoolVar(&parseOnly, "parse-only", false, "only time tree-sitter's parse of the files an index reads; write no index")
 	return cmd
 }
 
@@ -138,9 +150,10 @@ func newExplain(g *globalFlags) *cobra.Command {
 			}
 			w := cmd.OutOrStdout()
 			for _, r := range recs {
-				fi, err := r.FuncInfo(k)
-				if err != nil {
-					return err
+				// Linked: with what its callees in other files do.
+				fi := ix.LookupIn(r.Name, r.File)
+				if fi == nil {
+					return fmt.Errorf("%s (%s): the index's record cannot be read; rebuild it with lockbot index", r.Name, r.File)
 				}
 				fmt.Fprint(w, rules.Explain(fi))
 			}

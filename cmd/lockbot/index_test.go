@@ -57,6 +57,11 @@ func TestIndexAndCheck(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "may sleep: kmalloc(n, GFP_KERNEL)") || !strings.Contains(out, "drivers/foo/foo_core.c:6: foo_alloc()") {
 		t.Errorf("explain: exit %d\n%s", code, out)
 	}
+	// The witness crosses files: foo_flush.c to lib/foo_util.c.
+	out, _, code = runBin(t, "explain", "--tree", tree, "foo_flush")
+	if code != 0 || !strings.Contains(out, "may sleep: msleep(1)") || !strings.Contains(out, "lib/foo_util.c:7: foo_wait_idle()") {
+		t.Errorf("explain foo_flush: exit %d\n%s", code, out)
+	}
 	if _, stderr, code := runBin(t, "explain", "--tree", tree, "no_such_function"); code != 2 || !strings.Contains(stderr, "not in the index") {
 		t.Errorf("explain of an unknown function: exit %d, %q", code, stderr)
 	}
