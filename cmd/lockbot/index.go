@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -59,6 +60,7 @@ and check find it.`,
 			if out == "" {
 				out = filepath.Join(root, index.DefaultPath)
 			}
+			tuneGC()
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return err
 			}
@@ -163,4 +165,17 @@ func newExplain(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringVar(&path, "index", "", "index file (default: the tree's "+index.DefaultPath+")")
 	cmd.Flags().StringVar(&tree, "tree", "", "kernel tree whose index to read (default: the current directory)")
 	return cmd
+}
+
+// tuneGC trades memory for time while indexing, unless GOGC or GOMEMLIMIT
+// say otherwise: the analysis makes short-lived states by the million, and
+// collecting a fifth as often saves about a sixth of the CPU time. The
+// memory limit keeps the peak under the 2 GiB the index is allowed.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(1536 << 20)
+	}
 }
