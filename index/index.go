@@ -14,10 +14,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"lockbot/cparse"
 	"lockbot/kb"
 	"lockbot/rules"
 )
@@ -30,6 +32,7 @@ var (
 	bucketFiles = []byte("files")
 	bucketFuncs = []byte("funcs")
 	bucketOps   = []byte("ops")
+	bucketTypes = []byte("types")
 	keyVersion  = []byte("version")
 	keyKB       = []byte("kb")
 )
@@ -42,6 +45,9 @@ type Index struct {
 
 	// set decodes and links the records read, once.
 	set *rules.RecordSet
+
+	typesMu sync.Mutex
+	types   map[string]*cparse.Struct
 }
 
 // fileState is what the index knows of a source file: enough to tell a
@@ -53,6 +59,7 @@ type fileState struct {
 	Hash  string    `json:"hash"`
 	Funcs []string  `json:"funcs,omitempty"`
 	Ops   []string  `json:"ops,omitempty"` // members its ops tables fill
+	Types []string  `json:"types,omitempty"` // structs a header defines
 }
 
 // ErrStale is an index written by another version of lockbot or with
@@ -68,7 +75,7 @@ func Open(path string, k *kb.KB, write bool) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", path, err)
 	}
-	ix := &Index{db: db, path: path, k: k}
+	ix := &Index{db: db, path: path, k: k, types: map[string]*cparse.Struct{}}
 	ix.set = rules.NewLinker(k, ix)
 	version := strconv.Itoa(rules.SummaryVersion)
 	if write {
@@ -79,7 +86,7 @@ func Open(path string, k *kb.KB, write bool) (*Index, error) {
 			}
 			if string(meta.Get(keyVersion)) != version || string(meta.Get(keyKB)) != k.Hash() {
 				// Another meaning of summaries: start over.
-				for _, b := range [][]byte{bucketFiles, bucketFuncs, bucketOps} {
+				for _, b := range [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes} {
 					if tx.Bucket(b) != nil {
 						if err := tx.DeleteBucket(b); err != nil {
 							return err
@@ -87,7 +94,7 @@ func Open(path string, k *kb.KB, write bool) (*Index, error) {
 					}
 				}
 			}
-			for _, b := range [][]byte{bucketFiles, bucketFuncs, bucketOps} {
+			for _, b := range [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes} {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}

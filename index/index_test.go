@@ -66,8 +66,8 @@ func TestIndexCrossFile(t *testing.T) {
 	tree := copyTree(t)
 	ix, st := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
 	defer ix.Close()
-	if st.Files != 10 || st.Analysed != 10 || st.Failed != 0 {
-		t.Fatalf("stats %+v, want 10 files analysed (arch/x86 but not arch/sparc; include/)", st)
+	if st.Files != 13 || st.Analysed != 13 || st.Failed != 0 {
+		t.Fatalf("stats %+v, want 13 files analysed (arch/x86 but not arch/sparc; include/)", st)
 	}
 	if f := scanMain(t, tree, nil); len(f) != 0 {
 		t.Errorf("without the index: %d findings; unknown callees must not be guessed to sleep", len(f))
@@ -158,6 +158,18 @@ func TestIndexLinked(t *testing.T) {
 			}
 		}
 	}
+	// A member of a struct only <linux/baz_ops.h> defines: the index's
+	// types name it, in the scan and in the index's own records.
+	if fs := scanFile(t, tree, "drivers/baz/baz_core.c", nil); len(fs) != 0 {
+		t.Errorf("baz_core.c without the index: %+v, want nothing", fs)
+	}
+	fs := scanFile(t, tree, "drivers/baz/baz_core.c", ix)
+	if len(fs) != 1 || fs[0].Function != "baz_start_locked" || fs[0].Line != 13 {
+		t.Errorf("baz_core.c with the index: %+v, want SLEEP_IN_ATOMIC in baz_start_locked() at line 13", fs)
+	}
+	if fi := ix.Lookup("baz_start"); fi == nil || !strings.Contains(rules.Explain(fi), "calls baz_hw_start() through struct baz_ops.start (ops table at baz_hw.c:16)") {
+		t.Errorf("baz_start's linked summary does not sleep through the ops table: %v", fi)
+	}
 	// foo_wait_idle() stops sleeping: refreshing lib/foo_util.c alone is
 	// enough for foo_cmd_flush() to be quiet.
 	util := filepath.Join(tree, "lib/foo_util.c")
@@ -188,7 +200,7 @@ func TestIndexRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Analysed != 0 || st.Unchanged != 10 {
+	if st.Analysed != 0 || st.Unchanged != 13 {
 		t.Errorf("second update %+v, want nothing analysed", st)
 	}
 	core := filepath.Join(tree, "drivers/foo/foo_core.c")
@@ -202,7 +214,7 @@ func TestIndexRefresh(t *testing.T) {
 	if st, err = ix.Update(context.Background(), UpdateOptions{Tree: tree, IncludeDepth: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if st.Analysed != 1 || st.Unchanged != 9 {
+	if st.Analysed != 1 || st.Unchanged != 12 {
 		t.Errorf("after a change %+v, want one file analysed", st)
 	}
 	if fs := scanMain(t, tree, ix); len(fs) != 0 {
@@ -227,8 +239,8 @@ func TestIndexRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	if s, err := ro.Stats(); err != nil || s.Files != 9 {
-		t.Errorf("stats %+v (%v), want 9 files", s, err)
+	if s, err := ro.Stats(); err != nil || s.Files != 12 {
+		t.Errorf("stats %+v (%v), want 12 files", s, err)
 	}
 }
 
@@ -248,6 +260,13 @@ func dump(t *testing.T, path string) string {
 			sort.Slice(recs, func(i, j int) bool { return recs[i].File < recs[j].File })
 			out, _ := json.Marshal(recs)
 			lines = append(lines, string(k)+" "+string(out))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketTypes).ForEach(func(k, v []byte) error {
+			lines = append(lines, "type "+string(k)+" "+string(v))
 			return nil
 		})
 		if err != nil {

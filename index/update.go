@@ -75,6 +75,8 @@ type result struct {
 	recs []*rules.FuncRecord
 	// ops are the file's ops tables, by member.
 	ops map[string][]rules.OpsTarget
+	// types are a header's structs: their fields by name.
+	types map[string]map[string]cparse.Type
 	err error
 }
 
@@ -138,6 +140,44 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 		return nil, err
 	}
 
+	// The headers of include/ first: their structs are stored, and the C
+	// files' analysis reads them to type member calls (ti->type->map()).
+	var headers, cfiles []srcFile
+	for _, f := range todo {
+		if strings.HasSuffix(f.rel, ".h") {
+			headers = append(headers, f)
+		} else {
+			cfiles = append(cfiles, f)
+		}
+	}
+	ix.resetTypes()
+	// Files are walked directory by directory: the headers one includes,
+	// its neighbours include too.
+	cache := rules.NewParseCache(parseCacheBytes)
+	prog := newProgress(opt.Progress, opt.Bar, len(todo))
+	for _, phase := range []struct {
+		files []srcFile
+		types rules.TypeSource
+	}{{headers, nil}, {cfiles, ix}} {
+		if err := ix.runPhase(ctx, opt, cache, phase.files, phase.types, known, st, prog); err != nil {
+			return nil, err
+		}
+	}
+	prog.done()
+	// Lookups after an update read the new records.
+	ix.set = rules.NewLinker(ix.k, ix)
+	ix.resetTypes()
+	st.Elapsed = time.Since(start)
+	return st, nil
+}
+
+// runPhase analyses files on opt.Workers workers and stores their records.
+func (ix *Index) runPhase(ctx context.Context, opt UpdateOptions, cache *rules.ParseCache, todo []srcFile,
+	types rules.TypeSource, known map[string]fileState, st *UpdateStats, prog *progress) error {
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	results := make(chan result)
 	jobs := make(chan srcFile)
 	workers := opt.Workers
@@ -146,16 +186,13 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// Files are walked directory by directory: the headers one includes,
-	// its neighbours include too.
-	cache := rules.NewParseCache(parseCacheBytes)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for f := range jobs {
-				r := ix.analyse(ctx, opt, cache, f)
+				r := ix.analyse(ctx, opt, cache, types, f)
 				select {
 				case results <- r:
 				case <-ctx.Done():
@@ -176,7 +213,6 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 	}()
 	go func() { wg.Wait(); close(results) }()
 
-	prog := newProgress(opt.Progress, opt.Bar, len(todo))
 	var batch []result
 	flush := func() error {
 		err := ix.write(func(tx *bolt.Tx) error {
@@ -202,21 +238,17 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 		prog.step(r.file.rel)
 		if len(batch) >= 64 {
 			if err := flush(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	if err := flush(); err != nil {
-		return nil, err
+		return err
 	}
-	prog.done()
-	// Lookups after an update read the new records.
-	ix.set = rules.NewLinker(ix.k, ix)
-	st.Elapsed = time.Since(start)
-	return st, nil
+	return nil
 }
 
 // write runs fn in a write transaction.
@@ -229,7 +261,7 @@ func (ix *Index) write(fn func(tx *bolt.Tx) error) error {
 
 // analyse makes the records of one file: its functions, and the static
 // inline functions of the headers it includes.
-func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, cache *rules.ParseCache, f srcFile) result {
+func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, cache *rules.ParseCache, types rules.TypeSource, f srcFile) result {
 	r := result{file: f}
 	abs := filepath.Join(opt.Tree, filepath.FromSlash(f.rel))
 	srcs, err := rules.LoadPaths([]string{abs}, rules.LoadOptions{IncludeDepth: opt.IncludeDepth})
@@ -243,7 +275,7 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, cache *rules.Pa
 	// records then do not depend on the order files are analysed in,
 	// and an index is the same built on one core or many. Calls into
 	// other files are recorded and followed when a record is looked up.
-	prog, err := rules.Build(ctx, srcs, rules.Options{KB: ix.k, Workers: 1, LinkCalls: true, Cache: cache})
+	prog, err := rules.Build(ctx, srcs, rules.Options{KB: ix.k, Workers: 1, LinkCalls: true, Cache: cache, Types: types})
 	if err != nil {
 		r.err = err
 		return r
@@ -251,6 +283,16 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, cache *rules.Pa
 	for _, f := range prog.Files {
 		if f.Path != abs {
 			continue
+		}
+		if strings.HasSuffix(f.Path, ".h") {
+			for name, s := range f.Structs {
+				if !strings.Contains(name, "<anonymous") && len(s.Fields) > 0 {
+					if r.types == nil {
+						r.types = map[string]map[string]cparse.Type{}
+					}
+					r.types[name] = s.Fields
+				}
+			}
 		}
 		for _, o := range f.Ops {
 			if r.ops == nil {
@@ -323,6 +365,17 @@ func (ix *Index) store(tx *bolt.Tx, r result, old fileState) error {
 		}
 		fs.Ops = append(fs.Ops, k)
 	}
+	names := make([]string, 0, len(r.types))
+	for n := range r.types {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := ix.editTypes(tx, n, r.file.rel, r.types[n]); err != nil {
+			return err
+		}
+		fs.Types = append(fs.Types, n)
+	}
 	data, err := json.Marshal(fs)
 	if err != nil {
 		return err
@@ -364,6 +417,11 @@ func (ix *Index) drop(tx *bolt.Tx, rel string, old fileState) error {
 	}
 	for _, k := range old.Ops {
 		if err := ix.editOps(tx, k, rel, nil); err != nil {
+			return err
+		}
+	}
+	for _, n := range old.Types {
+		if err := ix.editTypes(tx, n, rel, nil); err != nil {
 			return err
 		}
 	}

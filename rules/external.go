@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 
+	"lockbot/cparse"
 	"lockbot/kb"
 )
 
@@ -17,6 +18,13 @@ type Externals interface {
 	// Ops returns what ops tables store in a member ("struct
 	// target_type.map"), in tree-relative files.
 	Ops(key string) []OpsTarget
+}
+
+// TypeSource supplies struct definitions by tag ("struct dm_target"):
+// those of the tree's headers, which a file's analysis does not read. Safe
+// for concurrent use; nil for a struct it does not know.
+type TypeSource interface {
+	Struct(name string) *cparse.Struct
 }
 
 // RecordStore holds the records of a tree: an index.

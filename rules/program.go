@@ -32,6 +32,7 @@ type Program struct {
 	ext       Externals
 	linkCalls bool
 	ops       *opsTable
+	types     TypeSource
 	// Stats counts what the analysis could and could not do.
 	Stats Stats
 }

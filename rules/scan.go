@@ -45,6 +45,9 @@ type Options struct {
 	// LinkCalls records the calls each function makes (FuncFacts.Calls),
 	// which an index needs to follow summaries across files.
 	LinkCalls bool
+	// Types supplies the structs the sources use but do not define (the
+	// tree's headers); nil: Externals' when it has them.
+	Types TypeSource
 	// Cache, when set, keeps parsed context files for later analyses.
 	Cache *ParseCache
 }
@@ -130,6 +133,10 @@ func Build(ctx context.Context, srcs []Source, opt Options) (*Program, error) {
 	prog.rt = opt.RT
 	prog.ext = opt.Externals
 	prog.linkCalls = opt.LinkCalls
+	prog.types = opt.Types
+	if ts, ok := opt.Externals.(TypeSource); ok && prog.types == nil {
+		prog.types = ts
+	}
 	if opt.Workers > 0 {
 		prog.Workers(opt.Workers)
 	} else {

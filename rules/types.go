@@ -65,7 +65,12 @@ func (p *Program) resolve(t cparse.Type) cparse.Type {
 }
 
 func (p *Program) field(t cparse.Type, name string) (cparse.Type, bool) {
-	st := p.structs[p.resolve(t).Base]
+	base := p.resolve(t).Base
+	st := p.structs[base]
+	if st == nil && p.types != nil && strings.HasPrefix(base, "struct ") {
+		// Defined in a <linux/...> header the analysis did not read.
+		st = p.types.Struct(base)
+	}
 	if st == nil {
 		return cparse.Type{}, false
 	}

@@ -1,0 +1,88 @@
+package index
+
+import (
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"lockbot/cparse"
+)
+
+// typeDef is a struct as one header defines it.
+type typeDef struct {
+	File   string                 `json:"file"`
+	Fields map[string]cparse.Type `json:"fields"`
+}
+
+// Struct implements rules.TypeSource: a struct of the tree's headers.
+// Where headers define it differently (per architecture, or under #ifdef)
+// the definition with the most fields is taken, the first file's on a tie.
+func (ix *Index) Struct(name string) *cparse.Struct {
+	ix.typesMu.Lock()
+	defer ix.typesMu.Unlock()
+	if st, ok := ix.types[name]; ok {
+		return st
+	}
+	var defs []typeDef
+	err := ix.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTypes)
+		if b == nil {
+			return nil
+		}
+		if data := b.Get([]byte(name)); data != nil {
+			return json.Unmarshal(data, &defs)
+		}
+		return nil
+	})
+	var st *cparse.Struct
+	if err == nil {
+		var best *typeDef
+		for i := range defs {
+			d := &defs[i]
+			if best == nil || len(d.Fields) > len(best.Fields) || len(d.Fields) == len(best.Fields) && d.File < best.File {
+				best = d
+			}
+		}
+		if best != nil {
+			st = &cparse.Struct{Name: name, Fields: best.Fields}
+		}
+	}
+	ix.types[name] = st
+	return st
+}
+
+// resetTypes forgets the structs read: an update may change them.
+func (ix *Index) resetTypes() {
+	ix.typesMu.Lock()
+	ix.types = map[string]*cparse.Struct{}
+	ix.typesMu.Unlock()
+}
+
+// editTypes replaces file's definition of struct name with fields.
+func (ix *Index) editTypes(tx *bolt.Tx, name, file string, fields map[string]cparse.Type) error {
+	b := tx.Bucket(bucketTypes)
+	var defs []typeDef
+	if data := b.Get([]byte(name)); data != nil {
+		if err := json.Unmarshal(data, &defs); err != nil {
+			return fmt.Errorf("type %s: %w", name, err)
+		}
+	}
+	kept := defs[:0]
+	for _, d := range defs {
+		if d.File != file {
+			kept = append(kept, d)
+		}
+	}
+	if fields != nil {
+		kept = append(kept, typeDef{File: file, Fields: fields})
+	}
+	if len(kept) == 0 {
+		return b.Delete([]byte(name))
+	}
+	data, err := json.Marshal(kept)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(name), data)
+}
