@@ -58,7 +58,7 @@ type fileState struct {
 	MTime time.Time `json:"mtime"`
 	Hash  string    `json:"hash"`
 	Funcs []string  `json:"funcs,omitempty"`
-	Ops   []string  `json:"ops,omitempty"` // members its ops tables fill
+	Ops   []string  `json:"ops,omitempty"`   // members its ops tables fill
 	Types []string  `json:"types,omitempty"` // structs a header defines
 }
 

@@ -77,7 +77,7 @@ type result struct {
 	ops map[string][]rules.OpsTarget
 	// types are a header's structs: their fields by name.
 	types map[string]map[string]cparse.Type
-	err error
+	err   error
 }
 
 // Update brings the index up to date with the tree: files whose size or
