@@ -9,6 +9,7 @@
 package index
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,15 @@ import (
 	"lockbot/kb"
 	"lockbot/rules"
 )
+
+// layoutVersion names how the buckets are keyed: an index of another
+// layout is rebuilt.
+const layoutVersion = 2
+
+// funcKey keys a function's record by name and defining file, so that
+// the definitions of one name are neighbours and a file's records are
+// written without reading the others'.
+func funcKey(name, file string) []byte { return []byte(name + "\x00" + file) }
 
 // DefaultPath is where an index lives in a tree when no --index is given.
 const DefaultPath = ".lockbot/index.db"
@@ -77,7 +87,7 @@ func Open(path string, k *kb.KB, write bool) (*Index, error) {
 	}
 	ix := &Index{db: db, path: path, k: k, types: map[string]*cparse.Struct{}}
 	ix.set = rules.NewLinker(k, ix)
-	version := strconv.Itoa(rules.SummaryVersion)
+	version := strconv.Itoa(rules.SummaryVersion) + "." + strconv.Itoa(layoutVersion)
 	if write {
 		err = db.Update(func(tx *bolt.Tx) error {
 			meta, err := tx.CreateBucketIfNotExists(bucketMeta)
@@ -132,12 +142,17 @@ func (ix *Index) Path() string { return ix.path }
 // Records returns the records of every definition of name.
 func (ix *Index) Records(name string) ([]*rules.FuncRecord, error) {
 	var recs []*rules.FuncRecord
+	prefix := funcKey(name, "")
 	err := ix.db.View(func(tx *bolt.Tx) error {
-		data := tx.Bucket(bucketFuncs).Get([]byte(name))
-		if data == nil {
-			return nil
+		c := tx.Bucket(bucketFuncs).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var r rules.FuncRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			recs = append(recs, &r)
 		}
-		return json.Unmarshal(data, &recs)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %s: %w", ix.path, name, err)

@@ -253,13 +253,14 @@ func dump(t *testing.T, path string) string {
 	}
 	defer db.Close()
 	var lines []string
-	db.View(func(tx *bolt.Tx) error {
+	err = db.View(func(tx *bolt.Tx) error {
 		err := tx.Bucket(bucketFuncs).ForEach(func(k, v []byte) error {
-			var recs []*rules.FuncRecord
-			json.Unmarshal(v, &recs)
-			sort.Slice(recs, func(i, j int) bool { return recs[i].File < recs[j].File })
-			out, _ := json.Marshal(recs)
-			lines = append(lines, string(k)+" "+string(out))
+			var rec rules.FuncRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			out, _ := json.Marshal(&rec)
+			lines = append(lines, strings.ReplaceAll(string(k), "\x00", " ")+" "+string(out))
 			return nil
 		})
 		if err != nil {
@@ -281,6 +282,9 @@ func dump(t *testing.T, path string) string {
 			return nil
 		})
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return strings.Join(lines, "\n")
 }
 

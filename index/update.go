@@ -328,26 +328,13 @@ func (ix *Index) store(tx *bolt.Tx, r result, old fileState) error {
 	fs := fileState{Size: r.file.size, MTime: r.file.mtime, Hash: r.hash}
 	funcs := tx.Bucket(bucketFuncs)
 	for _, rec := range r.recs {
-		var recs []*rules.FuncRecord
-		if data := funcs.Get([]byte(rec.Name)); data != nil {
-			if err := json.Unmarshal(data, &recs); err != nil {
-				return fmt.Errorf("function %s: %w", rec.Name, err)
-			}
-		}
-		// One record per defining file: a header's static inline is
-		// seen by every file including it.
-		kept := recs[:0]
-		for _, o := range recs {
-			if o.File != rec.File {
-				kept = append(kept, o)
-			}
-		}
-		kept = append(kept, rec)
-		data, err := json.Marshal(kept)
+		// One record per defining file: a header's static inline, seen
+		// by every file including it, is written over.
+		data, err := json.Marshal(rec)
 		if err != nil {
 			return err
 		}
-		if err := funcs.Put([]byte(rec.Name), data); err != nil {
+		if err := funcs.Put(funcKey(rec.Name, rec.File), data); err != nil {
 			return err
 		}
 		if !strings.HasSuffix(rec.File, ".h") {
@@ -387,31 +374,7 @@ func (ix *Index) store(tx *bolt.Tx, r result, old fileState) error {
 func (ix *Index) drop(tx *bolt.Tx, rel string, old fileState) error {
 	funcs := tx.Bucket(bucketFuncs)
 	for _, name := range old.Funcs {
-		data := funcs.Get([]byte(name))
-		if data == nil {
-			continue
-		}
-		var recs []*rules.FuncRecord
-		if err := json.Unmarshal(data, &recs); err != nil {
-			return fmt.Errorf("function %s: %w", name, err)
-		}
-		kept := recs[:0]
-		for _, r := range recs {
-			if r.File != rel {
-				kept = append(kept, r)
-			}
-		}
-		if len(kept) == 0 {
-			if err := funcs.Delete([]byte(name)); err != nil {
-				return err
-			}
-			continue
-		}
-		out, err := json.Marshal(kept)
-		if err != nil {
-			return err
-		}
-		if err := funcs.Put([]byte(name), out); err != nil {
+		if err := funcs.Delete(funcKey(name, rel)); err != nil {
 			return err
 		}
 	}
