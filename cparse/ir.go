@@ -55,9 +55,9 @@ func (f *File) LineText(line int) string {
 
 // Type is a declared C type reduced to what naming a lock class needs.
 type Type struct {
-	Base  string // "struct foo", "spinlock_t", "int"
-	Ptr   int    // levels of pointer
-	Array bool
+	Base  string `json:"base"`          // "struct foo", "spinlock_t", "int"
+	Ptr   int    `json:"ptr,omitempty"` // levels of pointer
+	Array bool   `json:"array,omitempty"`
 }
 
 func (t Type) String() string {
@@ -77,8 +77,8 @@ type Struct struct {
 
 // Param is a function parameter.
 type Param struct {
-	Name string
-	Type Type
+	Name string `json:"name,omitempty"`
+	Type Type   `json:"type"`
 }
 
 // Func is a function definition with its control-flow graph.

@@ -20,6 +20,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/klauspost/compress/s2"
+
 	"lockbot/cparse"
 	"lockbot/kb"
 	"lockbot/rules"
@@ -27,7 +29,32 @@ import (
 
 // layoutVersion names how the buckets are keyed: an index of another
 // layout is rebuilt.
-const layoutVersion = 2
+const layoutVersion = 3
+
+// Records are JSON compressed with S2 (github.com/klauspost/compress):
+// summaries repeat their field names and chains, and a whole tree's come
+// to 1.5 GB of JSON, which the memory-mapped file would otherwise bring
+// into memory as it is written. S2 encodes at about a gigabyte a second,
+// a few seconds for a tree.
+func packRecord(r *rules.FuncRecord) ([]byte, error) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return s2.Encode(nil, data), nil
+}
+
+func unpackRecord(v []byte) (*rules.FuncRecord, error) {
+	data, err := s2.Decode(nil, v)
+	if err != nil {
+		return nil, err
+	}
+	var r rules.FuncRecord
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
 
 // funcKey keys a function's record by name and defining file, so that
 // the definitions of one name are neighbours and a file's records are
@@ -146,11 +173,11 @@ func (ix *Index) Records(name string) ([]*rules.FuncRecord, error) {
 	err := ix.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketFuncs).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var r rules.FuncRecord
-			if err := json.Unmarshal(v, &r); err != nil {
+			r, err := unpackRecord(v)
+			if err != nil {
 				return err
 			}
-			recs = append(recs, &r)
+			recs = append(recs, r)
 		}
 		return nil
 	})

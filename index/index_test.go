@@ -255,11 +255,11 @@ func dump(t *testing.T, path string) string {
 	var lines []string
 	err = db.View(func(tx *bolt.Tx) error {
 		err := tx.Bucket(bucketFuncs).ForEach(func(k, v []byte) error {
-			var rec rules.FuncRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
+			rec, err := unpackRecord(v)
+			if err != nil {
 				return err
 			}
-			out, _ := json.Marshal(&rec)
+			out, _ := json.Marshal(rec)
 			lines = append(lines, strings.ReplaceAll(string(k), "\x00", " ")+" "+string(out))
 			return nil
 		})

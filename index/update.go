@@ -330,7 +330,7 @@ func (ix *Index) store(tx *bolt.Tx, r result, old fileState) error {
 	for _, rec := range r.recs {
 		// One record per defining file: a header's static inline, seen
 		// by every file including it, is written over.
-		data, err := json.Marshal(rec)
+		data, err := packRecord(rec)
 		if err != nil {
 			return err
 		}
