@@ -44,19 +44,7 @@ func build(t *testing.T, tree, path string, workers int) (*Index, *UpdateStats) 
 
 func scanMain(t *testing.T, tree string, ext rules.Externals) []*rules.Finding {
 	t.Helper()
-	srcs, err := rules.LoadPaths([]string{filepath.Join(tree, "drivers/foo/foo_main.c")}, rules.LoadOptions{IncludeDepth: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt := rules.Options{KB: kb.MustDefault()}
-	if ext != nil {
-		opt.Externals = ext
-	}
-	res, err := rules.Analyze(context.Background(), srcs, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.Findings
+	return scanFile(t, tree, "drivers/foo/foo_main.c", ext)
 }
 
 // TestIndexCrossFile: foo_main.c calls foo_resize() under a spinlock, and

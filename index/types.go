@@ -2,7 +2,6 @@ package index
 
 import (
 	"encoding/json"
-	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -61,28 +60,9 @@ func (ix *Index) resetTypes() {
 
 // editTypes replaces file's definition of struct name with fields.
 func (ix *Index) editTypes(tx *bolt.Tx, name, file string, fields map[string]cparse.Type) error {
-	b := tx.Bucket(bucketTypes)
-	var defs []typeDef
-	if data := b.Get([]byte(name)); data != nil {
-		if err := json.Unmarshal(data, &defs); err != nil {
-			return fmt.Errorf("type %s: %w", name, err)
-		}
-	}
-	kept := defs[:0]
-	for _, d := range defs {
-		if d.File != file {
-			kept = append(kept, d)
-		}
-	}
+	var add []typeDef
 	if fields != nil {
-		kept = append(kept, typeDef{File: file, Fields: fields})
+		add = []typeDef{{File: file, Fields: fields}}
 	}
-	if len(kept) == 0 {
-		return b.Delete([]byte(name))
-	}
-	data, err := json.Marshal(kept)
-	if err != nil {
-		return err
-	}
-	return b.Put([]byte(name), data)
+	return replaceFileEntries(tx.Bucket(bucketTypes), name, file, func(d typeDef) string { return d.File }, add)
 }

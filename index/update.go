@@ -393,17 +393,22 @@ func (ix *Index) drop(tx *bolt.Tx, rel string, old fileState) error {
 
 // editOps replaces what file's ops tables store in member key with add.
 func (ix *Index) editOps(tx *bolt.Tx, key, file string, add []rules.OpsTarget) error {
-	b := tx.Bucket(bucketOps)
-	var ts []rules.OpsTarget
+	return replaceFileEntries(tx.Bucket(bucketOps), key, file, func(t rules.OpsTarget) string { return t.File }, add)
+}
+
+// replaceFileEntries rewrites the JSON list under key: the entries of
+// file go, add comes in; an empty list is deleted.
+func replaceFileEntries[T any](b *bolt.Bucket, key, file string, fileOf func(T) string, add []T) error {
+	var old []T
 	if data := b.Get([]byte(key)); data != nil {
-		if err := json.Unmarshal(data, &ts); err != nil {
-			return fmt.Errorf("ops %s: %w", key, err)
+		if err := json.Unmarshal(data, &old); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
 		}
 	}
-	kept := ts[:0]
-	for _, t := range ts {
-		if t.File != file {
-			kept = append(kept, t)
+	kept := old[:0]
+	for _, e := range old {
+		if fileOf(e) != file {
+			kept = append(kept, e)
 		}
 	}
 	kept = append(kept, add...)
