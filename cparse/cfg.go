@@ -236,10 +236,14 @@ func (b *cfgBuilder) children(n *sitter.Node, skip func(i int) bool) {
 		ch := n.NamedChild(i)
 		// A block macro the pre-pass missed: tree-sitter reads
 		// "macro(args)" as a call missing its ';' and the body as the
-		// next statement.
+		// next statement. Only a braced body or an iterator's name says
+		// so: a statement macro whose expansion carries its own ';'
+		// ("DB(f, printk(...))" then "spin_unlock(...);") is followed
+		// by a statement of its own, not a body.
 		if b.typ(ch) == "expression_statement" && i+1 < cnt && missingSemicolon(ch) {
 			call := b.exprStmt(ch)
-			if call.Kind == ECall && call.CallName() != "" {
+			if call.Kind == ECall && call.CallName() != "" &&
+				(b.typ(n.NamedChild(i+1)) == "compound_statement" || b.iterator(call.CallName())) {
 				m := &BlockMacro{Name: call.CallName(), Args: call.Args, Pos: int(ch.StartByte())}
 				b.blockMacro(m, n.NamedChild(i+1))
 				i++
@@ -248,6 +252,15 @@ func (b *cfgBuilder) children(n *sitter.Node, skip func(i int) bool) {
 		}
 		b.stmt(ch)
 	}
+}
+
+// iterator reports an iterator macro's name: the dialect's, or any
+// *for_each* without one.
+func (b *cfgBuilder) iterator(name string) bool {
+	if d := b.fb.p.dialect; d != nil && matchesAny(name, d.BlockMacros) {
+		return true
+	}
+	return strings.Contains(name, "for_each")
 }
 
 func (b *cfgBuilder) compound(n *sitter.Node, g *Guard) {
