@@ -98,6 +98,12 @@ type Func struct {
 	// SleepsUnless names a kind inside which the call does not sleep
 	// (copy_from_user under pagefault_disable).
 	SleepsUnless string `yaml:"sleeps_unless"`
+	// TrueUnder and FalseUnder make a test of the calling context
+	// (preemptible(), irqs_disabled()): it is true, or false, when one of
+	// these kinds is held ("preempt_off" names every kind that disables
+	// preemption). A branch on it is decided by the caller's contexts.
+	TrueUnder  []string `yaml:"true_under"`
+	FalseUnder []string `yaml:"false_under"`
 	// Drops is the lock the call releases while it sleeps, as a template
 	// over the arguments ("$0" for cond_resched_lock(lock), "&$2" for
 	// wait_event_lock_irq(wq, cond, lock)): it may sleep when that lock is
@@ -316,6 +322,26 @@ func (k *KB) merge(name string, data []byte) error {
 	return nil
 }
 
+// Under reports whether holding c decides the context test f: its value
+// and whether it is decided.
+func (f *Func) Under(c *Kind) (val, decided bool) {
+	match := func(names []string) bool {
+		for _, n := range names {
+			if n == c.Name || n == "preempt_off" && c.PreemptOff {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case match(f.TrueUnder):
+		return true, true
+	case match(f.FalseUnder):
+		return false, true
+	}
+	return false, false
+}
+
 // check validates cross references, so that a typo in a user's file is an
 // error and not a silently ignored entry.
 func (k *KB) check() error {
@@ -351,6 +377,11 @@ func (k *KB) check() error {
 		kind(f.Name, "also_release", f.AlsoRelease)
 		kind(f.Name, "may_release", f.MayRelease)
 		kind(f.Name, "also_acquire", f.AlsoAcquire)
+		for _, n := range append(append([]string(nil), f.TrueUnder...), f.FalseUnder...) {
+			if n != "preempt_off" {
+				kind(f.Name, "true_under/false_under", n)
+			}
+		}
 		if f.Assert != "" && f.Assert != "held" {
 			kind(f.Name, "assert", f.Assert)
 		}

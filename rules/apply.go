@@ -625,7 +625,7 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 	n := *e
 	n.Facts = nil
 	for _, fa := range e.Facts {
-		if configFact(&fa) {
+		if configFact(&fa) || ctxTest(f.p.kb, &fa) != nil {
 			n.Facts = append(n.Facts, fa)
 			continue
 		}

@@ -228,7 +228,7 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 					}
 					callee, effs := full(o)
 					for _, y := range effs {
-						add(lift(st.fi.F, c, callee.fi.F, opsNote(t.Fn, c.Ops, t), y))
+						add(lift(s.k, st.fi.F, c, callee.fi.F, opsNote(t.Fn, c.Ops, t), y))
 					}
 				}
 			}
@@ -253,7 +253,7 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 			continue
 		}
 		for _, y := range effs {
-			add(lift(st.fi.F, c, callee.fi.F, "calls "+c.Fn+"()", y))
+			add(lift(s.k, st.fi.F, c, callee.fi.F, "calls "+c.Fn+"()", y))
 		}
 	}
 	st.busy, st.done = false, true

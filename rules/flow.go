@@ -1710,7 +1710,7 @@ func (f *flow) obsStateKey(st *State) string {
 	}
 	b.WriteByte('#')
 	for _, fa := range st.Facts {
-		if f.scalarArgFact(fa) || configFact(fa) || f.p.nonRTFact(fa) {
+		if f.scalarArgFact(fa) || configFact(fa) || f.p.nonRTFact(fa) || ctxTest(f.p.kb, fa) != nil {
 			writeFact(&b, fa)
 		}
 	}
@@ -1734,9 +1734,15 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	// shared between observations.
 	var facts []Fact
 	for _, fa := range st.Facts {
-		if f.scalarArgFact(fa) || configFact(fa) {
+		if f.scalarArgFact(fa) || configFact(fa) || ctxTest(f.p.kb, fa) != nil {
 			facts = append(facts, *fa)
 		}
+	}
+	// A callee's path that tested its calling context (preemptible())
+	// ran under everything held here; a test this function makes itself
+	// may precede what it holds now, and is left to its callers.
+	if contextDenies(f.p.kb, e.Facts, st.Held) {
+		return
 	}
 	addUnheld := len(st.CallerRel)+len(st.CallerMaybe) > 0
 	if addUnheld || len(facts) > 0 {

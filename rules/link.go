@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"lockbot/cparse"
+	"lockbot/kb"
 )
 
 // Call is a call a function makes that a later run may follow into
@@ -120,7 +121,7 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 // lift restates effect y of callee g, called by fn at c, as an effect of
 // fn: nil when it does not reach fn's callers (it depends on what g's
 // arguments are, or it is fn's own violation, reported in fn's file).
-func lift(fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Effect) *Effect {
+func lift(k *kb.KB, fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Effect) *Effect {
 	switch y.Kind {
 	case ESleep, EAlloc, EWait:
 	case ETake:
@@ -137,7 +138,7 @@ func lift(fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Effect) *Eff
 	n.keyCache, n.obsCache = "", ""
 	n.Facts = append([]Fact(nil), c.Facts...)
 	for _, fa := range y.Facts {
-		if !configFact(&fa) {
+		if !configFact(&fa) && ctxTest(k, &fa) == nil {
 			return nil // a condition on g's arguments, which are not recorded
 		}
 		n.Facts = append(n.Facts, fa)
@@ -157,6 +158,9 @@ func lift(fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Effect) *Eff
 		default:
 			n.GfpParam = v
 		}
+	}
+	if contextDenies(k, y.Facts, c.Inner) {
+		return nil // g tested its context, and fn's call fails the test
 	}
 	n.Inner = append(append([]*Ctx(nil), c.Inner...), y.Inner...)
 	if !propagates(&Obs{Eff: &n}) {
