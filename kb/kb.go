@@ -123,6 +123,12 @@ type Func struct {
 	// Callback is the argument holding a function the call runs when it
 	// returns nonzero (kref_put(ref, release)).
 	Callback *int `yaml:"callback"`
+	// LastRef: the callback runs on the last reference only. Which put
+	// is the last is not known here (a get earlier on the path, or one a
+	// caller holds, makes it not), so the callback's locks are followed
+	// (a release that unlocks) but its sleeps, allocations and waits are
+	// not blamed on the caller.
+	LastRef bool `yaml:"last_ref"`
 	// Asserts: a macro that stops the path when its condition holds
 	// (BUG_ON, VM_BUG_ON), or, written as a statement, one whose
 	// condition the author asserts cannot hold (WARN_ON).

@@ -289,6 +289,9 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 	args := s.Call.Args
 	sk := "" // computed for the first effect observed
 	for _, e := range g.Sum.Effects {
+		if f.lastRef && (e.Kind == ESleep || e.Kind == EAlloc || e.Kind == EWait) {
+			continue
+		}
 		// The translation into this call's terms is done once per call
 		// site; what depends on the path (is the effect possible for these
 		// arguments, does this gfp mask block) is checked per state.

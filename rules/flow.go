@@ -39,6 +39,9 @@ type flow struct {
 	record bool
 	out    *FuncFacts
 	calls  map[string]bool // Calls noted, by callee, line and context
+	// lastRef is set while a last-reference callback's summary applies
+	// (kref_put's release): only its lock effects are observed.
+	lastRef bool
 	// opsMemo are the implementations a call through a member reaches.
 	opsMemo map[int][]opsCallee
 	seen    map[obsSeen]bool
@@ -2076,7 +2079,9 @@ func (f *flow) callback(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, args []*
 	call := &cparse.Expr{Kind: cparse.ECall, X: fn, Args: args[:1], Pos: s.Call.Pos}
 	cs := &cparse.Stmt{Kind: cparse.SCall, ID: s.ID, Line: s.Line, Call: call}
 	key := "$call" + strconv.Itoa(s.ID)
+	f.lastRef = spec.LastRef
 	ran := f.apply(b, cs, g, st.clone())
+	f.lastRef = false
 	for _, r := range ran {
 		r.setFact(Fact{Key: key, Val: true, Class: RetNonZero})
 		if s.LHS != nil {
