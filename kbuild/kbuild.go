@@ -18,6 +18,10 @@ import (
 type RT struct {
 	root     string
 	excluded map[string]bool
+	// nonRTArch are the architectures that cannot enable PREEMPT_RT (they
+	// do not select ARCH_SUPPORTS_RT, where any does): their code and
+	// their symbols are out of an RT kernel.
+	nonRTArch map[string]bool
 
 	mu    sync.Mutex
 	makes map[string]map[string][]string // dir -> object or subdir -> conditions
@@ -63,6 +67,8 @@ func isDir(p string) bool {
 func LoadRT(root, rtSymbol string) (*RT, error) {
 	deps := map[string][]string{} // symbol -> its "depends on" expressions
 	excluded := map[string]bool{}
+	defs := map[string][]string{} // symbol -> the Kconfig files defining it
+	rtArch := map[string]bool{}
 	seen := map[string]bool{}
 	queue := []string{filepath.Join(root, "Kconfig")}
 	if !isFile(queue[0]) {
@@ -87,26 +93,47 @@ func LoadRT(root, rtSymbol string) (*RT, error) {
 				}
 				continue // an optional source ("osource") or a missing arch file
 			}
-			for _, src := range parseKconfig(texts[i], rtSymbol, deps, excluded) {
+			arch := archOf(root, p)
+			if arch != "" && strings.Contains(texts[i], "select ARCH_SUPPORTS_RT") {
+				rtArch[arch] = true
+			}
+			for _, src := range parseKconfig(texts[i], rtSymbol, deps, excluded, func(sym string) { defs[sym] = append(defs[sym], arch) }) {
 				queue = append(queue, expandSource(root, filepath.Dir(p), src)...)
 			}
 		}
 	}
-	// A symbol that depends on an excluded symbol is excluded too.
-	needs := map[string][]string{}
-	for sym, exprs := range deps {
-		for _, e := range exprs {
-			needs[sym] = append(needs[sym], conjuncts(e)...)
+	// Where some architecture supports RT (6.12: x86, arm64, riscv), the
+	// others cannot build it, nor a symbol only they define (S390,
+	// PPC_PMAC). Before any did (6.1), RT came as a patch set for several:
+	// no architecture is ruled out.
+	nonRT := map[string]bool{}
+	if len(rtArch) > 0 {
+		entries, _ := os.ReadDir(filepath.Join(root, "arch"))
+		for _, e := range entries {
+			if e.IsDir() && !rtArch[e.Name()] {
+				nonRT[e.Name()] = true
+			}
+		}
+		for sym, archs := range defs {
+			only := true
+			for _, a := range archs {
+				only = only && nonRT[a]
+			}
+			if only {
+				excluded[sym] = true
+			}
 		}
 	}
+	// A symbol that depends on an excluded symbol is excluded too, and
+	// one that depends on a choice of them ("PPC_PMAC || MAC").
 	for changed := true; changed; {
 		changed = false
-		for sym, conjs := range needs {
+		for sym, exprs := range deps {
 			if excluded[sym] {
 				continue
 			}
-			for _, conj := range conjs {
-				if excluded[conj] {
+			for _, e := range exprs {
+				if exprExcluded(e, excluded) {
 					excluded[sym] = true
 					changed = true
 					break
@@ -114,7 +141,66 @@ func LoadRT(root, rtSymbol string) (*RT, error) {
 			}
 		}
 	}
-	return &RT{root: root, excluded: excluded, makes: map[string]map[string][]string{}}, nil
+	return &RT{root: root, excluded: excluded, nonRTArch: nonRT, makes: map[string]map[string][]string{}}, nil
+}
+
+// archOf returns the architecture whose arch/ directory holds a file.
+func archOf(root, path string) string {
+	rel, err := filepath.Rel(filepath.Join(root, "arch"), path)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return ""
+	}
+	arch, _, found := strings.Cut(filepath.ToSlash(rel), "/")
+	if !found {
+		return ""
+	}
+	return arch
+}
+
+// exprExcluded reports whether a "depends on" expression cannot hold on
+// RT: one of its top-level && terms is excluded, or every one of its
+// top-level || terms is.
+func exprExcluded(expr string, excluded map[string]bool) bool {
+	if terms := conjunctTerms(expr); terms != nil {
+		for _, c := range terms {
+			if isSymbol(c) && excluded[c] {
+				return true
+			}
+		}
+		return false
+	}
+	alts := disjunctTerms(expr)
+	for _, a := range alts {
+		a = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(a, "("), ")"))
+		if !exprExcluded(a, excluded) {
+			return false
+		}
+	}
+	return len(alts) > 0
+}
+
+// disjunctTerms splits an expression at top-level ||.
+func disjunctTerms(expr string) []string {
+	if i := strings.IndexByte(expr, '#'); i >= 0 {
+		expr = expr[:i]
+	}
+	depth, start := 0, 0
+	var terms []string
+	for i := 0; i < len(expr); i++ {
+		switch expr[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case '|':
+			if depth == 0 && i+1 < len(expr) && expr[i+1] == '|' {
+				terms = append(terms, strings.TrimSpace(expr[start:i]))
+				start = i + 2
+				i++
+			}
+		}
+	}
+	return append(terms, strings.TrimSpace(expr[start:]))
 }
 
 // source is a Kconfig "source"-family line: the path and whether it is
@@ -150,7 +236,7 @@ var sourceKeywords = map[string]bool{"source": true, "rsource": true, "osource":
 // parseKconfig records the dependencies of each symbol, and marks as
 // excluded those that depend on !RT or sit inside "if !RT". It returns the
 // files the file sources.
-func parseKconfig(text, rt string, deps map[string][]string, excluded map[string]bool) []source {
+func parseKconfig(text, rt string, deps map[string][]string, excluded map[string]bool, defined func(sym string)) []source {
 	// Lines are sliced from the one string: some 1,700 files are read
 	// for every check, and a scanner buffer per file was most of the cost.
 	var sources []source
@@ -167,6 +253,7 @@ func parseKconfig(text, rt string, deps map[string][]string, excluded map[string
 				continue
 			}
 			cur = name
+			defined(name)
 			for _, x := range ifs {
 				if x {
 					excluded[cur] = true
@@ -321,6 +408,9 @@ func (r *RT) ExcludedFile(path string) bool {
 	rel, err := filepath.Rel(r.root, abs)
 	if err != nil || strings.HasPrefix(rel, "..") {
 		return false
+	}
+	if arch := archOf(r.root, abs); arch != "" && r.nonRTArch[arch] {
+		return true
 	}
 	fileDir := filepath.Dir(abs)
 	obj := strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs)) + ".o"

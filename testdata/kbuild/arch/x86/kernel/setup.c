@@ -1,0 +1,1 @@
+int x86_setup(void) { return 0; }

@@ -1,0 +1,1 @@
+int pmu_restart(void) { return 0; }

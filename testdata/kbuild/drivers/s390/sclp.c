@@ -1,0 +1,1 @@
+int sclp_sync_wait(void) { return 0; }
