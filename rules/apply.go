@@ -648,7 +648,7 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 			continue
 		}
 		nf := Fact{Key: key, Val: fa.Val != neg, Idents: idents, Expr: expr}
-		if f.scalarArgFact(&nf) {
+		if f.scalarArgFact(&nf) || f.nonNullGuard(&nf) {
 			n.Facts = append(n.Facts, nf)
 		}
 	}

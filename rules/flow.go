@@ -1713,7 +1713,7 @@ func (f *flow) obsStateKey(st *State) string {
 	}
 	b.WriteByte('#')
 	for _, fa := range st.Facts {
-		if f.scalarArgFact(fa) || configFact(fa) || f.p.nonRTFact(fa) || ctxTest(f.p.kb, fa) != nil {
+		if f.effectFact(fa) || f.p.nonRTFact(fa) {
 			writeFact(&b, fa)
 		}
 	}
@@ -1737,7 +1737,7 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	// shared between observations.
 	var facts []Fact
 	for _, fa := range st.Facts {
-		if f.scalarArgFact(fa) || configFact(fa) || ctxTest(f.p.kb, fa) != nil {
+		if f.effectFact(fa) {
 			facts = append(facts, *fa)
 		}
 	}
@@ -1772,6 +1772,29 @@ func factsKey(fs []*Fact) string {
 		writeFact(&b, f)
 	}
 	return b.String()
+}
+
+// effectFact reports a condition of the path that an effect keeps for
+// its callers to decide: on scalar arguments, on the configuration, on
+// the calling context, or a pointer argument tested non-NULL.
+func (f *flow) effectFact(fa *Fact) bool {
+	return f.scalarArgFact(fa) || configFact(fa) || ctxTest(f.p.kb, fa) != nil || f.nonNullGuard(fa)
+}
+
+// nonNullGuard is "if (inode)" on a pointer parameter: a caller passing
+// NULL (sock_release() is __sock_release(sock, NULL)) does not get what
+// the guard protects. Only the non-NULL side is kept: a caller that does
+// not know its pointer is taken to pass a real one.
+func (f *flow) nonNullGuard(fa *Fact) bool {
+	if !fa.Val || fa.Class == RetNonZero {
+		return false // dereferenced, not tested: nothing a caller chooses
+	}
+	x := fa.Expr.Strip()
+	if x == nil || x.Kind != cparse.EIdent {
+		return false
+	}
+	i := f.env.paramIndex(x.Name)
+	return i >= 0 && f.fn.Params[i].Type.Ptr > 0
 }
 
 // scalarArgFact reports a condition on scalar arguments only (a bool

@@ -138,6 +138,9 @@ func lift(k *kb.KB, fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Ef
 	n.keyCache, n.obsCache = "", ""
 	n.Facts = append([]Fact(nil), c.Facts...)
 	for _, fa := range y.Facts {
+		if fa.Val && isPointerParam(&FuncInfo{F: g}, fa) {
+			continue // "if (p)": the link takes the argument to be a real pointer
+		}
 		if !configFact(&fa) && ctxTest(k, &fa) == nil {
 			return nil // a condition on g's arguments, which are not recorded
 		}
