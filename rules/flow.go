@@ -38,7 +38,7 @@ type flow struct {
 	dirty  [][]bool
 	record bool
 	out    *FuncFacts
-	calls  map[string]bool // Calls noted, by callee, line and context
+	calls  map[string]int // Calls noted (their index), by callee, line and context
 	// lastRef is set while a last-reference callback's summary applies
 	// (kref_put's release): only its lock effects are observed.
 	lastRef bool

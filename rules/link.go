@@ -84,14 +84,6 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 			inner = append(inner, c)
 		}
 	}
-	key := name + "|" + file + "|" + ops + "|" + strconv.Itoa(s.Line) + "|" + innerSig(inner)
-	if f.calls[key] {
-		return
-	}
-	if f.calls == nil {
-		f.calls = map[string]bool{}
-	}
-	f.calls[key] = true
 	c := &Call{Fn: name, File: file, Ops: ops, Line: s.Line, Inner: inner}
 	for i, a := range s.Call.Args {
 		v := 0
@@ -111,11 +103,54 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 		c.Gfp[i] = v
 	}
 	for _, fa := range st.Facts {
-		if paramFact(f.env, fa) || configFact(fa) {
+		if paramFact(f.env, fa) || configFact(fa) || ctxTest(f.p.kb, fa) != nil {
 			c.Facts = append(c.Facts, *fa)
 		}
 	}
+	key := name + "|" + file + "|" + ops + "|" + strconv.Itoa(s.Line) + "|" + innerSig(inner)
+	if i, ok := f.calls[key]; ok {
+		mergeCall(f.out.Calls[i], c)
+		return
+	}
+	if f.calls == nil {
+		f.calls = map[string]int{}
+	}
+	f.calls[key] = len(f.out.Calls)
 	f.out.Calls = append(f.out.Calls, c)
+}
+
+// mergeCall folds another path's view of a call into the one recorded:
+// the call is made under the conditions both paths share, and a mask
+// argument blocks if it does on either path.
+func mergeCall(c, o *Call) {
+	var facts []Fact
+	for _, a := range c.Facts {
+		for _, b := range o.Facts {
+			if a.Key == b.Key && a.Val == b.Val {
+				facts = append(facts, a)
+				break
+			}
+		}
+	}
+	c.Facts = facts
+	for i, v := range c.Gfp {
+		w, ok := o.Gfp[i]
+		switch {
+		case !ok || w == v:
+		case v == GfpBlocking || w == GfpBlocking:
+			c.Gfp[i] = GfpBlocking
+		default:
+			delete(c.Gfp, i) // the caller's mask on one path, another on the other
+		}
+	}
+	for i, w := range o.Gfp {
+		if _, ok := c.Gfp[i]; !ok && w == GfpBlocking {
+			if c.Gfp == nil {
+				c.Gfp = map[int]int{}
+			}
+			c.Gfp[i] = w
+		}
+	}
 }
 
 // lift restates effect y of callee g, called by fn at c, as an effect of

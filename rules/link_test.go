@@ -1,0 +1,68 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"lockbot/kb"
+)
+
+// The calls an index links are recorded once per call, context and line,
+// under the conditions every path to them shares, with the gfp class of
+// their mask arguments.
+func TestNoteCalls(t *testing.T) {
+	src := `
+void ext_flush(int);
+void ext_alloc(void *p, gfp_t gfp);
+
+void one(int force, gfp_t gfp, spinlock_t *l)
+{
+	gfp_t mask = GFP_ATOMIC;
+
+	if (force)
+		mask = GFP_KERNEL;
+	ext_alloc(NULL, mask);
+	if (force)
+		ext_flush(1);
+	ext_flush(2);
+	ext_alloc(NULL, gfp);
+	spin_lock(l);
+	ext_flush(3);
+	spin_unlock(l);
+}
+`
+	prog, err := Build(context.Background(), []Source{{Path: "calls.c", Src: []byte(src)}},
+		Options{KB: kb.MustDefault(), LinkCalls: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range prog.Funcs[0].Facts.Calls {
+		var facts []string
+		for _, f := range c.Facts {
+			facts = append(facts, fmt.Sprintf("%s=%t", f.Key, f.Val))
+		}
+		var gfp []string
+		for i, v := range c.Gfp {
+			gfp = append(gfp, fmt.Sprintf("%d:%d", i, v))
+		}
+		sort.Strings(gfp)
+		got = append(got, fmt.Sprintf("%s@%d inner=%d facts=[%s] gfp=[%s]", c.Fn, c.Line, len(c.Inner),
+			strings.Join(facts, " "), strings.Join(gfp, " ")))
+	}
+	want := []string{
+		// GFP_ATOMIC on one path, GFP_KERNEL on the other: it may block.
+		"ext_alloc@11 inner=0 facts=[] gfp=[1:-1]",
+		"ext_flush@13 inner=0 facts=[force=true] gfp=[]",
+		"ext_flush@14 inner=0 facts=[] gfp=[]",
+		// The caller's own mask, passed on.
+		"ext_alloc@15 inner=0 facts=[] gfp=[1:1]",
+		"ext_flush@17 inner=1 facts=[] gfp=[]",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
