@@ -42,3 +42,39 @@ void use(void)
 		t.Errorf("ops:\n got %s\nwant %s", g, want)
 	}
 }
+
+// Enumerators and object-like #defines give the values flags are tested
+// against.
+func TestConsts(t *testing.T) {
+	src := []byte(`#define C_MASK 31
+#define SHIFTED (1 << 5)
+#define NOT_A_NUMBER foo()
+enum chg_state_flags {
+	CS_HARD = 1 << 0,
+	CS_VERBOSE = 1 << 1,
+	CS_LOCAL_ONLY = 1 << 4,
+	CS_BOTH = CS_HARD | CS_LOCAL_ONLY,
+	CS_NEXT,
+};
+typedef enum { A_ZERO, A_ONE, A_UNKNOWN = SOMETHING, A_AFTER } a_t;
+struct s { enum { IN_STRUCT = 7 } kind; };
+`)
+	p := NewParser(&Dialect{})
+	defer p.Close()
+	f, err := p.Parse("c.c", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"C_MASK": 31, "SHIFTED": 32, "CS_HARD": 1, "CS_VERBOSE": 2, "CS_LOCAL_ONLY": 16,
+		"CS_BOTH": 17, "CS_NEXT": 18, "A_ZERO": 0, "A_ONE": 1, "IN_STRUCT": 7}
+	for name, v := range want {
+		if got, ok := f.Consts[name]; !ok || got != v {
+			t.Errorf("%s = %d (%v), want %d", name, got, ok, v)
+		}
+	}
+	for _, name := range []string{"NOT_A_NUMBER", "A_UNKNOWN", "A_AFTER"} {
+		if v, ok := f.Consts[name]; ok {
+			t.Errorf("%s = %d, want unknown", name, v)
+		}
+	}
+}

@@ -68,7 +68,7 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	if bytes.IndexByte(src, 0) >= 0 {
 		return nil, fmt.Errorf("%s: %w: the file holds NUL bytes", path, ErrNotC)
 	}
-	f := &File{Path: path, Src: src, Structs: map[string]*Struct{}, Typedefs: map[string]Type{}, Globals: map[string]Type{}}
+	f := &File{Path: path, Src: src, Structs: map[string]*Struct{}, Typedefs: map[string]Type{}, Globals: map[string]Type{}, Consts: map[string]int64{}}
 	f.lines = append(f.lines, 0)
 	for i, b := range src {
 		if b == '\n' {
@@ -240,6 +240,8 @@ func (b *fileBuilder) preCond(n *sitter.Node, val bool) PreCond {
 // declarations records typedefs, struct definitions, globals and includes.
 func (b *fileBuilder) declarations(n *sitter.Node) {
 	switch b.p.typ(n) {
+	case "preproc_def":
+		b.define(n)
 	case "preproc_include":
 		if pth := n.ChildByFieldName("path"); pth != nil && b.p.typ(pth) == "string_literal" {
 			b.f.Includes = append(b.f.Includes, strings.Trim(pth.Content(b.src), `"`))
@@ -283,7 +285,7 @@ func (b *fileBuilder) declarations(n *sitter.Node) {
 				}
 			}
 		}
-	case "struct_specifier", "union_specifier":
+	case "struct_specifier", "union_specifier", "enum_specifier":
 		b.typeOf(n)
 	}
 }
@@ -412,11 +414,50 @@ func (b *fileBuilder) typeOf(n *sitter.Node) Type {
 		}
 		return Type{Base: name}
 	case "enum_specifier":
+		if body := n.ChildByFieldName("body"); body != nil {
+			b.enumerators(body)
+		}
 		return Type{Base: "int"}
 	case "primitive_type", "type_identifier", "sized_type_specifier":
 		return Type{Base: strings.Join(strings.Fields(n.Content(b.src)), " ")}
 	default:
 		return Type{Base: strings.Join(strings.Fields(n.Content(b.src)), " ")}
+	}
+}
+
+// enumerators records the values of an enum's constants: an explicit
+// value, or the one before plus one.
+func (b *fileBuilder) enumerators(body *sitter.Node) {
+	next, known := int64(0), true
+	for i := 0; i < int(body.NamedChildCount()); i++ {
+		e := body.NamedChild(i)
+		if b.p.typ(e) != "enumerator" {
+			continue
+		}
+		name := e.ChildByFieldName("name")
+		if name == nil {
+			continue
+		}
+		if v := e.ChildByFieldName("value"); v != nil {
+			x := ParseExpr(b.src, int(v.StartByte()), int(v.EndByte()), b.types)
+			next, known = EvalInt(x, b.f.Consts)
+		}
+		if known {
+			b.f.Consts[name.Content(b.src)] = next
+		}
+		next++
+	}
+}
+
+// define records an object-like #define of an integer constant.
+func (b *fileBuilder) define(n *sitter.Node) {
+	name, v := n.ChildByFieldName("name"), n.ChildByFieldName("value")
+	if name == nil || v == nil {
+		return
+	}
+	x := ParseExpr(b.src, int(v.StartByte()), int(v.EndByte()), b.types)
+	if val, ok := EvalInt(x, b.f.Consts); ok {
+		b.f.Consts[name.Content(b.src)] = val
 	}
 }
 

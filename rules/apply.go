@@ -116,7 +116,12 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 
 // constTruth evaluates a condition made only of constants: true, false,
 // NULL, integers, and !, &&, || and == / != over them.
-func constTruth(x *cparse.Expr) (val, ok bool) {
+func constTruth(x *cparse.Expr) (val, ok bool) { return constTruthIn(x, nil) }
+
+// constTruthIn is constTruth knowing the values of named constants
+// (enumerators, #defines): "!(flags & (CS_LOCAL_ONLY | CS_HARD))" for a
+// caller passing CS_HARD.
+func constTruthIn(x *cparse.Expr, consts map[string]int64) (val, ok bool) {
 	x = x.Strip()
 	if x == nil {
 		return false, false
@@ -136,14 +141,17 @@ func constTruth(x *cparse.Expr) (val, ok bool) {
 		case "false", "NULL":
 			return false, true
 		}
+		if v, ok := consts[x.Name]; ok {
+			return v != 0, true
+		}
 	case cparse.EUnary:
 		if x.Op == "!" {
-			v, ok := constTruth(x.X)
+			v, ok := constTruthIn(x.X, consts)
 			return !v, ok
 		}
 	case cparse.EBinary:
-		if l, okL := constInt(x.X); okL {
-			if r, okR := constInt(x.Y); okR {
+		if l, okL := cparse.EvalInt(x.X, consts); okL {
+			if r, okR := cparse.EvalInt(x.Y, consts); okR {
 				switch x.Op {
 				case "<":
 					return l < r, true
@@ -162,8 +170,8 @@ func constTruth(x *cparse.Expr) (val, ok bool) {
 				}
 			}
 		}
-		a, okA := constTruth(x.X)
-		b, okB := constTruth(x.Y)
+		a, okA := constTruthIn(x.X, consts)
+		b, okB := constTruthIn(x.Y, consts)
 		switch x.Op {
 		case "&&":
 			if okA && !a || okB && !b {
@@ -466,7 +474,7 @@ func (f *flow) argFact(s *cparse.Stmt, x *cparse.Expr, subst map[string]*cparse.
 	a := &argAtom{}
 	if t, local := f.substitute(x, subst, g); local {
 		a.skip = true
-	} else if truth, isConst := constTruth(t); isConst {
+	} else if truth, isConst := constTruthIn(t, f.p.consts); isConst {
 		a.isConst, a.truth = true, truth
 	} else if a.key, a.neg, a.idents, a.expr = f.atom(t); a.key == "" {
 		a.skip = true

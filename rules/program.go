@@ -33,6 +33,8 @@ type Program struct {
 	linkCalls bool
 	ops       *opsTable
 	types     TypeSource
+	// consts are the enumerators and #defines of the analysed files.
+	consts map[string]int64
 	// Stats counts what the analysis could and could not do.
 	Stats Stats
 }
@@ -75,7 +77,7 @@ func NewProgram(k *kb.KB, files []*cparse.File, report func(*cparse.File) bool, 
 	}
 	p := &Program{kb: k, Files: files, byName: map[string][]*FuncInfo{},
 		structs: map[string]*cparse.Struct{}, typedefs: map[string]cparse.Type{}, globals: map[string]cparse.Type{}, log: log,
-		ops: newOpsTable(files)}
+		ops: newOpsTable(files), consts: map[string]int64{}}
 	for _, f := range files {
 		rep := report == nil || report(f)
 		if rep {
@@ -89,6 +91,11 @@ func NewProgram(k *kb.KB, files []*cparse.File, report func(*cparse.File) bool, 
 		}
 		for name, t := range f.Typedefs {
 			p.typedefs[name] = t
+		}
+		for name, v := range f.Consts {
+			if _, ok := p.consts[name]; !ok {
+				p.consts[name] = v
+			}
 		}
 		for name, t := range f.Globals {
 			if _, ok := p.globals[name]; !ok {

@@ -1,0 +1,76 @@
+package cparse
+
+import (
+	"strconv"
+	"strings"
+)
+
+// EvalInt evaluates an integer constant expression: numbers, the named
+// constants given (enumerators, object-like #defines), and the arithmetic
+// and bit operators flags are spelled with ("CS_LOCAL_ONLY | CS_HARD",
+// "1 << 4").
+func EvalInt(x *Expr, consts map[string]int64) (int64, bool) {
+	return evalInt(x, consts, 0)
+}
+
+func evalInt(x *Expr, consts map[string]int64, depth int) (int64, bool) {
+	x = x.Strip()
+	if x == nil || depth > 32 {
+		return 0, false
+	}
+	switch x.Kind {
+	case ENumber:
+		v, err := strconv.ParseInt(strings.TrimRight(strings.ToLower(x.Name), "ul"), 0, 64)
+		return v, err == nil
+	case EIdent:
+		v, ok := consts[x.Name]
+		return v, ok
+	case EUnary:
+		v, ok := evalInt(x.X, consts, depth+1)
+		if !ok {
+			return 0, false
+		}
+		switch x.Op {
+		case "-":
+			return -v, true
+		case "~":
+			return ^v, true
+		case "!":
+			if v == 0 {
+				return 1, true
+			}
+			return 0, true
+		case "+":
+			return v, true
+		}
+	case EBinary:
+		a, okA := evalInt(x.X, consts, depth+1)
+		b, okB := evalInt(x.Y, consts, depth+1)
+		if !okA || !okB {
+			return 0, false
+		}
+		switch x.Op {
+		case "|":
+			return a | b, true
+		case "&":
+			return a & b, true
+		case "^":
+			return a ^ b, true
+		case "+":
+			return a + b, true
+		case "-":
+			return a - b, true
+		case "*":
+			return a * b, true
+		case "<<":
+			if b >= 0 && b < 63 {
+				return a << b, true
+			}
+		case ">>":
+			if b >= 0 && b < 63 {
+				return a >> b, true
+			}
+		}
+	}
+	return 0, false
+}
