@@ -153,13 +153,15 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 	ix.resetTypes()
 	// Files are walked directory by directory: the headers one includes,
 	// its neighbours include too.
-	cache := rules.NewParseCache(parseCacheBytes)
+	shared := &sharedState{cache: rules.NewParseCache(parseCacheBytes), unity: rules.NewUnityBuilds()}
 	prog := newProgress(opt.Progress, opt.Bar, len(todo))
 	for _, phase := range []struct {
 		files []srcFile
 		types rules.TypeSource
 	}{{headers, nil}, {cfiles, ix}} {
-		if err := ix.runPhase(ctx, opt, cache, phase.files, phase.types, known, st, prog); err != nil {
+		sh := *shared
+		sh.types = phase.types
+		if err := ix.runPhase(ctx, opt, &sh, phase.files, known, st, prog); err != nil {
 			return nil, err
 		}
 	}
@@ -171,9 +173,18 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 	return st, nil
 }
 
+// sharedState is what the analyses of one update share: parsed headers,
+// the unity builds of the directories walked, and the structs of the
+// headers indexed (for C files).
+type sharedState struct {
+	cache *rules.ParseCache
+	unity *rules.UnityBuilds
+	types rules.TypeSource
+}
+
 // runPhase analyses files on opt.Workers workers and stores their records.
-func (ix *Index) runPhase(ctx context.Context, opt UpdateOptions, cache *rules.ParseCache, todo []srcFile,
-	types rules.TypeSource, known map[string]fileState, st *UpdateStats, prog *progress) error {
+func (ix *Index) runPhase(ctx context.Context, opt UpdateOptions, sh *sharedState, todo []srcFile,
+	known map[string]fileState, st *UpdateStats, prog *progress) error {
 	log := opt.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -192,7 +203,7 @@ func (ix *Index) runPhase(ctx context.Context, opt UpdateOptions, cache *rules.P
 		go func() {
 			defer wg.Done()
 			for f := range jobs {
-				r := ix.analyse(ctx, opt, cache, types, f)
+				r := ix.analyse(ctx, opt, sh, f)
 				select {
 				case results <- r:
 				case <-ctx.Done():
@@ -261,10 +272,10 @@ func (ix *Index) write(fn func(tx *bolt.Tx) error) error {
 
 // analyse makes the records of one file: its functions, and the static
 // inline functions of the headers it includes.
-func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, cache *rules.ParseCache, types rules.TypeSource, f srcFile) result {
+func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState, f srcFile) result {
 	r := result{file: f}
 	abs := filepath.Join(opt.Tree, filepath.FromSlash(f.rel))
-	srcs, err := rules.LoadPaths([]string{abs}, rules.LoadOptions{IncludeDepth: opt.IncludeDepth})
+	srcs, err := rules.LoadPaths([]string{abs}, rules.LoadOptions{IncludeDepth: opt.IncludeDepth, Unity: sh.unity})
 	if err != nil {
 		r.err = err
 		return r
@@ -275,7 +286,7 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, cache *rules.Pa
 	// records then do not depend on the order files are analysed in,
 	// and an index is the same built on one core or many. Calls into
 	// other files are recorded and followed when a record is looked up.
-	prog, err := rules.Build(ctx, srcs, rules.Options{KB: ix.k, Workers: 1, LinkCalls: true, Cache: cache, Types: types})
+	prog, err := rules.Build(ctx, srcs, rules.Options{KB: ix.k, Workers: 1, LinkCalls: true, Cache: sh.cache, Types: sh.types})
 	if err != nil {
 		r.err = err
 		return r

@@ -211,6 +211,9 @@ type LoadOptions struct {
 	// context for files given one by one.
 	IncludeDepth int
 	Log          *slog.Logger
+	// Unity caches which C files include others (unity builds); nil: a
+	// cache for this call.
+	Unity *UnityBuilds
 }
 
 // LoadPaths reads files and directories (recursively, *.c and *.h). Each
@@ -278,6 +281,26 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 				return nil, err
 			}
 			srcs[len(srcs)-1].Found = true
+		}
+	}
+	// A C file another one includes is read with the headers read before
+	// it there.
+	if opt.IncludeDepth > 0 {
+		unity := opt.Unity
+		if unity == nil {
+			unity = NewUnityBuilds()
+		}
+		for _, s := range append([]Source(nil), srcs...) {
+			if s.Context || !strings.HasSuffix(s.Path, ".c") {
+				continue
+			}
+			for _, h := range unity.Before(s.Path) {
+				if info, err := os.Stat(h); err == nil && !info.IsDir() && info.Size() <= cparse.MaxFileSize {
+					if err := add(h, true); err != nil {
+						return nil, err
+					}
+				}
+			}
 		}
 	}
 	// Quoted includes of the named files give types and helpers.
