@@ -358,7 +358,10 @@ func (b *fileBuilder) eachDeclarator(n *sitter.Node, fn func(name string, ptr in
 			continue
 		}
 		if b.p.typ(d) == "function_declarator" {
-			continue // a prototype
+			// A prototype, unless it declares a pointer: "int (*sync)(...)".
+			if inner := d.ChildByFieldName("declarator"); inner == nil || b.p.typ(inner) != "parenthesized_declarator" {
+				continue
+			}
 		}
 		name, ptr, arr := b.declName(d)
 		if name != "" {

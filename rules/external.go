@@ -270,6 +270,15 @@ func withEffects(fi *FuncInfo, more []*Effect) *FuncInfo {
 	return &n
 }
 
+// sharedHeader reports a header any file may include with <...>:
+// include/ and an architecture's include/. A local header's static inline
+// is seen by the files that include it, which read it themselves; to any
+// other file the name is something else (mt76_rmw() is a macro in mt76.h
+// and a static inline in mt7601u.h).
+func sharedHeader(path string) bool {
+	return strings.HasPrefix(path, "include/") || strings.HasPrefix(path, "arch/") && strings.Contains(path, "/include/")
+}
+
 // pickRecord chooses among definitions of one name: a single non-static
 // one wins; otherwise a single definition in a header.
 func pickRecord(rs []*FuncRecord) *FuncRecord {
@@ -278,7 +287,7 @@ func pickRecord(rs []*FuncRecord) *FuncRecord {
 		switch {
 		case !r.Static:
 			global = append(global, r)
-		case strings.HasSuffix(r.File, ".h"):
+		case strings.HasSuffix(r.File, ".h") && sharedHeader(r.File):
 			header = append(header, r)
 		}
 	}

@@ -64,7 +64,7 @@ func (p *Program) linkable(fi *FuncInfo) bool {
 // noteCall records a call for linking (Options.LinkCalls).
 func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 	name := s.Callee()
-	if name != "" && (isUpperName(name) || f.p.kb.Funcs[name] != nil) || len(f.out.Calls) >= maxCallsPerFunc {
+	if name != "" && (isUpperName(name) || f.p.kb.Funcs[name] != nil || shadowed(f.fn, name)) || len(f.out.Calls) >= maxCallsPerFunc {
 		return
 	}
 	file, ops := "", ""

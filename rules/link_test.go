@@ -66,3 +66,24 @@ void one(int force, gfp_t gfp, spinlock_t *l)
 		t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A lone static inline is taken from a header of include/ (or an
+// architecture's include/), which any file may include, and not from a
+// driver's local header, which only its own files include.
+func TestPickRecordSharedHeaders(t *testing.T) {
+	k := kb.MustDefault()
+	recs := []*FuncRecord{
+		{Name: "mt76_rmw", File: "drivers/net/wireless/mediatek/mt7601u/mt7601u.h", Static: true},
+		{Name: "foo_settle", File: "include/linux/foo_wait.h", Static: true},
+		{Name: "arch_thing", File: "arch/x86/include/asm/thing.h", Static: true},
+	}
+	set := NewRecordSet(k, recs)
+	if set.Lookup("mt76_rmw") != nil {
+		t.Error("a driver's local header's static inline was taken for another file's call")
+	}
+	for _, name := range []string{"foo_settle", "arch_thing"} {
+		if set.Lookup(name) == nil {
+			t.Errorf("%s from a shared header not found", name)
+		}
+	}
+}

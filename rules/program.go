@@ -178,6 +178,9 @@ func (p *Program) rtExcluded(chain []Step) bool {
 // the caller's own file first, then a unique definition elsewhere (static
 // functions of other .c files are not visible).
 func (p *Program) lookup(caller *cparse.Func, name string) *FuncInfo {
+	if shadowed(caller, name) {
+		return nil
+	}
 	cands := p.byName[name]
 	if len(cands) == 0 {
 		if p.ext != nil {
@@ -219,6 +222,21 @@ func (p *Program) lookupAny(name string) *FuncInfo {
 		return p.ext.Lookup(name)
 	}
 	return nil
+}
+
+// shadowed reports whether a called name is the caller's own parameter
+// or local, a function pointer ("sync(dev)" with a "sync" parameter), not
+// the global function of that name.
+func shadowed(fn *cparse.Func, name string) bool {
+	if _, ok := fn.Locals[name]; ok {
+		return true
+	}
+	for _, p := range fn.Params {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // callGraph links each function to the analysed functions it calls.
