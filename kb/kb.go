@@ -129,6 +129,11 @@ type Func struct {
 	// (a release that unlocks) but its sleeps, allocations and waits are
 	// not blamed on the caller.
 	LastRef bool `yaml:"last_ref"`
+	// LastRefTest: true when this drop was the last reference
+	// (refcount_dec_and_test()). What the path does when it is true is
+	// the release, run by whichever put is the last: its sleeps are not
+	// blamed on a put under a lock, as with LastRef.
+	LastRefTest bool `yaml:"last_ref_test"`
 	// Asserts: a macro that stops the path when its condition holds
 	// (BUG_ON, VM_BUG_ON), or, written as a statement, one whose
 	// condition the author asserts cannot hold (WARN_ON).

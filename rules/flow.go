@@ -39,6 +39,8 @@ type flow struct {
 	record bool
 	out    *FuncFacts
 	calls  map[string]int // Calls noted (their index), by callee, line and context
+	// lastRefKeys are the facts of branches on last-reference tests.
+	lastRefKeys map[string]bool
 	// lastRef is set while a last-reference callback's summary applies
 	// (kref_put's release): only its lock effects are observed.
 	lastRef bool
@@ -1720,6 +1722,29 @@ func (f *flow) obsStateKey(st *State) string {
 	return b.String()
 }
 
+// lastRefPath reports a path on which a reference drop was the last
+// ("if (refcount_dec_and_test(&obj->ref)) obj_free(obj);").
+func (f *flow) lastRefPath(st *State) bool {
+	if f.lastRefKeys == nil {
+		// A branch on a call's result is a fact on "$call<ID>".
+		f.lastRefKeys = map[string]bool{}
+		for x, id := range f.fn.CallIDs {
+			if spec := f.p.kb.Funcs[x.CallName()]; spec != nil && spec.LastRefTest {
+				f.lastRefKeys["$call"+strconv.Itoa(id)] = true
+			}
+		}
+	}
+	if len(f.lastRefKeys) == 0 {
+		return false
+	}
+	for _, fa := range st.Facts {
+		if fa.Val && f.lastRefKeys[fa.Key] {
+			return true
+		}
+	}
+	return false
+}
+
 // obsSeen identifies an observation: statement, effect and state.
 type obsSeen struct {
 	stmt          int
@@ -1746,6 +1771,9 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	// may precede what it holds now, and is left to its callers.
 	if contextDenies(f.p.kb, e.Facts, st.Held) {
 		return
+	}
+	if (e.Kind == ESleep || e.Kind == EAlloc || e.Kind == EWait) && f.lastRefPath(st) {
+		return // the release of whichever put is the last
 	}
 	addUnheld := len(st.CallerRel)+len(st.CallerMaybe) > 0
 	if addUnheld || len(facts) > 0 {
