@@ -180,28 +180,7 @@ func exprExcluded(expr string, excluded map[string]bool) bool {
 }
 
 // disjunctTerms splits an expression at top-level ||.
-func disjunctTerms(expr string) []string {
-	if i := strings.IndexByte(expr, '#'); i >= 0 {
-		expr = expr[:i]
-	}
-	depth, start := 0, 0
-	var terms []string
-	for i := 0; i < len(expr); i++ {
-		switch expr[i] {
-		case '(':
-			depth++
-		case ')':
-			depth--
-		case '|':
-			if depth == 0 && i+1 < len(expr) && expr[i+1] == '|' {
-				terms = append(terms, strings.TrimSpace(expr[start:i]))
-				start = i + 2
-				i++
-			}
-		}
-	}
-	return append(terms, strings.TrimSpace(expr[start:]))
-}
+func disjunctTerms(expr string) []string { return splitTop(expr, '|', 0) }
 
 // source is a Kconfig "source"-family line: the path and whether it is
 // relative to the including file ("rsource").
@@ -337,29 +316,29 @@ func conjuncts(expr string) []string {
 
 // conjunctTerms splits an expression at top-level &&; an expression with a
 // top-level || has none (either side may hold).
-func conjunctTerms(expr string) []string {
+func conjunctTerms(expr string) []string { return splitTop(expr, '&', '|') }
+
+// splitTop splits a Kconfig expression at its top-level "&&" or "||"
+// (op doubled), without its comment; nil when the other operator, stop,
+// is at the top level too.
+func splitTop(expr string, op, stop byte) []string {
 	if i := strings.IndexByte(expr, '#'); i >= 0 {
 		expr = expr[:i]
 	}
-	depth := 0
+	depth, start := 0, 0
 	var terms []string
-	start := 0
 	for i := 0; i < len(expr); i++ {
-		switch expr[i] {
-		case '(':
+		switch c := expr[i]; {
+		case c == '(':
 			depth++
-		case ')':
+		case c == ')':
 			depth--
-		case '|':
-			if depth == 0 && i+1 < len(expr) && expr[i+1] == '|' {
-				return nil
-			}
-		case '&':
-			if depth == 0 && i+1 < len(expr) && expr[i+1] == '&' {
-				terms = append(terms, strings.TrimSpace(expr[start:i]))
-				start = i + 2
-				i++
-			}
+		case depth == 0 && i+1 < len(expr) && expr[i+1] == c && c == stop:
+			return nil
+		case depth == 0 && i+1 < len(expr) && expr[i+1] == c && c == op:
+			terms = append(terms, strings.TrimSpace(expr[start:i]))
+			start = i + 2
+			i++
 		}
 	}
 	return append(terms, strings.TrimSpace(expr[start:]))
