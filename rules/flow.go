@@ -1924,6 +1924,16 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 		if spec.Drops != "" {
 			if d := f.template(spec.Drops, args); d != nil {
 				dropped = f.findHeld(st, d)
+				if dropped == nil {
+					// A lock the caller holds (a helper running
+					// cond_resched_lock() on it): the caller matches it
+					// by its expression, and does not count it.
+					if k := f.p.kb.KindOfType(f.env.lockType(d)); k != nil {
+						if x := f.canonLock(d); x != nil {
+							dropped = &Ctx{Kind: k, Expr: x, Inst: x.String(), Class: f.env.classOf(canon(d))}
+						}
+					}
+				}
 			}
 		}
 		if spec.GFP != nil && *spec.GFP < len(args) {
