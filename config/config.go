@@ -92,6 +92,24 @@ func Load(file string, validRules []string) (*Config, error) {
 	return c, nil
 }
 
+// Parse reads settings that are not a file on this machine: the GitHub App
+// and the mail responder read .lockbot.yaml from a commit of the tree under
+// review. name is what errors call it ("base:.lockbot.yaml"). Its kb
+// entries are kept as the tree-relative slash paths written (checked only
+// for staying inside the tree): KBFiles returns them for the caller to
+// fetch from the same commit.
+func Parse(data []byte, name string, validRules []string) (*Config, error) {
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("config %s: %d bytes, more than the %d a settings file may have", name, len(data), MaxSize)
+	}
+	c, err := parse(data, "", validRules)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	c.path = name
+	return c, nil
+}
+
 func readBounded(file string) ([]byte, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -200,7 +218,8 @@ func kindName(n *yaml.Node) string {
 	return "a " + n.ShortTag()
 }
 
-// parse reads a settings document; relative kb paths are taken from dir.
+// parse reads a settings document; relative kb paths are taken from dir,
+// or kept tree-relative when dir is "" (Parse).
 func parse(data []byte, dir string, validRules []string) (*Config, error) {
 	var doc fileDoc
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -308,6 +327,13 @@ func skipPattern(s scalar) (string, error) {
 func kbPath(s scalar, dir string) (string, error) {
 	if s.Value == "" {
 		return "", fmt.Errorf("line %d: empty kb path", s.Line)
+	}
+	if dir == "" {
+		p := path.Clean(strings.TrimPrefix(s.Value, "./"))
+		if path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") {
+			return "", fmt.Errorf("line %d: kb file %q: a path relative to the tree root is needed here", s.Line, s.Value)
+		}
+		return p, nil
 	}
 	p := filepath.FromSlash(s.Value)
 	if !filepath.IsAbs(p) {

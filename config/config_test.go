@@ -289,3 +289,24 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestParseFromCommit(t *testing.T) {
+	c, err := Parse([]byte(valid), "base:.lockbot.yaml", ruleIDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tree-relative and unchecked: the caller fetches them from the same
+	// commit, and nothing on this machine is looked at.
+	if got := c.KBFiles(); !reflect.DeepEqual(got, []string{"lockbot-extra.yaml", "sub/more.yaml"}) {
+		t.Errorf("KBFiles() = %q", got)
+	}
+	if c.RT() || c.Enabled("DOUBLE_LOCK") || c.Path() != "base:.lockbot.yaml" {
+		t.Errorf("settings not read: rt %v, DOUBLE_LOCK %v, path %q", c.RT(), c.Enabled("DOUBLE_LOCK"), c.Path())
+	}
+	_, err = Parse([]byte("kb: [../../etc/passwd]\n"), "base:.lockbot.yaml", ruleIDs)
+	wantErr(t, err, "base:.lockbot.yaml", "line 1", "relative to the tree root")
+	_, err = Parse([]byte("colour: red\n"), "base:.lockbot.yaml", ruleIDs)
+	wantErr(t, err, "base:.lockbot.yaml", "colour")
+	_, err = Parse(make([]byte, MaxSize+1), "big", ruleIDs)
+	wantErr(t, err, "big", "more than")
+}

@@ -20,7 +20,6 @@ import (
 	"lockbot/kb"
 	"lockbot/kbuild"
 	"lockbot/review"
-	"lockbot/rules"
 )
 
 // version is stamped into SARIF output.
@@ -116,15 +115,11 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 	if err != nil {
 		return err
 	}
-	noRT := cf.noRT || !cfg.RT()
+	opt := review.Options{KB: k, NoRT: cf.noRT, All: cf.all, OnlyPatch: cf.onlyPatch,
+		IncludeDepth: cf.includeDepth, Log: log}
+	opt.Configure(cfg)
+	noRT := opt.NoRT
 	textOpt := comment.ReviewTextOptions{Terse: cf.terse, NoRT: noRT}
-	opt := review.Options{KB: k, NoRT: noRT, All: cf.all, OnlyPatch: cf.onlyPatch,
-		IncludeDepth: cf.includeDepth, Skip: cfg.Skip, Log: log}
-	for _, a := range rules.All() {
-		if cfg.Enabled(a.Name) {
-			opt.Analyzers = append(opt.Analyzers, a)
-		}
-	}
 	if root != "" {
 		opt.Tree = diff.DirTree(root)
 		base := ""
@@ -178,7 +173,7 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 		}
 		return err
 	}
-	applyConfig(res, cfg)
+	review.ApplyConfig(res, cfg)
 	log.Debug("check done", "patches", len(series.Patches), "findings", len(res.Findings), "elapsed", time.Since(start))
 	out := cmd.OutOrStdout()
 	switch cf.format {
@@ -249,11 +244,7 @@ func loadConfig(file, root string) (*config.Config, error) {
 	if file == "" {
 		return config.Default(), nil
 	}
-	var names []string
-	for _, a := range rules.All() {
-		names = append(names, a.Name)
-	}
-	cfg, err := config.Load(file, names)
+	cfg, err := config.Load(file, review.RuleNames())
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -285,27 +276,6 @@ func readSeries(ctx context.Context, stdin io.Reader, cf *checkFlags, root strin
 		return nil, inputError{err}
 	}
 	return s, nil
-}
-
-// applyConfig drops suppressed findings and sets configured severities.
-func applyConfig(res *review.Result, cfg *config.Config) {
-	filter := func(fs []*review.Finding) []*review.Finding {
-		out := fs[:0]
-		for _, f := range fs {
-			if _, ok := cfg.Suppressed(f.Fingerprint); ok {
-				continue
-			}
-			if sev := cfg.Severity(f.Rule, f.Severity); sev != f.Severity {
-				c := *f.Finding
-				c.Severity = sev
-				f.Finding = &c
-			}
-			out = append(out, f)
-		}
-		return out
-	}
-	res.Findings = filter(res.Findings)
-	res.Resolved = filter(res.Resolved)
 }
 
 // inputError is bad input (a patch that does not apply, a malformed
