@@ -1,0 +1,375 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bolt is the store in one bbolt file. Its buckets are the tables of
+// schema.sql, each row a JSON value under its primary key; "queue" indexes
+// the jobs not finished, so that Claim reads those only. bbolt locks the
+// file: one process at a time, hence one replica.
+type Bolt struct {
+	db *bolt.DB
+}
+
+var (
+	bDeliveries    = []byte("deliveries")
+	bJobs          = []byte("jobs")
+	bQueue         = []byte("queue")
+	bPosted        = []byte("posted")
+	bInstallations = []byte("installations")
+)
+
+// OpenBolt opens (creating) the store file at path.
+func OpenBolt(path string) (*Bolt, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bDeliveries, bJobs, bQueue, bPosted, bInstallations} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	return &Bolt{db: db}, nil
+}
+
+func idKey(id int64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, uint64(id))
+	return k
+}
+
+type deliveryRow struct {
+	Event    string    `json:"event"`
+	Received time.Time `json:"received"`
+}
+
+// Enqueue implements Store. Concurrent deliveries share a transaction
+// (bbolt's Batch): one fsync for a burst instead of one each.
+func (s *Bolt) Enqueue(ctx context.Context, d Delivery, jobs []Job) (bool, error) {
+	var dup bool
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		dup = false
+		deliveries := tx.Bucket(bDeliveries)
+		if deliveries.Get([]byte(d.ID)) != nil {
+			dup = true
+			return nil
+		}
+		row, _ := json.Marshal(deliveryRow{d.Event, d.Received})
+		if err := deliveries.Put([]byte(d.ID), row); err != nil {
+			return err
+		}
+		jb := tx.Bucket(bJobs)
+		for _, j := range jobs {
+			seq, err := jb.NextSequence()
+			if err != nil {
+				return err
+			}
+			j.ID, j.Delivery, j.State, j.Attempts = int64(seq), d.ID, Queued, 0
+			if j.Created.IsZero() {
+				j.Created = d.Received
+			}
+			if j.NotBefore.IsZero() {
+				j.NotBefore = j.Created
+			}
+			if err := putJob(tx, &j); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bQueue).Put(idKey(j.ID), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return dup, err
+}
+
+func putJob(tx *bolt.Tx, j *Job) error {
+	data, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bJobs).Put(idKey(j.ID), data)
+}
+
+func getJob(tx *bolt.Tx, id int64) (*Job, error) {
+	data := tx.Bucket(bJobs).Get(idKey(id))
+	if data == nil {
+		return nil, fmt.Errorf("store: no job %d", id)
+	}
+	j := &Job{}
+	if err := json.Unmarshal(data, j); err != nil {
+		return nil, fmt.Errorf("store: job %d: %w", id, err)
+	}
+	return j, nil
+}
+
+// Claim implements Store.
+func (s *Bolt) Claim(ctx context.Context, worker string, now time.Time, lease time.Duration) (*Job, error) {
+	var got *Job
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bQueue).Cursor()
+		var best *Job
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			j, err := getJob(tx, int64(binary.BigEndian.Uint64(k)))
+			if err != nil {
+				return err
+			}
+			// Oldest due first, as the SQL's ORDER BY not_before, id.
+			if ready(j, now) && (best == nil || j.NotBefore.Before(best.NotBefore)) {
+				best = j
+			}
+		}
+		if best == nil {
+			return nil
+		}
+		best.State, best.LeaseOwner, best.LeaseUntil = Running, worker, now.Add(lease)
+		best.Attempts++
+		got = best
+		return putJob(tx, best)
+	})
+	return got, err
+}
+
+// held loads a job the worker holds a lease on, or fails with ErrLeaseLost.
+func held(tx *bolt.Tx, id int64, worker string) (*Job, error) {
+	j, err := getJob(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if j.State != Running || j.LeaseOwner != worker {
+		return nil, ErrLeaseLost
+	}
+	return j, nil
+}
+
+// Extend implements Store.
+func (s *Bolt) Extend(ctx context.Context, id int64, worker string, until time.Time) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		j, err := held(tx, id, worker)
+		if err != nil {
+			return err
+		}
+		j.LeaseUntil = until
+		return putJob(tx, j)
+	})
+}
+
+// Finish implements Store.
+func (s *Bolt) Finish(ctx context.Context, id int64, worker, state, msg string, now time.Time) error {
+	if !finishable(state) {
+		return fmt.Errorf("store: %q is not a final state", state)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		j, err := held(tx, id, worker)
+		if err != nil {
+			return err
+		}
+		j.State, j.Error, j.Finished, j.LeaseOwner = state, msg, now, ""
+		if err := putJob(tx, j); err != nil {
+			return err
+		}
+		return tx.Bucket(bQueue).Delete(idKey(id))
+	})
+}
+
+// Retry implements Store.
+func (s *Bolt) Retry(ctx context.Context, id int64, worker string, notBefore time.Time, msg string, refund bool) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		j, err := held(tx, id, worker)
+		if err != nil {
+			return err
+		}
+		j.State, j.NotBefore, j.Error, j.LeaseOwner, j.LeaseUntil = Queued, notBefore, msg, "", time.Time{}
+		if refund && j.Attempts > 0 {
+			j.Attempts--
+		}
+		return putJob(tx, j)
+	})
+}
+
+// Job implements Store.
+func (s *Bolt) Job(ctx context.Context, id int64) (*Job, error) {
+	var j *Job
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		j, err = getJob(tx, id)
+		return err
+	})
+	return j, err
+}
+
+// Jobs implements Store. Deliveries queue few jobs and are looked up
+// rarely (tests, operators), so a scan serves.
+func (s *Bolt) Jobs(ctx context.Context, delivery string) ([]*Job, error) {
+	var out []*Job
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bJobs).ForEach(func(k, v []byte) error {
+			j := &Job{}
+			if err := json.Unmarshal(v, j); err != nil {
+				return err
+			}
+			if j.Delivery == delivery {
+				out = append(out, j)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Counts implements Store.
+func (s *Bolt) Counts(ctx context.Context) (map[string]int, error) {
+	counts := map[string]int{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bJobs).ForEach(func(k, v []byte) error {
+			var j struct {
+				State string `json:"state"`
+			}
+			if err := json.Unmarshal(v, &j); err != nil {
+				return err
+			}
+			counts[j.State]++
+			return nil
+		})
+	})
+	return counts, err
+}
+
+func prKey(pr PR) []byte {
+	return []byte(pr.Owner + "/" + pr.Repo + "#" + strconv.Itoa(pr.Number))
+}
+
+// Posted implements Store.
+func (s *Bolt) Posted(ctx context.Context, pr PR) (map[string]Posted, error) {
+	out := map[string]Posted{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		data := tx.Bucket(bPosted).Get(prKey(pr))
+		if data == nil {
+			return nil
+		}
+		return json.Unmarshal(data, &out)
+	})
+	return out, err
+}
+
+// SavePosted implements Store.
+func (s *Bolt) SavePosted(ctx context.Context, pr PR, ps []Posted) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bPosted)
+		all := map[string]Posted{}
+		if data := b.Get(prKey(pr)); data != nil {
+			if err := json.Unmarshal(data, &all); err != nil {
+				return err
+			}
+		}
+		for _, p := range ps {
+			all[p.Fingerprint] = p
+		}
+		data, err := json.Marshal(all)
+		if err != nil {
+			return err
+		}
+		return b.Put(prKey(pr), data)
+	})
+}
+
+type installationRow struct {
+	Account string    `json:"account"`
+	State   string    `json:"state"`
+	Updated time.Time `json:"updated"`
+}
+
+// SetInstallation implements Store.
+func (s *Bolt) SetInstallation(ctx context.Context, id int64, account, state string, now time.Time) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		data, _ := json.Marshal(installationRow{account, state, now})
+		return tx.Bucket(bInstallations).Put(idKey(id), data)
+	})
+}
+
+// InstallationState implements Store.
+func (s *Bolt) InstallationState(ctx context.Context, id int64) (string, error) {
+	state := Active
+	err := s.db.View(func(tx *bolt.Tx) error {
+		data := tx.Bucket(bInstallations).Get(idKey(id))
+		if data == nil {
+			return nil
+		}
+		var row installationRow
+		if err := json.Unmarshal(data, &row); err != nil {
+			return err
+		}
+		state = row.State
+		return nil
+	})
+	return state, err
+}
+
+// Prune implements Store.
+func (s *Bolt) Prune(ctx context.Context, before time.Time) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var old [][]byte
+		err := tx.Bucket(bDeliveries).ForEach(func(k, v []byte) error {
+			var row deliveryRow
+			if err := json.Unmarshal(v, &row); err != nil {
+				return err
+			}
+			if row.Received.Before(before) {
+				old = append(old, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := tx.Bucket(bDeliveries).Delete(k); err != nil {
+				return err
+			}
+		}
+		old = old[:0]
+		err = tx.Bucket(bJobs).ForEach(func(k, v []byte) error {
+			j := &Job{}
+			if err := json.Unmarshal(v, j); err != nil {
+				return err
+			}
+			if finishable(j.State) && j.Finished.Before(before) {
+				old = append(old, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := tx.Bucket(bJobs).Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Ping implements Store.
+func (s *Bolt) Ping(ctx context.Context) error {
+	return s.db.View(func(tx *bolt.Tx) error { return nil })
+}
+
+// Close implements Store.
+func (s *Bolt) Close() error { return s.db.Close() }
