@@ -1,0 +1,238 @@
+package comment
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"lockbot/review"
+	"lockbot/rules"
+)
+
+// GitHubOptions place a review on a pull request.
+type GitHubOptions struct {
+	// RepoURL is the repository's web address (https://github.com/o/r)
+	// and Head the PR's head commit: chain steps link to lines there.
+	RepoURL, Head string
+	// Base names what the PR was reviewed against ("master at 1a2b3c4").
+	Base string
+	NoRT bool
+}
+
+// ghMarker is the hidden trace of a finding in a comment or a review
+// body, by which a later push knows it was said.
+var ghMarker = regexp.MustCompile(`<!-- lockbot:fp=([0-9a-f]{1,64}) -->`)
+
+const ghResolvedMarker = "<!-- lockbot:resolved -->"
+
+// GitHubMarker is the hidden marker of a finding's fingerprint.
+func GitHubMarker(fingerprint string) string { return "<!-- lockbot:fp=" + fingerprint + " -->" }
+
+// GitHubMarkers are the fingerprints marked in a comment or review body.
+func GitHubMarkers(body string) []string {
+	var out []string
+	for _, m := range ghMarker.FindAllStringSubmatch(body, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// GitHubIsResolved reports whether a comment was edited as resolved.
+func GitHubIsResolved(body string) bool { return strings.Contains(body, ghResolvedMarker) }
+
+// GitHubResolved is a comment's body edited to say its finding is gone at
+// commit head: a line on top, the original kept folded below it.
+func GitHubResolved(body, head string) string {
+	if GitHubIsResolved(body) {
+		return body
+	}
+	return fmt.Sprintf("**Resolved** in %s: lockbot no longer finds this.\n%s\n\n<details><summary>What it said</summary>\n\n%s\n\n</details>",
+		ghShort(head), ghResolvedMarker, body)
+}
+
+// GitHubComment is the inline review comment on f's line: the finding's
+// sentence, its chain as a short list linking each step to its line in
+// the head commit, the fix, and the hidden marker.
+func GitHubComment(f *review.Finding, opt GitHubOptions) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** `%s`: %s\n", ReviewLevel(f.Finding), f.Rule, ghEscape(f.Message))
+	ghChain(&b, f.Finding, opt)
+	if f.Fix != "" {
+		fmt.Fprintf(&b, "\n**Fix:** %s\n", ghEscape(f.Fix))
+	}
+	b.WriteString("\n<sub>lockbot, an automated lock-semantics review; it can be wrong.")
+	if f.RTOnly {
+		b.WriteString(" This matters on PREEMPT_RT kernels only.")
+	}
+	b.WriteString("</sub>\n")
+	b.WriteString(GitHubMarker(f.Fingerprint))
+	return b.String()
+}
+
+func ghChain(b *strings.Builder, f *rules.Finding, opt GitHubOptions) {
+	if len(f.Chain) == 0 {
+		return
+	}
+	b.WriteString("\n")
+	for _, s := range f.Chain {
+		fn := ""
+		if s.Func != "" {
+			fn = " `" + s.Func + "()`"
+		}
+		fmt.Fprintf(b, "- %s%s: %s\n", ghLink(s.File, s.Line, opt), fn, ghEscape(s.Note))
+	}
+}
+
+// ghLink is path:line linked to that line of the head commit.
+func ghLink(path string, line int, opt GitHubOptions) string {
+	label := fmt.Sprintf("%s:%d", path, line)
+	if opt.RepoURL == "" || opt.Head == "" || line <= 0 {
+		return "`" + label + "`"
+	}
+	u := strings.TrimSuffix(opt.RepoURL, "/") + "/blob/" + opt.Head + "/" + (&url.URL{Path: path}).EscapedPath()
+	return fmt.Sprintf("[`%s`](%s#L%d)", label, u, line)
+}
+
+// GitHubReview is what one review posts.
+type GitHubReview struct {
+	// Inline are the findings posted as comments on their lines.
+	Inline []*review.Finding
+	// Listed are findings in the body: those on no line of the diff, and
+	// those past the comments one review may carry.
+	Listed []*review.Finding
+	// StillOpen counts findings earlier reviews posted that remain.
+	StillOpen int
+	// Resolved counts findings of the base the PR removes.
+	Resolved int
+	// Notes say what was not reviewed and why (a binary file, a file too
+	// large), one line each.
+	Notes   []string
+	Unknown []string
+}
+
+// GitHubReviewBody is the body of a review: a count of what it posts and
+// the base it was checked against, the findings without a line of their
+// own, the notes, and a marker for each listed finding.
+func GitHubReviewBody(r GitHubReview, opt GitHubOptions) string {
+	var b strings.Builder
+	all := append(append([]*review.Finding(nil), r.Inline...), r.Listed...)
+	errs, warns, checks := 0, 0, 0
+	for _, f := range all {
+		switch ReviewLevel(f.Finding) {
+		case "ERROR":
+			errs++
+		case "WARNING":
+			warns++
+		default:
+			checks++
+		}
+	}
+	var counts []string
+	if errs > 0 {
+		counts = append(counts, plural(errs, "error"))
+	}
+	if warns > 0 {
+		counts = append(counts, plural(warns, "warning"))
+	}
+	if checks > 0 {
+		counts = append(counts, plural(checks, "check"))
+	}
+	what := "no new lock problems"
+	if len(all) > 0 {
+		what = fmt.Sprintf("%s this pull request introduces (%s)", plural(len(all), "lock problem"), strings.Join(counts, ", "))
+	}
+	rt := "PREEMPT_RT rules on"
+	if opt.NoRT {
+		rt = "PREEMPT_RT rules off"
+	}
+	base := rt
+	if opt.Base != "" {
+		base = "base: " + opt.Base + ", " + rt
+	}
+	fmt.Fprintf(&b, "lockbot found %s (%s).", what, base)
+	if n := len(r.Inline); n > 0 && len(r.Listed) > 0 {
+		fmt.Fprintf(&b, " %d on the lines below, %d here.", n, len(r.Listed))
+	}
+	if r.StillOpen > 0 {
+		fmt.Fprintf(&b, " %s from earlier pushes still %s.", plural(r.StillOpen, "finding"), ghVerb(r.StillOpen, "stands", "stand"))
+	}
+	if r.Resolved > 0 {
+		fmt.Fprintf(&b, " It also removes %s the base had.", plural(r.Resolved, "finding"))
+	}
+	b.WriteString("\n")
+	for _, f := range r.Listed {
+		fmt.Fprintf(&b, "\n---\n\n**%s** `%s` at %s: %s\n", ReviewLevel(f.Finding), f.Rule, ghLink(f.File, f.Line, opt), ghEscape(f.Message))
+		ghChain(&b, f.Finding, opt)
+		if f.Fix != "" {
+			fmt.Fprintf(&b, "\n**Fix:** %s\n", ghEscape(f.Fix))
+		}
+	}
+	if len(r.Notes) > 0 || len(r.Unknown) > 0 {
+		b.WriteString("\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "- Not reviewed: %s\n", ghEscape(n))
+		}
+		if note := UnknownNote(r.Unknown); note != "" {
+			fmt.Fprintf(&b, "- %s\n", ghEscape(strings.TrimPrefix(note, "NOTE: ")))
+		}
+	}
+	b.WriteString("\n<sub>lockbot, an automated lock-semantics review; it can be wrong.</sub>\n")
+	for _, f := range r.Listed {
+		b.WriteString(GitHubMarker(f.Fingerprint) + "\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// GitHubCheckTitle is a check run's title: what the PR introduces.
+func GitHubCheckTitle(res *review.Result) string {
+	c := countFindings(res)
+	if c.errors+c.warnings+c.checks == 0 {
+		return "No lock problems introduced"
+	}
+	parts := []string{}
+	if c.errors > 0 {
+		parts = append(parts, plural(c.errors, "error"))
+	}
+	if c.warnings > 0 {
+		parts = append(parts, plural(c.warnings, "warning"))
+	}
+	if c.checks > 0 {
+		parts = append(parts, plural(c.checks, "check"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// GitHubAnnotation is a finding as a check-run annotation's message and
+// raw details (plain text: annotations do not render Markdown).
+func GitHubAnnotation(f *review.Finding) (message, details string) {
+	var d strings.Builder
+	for _, s := range f.Chain {
+		fmt.Fprintf(&d, "%s:%d: %s(): %s\n", s.File, s.Line, s.Func, s.Note)
+	}
+	if f.Fix != "" {
+		fmt.Fprintf(&d, "fix: %s\n", f.Fix)
+	}
+	return f.Message, strings.TrimSuffix(d.String(), "\n")
+}
+
+// ghEscape keeps kernel C in prose from being read as Markdown or HTML:
+// "*p", "__init", "<linux/mm.h>" stay as written.
+var ghEscaper = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"<", "&lt;", ">", "&gt;", "|", `\|`, "~", `\~`, "#", `\#`)
+
+func ghEscape(s string) string { return ghEscaper.Replace(s) }
+
+func ghShort(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+func ghVerb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
