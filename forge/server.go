@@ -1,0 +1,495 @@
+// Package forge is lockbot's GitHub App, `lockbot serve`: a webhook server
+// that queues a review job for each pull request opened or pushed to, and
+// workers that run the same review as `lockbot check` on it through
+// GitHub's API (no clone: the merge base's files are read as the diff
+// needs them) and post one review whose comments sit on the lines that
+// introduced each problem, plus a check run.
+//
+// Deliveries are acknowledged once their signature is checked and their
+// jobs are stored (package store): the work survives restarts, a worker
+// that dies loses its lease and the job runs again, and what was posted is
+// found again from the hidden markers in lockbot's comments, so a rerun
+// does not post twice.
+package forge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"lockbot/forge/store"
+	"lockbot/kb"
+)
+
+// Config sets up a Server. Zero limits take the defaults.
+type Config struct {
+	AppID         int64
+	PrivateKey    []byte // PEM, as GitHub issues it
+	WebhookSecret []byte
+	// APIURL is GitHub's REST API (https://api.github.com, or a GitHub
+	// Enterprise Server's https://HOST/api/v3).
+	APIURL string
+	Store  store.Store
+	// KB is the knowledge base (with the server's --kb files); a
+	// repository's own kb files are added to it per job.
+	KB      *kb.KB
+	KBFiles []string
+	// IndexPath is a lockbot index of the tree the repositories follow;
+	// "" for none.
+	IndexPath string
+	Workers   int
+	// Lease is how long a claimed job is a worker's without a heartbeat.
+	Lease time.Duration
+	// Poll is how often idle workers look for jobs another replica
+	// queued.
+	Poll        time.Duration
+	MaxAttempts int
+	// MaxFiles and MaxLines bound the pull requests reviewed; MaxFileBytes
+	// a file read from the tree; MaxBody a webhook delivery.
+	MaxFiles, MaxLines int
+	MaxFileBytes       int64
+	MaxBody            int64
+	// CacheBytes bounds the cache of files read through the API.
+	CacheBytes int64
+	// MaxRateWait is the longest a request waits in place for a rate limit
+	// to lift; longer, the job goes back in the queue until then.
+	MaxRateWait time.Duration
+	// JobTimeout bounds one run of a job.
+	JobTimeout time.Duration
+	Log        *slog.Logger
+	// Transport is the network under the GitHub clients (tests).
+	Transport http.RoundTripper
+}
+
+func (c *Config) defaults() error {
+	if c.AppID <= 0 {
+		return errors.New("forge: no App ID")
+	}
+	if len(c.PrivateKey) == 0 {
+		return errors.New("forge: no App private key")
+	}
+	// github.ValidatePayload checks nothing with an empty secret.
+	if len(c.WebhookSecret) == 0 {
+		return errors.New("forge: no webhook secret: every delivery must be signed")
+	}
+	if c.Store == nil || c.KB == nil {
+		return errors.New("forge: no store or knowledge base")
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def64 := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defD := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if c.APIURL == "" {
+		c.APIURL = "https://api.github.com"
+	}
+	def(&c.Workers, 2)
+	def(&c.MaxAttempts, 5)
+	def(&c.MaxFiles, 300)
+	def(&c.MaxLines, 20000)
+	def64(&c.MaxFileBytes, 8<<20)
+	// GitHub caps a delivery at 25 MB.
+	def64(&c.MaxBody, 25<<20)
+	def64(&c.CacheBytes, 256<<20)
+	defD(&c.Lease, 2*time.Minute)
+	defD(&c.Poll, 2*time.Second)
+	defD(&c.MaxRateWait, 30*time.Second)
+	defD(&c.JobTimeout, 10*time.Minute)
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Transport == nil {
+		c.Transport = http.DefaultTransport
+	}
+	return nil
+}
+
+// Server is the App: webhook endpoint, workers, metrics.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	st      store.Store
+	apps    *apps
+	cache   *blobCache
+	reg     *prometheus.Registry
+	m       *metrics
+	wake    chan struct{}
+	worker  string // this process's name in leases
+	nextW   atomic.Int64
+	handler http.Handler
+}
+
+// New checks the configuration and builds a server.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	s := &Server{cfg: cfg, log: cfg.Log, st: cfg.Store, reg: prometheus.NewRegistry(), wake: make(chan struct{}, 1),
+		worker: fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6), cache: newBlobCache(cfg.CacheBytes)}
+	s.m = newMetrics(s.reg, cfg.Store)
+	rl := &rateLimits{base: cfg.Transport, maxWait: cfg.MaxRateWait, m: s.m, sleep: sleepCtx}
+	a, err := newApps(cfg.APIURL, cfg.AppID, cfg.PrivateKey, rl)
+	if err != nil {
+		return nil, err
+	}
+	s.apps = a
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /webhook", s.webhook)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	s.handler = mux
+	return s, nil
+}
+
+// Handler serves POST /webhook, GET /healthz and GET /metrics.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run serves on ln and runs the workers until ctx ends, then stops
+// accepting deliveries, gives running jobs back to the queue and returns.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	wctx, stopWorkers := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for i := 0; i < s.cfg.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.work(wctx)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.prune(wctx)
+	}()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	hs.Shutdown(shut)
+	stopWorkers()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.st.Ping(ctx); err != nil {
+		http.Error(w, "store: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// prune forgets old deliveries and finished jobs, daily: GitHub redelivers
+// within days, never weeks.
+func (s *Server) prune(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := s.st.Prune(ctx, time.Now().Add(-14*24*time.Hour)); err != nil && ctx.Err() == nil {
+			s.log.Warn("pruning the store", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// webhook acknowledges a delivery: checks its size and signature, stores
+// it with the jobs it asks for, and answers; workers do the rest.
+func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	event := github.WebHookType(r)
+	outcome := "error"
+	defer func() {
+		s.m.deliveries.WithLabelValues(eventLabel(event), outcome).Inc()
+		s.m.webhookSeconds.Observe(time.Since(start).Seconds())
+	}()
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	payload, err := github.ValidatePayload(r, s.cfg.WebhookSecret)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			outcome = "too_large"
+			http.Error(w, fmt.Sprintf("delivery over %d bytes", s.cfg.MaxBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		outcome = "bad_signature"
+		s.log.Warn("webhook refused", "err", err, "remote", r.RemoteAddr)
+		http.Error(w, "signature check failed", http.StatusUnauthorized)
+		return
+	}
+	delivery := github.DeliveryID(r)
+	if delivery == "" || len(delivery) > 100 || event == "" {
+		outcome = "bad_request"
+		http.Error(w, "no X-GitHub-Delivery or X-GitHub-Event", http.StatusBadRequest)
+		return
+	}
+	now := time.Now()
+	jobs, err := s.jobsFor(r.Context(), event, payload, now)
+	if err != nil {
+		outcome = "bad_request"
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	dup, err := s.st.Enqueue(r.Context(), store.Delivery{ID: delivery, Event: event, Received: now}, jobs)
+	if err != nil {
+		s.log.Error("storing a delivery", "delivery", delivery, "err", err)
+		http.Error(w, "could not store the delivery", http.StatusInternalServerError)
+		return
+	}
+	switch {
+	case dup:
+		outcome = "duplicate"
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprintln(w, "duplicate delivery")
+		return
+	case len(jobs) == 0:
+		outcome = "ignored"
+	default:
+		outcome = "queued"
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	s.log.Debug("delivery", "delivery", delivery, "event", event, "jobs", len(jobs))
+	w.WriteHeader(http.StatusAccepted)
+	fmt.Fprintf(w, "%d jobs queued\n", len(jobs))
+}
+
+// eventLabel keeps the metric's label set small whatever is sent.
+func eventLabel(e string) string {
+	switch e {
+	case "pull_request", "check_run", "check_suite", "installation", "installation_repositories", "ping":
+		return e
+	}
+	return "other"
+}
+
+// jobsFor reads a delivery and returns the reviews it asks for. It also
+// records installation changes, which need no job.
+func (s *Server) jobsFor(ctx context.Context, event string, payload []byte, now time.Time) ([]store.Job, error) {
+	if eventLabel(event) == "other" {
+		return nil, nil // the App does not subscribe to it; nothing to do
+	}
+	ev, err := github.ParseWebHook(event, payload)
+	if err != nil {
+		return nil, fmt.Errorf("reading the %s payload: %w", event, err)
+	}
+	repoJob := func(inst int64, repo *github.Repository, number int, head, reason string) store.Job {
+		return store.Job{Installation: inst, Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), Number: number,
+			HeadSHA: head, Reason: reason, Created: now}
+	}
+	valid := func(j store.Job) error {
+		if j.Installation == 0 || j.Owner == "" || j.Repo == "" || j.Number <= 0 || len(j.HeadSHA) < 7 {
+			return errors.New("the payload lacks its installation, repository, number or head commit")
+		}
+		return nil
+	}
+	var jobs []store.Job
+	switch e := ev.(type) {
+	case *github.PullRequestEvent:
+		switch e.GetAction() {
+		case "opened", "synchronize", "reopened", "ready_for_review":
+		default:
+			return nil, nil
+		}
+		if e.GetPullRequest().GetDraft() {
+			return nil, nil // reviewed once it is ready
+		}
+		jobs = append(jobs, repoJob(e.GetInstallation().GetID(), e.GetRepo(), e.GetPullRequest().GetNumber(),
+			e.GetPullRequest().GetHead().GetSHA(), "pull_request."+e.GetAction()))
+	case *github.CheckRunEvent:
+		cr := e.GetCheckRun()
+		if e.GetAction() != "rerequested" || cr.GetApp().GetID() != s.cfg.AppID {
+			return nil, nil
+		}
+		for _, pr := range cr.PullRequests {
+			jobs = append(jobs, repoJob(e.GetInstallation().GetID(), e.GetRepo(), pr.GetNumber(), cr.GetHeadSHA(), "check_run.rerequested"))
+		}
+	case *github.CheckSuiteEvent:
+		cs := e.GetCheckSuite()
+		if e.GetAction() != "rerequested" || cs.GetApp().GetID() != s.cfg.AppID {
+			return nil, nil
+		}
+		for _, pr := range cs.PullRequests {
+			jobs = append(jobs, repoJob(e.GetInstallation().GetID(), e.GetRepo(), pr.GetNumber(), cs.GetHeadSHA(), "check_suite.rerequested"))
+		}
+	case *github.InstallationEvent:
+		state := ""
+		switch e.GetAction() {
+		case "created", "unsuspend", "new_permissions_accepted":
+			state = store.Active
+		case "suspend":
+			state = store.Suspended
+		case "deleted":
+			state = store.Deleted
+		default:
+			return nil, nil
+		}
+		id := e.GetInstallation().GetID()
+		if id == 0 {
+			return nil, errors.New("installation event without an installation")
+		}
+		if err := s.st.SetInstallation(ctx, id, e.GetInstallation().GetAccount().GetLogin(), state, now); err != nil {
+			return nil, err
+		}
+		// A new token carries the new permissions; a removed
+		// installation's is useless.
+		s.apps.forget(id)
+		s.log.Info("installation", "id", id, "account", e.GetInstallation().GetAccount().GetLogin(), "state", state)
+	}
+	for _, j := range jobs {
+		if err := valid(j); err != nil {
+			return nil, err
+		}
+	}
+	return jobs, nil
+}
+
+// work claims and runs jobs until ctx ends.
+func (s *Server) work(ctx context.Context) {
+	name := s.worker + "/" + strconv.FormatInt(s.nextW.Add(1), 10)
+	for ctx.Err() == nil {
+		j, err := s.st.Claim(ctx, name, time.Now(), s.cfg.Lease)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("claiming a job", "err", err)
+			}
+			sleepCtx(ctx, s.cfg.Poll)
+			continue
+		}
+		if j == nil {
+			select {
+			case <-ctx.Done():
+			case <-s.wake:
+			case <-time.After(s.cfg.Poll):
+			}
+			continue
+		}
+		s.runJob(ctx, name, j)
+	}
+}
+
+// runJob runs one claimed job under its lease: a heartbeat extends the
+// lease, and a lost lease (another worker took the job over) cancels the
+// run. The job then ends done, dropped, failed after MaxAttempts, or back
+// in the queue.
+func (s *Server) runJob(ctx context.Context, worker string, j *store.Job) {
+	start := time.Now()
+	log := s.log.With("job", j.ID, "pr", fmt.Sprintf("%s/%s#%d", j.Owner, j.Repo, j.Number), "head", short(j.HeadSHA),
+		"attempt", j.Attempts)
+	jctx, cancel := context.WithTimeout(ctx, s.cfg.JobTimeout)
+	defer cancel()
+	var lost atomic.Bool
+	beat := make(chan struct{})
+	go func() {
+		t := time.NewTicker(s.cfg.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-beat:
+				return
+			case <-t.C:
+				if err := s.st.Extend(jctx, j.ID, worker, time.Now().Add(s.cfg.Lease)); err != nil {
+					if errors.Is(err, store.ErrLeaseLost) {
+						lost.Store(true)
+						cancel()
+						return
+					}
+					log.Warn("extending the lease", "err", err)
+				}
+			}
+		}
+	}()
+	var (
+		state, msg string
+		err        error
+	)
+	if j.Attempts > s.cfg.MaxAttempts {
+		state, msg = store.Failed, "gave up after "+strconv.Itoa(s.cfg.MaxAttempts)+" attempts: "+j.Error
+	} else {
+		state, msg, err = s.process(jctx, j, log)
+	}
+	close(beat)
+	s.m.jobSeconds.Observe(time.Since(start).Seconds())
+
+	// The job's own context may be over; the store writes are not part
+	// of it.
+	bg, bgCancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer bgCancel()
+	now := time.Now()
+	var end error
+	outcome := state
+	switch {
+	case lost.Load():
+		outcome = "lease_lost"
+		log.Warn("lost the job's lease; another worker has it")
+	case err == nil:
+		end = s.st.Finish(bg, j.ID, worker, state, msg, now)
+		log.Info("job ended", "state", state, "note", msg, "elapsed", time.Since(start).Round(time.Millisecond))
+	case ctx.Err() != nil:
+		// Shutting down: give the job back for the next start.
+		outcome = "interrupted"
+		end = s.st.Retry(bg, j.ID, worker, now, "interrupted by shutdown", true)
+	default:
+		if at, ok := retryAt(err, now); ok {
+			outcome = "rate_limited"
+			log.Warn("rate limited; back in the queue", "until", at.Format(time.RFC3339), "err", err)
+			end = s.st.Retry(bg, j.ID, worker, at, err.Error(), true)
+			break
+		}
+		if j.Attempts >= s.cfg.MaxAttempts {
+			outcome = store.Failed
+			log.Error("job failed", "err", err)
+			end = s.st.Finish(bg, j.ID, worker, store.Failed, err.Error(), now)
+			break
+		}
+		outcome = "retried"
+		backoff := time.Duration(1<<min(j.Attempts, 6)) * 15 * time.Second
+		log.Warn("job failed; will retry", "err", err, "in", backoff)
+		end = s.st.Retry(bg, j.ID, worker, now.Add(backoff), err.Error(), false)
+	}
+	if end != nil {
+		log.Warn("recording the job's end", "err", end)
+	}
+	s.m.jobs.WithLabelValues(outcome).Inc()
+}
