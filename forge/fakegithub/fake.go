@@ -56,6 +56,10 @@ type Server struct {
 	// result means it answered the request itself. Tests use it to stall
 	// or fail a chosen request.
 	Hook func(w http.ResponseWriter, r *http.Request) bool
+	// After, when set, runs once a request is served and before its
+	// answer leaves: blocking in it models a server that has done what
+	// it was asked while the client never hears back.
+	After func(r *http.Request)
 
 	mu       sync.Mutex
 	nextID   int64
@@ -137,6 +141,9 @@ func New() *Server {
 			return
 		}
 		mux.ServeHTTP(rec, r)
+		if s.After != nil {
+			s.After(r)
+		}
 	}))
 	return s
 }

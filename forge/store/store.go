@@ -19,6 +19,7 @@ package store
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -139,6 +140,15 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 		return OpenPostgres(ctx, dsn)
 	}
 	return OpenBolt(dsn)
+}
+
+// Describe names the store a --db value opens, for logs: a URL's password
+// is hidden.
+func Describe(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		return u.Redacted()
+	}
+	return dsn
 }
 
 func finishable(state string) bool {

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"lockbot/forge"
+	"lockbot/forge/store"
+	"lockbot/kb"
+)
+
+type serveFlags struct {
+	listen, db, keyFile, secretFile, apiURL, index string
+	appID                                          int64
+	cfg                                            forge.Config
+}
+
+func newServe(g *globalFlags) *cobra.Command {
+	var sf serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve --app-id ID --private-key FILE --webhook-secret-file FILE [flags]",
+		Short: "Run the GitHub App: review pull requests from webhooks",
+		Long: `serve runs lockbot as a GitHub App. It answers GitHub's webhooks on POST
+/webhook (each signed with the webhook secret, or refused), queues a review for
+each pull request opened, pushed to, reopened or marked ready, and posts one
+review per push whose comments sit on the lines that introduced each problem,
+plus a check run "lockbot". GET /healthz and GET /metrics (Prometheus) are
+served on the same address.
+
+The queue and what was posted live in --db: a bbolt file (one replica), or a
+postgres:// URL (several replicas). The secret can also come from
+LOCKBOT_WEBHOOK_SECRET, the App ID from LOCKBOT_APP_ID.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd, g, &sf) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&sf.listen, "listen", ":8080", "address to serve webhooks, /healthz and /metrics on")
+	fl.StringVar(&sf.db, "db", "lockbot-serve.db", "state: a bbolt file, or a postgres:// URL")
+	fl.Int64Var(&sf.appID, "app-id", 0, "the GitHub App's ID")
+	fl.StringVar(&sf.keyFile, "private-key", "", "the App's private key (PEM file, as GitHub issues it)")
+	fl.StringVar(&sf.secretFile, "webhook-secret-file", "", "file holding the App's webhook secret")
+	fl.StringVar(&sf.apiURL, "github-url", "https://api.github.com", "GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3)")
+	fl.StringVar(&sf.index, "index", "", "a lockbot index of the tree the repositories follow, for callees in other files")
+	fl.IntVar(&sf.cfg.Workers, "workers", 2, "reviews run at once")
+	fl.DurationVar(&sf.cfg.Lease, "lease", 2*time.Minute, "how long a job stays a worker's without a heartbeat")
+	fl.IntVar(&sf.cfg.MaxFiles, "max-files", 300, "pull requests changing more files are not reviewed")
+	fl.IntVar(&sf.cfg.MaxLines, "max-lines", 20000, "pull requests changing more lines are not reviewed")
+	fl.Int64Var(&sf.cfg.MaxFileBytes, "max-file-bytes", 8<<20, "larger files are not read")
+	fl.Int64Var(&sf.cfg.MaxBody, "max-body", 25<<20, "larger webhook deliveries are refused")
+	fl.DurationVar(&sf.cfg.MaxRateWait, "max-rate-wait", 30*time.Second, "longest wait in place for a GitHub rate limit; longer ones requeue the job")
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, g *globalFlags, sf *serveFlags) error {
+	level := slog.LevelInfo
+	if g.verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	cfg := sf.cfg
+	cfg.Log, cfg.APIURL, cfg.IndexPath, cfg.KBFiles = log, sf.apiURL, sf.index, g.kbFiles
+	cfg.AppID = sf.appID
+	if cfg.AppID == 0 {
+		if v := os.Getenv("LOCKBOT_APP_ID"); v != "" {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return usageError{fmt.Errorf("LOCKBOT_APP_ID: %w", err)}
+			}
+			cfg.AppID = id
+		}
+	}
+	if cfg.AppID <= 0 {
+		return usageError{errors.New("serve needs the App's ID: --app-id or LOCKBOT_APP_ID")}
+	}
+	if sf.keyFile == "" {
+		return usageError{errors.New("serve needs the App's private key: --private-key FILE")}
+	}
+	key, err := os.ReadFile(sf.keyFile)
+	if err != nil {
+		return usageError{fmt.Errorf("--private-key: %w", err)}
+	}
+	cfg.PrivateKey = key
+	if sf.secretFile != "" {
+		secret, err := os.ReadFile(sf.secretFile)
+		if err != nil {
+			return usageError{fmt.Errorf("--webhook-secret-file: %w", err)}
+		}
+		cfg.WebhookSecret = bytes.TrimRight(secret, "\r\n")
+	} else {
+		cfg.WebhookSecret = []byte(os.Getenv("LOCKBOT_WEBHOOK_SECRET"))
+	}
+	if len(cfg.WebhookSecret) == 0 {
+		return usageError{errors.New("serve needs the webhook secret: --webhook-secret-file FILE or LOCKBOT_WEBHOOK_SECRET")}
+	}
+	if cfg.KB, err = kb.Load(g.kbFiles...); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := store.Open(ctx, sf.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cfg.Store = st
+	srv, err := forge.New(cfg)
+	if err != nil {
+		return usageError{err}
+	}
+	ln, err := net.Listen("tcp", sf.listen)
+	if err != nil {
+		return err
+	}
+	log.Info("lockbot serve: listening", "addr", ln.Addr().String(), "db", store.Describe(sf.db), "app", cfg.AppID)
+	return srv.Run(ctx, ln)
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"lockbot/forge/fakegithub"
+	"lockbot/forge/store"
+)
+
+// server is a `lockbot serve` process.
+type server struct {
+	cmd  *exec.Cmd
+	url  string
+	mu   sync.Mutex
+	logs strings.Builder
+	done chan struct{}
+}
+
+var listenLine = regexp.MustCompile(`lockbot serve: listening.* addr=(\S+)`)
+
+func startServe(t *testing.T, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, done: make(chan struct{})}
+	addr := make(chan string, 1)
+	go func() {
+		defer close(s.done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.logs.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
+			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+		cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-s.done
+		if t.Failed() {
+			t.Logf("lockbot serve %v:\n%s", args, s.log())
+		}
+	})
+	select {
+	case a := <-addr:
+		s.url = "http://" + a
+	case <-s.done:
+		t.Fatalf("lockbot serve exited:\n%s", s.log())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("lockbot serve did not start:\n%s", s.log())
+	}
+	return s
+}
+
+func (s *server) log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logs.String()
+}
+
+func treeFiles(t *testing.T, dir string) map[string][]byte {
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = data
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// Killing the server in the middle of a job and starting it again posts
+// exactly one review: the job's lease runs out, the new process takes it
+// over, and what the dead one had posted is found from its markers.
+func TestServeKilledMidJobPostsOneReview(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		stall func(r *http.Request) bool // the request the process dies waiting on
+		after bool                       // GitHub has done it when the process dies
+	}{
+		{"while reading the files", func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/pulls/1/files") }, false},
+		{"after GitHub took the review", func(r *http.Request) bool {
+			return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/pulls/1/reviews")
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := fakegithub.New()
+			defer fake.Close()
+			base := fake.AddRepo("kernel", "linux", 77, treeFiles(t, "../../testdata/review/tree"))
+			patch, err := os.ReadFile("../../testdata/review/spinlock-in-bitlock.patch")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fake.OpenPR("kernel", "linux", 1, base, string(patch)); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			key, secret, db := filepath.Join(dir, "app.pem"), filepath.Join(dir, "secret"), filepath.Join(dir, "state.db")
+			os.WriteFile(key, fake.KeyPEM(), 0o600)
+			os.WriteFile(secret, append(fake.WebhookSecret, '\n'), 0o600)
+			args := []string{"--db", db, "--app-id", "4242", "--private-key", key, "--webhook-secret-file", secret,
+				"--github-url", fake.URL, "--lease", "1s"}
+
+			stalled, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			wait := func(r *http.Request) {
+				if tc.stall(r) {
+					once.Do(func() { close(stalled); <-release })
+				}
+			}
+			if tc.after {
+				fake.After = wait
+			} else {
+				fake.Hook = func(w http.ResponseWriter, r *http.Request) bool { wait(r); return false }
+			}
+			defer func() {
+				select {
+				case <-release:
+				default:
+					close(release)
+				}
+			}()
+
+			first := startServe(t, args...)
+			resp, err := fake.Deliver(first.url+"/webhook", "pull_request", "d-1", fake.PullRequestEvent("opened", "kernel", "linux", 1), fake.WebhookSecret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("delivery: %s", resp.Status)
+			}
+			select {
+			case <-stalled:
+			case <-time.After(15 * time.Second):
+				t.Fatalf("the job never reached the stalled request:\n%s", first.log())
+			}
+			first.cmd.Process.Signal(syscall.SIGKILL)
+			<-first.done
+			close(release)
+			if n := len(fake.PR("kernel", "linux", 1).Reviews); n != map[bool]int{false: 0, true: 1}[tc.after] {
+				t.Fatalf("%d reviews when the process died", n)
+			}
+
+			second := startServe(t, args...)
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				runs, _ := fake.CheckRuns("kernel", "linux")
+				if len(runs) > 0 && runs[len(runs)-1].GetStatus() == "completed" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the restarted server did not finish the job:\n%s", second.log())
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			second.cmd.Process.Signal(syscall.SIGTERM)
+			<-second.done
+
+			pr := fake.PR("kernel", "linux", 1)
+			if len(pr.Reviews) != 1 || len(pr.Comments) != 1 || pr.Comments[0].GetLine() != 15 {
+				t.Fatalf("%d reviews, %d comments; want exactly one review with one comment on line 15", len(pr.Reviews), len(pr.Comments))
+			}
+			runs, _ := fake.CheckRuns("kernel", "linux")
+			if len(runs) != 1 || runs[0].GetConclusion() != "failure" {
+				t.Errorf("check runs %+v: want the one the first process created, completed", runs)
+			}
+			st, err := store.OpenBolt(db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			jobs, err := st.Jobs(context.Background(), "d-1")
+			if err != nil || len(jobs) != 1 || jobs[0].State != store.Done || jobs[0].Attempts != 2 {
+				t.Errorf("job %+v %v: want done on the second attempt", jobs, err)
+			}
+		})
+	}
+}
+
+func TestServeUsage(t *testing.T) {
+	_, stderr, code := runBin(t, "serve", "--app-id", "1")
+	if code != 2 || !strings.Contains(stderr, "--private-key") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	dir := t.TempDir()
+	key := filepath.Join(dir, "k.pem")
+	os.WriteFile(key, []byte("not a key"), 0o600)
+	cmd := exec.Command(binary, "serve", "--app-id", "1", "--private-key", key, "--db", filepath.Join(dir, "s.db"))
+	cmd.Env = append(os.Environ(), "LOCKBOT_WEBHOOK_SECRET=")
+	out, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(string(out), "webhook secret") {
+		t.Errorf("no secret: exit %d, %s", cmd.ProcessState.ExitCode(), out)
+	}
+	cmd = exec.Command(binary, "serve", "--app-id", "1", "--private-key", key, "--db", filepath.Join(dir, "s.db"))
+	cmd.Env = append(os.Environ(), "LOCKBOT_WEBHOOK_SECRET=s")
+	out, _ = cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(string(out), "private key") {
+		t.Errorf("bad key: exit %d, %s", cmd.ProcessState.ExitCode(), out)
+	}
+}
