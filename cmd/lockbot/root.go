@@ -30,6 +30,7 @@ Exit status: 0 nothing found, 1 findings, 2 bad usage or input.`,
 	root.PersistentFlags().StringArrayVar(&g.kbFiles, "kb", nil, "extra knowledge-base file (rules.yaml format); repeatable")
 	root.AddCommand(newScan(g), newCheck(g), newIndex(g), newExplain(g), newRules(), newDebug(g))
 	root.AddCommand(newHook())
+	root.AddCommand(newLore(g))
 	root.AddCommand(newServe(g))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err}

@@ -1,0 +1,842 @@
+package lore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"lockbot/comment"
+	"lockbot/diff"
+	"lockbot/review"
+)
+
+// Options are what the command line adds to the configuration.
+type Options struct {
+	// Send delivers over SMTP instead of writing the outbox.
+	Send bool
+	// DryRun, when set, runs on a copy of the state and prints each
+	// reply there instead of delivering it.
+	DryRun io.Writer
+	// KBFiles are extra knowledge-base files (the global --kb).
+	KBFiles []string
+	// UserAgent is the X-Mailer of replies ("lockbot 0.3.0").
+	UserAgent string
+	Log       *slog.Logger
+	// Now is the clock (tests move it); nil: time.Now.
+	Now func() time.Time
+}
+
+// Bot is the responder.
+type Bot struct {
+	cfg      *Config
+	opt      Options
+	store    *Store
+	reviewer *reviewer
+	out      deliverer
+	log      *slog.Logger
+	now      func() time.Time
+	botAddr  string
+	domain   string
+	dryCopy  string
+}
+
+// Report is what one run did.
+type Report struct {
+	Messages  int // new messages recorded
+	Series    int // series reviewed
+	NoApply   int // series that did not apply
+	Queued    int // replies queued
+	Delivered int // replies delivered (or shown, with --dry-run)
+	Failed    int // delivery attempts that failed
+	Elapsed   time.Duration
+}
+
+// Open prepares a responder: its state, the kernel repository's reviewer
+// and the delivery.
+func Open(cfg *Config, opt Options) (*Bot, error) {
+	b := &Bot{cfg: cfg, opt: opt, log: opt.Log, now: opt.Now}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	from, err := mail.ParseAddress(cfg.From)
+	if err != nil {
+		return nil, fmt.Errorf("from: %w", err)
+	}
+	b.botAddr = strings.ToLower(from.Address)
+	b.domain = b.botAddr[strings.LastIndexByte(b.botAddr, '@')+1:]
+	switch {
+	case opt.DryRun != nil:
+		b.out = printer{w: opt.DryRun}
+	case opt.Send:
+		s, err := newSMTPSender(cfg.SMTP)
+		if err != nil {
+			return nil, err
+		}
+		b.out = s
+	default:
+		if cfg.Outbox.Path == "" {
+			return nil, errors.New("outbox.path is not configured (or use --send or --dry-run)")
+		}
+		b.out = b.outbox()
+	}
+	st, err := OpenStore(cfg.State)
+	if err != nil {
+		return nil, err
+	}
+	if opt.DryRun != nil {
+		// A dry run does everything on a copy, then drops it.
+		f, err := os.CreateTemp(filepath.Dir(cfg.State), ".lockbot-dry-run-*.db")
+		if err == nil {
+			b.dryCopy = f.Name()
+			f.Close()
+			err = st.CopyTo(b.dryCopy)
+		}
+		st.Close()
+		if err != nil {
+			b.cleanup()
+			return nil, fmt.Errorf("dry run: copying the state: %w", err)
+		}
+		if st, err = OpenStore(b.dryCopy); err != nil {
+			b.cleanup()
+			return nil, err
+		}
+	}
+	b.store = st
+	r, err := newReviewer(cfg, opt.KBFiles, b.log)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.reviewer = r
+	return b, nil
+}
+
+func (b *Bot) outbox() deliverer {
+	if b.cfg.Outbox.Format == "mbox" {
+		return mboxOutbox{path: b.cfg.Outbox.Path}
+	}
+	return maildirOutbox{dir: b.cfg.Outbox.Path}
+}
+
+func (b *Bot) cleanup() {
+	if b.dryCopy != "" {
+		os.Remove(b.dryCopy)
+	}
+}
+
+// Close releases the state file.
+func (b *Bot) Close() error {
+	var err error
+	if b.reviewer != nil {
+		err = b.reviewer.close()
+	}
+	if b.store != nil {
+		if cerr := b.store.Close(); err == nil {
+			err = cerr
+		}
+	}
+	b.cleanup()
+	return err
+}
+
+// Store is the responder's state, for tests and status.
+func (b *Bot) Store() *Store { return b.store }
+
+// Run reads what the lists have new, reviews the series that are ready,
+// and delivers the replies that are due.
+func (b *Bot) Run(ctx context.Context) (Report, error) {
+	start := time.Now()
+	var rep Report
+	for _, li := range b.cfg.Lists {
+		n, err := b.ingest(ctx, li)
+		rep.Messages += n
+		if err != nil {
+			return rep, fmt.Errorf("list %s: %w", li.Name, err)
+		}
+	}
+	for _, li := range b.cfg.Lists {
+		if err := b.reviewReady(ctx, li, &rep); err != nil {
+			return rep, fmt.Errorf("list %s: %w", li.Name, err)
+		}
+	}
+	if err := b.deliver(ctx, &rep); err != nil {
+		return rep, err
+	}
+	rep.Elapsed = time.Since(start)
+	return rep, nil
+}
+
+// Follow runs every interval until ctx ends.
+func (b *Bot) Follow(ctx context.Context, interval time.Duration, report func(Report)) error {
+	for {
+		rep, err := b.Run(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			// A list that fails (an archive being repacked, a server
+			// down) is tried again next round.
+			b.log.Error("lore run failed", "err", err)
+		} else if report != nil {
+			report(rep)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(interval):
+		}
+	}
+}
+
+// ingestBatch is how many messages one transaction records.
+const ingestBatch = 256
+
+var errRunFull = errors.New("run limit reached")
+
+// ingest records a list's new messages with the position after them, a
+// batch per transaction: a crash loses no message and repeats none.
+func (b *Bot) ingest(ctx context.Context, li *List) (int, error) {
+	cursors := map[string]string{}
+	started := false
+	err := b.store.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketCursors).Cursor()
+		prefix := []byte(li.Name + "\x00")
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			cursors[string(k[len(prefix):])] = string(v)
+			started = true
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	// With start: now, what the archive holds at the first run is
+	// recorded as seen and never answered.
+	backlog := !started && li.Start == "now"
+	var batch []item
+	n := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := b.store.db.Update(func(tx *bolt.Tx) error {
+			for _, it := range batch {
+				if err := b.record(tx, li, it, backlog); err != nil {
+					return err
+				}
+				if it.epoch != "" {
+					if err := tx.Bucket(bucketCursors).Put([]byte(cursorKey(li.Name, it.epoch)), []byte(it.pos)); err != nil {
+						return err
+					}
+				}
+			}
+			// A list with no position of its own (an mbox) is marked
+			// started all the same, for start: now.
+			return tx.Bucket(bucketCursors).Put([]byte(cursorKey(li.Name, "started")), []byte("1"))
+		})
+		batch = batch[:0]
+		return err
+	}
+	emit := func(it item) error {
+		if it.epoch != "" {
+			cursors[it.epoch] = it.pos
+		}
+		batch = append(batch, it)
+		n++
+		if len(batch) >= ingestBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if n >= b.cfg.Limits.RunMessages {
+			return errRunFull
+		}
+		return nil
+	}
+	err = sourceFor(li).read(ctx, func(ep string) string { return cursors[ep] }, b.cfg.Limits.MessageBytes, emit)
+	if ferr := flush(); err == nil || errors.Is(err, errRunFull) {
+		err = ferr
+	}
+	if n >= b.cfg.Limits.RunMessages {
+		b.log.Warn("run limit reached: the rest waits for the next run", "list", li.Name, "messages", n)
+	}
+	if n > 0 {
+		b.log.Info("read new mail", "list", li.Name, "messages", n)
+	}
+	return n, err
+}
+
+// record files one message: seen, classified, and a patch or cover letter
+// added to its series.
+func (b *Bot) record(tx *bolt.Tx, li *List, it item, backlog bool) error {
+	now := b.now()
+	if it.raw == nil {
+		if it.size > 0 {
+			b.log.Warn("message over the size limit, not read", "list", li.Name, "where", it.where, "bytes", it.size, "limit", b.cfg.Limits.MessageBytes)
+			return put(tx, bucketMsgs, "oversize:"+li.Name+":"+it.where, msgRecord{List: li.Name, Kind: KindBad, Reason: fmt.Sprintf("%d bytes, over the limit", it.size), Seen: now})
+		}
+		return nil // a deletion in a public-inbox epoch
+	}
+	m, err := ParseMessage(it.raw)
+	if err != nil {
+		sum := sha256.Sum256(it.raw)
+		b.log.Warn("unreadable message", "list", li.Name, "where", it.where, "err", err)
+		return put(tx, bucketMsgs, "unreadable:"+hex.EncodeToString(sum[:16]), msgRecord{List: li.Name, Kind: KindBad, Reason: err.Error(), Seen: now})
+	}
+	if old, err := get[msgRecord](tx, bucketMsgs, m.ID); err != nil || old != nil {
+		if old != nil {
+			b.log.Debug("message seen before", "list", li.Name, "message-id", m.ID, "first on", old.List)
+		}
+		return err
+	}
+	kind, reason := b.classify(m, li)
+	rec := msgRecord{List: li.Name, Kind: kind, Reason: reason, Subject: m.Subject, Seen: now}
+	switch {
+	case kind == KindOwn:
+		if err := b.seenOnList(tx, m.ID); err != nil {
+			return err
+		}
+	case backlog && (kind == KindPatch || kind == KindCover):
+		rec.Reason = "in the archive before the first run (start: now)"
+	case kind == KindPatch || kind == KindCover:
+		key, why, err := b.addToSeries(tx, li, m, kind, now)
+		if err != nil {
+			return err
+		}
+		rec.Series, rec.Reason = key, why
+	}
+	b.log.Debug("message", "list", li.Name, "message-id", m.ID, "kind", rec.Kind, "reason", rec.Reason, "subject", m.Subject)
+	return put(tx, bucketMsgs, m.ID, rec)
+}
+
+// seenOnList marks a reply of ours that came back through the list as
+// delivered, whatever the state said: an SMTP transaction a crash cut
+// short may have gone through.
+func (b *Bot) seenOnList(tx *bolt.Tx, id string) error {
+	r, err := get[replyRecord](tx, bucketReplies, id)
+	if err != nil || r == nil || r.State == ReplySent {
+		return err
+	}
+	b.log.Info("reply seen on the list", "message-id", id, "was", r.State)
+	r.State, r.Sent = ReplySent, b.now()
+	if r.Via == "" {
+		r.Via = "seen on the list"
+	}
+	return put(tx, bucketReplies, id, r)
+}
+
+// seriesKey groups the mails of one posting of a series: the thread they
+// hang from (git send-email threads the patches under the cover letter
+// or the first patch), the version, the size and the sender. An
+// unnumbered patch is a series of its own.
+func seriesKey(li *List, m *Message) (key, root string) {
+	root = m.ID
+	if len(m.References) > 0 {
+		root = m.References[0]
+	} else if m.InReplyTo != "" {
+		root = m.InReplyTo
+	}
+	if m.Tag.Total == 0 {
+		return li.Name + "\x00" + m.ID, m.ID
+	}
+	return fmt.Sprintf("%s\x00%s\x00v%d\x00%d\x00%s", li.Name, root, m.Tag.Version, m.Tag.Total, m.FromAddr), root
+}
+
+func (b *Bot) addToSeries(tx *bolt.Tx, li *List, m *Message, kind string, now time.Time) (string, string, error) {
+	if m.Tag.Total > b.cfg.Limits.SeriesPatches {
+		return "", fmt.Sprintf("series of %d patches, over the limit of %d", m.Tag.Total, b.cfg.Limits.SeriesPatches), nil
+	}
+	key, root := seriesKey(li, m)
+	s, err := get[seriesRecord](tx, bucketSeries, key)
+	if err != nil {
+		return "", "", err
+	}
+	if s == nil {
+		s = &seriesRecord{Key: key, List: li.Name, Version: m.Tag.Version, Total: m.Tag.Total, Members: map[int]string{},
+			Root: root, FirstSeen: now, Posted: now, State: SeriesOpen}
+	}
+	if s.State != SeriesOpen {
+		return key, "its series was already " + s.State, nil
+	}
+	posted := m.Date
+	if posted.IsZero() || posted.After(now.Add(24*time.Hour)) {
+		posted = now
+	}
+	if posted.Before(s.Posted) {
+		s.Posted = posted
+	}
+	if kind == KindCover {
+		if s.Cover != "" {
+			return key, "a second cover letter", nil
+		}
+		s.Cover = m.ID
+		s.Subject = m.Subject
+	} else {
+		if id, ok := s.Members[m.Tag.Index]; ok {
+			return key, "patch number already taken by " + id, nil
+		}
+		s.Members[m.Tag.Index] = m.ID
+		if s.Subject == "" || m.Tag.Index == 1 && s.Cover == "" {
+			s.Subject = m.Subject
+		}
+	}
+	if err := tx.Bucket(bucketBodies).Put([]byte(m.ID), m.Raw); err != nil {
+		return "", "", err
+	}
+	return key, "", put(tx, bucketSeries, key, s)
+}
+
+// coverWait is how long a complete series whose patches hang from a mail
+// not seen waits for it: the cover letter, which may carry base-commit,
+// can arrive after the patches.
+const coverWait = 10 * time.Minute
+
+// readiness decides what to do with an open series now: review it (all
+// of it, or its first patches once it waited long enough), wait, or
+// close it with a state.
+func (b *Bot) readiness(li *List, s *seriesRecord, now time.Time) (ready bool, upTo int, closeAs string) {
+	if li.MaxAgeHours > 0 && now.Sub(s.Posted) > hours(li.MaxAgeHours) {
+		return false, 0, SeriesTooOld
+	}
+	if s.Total == 0 {
+		return len(s.Members) > 0, 0, ""
+	}
+	prefix := 0
+	for prefix < s.Total && s.Members[prefix+1] != "" {
+		prefix++
+	}
+	if prefix == s.Total {
+		if s.Cover != "" || s.Root == s.Members[1] || now.Sub(s.FirstSeen) >= coverWait {
+			return true, s.Total, ""
+		}
+		return false, 0, ""
+	}
+	if now.Sub(s.FirstSeen) < hours(li.WaitHours) {
+		return false, 0, ""
+	}
+	if prefix == 0 {
+		return false, 0, SeriesIncomplete
+	}
+	return true, prefix, ""
+}
+
+func (b *Bot) reviewReady(ctx context.Context, li *List, rep *Report) error {
+	var open []*seriesRecord
+	prefix := li.Name + "\x00"
+	err := b.store.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSeries).Cursor()
+		for k, v := c.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, v = c.Next() {
+			if !bytes.Contains(v, []byte(`"state":"open"`)) {
+				continue
+			}
+			s, err := get[seriesRecord](tx, bucketSeries, string(k))
+			if err != nil {
+				return err
+			}
+			open = append(open, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Slice(open, func(i, j int) bool { return open[i].FirstSeen.Before(open[j].FirstSeen) })
+	for _, s := range open {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		now := b.now()
+		ready, upTo, closeAs := b.readiness(li, s, now)
+		if closeAs == "" && ready && !li.On() {
+			closeAs = SeriesOff
+		}
+		if closeAs != "" {
+			b.log.Info("series closed without review", "list", li.Name, "subject", s.Subject, "state", closeAs)
+			if err := b.closeSeries(s, closeAs, "", nil); err != nil {
+				return err
+			}
+			continue
+		}
+		if !ready {
+			continue
+		}
+		if err := b.reviewSeries(ctx, li, s, upTo, rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// closeSeries records a series' end and the replies it makes, in one
+// transaction, and drops its mails' bodies.
+func (b *Bot) closeSeries(s *seriesRecord, state, reason string, replies []*replyRecord) error {
+	return b.store.db.Update(func(tx *bolt.Tx) error {
+		for _, r := range replies {
+			old, err := get[replyRecord](tx, bucketReplies, r.ID)
+			if err != nil {
+				return err
+			}
+			if old != nil {
+				continue // made before: never twice
+			}
+			if err := put(tx, bucketReplies, r.ID, r); err != nil {
+				return err
+			}
+			s.Replies = append(s.Replies, r.ID)
+		}
+		s.State, s.Reason, s.Done = state, reason, b.now()
+		for _, id := range s.ids() {
+			if err := tx.Bucket(bucketBodies).Delete([]byte(id)); err != nil {
+				return err
+			}
+		}
+		return put(tx, bucketSeries, s.Key, s)
+	})
+}
+
+// ids are the series' mails, cover letter first, then patches in order.
+func (s *seriesRecord) ids() []string {
+	var nums []int
+	for n := range s.Members {
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	var out []string
+	if s.Cover != "" {
+		out = append(out, s.Cover)
+	}
+	for _, n := range nums {
+		out = append(out, s.Members[n])
+	}
+	return out
+}
+
+// mboxFromLine separates the mails of the mbox a series is given to
+// diff.Read as.
+const mboxFromLine = "From lockbot@localhost Thu Jan  1 00:00:00 1970\n"
+
+func (b *Bot) reviewSeries(ctx context.Context, li *List, s *seriesRecord, upTo int, rep *Report) error {
+	var (
+		mbox bytes.Buffer
+		msgs = map[string]*Message{}
+	)
+	err := b.store.db.View(func(tx *bolt.Tx) error {
+		for _, id := range s.ids() {
+			if n := memberNumber(s, id); upTo > 0 && n > upTo {
+				continue
+			}
+			raw := tx.Bucket(bucketBodies).Get([]byte(id))
+			if raw == nil {
+				return fmt.Errorf("state: the mail of <%s> is missing", id)
+			}
+			m, err := ParseMessage(bytes.Clone(raw))
+			if err != nil {
+				return err
+			}
+			msgs[id] = m
+			mbox.WriteString(mboxFromLine)
+			for _, l := range strings.SplitAfter(string(raw), "\n") {
+				if strings.HasPrefix(strings.TrimLeft(l, ">"), "From ") {
+					mbox.WriteByte('>')
+				}
+				mbox.WriteString(l)
+			}
+			if !bytes.HasSuffix(mbox.Bytes(), []byte("\n")) {
+				mbox.WriteByte('\n')
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	lim := diff.Limits{MaxBytes: b.cfg.Limits.SeriesBytes, MaxPatches: b.cfg.Limits.SeriesPatches, Partial: upTo < s.Total}
+	series, err := diff.Read(&mbox, lim)
+	if err != nil {
+		b.log.Warn("series not reviewed: it does not read as patches", "list", li.Name, "subject", s.Subject, "err", err)
+		return b.closeSeries(s, SeriesFailed, err.Error(), nil)
+	}
+	rctx, cancel := context.WithTimeout(ctx, seconds(b.cfg.Limits.ReviewSeconds))
+	out, err := b.reviewer.review(rctx, series)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var ae *diff.ApplyError
+		if errors.As(err, &ae) {
+			rep.NoApply++
+			// git's and the applier's words stay in the log: the list
+			// gets at most a fixed note.
+			b.log.Info("series does not apply: not reviewed", "list", li.Name, "subject", s.Subject, "err", err)
+			var replies []*replyRecord
+			if li.ApplyNote {
+				r, err := b.noteReply(li, s, series, ae, msgs)
+				if err != nil {
+					return err
+				}
+				if r != nil {
+					replies = append(replies, r)
+				}
+			}
+			return b.closeSeries(s, SeriesNoApply, err.Error(), replies)
+		}
+		b.log.Warn("series review failed", "list", li.Name, "subject", s.Subject, "err", err)
+		return b.closeSeries(s, SeriesFailed, err.Error(), nil)
+	}
+	rep.Series++
+	var replies []*replyRecord
+	for i, p := range series.Patches {
+		var fs []*review.Finding
+		for _, f := range out.res.Findings {
+			if f.Patch == &out.res.Patches[i] && f.Introduced && f.Severity != "info" {
+				fs = append(fs, f)
+			}
+		}
+		if len(fs) == 0 && !li.ReplyClean {
+			continue
+		}
+		m := msgs[strings.Trim(p.MessageID, "<>")]
+		if m == nil {
+			return fmt.Errorf("series %q: patch %d has no mail", s.Subject, i+1)
+		}
+		r, err := b.findingsReply(li, s, m, p, fs, out)
+		if err != nil {
+			return err
+		}
+		if r != nil {
+			replies = append(replies, r)
+		}
+	}
+	s.Base = out.base
+	b.log.Info("series reviewed", "list", li.Name, "subject", s.Subject, "base", out.base, "findings", len(out.res.Findings), "replies", len(replies))
+	rep.Queued += len(replies)
+	return b.closeSeries(s, SeriesReviewed, "", replies)
+}
+
+func memberNumber(s *seriesRecord, id string) int {
+	for n, m := range s.Members {
+		if m == id {
+			return n
+		}
+	}
+	return 0
+}
+
+// replyID is the Message-ID of lockbot's reply to a mail: the same every
+// time, so that a reply made twice is one reply, and recognised when the
+// list sends it back.
+func (b *Bot) replyID(list, msgID string) string {
+	sum := sha256.Sum256([]byte(list + "\x00" + msgID))
+	return "lockbot." + hex.EncodeToString(sum[:12]) + "@" + b.domain
+}
+
+// recipients applies the list's reply_to policy to a mail.
+func (b *Bot) recipients(li *List, m *Message) (to, cc []string) {
+	to = []string{m.From}
+	switch li.ReplyTo {
+	case "author+list":
+		cc = append(cc, li.Address)
+	case "all":
+		cc = append(append(cc, m.To...), m.Cc...)
+	}
+	cc = append(cc, li.Cc...)
+	// Never the bot itself, nor the author twice.
+	var keep []string
+	for _, a := range cc {
+		if addr, err := mail.ParseAddress(a); err == nil {
+			l := strings.ToLower(addr.Address)
+			if l == b.botAddr || l == m.FromAddr {
+				continue
+			}
+		}
+		keep = append(keep, a)
+	}
+	return to, keep
+}
+
+func (b *Bot) findingsReply(li *List, s *seriesRecord, m *Message, p *diff.Patch, fs []*review.Finding, out *outcome) (*replyRecord, error) {
+	return b.makeReply(li, s, m, func(w io.Writer, orig comment.MailPatch, opt comment.MailOptions) error {
+		opt.Base, opt.NoRT = out.base, out.noRT
+		orig.Patch = p
+		return comment.MailReply(w, orig, fs, opt)
+	})
+}
+
+// applyNote is all a list is told of a series that does not apply.
+const applyNote = "lockbot, an automated reviewer, could not apply this series to the tree it reviews against, so it did not review it."
+
+func (b *Bot) noteReply(li *List, s *seriesRecord, series *diff.Series, ae *diff.ApplyError, msgs map[string]*Message) (*replyRecord, error) {
+	// To the patch that did not apply.
+	var m *Message
+	for _, p := range series.Patches {
+		if p.Index == ae.Index && p.Subject == ae.Subject {
+			m = msgs[strings.Trim(p.MessageID, "<>")]
+		}
+	}
+	if m == nil {
+		return nil, nil
+	}
+	return b.makeReply(li, s, m, func(w io.Writer, orig comment.MailPatch, opt comment.MailOptions) error {
+		return comment.MailNote(w, orig, applyNote, opt)
+	})
+}
+
+func (b *Bot) makeReply(li *List, s *seriesRecord, m *Message, render func(io.Writer, comment.MailPatch, comment.MailOptions) error) (*replyRecord, error) {
+	if m.FromAddr == "" {
+		b.log.Warn("no reply: the patch's From does not parse", "list", li.Name, "message-id", m.ID)
+		return nil, nil
+	}
+	now := b.now()
+	notBefore := s.FirstSeen.Add(hours(li.EmbargoHours))
+	date := now
+	if notBefore.After(date) {
+		date = notBefore
+	}
+	id := b.replyID(li.Name, m.ID)
+	to, cc := b.recipients(li, m)
+	var buf bytes.Buffer
+	err := render(&buf, comment.MailPatch{MessageID: m.ID, References: m.References, Subject: m.Subject, From: m.From, Date: m.DateRaw},
+		comment.MailOptions{From: b.cfg.From, To: to, Cc: cc, MessageID: id, Date: date, UserAgent: b.opt.UserAgent})
+	if err != nil {
+		return nil, fmt.Errorf("reply to <%s>: %w", m.ID, err)
+	}
+	var rcpt []string
+	for _, a := range append(append([]string(nil), to...), cc...) {
+		if addr, err := mail.ParseAddress(a); err == nil {
+			rcpt = append(rcpt, addr.Address)
+		}
+	}
+	return &replyRecord{ID: id, List: li.Name, Series: s.Key, Patch: m.ID, From: b.botAddr, Rcpt: rcpt,
+		Raw: buf.Bytes(), Created: now, NotBefore: notBefore, State: ReplyQueued}, nil
+}
+
+func (b *Bot) list(name string) *List {
+	for _, li := range b.cfg.Lists {
+		if li.Name == name {
+			return li
+		}
+	}
+	return nil
+}
+
+// deliver sends the replies that are due, each marked "sending" in its
+// own committed transaction before the attempt and its outcome after.
+func (b *Bot) deliver(ctx context.Context, rep *Report) error {
+	if err := b.recover(); err != nil {
+		return err
+	}
+	var due []*replyRecord
+	now := b.now()
+	err := b.store.db.View(func(tx *bolt.Tx) error {
+		return each(tx, bucketReplies, func(_ string, r *replyRecord) error {
+			li := b.list(r.List)
+			if r.State == ReplyQueued && li != nil && li.On() && !now.Before(r.NotBefore) && !now.Before(r.NextAttempt) {
+				due = append(due, r)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	sort.Slice(due, func(i, j int) bool { return due[i].Created.Before(due[j].Created) })
+	for _, r := range due {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r.State, r.Via = ReplySending, b.out.name()
+		r.Attempts++
+		if err := b.putReply(r); err != nil {
+			return err
+		}
+		derr := b.out.deliver(ctx, r)
+		var perm permanentError
+		switch {
+		case derr == nil:
+			r.State, r.Sent, r.LastError = ReplySent, b.now(), ""
+			rep.Delivered++
+			b.log.Info("reply delivered", "via", r.Via, "message-id", r.ID, "in-reply-to", r.Patch)
+		case errors.As(derr, &perm) || r.Attempts >= b.cfg.SMTP.MaxAttempts:
+			r.State, r.LastError = ReplyFailed, derr.Error()
+			rep.Failed++
+			b.log.Error("reply not delivered; giving up", "via", r.Via, "message-id", r.ID, "attempts", r.Attempts, "err", derr)
+		default:
+			backoff := seconds(b.cfg.SMTP.RetrySeconds) << min(r.Attempts-1, 8)
+			r.State, r.NextAttempt, r.LastError = ReplyQueued, b.now().Add(min(backoff, 24*time.Hour)), derr.Error()
+			rep.Failed++
+			b.log.Warn("reply not delivered; will retry", "via", r.Via, "message-id", r.ID, "attempts", r.Attempts, "next", r.NextAttempt, "err", derr)
+		}
+		if err := b.putReply(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Bot) putReply(r *replyRecord) error {
+	return b.store.db.Update(func(tx *bolt.Tx) error { return put(tx, bucketReplies, r.ID, r) })
+}
+
+// recover settles the replies a crash left "sending": an outbox can tell
+// whether it holds the reply; an SMTP server cannot, and such a reply is
+// left uncertain rather than risk sending it twice.
+func (b *Bot) recover() error {
+	var stuck []*replyRecord
+	err := b.store.db.View(func(tx *bolt.Tx) error {
+		return each(tx, bucketReplies, func(_ string, r *replyRecord) error {
+			if r.State == ReplySending {
+				stuck = append(stuck, r)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range stuck {
+		var c checker
+		switch r.Via {
+		case viaMaildir:
+			c = maildirOutbox{dir: b.cfg.Outbox.Path}
+		case viaMbox:
+			c = mboxOutbox{path: b.cfg.Outbox.Path}
+		case viaPrint:
+			r.State = ReplyQueued // only ever on a dry run's copy
+		}
+		switch {
+		case c != nil:
+			ok, err := c.delivered(r)
+			if err != nil {
+				return err
+			}
+			r.State = ReplyQueued
+			if ok {
+				r.State, r.Sent = ReplySent, b.now()
+			}
+		case r.State == ReplySending:
+			r.State = ReplyUncertain
+			b.log.Warn("a crash interrupted this reply's SMTP delivery: it may have been sent, so it is not sent again", "message-id", r.ID, "in-reply-to", r.Patch)
+		}
+		if err := b.putReply(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
