@@ -30,7 +30,7 @@ func TestPullRequestLifecyclePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() }) // after the servers stop
 	lifecycle(t, st)
 }
 
@@ -515,5 +515,20 @@ func TestCheckRunRerequested(t *testing.T) {
 	d = h.deliver("check_run", ev, http.StatusAccepted)
 	if jobs, _ := h.st.Jobs(context.Background(), d); len(jobs) != 0 {
 		t.Errorf("another App's rerun queued %d jobs", len(jobs))
+	}
+}
+
+// A file over the size bound is not read: the check run says so.
+func TestHugeFileSkippedWithANote(t *testing.T) {
+	h := newHarness(t, boltStore(t), func(c *Config) { c.MaxFileBytes = 200 })
+	_, d := h.open(1, patch(t, "review/spinlock-in-bitlock.patch"))
+	h.done(d, store.Done)
+	runs, _ := h.fake.CheckRuns(owner, repo)
+	if len(runs) != 1 || runs[0].GetConclusion() != "success" ||
+		!strings.Contains(runs[0].GetOutput().GetSummary(), "- Not reviewed: drivers/bar/bar.c: read drivers/bar/bar.c: file too large: over 200 bytes") {
+		t.Errorf("check run %+v: %q", runs, runs[0].GetOutput().GetSummary())
+	}
+	if pr := h.fake.PR(owner, repo, 1); len(pr.Reviews) != 0 {
+		t.Errorf("posted a review of a file it did not read")
 	}
 }

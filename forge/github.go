@@ -310,17 +310,21 @@ func (t *apiTree) ReadFile(path string) ([]byte, error) {
 	return data, nil
 }
 
+// boundedBuffer refuses to grow past max. It has no ReadFrom, so that
+// io.Copy goes through Write.
 type boundedBuffer struct {
-	bytes.Buffer
+	buf bytes.Buffer
 	max int64
 }
 
 func (b *boundedBuffer) Write(p []byte) (int, error) {
-	if int64(b.Len()+len(p)) > b.max {
+	if int64(b.buf.Len()+len(p)) > b.max {
 		return 0, errTooLarge
 	}
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
 }
+
+func (b *boundedBuffer) Bytes() []byte { return b.buf.Bytes() }
 
 func short(sha string) string {
 	if len(sha) > 12 {

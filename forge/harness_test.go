@@ -33,9 +33,9 @@ type harness struct {
 	fake  *fakegithub.Server
 	st    store.Store
 	srv   *Server
+	cfg   Config
 	url   string
 	base  string
-	stop  func()
 	n     atomic.Int64
 	files map[string][]byte
 }
@@ -83,33 +83,40 @@ func newHarness(t *testing.T, st store.Store, edit func(*Config)) *harness {
 	t.Cleanup(fake.Close)
 	h := &harness{t: t, fake: fake, st: st, files: readTree(t, "../testdata/review/tree")}
 	h.base = fake.AddRepo(owner, repo, inst, h.files)
-	cfg := Config{AppID: fake.AppID, PrivateKey: fake.KeyPEM(), WebhookSecret: fake.WebhookSecret, APIURL: fake.URL,
+	h.cfg = Config{AppID: fake.AppID, PrivateKey: fake.KeyPEM(), WebhookSecret: fake.WebhookSecret, APIURL: fake.URL,
 		Store: st, KB: testKB, Lease: 3 * time.Second, Poll: 50 * time.Millisecond, MaxRateWait: 5 * time.Second,
 		Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if edit != nil {
-		edit(&cfg)
+		edit(&h.cfg)
 	}
+	h.srv, h.url = h.replica(st)
+	return h
+}
+
+// replica starts a server on the harness's configuration with store st:
+// another replica when st is the first one's database.
+func (h *harness) replica(st store.Store) (*Server, string) {
+	h.t.Helper()
+	cfg := h.cfg
+	cfg.Store = st
 	srv, err := New(cfg)
 	if err != nil {
-		t.Fatal(err)
+		h.t.Fatal(err)
 	}
-	h.srv = srv
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		h.t.Fatal(err)
 	}
-	h.url = "http://" + ln.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if err := srv.Run(ctx, ln); err != nil {
-			t.Error(err)
+			h.t.Error(err)
 		}
 	}()
-	h.stop = func() { cancel(); <-done }
-	t.Cleanup(h.stop)
-	return h
+	h.t.Cleanup(func() { cancel(); <-done })
+	return srv, "http://" + ln.Addr().String()
 }
 
 // testWriter sends the server's log to the test's, shown on failure.

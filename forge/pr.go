@@ -135,7 +135,11 @@ func buildDiff(files []*github.CommitFile, tree diff.Tree) (*prDiff, error) {
 		snaps, err := diff.ApplySeries(tree, s)
 		var ae *diff.ApplyError
 		if errors.As(err, &ae) {
-			d.notes = append(d.notes, fmt.Sprintf("%s: its diff does not apply to the merge base (%v)", ae.File, ae.Err))
+			if errors.Is(ae.Err, errTooLarge) {
+				d.notes = append(d.notes, fmt.Sprintf("%s: %v", ae.File, ae.Err))
+			} else {
+				d.notes = append(d.notes, fmt.Sprintf("%s: its diff does not apply to the merge base (%v)", ae.File, ae.Err))
+			}
 			n := len(keep)
 			if keep = drop(keep, ae.File); len(keep) == n {
 				return nil, err

@@ -1,0 +1,77 @@
+package forge
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"lockbot/diff"
+	"lockbot/forge/fakegithub"
+)
+
+// FuzzWebhookPayload: a signed delivery's payload is still untrusted
+// JSON; reading it never panics, and every job it yields names a PR.
+func FuzzWebhookPayload(f *testing.F) {
+	f.Add("pull_request", []byte(`{"action":"opened","installation":{"id":7},"repository":{"name":"linux","owner":{"login":"kernel"}},"pull_request":{"number":1,"head":{"sha":"0123456789abcdef"}}}`))
+	f.Add("check_run", []byte(`{"action":"rerequested","installation":{"id":7},"repository":{"name":"linux","owner":{"login":"kernel"}},"check_run":{"head_sha":"0123456789","app":{"id":4242},"pull_requests":[{"number":3}]}}`))
+	f.Add("installation", []byte(`{"action":"deleted","installation":{"id":7,"account":{"login":"kernel"}}}`))
+	f.Add("pull_request", []byte(`{"action":"opened","pull_request":{"number":"x"}}`))
+	st := boltStore(f)
+	srv, err := New(Config{AppID: 4242, PrivateKey: testKeyPEM(f), WebhookSecret: []byte("s"), Store: st, KB: testKB})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, event string, payload []byte) {
+		jobs, err := srv.jobsFor(context.Background(), event, payload, time.Now())
+		if err != nil {
+			return
+		}
+		for _, j := range jobs {
+			if j.Installation == 0 || j.Owner == "" || j.Repo == "" || j.Number <= 0 || j.HeadSHA == "" {
+				t.Errorf("job without its PR: %+v", j)
+			}
+		}
+	})
+}
+
+// FuzzBuildDiff: the files API's patch text is GitHub's, but a PR's
+// author chooses what it holds; building and applying the diff from it
+// never panics, and a comment is only ever placed on a line it shows.
+func FuzzBuildDiff(f *testing.F) {
+	f.Add("@@ -13,3 +13,4 @@ static void bar_count_hit(struct bar *b, struct bar_entry *e)\n {\n+\tspin_lock(&b->stats_lock);\n \te->hits++;\n }")
+	f.Add("@@ -1 +1 @@\n-x\n+y")
+	f.Add("@@ -0,0 +1,2 @@\n+a\n+b\n\\ No newline at end of file")
+	f.Add("not a hunk")
+	tree := diff.DirTree("../testdata/review/tree")
+	f.Fuzz(func(t *testing.T, patch string) {
+		if len(patch) > 1<<16 {
+			return
+		}
+		for _, status := range []string{"modified", "added", "renamed"} {
+			file := &github.CommitFile{Filename: github.String("drivers/bar/bar.c"), Status: github.String(status), Patch: github.String(patch)}
+			if status == "renamed" {
+				file.Filename, file.PreviousFilename = github.String("drivers/bar/bar2.c"), github.String("drivers/bar/bar.c")
+			}
+			d, err := buildDiff([]*github.CommitFile{file}, tree)
+			if err != nil || d.series == nil {
+				continue
+			}
+			for path, hs := range d.hunks {
+				for _, h := range hs {
+					if h[1] < h[0] || strings.Contains(path, "..") {
+						t.Errorf("hunk %v of %q", h, path)
+					}
+				}
+			}
+		}
+	})
+}
+
+func testKeyPEM(t testing.TB) []byte {
+	fake := fakegithub.New()
+	defer fake.Close()
+	return fake.KeyPEM()
+}
