@@ -74,8 +74,11 @@ func MailReply(w io.Writer, orig MailPatch, findings []*review.Finding, opt Mail
 		}
 	}
 	var b strings.Builder
-	mailAttribution(&b, orig)
-	b.WriteString("\n")
+	if len(findings) > 0 {
+		// The attribution introduces the quotes.
+		mailAttribution(&b, orig)
+		b.WriteString("\n")
+	}
 	mailProse(&b, mailSummary(orig, findings, opt))
 	b.WriteString("\n")
 	mailFindings(&b, orig.Patch, findings)

@@ -230,15 +230,21 @@ func (b *Bot) ingest(ctx context.Context, li *List) (int, error) {
 	// recorded as seen and never answered.
 	backlog := !started && li.Start == "now"
 	var batch []item
-	n := 0
+	n := 0 // new messages recorded
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
+		added := 0
 		err := b.store.db.Update(func(tx *bolt.Tx) error {
+			added = 0
 			for _, it := range batch {
-				if err := b.record(tx, li, it, backlog); err != nil {
+				isNew, err := b.record(tx, li, it, backlog)
+				if err != nil {
 					return err
+				}
+				if isNew {
+					added++
 				}
 				if it.epoch != "" {
 					if err := tx.Bucket(bucketCursors).Put([]byte(cursorKey(li.Name, it.epoch)), []byte(it.pos)); err != nil {
@@ -250,21 +256,26 @@ func (b *Bot) ingest(ctx context.Context, li *List) (int, error) {
 			// started all the same, for start: now.
 			return tx.Bucket(bucketCursors).Put([]byte(cursorKey(li.Name, "started")), []byte("1"))
 		})
+		if err == nil {
+			n += added
+		}
 		batch = batch[:0]
 		return err
 	}
+	limit := b.cfg.Limits.RunMessages
 	emit := func(it item) error {
 		if it.epoch != "" {
 			cursors[it.epoch] = it.pos
 		}
 		batch = append(batch, it)
-		n++
-		if len(batch) >= ingestBatch {
+		// The batch never holds more than the run may still record, so
+		// that the limit is exact.
+		if len(batch) >= min(ingestBatch, limit-n) {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
-		if n >= b.cfg.Limits.RunMessages {
+		if n >= limit {
 			return errRunFull
 		}
 		return nil
@@ -273,7 +284,7 @@ func (b *Bot) ingest(ctx context.Context, li *List) (int, error) {
 	if ferr := flush(); err == nil || errors.Is(err, errRunFull) {
 		err = ferr
 	}
-	if n >= b.cfg.Limits.RunMessages {
+	if n >= limit {
 		b.log.Warn("run limit reached: the rest waits for the next run", "list", li.Name, "messages", n)
 	}
 	if n > 0 {
@@ -284,45 +295,57 @@ func (b *Bot) ingest(ctx context.Context, li *List) (int, error) {
 
 // record files one message: seen, classified, and a patch or cover letter
 // added to its series.
-func (b *Bot) record(tx *bolt.Tx, li *List, it item, backlog bool) error {
+// It reports whether the message is new.
+func (b *Bot) record(tx *bolt.Tx, li *List, it item, backlog bool) (bool, error) {
 	now := b.now()
 	if it.raw == nil {
-		if it.size > 0 {
-			b.log.Warn("message over the size limit, not read", "list", li.Name, "where", it.where, "bytes", it.size, "limit", b.cfg.Limits.MessageBytes)
-			return put(tx, bucketMsgs, "oversize:"+li.Name+":"+it.where, msgRecord{List: li.Name, Kind: KindBad, Reason: fmt.Sprintf("%d bytes, over the limit", it.size), Seen: now})
+		if it.size == 0 {
+			return false, nil // a deletion in a public-inbox epoch
 		}
-		return nil // a deletion in a public-inbox epoch
+		key := "oversize:" + li.Name + ":" + it.where
+		rec := msgRecord{List: li.Name, Kind: KindBad, Reason: fmt.Sprintf("%d bytes, over the limit", it.size), Seen: now}
+		return b.putNew(tx, key, rec, func() {
+			b.log.Warn("message over the size limit, not read", "list", li.Name, "where", it.where, "bytes", it.size, "limit", b.cfg.Limits.MessageBytes)
+		})
 	}
 	m, err := ParseMessage(it.raw)
 	if err != nil {
 		sum := sha256.Sum256(it.raw)
-		b.log.Warn("unreadable message", "list", li.Name, "where", it.where, "err", err)
-		return put(tx, bucketMsgs, "unreadable:"+hex.EncodeToString(sum[:16]), msgRecord{List: li.Name, Kind: KindBad, Reason: err.Error(), Seen: now})
+		rec := msgRecord{List: li.Name, Kind: KindBad, Reason: err.Error(), Seen: now}
+		return b.putNew(tx, "unreadable:"+hex.EncodeToString(sum[:16]), rec, func() {
+			b.log.Warn("unreadable message", "list", li.Name, "where", it.where, "err", err)
+		})
 	}
 	if old, err := get[msgRecord](tx, bucketMsgs, m.ID); err != nil || old != nil {
-		if old != nil {
-			b.log.Debug("message seen before", "list", li.Name, "message-id", m.ID, "first on", old.List)
-		}
-		return err
+		return false, err
 	}
 	kind, reason := b.classify(m, li)
 	rec := msgRecord{List: li.Name, Kind: kind, Reason: reason, Subject: m.Subject, Seen: now}
 	switch {
 	case kind == KindOwn:
 		if err := b.seenOnList(tx, m.ID); err != nil {
-			return err
+			return false, err
 		}
 	case backlog && (kind == KindPatch || kind == KindCover):
 		rec.Reason = "in the archive before the first run (start: now)"
 	case kind == KindPatch || kind == KindCover:
 		key, why, err := b.addToSeries(tx, li, m, kind, now)
 		if err != nil {
-			return err
+			return false, err
 		}
 		rec.Series, rec.Reason = key, why
 	}
 	b.log.Debug("message", "list", li.Name, "message-id", m.ID, "kind", rec.Kind, "reason", rec.Reason, "subject", m.Subject)
-	return put(tx, bucketMsgs, m.ID, rec)
+	return true, put(tx, bucketMsgs, m.ID, rec)
+}
+
+// putNew records a message that has no Message-ID to go by, once.
+func (b *Bot) putNew(tx *bolt.Tx, key string, rec msgRecord, logFirst func()) (bool, error) {
+	if tx.Bucket(bucketMsgs).Get([]byte(key)) != nil {
+		return false, nil
+	}
+	logFirst()
+	return true, put(tx, bucketMsgs, key, rec)
 }
 
 // seenOnList marks a reply of ours that came back through the list as

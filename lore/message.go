@@ -57,11 +57,9 @@ type Tag struct {
 	Patch bool
 	// Words are the tag's other words, upper-cased ("RFC", "NET-NEXT"),
 	// PATCH included, version and numbering not.
-	Words          []string
-	Version        int // 1 when the tag names none
-	Index, Total   int // 0, 0 when unnumbered
-	CleanSubject   string
-	versionPresent bool
+	Words        []string
+	Version      int // 1 when the tag names none
+	Index, Total int // 0, 0 when unnumbered
 }
 
 // Bounds of what ParseMessage reads of a header, beyond go-message's own
@@ -176,8 +174,9 @@ var (
 func ParseSubject(subject string) Tag {
 	t := Tag{Version: 1}
 	s := subject
-	if replyPrefix.MatchString(s) {
+	for loc := replyPrefix.FindStringIndex(s); loc != nil; loc = replyPrefix.FindStringIndex(s) {
 		t.Reply = true
+		s = s[loc[1]:]
 	}
 	for {
 		loc := bracket.FindStringSubmatchIndex(s)
@@ -203,7 +202,6 @@ func ParseSubject(subject string) Tag {
 		for _, w := range words {
 			if m := versionWord.FindStringSubmatch(w); m != nil {
 				t.Version, _ = strconv.Atoi(m[1])
-				t.versionPresent = true
 				continue
 			}
 			if m := numberWord.FindStringSubmatch(w); m != nil {
@@ -218,7 +216,6 @@ func ParseSubject(subject string) Tag {
 		// "[PATCH 3/2]" is no numbering to trust.
 		t.Index, t.Total = 0, 0
 	}
-	t.CleanSubject = strings.TrimSpace(s)
 	return t
 }
 

@@ -265,3 +265,5 @@ func outboxMails(t *testing.T, dir string) [][]byte {
 func mailOf(from, subject, id string, extra string, body string) []byte {
 	return []byte(fmt.Sprintf("From: %s\nTo: %s\nSubject: %s\nDate: Sat, 21 Nov 2026 11:30:00 +0000\nMessage-ID: <%s>\n%s\n%s", from, listAddr, subject, id, extra, body))
 }
+
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
