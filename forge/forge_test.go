@@ -89,7 +89,7 @@ func lifecycle(t *testing.T, st store.Store) {
 	if len(pr.Reviews) != 1 || len(pr.Comments) != 1 {
 		t.Fatalf("after a push with the same finding: %d reviews, %d comments", len(pr.Reviews), len(pr.Comments))
 	}
-	if !strings.Contains(j.Error, "nothing new (1 still open)") {
+	if !strings.Contains(j.Error, "nothing new (1 still open, 0 resolved)") {
 		t.Errorf("job note %q", j.Error)
 	}
 	runs, _ = h.fake.CheckRuns(owner, repo)

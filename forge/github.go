@@ -108,7 +108,6 @@ type rateLimits struct {
 	base    http.RoundTripper
 	maxWait time.Duration
 	m       *metrics
-	sleep   func(ctx context.Context, d time.Duration) error
 }
 
 func (t *rateLimits) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -144,7 +143,7 @@ func (t *rateLimits) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		resp.Body.Close()
-		if err := t.sleep(req.Context(), wait); err != nil {
+		if err := sleepCtx(req.Context(), wait); err != nil {
 			return nil, err
 		}
 	}
@@ -238,11 +237,12 @@ func (bc *blobCache) add(key string, data []byte) {
 	if int64(len(data)) > bc.max/4 {
 		return // one file must not flush the rest
 	}
-	if bc.c.Contains(key) {
+	// Count the bytes before adding: an Add that evicts subtracts.
+	bc.bytes.Add(int64(len(data)))
+	if found, _ := bc.c.ContainsOrAdd(key, data); found {
+		bc.bytes.Add(-int64(len(data)))
 		return
 	}
-	bc.bytes.Add(int64(len(data)))
-	bc.c.Add(key, data)
 	for bc.bytes.Load() > bc.max {
 		if _, _, ok := bc.c.RemoveOldest(); !ok {
 			break

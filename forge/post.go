@@ -32,8 +32,8 @@ type posted struct {
 }
 
 func (p *posted) String() string {
-	if p.review == 0 && p.closed == 0 {
-		return fmt.Sprintf("nothing new (%d still open)", p.stillOpen)
+	if p.review == 0 {
+		return fmt.Sprintf("nothing new (%d still open, %d resolved)", p.stillOpen, p.closed)
 	}
 	return fmt.Sprintf("review %d: %d inline, %d in the body, %d still open, %d resolved", p.review, p.inline, p.listed, p.stillOpen, p.closed)
 }

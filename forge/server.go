@@ -69,8 +69,6 @@ type Config struct {
 	// JobTimeout bounds one run of a job.
 	JobTimeout time.Duration
 	Log        *slog.Logger
-	// Transport is the network under the GitHub clients (tests).
-	Transport http.RoundTripper
 }
 
 func (c *Config) defaults() error {
@@ -120,9 +118,6 @@ func (c *Config) defaults() error {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	if c.Transport == nil {
-		c.Transport = http.DefaultTransport
-	}
 	return nil
 }
 
@@ -150,7 +145,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Log, st: cfg.Store, reg: prometheus.NewRegistry(), wake: make(chan struct{}, 1),
 		worker: fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6), cache: newBlobCache(cfg.CacheBytes)}
 	s.m = newMetrics(s.reg, cfg.Store)
-	rl := &rateLimits{base: cfg.Transport, maxWait: cfg.MaxRateWait, m: s.m, sleep: sleepCtx}
+	rl := &rateLimits{base: http.DefaultTransport, maxWait: cfg.MaxRateWait, m: s.m}
 	a, err := newApps(cfg.APIURL, cfg.AppID, cfg.PrivateKey, rl)
 	if err != nil {
 		return nil, err

@@ -238,15 +238,6 @@ func (s *Server) AddRepoCommit(owner, name string, files map[string][]byte) stri
 	return s.repos[owner+"/"+name].commit(files)
 }
 
-// Apply makes a commit: parent with a git diff applied.
-func (s *Server) Apply(owner, name, parent, patch string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.repos[owner+"/"+name]
-	sha, _, err := r.apply(parent, patch)
-	return sha, err
-}
-
 func (r *repo) apply(parent, patch string) (string, []*gitdiff.File, error) {
 	base, ok := r.commits[parent]
 	if !ok {
