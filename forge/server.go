@@ -210,8 +210,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// prune forgets old deliveries and finished jobs, daily: GitHub redelivers
-// within days, never weeks.
+// prune forgets, hourly, deliveries and finished jobs older than two
+// weeks: GitHub redelivers within days, never weeks.
 func (s *Server) prune(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
