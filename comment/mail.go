@@ -144,10 +144,11 @@ func mailHeader(orig MailPatch, opt MailOptions, cte string) (gomail.Header, err
 	if len(to) == 0 {
 		return h, fmt.Errorf("comment: a reply needs a recipient")
 	}
-	cc, err := mailAddresses(opt.Cc)
+	cc, err := mailAddresses(append(append([]string(nil), opt.To...), opt.Cc...))
 	if err != nil {
 		return h, err
 	}
+	cc = cc[len(to):] // without the ones To has already
 	if orig.MessageID == "" || opt.MessageID == "" {
 		return h, fmt.Errorf("comment: a reply needs its own Message-ID and the one it answers")
 	}

@@ -95,27 +95,24 @@ func Open(cfg *Config, opt Options) (*Bot, error) {
 		}
 		b.out = b.outbox()
 	}
-	st, err := OpenStore(cfg.State)
-	if err != nil {
-		return nil, err
-	}
+	path := cfg.State
 	if opt.DryRun != nil {
 		// A dry run does everything on a copy, then drops it.
-		f, err := os.CreateTemp(filepath.Dir(cfg.State), ".lockbot-dry-run-*.db")
-		if err == nil {
-			b.dryCopy = f.Name()
-			f.Close()
-			err = st.CopyTo(b.dryCopy)
-		}
-		st.Close()
+		dir, err := os.MkdirTemp("", "lockbot-dry-run-")
 		if err != nil {
-			b.cleanup()
-			return nil, fmt.Errorf("dry run: copying the state: %w", err)
-		}
-		if st, err = OpenStore(b.dryCopy); err != nil {
-			b.cleanup()
 			return nil, err
 		}
+		b.dryCopy = dir
+		path = filepath.Join(dir, "state.db")
+		if err := copyState(cfg.State, path); err != nil {
+			b.cleanup()
+			return nil, fmt.Errorf("dry run: %w", err)
+		}
+	}
+	st, err := OpenStore(path)
+	if err != nil {
+		b.cleanup()
+		return nil, err
 	}
 	b.store = st
 	r, err := newReviewer(cfg, opt.KBFiles, b.log)
@@ -136,7 +133,7 @@ func (b *Bot) outbox() deliverer {
 
 func (b *Bot) cleanup() {
 	if b.dryCopy != "" {
-		os.Remove(b.dryCopy)
+		os.RemoveAll(b.dryCopy)
 	}
 }
 

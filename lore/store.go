@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -69,10 +70,23 @@ func OpenStore(path string) (*Store, error) {
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 
-// CopyTo writes a consistent copy of the state to path: --dry-run works on
-// a copy, so that it shows what a run would do without doing it.
-func (s *Store) CopyTo(path string) error {
-	return s.db.View(func(tx *bolt.Tx) error { return tx.CopyFile(path, 0o600) })
+// copyState writes a consistent copy of the state file at path to dst,
+// opening it read-only; a state file that does not exist yet copies as
+// nothing. --dry-run works on a copy, so that it shows what a run would do
+// without doing it.
+func copyState(path, dst string) error {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, ReadOnly: true})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return fmt.Errorf("state %s: %w", path, ErrInUse)
+	}
+	if err != nil {
+		return fmt.Errorf("state %s: %w", path, err)
+	}
+	defer db.Close()
+	return db.View(func(tx *bolt.Tx) error { return tx.CopyFile(dst, 0o600) })
 }
 
 // Kinds of message.
