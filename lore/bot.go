@@ -461,15 +461,14 @@ func (b *Bot) reviewReady(ctx context.Context, li *List, rep *Report) error {
 	prefix := li.Name + "\x00"
 	err := b.store.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSeries).Cursor()
-		for k, v := c.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, v = c.Next() {
-			if !bytes.Contains(v, []byte(`"state":"open"`)) {
-				continue
-			}
+		for k, _ := c.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, _ = c.Next() {
 			s, err := get[seriesRecord](tx, bucketSeries, string(k))
 			if err != nil {
 				return err
 			}
-			open = append(open, s)
+			if s.State == SeriesOpen {
+				open = append(open, s)
+			}
 		}
 		return nil
 	})
@@ -832,12 +831,12 @@ func (b *Bot) recover() error {
 	}
 	for _, r := range stuck {
 		var c checker
-		switch r.Via {
-		case viaMaildir:
+		switch {
+		case r.Via == viaMaildir && b.cfg.Outbox.Path != "":
 			c = maildirOutbox{dir: b.cfg.Outbox.Path}
-		case viaMbox:
+		case r.Via == viaMbox && b.cfg.Outbox.Path != "":
 			c = mboxOutbox{path: b.cfg.Outbox.Path}
-		case viaPrint:
+		case r.Via == viaPrint:
 			r.State = ReplyQueued // only ever on a dry run's copy
 		}
 		switch {

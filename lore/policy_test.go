@@ -340,3 +340,45 @@ func TestCrashRecovery(t *testing.T) {
 		t.Errorf("after the list showed the reply: replies %v, kinds %v; want it sent, and own", counts.Replies, counts.Kinds)
 	}
 }
+
+// The base is the series' base-commit when the repository has it, else
+// the configured branch, and the settings are the base's .lockbot.yaml:
+// here the branch has moved on to a commit whose settings disable the
+// rule the sleep breaks.
+func TestBaseAndSettings(t *testing.T) {
+	repo := kernelRepo(t)
+	if err := os.WriteFile(filepath.Join(repo, ".lockbot.yaml"), []byte("rules:\n  disable: [SLEEP_IN_ATOMIC]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, repo, nil, nil, "git", "add", ".lockbot.yaml")
+	run(t, repo, nil, nil, "git", "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-q", "-m", "settings")
+	mails := mboxMails(t, "sleep.mbox")
+
+	// base-commit known: reviewed at it, without the later settings.
+	cfg := botConfig(t, repo, "mbox: "+writeMbox(t, mails...), "", "")
+	b := openBot(t, cfg, newClock(), Options{})
+	if rep := runBot(t, b); rep.Delivered != 1 {
+		t.Fatalf("at the base-commit: %+v; want the reply", rep)
+	}
+	if !strings.Contains(string(outboxMails(t, cfg.Outbox.Path)[0]), "against\nbase-commit 826bf2768269 with") {
+		t.Errorf("the reply does not name the base-commit:\n%s", outboxMails(t, cfg.Outbox.Path)[0])
+	}
+
+	// base-commit unknown: the branch, and its settings.
+	unknown := bytes.ReplaceAll(mails[0], []byte(baseCommit), []byte("0123456789abcdef0123456789abcdef01234567"))
+	cfg = botConfig(t, repo, "mbox: "+writeMbox(t, unknown, mails[1], mails[2]), "", "")
+	b = openBot(t, cfg, newClock(), Options{})
+	if rep := runBot(t, b); rep.Series != 1 || rep.Delivered != 0 {
+		t.Fatalf("on the branch: %+v; want the series reviewed with SLEEP_IN_ATOMIC disabled, no reply", rep)
+	}
+	var base string
+	b.store.db.View(func(tx *bolt.Tx) error {
+		return each(tx, bucketSeries, func(_ string, s *seriesRecord) error {
+			base = s.Base
+			return nil
+		})
+	})
+	if !strings.HasPrefix(base, "main at ") {
+		t.Errorf("base %q, want the branch main", base)
+	}
+}
