@@ -291,8 +291,7 @@ func (b *Bot) ingest(ctx context.Context, li *List) (int, error) {
 }
 
 // record files one message: seen, classified, and a patch or cover letter
-// added to its series.
-// It reports whether the message is new.
+// added to its series. It reports whether the message is new.
 func (b *Bot) record(tx *bolt.Tx, li *List, it item, backlog bool) (bool, error) {
 	now := b.now()
 	if it.raw == nil {
@@ -608,9 +607,8 @@ func (b *Bot) reviewSeries(ctx context.Context, li *List, s *seriesRecord, upTo 
 			if li.ApplyNote {
 				r, err := b.noteReply(li, s, series, ae, msgs)
 				if err != nil {
-					return err
-				}
-				if r != nil {
+					b.log.Error("no note: it could not be written", "list", li.Name, "subject", s.Subject, "err", err)
+				} else if r != nil {
 					replies = append(replies, r)
 				}
 			}
@@ -633,11 +631,16 @@ func (b *Bot) reviewSeries(ctx context.Context, li *List, s *seriesRecord, upTo 
 		}
 		m := msgs[strings.Trim(p.MessageID, "<>")]
 		if m == nil {
-			return fmt.Errorf("series %q: patch %d has no mail", s.Subject, i+1)
+			b.log.Error("no reply: the patch's mail is not in the series", "list", li.Name, "subject", s.Subject, "patch", i+1)
+			continue
 		}
 		r, err := b.findingsReply(li, s, m, p, fs, out)
 		if err != nil {
-			return err
+			// A reply that cannot be written (one the renderer refuses)
+			// is not sent; the series is done all the same, or every run
+			// would stop on it.
+			b.log.Error("no reply: it could not be written", "list", li.Name, "message-id", m.ID, "err", err)
+			continue
 		}
 		if r != nil {
 			replies = append(replies, r)

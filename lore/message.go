@@ -62,11 +62,12 @@ type Tag struct {
 	Index, Total int // 0, 0 when unnumbered
 }
 
-// Bounds of what ParseMessage reads of a header, beyond go-message's own
-// (1000 fields, 4000 bytes a line).
+// Bounds of what ParseMessage reads of a header: go-message's reader
+// has none of its own.
 const (
-	maxReferences = 100
-	maxIDLength   = 998
+	maxHeaderBytes = 256 << 10
+	maxReferences  = 100
+	maxIDLength    = 998
 )
 
 var errNoHeader = errors.New("no header block")
@@ -75,8 +76,10 @@ var errNoHeader = errors.New("no header block")
 // caller (Limits.MessageBytes); a mail whose header does not parse is an
 // error, never a panic.
 func ParseMessage(raw []byte) (*Message, error) {
-	br := bufio.NewReader(bytes.NewReader(raw))
-	h, err := textproto.ReadHeader(br)
+	if len(raw) > maxHeaderBytes && !bytes.Contains(raw[:maxHeaderBytes], []byte("\n\n")) && !bytes.Contains(raw[:maxHeaderBytes], []byte("\n\r\n")) {
+		return nil, fmt.Errorf("a header over %d bytes", maxHeaderBytes)
+	}
+	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw)))
 	if err != nil {
 		return nil, fmt.Errorf("reading the header: %w", err)
 	}

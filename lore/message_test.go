@@ -56,9 +56,10 @@ func TestParseMessage(t *testing.T) {
 	if a == nil || a.ID != b.ID || !strings.HasSuffix(a.ID, "@lockbot.invalid") {
 		t.Errorf("made-up IDs %v %v", a, b)
 	}
-	for _, bad := range []string{"", "no header at all", "\n\nbody"} {
+	huge := "Subject: x\nReferences:" + strings.Repeat(" <r@example.org>", 20000) + "\n\nbody\n"
+	for _, bad := range []string{"", "no header at all", "\n\nbody", huge} {
 		if _, err := ParseMessage([]byte(bad)); err == nil {
-			t.Errorf("ParseMessage(%q) accepted", bad)
+			t.Errorf("ParseMessage(%.80q) accepted", bad)
 		}
 	}
 }
