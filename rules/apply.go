@@ -328,8 +328,7 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 		if te.Drops != nil && te.Drops.Expr != nil {
 			exclude = f.findHeld(st, te.Drops.Expr)
 		}
-		if len(te.Unheld) > 0 {
-			w := f.withoutUnheld(st, te)
+		if w := f.withoutUnheld(st, te); w != st {
 			f.observeKeyed(s, w, te, exclude, b, f.obsStateKey(w))
 		} else {
 			if sk == "" {
@@ -373,6 +372,11 @@ type effectSite struct {
 	e *Effect
 }
 
+type listSite struct {
+	s  *cparse.Stmt
+	id listID
+}
+
 type ctxSite struct {
 	s *cparse.Stmt
 	c *Ctx
@@ -380,13 +384,18 @@ type ctxSite struct {
 
 // withoutUnheld is the state an effect of a callee sees: without the
 // contexts the callee had released by then.
+// It is st itself when the callee released none of what st holds, which
+// is most calls: nothing is held, or not what the callee released.
 func (f *flow) withoutUnheld(st *State, e *Effect) *State {
-	if len(e.Unheld) == 0 {
+	if len(e.Unheld) == 0 || len(st.Held) == 0 {
 		return st
 	}
-	n := st.clone()
+	n := st
 	for _, r := range e.Unheld {
 		if i := f.matchLoose(n, r.Kind, r.Expr); i >= 0 {
+			if n == st {
+				n = st.clone()
+			}
 			n.Held = append(n.Held[:i:i], n.Held[i+1:]...)
 		}
 	}
@@ -669,10 +678,18 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 		n.Drops = f.siteCtx(s, e.Drops, g, subst, callStep)
 	}
 	if len(e.Unheld) > 0 {
-		n.Unheld = nil
-		for _, c := range e.Unheld {
-			n.Unheld = append(n.Unheld, f.siteCtx(s, c, g, subst, callStep))
+		k := listSite{s, idOf(e.Unheld)}
+		l, ok := f.unheldSite[k]
+		if !ok {
+			for _, c := range e.Unheld {
+				l = append(l, f.siteCtx(s, c, g, subst, callStep))
+			}
+			if f.unheldSite == nil {
+				f.unheldSite = map[listSite][]*Ctx{}
+			}
+			f.unheldSite[k] = l
 		}
+		n.Unheld = l
 	}
 	return &n
 }

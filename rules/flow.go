@@ -89,6 +89,10 @@ type flow struct {
 	ctxCache   map[ctxSite]*Ctx
 	argCache   map[exprSite]*argAtom
 	relCache   map[exprSite]*cparse.Expr
+	// unheldMemo and unheldSite share the lists of released caller
+	// contexts effects carry (see unheldUnion, translateEffect).
+	unheldMemo map[[3]listID][]*Ctx
+	unheldSite map[listSite][]*Ctx
 }
 
 func (p *Program) flow(fi *FuncInfo) *FuncFacts {
@@ -597,6 +601,37 @@ func commonHeld(a, b *State) int {
 		}
 	}
 	return n
+}
+
+// listID identifies a context list by its backing array and length.
+// Lists are not changed once made, and one list is shared by many
+// effects: every effect after a release of a caller's lock carries it.
+type listID struct {
+	first **Ctx
+	n     int
+}
+
+func idOf(l []*Ctx) listID {
+	if len(l) == 0 {
+		return listID{}
+	}
+	return listID{&l[0], len(l)}
+}
+
+// unheldUnion is uniqueCtxs of an effect's released caller contexts and
+// the path's, memoised by list identity, so that the effects observed
+// after one release share one list (and callers translate it once).
+func (f *flow) unheldUnion(eff, rel, maybe []*Ctx) []*Ctx {
+	k := [3]listID{idOf(eff), idOf(rel), idOf(maybe)}
+	if l, ok := f.unheldMemo[k]; ok {
+		return l
+	}
+	if f.unheldMemo == nil {
+		f.unheldMemo = map[[3]listID][]*Ctx{}
+	}
+	l := uniqueCtxs(eff, rel, maybe)
+	f.unheldMemo[k] = l
+	return l
 }
 
 // uniqueCtxs concatenates context lists, keeping one of each lock.
@@ -1780,7 +1815,7 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 		ne := *e
 		ne.keyCache, ne.obsCache = "", ""
 		if addUnheld {
-			ne.Unheld = uniqueCtxs(e.Unheld, st.CallerRel, st.CallerMaybe)
+			ne.Unheld = f.unheldUnion(e.Unheld, st.CallerRel, st.CallerMaybe)
 		}
 		ne.Facts = append(append([]Fact(nil), e.Facts...), facts...)
 		e = &ne
