@@ -23,9 +23,14 @@ type exitCode int
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 func run(args []string) int {
-	cmd := newRoot()
+	cmd, g := newRootFlags()
 	cmd.SetArgs(args)
 	err := cmd.Execute()
+	if g.stopProf != nil {
+		// After the command, which may return an error (exit status 1
+		// for findings) that PersistentPostRun would not see.
+		g.stopProf()
+	}
 	var code exitCode
 	switch {
 	case err == nil:

@@ -1,18 +1,29 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
 
 type globalFlags struct {
-	verbose bool
-	kbFiles []string
+	verbose    bool
+	kbFiles    []string
+	cpuProfile string
+	stopProf   func()
 }
 
 func newRoot() *cobra.Command {
+	root, _ := newRootFlags()
+	return root
+}
+
+// newRootFlags is newRoot with the global flags, which main reads after
+// the command has run.
+func newRootFlags() (*cobra.Command, *globalFlags) {
 	g := &globalFlags{}
 	root := &cobra.Command{
 		Use:   "lockbot",
@@ -28,6 +39,27 @@ Exit status: 0 nothing found, 1 findings, 2 bad usage or input.`,
 	}
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log progress to standard error")
 	root.PersistentFlags().StringArrayVar(&g.kbFiles, "kb", nil, "extra knowledge-base file (rules.yaml format); repeatable")
+	// For the benchmark scripts: where a whole-subsystem run spends its time.
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
+	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if g.cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(g.cpuProfile)
+		if err != nil {
+			return usageError{fmt.Errorf("--cpuprofile: %w", err)}
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		g.stopProf = func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}
+		return nil
+	}
 	root.AddCommand(newScan(g), newCheck(g), newIndex(g), newExplain(g), newRules(), newDebug(g))
 	root.AddCommand(newHook())
 	root.AddCommand(newLore(g))
@@ -35,7 +67,7 @@ Exit status: 0 nothing found, 1 findings, 2 bad usage or input.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err}
 	})
-	return root
+	return root, g
 }
 
 func (g *globalFlags) logger() *slog.Logger {
