@@ -281,9 +281,21 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 		ne.keyCache, ne.obsCache = "", ""
 		k := ne.key()
 		if i, ok := seen[k]; ok {
-			if len(ne.Chain) < len(s.Effects[i].Chain) {
-				s.Effects[i] = &ne
+			prev := s.Effects[i]
+			keep := prev
+			if len(ne.Chain) < len(prev.Chain) {
+				keep = &ne
 			}
+			// One effect seen on a path that had released a caller's lock
+			// and on one that had not: callers cannot tell the paths apart
+			// (a flag behind a pointer, "if (*locked) unlock()"), so the
+			// lock counts as released, whichever path came first.
+			if u := unheldUnion(prev.Unheld, ne.Unheld); u != nil {
+				c := *keep
+				c.Unheld = u
+				keep = &c
+			}
+			s.Effects[i] = keep
 			continue
 		}
 		if perKind[e.Kind] >= maxEffectsPerKind {
@@ -356,6 +368,24 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 	s.NoReturn = len(ff.Exits) == 0 && !ff.Failed
 	s.freeze()
 	return s
+}
+
+// unheldUnion returns the union of two lists of released caller contexts
+// when b adds to a, else nil.
+func unheldUnion(a, b []*Ctx) []*Ctx {
+	for _, c := range b {
+		found := false
+		for _, x := range a {
+			if x == c || x.key() == c.key() {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return uniqueCtxs(a, b)
+		}
+	}
+	return nil
 }
 
 // freeze computes the memoised keys of everything a summary publishes:

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"sync/atomic"
 	"fmt"
 	"sort"
 	"strconv"
@@ -36,8 +37,14 @@ type flow struct {
 	inKeys [][]string // lock keys of in, computed once
 	// dirty marks the states of in that changed since their block ran.
 	dirty  [][]bool
-	record bool
-	out    *FuncFacts
+	// record: observations and exits are recorded (a block on its final
+	// input); frozen: the states a block reaches are not propagated (a
+	// loop's last run, after its fixpoint).
+	record, frozen bool
+	out            *FuncFacts
+	// obsBlock and exitBlock are the blocks the records came from.
+	obsBlock  []int
+	exitBlock map[*Exit]int
 	calls  map[string]int // Calls noted (their index), by callee, line and context
 	// lastRefKeys are the facts of branches on last-reference tests.
 	lastRefKeys map[string]bool
@@ -121,40 +128,172 @@ func (p *Program) flow(fi *FuncInfo) *FuncFacts {
 	f.dirty = make([][]bool, len(fn.Blocks))
 	f.dirty[fn.Entry] = []bool{true}
 
-	// Fixpoint: propagate states until no block's input changes.
-	work := []int{fn.Entry}
-	queued := make([]bool, len(fn.Blocks))
-	queued[fn.Entry] = true
-	budget := 60*len(fn.Blocks) + 200
-	for len(work) > 0 && !f.failed {
-		id := work[0]
-		work = work[1:]
-		queued[id] = false
-		if budget--; budget < 0 {
-			f.failed = true
-			p.log.Debug("analysis budget exhausted", "function", fn.Name)
-			break
-		}
-		for _, succ := range f.block(fn.Blocks[id]) {
-			if !queued[succ] {
-				queued[succ] = true
-				work = append(work, succ)
-			}
-		}
-	}
-	if f.failed {
-		f.out.Failed = true
+	if !f.run() {
+		f.out = &FuncFacts{Failed: true}
 		p.log.Debug("analysis gave up", "function", fn.Name, "file", fn.File.Path)
 		return f.out
 	}
-	// Final pass: record observations and exits from the stable states.
-	f.record = true
-	for _, b := range fn.Blocks {
-		if len(f.in[b.ID]) > 0 {
+	f.sortRecords()
+	return f.out
+}
+
+// run propagates states through the strongly connected parts of the
+// control-flow graph in topological order. A block outside any loop has
+// its final input once the blocks before it are done: it runs once, and
+// records what it observes as it goes. A loop iterates to a fixpoint
+// without recording, then each of its blocks runs once more to record, on
+// its final input. It reports false when the path budget ran out.
+func (f *flow) run() bool {
+	fn := f.fn
+	budget := 60*len(fn.Blocks) + 200
+	queued := make([]bool, len(fn.Blocks))
+	for _, comp := range blockSCCs(fn) {
+		if len(comp) == 1 && !selfLoop(fn.Blocks[comp[0]]) {
+			b := fn.Blocks[comp[0]]
+			if len(f.in[b.ID]) == 0 {
+				continue // unreachable
+			}
+			if budget--; budget < 0 {
+				return false
+			}
+			f.record = true
 			f.block(b)
+			f.record = false
+			if f.failed {
+				return false
+			}
+			continue
+		}
+		inComp := map[int]bool{}
+		var work []int
+		for _, id := range comp {
+			inComp[id] = true
+			if len(f.in[id]) > 0 {
+				work = append(work, id)
+				queued[id] = true
+			}
+		}
+		for len(work) > 0 {
+			id := work[0]
+			work = work[1:]
+			queued[id] = false
+			if budget--; budget < 0 {
+				return false
+			}
+			for _, succ := range f.block(fn.Blocks[id]) {
+				if inComp[succ] && !queued[succ] {
+					queued[succ] = true
+					work = append(work, succ)
+				}
+			}
+			if f.failed {
+				return false
+			}
+		}
+		// The loop is stable: its exits have reached the blocks after it.
+		f.record, f.frozen = true, true
+		for _, id := range comp {
+			if len(f.in[id]) > 0 {
+				f.block(fn.Blocks[id])
+			}
+		}
+		f.record, f.frozen = false, false
+	}
+	return !f.failed
+}
+
+// sortRecords puts observations and exits in block order, the order a
+// reader of the function (and of its summary) expects, whatever order the
+// blocks ran in.
+func (f *flow) sortRecords() {
+	idx := make([]int, len(f.out.Obs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return f.obsBlock[idx[a]] < f.obsBlock[idx[b]] })
+	obs := make([]*Obs, len(idx))
+	for i, j := range idx {
+		obs[i] = f.out.Obs[j]
+	}
+	f.out.Obs = obs
+	sort.SliceStable(f.out.Exits, func(a, b int) bool { return f.exitBlock[f.out.Exits[a]] < f.exitBlock[f.out.Exits[b]] })
+}
+
+// blockSCCs returns the strongly connected components of a function's
+// control-flow graph reachable from its entry, in topological order
+// (Tarjan's algorithm emits them in reverse).
+func blockSCCs(fn *cparse.Func) [][]int {
+	n := len(fn.Blocks)
+	index := make([]int, n)
+	low := make([]int, n)
+	onStack := make([]bool, n)
+	for i := range index {
+		index[i] = -1
+	}
+	var stack []int
+	var out [][]int
+	next := 0
+	// Iterative, as CFGs of generated code can be deep enough to matter.
+	type frame struct{ v, edge int }
+	visit := func(root int) {
+		call := []frame{{root, 0}}
+		index[root], low[root] = next, next
+		next++
+		stack = append(stack, root)
+		onStack[root] = true
+		for len(call) > 0 {
+			top := &call[len(call)-1]
+			v := top.v
+			if succs := fn.Blocks[v].Succs; top.edge < len(succs) {
+				w := succs[top.edge]
+				top.edge++
+				switch {
+				case index[w] < 0:
+					index[w], low[w] = next, next
+					next++
+					stack = append(stack, w)
+					onStack[w] = true
+					call = append(call, frame{w, 0})
+				case onStack[w]:
+					low[v] = min(low[v], index[w])
+				}
+				continue
+			}
+			call = call[:len(call)-1]
+			if len(call) > 0 {
+				u := call[len(call)-1].v
+				low[u] = min(low[u], low[v])
+			}
+			if low[v] == index[v] {
+				var comp []int
+				for {
+					w := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					onStack[w] = false
+					comp = append(comp, w)
+					if w == v {
+						break
+					}
+				}
+				sort.Ints(comp)
+				out = append(out, comp)
+			}
 		}
 	}
-	return f.out
+	visit(fn.Entry)
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}
+
+func selfLoop(b *cparse.Block) bool {
+	for _, s := range b.Succs {
+		if s == b.ID {
+			return true
+		}
+	}
+	return false
 }
 
 // relevant reports whether a function does anything the analysis tracks:
@@ -458,6 +597,7 @@ func (f *flow) block(b *cparse.Block) []int {
 			}
 			f.dirty[b.ID][i] = false
 		}
+		zzStates.Add(1)
 		cur := []*State{st}
 		for _, s := range b.Stmts {
 			var next []*State
@@ -514,7 +654,7 @@ func (f *flow) compact(sts []*State) []*State {
 }
 
 func (f *flow) propagate(to int, st *State) []int {
-	if f.record {
+	if f.frozen {
 		return nil
 	}
 	// States that agree on what is held merge, keeping what both know;
@@ -726,7 +866,12 @@ func (f *flow) term(b *cparse.Block, st *State) []int {
 		return f.branch(b, st)
 	case cparse.TReturn:
 		if f.record {
-			f.out.Exits = append(f.out.Exits, &Exit{State: st, Ret: b.Ret, Line: b.Line, Class: f.retClass(b.Ret, st)})
+			x := &Exit{State: st, Ret: b.Ret, Line: b.Line, Class: f.retClass(b.Ret, st)}
+			f.out.Exits = append(f.out.Exits, x)
+			if f.exitBlock == nil {
+				f.exitBlock = map[*Exit]int{}
+			}
+			f.exitBlock[x] = b.ID
 		}
 	}
 	return nil
@@ -1826,6 +1971,7 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 		o.Nowait = f.nowait[block.ID]
 	}
 	f.out.Obs = append(f.out.Obs, o)
+	f.obsBlock = append(f.obsBlock, block.ID)
 }
 
 func factsKey(fs []*Fact) string {
@@ -2531,3 +2677,7 @@ func callText(call *cparse.Expr) string {
 	}
 	return s
 }
+
+var zzStates atomic.Int64
+
+func ZZStates() int64 { return zzStates.Load() }
