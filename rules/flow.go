@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"sync/atomic"
 	"fmt"
 	"sort"
 	"strconv"
@@ -597,7 +596,6 @@ func (f *flow) block(b *cparse.Block) []int {
 			}
 			f.dirty[b.ID][i] = false
 		}
-		zzStates.Add(1)
 		cur := []*State{st}
 		for _, s := range b.Stmts {
 			var next []*State
@@ -2677,7 +2675,3 @@ func callText(call *cparse.Expr) string {
 	}
 	return s
 }
-
-var zzStates atomic.Int64
-
-func ZZStates() int64 { return zzStates.Load() }
