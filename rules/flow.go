@@ -35,7 +35,7 @@ type flow struct {
 	in     [][]*State
 	inKeys [][]string // lock keys of in, computed once
 	// dirty marks the states of in that changed since their block ran.
-	dirty  [][]bool
+	dirty [][]bool
 	// record: observations and exits are recorded (a block on its final
 	// input); frozen: the states a block reaches are not propagated (a
 	// loop's last run, after its fixpoint).
@@ -44,7 +44,7 @@ type flow struct {
 	// obsBlock and exitBlock are the blocks the records came from.
 	obsBlock  []int
 	exitBlock map[*Exit]int
-	calls  map[string]int // Calls noted (their index), by callee, line and context
+	calls     map[string]int // Calls noted (their index), by callee, line and context
 	// lastRefKeys are the facts of branches on last-reference tests.
 	lastRefKeys map[string]bool
 	// lastRef is set while a last-reference callback's summary applies
