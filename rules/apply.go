@@ -601,36 +601,70 @@ func (f *flow) siteCtx(s *cparse.Stmt, c *Ctx, g *FuncInfo, subst map[string]*cp
 	if t, ok := f.ctxCache[ck]; ok {
 		return t
 	}
-	t := f.translateCtx(c, g, subst, callStep)
+	t := f.translateCtx(s, c, g, subst, callStep)
 	f.ctxCache[ck] = t
 	return t
 }
 
-func (f *flow) translateCtx(c *Ctx, g *FuncInfo, subst map[string]*cparse.Expr, callStep Step) *Ctx {
+func (f *flow) translateCtx(s *cparse.Stmt, c *Ctx, g *FuncInfo, subst map[string]*cparse.Expr, callStep Step) *Ctx {
 	n := &Ctx{Kind: c.Kind, Class: c.Class, Sub: c.Sub, Try: c.Try}
 	n.Via = c.Via.Push(callStep)
 	if c.Expr != nil {
-		x, local := f.substitute(c.Expr, subst, g)
-		if !local {
-			x = f.canonLock(x)
-		}
-		n.Expr = x
+		t := f.siteExpr(s, c.Expr, g, subst)
+		n.Expr = t.x
 		switch {
-		case local:
-		case x == c.Expr && c.Inst != "":
+		case t.local:
+		case t.x == c.Expr && c.Inst != "":
 			// Nothing of the callee's in it (a global, a struct class).
 			n.Inst = c.Inst
 			if n.Class == "" {
 				n.Class = c.Class
 			}
 		default:
-			n.Inst = x.String()
+			n.Inst = t.inst
 			if n.Class == "" {
-				n.Class = f.env.classOf(x)
+				n.Class = t.class
 			}
 		}
 	}
 	return n
+}
+
+// calleeExpr is an expression of callee g at a call: one statement may
+// call several functions (through an ops table, a release callback).
+type calleeExpr struct {
+	s *cparse.Stmt
+	g *FuncInfo
+	x *cparse.Expr
+}
+
+// siteLock is a callee's lock expression in a caller's terms.
+type siteLock struct {
+	x           *cparse.Expr
+	local       bool
+	inst, class string
+}
+
+// siteExpr translates a callee's lock expression at a call, memoised: the
+// contexts of a callee's effects, outcomes and released lists share their
+// expressions, and each would otherwise be substituted and named again.
+func (f *flow) siteExpr(s *cparse.Stmt, x *cparse.Expr, g *FuncInfo, subst map[string]*cparse.Expr) siteLock {
+	k := calleeExpr{s, g, x}
+	if t, ok := f.lockCache[k]; ok {
+		return t
+	}
+	y, local := f.substitute(x, subst, g)
+	t := siteLock{x: y, local: local}
+	if !local {
+		t.x = f.canonLock(y)
+		t.inst = t.x.String()
+		t.class = f.env.classOf(t.x)
+	}
+	if f.lockCache == nil {
+		f.lockCache = map[calleeExpr]siteLock{}
+	}
+	f.lockCache[k] = t
+	return t
 }
 
 // translateEffect brings a callee's effect into this call's terms. An

@@ -95,6 +95,7 @@ type flow struct {
 	ctxCache   map[ctxSite]*Ctx
 	argCache   map[exprSite]*argAtom
 	relCache   map[exprSite]*cparse.Expr
+	lockCache  map[calleeExpr]siteLock
 	// unheldMemo and unheldSite share the lists of released caller
 	// contexts effects carry (see unheldUnion, translateEffect).
 	unheldMemo map[[3]listID][]*Ctx
