@@ -472,11 +472,30 @@ func mailWrap(text string, width int) []string {
 	words := strings.Fields(text)
 	var lines [][]string
 	var cur []string
-	n := 0
+	n := 0 // columns of cur
+	cols := func(ws []string) int {
+		c := 0
+		for i, w := range ws {
+			if i > 0 {
+				c++
+			}
+			c += utf8.RuneCountInString(w)
+		}
+		return c
+	}
 	for _, w := range words {
 		if len(cur) > 0 && n+1+utf8.RuneCountInString(w) > width {
+			// A line about to start with "word:" starts with the word
+			// before it instead. The words taken are part of the new
+			// line before it is filled, so that it keeps to the width.
+			var moved []string
+			for first := w; mailTrailerToken(first) && len(cur) > 1; first = moved[0] {
+				moved = append([]string{cur[len(cur)-1]}, moved...)
+				cur = cur[:len(cur)-1]
+			}
 			lines = append(lines, cur)
-			cur, n = nil, 0
+			cur = moved
+			n = cols(cur)
 		}
 		if len(cur) > 0 {
 			n++
@@ -486,13 +505,6 @@ func mailWrap(text string, width int) []string {
 	}
 	if len(cur) > 0 {
 		lines = append(lines, cur)
-	}
-	for i := 1; i < len(lines); i++ {
-		for mailTrailerToken(lines[i][0]) && len(lines[i-1]) > 1 {
-			prev := lines[i-1]
-			lines[i] = append([]string{prev[len(prev)-1]}, lines[i]...)
-			lines[i-1] = prev[:len(prev)-1]
-		}
 	}
 	out := make([]string, 0, len(lines))
 	for _, l := range lines {

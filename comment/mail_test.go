@@ -118,6 +118,25 @@ func TestMailWrap(t *testing.T) {
 	if len(lines) < 2 || !strings.HasPrefix(lines[1], "x base:") {
 		t.Errorf("lines %q: want the second to start with the word before base:", lines)
 	}
+
+	// The word brought down is part of the line's width: a full line
+	// starting "base:" does not become one over 72 columns.
+	text = strings.Repeat("x", 50) + " " + strings.Repeat("w", 21) + " base: " + strings.Repeat("y ", 40) + "Fixes: z"
+	lines = mailWrap(text, mailWidth)
+	for i, l := range lines {
+		if n := len(l); n > mailWidth {
+			t.Errorf("line %d of %d columns: %q", i, n, l)
+		}
+		if mailTrailerToken(strings.Fields(l)[0]) {
+			t.Errorf("line %q starts like a trailer", l)
+		}
+	}
+	if got := strings.Join(lines, " "); got != strings.Join(strings.Fields(text), " ") {
+		t.Errorf("words changed: %q", got)
+	}
+	if len(lines) < 2 || !strings.HasPrefix(lines[1], strings.Repeat("w", 21)+" base: y") {
+		t.Errorf("lines %q: want the second to start with the w word and base:", lines)
+	}
 }
 
 // A reply that would carry a trailer anyway (here through a sender's name

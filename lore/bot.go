@@ -167,16 +167,24 @@ func (b *Bot) Run(ctx context.Context) (Report, error) {
 			return rep, fmt.Errorf("list %s: %w", li.Name, err)
 		}
 	}
+	// A list whose series found no base in the kernel repository leaves
+	// them open, and the run goes on (other lists, deliveries), then says
+	// so.
+	var noBase error
 	for _, li := range b.cfg.Lists {
 		if err := b.reviewReady(ctx, li, &rep); err != nil {
-			return rep, fmt.Errorf("list %s: %w", li.Name, err)
+			var be *baseError
+			if !errors.As(err, &be) {
+				return rep, fmt.Errorf("list %s: %w", li.Name, err)
+			}
+			noBase = errors.Join(noBase, fmt.Errorf("list %s: series left for the next run: %w", li.Name, err))
 		}
 	}
 	if err := b.deliver(ctx, &rep); err != nil {
 		return rep, err
 	}
 	rep.Elapsed = time.Since(start)
-	return rep, nil
+	return rep, noBase
 }
 
 // Follow runs every interval until ctx ends.
@@ -204,19 +212,21 @@ func (b *Bot) Follow(ctx context.Context, interval time.Duration, report func(Re
 // ingestBatch is how many messages one transaction records.
 const ingestBatch = 256
 
+// cursorStarted is the cursor set once a list's archive was read to its
+// end (no epoch is named so).
+const cursorStarted = "started"
+
 var errRunFull = errors.New("run limit reached")
 
 // ingest records a list's new messages with the position after them, a
 // batch per transaction: a crash loses no message and repeats none.
 func (b *Bot) ingest(ctx context.Context, li *List) (int, error) {
 	cursors := map[string]string{}
-	started := false
 	err := b.store.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketCursors).Cursor()
 		prefix := []byte(li.Name + "\x00")
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			cursors[string(k[len(prefix):])] = string(v)
-			started = true
 		}
 		return nil
 	})
@@ -224,7 +234,10 @@ func (b *Bot) ingest(ctx context.Context, li *List) (int, error) {
 		return 0, err
 	}
 	// With start: now, what the archive holds at the first run is
-	// recorded as seen and never answered.
+	// recorded as seen and never answered; the list is started once a
+	// read got to the end of it, not before: a first read the run limit
+	// or an error cut short is still the archive's old mail.
+	started := cursors[cursorStarted] != ""
 	backlog := !started && li.Start == "now"
 	var batch []item
 	n := 0 // new messages recorded
@@ -249,9 +262,7 @@ func (b *Bot) ingest(ctx context.Context, li *List) (int, error) {
 					}
 				}
 			}
-			// A list with no position of its own (an mbox) is marked
-			// started all the same, for start: now.
-			return tx.Bucket(bucketCursors).Put([]byte(cursorKey(li.Name, "started")), []byte("1"))
+			return nil
 		})
 		if err == nil {
 			n += added
@@ -278,8 +289,16 @@ func (b *Bot) ingest(ctx context.Context, li *List) (int, error) {
 		return nil
 	}
 	err = sourceFor(li).read(ctx, func(ep string) string { return cursors[ep] }, b.cfg.Limits.MessageBytes, emit)
+	complete := err == nil
 	if ferr := flush(); err == nil || errors.Is(err, errRunFull) {
 		err = ferr
+	}
+	if complete && err == nil && !started {
+		// A list with no position of its own (an mbox) is marked
+		// started all the same, for start: now.
+		err = b.store.db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketCursors).Put([]byte(cursorKey(li.Name, cursorStarted)), []byte("1"))
+		})
 	}
 	if n >= limit {
 		b.log.Warn("run limit reached: the rest waits for the next run", "list", li.Name, "messages", n)
@@ -312,10 +331,20 @@ func (b *Bot) record(tx *bolt.Tx, li *List, it item, backlog bool) (bool, error)
 			b.log.Warn("unreadable message", "list", li.Name, "where", it.where, "err", err)
 		})
 	}
-	if old, err := get[msgRecord](tx, bucketMsgs, m.ID); err != nil || old != nil {
+	old, err := get[msgRecord](tx, bucketMsgs, m.ID)
+	if err != nil {
 		return false, err
 	}
+	// A patch cross-posted to several lists is answered once, under the
+	// first list that follows it: one whose prefixes it did not match
+	// leaves it to the others.
+	if old != nil && (old.Kind != KindSkipped || old.List == li.Name) {
+		return false, nil
+	}
 	kind, reason := b.classify(m, li)
+	if old != nil && kind != KindPatch && kind != KindCover {
+		return false, nil
+	}
 	rec := msgRecord{List: li.Name, Kind: kind, Reason: reason, Subject: m.Subject, Seen: now}
 	switch {
 	case kind == KindOwn:
@@ -475,6 +504,7 @@ func (b *Bot) reviewReady(ctx context.Context, li *List, rep *Report) error {
 		return err
 	}
 	sort.Slice(open, func(i, j int) bool { return open[i].FirstSeen.Before(open[j].FirstSeen) })
+	var noBase error // the first series left without a base
 	for _, s := range open {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -495,10 +525,16 @@ func (b *Bot) reviewReady(ctx context.Context, li *List, rep *Report) error {
 			continue
 		}
 		if err := b.reviewSeries(ctx, li, s, upTo, rep); err != nil {
-			return err
+			var be *baseError
+			if !errors.As(err, &be) {
+				return err
+			}
+			if noBase == nil {
+				noBase = err
+			}
 		}
 	}
-	return nil
+	return noBase
 }
 
 // closeSeries records a series' end and the replies it makes, in one
@@ -596,6 +632,13 @@ func (b *Bot) reviewSeries(ctx context.Context, li *List, s *seriesRecord, upTo 
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		var be *baseError
+		if errors.As(err, &be) {
+			// Left open, and its mails kept: the repository is at fault,
+			// and the next run with a base reviews it.
+			b.log.Error("series not reviewed: the kernel repository has no base for it; it waits", "list", li.Name, "subject", s.Subject, "err", err)
+			return err
 		}
 		var ae *diff.ApplyError
 		if errors.As(err, &ae) {
@@ -733,15 +776,25 @@ func (b *Bot) makeReply(li *List, s *seriesRecord, m *Message, render func(io.Wr
 	}
 	id := b.replyID(li.Name, m.ID)
 	to, cc := b.recipients(li, m)
+	// A mailer that sets In-Reply-To alone threads by it: the reply's
+	// References start with it then (RFC 5322, 3.6.4).
+	refs := m.References
+	if len(refs) == 0 && m.InReplyTo != "" {
+		refs = []string{m.InReplyTo}
+	}
 	var buf bytes.Buffer
-	err := render(&buf, comment.MailPatch{MessageID: m.ID, References: m.References, Subject: m.Subject, From: m.From, Date: m.DateRaw},
+	err := render(&buf, comment.MailPatch{MessageID: m.ID, References: refs, Subject: m.Subject, From: m.From, Date: m.DateRaw},
 		comment.MailOptions{From: b.cfg.From, To: to, Cc: cc, MessageID: id, Date: date, UserAgent: b.opt.UserAgent})
 	if err != nil {
 		return nil, fmt.Errorf("reply to <%s>: %w", m.ID, err)
 	}
+	// Each recipient once, as the header names them once: a list in
+	// both the patch's To and Cc, or in cc: too, gets one copy.
 	var rcpt []string
+	seen := map[string]bool{}
 	for _, a := range append(append([]string(nil), to...), cc...) {
-		if addr, err := mail.ParseAddress(a); err == nil {
+		if addr, err := mail.ParseAddress(a); err == nil && !seen[strings.ToLower(addr.Address)] {
+			seen[strings.ToLower(addr.Address)] = true
 			rcpt = append(rcpt, addr.Address)
 		}
 	}

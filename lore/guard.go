@@ -12,7 +12,27 @@ import (
 // botSenders are parts of sender addresses that are robots.
 var botSenders = []string{
 	"noreply", "no-reply", "do-not-reply", "donotreply", "mailer-daemon", "postmaster",
-	"syzbot", "lkp@intel.com", "patchwork-bot", "kernelci", "bot@", "-bot+", "+bot@",
+	"syzbot", "lkp@intel.com", "patchwork-bot", "kernelci", "-bot+", "+bot@",
+}
+
+// botLocal reports whether an address's local part names a robot: "bot",
+// or a word ending in "bot" after a separator ("ci-bot", "build.bot"),
+// but not a person's name that happens to end so (talbot@, abbot@).
+func botLocal(addr string) bool {
+	local, _, ok := strings.Cut(addr, "@")
+	if !ok {
+		return false
+	}
+	local, _, _ = strings.Cut(local, "+")
+	if local == "bot" {
+		return true
+	}
+	for _, sep := range []string{"-", "_", "."} {
+		if strings.HasSuffix(local, sep+"bot") {
+			return true
+		}
+	}
+	return false
 }
 
 // botMailers are parts of X-Mailer and User-Agent values of robots.
@@ -37,6 +57,9 @@ func (b *Bot) classify(m *Message, li *List) (kind, reason string) {
 		if strings.Contains(m.FromAddr, s) {
 			return KindBot, "sender " + m.FromAddr
 		}
+	}
+	if botLocal(m.FromAddr) {
+		return KindBot, "sender " + m.FromAddr
 	}
 	for _, h := range []string{"X-Mailer", "User-Agent"} {
 		v := strings.ToLower(m.Header.Get(h))

@@ -33,8 +33,10 @@ type Message struct {
 	ID         string
 	InReplyTo  string
 	References []string
-	// From is the sender's header as sent (decoded); FromAddr its address,
-	// lower case, "" when it does not parse.
+	// From is the sender as an address a header can carry (the name
+	// RFC 2047-encoded when it must be), or the header decoded when it
+	// does not parse; FromAddr its address, lower case, "" when it does
+	// not parse.
 	From, FromAddr string
 	// To and Cc are the addresses, as a header writes them.
 	To, Cc []string
@@ -97,6 +99,10 @@ func ParseMessage(raw []byte) (*Message, error) {
 	m.From = decodeWords(h.Get("From"))
 	if a, err := mail.ParseAddress(h.Get("From")); err == nil {
 		m.FromAddr = strings.ToLower(a.Address)
+		// Written again as an address: the decoded header is not one
+		// when the name held a comma or quotes ("Author, Ada" sent as
+		// =?utf-8?q?Author=2C_Ada?=), and the reply is addressed to it.
+		m.From = a.String()
 	}
 	m.To = addressList(h.Get("To"))
 	m.Cc = addressList(h.Get("Cc"))
@@ -168,7 +174,9 @@ var (
 	replyPrefix = regexp.MustCompile(`(?i)^\s*(re|aw|sv|antw|odp|vs|fwd?)\s*(\[\d+\])?\s*:`)
 	bracket     = regexp.MustCompile(`^\s*\[([^\]]*)\]`)
 	versionWord = regexp.MustCompile(`(?i)^v(\d{1,4})$`)
-	numberWord  = regexp.MustCompile(`^(\d{1,5})/(\d{1,5})$`)
+	// patchWord is PATCH, or PATCHv2 as older series write it.
+	patchWord  = regexp.MustCompile(`(?i)^PATCH(?:v(\d{1,4}))?$`)
+	numberWord = regexp.MustCompile(`^(\d{1,5})/(\d{1,5})$`)
 )
 
 // ParseSubject reads the tag of a patch subject. Of the leading bracketed
@@ -194,7 +202,7 @@ func ParseSubject(subject string) Tag {
 		words := strings.Fields(strings.ReplaceAll(group, ",", " "))
 		isPatch := false
 		for _, w := range words {
-			if strings.EqualFold(w, "PATCH") || strings.EqualFold(w, "PATCHv") {
+			if patchWord.MatchString(w) {
 				isPatch = true
 			}
 		}
@@ -203,6 +211,11 @@ func ParseSubject(subject string) Tag {
 		}
 		t.Patch = true
 		for _, w := range words {
+			if m := patchWord.FindStringSubmatch(w); m != nil && m[1] != "" {
+				t.Version, _ = strconv.Atoi(m[1])
+				t.Words = append(t.Words, "PATCH")
+				continue
+			}
 			if m := versionWord.FindStringSubmatch(w); m != nil {
 				t.Version, _ = strconv.Atoi(m[1])
 				continue

@@ -1,6 +1,7 @@
 package lore
 
 import (
+	"net/mail"
 	"strings"
 	"testing"
 )
@@ -21,6 +22,9 @@ func TestParseSubject(t *testing.T) {
 		{"[GIT PULL] quux fixes", false, false, 1, 0, 0, ""},
 		{"quux: a question", false, false, 1, 0, 0, ""},
 		{"[PATCH 3/2] x", true, false, 1, 0, 0, "PATCH"},
+		{"[PATCHv2 1/3] x", true, false, 2, 1, 3, "PATCH"},
+		{"[RFC PATCHv12 net 0/3] x", true, false, 12, 0, 3, "RFC PATCH NET"},
+		{"[PATCHES] x", false, false, 1, 0, 0, ""},
 	} {
 		tag := ParseSubject(tt.subject)
 		if tag.Patch != tt.patch || tag.Reply != tt.reply || tag.Version != tt.version || tag.Index != tt.index || tag.Total != tt.total || strings.Join(tag.Words, " ") != tt.words {
@@ -44,8 +48,17 @@ func TestParseMessage(t *testing.T) {
 	if m.ID != "abc@example.org" || m.InReplyTo != "root@example.org" || strings.Join(m.References, " ") != "root@example.org mid@example.org x" {
 		t.Errorf("ids: %q %q %q", m.ID, m.InReplyTo, m.References)
 	}
-	if m.From != "Jörg Dev <Joerg@Example.org>" || m.FromAddr != "joerg@example.org" || len(m.To) != 2 {
-		t.Errorf("addresses: %q %q %q", m.From, m.FromAddr, m.To)
+	if a, err := mail.ParseAddress(m.From); err != nil || a.Name != "Jörg Dev" || a.Address != "Joerg@Example.org" || m.FromAddr != "joerg@example.org" || len(m.To) != 2 {
+		t.Errorf("addresses: %q (%v) %q %q", m.From, err, m.FromAddr, m.To)
+	}
+	// A name with a comma, RFC 2047-encoded: From is still an address
+	// (decoded, "Author, Ada <ada@example.org>" is not one).
+	c, err := ParseMessage([]byte("From: =?utf-8?q?Author=2C_Ada?= <ada@example.org>\nSubject: x\n\nbody\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := mail.ParseAddress(c.From); err != nil || a.Name != "Author, Ada" || a.Address != "ada@example.org" {
+		t.Errorf("From %q: %v %v", c.From, a, err)
 	}
 	if m.Subject != "[PATCH 1/2] quux: fix" || m.Tag.Index != 1 || m.Date.IsZero() {
 		t.Errorf("subject %q, tag %+v, date %v", m.Subject, m.Tag, m.Date)
@@ -82,6 +95,12 @@ func TestClassify(t *testing.T) {
 		{"From: syzbot <syzbot+1234@syzkaller.appspotmail.com>\nSubject: [PATCH] x\n", KindBot},
 		{"From: patchwork-bot+netdevbpf@kernel.org\nSubject: Re: [PATCH] x\n", KindBot},
 		{"From: Ada <ada@example.org>\nX-Mailer: lockbot 0.3.0\nSubject: [PATCH] x\n", KindBot},
+		{"From: CI <ci-bot@example.org>\nSubject: [PATCH] x\n", KindBot},
+		{"From: CI <bot+ci@example.org>\nSubject: [PATCH] x\n", KindBot},
+		{"From: CI <build.bot@example.org>\nSubject: [PATCH] x\n", KindBot},
+		// People whose names end in "bot" are people.
+		{"From: Jo Talbot <talbot@example.org>\nSubject: [PATCH] x\n", KindPatch},
+		{"From: Abbot <abbot@example.org>\nSubject: [PATCH] x\n", KindPatch},
 	} {
 		m, err := ParseMessage([]byte(tt.headers + "\nbody\n"))
 		if err != nil {

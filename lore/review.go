@@ -83,12 +83,21 @@ func (r *reviewer) close() error {
 	return nil
 }
 
+// baseError is a series that could not be reviewed because the kernel
+// repository has no base for it (the configured branch is missing, git
+// fails): the repository's fault, not the series', so the series waits
+// for a run that has one.
+type baseError struct{ err error }
+
+func (e *baseError) Error() string { return "no base to review against: " + e.err.Error() }
+func (e *baseError) Unwrap() error { return e.err }
+
 // review applies the series to its base and reviews it. A series that
-// does not apply is a *diff.ApplyError.
+// does not apply is a *diff.ApplyError; one without a base a *baseError.
 func (r *reviewer) review(ctx context.Context, s *diff.Series) (*outcome, error) {
 	base, err := review.ResolveGitBase(ctx, r.repo, s, r.branch)
 	if err != nil {
-		return nil, err
+		return nil, &baseError{err}
 	}
 	cfg := r.settings
 	k := r.kb
