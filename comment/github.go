@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"lockbot/review"
@@ -161,28 +162,84 @@ func GitHubReviewBody(r GitHubReview, opt GitHubOptions) string {
 		fmt.Fprintf(&b, " It also removes %s the base had.", plural(r.Resolved, "finding"))
 	}
 	b.WriteString("\n")
-	for _, f := range r.Listed {
-		fmt.Fprintf(&b, "\n---\n\n**%s** `%s` at %s: %s\n", ReviewLevel(f.Finding), f.Rule, ghLink(f.File, f.Line, opt), ghEscape(f.Message))
-		ghChain(&b, f.Finding, opt)
+	head := b.String()
+
+	// The parts past the head, each dropped from its end as needed to
+	// fit GitHub's bound on a body, which refuses the whole review.
+	sections := make([]string, len(r.Listed))
+	for i, f := range r.Listed {
+		var s strings.Builder
+		fmt.Fprintf(&s, "\n---\n\n**%s** `%s` at %s: %s\n", ReviewLevel(f.Finding), f.Rule, ghLink(f.File, f.Line, opt), ghEscape(f.Message))
+		ghChain(&s, f.Finding, opt)
 		if f.Fix != "" {
-			fmt.Fprintf(&b, "\n**Fix:** %s\n", ghEscape(f.Fix))
+			fmt.Fprintf(&s, "\n**Fix:** %s\n", ghEscape(f.Fix))
 		}
+		sections[i] = s.String()
 	}
-	if len(r.Notes) > 0 || len(r.Unknown) > 0 {
+	var notes []string
+	for _, n := range r.Notes {
+		notes = append(notes, fmt.Sprintf("- Not reviewed: %s\n", ghEscape(n)))
+	}
+	if note := UnknownNote(r.Unknown); note != "" {
+		notes = append(notes, fmt.Sprintf("- %s\n", ghEscape(strings.TrimPrefix(note, "NOTE: "))))
+	}
+	const footer = "\n<sub>lockbot, an automated lock-semantics review; it can be wrong.</sub>\n"
+	markers := make([]string, len(r.Listed))
+	for i, f := range r.Listed {
+		markers[i] = GitHubMarker(f.Fingerprint) + "\n"
+	}
+	// Room for the lines saying what was left out.
+	const slack = 200
+	size := func(parts []string) int {
+		n := 0
+		for _, p := range parts {
+			n += len(p)
+		}
+		return n
+	}
+	total := func() int { return len(head) + size(sections) + 1 + size(notes) + len(footer) + size(markers) }
+	dropped, droppedNotes := 0, 0
+	for total() > GitHubMaxBody-slack && len(sections) > 0 {
+		sections, dropped = sections[:len(sections)-1], dropped+1
+	}
+	for total() > GitHubMaxBody-slack && len(notes) > 0 {
+		notes, droppedNotes = notes[:len(notes)-1], droppedNotes+1
+	}
+	// Markers last: the store records the findings anyway; a marker
+	// only lets a run that died before recording know what it posted.
+	for total() > GitHubMaxBody-slack && len(markers) > 0 {
+		markers = markers[:len(markers)-1]
+	}
+
+	b.Reset()
+	b.WriteString(head)
+	for _, s := range sections {
+		b.WriteString(s)
+	}
+	if dropped > 0 {
+		fmt.Fprintf(&b, "\n---\n\n%s more %s past what one review can hold: see the check run's annotations.\n",
+			strconv.Itoa(dropped), noun(dropped, "finding"))
+	}
+	if len(notes) > 0 || droppedNotes > 0 {
 		b.WriteString("\n")
-		for _, n := range r.Notes {
-			fmt.Fprintf(&b, "- Not reviewed: %s\n", ghEscape(n))
+		for _, n := range notes {
+			b.WriteString(n)
 		}
-		if note := UnknownNote(r.Unknown); note != "" {
-			fmt.Fprintf(&b, "- %s\n", ghEscape(strings.TrimPrefix(note, "NOTE: ")))
+		if droppedNotes > 0 {
+			fmt.Fprintf(&b, "- and %d more %s, on the check run\n", droppedNotes, noun(droppedNotes, "note"))
 		}
 	}
-	b.WriteString("\n<sub>lockbot, an automated lock-semantics review; it can be wrong.</sub>\n")
-	for _, f := range r.Listed {
-		b.WriteString(GitHubMarker(f.Fingerprint) + "\n")
+	b.WriteString(footer)
+	for _, m := range markers {
+		b.WriteString(m)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }
+
+// GitHubMaxBody is the longest body GitHub takes for a review or a
+// comment: 65536 characters, here counted as bytes, which are never
+// fewer.
+const GitHubMaxBody = 65536
 
 // GitHubCheckTitle is a check run's title: what the PR introduces.
 func GitHubCheckTitle(res *review.Result) string {

@@ -1,6 +1,7 @@
 package comment
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -113,5 +114,37 @@ func TestGitHubCheckTitleAndAnnotation(t *testing.T) {
 		"fix: use raw_spinlock_t for struct bar::stats_lock"
 	if details != wantDetails {
 		t.Errorf("details\n%s\nwant\n%s", details, wantDetails)
+	}
+}
+
+// A body past GitHub's bound makes it refuse the whole review: the
+// findings past what fits are counted, not spelled out, and the notes
+// and markers give way last.
+func TestGitHubReviewBodyFitsGitHubsBound(t *testing.T) {
+	var listed []*review.Finding
+	for i := 0; i < 500; i++ {
+		f := ghFinding()
+		cp := *f.Finding
+		cp.Fingerprint = fmt.Sprintf("%016x", i)
+		f.Finding = &cp
+		listed = append(listed, f)
+	}
+	body := GitHubReviewBody(GitHubReview{Listed: listed, Notes: []string{"drivers/x.c: GitHub shows no diff for it"}}, ghOpt)
+	if len(body) > GitHubMaxBody {
+		t.Fatalf("body of %d bytes, over %d", len(body), GitHubMaxBody)
+	}
+	shown := strings.Count(body, "\n---\n\n**ERROR**")
+	if shown == 0 || shown == 500 {
+		t.Fatalf("%d findings spelled out", shown)
+	}
+	if want := fmt.Sprintf("%d more findings past what one review can hold", 500-shown); !strings.Contains(body, want) {
+		t.Errorf("body does not say %q", want)
+	}
+	if !strings.Contains(body, "- Not reviewed: drivers/x.c") || len(GitHubMarkers(body)) != 500 {
+		t.Errorf("the note or the markers were dropped: %d markers", len(GitHubMarkers(body)))
+	}
+	// Small reviews are as they were.
+	if small := GitHubReviewBody(GitHubReview{Listed: listed[:2]}, ghOpt); strings.Contains(small, "more finding") || strings.Count(small, "**ERROR**") != 2 {
+		t.Errorf("small body:\n%s", small)
 	}
 }

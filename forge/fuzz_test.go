@@ -1,7 +1,6 @@
 package forge
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +24,7 @@ func FuzzWebhookPayload(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, event string, payload []byte) {
-		jobs, err := srv.jobsFor(context.Background(), event, payload, time.Now())
+		jobs, _, err := srv.jobsFor(event, payload, time.Now())
 		if err != nil {
 			return
 		}

@@ -182,6 +182,9 @@ func limitWait(resp *http.Response, now time.Time) (wait time.Duration, kind str
 			return max(0, time.Unix(reset, 0).Sub(now)), "primary"
 		}
 	}
+	if resp.Body == nil {
+		return 0, ""
+	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(body))
@@ -207,6 +210,18 @@ func retryAt(err error, now time.Time) (time.Time, bool) {
 			return t, true
 		}
 		return now.Add(time.Minute), true
+	}
+	// go-github knows a secondary limit only as a 403 linking to the
+	// documentation's section; a 429, or a 403 saying so otherwise, is
+	// a limit all the same, as the transport read it.
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		if wait, kind := limitWait(er.Response, now); kind != "" {
+			return now.Add(wait), true
+		}
+		if strings.Contains(strings.ToLower(er.Message), "secondary rate limit") {
+			return now.Add(time.Minute), true
+		}
 	}
 	return time.Time{}, false
 }

@@ -85,6 +85,18 @@ func (s *Server) post(ctx context.Context, gh *github.Client, j *store.Job, pr *
 		return nil, fmt.Errorf("listing reviews: %w", err)
 	}
 	var save []store.Posted
+	// said takes in a marker found on GitHub that the store does not
+	// have: posted by a run that died before recording it. A marker
+	// posted on this very head counts even over a record of the finding
+	// as resolved: the finding came back, and a run at this head said so
+	// again before dying.
+	said := func(p store.Posted) {
+		if old, ok := known[p.Fingerprint]; ok && !(old.Resolved && !p.Resolved && p.HeadSHA == j.HeadSHA) {
+			return
+		}
+		known[p.Fingerprint] = p
+		save = append(save, p)
+	}
 	ours := map[string]*github.PullRequestComment{}
 	replied := map[int64]bool{}
 	for _, c := range comments {
@@ -94,14 +106,20 @@ func (s *Server) post(ctx context.Context, gh *github.Client, j *store.Job, pr *
 			}
 			continue
 		}
+		resolved := comment.GitHubIsResolved(c.GetBody())
+		// commit_id follows the pushes; original_commit_id is where it
+		// was posted.
+		at := c.GetOriginalCommitID()
+		if at == "" {
+			at = c.GetCommitID()
+		}
 		for _, fp := range comment.GitHubMarkers(c.GetBody()) {
-			ours[fp] = c
-			if _, ok := known[fp]; !ok {
-				p := store.Posted{Fingerprint: fp, CommentID: c.GetID(), Path: c.GetPath(), Line: c.GetLine(),
-					HeadSHA: c.GetCommitID(), Resolved: comment.GitHubIsResolved(c.GetBody())}
-				known[fp] = p
-				save = append(save, p)
+			// A finding that came back has an old comment, resolved,
+			// and a new one: the new one is the one to resolve.
+			if prev := ours[fp]; prev == nil || !resolved || comment.GitHubIsResolved(prev.GetBody()) {
+				ours[fp] = c
 			}
+			said(store.Posted{Fingerprint: fp, CommentID: c.GetID(), Path: c.GetPath(), Line: c.GetLine(), HeadSHA: at, Resolved: resolved})
 		}
 	}
 	for _, r := range reviews {
@@ -109,11 +127,7 @@ func (s *Server) post(ctx context.Context, gh *github.Client, j *store.Job, pr *
 			continue
 		}
 		for _, fp := range comment.GitHubMarkers(r.GetBody()) {
-			if _, ok := known[fp]; !ok {
-				p := store.Posted{Fingerprint: fp, HeadSHA: r.GetCommitID()}
-				known[fp] = p
-				save = append(save, p)
-			}
+			said(store.Posted{Fingerprint: fp, HeadSHA: r.GetCommitID()})
 		}
 	}
 
@@ -228,6 +242,9 @@ func (s *Server) startCheck(ctx context.Context, gh *github.Client, j *store.Job
 		CheckName: github.String(checkName), AppID: github.Int64(s.cfg.AppID), Filter: github.String("latest")})
 	if err != nil {
 		return 0, fmt.Errorf("listing check runs: %w", err)
+	}
+	if runs == nil {
+		runs = &github.ListCheckRunsResults{}
 	}
 	for _, r := range runs.CheckRuns {
 		if r.GetStatus() != "completed" || !rerun {

@@ -43,6 +43,14 @@ func (s *Server) process(ctx context.Context, j *store.Job, log *slog.Logger) (s
 	if inst != store.Active {
 		return store.Dropped, "installation " + inst, nil
 	}
+	// One job of a pull request at a time: two running together (a
+	// "Re-run" during the push's review) would both find nothing posted
+	// and both post it.
+	unlock, err := s.st.LockPR(ctx, j.PR())
+	if err != nil {
+		return "", "", fmt.Errorf("waiting for the pull request's other job: %w", err)
+	}
+	defer unlock()
 	gh := s.apps.installation(j.Installation)
 	pr, _, err := gh.PullRequests.Get(ctx, j.Owner, j.Repo, j.Number)
 	if err != nil {

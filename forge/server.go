@@ -20,7 +20,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -238,6 +240,15 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		s.m.webhookSeconds.Observe(time.Since(start).Seconds())
 	}()
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	// ValidatePayload falls back on X-Hub-Signature (HMAC-SHA1) when
+	// X-Hub-Signature-256 is absent; GitHub sends both, and only the
+	// SHA-256 one is taken.
+	if !strings.HasPrefix(r.Header.Get(github.SHA256SignatureHeader), "sha256=") {
+		outcome = "bad_signature"
+		s.log.Warn("webhook refused", "err", "no "+github.SHA256SignatureHeader, "remote", r.RemoteAddr)
+		http.Error(w, "signature check failed", http.StatusUnauthorized)
+		return
+	}
 	payload, err := github.ValidatePayload(r, s.cfg.WebhookSecret)
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -258,17 +269,23 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	jobs, err := s.jobsFor(r.Context(), event, payload, now)
+	jobs, inst, err := s.jobsFor(event, payload, now)
 	if err != nil {
 		outcome = "bad_request"
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	dup, err := s.st.Enqueue(r.Context(), store.Delivery{ID: delivery, Event: event, Received: now}, jobs)
+	dup, err := s.st.Enqueue(r.Context(), store.Delivery{ID: delivery, Event: event, Received: now, Installation: inst}, jobs)
 	if err != nil {
 		s.log.Error("storing a delivery", "delivery", delivery, "err", err)
 		http.Error(w, "could not store the delivery", http.StatusInternalServerError)
 		return
+	}
+	if inst != nil && !dup {
+		// A new token carries the new permissions; a removed
+		// installation's is useless.
+		s.apps.forget(inst.ID)
+		s.log.Info("installation", "id", inst.ID, "account", inst.Account, "state", inst.State)
 	}
 	switch {
 	case dup:
@@ -299,15 +316,16 @@ func eventLabel(e string) string {
 	return "other"
 }
 
-// jobsFor reads a delivery and returns the reviews it asks for. It also
-// records installation changes, which need no job.
-func (s *Server) jobsFor(ctx context.Context, event string, payload []byte, now time.Time) ([]store.Job, error) {
+// jobsFor reads a delivery and returns the reviews it asks for, or the
+// installation state it records (stored with the delivery, so that a
+// redelivery changes nothing).
+func (s *Server) jobsFor(event string, payload []byte, now time.Time) ([]store.Job, *store.Installation, error) {
 	if eventLabel(event) == "other" {
-		return nil, nil // the App does not subscribe to it; nothing to do
+		return nil, nil, nil // the App does not subscribe to it; nothing to do
 	}
 	ev, err := github.ParseWebHook(event, payload)
 	if err != nil {
-		return nil, fmt.Errorf("reading the %s payload: %w", event, err)
+		return nil, nil, fmt.Errorf("reading the %s payload: %w", event, err)
 	}
 	repoJob := func(inst int64, repo *github.Repository, number int, head, reason string) store.Job {
 		return store.Job{Installation: inst, Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), Number: number,
@@ -325,17 +343,17 @@ func (s *Server) jobsFor(ctx context.Context, event string, payload []byte, now 
 		switch e.GetAction() {
 		case "opened", "synchronize", "reopened", "ready_for_review":
 		default:
-			return nil, nil
+			return nil, nil, nil
 		}
 		if e.GetPullRequest().GetDraft() {
-			return nil, nil // reviewed once it is ready
+			return nil, nil, nil // reviewed once it is ready
 		}
 		jobs = append(jobs, repoJob(e.GetInstallation().GetID(), e.GetRepo(), e.GetPullRequest().GetNumber(),
 			e.GetPullRequest().GetHead().GetSHA(), "pull_request."+e.GetAction()))
 	case *github.CheckRunEvent:
 		cr := e.GetCheckRun()
 		if e.GetAction() != "rerequested" || cr.GetApp().GetID() != s.cfg.AppID {
-			return nil, nil
+			return nil, nil, nil
 		}
 		for _, pr := range cr.PullRequests {
 			jobs = append(jobs, repoJob(e.GetInstallation().GetID(), e.GetRepo(), pr.GetNumber(), cr.GetHeadSHA(), "check_run.rerequested"))
@@ -343,7 +361,7 @@ func (s *Server) jobsFor(ctx context.Context, event string, payload []byte, now 
 	case *github.CheckSuiteEvent:
 		cs := e.GetCheckSuite()
 		if e.GetAction() != "rerequested" || cs.GetApp().GetID() != s.cfg.AppID {
-			return nil, nil
+			return nil, nil, nil
 		}
 		for _, pr := range cs.PullRequests {
 			jobs = append(jobs, repoJob(e.GetInstallation().GetID(), e.GetRepo(), pr.GetNumber(), cs.GetHeadSHA(), "check_suite.rerequested"))
@@ -358,26 +376,20 @@ func (s *Server) jobsFor(ctx context.Context, event string, payload []byte, now 
 		case "deleted":
 			state = store.Deleted
 		default:
-			return nil, nil
+			return nil, nil, nil
 		}
 		id := e.GetInstallation().GetID()
 		if id == 0 {
-			return nil, errors.New("installation event without an installation")
+			return nil, nil, errors.New("installation event without an installation")
 		}
-		if err := s.st.SetInstallation(ctx, id, e.GetInstallation().GetAccount().GetLogin(), state, now); err != nil {
-			return nil, err
-		}
-		// A new token carries the new permissions; a removed
-		// installation's is useless.
-		s.apps.forget(id)
-		s.log.Info("installation", "id", id, "account", e.GetInstallation().GetAccount().GetLogin(), "state", state)
+		return nil, &store.Installation{ID: id, Account: e.GetInstallation().GetAccount().GetLogin(), State: state}, nil
 	}
 	for _, j := range jobs {
 		if err := valid(j); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return jobs, nil
+	return jobs, nil, nil
 }
 
 // work claims and runs jobs until ctx ends.
@@ -400,15 +412,36 @@ func (s *Server) work(ctx context.Context) {
 			}
 			continue
 		}
-		s.runJob(ctx, name, j)
+		s.runJob(ctx, name, j, s.process)
 	}
+}
+
+// jobFunc does a job's work (Server.process; tests pass others).
+type jobFunc func(ctx context.Context, j *store.Job, log *slog.Logger) (state, msg string, err error)
+
+// errPanic is a job whose work panicked: a bug, or input nothing checked
+// (a pull request's C, GitHub's answers). The job fails at once rather
+// than taking the server down, and down again at each restart.
+type errPanic struct{ v any }
+
+func (e *errPanic) Error() string { return fmt.Sprint("panic: ", e.v) }
+
+// guarded runs a job's work, turning a panic into an errPanic.
+func guarded(ctx context.Context, run jobFunc, j *store.Job, log *slog.Logger) (state, msg string, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			log.Error("the job panicked", "panic", v, "stack", string(debug.Stack()))
+			state, msg, err = "", "", &errPanic{v}
+		}
+	}()
+	return run(ctx, j, log)
 }
 
 // runJob runs one claimed job under its lease: a heartbeat extends the
 // lease, and a lost lease (another worker took the job over) cancels the
 // run. The job then ends done, dropped, failed after MaxAttempts, or back
 // in the queue.
-func (s *Server) runJob(ctx context.Context, worker string, j *store.Job) {
+func (s *Server) runJob(ctx context.Context, worker string, j *store.Job, run jobFunc) {
 	start := time.Now()
 	log := s.log.With("job", j.ID, "pr", fmt.Sprintf("%s/%s#%d", j.Owner, j.Repo, j.Number), "head", short(j.HeadSHA),
 		"attempt", j.Attempts)
@@ -442,7 +475,7 @@ func (s *Server) runJob(ctx context.Context, worker string, j *store.Job) {
 	if j.Attempts > s.cfg.MaxAttempts {
 		state, msg = store.Failed, "gave up after "+strconv.Itoa(s.cfg.MaxAttempts)+" attempts: "+j.Error
 	} else {
-		state, msg, err = s.process(jctx, j, log)
+		state, msg, err = guarded(jctx, run, j, log)
 	}
 	close(beat)
 	s.m.jobSeconds.Observe(time.Since(start).Seconds())
@@ -466,6 +499,12 @@ func (s *Server) runJob(ctx context.Context, worker string, j *store.Job) {
 		outcome = "interrupted"
 		end = s.st.Retry(bg, j.ID, worker, now, "interrupted by shutdown", true)
 	default:
+		var p *errPanic
+		if errors.As(err, &p) {
+			outcome = store.Failed
+			end = s.st.Finish(bg, j.ID, worker, store.Failed, err.Error(), now)
+			break
+		}
 		if at, ok := retryAt(err, now); ok {
 			outcome = "rate_limited"
 			log.Warn("rate limited; back in the queue", "until", at.Format(time.RFC3339), "err", err)

@@ -7,9 +7,11 @@
 //     installation tokens that repository endpoints require (401 without,
 //     404 for a repository the installation does not cover);
 //   - a review is rejected whole with 422 when any comment's line is not
-//     inside a hunk of the pull request's diff, on that side;
+//     inside a hunk of the pull request's diff, on that side, or when a
+//     body is over 65536 characters;
 //   - lists are paginated (per_page capped at PageSize, Link headers);
-//   - a secondary rate limit answers 403 with Retry-After, on demand;
+//   - a secondary rate limit answers 403 (or 429) with Retry-After, on
+//     demand;
 //   - check runs take at most 50 annotations per request (422 otherwise).
 //
 // Repositories hold commits made by applying patches; a pull request's
@@ -37,6 +39,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bluekeyes/go-gitdiff/gitdiff"
 	"github.com/golang-jwt/jwt/v4"
@@ -101,6 +104,7 @@ type PR struct {
 type limit struct {
 	n          int
 	retryAfter int
+	status     int
 	match      func(*http.Request) bool
 }
 
@@ -178,7 +182,16 @@ func (s *Server) Requests() []Request {
 func (s *Server) SecondaryLimit(n, retryAfter int, match func(*http.Request) bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.limits = append(s.limits, &limit{n, retryAfter, match})
+	s.limits = append(s.limits, &limit{n, retryAfter, http.StatusForbidden, match})
+}
+
+// TooManyRequests makes the next n requests that match answer 429 with
+// Retry-After: retryAfter seconds, as GitHub also answers a secondary
+// rate limit.
+func (s *Server) TooManyRequests(n, retryAfter int, match func(*http.Request) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits = append(s.limits, &limit{n, retryAfter, http.StatusTooManyRequests, match})
 }
 
 func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request) bool {
@@ -196,7 +209,7 @@ func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(hit.retryAfter))
-	writeJSON(w, http.StatusForbidden, map[string]string{
+	writeJSON(w, hit.status, map[string]string{
 		"message":           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
 		"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
 	})
@@ -698,6 +711,9 @@ func (s *Server) createReview(w http.ResponseWriter, r *http.Request, rp *repo) 
 	if req.GetCommitID() != pr.HeadSHA {
 		errs = append(errs, "commit_id is not the pull request's head")
 	}
+	if tooLong(req.GetBody()) {
+		errs = append(errs, "Body is too long (maximum is 65536 characters)")
+	}
 	for _, c := range req.Comments {
 		side := c.GetSide()
 		if side == "" {
@@ -708,6 +724,9 @@ func (s *Server) createReview(w http.ResponseWriter, r *http.Request, rp *repo) 
 		}
 		if c.GetBody() == "" {
 			errs = append(errs, "Pull request review thread body is blank")
+		}
+		if tooLong(c.GetBody()) {
+			errs = append(errs, "Body is too long (maximum is 65536 characters)")
 		}
 	}
 	if len(errs) > 0 {
@@ -722,16 +741,24 @@ func (s *Server) createReview(w http.ResponseWriter, r *http.Request, rp *repo) 
 	for _, c := range req.Comments {
 		s.nextID++
 		pr.Comments = append(pr.Comments, &github.PullRequestComment{ID: github.Int64(s.nextID), PullRequestReviewID: review.ID,
-			User: s.bot(), Body: c.Body, Path: c.Path, Line: c.Line, Side: github.String("RIGHT"), CommitID: req.CommitID})
+			User: s.bot(), Body: c.Body, Path: c.Path, Line: c.Line, Side: github.String("RIGHT"), CommitID: req.CommitID,
+			OriginalCommitID: req.CommitID})
 	}
 	writeJSON(w, http.StatusOK, review)
 }
+
+// tooLong is a body over GitHub's bound for reviews and comments.
+func tooLong(body string) bool { return utf8.RuneCountInString(body) > 65536 }
 
 func (s *Server) editComment(w http.ResponseWriter, r *http.Request, rp *repo) {
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	var req github.PullRequestComment
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil || req.Body == nil {
 		unprocessable(w, "body is required")
+		return
+	}
+	if tooLong(req.GetBody()) {
+		unprocessable(w, "Body is too long (maximum is 65536 characters)")
 		return
 	}
 	for _, pr := range rp.pulls {

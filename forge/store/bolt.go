@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -17,6 +18,9 @@ import (
 // file: one process at a time, hence one replica.
 type Bolt struct {
 	db *bolt.DB
+	// prs are the pull requests' locks: bbolt's file lock makes this
+	// process the store's only user, so they need not be in the file.
+	prs prLocks
 }
 
 var (
@@ -45,7 +49,7 @@ func OpenBolt(path string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
-	return &Bolt{db: db}, nil
+	return &Bolt{db: db, prs: prLocks{held: map[string]chan struct{}{}}}, nil
 }
 
 func idKey(id int64) []byte {
@@ -73,6 +77,11 @@ func (s *Bolt) Enqueue(ctx context.Context, d Delivery, jobs []Job) (bool, error
 		row, _ := json.Marshal(deliveryRow{d.Event, d.Received})
 		if err := deliveries.Put([]byte(d.ID), row); err != nil {
 			return err
+		}
+		if in := d.Installation; in != nil {
+			if err := putInstallation(tx, in.ID, in.Account, in.State, d.Received); err != nil {
+				return err
+			}
 		}
 		jb := tx.Bucket(bJobs)
 		for _, j := range jobs {
@@ -297,10 +306,50 @@ type installationRow struct {
 
 // SetInstallation implements Store.
 func (s *Bolt) SetInstallation(ctx context.Context, id int64, account, state string, now time.Time) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		data, _ := json.Marshal(installationRow{account, state, now})
-		return tx.Bucket(bInstallations).Put(idKey(id), data)
-	})
+	return s.db.Update(func(tx *bolt.Tx) error { return putInstallation(tx, id, account, state, now) })
+}
+
+func putInstallation(tx *bolt.Tx, id int64, account, state string, now time.Time) error {
+	data, _ := json.Marshal(installationRow{account, state, now})
+	return tx.Bucket(bInstallations).Put(idKey(id), data)
+}
+
+// LockPR implements Store.
+func (s *Bolt) LockPR(ctx context.Context, pr PR) (func(), error) {
+	return s.prs.lock(ctx, string(prKey(pr)))
+}
+
+// prLocks are locks by name that a waiter can give up on.
+type prLocks struct {
+	mu   sync.Mutex
+	held map[string]chan struct{} // closed on release
+}
+
+func (l *prLocks) lock(ctx context.Context, key string) (func(), error) {
+	for {
+		l.mu.Lock()
+		ch, busy := l.held[key]
+		if !busy {
+			ch = make(chan struct{})
+			l.held[key] = ch
+			l.mu.Unlock()
+			var once sync.Once
+			return func() {
+				once.Do(func() {
+					l.mu.Lock()
+					delete(l.held, key)
+					l.mu.Unlock()
+					close(ch)
+				})
+			}, nil
+		}
+		l.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // InstallationState implements Store.

@@ -5,9 +5,12 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -71,6 +74,11 @@ func (s *Postgres) Enqueue(ctx context.Context, d Delivery, jobs []Job) (bool, e
 		if tag.RowsAffected() == 0 {
 			dup = true
 			return nil
+		}
+		if in := d.Installation; in != nil {
+			if err := setInstallation(ctx, tx, in.ID, in.Account, in.State, d.Received); err != nil {
+				return err
+			}
 		}
 		for _, j := range jobs {
 			created := j.Created
@@ -238,12 +246,46 @@ func (s *Postgres) SavePosted(ctx context.Context, pr PR, ps []Posted) error {
 
 // SetInstallation implements Store.
 func (s *Postgres) SetInstallation(ctx context.Context, id int64, account, state string, now time.Time) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO installations (id, account, state, updated) VALUES ($1, $2, $3, $4)
+	return setInstallation(ctx, s.pool, id, account, state, now)
+}
+
+func setInstallation(ctx context.Context, db interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, id int64, account, state string, now time.Time) error {
+	_, err := db.Exec(ctx, `INSERT INTO installations (id, account, state, updated) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (id) DO UPDATE SET account = $2, state = $3, updated = $4`, id, account, state, now)
 	if err != nil {
 		return fmt.Errorf("store: installation %d: %w", id, err)
 	}
 	return nil
+}
+
+// prLockClass is the first key of the pull requests' advisory locks (the
+// two-key space does not overlap schemaLock's one-key space).
+const prLockClass = int32(0x6c6b) // "lk"
+
+// LockPR implements Store: a session advisory lock, on a connection of
+// its own rather than the pool's (holders waiting for the pool while
+// holding its connections would deadlock), closed to release it, which
+// the server also does when the holder dies.
+func (s *Postgres) LockPR(ctx context.Context, pr PR) (func(), error) {
+	key := pr.Owner + "/" + pr.Repo + "#" + strconv.Itoa(pr.Number)
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("store: locking %s: %w", key, err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, prLockClass, key); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("store: locking %s: %w", key, err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			conn.Close(ctx)
+		})
+	}, nil
 }
 
 // InstallationState implements Store.

@@ -61,6 +61,18 @@ type Delivery struct {
 	ID       string
 	Event    string
 	Received time.Time
+	// Installation, when set, is the installation state an installation
+	// event records. It is written in the delivery's transaction: a
+	// redelivery, a duplicate, changes nothing (an old "suspend" sent
+	// again does not undo a later "unsuspend").
+	Installation *Installation
+}
+
+// Installation is an installation's state as a delivery records it.
+type Installation struct {
+	ID      int64
+	Account string
+	State   string
 }
 
 // PR identifies a pull request.
@@ -95,8 +107,9 @@ var ErrLeaseLost = errors.New("store: the job's lease is not held by this worker
 
 // Store is the state of the App. Implementations are safe for concurrent use.
 type Store interface {
-	// Enqueue records a delivery and queues its jobs, in one transaction.
-	// A delivery already recorded queues nothing: dup is true.
+	// Enqueue records a delivery (and the installation state it carries)
+	// and queues its jobs, in one transaction. A delivery already
+	// recorded queues and records nothing: dup is true.
 	Enqueue(ctx context.Context, d Delivery, jobs []Job) (dup bool, err error)
 	// Claim leases the oldest job that is ready at now (queued and due, or
 	// running with an expired lease) to worker until now+lease, counting
@@ -121,6 +134,12 @@ type Store interface {
 	Posted(ctx context.Context, pr PR) (map[string]Posted, error)
 	// SavePosted adds or replaces records of a pull request.
 	SavePosted(ctx context.Context, pr PR, ps []Posted) error
+	// LockPR waits (until ctx ends) for a pull request's lock, held by
+	// one job at a time across all the store's users, and returns its
+	// release. A job reads what was posted and posts under it, so two
+	// jobs of one PR (a "Re-run" while the push's review runs) do not
+	// both post the same findings. A holder that dies releases it.
+	LockPR(ctx context.Context, pr PR) (unlock func(), err error)
 
 	// SetInstallation records an installation's state.
 	SetInstallation(ctx context.Context, id int64, account, state string, now time.Time) error

@@ -27,6 +27,8 @@ var cases = []struct {
 	{"ClaimOrderAndConcurrency", claimOrderAndConcurrency},
 	{"PostedAndInstallations", postedAndInstallations},
 	{"Prune", prune},
+	{"InstallationWithItsDelivery", installationWithItsDelivery},
+	{"LockPR", lockPR},
 }
 
 func TestBolt(t *testing.T) {
@@ -308,5 +310,74 @@ func prune(t *testing.T, s store.Store) {
 		if dup, _ := s.Enqueue(ctx, store.Delivery{ID: "new", Event: "pull_request", Received: now0}, nil); !dup {
 			t.Error("recent delivery forgotten")
 		}
+	}
+}
+
+// An installation event's state is written with its delivery: a
+// redelivery of an old "suspend" does not undo the "unsuspend" after it.
+func installationWithItsDelivery(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	in := func(state string) *store.Installation {
+		return &store.Installation{ID: 9, Account: "kernel", State: state}
+	}
+	if _, err := s.Enqueue(ctx, store.Delivery{ID: "i-1", Event: "installation", Received: now0, Installation: in(store.Suspended)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.InstallationState(ctx, 9); err != nil || st != store.Suspended {
+		t.Fatalf("state %q %v, want suspended", st, err)
+	}
+	if _, err := s.Enqueue(ctx, store.Delivery{ID: "i-2", Event: "installation", Received: now0.Add(time.Minute), Installation: in(store.Active)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	dup, err := s.Enqueue(ctx, store.Delivery{ID: "i-1", Event: "installation", Received: now0.Add(2 * time.Minute), Installation: in(store.Suspended)}, nil)
+	if err != nil || !dup {
+		t.Fatalf("redelivery: dup %v err %v", dup, err)
+	}
+	if st, _ := s.InstallationState(ctx, 9); st != store.Active {
+		t.Errorf("state %q after a redelivered suspend, want active", st)
+	}
+}
+
+// A pull request's lock is held by one at a time; a waiter gives up when
+// its context ends, and other pull requests are not held up.
+func lockPR(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	pr1, pr2 := store.PR{Owner: "kernel", Repo: "linux", Number: 1}, store.PR{Owner: "kernel", Repo: "linux", Number: 2}
+	unlock, err := s.LockPR(ctx, pr1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.LockPR(ctx, pr2)
+	if err != nil {
+		t.Fatalf("another PR's lock: %v", err)
+	}
+	other()
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if u, err := s.LockPR(short, pr1); err == nil {
+		u()
+		t.Fatal("a held lock was taken again")
+	}
+	got := make(chan func(), 1)
+	go func() {
+		u, err := s.LockPR(ctx, pr1)
+		if err != nil {
+			t.Error(err)
+			u = func() {}
+		}
+		got <- u
+	}()
+	select {
+	case <-got:
+		t.Fatal("the lock was taken while held")
+	case <-time.After(100 * time.Millisecond):
+	}
+	unlock()
+	unlock() // twice is harmless
+	select {
+	case u := <-got:
+		u()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the lock was not passed on")
 	}
 }
