@@ -328,8 +328,8 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 		if te.Drops != nil && te.Drops.Expr != nil {
 			exclude = f.findHeld(st, te.Drops.Expr)
 		}
-		if w := f.withoutUnheld(st, te); w != st {
-			f.observeKeyed(s, w, te, exclude, b, f.obsStateKey(w))
+		if w, we := f.withoutUnheld(st, te); w != st {
+			f.observeKeyed(s, w, we, exclude, b, f.obsStateKey(w))
 		} else {
 			if sk == "" {
 				sk = f.obsStateKey(st)
@@ -383,23 +383,73 @@ type ctxSite struct {
 }
 
 // withoutUnheld is the state an effect of a callee sees: without the
-// contexts the callee had released by then.
-// It is st itself when the callee released none of what st holds, which
-// is most calls: nothing is held, or not what the callee released.
-func (f *flow) withoutUnheld(st *State, e *Effect) *State {
+// contexts the callee had released by then. It is st itself when the
+// callee released none of what st holds, which is most calls: nothing is
+// held, or not what the callee released.
+//
+// It also returns the effect as this function's callers are to see it: a
+// lock released in the callee that this function took itself is none of
+// its callers' locks, so it leaves the effect's list (which would
+// otherwise grow up the call graph with every spelling of the lock that
+// each caller gives it). A lock asserted held, the caller's, stays.
+func (f *flow) withoutUnheld(st *State, e *Effect) (*State, *Effect) {
 	if len(e.Unheld) == 0 || len(st.Held) == 0 {
-		return st
+		return st, e
 	}
 	n := st
-	for _, r := range e.Unheld {
+	var own []bool
+	for j, r := range e.Unheld {
 		if i := f.matchLoose(n, r.Kind, r.Expr); i >= 0 {
 			if n == st {
 				n = st.clone()
 			}
+			if !n.Held[i].FromCaller {
+				if own == nil {
+					own = make([]bool, len(e.Unheld))
+				}
+				own[j] = true
+			}
 			n.Held = append(n.Held[:i:i], n.Held[i+1:]...)
 		}
 	}
-	return n
+	if own == nil {
+		return n, e
+	}
+	return n, f.keepUnheld(e, own)
+}
+
+// keepUnheld is e without the released contexts own marks, memoised so
+// that effects observed on many paths share one list.
+func (f *flow) keepUnheld(e *Effect, own []bool) *Effect {
+	var mask strings.Builder
+	for _, o := range own {
+		if o {
+			mask.WriteByte('1')
+		} else {
+			mask.WriteByte('0')
+		}
+	}
+	k := unheldKeep{e, mask.String()}
+	if ne, ok := f.keptUnheld[k]; ok {
+		return ne
+	}
+	ne := *e // the keys do not depend on the list: their caches stay
+	ne.Unheld = nil
+	for j, c := range e.Unheld {
+		if !own[j] {
+			ne.Unheld = append(ne.Unheld, c)
+		}
+	}
+	if f.keptUnheld == nil {
+		f.keptUnheld = map[unheldKeep]*Effect{}
+	}
+	f.keptUnheld[k] = &ne
+	return &ne
+}
+
+type unheldKeep struct {
+	e    *Effect
+	mask string
 }
 
 func (f *flow) releaseArg(s *cparse.Stmt, r *Ctx, subst map[string]*cparse.Expr, g *FuncInfo) *cparse.Expr {

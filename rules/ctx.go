@@ -112,6 +112,15 @@ func (c *Ctx) computeKey() string {
 
 // family is the lock object kind: read and write sides of one lock type
 // are one family.
+// releaseKey is what a release is matched on: the lock family and its
+// class, or its instance when it has no class.
+func (c *Ctx) releaseKey() string {
+	if c.Class != "" {
+		return family(c.Kind) + "|" + c.Class
+	}
+	return family(c.Kind) + "||" + c.Inst
+}
+
 func family(k *kb.Kind) string {
 	n := strings.TrimSuffix(strings.TrimSuffix(k.Name, "_read"), "_write")
 	return n

@@ -376,13 +376,13 @@ func unheldUnion(a, b []*Ctx) []*Ctx {
 	for _, c := range b {
 		found := false
 		for _, x := range a {
-			if x == c || x.key() == c.key() {
+			if x == c || x.releaseKey() == c.releaseKey() {
 				found = true
 				break
 			}
 		}
 		if !found {
-			return uniqueCtxs(a, b)
+			return unheldList(a, b)
 		}
 	}
 	return nil

@@ -95,6 +95,7 @@ type flow struct {
 	ctxCache   map[ctxSite]*Ctx
 	argCache   map[exprSite]*argAtom
 	relCache   map[exprSite]*cparse.Expr
+	keptUnheld map[unheldKeep]*Effect
 	lockCache  map[calleeExpr]siteLock
 	// unheldMemo and unheldSite share the lists of released caller
 	// contexts effects carry (see unheldUnion, translateEffect).
@@ -768,9 +769,30 @@ func (f *flow) unheldUnion(eff, rel, maybe []*Ctx) []*Ctx {
 	if f.unheldMemo == nil {
 		f.unheldMemo = map[[3]listID][]*Ctx{}
 	}
-	l := uniqueCtxs(eff, rel, maybe)
+	l := unheldList(eff, rel, maybe)
 	f.unheldMemo[k] = l
 	return l
+}
+
+// unheldList concatenates lists of released caller contexts, keeping one
+// context per lock class (or, without a class, per instance). A caller
+// matches them against what it holds by class when the instance differs
+// (matchRelease), so further spellings of a class change nothing but
+// the cost; and the spellings multiply up the call graph, one per caller
+// that names the lock its own way.
+func unheldList(lists ...[]*Ctx) []*Ctx {
+	var out []*Ctx
+	seen := map[string]bool{}
+	for _, l := range lists {
+		for _, c := range l {
+			k := c.releaseKey()
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // uniqueCtxs concatenates context lists, keeping one of each lock.
