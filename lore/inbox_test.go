@@ -46,6 +46,7 @@ func TestInbox(t *testing.T) {
 	reply := out[0]
 	checkSleepReply(t, reply, "base-commit 826bf2768269")
 	checkNoTrailers(t, reply)
+	checkB4Am(t, "sleep.mbox", sleepCover, reply)
 
 	counts, err := b.Store().Counts()
 	if err != nil {
@@ -193,5 +194,64 @@ for followup in (True, False):
 	}
 	if out := run(t, t.TempDir(), nil, body, python[0], args...); strings.TrimSpace(out) != "" {
 		t.Errorf("b4 finds trailers in the reply:\n%s", out)
+	}
+}
+
+// checkB4Am runs b4 am itself, offline and with -S, on the thread of a series: the
+// patches it writes for git am are the same with lockbot's reply in the
+// thread as without it. A reviewer's Reviewed-by in the same place is
+// picked up, so the comparison can fail.
+func checkB4Am(t *testing.T, series, coverID string, reply []byte) {
+	t.Helper()
+	needTools(t, "b4")
+	thread, err := os.ReadFile(filepath.Join(loreData, series))
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
+		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1"}
+	repo := filepath.Join(home, "repo")
+	run(t, home, env, nil, "git", "init", "-q", repo)
+	run(t, repo, env, nil, "git", "config", "user.name", "Maintainer")
+	run(t, repo, env, nil, "git", "config", "user.email", "maintainer@example.org")
+	am := func(name string, followups ...[]byte) string {
+		t.Helper()
+		var mbox bytes.Buffer
+		mbox.Write(thread)
+		for _, m := range followups {
+			mbox.WriteString("\nFrom mirror@example.org Sat Nov 21 10:00:00 2026\n")
+			mbox.Write(m)
+		}
+		in := filepath.Join(home, name+".mbox")
+		out := filepath.Join(home, name)
+		if err := os.WriteFile(in, mbox.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(out, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		// -S: trailers whose person is not the sender count too, as a
+		// maintainer applying with --sloppy-trailers would take them.
+		run(t, repo, env, nil, "b4", "--offline-mode", "am", "-S", "-m", in, "-o", out, coverID)
+		files, _ := filepath.Glob(filepath.Join(out, "*.mbx"))
+		if len(files) != 1 {
+			t.Fatalf("b4 am wrote %v, want one .mbx", files)
+		}
+		data, err := os.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	plain := am("plain")
+	review := mailOf("Rita Reviewer <rita@example.org>", "Re: [PATCH 2/2] quux: let readers drain before expiring a flow", "rita-2@example.org",
+		"In-Reply-To: <"+sleepPatch2+">\nReferences: <"+sleepCover+"> <"+sleepPatch2+">\n",
+		"Looks fine.\n\nReviewed-by: Rita Reviewer <rita@example.org>\n")
+	if control := am("control", review); !strings.Contains(control, "\nReviewed-by: Rita Reviewer <rita@example.org>\n") || control == plain {
+		t.Fatalf("b4 am takes no trailer from a reviewer's reply:\n%s", control)
+	}
+	if withReply := am("reply", bytes.ReplaceAll(reply, []byte("\r\n"), []byte("\n"))); withReply != plain {
+		t.Errorf("b4 am writes other patches with lockbot's reply in the thread:\n%s\nwithout it:\n%s", withReply, plain)
 	}
 }

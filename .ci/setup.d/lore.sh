@@ -25,4 +25,10 @@ $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null |
 	$sudo apt-get update -q >/dev/null &&
 		$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
-command -v public-inbox-init public-inbox-mda b4
+# command -v with several names succeeds when any is found: check each.
+for tool in public-inbox-init public-inbox-mda b4; do
+	command -v "$tool" || {
+		echo "error: $tool is still missing after installing ${missing[*]}" >&2
+		exit 1
+	}
+done
