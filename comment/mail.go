@@ -222,6 +222,9 @@ func mailAttribution(b *strings.Builder, orig MailPatch) {
 	if a, err := mail.ParseAddress(orig.From); err == nil && a.Name != "" {
 		who = a.Name
 	}
+	// The name is the sender's to choose, RFC 2047 lets it hold line
+	// breaks, and the attribution is one line.
+	who = strings.Join(strings.Fields(who), " ")
 	if who == "" {
 		who = "the author"
 	}

@@ -151,6 +151,22 @@ func TestMailReplyRefusesTrailer(t *testing.T) {
 	}
 }
 
+// A sender's name holding a line break (RFC 2047 carries one) stays on
+// the attribution line: it does not start a line of its own, here one
+// that reads as a trailer.
+func TestMailAttributionOneLine(t *testing.T) {
+	s, res := sleepReview(t)
+	orig := sleepPatch(s)
+	orig.From = "=?utf-8?q?Ada=0AReviewed-by=3A_Ada_=3Cada=40example=2Eorg=3E?= <ada@example.org>"
+	var b bytes.Buffer
+	if err := MailReply(&b, orig, res.Findings, mailOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if want := ", Ada Reviewed-by: Ada <ada@example.org> wrote:\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("the reply lacks %q:\n%s", want, b.String())
+	}
+}
+
 // A patch line longer than SMTP carries makes the body quoted-printable;
 // decoded, the line is whole.
 func TestMailReplyLongLine(t *testing.T) {

@@ -55,13 +55,13 @@ type Bot struct {
 
 // Report is what one run did.
 type Report struct {
-	Messages  int // new messages recorded
-	Series    int // series reviewed
-	NoApply   int // series that did not apply
-	Queued    int // replies queued
-	Delivered int // replies delivered (or shown, with --dry-run)
-	Failed    int // delivery attempts that failed
-	Elapsed   time.Duration
+	Messages  int           // new messages recorded
+	Series    int           // series reviewed
+	NoApply   int           // series that did not apply
+	Queued    int           // replies queued
+	Delivered int           // replies delivered (or shown, with --dry-run)
+	Failed    int           // delivery attempts that failed
+	Elapsed   time.Duration // set once the run went to its end, also when it returns the series it left without a base
 }
 
 // Open prepares a responder: its state, the kernel repository's reviewer
@@ -198,7 +198,10 @@ func (b *Bot) Follow(ctx context.Context, interval time.Duration, report func(Re
 			// A list that fails (an archive being repacked, a server
 			// down) is tried again next round.
 			b.log.Error("lore run failed", "err", err)
-		} else if report != nil {
+		}
+		if report != nil && rep.Elapsed > 0 {
+			// The run went to its end (it may have left series without
+			// a base): what it did is reported.
 			report(rep)
 		}
 		select {

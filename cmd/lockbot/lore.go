@@ -79,11 +79,12 @@ picks up where the last stopped and never sends a reply twice.`,
 				return bot.Follow(ctx, interval, print)
 			}
 			rep, err := bot.Run(ctx)
-			if err != nil {
-				return err
+			if rep.Elapsed > 0 {
+				// A run that went to its end, but left series it had no
+				// base for (the error says which): what it did still counts.
+				print(rep)
 			}
-			print(rep)
-			return nil
+			return err
 		},
 	}
 	fl := cmd.Flags()

@@ -70,3 +70,38 @@ func TestLoreCommand(t *testing.T) {
 		t.Errorf("second run: exit %d, %s", code, stderr)
 	}
 }
+
+// TestLoreNoBase: a kernel repository without the configured branch (and
+// without the series' base-commit) reviews nothing; the run reads the mail,
+// says what it did, and fails naming the missing base, and the series is
+// reviewed by a later run that has it.
+func TestLoreNoBase(t *testing.T) {
+	dir := t.TempDir()
+	repo := filepath.Join(dir, "linux")
+	if err := os.CopyFS(repo, os.DirFS("../../testdata/lore/tree")); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-q", "-m", "base"}} {
+		if out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	mbox, _ := filepath.Abs("../../testdata/lore/sleep.mbox")
+	cfg := filepath.Join(dir, "lore.yaml")
+	text := "state: state.db\nfrom: \"lockbot <lockbot@lockbot.example.org>\"\nkernel: {repo: linux, branch: next}\noutbox: {path: outbox}\n" +
+		"lists:\n  - {name: linux-quux, address: linux-quux@lists.example.org, mbox: " + mbox + ", max_age_hours: -1}\n"
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runBin(t, "lore", "--config", cfg)
+	if code == 0 || !strings.Contains(stderr, "3 new messages, 0 series reviewed") || !strings.Contains(stderr, `no commit "next"`) {
+		t.Fatalf("run without the branch: exit %d, %s", code, stderr)
+	}
+	if out, err := exec.Command("git", "-C", repo, "branch", "next").CombinedOutput(); err != nil {
+		t.Fatalf("git branch: %v\n%s", err, out)
+	}
+	_, stderr, code = runBin(t, "lore", "--config", cfg)
+	if code != 0 || !strings.Contains(stderr, "0 new messages, 1 series reviewed (0 did not apply), 1 replies queued, 1 delivered") {
+		t.Fatalf("run with the branch: exit %d, %s", code, stderr)
+	}
+}
