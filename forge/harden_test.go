@@ -21,6 +21,7 @@ import (
 	"lockbot/comment"
 	"lockbot/forge/fakegithub"
 	"lockbot/forge/store"
+	"lockbot/review"
 )
 
 // A delivery signed only with X-Hub-Signature (HMAC-SHA1), which
@@ -284,4 +285,59 @@ func hmacSHA1(secret, body []byte) string {
 	m := hmac.New(sha1.New, secret)
 	m.Write(body)
 	return "sha1=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Notes by the hundred (files not reviewed) still make a check-run
+// summary GitHub takes, or the run would stay in progress.
+func TestCheckRunSummaryFitsGitHubsBound(t *testing.T) {
+	h := newHarness(t, boltStore(t), nil)
+	head, err := h.fake.OpenPR(owner, repo, 1, h.base, patch(t, "review/spinlock-in-bitlock.patch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := h.srv.apps.installation(inst)
+	ctx := context.Background()
+	j := &store.Job{ID: 1, Installation: inst, Owner: owner, Repo: repo, Number: 1, HeadSHA: head}
+	run, err := h.srv.startCheck(ctx, gh, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := &reviewed{res: &review.Result{}, base: "master at " + short(h.base)}
+	for i := 0; i < 600; i++ {
+		rv.notes = append(rv.notes, fmt.Sprintf("drivers/staging/some/long/path/file%03d.c: its diff does not apply to the merge base (%s)", i, strings.Repeat("x", 80)))
+	}
+	if err := h.srv.finishCheck(ctx, gh, j, run, rv, nil); err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := h.fake.CheckRuns(owner, repo)
+	sum := runs[0].GetOutput().GetSummary()
+	if runs[0].GetConclusion() != "success" || len(sum) > maxSummary || !strings.Contains(sum, "more files not reviewed") {
+		t.Errorf("check run %s, summary of %d bytes ending %q", runs[0].GetConclusion(), len(sum), sum[max(0, len(sum)-80):])
+	}
+}
+
+// A files listing whose pages never end (not GitHub's, which stops at
+// 3000 files) is an error, not a job that runs forever.
+func TestEndlessFilePagesStop(t *testing.T) {
+	h := newHarness(t, boltStore(t), nil)
+	if _, err := h.fake.OpenPR(owner, repo, 1, h.base, patch(t, "review/spinlock-in-bitlock.patch")); err != nil {
+		t.Fatal(err)
+	}
+	pages := 0
+	h.fake.Hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/pulls/1/files") {
+			return false
+		}
+		pages++
+		w.Header().Set("Link", fmt.Sprintf(`<%s%s?page=%d>; rel="next"`, h.fake.URL, r.URL.Path, pages+1))
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("[]"))
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := listFiles(ctx, h.srv.apps.installation(inst), owner, repo, 1, limits{300, 20000})
+	if err == nil || ctx.Err() != nil || pages > maxPages+1 {
+		t.Errorf("after %d pages: %v", pages, err)
+	}
 }

@@ -22,6 +22,10 @@ const maxInline = 30
 // maxAnnotations is how many annotations GitHub takes per check-run request.
 const maxAnnotations = 50
 
+// maxSummary is the longest check-run summary GitHub takes (characters;
+// counted here as bytes, never fewer).
+const maxSummary = 65535
+
 // maxPages bounds a listing: 30 pages of 100.
 const maxPages = 30
 
@@ -291,8 +295,15 @@ func (s *Server) finishCheck(ctx context.Context, gh *github.Client, j *store.Jo
 		if out != nil && out.review != 0 {
 			fmt.Fprintf(&b, " Posted review %d: %d inline %s.", out.review, out.inline, plural(out.inline, "comment", "comments"))
 		}
-		for _, n := range rv.notes {
-			fmt.Fprintf(&b, "\n- Not reviewed: %s", n)
+		// GitHub refuses an output whose summary is over 65535
+		// characters, and the run would stay in progress.
+		for i, n := range rv.notes {
+			line := fmt.Sprintf("\n- Not reviewed: %s", n)
+			if b.Len()+len(line) > maxSummary-100 {
+				fmt.Fprintf(&b, "\n- and %d more files not reviewed", len(rv.notes)-i)
+				break
+			}
+			b.WriteString(line)
 		}
 		summary = b.String()
 		for _, f := range rv.res.Findings {

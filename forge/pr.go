@@ -47,7 +47,7 @@ func listFiles(ctx context.Context, gh *github.Client, owner, repo string, numbe
 	var all []*github.CommitFile
 	lines := 0
 	opt := &github.ListOptions{PerPage: 100}
-	for {
+	for range maxPages + 1 {
 		page, resp, err := gh.PullRequests.ListFiles(ctx, owner, repo, number, opt)
 		if err != nil {
 			return nil, fmt.Errorf("listing the files of #%d: %w", number, err)
@@ -67,6 +67,8 @@ func listFiles(ctx context.Context, gh *github.Client, owner, repo string, numbe
 		}
 		opt.Page = resp.NextPage
 	}
+	// GitHub lists at most 3000 files; pages past that are not its.
+	return nil, fmt.Errorf("listing the files of #%d: more than %d pages", number, maxPages+1)
 }
 
 // section is one file's part of the patch.

@@ -12,7 +12,8 @@
 //   - lists are paginated (per_page capped at PageSize, Link headers);
 //   - a secondary rate limit answers 403 (or 429) with Retry-After, on
 //     demand;
-//   - check runs take at most 50 annotations per request (422 otherwise).
+//   - check runs take at most 50 annotations per request, and a summary
+//     of at most 65535 characters (422 otherwise).
 //
 // Repositories hold commits made by applying patches; a pull request's
 // files are its head's diff against its base, with GitHub's patch text.
@@ -813,6 +814,10 @@ func (s *Server) updateCheckRun(w http.ResponseWriter, r *http.Request, rp *repo
 	}
 	if req.Output != nil && len(req.Output.Annotations) > 50 {
 		unprocessable(w, "Only 50 annotations may be sent at a time")
+		return
+	}
+	if req.Output != nil && utf8.RuneCountInString(req.Output.GetSummary()) > 65535 {
+		unprocessable(w, "Invalid request. Only 65535 characters are allowed; 65536 were supplied.")
 		return
 	}
 	for _, run := range rp.checkRuns {
