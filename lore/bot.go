@@ -339,12 +339,17 @@ func (b *Bot) record(tx *bolt.Tx, li *List, it item, backlog bool) (bool, error)
 		return false, err
 	}
 	// A patch cross-posted to several lists is answered once, under the
-	// first list that follows it: one whose prefixes it did not match
-	// leaves it to the others.
-	if old != nil && (old.Kind != KindSkipped || old.List == li.Name) {
+	// first list that follows it: one whose prefixes it did not match,
+	// or that is off, leaves it to the others.
+	if old != nil && (old.Kind != KindSkipped && old.Kind != KindListOff || old.List == li.Name) {
 		return false, nil
 	}
 	kind, reason := b.classify(m, li)
+	if (kind == KindPatch || kind == KindCover) && !li.On() {
+		// Nor is it answered when the list is turned on again: that
+		// does not flood the list with what was posted meanwhile.
+		kind, reason = KindListOff, ""
+	}
 	if old != nil && kind != KindPatch && kind != KindCover {
 		return false, nil
 	}

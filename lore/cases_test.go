@@ -28,8 +28,9 @@ func replies(t *testing.T, b *Bot) []*replyRecord {
 	return out
 }
 
-// A patch cross-posted to two lists, the first of which follows other
-// prefixes, is answered once, under the second, with its policy.
+// A patch cross-posted to several lists, the first of which follow other
+// prefixes or are off, is answered once, under the first that follows it,
+// with its policy.
 func TestCrossPosted(t *testing.T) {
 	repo := kernelRepo(t)
 	mails := mboxMails(t, "sleep.mbox")
@@ -39,9 +40,10 @@ kernel: {repo: %s, branch: main}
 outbox: {path: outbox}
 lists:
   - {name: netdev, address: netdev@lists.example.org, mbox: %s, prefixes: [PATCH net]}
+  - {name: mm, address: mm@lists.example.org, mbox: %s, enabled: false}
   - {name: %s, address: %s, mbox: %s}
   - {name: other, address: other@lists.example.org, mbox: %s}
-`, repo, writeMbox(t, mails...), inboxName, listAddr, writeMbox(t, mails...), writeMbox(t, mails...))
+`, repo, writeMbox(t, mails...), writeMbox(t, mails...), inboxName, listAddr, writeMbox(t, mails...), writeMbox(t, mails...))
 	cfg, err := ParseConfig([]byte(text), t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -91,6 +91,32 @@ func TestListOff(t *testing.T) {
 	if rep := runBot(t, b); rep.Messages != 0 || rep.Series != 0 || rep.Delivered != 0 {
 		t.Fatalf("run with the list on again: %+v; want nothing", rep)
 	}
+	if counts, _ := b.Store().Counts(); counts.Kinds[KindListOff] != 3 || len(counts.Series) != 0 {
+		t.Errorf("kinds %v, series %v; want the 3 mails recorded as %s, no series", counts.Kinds, counts.Series, KindListOff)
+	}
+}
+
+// A series that was waiting when its list was turned off is closed
+// unreviewed, and not answered when the list is on again.
+func TestListOffWhileWaiting(t *testing.T) {
+	c := newClock()
+	b, cfg := sleepBot(t, "wait_hours: 1", c, Options{})
+	b.Close()
+	// Patch 2 missing: the series waits.
+	mails := mboxMails(t, "sleep.mbox")
+	cfg.Lists[0].Mbox = writeMbox(t, mails[0], mails[1])
+	b = openBot(t, cfg, c, Options{})
+	if rep := runBot(t, b); rep.Messages != 2 || rep.Series != 0 {
+		t.Fatalf("first run: %+v; want the series waiting", rep)
+	}
+	b.Close()
+	off := false
+	cfg.Lists[0].Enabled = &off
+	b = openBot(t, cfg, c, Options{})
+	c.advance(time.Hour)
+	if rep := runBot(t, b); rep.Series != 0 || rep.Queued != 0 {
+		t.Fatalf("run with the list off: %+v; want nothing reviewed", rep)
+	}
 	if counts, _ := b.Store().Counts(); counts.Series[SeriesOff] != 1 {
 		t.Errorf("series %v, want one closed as %s", counts.Series, SeriesOff)
 	}

@@ -98,6 +98,7 @@ const (
 	KindBot      = "bot"
 	KindNotPatch = "not-patch"
 	KindSkipped  = "not-followed" // a patch tag the list's prefixes do not follow
+	KindListOff  = "list-off"     // a patch read while its list was off (enabled: false)
 	KindBad      = "unreadable"
 )
 
