@@ -341,3 +341,40 @@ func TestEndlessFilePagesStop(t *testing.T) {
 		t.Errorf("after %d pages: %v", pages, err)
 	}
 }
+
+// hungStore is a store whose Enqueue waits for its context to end, as a
+// PostgreSQL server gone quiet does.
+type hungStore struct{ store.Store }
+
+func (hungStore) Enqueue(ctx context.Context, _ store.Delivery, _ []store.Job) (bool, error) {
+	<-ctx.Done()
+	return false, ctx.Err()
+}
+
+// A hung store does not hold a delivery past GitHub's patience (10 s):
+// it is refused in time, and GitHub may redeliver it.
+func TestHungStoreRefusesInTime(t *testing.T) {
+	h := newHarness(t, hungStore{boltStore(t)}, nil)
+	if _, err := h.fake.OpenPR(owner, repo, 1, h.base, patch(t, "review/spinlock-in-bitlock.patch")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	done := make(chan int, 1)
+	go func() {
+		resp, err := h.fake.Deliver(h.url+"/webhook", "pull_request", "d", h.fake.PullRequestEvent("opened", owner, repo, 1), h.fake.WebhookSecret)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	select {
+	case code := <-done:
+		if code != http.StatusServiceUnavailable || time.Since(start) > 9*time.Second {
+			t.Errorf("%d after %v, want 503 within 9s", code, time.Since(start))
+		}
+	case <-time.After(9 * time.Second):
+		t.Errorf("no answer after 9s")
+	}
+}

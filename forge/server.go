@@ -275,10 +275,14 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	dup, err := s.st.Enqueue(r.Context(), store.Delivery{ID: delivery, Event: event, Received: now, Installation: inst}, jobs)
+	// GitHub gives up on a delivery after 10 s; a store that hangs (a
+	// PostgreSQL server gone quiet) must not hold the handler longer.
+	ectx, cancel := context.WithTimeout(r.Context(), enqueueTimeout)
+	defer cancel()
+	dup, err := s.st.Enqueue(ectx, store.Delivery{ID: delivery, Event: event, Received: now, Installation: inst}, jobs)
 	if err != nil {
 		s.log.Error("storing a delivery", "delivery", delivery, "err", err)
-		http.Error(w, "could not store the delivery", http.StatusInternalServerError)
+		http.Error(w, "could not store the delivery", http.StatusServiceUnavailable)
 		return
 	}
 	if inst != nil && !dup {
@@ -306,6 +310,9 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 	fmt.Fprintf(w, "%d jobs queued\n", len(jobs))
 }
+
+// enqueueTimeout bounds the store's write of a delivery.
+const enqueueTimeout = 5 * time.Second
 
 // eventLabel keeps the metric's label set small whatever is sent.
 func eventLabel(e string) string {
