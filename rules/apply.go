@@ -399,7 +399,7 @@ func (f *flow) withoutUnheld(st *State, e *Effect) (*State, *Effect) {
 	n := st
 	var own []bool
 	for j, r := range e.Unheld {
-		if i := f.matchLoose(n, r.Kind, r.Expr); i >= 0 {
+		if i := f.matchUnheld(n, r); i >= 0 {
 			if n == st {
 				n = st.clone()
 			}
@@ -416,6 +416,38 @@ func (f *flow) withoutUnheld(st *State, e *Effect) (*State, *Effect) {
 		return n, e
 	}
 	return n, f.keepUnheld(e, own)
+}
+
+// matchUnheld finds the held context a callee released before an effect.
+// A lock the callee named through its own variables ("src_ptl =
+// pmd_lockptr(mm, pmd)", then lockdep_assert_held(src_ptl)) has no
+// instance here, and its expression means little in this function: when
+// the loose match finds nothing (it may read a pointer's name as a class),
+// it is matched by the class the callee gave it or, without one, as the
+// one held lock of its family, the way a release of an unnamed lock is.
+func (f *flow) matchUnheld(st *State, r *Ctx) int {
+	if i := f.matchLoose(st, r.Kind, r.Expr); i >= 0 || r.Inst != "" || r.Expr == nil {
+		return i
+	}
+	fam := family(r.Kind)
+	cand := -1
+	for i := len(st.Held) - 1; i >= 0; i-- {
+		c := st.Held[i]
+		if family(c.Kind) != fam {
+			continue
+		}
+		if r.Class != "" {
+			if c.Class == r.Class {
+				return i
+			}
+			continue
+		}
+		if cand >= 0 {
+			return -1
+		}
+		cand = i
+	}
+	return cand
 }
 
 // keepUnheld is e without the released contexts own marks, memoised so
