@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -442,8 +443,22 @@ func (p *Program) needed() map[*FuncInfo]bool {
 	return need
 }
 
-// analyzeGroup runs the pass over one strongly connected group.
+// analyzeGroup runs the pass over one strongly connected group. A bug of
+// ours that panics on some function's code fails that group (counted as
+// not analysed, as a function with too many paths is) rather than the
+// whole run: a server reviewing strangers' patches must not die of one.
 func (p *Program) analyzeGroup(comp []*FuncInfo) {
+	defer func() {
+		if v := recover(); v != nil {
+			fi := comp[0]
+			p.log.Error("internal error analysing a function; counted as not analysed",
+				"function", fi.F.Name, "file", fi.F.File.Path, "panic", v, "stack", string(debug.Stack()))
+			for _, fi := range comp {
+				fi.Facts = &FuncFacts{Failed: true}
+				fi.Sum = &Summary{}
+			}
+		}
+	}()
 	for round := 0; ; round++ {
 		changed := false
 		for _, fi := range comp {

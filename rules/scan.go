@@ -161,7 +161,7 @@ func parseAll(ctx context.Context, srcs []Source, opt Options) ([]*cparse.File, 
 		go func() {
 			defer wg.Done()
 			p := cparse.NewParser(dialect)
-			defer p.Close()
+			defer func() { p.Close() }()
 			for i := range jobs {
 				s := srcs[i]
 				if opt.Cache != nil && s.Context {
@@ -170,7 +170,13 @@ func parseAll(ctx context.Context, srcs []Source, opt Options) ([]*cparse.File, 
 						continue
 					}
 				}
-				files[i], ferrs[i] = p.Parse(s.Path, s.Src)
+				var panicked bool
+				files[i], panicked, ferrs[i] = safeParse(p, s.Path, s.Src)
+				if panicked {
+					// The parser may be mid-tree: start afresh.
+					p.Close()
+					p = cparse.NewParser(dialect)
+				}
 				if opt.Cache != nil && s.Context {
 					opt.Cache.put(s.Path, s.Src, files[i], ferrs[i])
 				}
@@ -203,6 +209,19 @@ feed:
 		}
 	}
 	return files, errs, skipped, nil
+}
+
+// safeParse is p.Parse that turns a panic (a bug of ours on some
+// file's code) into that file's error: the file is reported as not
+// parsed, and the rest of the run goes on.
+func safeParse(p *cparse.Parser, path string, src []byte) (f *cparse.File, panicked bool, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			f, panicked, err = nil, true, fmt.Errorf("%s: internal error while parsing: %v", path, v)
+		}
+	}()
+	f, err = p.Parse(path, src)
+	return f, false, err
 }
 
 // LoadOptions bound what LoadPaths reads.
