@@ -61,6 +61,7 @@ type Report struct {
 	Queued    int           // replies queued
 	Delivered int           // replies delivered (or shown, with --dry-run)
 	Failed    int           // delivery attempts that failed
+	Stale     int           // replies due but not sent: made before their list was turned on again, or their series older than max_age_hours
 	Elapsed   time.Duration // set once the run went to its end, also when it returns the series it left without a base
 }
 
@@ -160,6 +161,10 @@ func (b *Bot) Store() *Store { return b.store }
 func (b *Bot) Run(ctx context.Context) (Report, error) {
 	start := time.Now()
 	var rep Report
+	onSince, err := b.notePolicies()
+	if err != nil {
+		return rep, err
+	}
 	for _, li := range b.cfg.Lists {
 		n, err := b.ingest(ctx, li)
 		rep.Messages += n
@@ -172,7 +177,7 @@ func (b *Bot) Run(ctx context.Context) (Report, error) {
 	// so.
 	var noBase error
 	for _, li := range b.cfg.Lists {
-		if err := b.reviewReady(ctx, li, &rep); err != nil {
+		if err := b.reviewReady(ctx, li, onSince[li.Name], &rep); err != nil {
 			var be *baseError
 			if !errors.As(err, &be) {
 				return rep, fmt.Errorf("list %s: %w", li.Name, err)
@@ -180,11 +185,57 @@ func (b *Bot) Run(ctx context.Context) (Report, error) {
 			noBase = errors.Join(noBase, fmt.Errorf("list %s: series left for the next run: %w", li.Name, err))
 		}
 	}
-	if err := b.deliver(ctx, &rep); err != nil {
+	if err := b.deliver(ctx, onSince, &rep); err != nil {
 		return rep, err
 	}
 	rep.Elapsed = time.Since(start)
 	return rep, noBase
+}
+
+// notePolicies records, for each list, whether it is on now and since
+// when, and returns when each list that is on was last turned on (zero
+// for one on since the state began, or since before this record existed:
+// the age bound still holds for those). The configuration is only read at
+// start, so a change shows between two runs.
+func (b *Bot) notePolicies() (map[string]time.Time, error) {
+	onSince := map[string]time.Time{}
+	now := b.now()
+	err := b.store.db.Update(func(tx *bolt.Tx) error {
+		for _, li := range b.cfg.Lists {
+			old, err := get[listRecord](tx, bucketLists, li.Name)
+			if err != nil {
+				return err
+			}
+			rec := listRecord{On: li.On()}
+			switch {
+			case old == nil && rec.On:
+			case old == nil:
+				rec.Since = now
+			case old.On == rec.On:
+				rec.Since = old.Since
+			case rec.On:
+				rec.Since = now
+				b.log.Warn("list turned on again: what was queued or open before is not answered", "list", li.Name)
+			default:
+				rec.Since = now
+				b.log.Warn("list turned off: nothing is reviewed or sent for it", "list", li.Name)
+			}
+			if rec.On {
+				onSince[li.Name] = rec.Since
+			}
+			if old != nil && *old == rec {
+				continue
+			}
+			if err := put(tx, bucketLists, li.Name, rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("state: list policies: %w", err)
+	}
+	return onSince, nil
 }
 
 // Follow runs every interval until ctx ends.
@@ -492,7 +543,7 @@ func (b *Bot) readiness(li *List, s *seriesRecord, now time.Time) (ready bool, u
 	return true, prefix, ""
 }
 
-func (b *Bot) reviewReady(ctx context.Context, li *List, rep *Report) error {
+func (b *Bot) reviewReady(ctx context.Context, li *List, onSince time.Time, rep *Report) error {
 	var open []*seriesRecord
 	prefix := li.Name + "\x00"
 	err := b.store.db.View(func(tx *bolt.Tx) error {
@@ -519,7 +570,10 @@ func (b *Bot) reviewReady(ctx context.Context, li *List, rep *Report) error {
 		}
 		now := b.now()
 		ready, upTo, closeAs := b.readiness(li, s, now)
-		if closeAs == "" && ready && !li.On() {
+		if closeAs == "" && (ready && !li.On() || s.FirstSeen.Before(onSince)) {
+			// Off, or open while it was off: the patches that came in
+			// meanwhile were not gathered, and the list is not answered
+			// what it was sent before it was turned on again.
 			closeAs = SeriesOff
 		}
 		if closeAs != "" {
@@ -807,7 +861,7 @@ func (b *Bot) makeReply(li *List, s *seriesRecord, m *Message, render func(io.Wr
 		}
 	}
 	return &replyRecord{ID: id, List: li.Name, Series: s.Key, Patch: m.ID, From: b.botAddr, Rcpt: rcpt,
-		Raw: buf.Bytes(), Created: now, NotBefore: notBefore, State: ReplyQueued}, nil
+		Raw: buf.Bytes(), Created: now, Posted: s.Posted, NotBefore: notBefore, State: ReplyQueued}, nil
 }
 
 func (b *Bot) list(name string) *List {
@@ -821,7 +875,7 @@ func (b *Bot) list(name string) *List {
 
 // deliver sends the replies that are due, each marked "sending" in its
 // own committed transaction before the attempt and its outcome after.
-func (b *Bot) deliver(ctx context.Context, rep *Report) error {
+func (b *Bot) deliver(ctx context.Context, onSince map[string]time.Time, rep *Report) error {
 	if err := b.recover(); err != nil {
 		return err
 	}
@@ -843,6 +897,15 @@ func (b *Bot) deliver(ctx context.Context, rep *Report) error {
 	for _, r := range due {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if why := stale(b.list(r.List), r, onSince[r.List], b.now()); why != "" {
+			r.State, r.LastError = ReplyStale, why
+			rep.Stale++
+			b.log.Warn("reply not sent: too late", "list", r.List, "message-id", r.ID, "in-reply-to", r.Patch, "why", why)
+			if err := b.putReply(r); err != nil {
+				return err
+			}
+			continue
 		}
 		r.State, r.Via = ReplySending, b.out.name()
 		r.Attempts++
@@ -871,6 +934,26 @@ func (b *Bot) deliver(ctx context.Context, rep *Report) error {
 		}
 	}
 	return nil
+}
+
+// stale says why a reply due now must not be sent, or "": it was made
+// before its list was last turned on (it waited out the time the list was
+// off), or its series was posted longer than max_age_hours ago (it waited
+// out a long embargo, retries, or a responder that was down). The same
+// bound keeps an old series from being reviewed: what is too old to
+// review is too old to answer.
+func stale(li *List, r *replyRecord, onSince, now time.Time) string {
+	if r.Created.Before(onSince) {
+		return fmt.Sprintf("made %s, before the list was turned on again at %s", r.Created.UTC().Format(time.RFC3339), onSince.UTC().Format(time.RFC3339))
+	}
+	posted := r.Posted
+	if posted.IsZero() {
+		posted = r.Created
+	}
+	if li.MaxAgeHours > 0 && now.Sub(posted) > hours(li.MaxAgeHours) {
+		return fmt.Sprintf("its series was posted %s, over max_age_hours (%g) ago", posted.UTC().Format(time.RFC3339), li.MaxAgeHours)
+	}
+	return ""
 }
 
 func (b *Bot) putReply(r *replyRecord) error {

@@ -104,8 +104,9 @@ type List struct {
 	Mbox    string `yaml:"mbox"`
 	Maildir string `yaml:"maildir"`
 	// Enabled false reads and records the list's mail but reviews and
-	// sends nothing for it (queued replies wait): an emergency stop that
-	// does not flood the list with old series when turned back on.
+	// sends nothing for it: an emergency stop. Turned back on, the list
+	// is not sent what was queued or open before (those replies are
+	// recorded stale, those series list-off), nor what came meanwhile.
 	Enabled *bool `yaml:"enabled"`
 	// ReplyTo is author, author+list (default) or all (the author and
 	// the patch's own To and Cc).
@@ -115,7 +116,8 @@ type List struct {
 	EmbargoHours float64 `yaml:"embargo_hours"`
 	// Prefixes are the subject tags followed (default [PATCH]).
 	Prefixes []string `yaml:"prefixes"`
-	// MaxAgeHours: series dated older than that get no review (default
+	// MaxAgeHours: series dated older than that get no review, and a
+	// reply due when its series is older than that is not sent (default
 	// 168; 0 is the default, a negative value means no limit).
 	MaxAgeHours float64 `yaml:"max_age_hours"`
 	// WaitHours is how long an incomplete series waits for its missing
@@ -315,6 +317,10 @@ func (li *List) check(c *Config) error {
 	}
 	if li.EmbargoHours < 0 {
 		return errors.New("embargo_hours must not be negative")
+	}
+	if li.MaxAgeHours > 0 && li.EmbargoHours >= li.MaxAgeHours {
+		// A reply held past max_age_hours is never sent (see stale).
+		return fmt.Errorf("embargo_hours (%g) must be below max_age_hours (%g)", li.EmbargoHours, li.MaxAgeHours)
 	}
 	switch li.Start {
 	case "", "beginning", "now":

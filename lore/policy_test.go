@@ -408,3 +408,109 @@ func TestBaseAndSettings(t *testing.T) {
 		t.Errorf("base %q, want the branch main", base)
 	}
 }
+
+// A reply queued before its list was turned off is not sent when the
+// list is turned on again: it is recorded stale, and the list gets
+// nothing.
+func TestListOffStaleReply(t *testing.T) {
+	c := newClock()
+	b, cfg := sleepBot(t, "embargo_hours: 2", c, Options{})
+	if rep := runBot(t, b); rep.Queued != 1 || rep.Delivered != 0 {
+		t.Fatalf("first run: %+v; want the reply queued, held by the embargo", rep)
+	}
+	b.Close()
+	off := false
+	cfg.Lists[0].Enabled = &off
+	b = openBot(t, cfg, c, Options{})
+	c.advance(3 * time.Hour)
+	if rep := runBot(t, b); rep.Delivered+rep.Stale != 0 {
+		t.Fatalf("run with the list off: %+v; want nothing sent", rep)
+	}
+	b.Close()
+	on := true
+	cfg.Lists[0].Enabled = &on
+	b = openBot(t, cfg, c, Options{})
+	c.advance(24 * time.Hour)
+	if rep := runBot(t, b); rep.Delivered != 0 || rep.Stale != 1 {
+		t.Fatalf("run with the list on again: %+v; want the reply not sent, recorded stale", rep)
+	}
+	if rep := runBot(t, b); rep.Delivered+rep.Stale != 0 {
+		t.Fatalf("next run: %+v; want nothing", rep)
+	}
+	if n := len(outboxMails(t, cfg.Outbox.Path)); n != 0 {
+		t.Errorf("%d replies written after the list was turned on again, want none", n)
+	}
+	rs := replies(t, b)
+	if len(rs) != 1 || rs[0].State != ReplyStale || !strings.Contains(rs[0].LastError, "before the list was turned on again") {
+		t.Errorf("replies %+v; want one stale, saying why", rs)
+	}
+}
+
+// A series waiting for its last patch when the list was turned off, and
+// still open when it is turned on again, is closed unreviewed: the patch
+// that came meanwhile was not gathered.
+func TestListOffOnWhileWaiting(t *testing.T) {
+	c := newClock()
+	mails := mboxMails(t, "sleep.mbox")
+	repo := kernelRepo(t)
+	cfg := botConfig(t, repo, "mbox: "+writeMbox(t, mails[0], mails[1]), "wait_hours: 1", "")
+	b := openBot(t, cfg, c, Options{})
+	if rep := runBot(t, b); rep.Series != 0 {
+		t.Fatalf("first run: %+v; want the series waiting", rep)
+	}
+	b.Close()
+	off := false
+	cfg.Lists[0].Enabled = &off
+	b = openBot(t, cfg, c, Options{})
+	appendMbox(t, cfg.Lists[0].Mbox, mails[2])
+	if rep := runBot(t, b); rep.Series != 0 || rep.Messages != 1 {
+		t.Fatalf("run with the list off: %+v; want patch 2 read, nothing reviewed", rep)
+	}
+	b.Close()
+	on := true
+	cfg.Lists[0].Enabled = &on
+	b = openBot(t, cfg, c, Options{})
+	c.advance(time.Hour)
+	if rep := runBot(t, b); rep.Series != 0 || rep.Queued != 0 {
+		t.Fatalf("run with the list on again: %+v; want the series closed unreviewed", rep)
+	}
+	if counts, _ := b.Store().Counts(); counts.Series[SeriesOff] != 1 {
+		t.Errorf("series %v, want one closed as %s", counts.Series, SeriesOff)
+	}
+}
+
+// A reply whose series got older than max_age_hours while it waited (a
+// long embargo, retries, a responder that was down) is not sent; a
+// series still young is answered (TestEmbargo).
+func TestStaleByAge(t *testing.T) {
+	c := newClock()
+	// The series is dated 10:00, the clock starts at 12:00: reviewed at
+	// two hours, due at four, when it is over three.
+	b, cfg := sleepBot(t, "embargo_hours: 2\nmax_age_hours: 3", c, Options{})
+	if rep := runBot(t, b); rep.Queued != 1 || rep.Delivered != 0 {
+		t.Fatalf("first run: %+v; want the reply queued", rep)
+	}
+	c.advance(2 * time.Hour)
+	if rep := runBot(t, b); rep.Delivered != 0 || rep.Stale != 1 {
+		t.Fatalf("run at the end of the embargo: %+v; want the reply stale", rep)
+	}
+	if n := len(outboxMails(t, cfg.Outbox.Path)); n != 0 {
+		t.Errorf("%d replies written, want none", n)
+	}
+	rs := replies(t, b)
+	if len(rs) != 1 || !strings.Contains(rs[0].LastError, "max_age_hours") {
+		t.Errorf("replies %+v; want one stale by age", rs)
+	}
+}
+
+func TestEmbargoBelowMaxAge(t *testing.T) {
+	text := `state: s.db
+from: lockbot@example.org
+kernel: {repo: /r}
+lists:
+  - {name: l, address: l@example.org, mbox: m, embargo_hours: 200}
+`
+	if _, err := ParseConfig([]byte(text), t.TempDir()); err == nil || !strings.Contains(err.Error(), "max_age_hours") {
+		t.Errorf("an embargo over max_age_hours: %v; want an error", err)
+	}
+}

@@ -22,6 +22,7 @@ var (
 	bucketSeries  = []byte("series")  // series key -> seriesRecord
 	bucketReplies = []byte("replies") // reply Message-ID -> replyRecord
 	bucketCursors = []byte("cursors") // list "\x00" epoch -> last commit read
+	bucketLists   = []byte("lists")   // list name -> listRecord
 	keyVersion    = []byte("version")
 )
 
@@ -53,7 +54,7 @@ func OpenStore(path string) (*Store, error) {
 		if v := meta.Get(keyVersion); v != nil && string(v) != storeVersion {
 			return fmt.Errorf("written by another version of lockbot (state version %s, this one reads %s)", v, storeVersion)
 		}
-		for _, b := range [][]byte{bucketMsgs, bucketBodies, bucketSeries, bucketReplies, bucketCursors} {
+		for _, b := range [][]byte{bucketMsgs, bucketBodies, bucketSeries, bucketReplies, bucketCursors, bucketLists} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -152,6 +153,10 @@ const (
 	ReplySending = "sending"
 	ReplySent    = "sent"
 	ReplyFailed  = "failed"
+	// ReplyStale is a reply that was not sent because it would come too
+	// late: it was made before its list was last turned on, or its
+	// series is older than the list's max_age_hours. LastError says which.
+	ReplyStale = "stale"
 	// ReplyUncertain is a reply whose SMTP transaction a crash
 	// interrupted: it may have been delivered, so it is not sent again
 	// (a duplicate on a list costs more than a missed review) unless it
@@ -169,6 +174,9 @@ type replyRecord struct {
 	Rcpt    []string  `json:"rcpt"`  // envelope recipients
 	Raw     []byte    `json:"raw"`
 	Created time.Time `json:"created"`
+	// Posted is when its series was posted (seriesRecord.Posted); zero in
+	// a record of an older version, which then goes by Created.
+	Posted time.Time `json:"posted,omitzero"`
 	// NotBefore is the end of the list's embargo.
 	NotBefore   time.Time `json:"not_before"`
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
@@ -208,6 +216,17 @@ func each[T any](tx *bolt.Tx, bucket []byte, fn func(key string, r *T) error) er
 		}
 		return fn(string(k), &r)
 	})
+}
+
+// listRecord is what the state knows of a list's policy: whether the
+// last run saw it on, and since when. Replies made and series opened
+// before the list was last turned on are not answered: an operator who
+// turns a list back on does not flood it with what was queued before.
+type listRecord struct {
+	On bool `json:"on"`
+	// Since is when the last run that changed On saw the change; zero
+	// for a list on since the state knows it.
+	Since time.Time `json:"since,omitzero"`
 }
 
 func cursorKey(list, epoch string) string { return list + "\x00" + epoch }
