@@ -912,13 +912,19 @@ func (b *Bot) deliver(ctx context.Context, onSince map[string]time.Time, rep *Re
 		if err := b.putReply(r); err != nil {
 			return err
 		}
-		derr := b.out.deliver(ctx, r)
+		pending := r.pending()
+		derr := b.byRecipient(r, pending, b.out.deliver(ctx, r))
 		var perm permanentError
 		switch {
 		case derr == nil:
 			r.State, r.Sent, r.LastError = ReplySent, b.now(), ""
 			rep.Delivered++
-			b.log.Info("reply delivered", "via", r.Via, "message-id", r.ID, "in-reply-to", r.Patch)
+			b.log.Info("reply delivered", "via", r.Via, "message-id", r.ID, "in-reply-to", r.Patch, "refused", len(r.Refused))
+		case (errors.As(derr, &perm) || r.Attempts >= b.cfg.SMTP.MaxAttempts) && len(r.Accepted) > 0:
+			// It reached some: it is sent, and the rest never get it.
+			r.State, r.Sent, r.LastError = ReplySent, b.now(), derr.Error()
+			rep.Delivered++
+			b.log.Error("reply delivered to some recipients only; giving up on the others", "via", r.Via, "message-id", r.ID, "accepted", r.Accepted, "attempts", r.Attempts, "err", derr)
 		case errors.As(derr, &perm) || r.Attempts >= b.cfg.SMTP.MaxAttempts:
 			r.State, r.LastError = ReplyFailed, derr.Error()
 			rep.Failed++
@@ -932,6 +938,36 @@ func (b *Bot) deliver(ctx context.Context, onSince map[string]time.Time, rep *Re
 		if err := b.putReply(r); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// byRecipient records what an attempt to reach pending did for each
+// recipient (see rcptError) and says what is left of it: nil when each
+// recipient took the reply or refused it for good and one at least took
+// it, a permanent error when all refused it, a passing one while some
+// are deferred (the retry goes to those only).
+func (b *Bot) byRecipient(r *replyRecord, pending []string, derr error) error {
+	var re *rcptError
+	if !errors.As(derr, &re) {
+		if derr == nil {
+			r.Accepted = append(r.Accepted, pending...)
+		}
+		return derr
+	}
+	r.Accepted = append(r.Accepted, re.accepted...)
+	for a, err := range re.refused {
+		if r.Refused == nil {
+			r.Refused = map[string]string{}
+		}
+		r.Refused[a] = err.Error()
+		b.log.Warn("recipient refused the reply for good; the others still get it", "message-id", r.ID, "recipient", a, "err", err)
+	}
+	switch {
+	case len(re.deferred) > 0:
+		return derr
+	case len(r.Accepted) == 0:
+		return permanentError{derr}
 	}
 	return nil
 }

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +40,29 @@ type permanentError struct{ err error }
 
 func (e permanentError) Error() string { return e.err.Error() }
 func (e permanentError) Unwrap() error { return e.err }
+
+// rcptError is an SMTP transaction that did not end the same way for
+// every recipient: the server took the reply for some, refused it for
+// good to others (a 5xx), and for now to the rest (a 4xx, or a failure
+// after RCPT TO that is worth a retry).
+type rcptError struct {
+	accepted []string
+	refused  map[string]error
+	deferred map[string]error
+}
+
+func (e *rcptError) Error() string {
+	var parts []string
+	for _, m := range []struct {
+		what string
+		errs map[string]error
+	}{{"refused", e.refused}, {"deferred", e.deferred}} {
+		for _, a := range slices.Sorted(maps.Keys(m.errs)) {
+			parts = append(parts, fmt.Sprintf("%s %s: %v", m.what, a, m.errs[a]))
+		}
+	}
+	return fmt.Sprintf("accepted for %d recipients; %s", len(e.accepted), strings.Join(parts, "; "))
+}
 
 // Via names.
 const (
@@ -260,24 +285,64 @@ func (s *smtpSender) deliver(ctx context.Context, r *replyRecord) error {
 	if err := c.Mail(r.From, nil); err != nil {
 		return smtpErr(s.cfg.Server, err)
 	}
-	for _, to := range r.Rcpt {
-		if err := c.Rcpt(to, nil); err != nil {
+	// Each recipient is answered on its own (RFC 5321, 3.3): a Cc the
+	// server refuses does not keep the reply from the author or the
+	// list; it is sent to those it accepts.
+	re := &rcptError{refused: map[string]error{}, deferred: map[string]error{}}
+	var rcpt []string
+	for _, to := range r.pending() {
+		err := c.Rcpt(to, nil)
+		var se *smtp.SMTPError
+		switch {
+		case err == nil:
+			rcpt = append(rcpt, to)
+		case !errors.As(err, &se):
+			// The connection, not the recipient: the whole attempt.
 			return smtpErr(s.cfg.Server, err)
+		case se.Code >= 500:
+			re.refused[to] = fmt.Errorf("smtp %s: %w", s.cfg.Server, err)
+		default:
+			re.deferred[to] = fmt.Errorf("smtp %s: %w", s.cfg.Server, err)
 		}
 	}
-	w, err := c.Data()
-	if err != nil {
-		return smtpErr(s.cfg.Server, err)
+	split := len(re.refused)+len(re.deferred) > 0
+	if len(rcpt) == 0 {
+		_ = c.Quit()
+		return re
 	}
-	if _, err := io.Copy(w, bytes.NewReader(r.Raw)); err != nil {
-		return smtpErr(s.cfg.Server, err)
-	}
-	if err := w.Close(); err != nil {
-		return smtpErr(s.cfg.Server, err)
+	if err := s.data(c, r.Raw); err != nil {
+		if !split {
+			return smtpErr(s.cfg.Server, err)
+		}
+		// The message itself failed, for each recipient that had
+		// accepted it.
+		to := re.deferred
+		if _, ok := smtpErr(s.cfg.Server, err).(permanentError); ok {
+			to = re.refused
+		}
+		for _, a := range rcpt {
+			to[a] = fmt.Errorf("smtp %s: %w", s.cfg.Server, err)
+		}
+		return re
 	}
 	// Accepted: a failing QUIT changes nothing.
 	_ = c.Quit()
+	if split {
+		re.accepted = rcpt
+		return re
+	}
 	return nil
+}
+
+func (s *smtpSender) data(c *smtp.Client, raw []byte) error {
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, bytes.NewReader(raw)); err != nil {
+		return err
+	}
+	return w.Close()
 }
 
 func (s *smtpSender) helo() string {

@@ -34,6 +34,10 @@ type smtpServer struct {
 
 	mu       sync.Mutex
 	failNext []string // "drop" (close the connection mid-DATA) or "451"
+	// rcptCodes are the answers to RCPT TO for an address, one per try
+	// (then it is accepted); rcptTries counts the tries.
+	rcptCodes map[string][]int
+	rcptTries map[string]int
 	accepted []smtpMail
 	authed   int
 }
@@ -115,8 +119,36 @@ func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.srv.mu.Lock()
+	code := 0
+	if s.srv.rcptTries == nil {
+		s.srv.rcptTries = map[string]int{}
+	}
+	s.srv.rcptTries[to]++
+	if cs := s.srv.rcptCodes[to]; len(cs) > 0 {
+		code, s.srv.rcptCodes[to] = cs[0], cs[1:]
+	}
+	s.srv.mu.Unlock()
+	if code != 0 {
+		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{code / 100, 1, 1}, Message: "not for " + to}
+	}
 	s.rcpt = append(s.rcpt, to)
 	return nil
+}
+
+func (s *smtpServer) refuseRcpt(addr string, codes ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rcptCodes == nil {
+		s.rcptCodes = map[string][]int{}
+	}
+	s.rcptCodes[addr] = append(s.rcptCodes[addr], codes...)
+}
+
+func (s *smtpServer) tries(addr string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rcptTries[addr]
 }
 
 func (s *smtpSession) Data(r io.Reader) error {
@@ -257,5 +289,109 @@ func TestSMTPNoSTARTTLS(t *testing.T) {
 	counts, _ := b.Store().Counts()
 	if counts.Replies[ReplyFailed] != 1 {
 		t.Errorf("replies %v, want one failed", counts.Replies)
+	}
+}
+
+// sleepAllMbox is sleep.mbox with a second person in the patch's To and
+// Cc, for reply_to: all.
+func sleepAllMbox(t *testing.T) string {
+	var mails [][]byte
+	for _, m := range mboxMails(t, "sleep.mbox") {
+		mails = append(mails, bytes.ReplaceAll(m, []byte("To: "+listAddr+"\n"), []byte("To: "+listAddr+"\nCc: Rita <rita@example.org>\n")))
+	}
+	return writeMbox(t, mails...)
+}
+
+// TestSMTPRecipientRefused: the server refuses the author for good (550)
+// and a Cc for now (450). The list gets the reply at once, the Cc on the
+// retry, each once; the author is not asked again.
+func TestSMTPRecipientRefused(t *testing.T) {
+	repo := kernelRepo(t)
+	srv := newSMTPServer(t, true)
+	srv.refuseRcpt("ada@example.org", 550)
+	srv.refuseRcpt("rita@example.org", 450)
+	cfg := botConfig(t, repo, "mbox: "+sleepAllMbox(t), "reply_to: all", smtpConfig(t, srv, "starttls"))
+	c := newClock()
+	b := openBot(t, cfg, c, Options{Send: true})
+	if rep := runBot(t, b); rep.Queued != 1 || rep.Delivered != 0 || rep.Failed != 1 {
+		t.Fatalf("first run: %+v; want one reply queued, its attempt leaving the Cc for later", rep)
+	}
+	if m := srv.mails(); len(m) != 1 || strings.Join(m[0].rcpt, ",") != listAddr {
+		t.Fatalf("after the first attempt the server holds %+v; want one mail, to the list", m)
+	}
+	c.advance(61 * time.Second)
+	if rep := runBot(t, b); rep.Delivered != 1 || rep.Failed != 0 {
+		t.Fatalf("retry: %+v; want the reply delivered", rep)
+	}
+	for range 2 {
+		c.advance(time.Hour)
+		if rep := runBot(t, b); rep.Delivered+rep.Failed != 0 {
+			t.Fatalf("run after delivery: %+v; want nothing", rep)
+		}
+	}
+	mails := srv.mails()
+	var got []string
+	for _, m := range mails {
+		got = append(got, strings.Join(m.rcpt, ","))
+	}
+	if strings.Join(got, " ") != listAddr+" rita@example.org" {
+		t.Errorf("mails accepted for %q; want the list's, then rita's", got)
+	}
+	if n := srv.tries("ada@example.org"); n != 1 {
+		t.Errorf("the author refused for good was tried %d times, want 1", n)
+	}
+	rs := replies(t, b)
+	if len(rs) != 1 || rs[0].State != ReplySent || rs[0].Refused["ada@example.org"] == "" || len(rs[0].Accepted) != 2 {
+		t.Errorf("reply %s, accepted %v, refused %v; want it sent, ada refused, the other two accepted", rs[0].State, rs[0].Accepted, rs[0].Refused)
+	}
+}
+
+// TestSMTPAllRecipientsRefused: every recipient refused for good is a
+// failed reply, no DATA and no retry.
+func TestSMTPAllRecipientsRefused(t *testing.T) {
+	repo := kernelRepo(t)
+	srv := newSMTPServer(t, true)
+	srv.refuseRcpt("ada@example.org", 550)
+	srv.refuseRcpt(listAddr, 551)
+	mbox, _ := filepath.Abs(filepath.Join(loreData, "sleep.mbox"))
+	cfg := botConfig(t, repo, "mbox: "+mbox, "", smtpConfig(t, srv, "starttls"))
+	c := newClock()
+	b := openBot(t, cfg, c, Options{Send: true})
+	if rep := runBot(t, b); rep.Delivered != 0 || rep.Failed != 1 {
+		t.Fatalf("run: %+v; want one failed attempt", rep)
+	}
+	c.advance(48 * time.Hour)
+	if rep := runBot(t, b); rep.Delivered+rep.Failed != 0 {
+		t.Fatalf("later run: %+v; want no new attempt", rep)
+	}
+	if n := len(srv.mails()); n != 0 || srv.tries("ada@example.org") != 1 {
+		t.Errorf("%d mails, %d tries of the author; want none, one", n, srv.tries("ada@example.org"))
+	}
+	if rs := replies(t, b); rs[0].State != ReplyFailed {
+		t.Errorf("reply %s, want failed", rs[0].State)
+	}
+}
+
+// TestSMTPDataFailsAfterSplit: with one recipient deferred, a 451 to
+// the message leaves the accepted ones for the retry too; each gets it
+// once in the end.
+func TestSMTPDataFailsAfterSplit(t *testing.T) {
+	repo := kernelRepo(t)
+	srv := newSMTPServer(t, true)
+	srv.refuseRcpt("ada@example.org", 450)
+	srv.fail("451")
+	mbox, _ := filepath.Abs(filepath.Join(loreData, "sleep.mbox"))
+	cfg := botConfig(t, repo, "mbox: "+mbox, "", smtpConfig(t, srv, "starttls"))
+	c := newClock()
+	b := openBot(t, cfg, c, Options{Send: true})
+	if rep := runBot(t, b); rep.Delivered != 0 || rep.Failed != 1 {
+		t.Fatalf("run: %+v; want one failed attempt", rep)
+	}
+	c.advance(61 * time.Second)
+	if rep := runBot(t, b); rep.Delivered != 1 {
+		t.Fatalf("retry: %+v; want the reply delivered", rep)
+	}
+	if m := srv.mails(); len(m) != 1 || strings.Join(m[0].rcpt, ",") != "ada@example.org,"+listAddr {
+		t.Errorf("mails %+v; want one, to both", m)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -172,6 +173,13 @@ type replyRecord struct {
 	Patch   string    `json:"patch"` // the Message-ID answered
 	From    string    `json:"from"`  // envelope sender
 	Rcpt    []string  `json:"rcpt"`  // envelope recipients
+	// Accepted are the recipients a server took the reply for, Refused
+	// those it refused for good (a 5xx to RCPT TO, or to the message),
+	// with its answer: a retry goes to the others only, so that one
+	// recipient's refusal neither blocks the rest nor sends them the
+	// reply twice.
+	Accepted []string          `json:"accepted,omitempty"`
+	Refused  map[string]string `json:"refused,omitempty"`
 	Raw     []byte    `json:"raw"`
 	Created time.Time `json:"created"`
 	// Posted is when its series was posted (seriesRecord.Posted); zero in
@@ -185,6 +193,17 @@ type replyRecord struct {
 	Via         string    `json:"via,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`
 	Sent        time.Time `json:"sent,omitzero"`
+}
+
+// pending are the recipients the reply has still to reach.
+func (r *replyRecord) pending() []string {
+	var out []string
+	for _, a := range r.Rcpt {
+		if _, refused := r.Refused[a]; !refused && !slices.Contains(r.Accepted, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func get[T any](tx *bolt.Tx, bucket []byte, key string) (*T, error) {
