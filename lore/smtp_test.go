@@ -38,8 +38,8 @@ type smtpServer struct {
 	// (then it is accepted); rcptTries counts the tries.
 	rcptCodes map[string][]int
 	rcptTries map[string]int
-	accepted []smtpMail
-	authed   int
+	accepted  []smtpMail
+	authed    int
 }
 
 type smtpMail struct {

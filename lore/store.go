@@ -167,12 +167,12 @@ const (
 
 // replyRecord is a reply to send, or sent.
 type replyRecord struct {
-	ID      string    `json:"id"`
-	List    string    `json:"list"`
-	Series  string    `json:"series"`
-	Patch   string    `json:"patch"` // the Message-ID answered
-	From    string    `json:"from"`  // envelope sender
-	Rcpt    []string  `json:"rcpt"`  // envelope recipients
+	ID     string   `json:"id"`
+	List   string   `json:"list"`
+	Series string   `json:"series"`
+	Patch  string   `json:"patch"` // the Message-ID answered
+	From   string   `json:"from"`  // envelope sender
+	Rcpt   []string `json:"rcpt"`  // envelope recipients
 	// Accepted are the recipients a server took the reply for, Refused
 	// those it refused for good (a 5xx to RCPT TO, or to the message),
 	// with its answer: a retry goes to the others only, so that one
@@ -180,8 +180,8 @@ type replyRecord struct {
 	// reply twice.
 	Accepted []string          `json:"accepted,omitempty"`
 	Refused  map[string]string `json:"refused,omitempty"`
-	Raw     []byte    `json:"raw"`
-	Created time.Time `json:"created"`
+	Raw      []byte            `json:"raw"`
+	Created  time.Time         `json:"created"`
 	// Posted is when its series was posted (seriesRecord.Posted); zero in
 	// a record of an older version, which then goes by Created.
 	Posted time.Time `json:"posted,omitzero"`
