@@ -296,8 +296,12 @@ func (f *flow) bindArgs(s *cparse.Stmt, g *FuncInfo) (map[string]*cparse.Expr, S
 func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State, subst map[string]*cparse.Expr, callStep Step) {
 	args := s.Call.Args
 	sk := "" // computed for the first effect observed
+	viaOps := opsStep(callStep)
 	for _, e := range g.Sum.Effects {
 		if f.lastRef && (e.Kind == ESleep || e.Kind == EAlloc || e.Kind == EWait) {
+			continue
+		}
+		if viaOps && beyondOps(e) {
 			continue
 		}
 		// The translation into this call's terms is done once per call

@@ -228,7 +228,9 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 					}
 					callee, effs := full(o)
 					for _, y := range effs {
-						add(lift(s.k, st.fi.F, c, callee.fi.F, opsNote(t.Fn, c.Ops, t), y))
+						if !beyondOps(y) {
+							add(lift(s.k, st.fi.F, c, callee.fi.F, opsNote(t.Fn, c.Ops, t), y))
+						}
 					}
 				}
 			}

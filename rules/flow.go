@@ -315,6 +315,12 @@ func (p *Program) relevant(fi *FuncInfo) bool {
 			case cparse.SCall:
 				name := s.Callee()
 				if name == "" {
+					// A wrapper of an ops call (call_map(ti) returning
+					// ti->type->map(ti)) passes its implementations'
+					// effects on, as does any other function making it.
+					if p.opsMatter(fi, s) {
+						return true
+					}
 					continue
 				}
 				if spec := p.kb.Funcs[name]; spec != nil {

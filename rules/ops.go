@@ -137,7 +137,48 @@ func (f *flow) opsCallees(s *cparse.Stmt) []opsCallee {
 	return l
 }
 
+// opsMatter reports a call through a member that reaches an
+// implementation with a summary callers must see (what opsCallees follows).
+func (p *Program) opsMatter(fi *FuncInfo, s *cparse.Stmt) bool {
+	key := opsMember(typeEnv{p, fi.F}, s.Call)
+	if key == "" {
+		return false
+	}
+	ts := p.opsTargets(key)
+	if len(ts) > maxOpsTargets {
+		return false
+	}
+	for _, t := range ts {
+		if g := p.lookupIn(t.Fn, t.File); g != nil && g != fi && g.Sum != nil && !g.Sum.trivial() {
+			return true
+		}
+	}
+	return false
+}
+
 // opsNote says in a chain that an edge came from an ops table.
 func opsNote(fn, key string, t OpsTarget) string {
 	return fmt.Sprintf("calls %s() through %s (ops table at %s:%d)", fn, key, filepath.Base(t.File), t.Line)
+}
+
+// opsStep tells a chain step opsNote wrote.
+func opsStep(s Step) bool {
+	return strings.HasPrefix(s.Note, "calls ") && strings.Contains(s.Note, " (ops table at ")
+}
+
+// beyondOps reports an effect that a call through an ops table must not
+// carry further: one already reached through another ops table. Each such
+// edge stands for any of up to maxOpsTargets implementations; two in one
+// chain pair implementations that need not ever meet (md-cluster's
+// receive thread reaching raid5's ->hot_remove_disk(), and from there
+// md-cluster's ->metadata_update_start(), when md-cluster only runs
+// raid1 and raid10), and a maintainer cannot tell from the chain whether
+// the pairing is real.
+func beyondOps(e *Effect) bool {
+	for _, s := range e.Chain {
+		if opsStep(s) {
+			return true
+		}
+	}
+	return false
 }
