@@ -55,7 +55,7 @@ type Bot struct {
 
 // Report is what one run did.
 type Report struct {
-	Messages  int           // new messages recorded
+	Messages  int           // distinct new messages recorded: a cross-posted mail counts once, in the first list that read it
 	Series    int           // series reviewed
 	NoApply   int           // series that did not apply
 	Queued    int           // replies queued
@@ -167,7 +167,7 @@ func (b *Bot) Run(ctx context.Context) (Report, error) {
 	}
 	for _, li := range b.cfg.Lists {
 		n, err := b.ingest(ctx, li)
-		rep.Messages += n
+		rep.Messages += n // each message once, in the first list that read it
 		if err != nil {
 			return rep, fmt.Errorf("list %s: %w", li.Name, err)
 		}
@@ -294,21 +294,27 @@ func (b *Bot) ingest(ctx context.Context, li *List) (int, error) {
 	started := cursors[cursorStarted] != ""
 	backlog := !started && li.Start == "now"
 	var batch []item
-	n := 0 // new messages recorded
+	// n counts the messages this list recorded, which the run limit
+	// bounds (a cross-posted mail another list left to this one is work
+	// too); first those no list had recorded, which the report counts.
+	n, first := 0, 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		added := 0
+		added, addedFirst := 0, 0
 		err := b.store.db.Update(func(tx *bolt.Tx) error {
-			added = 0
+			added, addedFirst = 0, 0
 			for _, it := range batch {
-				isNew, err := b.record(tx, li, it, backlog)
+				res, err := b.record(tx, li, it, backlog)
 				if err != nil {
 					return err
 				}
-				if isNew {
+				if res != notRecorded {
 					added++
+				}
+				if res == firstRecord {
+					addedFirst++
 				}
 				if it.epoch != "" {
 					if err := tx.Bucket(bucketCursors).Put([]byte(cursorKey(li.Name, it.epoch)), []byte(it.pos)); err != nil {
@@ -320,6 +326,7 @@ func (b *Bot) ingest(ctx context.Context, li *List) (int, error) {
 		})
 		if err == nil {
 			n += added
+			first += addedFirst
 		}
 		batch = batch[:0]
 		return err
@@ -358,18 +365,28 @@ func (b *Bot) ingest(ctx context.Context, li *List) (int, error) {
 		b.log.Warn("run limit reached: the rest waits for the next run", "list", li.Name, "messages", n)
 	}
 	if n > 0 {
-		b.log.Info("read new mail", "list", li.Name, "messages", n)
+		b.log.Info("read new mail", "list", li.Name, "messages", n, "first_seen_here", first)
 	}
-	return n, err
+	return first, err
 }
 
+// recordResult is what record did with a message.
+type recordResult int
+
+const (
+	notRecorded recordResult = iota // seen before, left as it was
+	reRecorded                      // seen by a list that left it to this one
+	firstRecord                     // seen for the first time
+)
+
 // record files one message: seen, classified, and a patch or cover letter
-// added to its series. It reports whether the message is new.
-func (b *Bot) record(tx *bolt.Tx, li *List, it item, backlog bool) (bool, error) {
+// added to its series. It reports whether the message is new, to the
+// state or to this list.
+func (b *Bot) record(tx *bolt.Tx, li *List, it item, backlog bool) (recordResult, error) {
 	now := b.now()
 	if it.raw == nil {
 		if it.size == 0 {
-			return false, nil // a deletion in a public-inbox epoch
+			return notRecorded, nil // a deletion in a public-inbox epoch
 		}
 		key := "oversize:" + li.Name + ":" + it.where
 		rec := msgRecord{List: li.Name, Kind: KindBad, Reason: fmt.Sprintf("%d bytes, over the limit", it.size), Seen: now}
@@ -387,13 +404,13 @@ func (b *Bot) record(tx *bolt.Tx, li *List, it item, backlog bool) (bool, error)
 	}
 	old, err := get[msgRecord](tx, bucketMsgs, m.ID)
 	if err != nil {
-		return false, err
+		return notRecorded, err
 	}
 	// A patch cross-posted to several lists is answered once, under the
 	// first list that follows it: one whose prefixes it did not match,
 	// or that is off, leaves it to the others.
 	if old != nil && (old.Kind != KindSkipped && old.Kind != KindListOff || old.List == li.Name) {
-		return false, nil
+		return notRecorded, nil
 	}
 	kind, reason := b.classify(m, li)
 	if (kind == KindPatch || kind == KindCover) && !li.On() {
@@ -402,34 +419,38 @@ func (b *Bot) record(tx *bolt.Tx, li *List, it item, backlog bool) (bool, error)
 		kind, reason = KindListOff, ""
 	}
 	if old != nil && kind != KindPatch && kind != KindCover {
-		return false, nil
+		return notRecorded, nil
 	}
 	rec := msgRecord{List: li.Name, Kind: kind, Reason: reason, Subject: m.Subject, Seen: now}
 	switch {
 	case kind == KindOwn:
 		if err := b.seenOnList(tx, m.ID); err != nil {
-			return false, err
+			return notRecorded, err
 		}
 	case backlog && (kind == KindPatch || kind == KindCover):
 		rec.Reason = "in the archive before the first run (start: now)"
 	case kind == KindPatch || kind == KindCover:
 		key, why, err := b.addToSeries(tx, li, m, kind, now)
 		if err != nil {
-			return false, err
+			return notRecorded, err
 		}
 		rec.Series, rec.Reason = key, why
 	}
 	b.log.Debug("message", "list", li.Name, "message-id", m.ID, "kind", rec.Kind, "reason", rec.Reason, "subject", m.Subject)
-	return true, put(tx, bucketMsgs, m.ID, rec)
+	res := firstRecord
+	if old != nil {
+		res = reRecorded
+	}
+	return res, put(tx, bucketMsgs, m.ID, rec)
 }
 
 // putNew records a message that has no Message-ID to go by, once.
-func (b *Bot) putNew(tx *bolt.Tx, key string, rec msgRecord, logFirst func()) (bool, error) {
+func (b *Bot) putNew(tx *bolt.Tx, key string, rec msgRecord, logFirst func()) (recordResult, error) {
 	if tx.Bucket(bucketMsgs).Get([]byte(key)) != nil {
-		return false, nil
+		return notRecorded, nil
 	}
 	logFirst()
-	return true, put(tx, bucketMsgs, key, rec)
+	return firstRecord, put(tx, bucketMsgs, key, rec)
 }
 
 // seenOnList marks a reply of ours that came back through the list as
