@@ -490,7 +490,25 @@ func (b *Bot) addToSeries(tx *bolt.Tx, li *List, m *Message, kind string, now ti
 	if m.Tag.Total > b.cfg.Limits.SeriesPatches {
 		return "", fmt.Sprintf("series of %d patches, over the limit of %d", m.Tag.Total, b.cfg.Limits.SeriesPatches), nil
 	}
+	posted := m.Date
+	if posted.IsZero() || posted.After(now.Add(24*time.Hour)) {
+		posted = now
+	}
 	key, root := seriesKey(li, m)
+	loose := unthreaded(m)
+	if loose {
+		// A mail that hangs from no thread: the one open series of its
+		// sender, version, size and tag that can take it, if any, else
+		// a series of its own, as a thread root (a cover letter or patch
+		// 1 threaded the usual way) is.
+		k, err := b.looseSeries(tx, li, m, posted)
+		if err != nil {
+			return "", "", err
+		}
+		if k != "" {
+			key = k
+		}
+	}
 	s, err := get[seriesRecord](tx, bucketSeries, key)
 	if err != nil {
 		return "", "", err
@@ -498,13 +516,17 @@ func (b *Bot) addToSeries(tx *bolt.Tx, li *List, m *Message, kind string, now ti
 	if s == nil {
 		s = &seriesRecord{Key: key, List: li.Name, Version: m.Tag.Version, Total: m.Tag.Total, Members: map[int]string{},
 			Root: root, FirstSeen: now, Posted: now, State: SeriesOpen}
+		if loose {
+			s.Loose, s.LooseGroup, s.SendEmailRun = true, looseKey(li, m), sendEmailRun(m.ID)
+		}
 	}
 	if s.State != SeriesOpen {
 		return key, "its series was already " + s.State, nil
 	}
-	posted := m.Date
-	if posted.IsZero() || posted.After(now.Add(24*time.Hour)) {
-		posted = now
+	if !loose && s.Loose {
+		// A mail threaded under it: a series threaded the usual way
+		// (patch 1 as the root), which no unthreaded mail joins.
+		s.Loose = false
 	}
 	if posted.Before(s.Posted) {
 		s.Posted = posted
@@ -527,7 +549,10 @@ func (b *Bot) addToSeries(tx *bolt.Tx, li *List, m *Message, kind string, now ti
 	if err := tx.Bucket(bucketBodies).Put([]byte(m.ID), m.Raw); err != nil {
 		return "", "", err
 	}
-	return key, "", put(tx, bucketSeries, key, s)
+	if err := put(tx, bucketSeries, key, s); err != nil {
+		return "", "", err
+	}
+	return key, "", indexLoose(tx, s, s.LooseGroup)
 }
 
 // coverWait is how long a complete series whose patches hang from a mail
@@ -550,7 +575,11 @@ func (b *Bot) readiness(li *List, s *seriesRecord, now time.Time) (ready bool, u
 		prefix++
 	}
 	if prefix == s.Total {
-		if s.Cover != "" || s.Root == s.Members[1] || now.Sub(s.FirstSeen) >= coverWait {
+		// Patch 1 as the thread root means there is no cover letter;
+		// in an unthreaded series of more than one mail, its cover may
+		// come after patch 1 all the same.
+		rootIsFirst := s.Root == s.Members[1] && (!s.Loose || len(s.Members) == 1)
+		if s.Cover != "" || rootIsFirst || now.Sub(s.FirstSeen) >= coverWait {
 			return true, s.Total, ""
 		}
 		return false, 0, ""
@@ -643,7 +672,10 @@ func (b *Bot) closeSeries(s *seriesRecord, state, reason string, replies []*repl
 				return err
 			}
 		}
-		return put(tx, bucketSeries, s.Key, s)
+		if err := put(tx, bucketSeries, s.Key, s); err != nil {
+			return err
+		}
+		return indexLoose(tx, s, s.LooseGroup)
 	})
 }
 

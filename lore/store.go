@@ -55,7 +55,7 @@ func OpenStore(path string) (*Store, error) {
 		if v := meta.Get(keyVersion); v != nil && string(v) != storeVersion {
 			return fmt.Errorf("written by another version of lockbot (state version %s, this one reads %s)", v, storeVersion)
 		}
-		for _, b := range [][]byte{bucketMsgs, bucketBodies, bucketSeries, bucketReplies, bucketCursors, bucketLists} {
+		for _, b := range [][]byte{bucketMsgs, bucketBodies, bucketSeries, bucketReplies, bucketCursors, bucketLists, bucketLoose} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -136,8 +136,15 @@ type seriesRecord struct {
 	Members map[int]string `json:"members"`
 	Cover   string         `json:"cover,omitempty"`
 	// Root is the thread root the series hangs from.
-	Root      string    `json:"root"`
-	FirstSeen time.Time `json:"first_seen"`
+	Root string `json:"root"`
+	// Loose is a series whose mails all hang from no thread, gathered by
+	// sender, version, size and tag (see loose.go); LooseGroup is its key
+	// in the index of those, SendEmailRun the git send-email run its
+	// first mail's Message-ID names ("" for another mailer).
+	Loose        bool      `json:"loose,omitempty"`
+	LooseGroup   string    `json:"loose_group,omitempty"`
+	SendEmailRun string    `json:"send_email_run,omitempty"`
+	FirstSeen    time.Time `json:"first_seen"`
 	// Posted is the earliest Date of its mails (or FirstSeen).
 	Posted  time.Time `json:"posted"`
 	Subject string    `json:"subject"`
