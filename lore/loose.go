@@ -38,9 +38,10 @@ func looseKey(li *List, m *Message) string {
 
 // sendEmailID is the Message-ID git send-email makes: the time and process
 // of the run, a counter, and the sender's address
-// ("20261121100000.4242-2-ada@example.org"). Two mails of one run share
-// all but the counter.
-var sendEmailID = regexp.MustCompile(`^(\d{14}\.\d+)-\d+-(.+@.+)$`)
+// ("20261121100000.4242-2-ada@example.org"; older gits wrote
+// "1763719200-4242-2-git-send-email-ada@example.org"). Two mails of one
+// run share all but the counter.
+var sendEmailID = regexp.MustCompile(`^(\d{14}\.\d+|\d+-\d+)-\d+-(.+@.+)$`)
 
 // sendEmailRun is the part of a git send-email Message-ID that names the
 // run, or "" for another mailer's.

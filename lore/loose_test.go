@@ -117,6 +117,10 @@ func TestUnthreadedNotGathered(t *testing.T) {
 			edit(patch1, sleepPatch1, "20261121100000.4242-2-ada@example.org"),
 			edit(patch2, sleepPatch2, "20261121100500.4343-3-ada@example.org"),
 		}, [][]int{{1}, {2}}},
+		{"two old send-email runs", [][]byte{
+			edit(patch1, sleepPatch1, "1763719200-4242-2-git-send-email-ada@example.org"),
+			edit(patch2, sleepPatch2, "1763719500-4343-3-git-send-email-ada@example.org"),
+		}, [][]int{{1}, {2}}},
 		{"one send-email run", [][]byte{
 			edit(patch1, sleepPatch1, "20261121100000.4242-2-ada@example.org"),
 			edit(patch2, sleepPatch2, "20261121100000.4242-3-ada@example.org"),
