@@ -143,16 +143,25 @@ func syncDir(dir string) error {
 
 // mboxOutbox appends each reply to an mbox (mboxrd: body lines starting
 // with "From ", after any '>', get one more '>').
+//
+// A crash after the append and before the reply is recorded sent leaves
+// it "sending"; the next run finds its Message-ID in the mbox and records
+// it sent, so it is not written twice. A crash in the middle of the
+// append (power lost before the fsync) can leave the start of the entry
+// at the end of the file: each entry's bytes are a function of the reply
+// alone (its From line carries the reply's creation time), so such a
+// torn tail is recognised as the start of this reply's entry, cut off,
+// and the entry written whole. Anything else at the end of the file (a
+// mail reader's edits) is never cut.
 type mboxOutbox struct{ path string }
 
 func (mboxOutbox) name() string { return viaMbox }
 
-func (o mboxOutbox) deliver(_ context.Context, r *replyRecord) error {
-	if ok, err := o.delivered(r); err != nil || ok {
-		return err
-	}
+// entry is the reply as the mbox holds it, separating blank line
+// included.
+func (mboxOutbox) entry(r *replyRecord) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "From %s %s\n", envelopeAddr(r.From), time.Now().UTC().Format(time.ANSIC))
+	fmt.Fprintf(&b, "From %s %s\n", envelopeAddr(r.From), r.Created.UTC().Format(time.ANSIC))
 	for _, l := range strings.SplitAfter(string(r.Raw), "\n") {
 		if strings.HasPrefix(strings.TrimLeft(l, ">"), "From ") {
 			b.WriteByte('>')
@@ -163,6 +172,25 @@ func (o mboxOutbox) deliver(_ context.Context, r *replyRecord) error {
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+func (o mboxOutbox) deliver(_ context.Context, r *replyRecord) error {
+	ok, data, err := o.settle(r)
+	if err != nil || ok {
+		return err
+	}
+	var b bytes.Buffer
+	// An mbox whose last mail does not end in a blank line (another
+	// writer's) still gets this one as a mail of its own.
+	switch {
+	case len(data) == 0 || bytes.HasSuffix(data, []byte("\n\n")):
+	case bytes.HasSuffix(data, []byte("\n")):
+		b.WriteByte('\n')
+	default:
+		b.WriteString("\n\n")
+	}
+	b.Write(o.entry(r))
 	f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
@@ -178,17 +206,44 @@ func (o mboxOutbox) deliver(_ context.Context, r *replyRecord) error {
 	return f.Close()
 }
 
-// delivered looks for the reply's Message-ID header in the mbox.
+// delivered looks for the reply's Message-ID header in the mbox, once a
+// torn tail of its entry is cut off.
 func (o mboxOutbox) delivered(r *replyRecord) (bool, error) {
+	ok, _, err := o.settle(r)
+	return ok, err
+}
+
+// settle cuts a torn start of r's entry off the end of the mbox, then
+// reports whether the mbox holds r, and what it holds.
+func (o mboxOutbox) settle(r *replyRecord) (bool, []byte, error) {
 	data, err := os.ReadFile(o.path)
 	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
+		return false, nil, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("outbox: %w", err)
+		return false, nil, fmt.Errorf("outbox: %w", err)
+	}
+	if at := tornAt(data, o.entry(r)); at >= 0 {
+		if err := os.Truncate(o.path, int64(at)); err != nil {
+			return false, nil, fmt.Errorf("outbox: cutting a torn reply: %w", err)
+		}
+		data = data[:at]
 	}
 	want := []byte("\nmessage-id: <" + strings.ToLower(r.ID) + ">\n")
-	return bytes.Contains(bytes.ToLower(data), want), nil
+	return bytes.Contains(bytes.ToLower(data), want), data, nil
+}
+
+// tornAt is where data ends in a part of entry cut short: the first line
+// start from which the rest of data is a proper prefix of entry, or -1.
+// An entry starts with its own From line and holds its own Message-ID,
+// so no other mail's end is a prefix of it.
+func tornAt(data, entry []byte) int {
+	for p := max(0, len(data)-len(entry)+1); p < len(data); p++ {
+		if (p == 0 || data[p-1] == '\n') && bytes.HasPrefix(entry, data[p:]) {
+			return p
+		}
+	}
+	return -1
 }
 
 func envelopeAddr(s string) string {
