@@ -344,6 +344,13 @@ func TestSMTPRecipientRefused(t *testing.T) {
 	if len(rs) != 1 || rs[0].State != ReplySent || rs[0].Refused["ada@example.org"] == "" || len(rs[0].Accepted) != 2 {
 		t.Errorf("reply %s, accepted %v, refused %v; want it sent, ada refused, the other two accepted", rs[0].State, rs[0].Accepted, rs[0].Refused)
 	}
+	var status bytes.Buffer
+	if err := b.Store().Status(&status); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(status.String(), ": sent after 2 attempts") || !strings.Contains(status.String(), "  refused by ada@example.org: smtp ") {
+		t.Errorf("--status says:\n%s\nwant the reply sent, ada refused", status.String())
+	}
 }
 
 // TestSMTPAllRecipientsRefused: every recipient refused for good is a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"time"
@@ -306,11 +307,19 @@ func (s *Store) Status(w io.Writer) error {
 			return err
 		}
 		return each(tx, bucketReplies, func(_ string, r *replyRecord) error {
-			if r.State == ReplySent {
+			if r.State == ReplySent && len(r.Refused) == 0 {
 				return nil
 			}
-			_, err := fmt.Fprintf(w, "reply <%s> to <%s>: %s after %d attempts %s\n", r.ID, r.Patch, r.State, r.Attempts, r.LastError)
-			return err
+			if _, err := fmt.Fprintf(w, "reply <%s> to <%s>: %s after %d attempts %s\n", r.ID, r.Patch, r.State, r.Attempts, r.LastError); err != nil {
+				return err
+			}
+			// A reply sent to some: who never got it, and why.
+			for _, a := range slices.Sorted(maps.Keys(r.Refused)) {
+				if _, err := fmt.Fprintf(w, "  refused by %s: %s\n", a, r.Refused[a]); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 	})
 }
