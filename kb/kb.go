@@ -52,6 +52,10 @@ type Kind struct {
 	// NoOrder kinds take no part in lock order (SRCU readers never block
 	// one another or a writer).
 	NoOrder bool `yaml:"no_order"`
+	// EntryNeverSleeps marks sleeping kinds whose acquisition never waits
+	// (srcu_read_lock() only bumps a per-CPU counter): entering one is
+	// allowed under a spinlock, though sleeping inside it is not.
+	EntryNeverSleeps bool `yaml:"entry_never_sleeps"`
 	// Implies names kinds this one enters too: kmap_atomic() disables
 	// page faults as pagefault_disable() does.
 	Implies []string `yaml:"implies"`

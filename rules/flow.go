@@ -2230,7 +2230,7 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 		c.Sub = subclass(args[*spec.Subclass])
 	}
 	if f.record {
-		if kind.Category == kb.Sleeping && !try {
+		if kind.Category == kb.Sleeping && !try && !kind.EntryNeverSleeps {
 			f.observe(s, st, &Effect{Kind: ESleep, GfpParam: -1, Blocks: true, What: text,
 				Chain: []Step{f.step(line, fmt.Sprintf("%s may sleep waiting for %s", text, c.Name()))}}, nil, b)
 		}
