@@ -150,6 +150,9 @@ func constTruthIn(x *cparse.Expr, consts map[string]int64) (val, ok bool) {
 			return !v, ok
 		}
 	case cparse.EBinary:
+		if v, ok := negatedCountTest(x, consts); ok {
+			return v, true
+		}
 		if l, okL := cparse.EvalInt(x.X, consts); okL {
 			if r, okR := cparse.EvalInt(x.Y, consts); okR {
 				switch x.Op {
@@ -183,6 +186,44 @@ func constTruthIn(x *cparse.Expr, consts map[string]int64) (val, ok bool) {
 				return true, true
 			}
 			return false, okA && okB
+		}
+	}
+	return false, false
+}
+
+// negatedCountTest decides a comparison with zero of a negated variable
+// or member ("-spool->min_hpages > 0"): in kernel code a value negated to
+// pass as a signed delta is a count being given back, so it is taken to
+// be at most zero. A caller returning hugetlb pages does not reach the
+// callee's "delta > 0" branch that gathers (and sleeps for) new ones.
+// Missing a bug of a negated negative (-err) is the cheaper mistake.
+func negatedCountTest(x *cparse.Expr, consts map[string]int64) (val, ok bool) {
+	negated := func(e *cparse.Expr) bool {
+		e = e.Strip()
+		if e == nil || e.Kind != cparse.EUnary || e.Op != "-" {
+			return false
+		}
+		_, isConst := cparse.EvalInt(e.X, consts)
+		return !isConst
+	}
+	zero := func(e *cparse.Expr) bool {
+		v, isConst := cparse.EvalInt(e, consts)
+		return isConst && v == 0
+	}
+	switch {
+	case negated(x.X) && zero(x.Y):
+		switch x.Op {
+		case ">":
+			return false, true
+		case "<=":
+			return true, true
+		}
+	case zero(x.X) && negated(x.Y):
+		switch x.Op {
+		case "<":
+			return false, true
+		case ">=":
+			return true, true
 		}
 	}
 	return false, false
