@@ -21,6 +21,17 @@ type Bolt struct {
 	// prs are the pull requests' locks: bbolt's file lock makes this
 	// process the store's only user, so they need not be in the file.
 	prs prLocks
+	// bbolt has one writer at a time, and each write transaction ends
+	// in two fsyncs, which a busy disk can make last hundreds of
+	// milliseconds. A delivery's acknowledgement waits for its write,
+	// so deliveries are stored by a group commit (enq) that takes every
+	// delivery waiting in one transaction, and the workers' writes hold
+	// back while deliveries wait (acks): they can wait, GitHub cannot.
+	enq  groupCommit
+	acks ackGate
+	// slowDisk, in tests, is added to every write transaction while it
+	// holds the writer lock, as a busy disk's fsyncs are.
+	slowDisk time.Duration
 }
 
 var (
@@ -49,7 +60,7 @@ func OpenBolt(path string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
-	return &Bolt{db: db, prs: prLocks{held: map[string]chan struct{}{}}}, nil
+	return &Bolt{db: db, prs: prLocks{held: map[string]chan struct{}{}}, acks: ackGate{maxHold: maxAckHold}}, nil
 }
 
 func idKey(id int64) []byte {
@@ -63,49 +74,207 @@ type deliveryRow struct {
 	Received time.Time `json:"received"`
 }
 
-// Enqueue implements Store. Concurrent deliveries share a transaction
-// (bbolt's Batch): one fsync for a burst instead of one each.
+// Enqueue implements Store. The delivery joins the group commit, and
+// Enqueue returns when that transaction is on disk or ctx ends (the
+// write may then still happen: a redelivery is then a duplicate).
 func (s *Bolt) Enqueue(ctx context.Context, d Delivery, jobs []Job) (bool, error) {
-	var dup bool
-	err := s.db.Batch(func(tx *bolt.Tx) error {
-		dup = false
-		deliveries := tx.Bucket(bDeliveries)
-		if deliveries.Get([]byte(d.ID)) != nil {
-			dup = true
+	s.acks.enter()
+	defer s.acks.leave()
+	req := &enqueueReq{d: d, jobs: jobs, done: make(chan error, 1)}
+	if s.enq.add(req) {
+		// The commits run on a goroutine of their own: the first caller's
+		// context must not cut the others' write short.
+		go s.commitDeliveries()
+	}
+	select {
+	case err := <-req.done:
+		if err != nil {
+			return false, fmt.Errorf("store: enqueue %s: %w", d.ID, err)
+		}
+		return req.dup, nil
+	case <-ctx.Done():
+		return false, fmt.Errorf("store: enqueue %s: %w", d.ID, ctx.Err())
+	}
+}
+
+// enqueueReq is a delivery waiting for the group commit.
+type enqueueReq struct {
+	d    Delivery
+	jobs []Job
+	dup  bool       // set before done is sent
+	done chan error // buffered: the committer never waits for a caller gone
+}
+
+// groupCommit collects the deliveries waiting to be stored. Unlike
+// bbolt's Batch, which closes a batch after a fixed delay and queues it
+// for the writer lock, so that a slow commit leaves a train of small
+// batches committing one after another, every delivery that arrives
+// while a commit runs goes into the next one: a delivery waits for at
+// most the commit in progress and its own.
+type groupCommit struct {
+	mu      sync.Mutex
+	pending []*enqueueReq
+	running bool // a commitDeliveries is on its way
+}
+
+// add queues r and reports whether the caller must start the committer.
+func (g *groupCommit) add(r *enqueueReq) (start bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pending = append(g.pending, r)
+	start = !g.running
+	g.running = true
+	return start
+}
+
+// take returns the deliveries waiting, or none and marks the committer
+// gone.
+func (g *groupCommit) take() []*enqueueReq {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	batch := g.pending
+	g.pending = nil
+	if len(batch) == 0 {
+		g.running = false
+	}
+	return batch
+}
+
+// commitDeliveries stores the waiting deliveries, a transaction at a
+// time, until none waits.
+func (s *Bolt) commitDeliveries() {
+	for batch := s.enq.take(); len(batch) > 0; batch = s.enq.take() {
+		err := s.write(func(tx *bolt.Tx) error {
+			for _, r := range batch {
+				dup, err := enqueueTx(tx, r.d, r.jobs)
+				if err != nil {
+					return err
+				}
+				r.dup = dup
+			}
 			return nil
+		})
+		if err != nil && len(batch) > 1 {
+			// One delivery's failure must not fail the others': each
+			// goes again alone.
+			for _, r := range batch {
+				r.done <- s.write(func(tx *bolt.Tx) error {
+					dup, err := enqueueTx(tx, r.d, r.jobs)
+					r.dup = dup
+					return err
+				})
+			}
+			continue
 		}
-		row, _ := json.Marshal(deliveryRow{d.Event, d.Received})
-		if err := deliveries.Put([]byte(d.ID), row); err != nil {
-			return err
+		for _, r := range batch {
+			r.done <- err
 		}
-		if in := d.Installation; in != nil {
-			if err := putInstallation(tx, in.ID, in.Account, in.State, d.Received); err != nil {
-				return err
-			}
+	}
+}
+
+// enqueueTx records a delivery and queues its jobs in tx.
+func enqueueTx(tx *bolt.Tx, d Delivery, jobs []Job) (dup bool, err error) {
+	deliveries := tx.Bucket(bDeliveries)
+	if deliveries.Get([]byte(d.ID)) != nil {
+		return true, nil
+	}
+	row, _ := json.Marshal(deliveryRow{d.Event, d.Received})
+	if err := deliveries.Put([]byte(d.ID), row); err != nil {
+		return false, err
+	}
+	if in := d.Installation; in != nil {
+		if err := putInstallation(tx, in.ID, in.Account, in.State, d.Received); err != nil {
+			return false, err
 		}
-		jb := tx.Bucket(bJobs)
-		for _, j := range jobs {
-			seq, err := jb.NextSequence()
-			if err != nil {
-				return err
-			}
-			j.ID, j.Delivery, j.State, j.Attempts = int64(seq), d.ID, Queued, 0
-			if j.Created.IsZero() {
-				j.Created = d.Received
-			}
-			if j.NotBefore.IsZero() {
-				j.NotBefore = j.Created
-			}
-			if err := putJob(tx, &j); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bQueue).Put(idKey(j.ID), nil); err != nil {
-				return err
-			}
+	}
+	jb := tx.Bucket(bJobs)
+	for _, j := range jobs {
+		seq, err := jb.NextSequence()
+		if err != nil {
+			return false, err
 		}
-		return nil
+		j.ID, j.Delivery, j.State, j.Attempts = int64(seq), d.ID, Queued, 0
+		if j.Created.IsZero() {
+			j.Created = d.Received
+		}
+		if j.NotBefore.IsZero() {
+			j.NotBefore = j.Created
+		}
+		if err := putJob(tx, &j); err != nil {
+			return false, err
+		}
+		if err := tx.Bucket(bQueue).Put(idKey(j.ID), nil); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// maxAckHold bounds how long a worker's write waits for deliveries to be
+// stored: a steady stream of deliveries must not stall the workers, nor
+// keep a lease from being extended (leases last minutes).
+const maxAckHold = 250 * time.Millisecond
+
+// ackGate counts the deliveries waiting to be stored; the workers' writes
+// wait for it to be clear (or maxHold) before taking the writer lock.
+type ackGate struct {
+	mu      sync.Mutex
+	n       int
+	clear   chan struct{} // closed when n drops to 0
+	maxHold time.Duration
+}
+
+func (g *ackGate) enter() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n == 0 {
+		g.clear = make(chan struct{})
+	}
+	g.n++
+}
+
+func (g *ackGate) leave() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n--; g.n == 0 {
+		close(g.clear)
+	}
+}
+
+// wait returns once no delivery waits, or after maxHold.
+func (g *ackGate) wait() {
+	g.mu.Lock()
+	clear := g.clear
+	busy := g.n > 0
+	g.mu.Unlock()
+	if !busy {
+		return
+	}
+	t := time.NewTimer(g.maxHold)
+	defer t.Stop()
+	select {
+	case <-clear:
+	case <-t.C:
+	}
+}
+
+// update is a write of the workers' (or the operator's): it lets the
+// deliveries waiting to be stored go first.
+func (s *Bolt) update(fn func(tx *bolt.Tx) error) error {
+	s.acks.wait()
+	return s.write(fn)
+}
+
+// write runs fn in a write transaction.
+func (s *Bolt) write(fn func(tx *bolt.Tx) error) error {
+	if s.slowDisk == 0 {
+		return s.db.Update(fn)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		err := fn(tx)
+		time.Sleep(s.slowDisk)
+		return err
 	})
-	return dup, err
 }
 
 func putJob(tx *bolt.Tx, j *Job) error {
@@ -128,24 +297,24 @@ func getJob(tx *bolt.Tx, id int64) (*Job, error) {
 	return j, nil
 }
 
-// Claim implements Store.
+// Claim implements Store. Whether a job is ready is read first, without
+// the writer lock: an idle worker's poll then costs no write transaction
+// (and its fsyncs) that a delivery would have to wait behind.
 func (s *Bolt) Claim(ctx context.Context, worker string, now time.Time, lease time.Duration) (*Job, error) {
+	var found bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		j, err := oldestReady(tx, now)
+		found = j != nil
+		return err
+	})
+	if err != nil || !found {
+		return nil, err
+	}
 	var got *Job
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bQueue).Cursor()
-		var best *Job
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			j, err := getJob(tx, int64(binary.BigEndian.Uint64(k)))
-			if err != nil {
-				return err
-			}
-			// Oldest due first, as the SQL's ORDER BY not_before, id.
-			if ready(j, now) && (best == nil || j.NotBefore.Before(best.NotBefore)) {
-				best = j
-			}
-		}
-		if best == nil {
-			return nil
+	err = s.update(func(tx *bolt.Tx) error {
+		best, err := oldestReady(tx, now)
+		if err != nil || best == nil {
+			return err // another worker took it
 		}
 		best.State, best.LeaseOwner, best.LeaseUntil = Running, worker, now.Add(lease)
 		best.Attempts++
@@ -153,6 +322,23 @@ func (s *Bolt) Claim(ctx context.Context, worker string, now time.Time, lease ti
 		return putJob(tx, best)
 	})
 	return got, err
+}
+
+// oldestReady is the job Claim takes at now, or nil.
+func oldestReady(tx *bolt.Tx, now time.Time) (*Job, error) {
+	c := tx.Bucket(bQueue).Cursor()
+	var best *Job
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		j, err := getJob(tx, int64(binary.BigEndian.Uint64(k)))
+		if err != nil {
+			return nil, err
+		}
+		// Oldest due first, as the SQL's ORDER BY not_before, id.
+		if ready(j, now) && (best == nil || j.NotBefore.Before(best.NotBefore)) {
+			best = j
+		}
+	}
+	return best, nil
 }
 
 // held loads a job the worker holds a lease on, or fails with ErrLeaseLost.
@@ -169,7 +355,7 @@ func held(tx *bolt.Tx, id int64, worker string) (*Job, error) {
 
 // Extend implements Store.
 func (s *Bolt) Extend(ctx context.Context, id int64, worker string, until time.Time) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		j, err := held(tx, id, worker)
 		if err != nil {
 			return err
@@ -184,7 +370,7 @@ func (s *Bolt) Finish(ctx context.Context, id int64, worker, state, msg string, 
 	if !finishable(state) {
 		return fmt.Errorf("store: %q is not a final state", state)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		j, err := held(tx, id, worker)
 		if err != nil {
 			return err
@@ -199,7 +385,7 @@ func (s *Bolt) Finish(ctx context.Context, id int64, worker, state, msg string, 
 
 // Retry implements Store.
 func (s *Bolt) Retry(ctx context.Context, id int64, worker string, notBefore time.Time, msg string, refund bool) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		j, err := held(tx, id, worker)
 		if err != nil {
 			return err
@@ -279,7 +465,7 @@ func (s *Bolt) Posted(ctx context.Context, pr PR) (map[string]Posted, error) {
 
 // SavePosted implements Store.
 func (s *Bolt) SavePosted(ctx context.Context, pr PR, ps []Posted) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bPosted)
 		all := map[string]Posted{}
 		if data := b.Get(prKey(pr)); data != nil {
@@ -306,7 +492,7 @@ type installationRow struct {
 
 // SetInstallation implements Store.
 func (s *Bolt) SetInstallation(ctx context.Context, id int64, account, state string, now time.Time) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return putInstallation(tx, id, account, state, now) })
+	return s.update(func(tx *bolt.Tx) error { return putInstallation(tx, id, account, state, now) })
 }
 
 func putInstallation(tx *bolt.Tx, id int64, account, state string, now time.Time) error {
@@ -372,7 +558,7 @@ func (s *Bolt) InstallationState(ctx context.Context, id int64) (string, error) 
 
 // Prune implements Store.
 func (s *Bolt) Prune(ctx context.Context, before time.Time) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		var old [][]byte
 		err := tx.Bucket(bDeliveries).ForEach(func(k, v []byte) error {
 			var row deliveryRow
