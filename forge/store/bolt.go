@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -13,9 +14,10 @@ import (
 )
 
 // Bolt is the store in one bbolt file. Its buckets are the tables of
-// schema.sql, each row a JSON value under its primary key; "queue" indexes
-// the jobs not finished, so that Claim reads those only. bbolt locks the
-// file: one process at a time, hence one replica.
+// schema.sql, each row a JSON value under its primary key; "due" indexes
+// the jobs not finished by when they may next be claimed, so that Claim
+// reads one job, not every one queued, while it holds the writer lock.
+// bbolt locks the file: one process at a time, hence one replica.
 type Bolt struct {
 	db *bolt.DB
 	// prs are the pull requests' locks: bbolt's file lock makes this
@@ -35,8 +37,11 @@ type Bolt struct {
 }
 
 var (
-	bDeliveries    = []byte("deliveries")
-	bJobs          = []byte("jobs")
+	bDeliveries = []byte("deliveries")
+	bJobs       = []byte("jobs")
+	bDue        = []byte("due")
+	// bQueue is the index of unfinished jobs by ID that files written
+	// before "due" have; it is converted on opening.
 	bQueue         = []byte("queue")
 	bPosted        = []byte("posted")
 	bInstallations = []byte("installations")
@@ -49,18 +54,101 @@ func OpenBolt(path string) (*Bolt, error) {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bDeliveries, bJobs, bQueue, bPosted, bInstallations} {
+		for _, b := range [][]byte{bDeliveries, bJobs, bPosted, bInstallations} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
-		return nil
+		return convertQueue(tx)
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	return &Bolt{db: db, prs: prLocks{held: map[string]chan struct{}{}}, acks: ackGate{maxHold: maxAckHold}}, nil
+}
+
+// convertQueue creates the "due" index, from the "queue" one of a file
+// written before it.
+func convertQueue(tx *bolt.Tx) error {
+	if tx.Bucket(bDue) != nil {
+		return nil
+	}
+	due, err := tx.CreateBucket(bDue)
+	if err != nil {
+		return err
+	}
+	old := tx.Bucket(bQueue)
+	if old == nil {
+		return nil
+	}
+	err = old.ForEach(func(k, _ []byte) error {
+		j, err := getJob(tx, int64(binary.BigEndian.Uint64(k)))
+		if err != nil {
+			return err
+		}
+		if dk := dueKey(j); dk != nil {
+			return due.Put(dk, nil)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("converting the queue: %w", err)
+	}
+	return tx.DeleteBucket(bQueue)
+}
+
+// dueKey is an unfinished job's key in "due": when it may next be
+// claimed (a queued job's not-before, a running one's lease end), in
+// nanoseconds made unsigned so that bytes sort as times do, then its ID;
+// nil for a finished job.
+func dueKey(j *Job) []byte {
+	var at time.Time
+	switch j.State {
+	case Queued:
+		at = j.NotBefore
+	case Running:
+		at = j.LeaseUntil
+	default:
+		return nil
+	}
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(unixNano(at))^(1<<63))
+	binary.BigEndian.PutUint64(k[8:], uint64(j.ID))
+	return k
+}
+
+// unixNano is t in nanoseconds, clamped to what an int64 holds (the zero
+// time is far before it).
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// dueAt is the time of a "due" key.
+func dueAt(k []byte) int64 { return int64(binary.BigEndian.Uint64(k) ^ (1 << 63)) }
+
+// saveJob writes j and moves its "due" entry from old, its key before
+// the change (nil for none).
+func saveJob(tx *bolt.Tx, j *Job, old []byte) error {
+	if err := putJob(tx, j); err != nil {
+		return err
+	}
+	due := tx.Bucket(bDue)
+	if old != nil {
+		if err := due.Delete(old); err != nil {
+			return err
+		}
+	}
+	if k := dueKey(j); k != nil {
+		return due.Put(k, nil)
+	}
+	return nil
 }
 
 func idKey(id int64) []byte {
@@ -200,10 +288,7 @@ func enqueueTx(tx *bolt.Tx, d Delivery, jobs []Job) (dup bool, err error) {
 		if j.NotBefore.IsZero() {
 			j.NotBefore = j.Created
 		}
-		if err := putJob(tx, &j); err != nil {
-			return false, err
-		}
-		if err := tx.Bucket(bQueue).Put(idKey(j.ID), nil); err != nil {
+		if err := saveJob(tx, &j, nil); err != nil {
 			return false, err
 		}
 	}
@@ -316,29 +401,31 @@ func (s *Bolt) Claim(ctx context.Context, worker string, now time.Time, lease ti
 		if err != nil || best == nil {
 			return err // another worker took it
 		}
+		old := dueKey(best)
 		best.State, best.LeaseOwner, best.LeaseUntil = Running, worker, now.Add(lease)
 		best.Attempts++
 		got = best
-		return putJob(tx, best)
+		return saveJob(tx, best, old)
 	})
 	return got, err
 }
 
-// oldestReady is the job Claim takes at now, or nil.
+// oldestReady is the job Claim takes at now, or nil: the first in "due",
+// if due. (Among the ready jobs, a running one whose lease expired goes
+// by its lease's end where the SQL orders by not_before: both are
+// claimed before any job not yet due.)
 func oldestReady(tx *bolt.Tx, now time.Time) (*Job, error) {
-	c := tx.Bucket(bQueue).Cursor()
-	var best *Job
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		j, err := getJob(tx, int64(binary.BigEndian.Uint64(k)))
+	c := tx.Bucket(bDue).Cursor()
+	for k, _ := c.First(); k != nil && dueAt(k) <= unixNano(now); k, _ = c.Next() {
+		j, err := getJob(tx, int64(binary.BigEndian.Uint64(k[8:])))
 		if err != nil {
 			return nil, err
 		}
-		// Oldest due first, as the SQL's ORDER BY not_before, id.
-		if ready(j, now) && (best == nil || j.NotBefore.Before(best.NotBefore)) {
-			best = j
+		if ready(j, now) {
+			return j, nil
 		}
 	}
-	return best, nil
+	return nil, nil
 }
 
 // held loads a job the worker holds a lease on, or fails with ErrLeaseLost.
@@ -360,8 +447,9 @@ func (s *Bolt) Extend(ctx context.Context, id int64, worker string, until time.T
 		if err != nil {
 			return err
 		}
+		old := dueKey(j)
 		j.LeaseUntil = until
-		return putJob(tx, j)
+		return saveJob(tx, j, old)
 	})
 }
 
@@ -375,11 +463,9 @@ func (s *Bolt) Finish(ctx context.Context, id int64, worker, state, msg string, 
 		if err != nil {
 			return err
 		}
+		old := dueKey(j)
 		j.State, j.Error, j.Finished, j.LeaseOwner = state, msg, now, ""
-		if err := putJob(tx, j); err != nil {
-			return err
-		}
-		return tx.Bucket(bQueue).Delete(idKey(id))
+		return saveJob(tx, j, old)
 	})
 }
 
@@ -390,11 +476,12 @@ func (s *Bolt) Retry(ctx context.Context, id int64, worker string, notBefore tim
 		if err != nil {
 			return err
 		}
+		old := dueKey(j)
 		j.State, j.NotBefore, j.Error, j.LeaseOwner, j.LeaseUntil = Queued, notBefore, msg, "", time.Time{}
 		if refund && j.Attempts > 0 {
 			j.Attempts--
 		}
-		return putJob(tx, j)
+		return saveJob(tx, j, old)
 	})
 }
 

@@ -120,3 +120,59 @@ func TestBoltEnqueueHonoursItsContext(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A file written before the "due" index keeps its queue: the index is
+// built from the old one on opening.
+func TestBoltConvertsTheOldQueue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bDeliveries, bJobs, bQueue, bPosted, bInstallations} {
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		for i, state := range []string{Queued, Done, Queued} {
+			j := &Job{ID: int64(i + 1), Owner: "kernel", Repo: "linux", Number: i + 1, State: state, NotBefore: time.Unix(int64(1000-i), 0)}
+			if err := putJob(tx, j); err != nil {
+				return err
+			}
+			if state == Queued {
+				if err := tx.Bucket(bQueue).Put(idKey(j.ID), nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenBolt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	var got []int
+	for {
+		j, err := s.Claim(ctx, "w", time.Unix(2000, 0), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j == nil {
+			break
+		}
+		got = append(got, j.Number)
+		if err := s.Finish(ctx, j.ID, "w", Done, "", time.Unix(2000, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fmt.Sprint(got) != "[3 1]" {
+		t.Errorf("claimed %v, want [3 1]: the queued jobs, oldest due first", got)
+	}
+}
