@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/google/go-github/v60/github"
@@ -43,6 +44,51 @@ func (s *Server) process(ctx context.Context, j *store.Job, log *slog.Logger) (s
 	if inst != store.Active {
 		return store.Dropped, "installation " + inst, nil
 	}
+	if j.Number == 0 {
+		return s.processByHead(ctx, j, log)
+	}
+	return s.processPR(ctx, j, log)
+}
+
+// processByHead runs a rerun whose pull request GitHub did not name, as
+// it does not for one from a fork: each open pull request whose head is
+// the job's is reviewed (all through the base repository, which has the
+// head commit; the fork is seldom the installation's).
+func (s *Server) processByHead(ctx context.Context, j *store.Job, log *slog.Logger) (state, msg string, err error) {
+	gh := s.apps.installation(j.Installation)
+	prs, err := listAll(ctx, func(o *github.ListOptions) ([]*github.PullRequest, *github.Response, error) {
+		return gh.PullRequests.List(ctx, j.Owner, j.Repo, &github.PullRequestListOptions{State: "open", ListOptions: *o})
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("finding the pull request of head %s: %w", short(j.HeadSHA), err)
+	}
+	var notes []string
+	state = store.Dropped
+	for _, pr := range prs {
+		if pr.GetHead().GetSHA() != j.HeadSHA {
+			continue
+		}
+		one := *j
+		one.Number = pr.GetNumber()
+		st, m, err := s.processPR(ctx, &one, log.With("pr", fmt.Sprintf("%s/%s#%d", j.Owner, j.Repo, one.Number)))
+		if err != nil {
+			// The whole job goes again: what was posted is found from
+			// its markers.
+			return "", "", fmt.Errorf("#%d: %w", one.Number, err)
+		}
+		if st == store.Done {
+			state = store.Done
+		}
+		notes = append(notes, fmt.Sprintf("#%d: %s", one.Number, m))
+	}
+	if len(notes) == 0 {
+		return store.Dropped, "no open pull request has head " + short(j.HeadSHA), nil
+	}
+	return state, strings.Join(notes, "; "), nil
+}
+
+// processPR runs a job of one pull request.
+func (s *Server) processPR(ctx context.Context, j *store.Job, log *slog.Logger) (state, msg string, err error) {
 	// One job of a pull request at a time: two running together (a
 	// "Re-run" during the push's review) would both find nothing posted
 	// and both post it.

@@ -339,7 +339,8 @@ func (s *Server) jobsFor(event string, payload []byte, now time.Time) ([]store.J
 			HeadSHA: head, Reason: reason, Created: now}
 	}
 	valid := func(j store.Job) error {
-		if j.Installation == 0 || j.Owner == "" || j.Repo == "" || j.Number <= 0 || len(j.HeadSHA) < 7 {
+		// Number 0 is a rerun's pull request to find by its head.
+		if j.Installation == 0 || j.Owner == "" || j.Repo == "" || j.Number < 0 || len(j.HeadSHA) < 7 {
 			return errors.New("the payload lacks its installation, repository, number or head commit")
 		}
 		return nil
@@ -365,6 +366,11 @@ func (s *Server) jobsFor(event string, payload []byte, now time.Time) ([]store.J
 		for _, pr := range cr.PullRequests {
 			jobs = append(jobs, repoJob(e.GetInstallation().GetID(), e.GetRepo(), pr.GetNumber(), cr.GetHeadSHA(), "check_run.rerequested"))
 		}
+		if len(cr.PullRequests) == 0 {
+			// GitHub lists only the pull requests whose head branch is in
+			// the repository: a fork's is found by its head, by the worker.
+			jobs = append(jobs, repoJob(e.GetInstallation().GetID(), e.GetRepo(), 0, cr.GetHeadSHA(), "check_run.rerequested"))
+		}
 	case *github.CheckSuiteEvent:
 		cs := e.GetCheckSuite()
 		if e.GetAction() != "rerequested" || cs.GetApp().GetID() != s.cfg.AppID {
@@ -372,6 +378,9 @@ func (s *Server) jobsFor(event string, payload []byte, now time.Time) ([]store.J
 		}
 		for _, pr := range cs.PullRequests {
 			jobs = append(jobs, repoJob(e.GetInstallation().GetID(), e.GetRepo(), pr.GetNumber(), cs.GetHeadSHA(), "check_suite.rerequested"))
+		}
+		if len(cs.PullRequests) == 0 {
+			jobs = append(jobs, repoJob(e.GetInstallation().GetID(), e.GetRepo(), 0, cs.GetHeadSHA(), "check_suite.rerequested"))
 		}
 	case *github.InstallationEvent:
 		state := ""

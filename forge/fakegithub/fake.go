@@ -17,6 +17,10 @@
 //
 // Repositories hold commits made by applying patches; a pull request's
 // files are its head's diff against its base, with GitHub's patch text.
+// A pull request may come from a fork (OpenForkPR): as on GitHub, its head
+// commit is the base repository's too (refs/pull/N/head), the fork is not
+// the installation's (404), and a check run's or suite's pull_requests
+// leave it out.
 // It also delivers webhooks, signed as GitHub signs them.
 package fakegithub
 
@@ -93,11 +97,14 @@ type repo struct {
 type PR struct {
 	Number           int
 	BaseSHA, HeadSHA string
-	State            string
-	Draft            bool
-	files            []*gitdiff.File // head's diff against base
-	Reviews          []*github.PullRequestReview
-	Comments         []*github.PullRequestComment
+	// HeadOwner is the owner of the fork the head branch is in; "" for a
+	// branch of the base repository.
+	HeadOwner string
+	State     string
+	Draft     bool
+	files     []*gitdiff.File // head's diff against base
+	Reviews   []*github.PullRequestReview
+	Comments  []*github.PullRequestComment
 	// Rejected counts reviews refused with 422.
 	Rejected int
 }
@@ -120,6 +127,7 @@ func New() *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /app/installations/{id}/access_tokens", s.accessToken)
 	mux.HandleFunc("GET /app", s.app)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls", s.repoAuth(s.listPulls))
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", s.repoAuth(s.getPull))
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/files", s.repoAuth(s.listFiles))
 	mux.HandleFunc("GET /repos/{owner}/{repo}/compare/{basehead}", s.repoAuth(s.compare))
@@ -294,6 +302,50 @@ func (s *Server) OpenPR(owner, name string, number int, base, patch string) (str
 	return head, nil
 }
 
+// OpenForkPR opens pull request number on base from a branch of
+// forkOwner's fork of the repository, its head being base with patch
+// applied. It returns the head commit.
+func (s *Server) OpenForkPR(owner, name string, number int, forkOwner, base, patch string) (string, error) {
+	head, err := s.OpenPR(owner, name, number, base, patch)
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repos[owner+"/"+name].pulls[number].HeadOwner = forkOwner
+	return head, nil
+}
+
+// CheckRunRerequested is the payload GitHub sends when someone asks the
+// App's latest check run on pull request number's head to run again
+// ("Re-run"). Like GitHub, it lists the pull request in pull_requests
+// only when its head branch is in the repository itself: for a fork's,
+// the list is empty.
+func (s *Server) CheckRunRerequested(owner, name string, number int) *github.CheckRunEvent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repos[owner+"/"+name]
+	pr := r.pulls[number]
+	var run *github.CheckRun
+	for _, c := range r.checkRuns {
+		if c.GetHeadSHA() == pr.HeadSHA {
+			run = c
+		}
+	}
+	ev := &github.CheckRunEvent{Action: github.String("rerequested"), Repo: r.repoJSON(s.URL),
+		Installation: &github.Installation{ID: github.Int64(r.installation)},
+		CheckRun: &github.CheckRun{HeadSHA: github.String(pr.HeadSHA), Name: github.String("lockbot"),
+			App: &github.App{ID: github.Int64(s.AppID)}, PullRequests: []*github.PullRequest{}}}
+	if run != nil {
+		ev.CheckRun.ID, ev.CheckRun.ExternalID = run.ID, run.ExternalID
+	}
+	if pr.HeadOwner == "" {
+		ev.CheckRun.PullRequests = append(ev.CheckRun.PullRequests, &github.PullRequest{Number: github.Int(number),
+			Head: &github.PullRequestBranch{SHA: github.String(pr.HeadSHA), Ref: github.String("topic")}})
+	}
+	return ev
+}
+
 // Push moves a pull request's head to its base with patch applied: patch
 // is the whole of the PR's diff after the push, as the files API shows it.
 func (s *Server) Push(owner, name string, number int, patch string) (string, error) {
@@ -321,6 +373,13 @@ func (s *Server) PR(owner, name string, number int) PR {
 		pr.Comments = append(pr.Comments, &cp)
 	}
 	return pr
+}
+
+// SetState sets a pull request's state: "open" or "closed".
+func (s *Server) SetState(owner, name string, number int, state string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repos[owner+"/"+name].pulls[number].State = state
 }
 
 // Reply adds a comment by a person, in reply to comment id.
@@ -413,9 +472,15 @@ func (r *repo) repoJSON(base string) *github.Repository {
 }
 
 func (r *repo) pullJSON(base string, pr *PR) *github.PullRequest {
+	head := r.repoJSON(base)
+	if pr.HeadOwner != "" {
+		head = &github.Repository{Name: github.String(r.name), FullName: github.String(pr.HeadOwner + "/" + r.name),
+			Owner: &github.User{Login: github.String(pr.HeadOwner)}, Fork: github.Bool(true),
+			HTMLURL: github.String(base + "/" + pr.HeadOwner + "/" + r.name)}
+	}
 	return &github.PullRequest{
 		Number: github.Int(pr.Number), State: github.String(pr.State), Draft: github.Bool(pr.Draft),
-		Head: &github.PullRequestBranch{SHA: github.String(pr.HeadSHA), Ref: github.String("topic"), Repo: r.repoJSON(base)},
+		Head: &github.PullRequestBranch{SHA: github.String(pr.HeadSHA), Ref: github.String("topic"), Repo: head},
 		Base: &github.PullRequestBranch{SHA: github.String(pr.BaseSHA), Ref: github.String("master"), Repo: r.repoJSON(base)},
 	}
 }
@@ -524,6 +589,27 @@ func (s *Server) pull(w http.ResponseWriter, r *http.Request, rp *repo) *PR {
 		notFound(w)
 	}
 	return pr
+}
+
+// listPulls lists the open pull requests (state=open, GitHub's default),
+// by number.
+func (s *Server) listPulls(w http.ResponseWriter, r *http.Request, rp *repo) {
+	if st := r.URL.Query().Get("state"); st != "" && st != "open" {
+		unprocessable(w, "the fake lists open pull requests only")
+		return
+	}
+	var nums []int
+	for n, pr := range rp.pulls {
+		if pr.State == "open" {
+			nums = append(nums, n)
+		}
+	}
+	sort.Ints(nums)
+	out := make([]*github.PullRequest, 0, len(nums))
+	for _, n := range nums {
+		out = append(out, rp.pullJSON(s.URL, rp.pulls[n]))
+	}
+	paginate(s, w, r, out)
 }
 
 func (s *Server) getPull(w http.ResponseWriter, r *http.Request, rp *repo) {
