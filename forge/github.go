@@ -24,17 +24,18 @@ import (
 // with its key) and one per installation (its installation token,
 // refreshed by ghinstallation before it expires).
 type apps struct {
-	api   *url.URL
-	base  http.RoundTripper // rate limits, then the network
-	atr   *ghinstallation.AppsTransport
-	appID int64
+	api     *url.URL
+	base    http.RoundTripper // rate limits, then the network
+	atr     *ghinstallation.AppsTransport
+	appID   int64
+	timeout time.Duration // of a request, rate-limit waits included
 
 	mu      sync.Mutex
 	clients map[int64]*github.Client
 	bot     string // the App's user, "slug[bot]", once known
 }
 
-func newApps(apiURL string, appID int64, key []byte, base http.RoundTripper) (*apps, error) {
+func newApps(apiURL string, appID int64, key []byte, base http.RoundTripper, timeout time.Duration) (*apps, error) {
 	u, err := url.Parse(strings.TrimSuffix(apiURL, "/") + "/")
 	if err != nil {
 		return nil, fmt.Errorf("GitHub API URL %q: %w", apiURL, err)
@@ -44,11 +45,11 @@ func newApps(apiURL string, appID int64, key []byte, base http.RoundTripper) (*a
 		return nil, fmt.Errorf("App private key: %w", err)
 	}
 	atr.BaseURL = strings.TrimSuffix(u.String(), "/")
-	return &apps{api: u, base: base, atr: atr, appID: appID, clients: map[int64]*github.Client{}}, nil
+	return &apps{api: u, base: base, atr: atr, appID: appID, timeout: timeout, clients: map[int64]*github.Client{}}, nil
 }
 
 func (a *apps) client(rt http.RoundTripper) *github.Client {
-	c := github.NewClient(&http.Client{Transport: rt, Timeout: 2 * time.Minute})
+	c := github.NewClient(&http.Client{Transport: rt, Timeout: a.timeout})
 	c.BaseURL = a.api
 	return c
 }
@@ -100,10 +101,12 @@ func (a *apps) botLogin(ctx context.Context) (string, error) {
 
 // rateLimits is the transport under every client. On a rate-limited
 // answer (403 or 429 with Retry-After, or with X-RateLimit-Remaining: 0)
-// it waits as told and sends the request again, up to maxWait per wait
-// and three tries; past that it hands the answer up, go-github turns it
-// into a rate-limit error, and the worker puts the job back in the queue
-// for when the limit lifts.
+// it waits as told and sends the request again, up to maxWait in all and
+// three tries; past that it hands the answer up, go-github turns it into
+// a rate-limit error, and the worker puts the job back in the queue for
+// when the limit lifts. The bound is on the total: waits of maxWait each,
+// one after another, would hold the worker and run into the client's
+// timeout, failing the request as a timeout.
 type rateLimits struct {
 	base    http.RoundTripper
 	maxWait time.Duration
@@ -111,6 +114,7 @@ type rateLimits struct {
 }
 
 func (t *rateLimits) RoundTrip(req *http.Request) (*http.Response, error) {
+	var waited time.Duration
 	for try := 1; ; try++ {
 		r := req
 		if try > 1 {
@@ -138,9 +142,10 @@ func (t *rateLimits) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		t.m.rateLimited.WithLabelValues(kind).Inc()
 		// A body already sent cannot be sent again without GetBody.
-		if wait > t.maxWait || try >= 3 || (req.Body != nil && req.GetBody == nil) {
+		if waited+wait > t.maxWait || try >= 3 || (req.Body != nil && req.GetBody == nil) {
 			return resp, nil
 		}
+		waited += wait
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		resp.Body.Close()
 		if err := sleepCtx(req.Context(), wait); err != nil {

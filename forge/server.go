@@ -65,9 +65,13 @@ type Config struct {
 	MaxBody            int64
 	// CacheBytes bounds the cache of files read through the API.
 	CacheBytes int64
-	// MaxRateWait is the longest a request waits in place for a rate limit
-	// to lift; longer, the job goes back in the queue until then.
+	// MaxRateWait is the longest a request waits in place, in all, for
+	// rate limits to lift; longer, the job goes back in the queue until
+	// then. It is at most half of APITimeout.
 	MaxRateWait time.Duration
+	// APITimeout bounds one GitHub API request, the waits for its rate
+	// limits included.
+	APITimeout time.Duration
 	// JobTimeout bounds one run of a job.
 	JobTimeout time.Duration
 	Log        *slog.Logger
@@ -116,6 +120,11 @@ func (c *Config) defaults() error {
 	defD(&c.Lease, 2*time.Minute)
 	defD(&c.Poll, 2*time.Second)
 	defD(&c.MaxRateWait, 30*time.Second)
+	defD(&c.APITimeout, 2*time.Minute)
+	// A wait in place that the client's timeout cut short would fail the
+	// request as a timeout, an attempt spent, instead of requeueing the
+	// job for when the limit lifts; half leaves the request its time.
+	c.MaxRateWait = min(c.MaxRateWait, c.APITimeout/2)
 	defD(&c.JobTimeout, 10*time.Minute)
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -148,7 +157,7 @@ func New(cfg Config) (*Server, error) {
 		worker: fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6), cache: newBlobCache(cfg.CacheBytes)}
 	s.m = newMetrics(s.reg, cfg.Store)
 	rl := &rateLimits{base: http.DefaultTransport, maxWait: cfg.MaxRateWait, m: s.m}
-	a, err := newApps(cfg.APIURL, cfg.AppID, cfg.PrivateKey, rl)
+	a, err := newApps(cfg.APIURL, cfg.AppID, cfg.PrivateKey, rl, cfg.APITimeout)
 	if err != nil {
 		return nil, err
 	}
