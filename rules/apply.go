@@ -64,7 +64,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		for _, r := range o.Released {
 			via := callStep
 			via.Note = fmt.Sprintf("calls %s(), which releases %s", g.F.Name, r.Kind.Desc)
-			f.release(s, b, r.Kind, f.releaseArg(s, r, subst, g), n, via, false)
+			f.release(s, b, r.Kind, f.releaseArg(s, r, subst, g), r.Class, n, via, false)
 		}
 		for _, r := range o.Maybe {
 			// Released on some indistinguishable returns only: no longer

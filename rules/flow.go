@@ -2199,14 +2199,14 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 		f.assert(spec, lock, st, line, text)
 	}
 	if spec.Release != "" {
-		f.release(s, b, f.p.kb.Kinds[spec.Release], lock, st, f.step(line, text), true)
+		f.release(s, b, f.p.kb.Kinds[spec.Release], lock, "", st, f.step(line, text), true)
 	}
 	if spec.MayRelease != "" {
 		f.mayRelease(f.p.kb.Kinds[spec.MayRelease], lock, st, f.step(line, text))
 	}
 	if spec.AlsoRelease != "" {
 		// A secondary release: it never reports a lock not held.
-		f.release(s, b, f.p.kb.Kinds[spec.AlsoRelease], nil, st, f.step(line, text), false)
+		f.release(s, b, f.p.kb.Kinds[spec.AlsoRelease], nil, "", st, f.step(line, text), false)
 	}
 	if spec.Callback != nil && *spec.Callback < len(args) {
 		if sts := f.callback(b, s, spec, args, st); sts != nil {
@@ -2540,7 +2540,12 @@ func (f *flow) acquire(st *State, c *Ctx) {
 // release drops the held context a release primitive names. When nothing
 // matches, the lock is either one this path already released (a local
 // double unlock, when local is set) or one the caller holds.
-func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cparse.Expr, st *State, via Step, local bool) {
+//
+// argClass is the class of a lock arg cannot name (a callee's release of
+// its own variable, "anon_vma->root->rwsem" with anon_vma its local):
+// only a held lock of that class is the one released, not whichever of
+// its family is held (the caller's mmap_lock).
+func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cparse.Expr, argClass string, st *State, via Step, local bool) {
 	fam := family(kind)
 	inst, class := "", ""
 	var expr *cparse.Expr
@@ -2551,7 +2556,19 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 			class = f.env.classOf(canon(arg))
 		}
 	}
-	idx := f.matchRelease(st, kind, arg)
+	var idx int
+	if arg == nil && argClass != "" && kind.Lock {
+		class = argClass
+		idx = -1
+		for i := len(st.Held) - 1; i >= 0; i-- {
+			if c := st.Held[i]; family(c.Kind) == fam && c.Class == class {
+				idx = i
+				break
+			}
+		}
+	} else {
+		idx = f.matchRelease(st, kind, arg)
+	}
 	if idx >= 0 {
 		c := st.Held[idx]
 		st.Held = append(st.Held[:idx:idx], st.Held[idx+1:]...)
