@@ -132,7 +132,16 @@ func (b *cfgBuilder) stmt(n *sitter.Node) {
 		if n.NamedChildCount() == 0 {
 			return
 		}
-		b.emit(b.exprStmt(n))
+		x := b.exprStmt(n)
+		if c := x.Strip(); c != nil && c.Kind == ECall && len(c.Args) > 0 && c.Args[0].Kind == EIdent {
+			// XA_STATE(xas, xa, index); declares a local, as a declaration
+			// would: its locks are this function's own, never a caller's.
+			if def, ok := b.fb.p.dialect.Definers[c.CallName()]; ok {
+				b.fn.Locals[c.Args[0].Name] = Type{Base: def}
+				return
+			}
+		}
+		b.emit(x)
 	case "declaration":
 		b.declaration(n)
 	case "if_statement":

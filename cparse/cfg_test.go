@@ -800,6 +800,18 @@ func TestCFGLocalDefiners(t *testing.T) {
 	}
 }
 
+func TestCFGLocalDefinerStatement(t *testing.T) {
+	// XA_STATE(xas, xa, 0); reads as a call: it declares xas, and is no
+	// call to follow.
+	fn := onlyFunc(t, "void f(struct xarray *xa)\n{\n\tXA_STATE(xas, xa, 0);\n\txas_lock(&xas);\n}\n")
+	if got := fmt.Sprint(fn.Locals["xas"]); got != "struct xa_state" {
+		t.Errorf("xas is %q, want struct xa_state; locals %v", got, fn.Locals)
+	}
+	if got := calleesFrom(fn, fn.Entry); strings.Join(got, " ") != "xas_lock(&xas)" {
+		t.Errorf("statements %q", got)
+	}
+}
+
 func TestCFGStatementExpressionInBody(t *testing.T) {
 	// tree-sitter has no GNU statement expressions: the body holds ERROR
 	// nodes, and the calls inside must survive them.
