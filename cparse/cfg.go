@@ -20,6 +20,25 @@ type cfgBuilder struct {
 	scopes    []*scope
 	bodyStart int
 	bodyEnd   int
+	expanding int // local macros being read in place, nested
+}
+
+// maxMacroDepth bounds local macros expanding into one another.
+const maxMacroDepth = 4
+
+// wholeMacro reports a macro body all of whose local lock macros can be
+// read in place too: raid10's wait_event_barrier_cmd() passes a
+// do-while that unlocks and an expression that relocks, and reading the
+// one without the other would leave the lock taken twice.
+func (b *cfgBuilder) wholeMacro(t *macroTpl) bool {
+	ok := true
+	t.body.Walk(func(e *Expr) bool {
+		if n := e.CallName(); n != "" && b.fb.pre.opaque[n] && b.fb.pre.expand[n] == nil {
+			ok = false
+		}
+		return ok
+	})
+	return ok
 }
 
 // jumpTarget is where break and continue go inside a loop or switch, and
@@ -851,8 +870,17 @@ func (b *cfgBuilder) emit(e *Expr) {
 			return
 		}
 		if b.fb.pre.opaque[name] {
-			// A local macro around locking: where its arguments run is
-			// hidden in its body.
+			// A local macro around locking: a plain expression body is
+			// read in the call's place (bounded, for macros naming one
+			// another); otherwise where its arguments run is hidden in
+			// its body, and the call is left out.
+			if t := b.fb.pre.expand[name]; t != nil && b.expanding < maxMacroDepth && b.wholeMacro(t) {
+				if x := t.instantiate(e.Args, e.Pos); x != nil {
+					b.expanding++
+					b.emit(x)
+					b.expanding--
+				}
+			}
 			return
 		}
 		lazy := b.fb.p.dialect.Lazy[name]

@@ -66,6 +66,104 @@ type prepassResult struct {
 	// opaque are function-like macros defined in the file whose bodies
 	// take, release or wait.
 	opaque map[string]bool
+	// expand are the opaque macros whose body is one expression
+	// ("#define sco_conn_lock(c) spin_lock(&c->lock)"): a call of one is
+	// read as its body with the arguments in place.
+	expand map[string]*macroTpl
+}
+
+// macroTpl is a function-like macro whose body is an expression.
+type macroTpl struct {
+	params []string
+	body   *Expr
+}
+
+// exprMacro parses "define NAME(a, b) body" into a template, or nil when
+// the body is not one plain expression (a statement, a do-while, a
+// token paste, a variadic or empty parameter).
+func exprMacro(dir string, types TypeNames) (string, *macroTpl) {
+	rest := strings.TrimSpace(strings.TrimPrefix(dir, "define"))
+	i := 0
+	for i < len(rest) && isIdentChar(rest[i]) {
+		i++
+	}
+	if i == 0 || i >= len(rest) || rest[i] != '(' {
+		return "", nil
+	}
+	name := rest[:i]
+	end := strings.IndexByte(rest[i:], ')')
+	if end < 0 {
+		return "", nil
+	}
+	var params []string
+	if list := strings.TrimSpace(rest[i+1 : i+end]); list != "" {
+		for _, p := range strings.Split(list, ",") {
+			p = strings.TrimSpace(p)
+			if p == "" || !isIdentStart(p[0]) || strings.IndexFunc(p, func(r rune) bool { return r > 127 || !isIdentChar(byte(r)) }) >= 0 {
+				return "", nil
+			}
+			params = append(params, p)
+		}
+	}
+	body := strings.TrimSpace(strings.ReplaceAll(rest[i+end+1:], "\\\n", " "))
+	if body == "" || strings.ContainsAny(body, ";{}#") || strings.Contains(body, "/*") || strings.Contains(body, "//") {
+		return "", nil
+	}
+	x := ParseExpr([]byte(body), 0, len(body), types)
+	bad := x == nil
+	x.Walk(func(e *Expr) bool {
+		if e.Kind == EBad {
+			bad = true
+		}
+		return !bad
+	})
+	if bad {
+		return "", nil
+	}
+	return name, &macroTpl{params: params, body: x}
+}
+
+// instantiate is the macro's body with args in place of its parameters,
+// placed at pos (the call's offset, for its line).
+func (t *macroTpl) instantiate(args []*Expr, pos int) *Expr {
+	if len(args) != len(t.params) {
+		return nil
+	}
+	m := map[string]*Expr{}
+	for i, p := range t.params {
+		m[p] = args[i]
+	}
+	var inst func(e *Expr) *Expr
+	inst = func(e *Expr) *Expr {
+		if e == nil {
+			return nil
+		}
+		if e.Kind == EIdent {
+			if a, ok := m[e.Name]; ok {
+				// A parameter used twice gets a copy each time: a call
+				// node belongs to one statement.
+				return a.clone()
+			}
+		}
+		c := *e
+		c.Pos = pos
+		if !(e.Kind == ECall && e.X != nil && e.X.Kind == EIdent) {
+			c.X = inst(e.X)
+		} else {
+			x := *e.X
+			x.Pos = pos
+			c.X = &x
+		}
+		c.Y, c.Z = inst(e.Y), inst(e.Z)
+		if e.Args != nil {
+			c.Args = make([]*Expr, len(e.Args))
+			for i, a := range e.Args {
+				c.Args[i] = inst(a)
+			}
+		}
+		return &c
+	}
+	return inst(t.body)
 }
 
 var cKeywords = map[string]bool{
@@ -82,7 +180,11 @@ var cKeywords = map[string]bool{
 func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 	src := make([]byte, len(orig))
 	copy(src, orig)
-	res := prepassResult{src: src, macros: map[int]*BlockMacro{}, opaque: map[string]bool{}}
+	res := prepassResult{src: src, macros: map[int]*BlockMacro{}, opaque: map[string]bool{}, expand: map[string]*macroTpl{}}
+	// A macro defined more than once (#ifdef CONFIG_PREEMPT_RT arms, an
+	// SMP and a UP version) is read in place by no build in particular:
+	// it stays left out.
+	defined := map[string]int{}
 
 	type ppFrame struct{ depthAtIf, depthAfterFirst int }
 	var ppStack []ppFrame
@@ -134,8 +236,14 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 			}
 			dir := strings.TrimSpace(strings.TrimPrefix(string(orig[s:i]), "#"))
 			if strings.HasPrefix(dir, "define") {
+				if name, _, ok := macroDef(dir); ok {
+					defined[name]++
+				}
 				if d != nil {
 					if name, body, ok := macroDef(dir); ok && mentionsAny(body, d.LockWords) {
+						if _, t := exprMacro(dir, types); t != nil {
+							res.expand[name] = t
+						}
 						res.opaque[name] = true
 					}
 				}
@@ -246,6 +354,11 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 			prevSig = c
 			prevWord = ""
 			i++
+		}
+	}
+	for name := range res.expand {
+		if defined[name] > 1 {
+			delete(res.expand, name)
 		}
 	}
 	return res

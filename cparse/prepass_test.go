@@ -336,3 +336,41 @@ func TestMatchParenAndSkipSpace(t *testing.T) {
 		t.Errorf("skipSpace = %d, want 18", i)
 	}
 }
+
+func TestExprMacro(t *testing.T) {
+	cases := []struct {
+		dir, name, body string // body "" : not a template
+		params          int
+	}{
+		{"define sco_conn_lock(c) spin_lock(&c->lock)", "sco_conn_lock", "spin_lock(&c->lock)", 1},
+		{"define rfcomm_lock() mutex_lock(&rfcomm_mutex)", "rfcomm_lock", "mutex_lock(&rfcomm_mutex)", 0},
+		{"define lk(a, f) \\\n\tspin_lock_irqsave(&(a)->l, f)", "lk", "spin_lock_irqsave(&(a)->l, f)", 2},
+		{"define lk(c) do { spin_lock(&c->l); } while (0)", "", "", 0},
+		{"define lk(c) spin_lock(&c->l); c->n++", "", "", 0},
+		{"define lk(c, ...) spin_lock(c)", "", "", 0},
+		{"define lk(c) spin_lock(&c->l) /* why */", "", "", 0},
+		{"define lk spin_lock(&l)", "", "", 0},
+	}
+	for _, c := range cases {
+		name, tpl := exprMacro(c.dir, nil)
+		if c.body == "" {
+			if tpl != nil {
+				t.Errorf("%q: a template (%s), want none", c.dir, tpl.body)
+			}
+			continue
+		}
+		if tpl == nil || name != c.name || tpl.body.String() != c.body || len(tpl.params) != c.params {
+			t.Errorf("%q: %q %v, want %q with body %q and %d params", c.dir, name, tpl, c.name, c.body, c.params)
+		}
+	}
+	// Each use of a parameter gets its own copy, at the call's offset.
+	_, tpl := exprMacro("define both(c) f(c, c)", nil)
+	arg := &Expr{Kind: EIdent, Name: "x", Pos: 7}
+	x := tpl.instantiate([]*Expr{arg}, 40)
+	if x.String() != "f(x, x)" || x.Args[0] == x.Args[1] || x.Args[0] == arg || x.Pos != 40 || x.X.Pos != 40 {
+		t.Errorf("instantiate = %s (pos %d)", x, x.Pos)
+	}
+	if tpl.instantiate(nil, 0) != nil {
+		t.Error("instantiate with the wrong number of arguments")
+	}
+}
