@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	"lockbot/cparse"
 	"lockbot/kb"
@@ -10,18 +11,22 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 5
+const SummaryVersion = 6
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its
 // summary. Expressions are kept as C text and parsed back.
 type FuncRecord struct {
-	Name     string           `json:"name"`
-	File     string           `json:"file"`
-	Line     int              `json:"line"`
-	Static   bool             `json:"static,omitempty"`
-	Ret      cparse.Type      `json:"ret"`
-	Params   []cparse.Param   `json:"params,omitempty"`
+	Name   string         `json:"name"`
+	File   string         `json:"file"`
+	Line   int            `json:"line"`
+	Static bool           `json:"static,omitempty"`
+	Ret    cparse.Type    `json:"ret"`
+	Params []cparse.Param `json:"params,omitempty"`
+	// Locals are the function's own variables its recorded expressions
+	// name: a caller must not read them as globals (a callee's
+	// XA_STATE(xas) is not the caller's xas).
+	Locals   []string         `json:"locals,omitempty"`
 	NoReturn bool             `json:"noreturn,omitempty"`
 	Outcomes []outcomeRec     `json:"outcomes,omitempty"`
 	Effects  []effectRec      `json:"effects,omitempty"`
@@ -117,11 +122,62 @@ func Record(fi *FuncInfo) *FuncRecord {
 			Facts: factRecs(e.Facts)})
 	}
 	r.Requires = ctxRecs(s.Requires)
+	r.Locals = namedLocals(f, s)
 	for _, c := range fi.Facts.Calls {
 		r.Calls = append(r.Calls, callRec{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: ctxRecs(c.Inner), Gfp: c.Gfp,
 			Facts: factRecs(c.Facts)})
 	}
 	return r
+}
+
+// namedLocals lists the locals of f that the summary's lock expressions
+// and conditions mention, sorted.
+func namedLocals(f *cparse.Func, s *Summary) []string {
+	seen := map[string]bool{}
+	visit := func(x *cparse.Expr) {
+		x.Walk(func(e *cparse.Expr) bool {
+			if e.Kind == cparse.EIdent {
+				if _, ok := f.Locals[e.Name]; ok {
+					seen[e.Name] = true
+				}
+			}
+			return true
+		})
+	}
+	ctxs := func(cs ...*Ctx) {
+		for _, c := range cs {
+			if c != nil {
+				visit(c.Expr)
+			}
+		}
+	}
+	facts := func(fs []Fact) {
+		for i := range fs {
+			visit(fs[i].Expr)
+		}
+	}
+	for _, o := range s.Outcomes {
+		ctxs(o.Acquired...)
+		ctxs(o.Released...)
+		ctxs(o.Maybe...)
+		facts(o.Facts)
+	}
+	for _, e := range s.Effects {
+		ctxs(e.Ctx, e.Drops)
+		ctxs(e.Unheld...)
+		ctxs(e.Inner...)
+		facts(e.Facts)
+	}
+	ctxs(s.Requires...)
+	if len(seen) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func ctxRecs(cs []*Ctx) []ctxRec {
@@ -178,6 +234,9 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	d := &decoder{k: k, types: dialectTypes{k.Dialect()}}
 	f := &cparse.Func{Name: r.Name, File: &cparse.File{Path: r.File}, Line: r.Line, Static: r.Static, Ret: r.Ret,
 		Params: r.Params, Locals: map[string]cparse.Type{}}
+	for _, n := range r.Locals {
+		f.Locals[n] = cparse.Type{}
+	}
 	fi := &FuncInfo{F: f, Facts: &FuncFacts{Failed: r.Failed}}
 	if r.Failed {
 		fi.Sum = &Summary{}

@@ -25,3 +25,13 @@ void xf_update_atomic(struct xf_dev *d, int n)
 	xf_grow(d, n, GFP_ATOMIC);
 	spin_unlock(&d->lock);
 }
+
+/* Two xarrays, each locked through its own function's xas. */
+void xf_move(struct xarray *from, struct xarray *to, void *entry)
+{
+	XA_STATE(xas, from, 0);
+
+	xas_lock(&xas);
+	xf_store(to, 1, entry);
+	xas_unlock(&xas);
+}

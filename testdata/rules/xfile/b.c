@@ -30,3 +30,14 @@ void xf_unlock(struct xf_dev *d)
 {
 	spin_unlock(&d->lock);
 }
+
+/* Its xas is its own: a caller's xas, however named, is another. */
+void *xf_store(struct xarray *xa, unsigned long index, void *entry)
+{
+	XA_STATE(xas, xa, index);
+
+	xas_lock(&xas);
+	xas_store(&xas, entry);
+	xas_unlock(&xas);
+	return entry;
+}
