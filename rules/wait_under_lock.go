@@ -60,8 +60,13 @@ func runWaitUnderLock(pass *Pass) {
 				if e.Ctx == nil {
 					continue
 				}
+				// An SRCU domain is one srcu_struct, not a class of them: a
+				// wait on another instance (dm-thin's pool suspending its
+				// thin devices, each a mapped_device of its own) is not a
+				// wait on this read section, and a wait on one this
+				// function cannot name is not known to be.
 				for _, h := range o.Held {
-					if h.Kind.Name == "srcu" && (h.Inst != "" && h.Inst == e.Ctx.Inst || h.Class != "" && h.Class == e.Ctx.Class) {
+					if h.Kind.Name == "srcu" && h.Inst != "" && h.Inst == e.Ctx.Inst {
 						msg := fmt.Sprintf("%s%s waits for SRCU readers of %s inside its own read section", e.What, where(o), lockName(e.Ctx))
 						pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg,
 							Chain: append(append([]Step(nil), h.Via.Steps()...), e.Chain...)}, "srcu", h.Class)
