@@ -166,7 +166,8 @@ type Func struct {
 	// GFPFrom: the call returns a gfp mask derived from that argument.
 	GFPFrom *int `yaml:"gfp_from"`
 	// Assert: the call states a context is held by the caller: "held"
-	// (the Lock argument) or a kind name (preempt, irq).
+	// (the Lock argument) or a kind name (preempt, irq); "not_held"
+	// states the Lock argument is not held.
 	Assert   string `yaml:"assert"`
 	NoReturn bool   `yaml:"noreturn"`
 	// SeqWrite: the call begins (or with Release ends) a seqcount write
@@ -397,7 +398,7 @@ func (k *KB) check() error {
 				kind(f.Name, "true_under/false_under", n)
 			}
 		}
-		if f.Assert != "" && f.Assert != "held" {
+		if f.Assert != "" && f.Assert != "held" && f.Assert != "not_held" {
 			kind(f.Name, "assert", f.Assert)
 		}
 		if f.Success != "" && f.Success != "zero" && f.Success != "nonzero" {
