@@ -530,8 +530,8 @@ type unheldKeep struct {
 }
 
 func (f *flow) releaseArg(s *cparse.Stmt, r *Ctx, subst map[string]*cparse.Expr, g *FuncInfo) *cparse.Expr {
-	if r.Expr == nil {
-		return nil
+	if r.Expr == nil || r.Inst == "" {
+		return nil // not nameable here (see translateCtx)
 	}
 	k := exprSite{s, r.Expr}
 	if x, ok := f.relCache[k]; ok {
@@ -736,7 +736,13 @@ func (f *flow) siteCtx(s *cparse.Stmt, c *Ctx, g *FuncInfo, subst map[string]*cp
 func (f *flow) translateCtx(s *cparse.Stmt, c *Ctx, g *FuncInfo, subst map[string]*cparse.Expr, callStep Step) *Ctx {
 	n := &Ctx{Kind: c.Kind, Class: c.Class, Sub: c.Sub, Try: c.Try}
 	n.Via = c.Via.Push(callStep)
-	if c.Expr != nil {
+	if c.Expr != nil && c.Inst == "" {
+		// Named through the variables of a function further down (its
+		// XA_STATE(xas)): it has no instance in g's terms, nor here, and
+		// read as g's expression it would name whatever this function
+		// calls by the same name.
+		n.Expr = c.Expr
+	} else if c.Expr != nil {
 		t := f.siteExpr(s, c.Expr, g, subst)
 		n.Expr = t.x
 		switch {

@@ -43,3 +43,18 @@ void store_under(struct xarray *xa, void *entry)
 	store_locked_twice(xa, entry); /* want DOUBLE_LOCK */
 	xa_unlock(xa);
 }
+
+/* Two calls down: the middle function has no xas of its own. */
+static void split_tail(struct mapping *to, void *entry)
+{
+	store_one(&to->i_pages, 2, entry);
+}
+
+void split_deep(struct mapping *from, struct mapping *to, void *entry)
+{
+	XA_STATE(xas, &from->i_pages, 0);
+
+	xas_lock(&xas);
+	split_tail(to, entry);
+	xas_unlock(&xas);
+}
