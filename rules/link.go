@@ -2,6 +2,7 @@ package rules
 
 import (
 	"strconv"
+	"strings"
 
 	"lockbot/cparse"
 	"lockbot/kb"
@@ -107,7 +108,11 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 			c.Facts = append(c.Facts, *fa)
 		}
 	}
-	key := name + "|" + file + "|" + ops + "|" + strconv.Itoa(s.Line) + "|" + innerSig(inner)
+	// Paths that reach the call under different configurations or
+	// context tests stay apart: their intersection would be no condition
+	// at all, and debugobjects' "if (!IS_ENABLED(CONFIG_PREEMPT_RT) ||
+	// preemptible()) fill_pool();" would allocate under a raw lock on RT.
+	key := name + "|" + file + "|" + ops + "|" + strconv.Itoa(s.Line) + "|" + innerSig(inner) + "|" + f.decidingSig(c.Facts)
 	if i, ok := f.calls[key]; ok {
 		mergeCall(f.out.Calls[i], c)
 		return
@@ -117,6 +122,20 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 	}
 	f.calls[key] = len(f.out.Calls)
 	f.out.Calls = append(f.out.Calls, c)
+}
+
+// decidingSig is the part of a call's conditions that decides what a
+// caller's context lets it do: the configuration and context tests.
+func (f *flow) decidingSig(fs []Fact) string {
+	var b strings.Builder
+	for i := range fs {
+		if configFact(&fs[i]) || ctxTest(f.p.kb, &fs[i]) != nil {
+			b.WriteString(fs[i].Key)
+			b.WriteString(strconv.FormatBool(fs[i].Val))
+			b.WriteByte(';')
+		}
+	}
+	return b.String()
 }
 
 // mergeCall folds another path's view of a call into the one recorded:

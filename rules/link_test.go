@@ -32,6 +32,8 @@ void one(int force, gfp_t gfp, spinlock_t *l)
 	spin_lock(l);
 	ext_flush(3);
 	spin_unlock(l);
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT) || preemptible())
+		ext_fill();
 }
 `
 	prog, err := Build(context.Background(), []Source{{Path: "calls.c", Src: []byte(src)}},
@@ -61,6 +63,10 @@ void one(int force, gfp_t gfp, spinlock_t *l)
 		// The caller's own mask, passed on.
 		"ext_alloc@15 inner=0 facts=[] gfp=[1:1]",
 		"ext_flush@17 inner=1 facts=[] gfp=[]",
+		// Reached on two configurations: one record each, not one
+		// without either condition.
+		"ext_fill@20 inner=0 facts=[IS_ENABLED(CONFIG_PREEMPT_RT)=false] gfp=[]",
+		"ext_fill@20 inner=0 facts=[IS_ENABLED(CONFIG_PREEMPT_RT)=true preemptible()=true] gfp=[]",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
