@@ -82,21 +82,12 @@ type macroTpl struct {
 // the body is not one plain expression (a statement, a do-while, a
 // token paste, a variadic or empty parameter).
 func exprMacro(dir string, types TypeNames) (string, *macroTpl) {
-	rest := strings.TrimSpace(strings.TrimPrefix(dir, "define"))
-	i := 0
-	for i < len(rest) && isIdentChar(rest[i]) {
-		i++
-	}
-	if i == 0 || i >= len(rest) || rest[i] != '(' {
-		return "", nil
-	}
-	name := rest[:i]
-	end := strings.IndexByte(rest[i:], ')')
-	if end < 0 {
+	name, list, raw, ok := macroParts(dir)
+	if !ok {
 		return "", nil
 	}
 	var params []string
-	if list := strings.TrimSpace(rest[i+1 : i+end]); list != "" {
+	if list = strings.TrimSpace(list); list != "" {
 		for _, p := range strings.Split(list, ",") {
 			p = strings.TrimSpace(p)
 			if p == "" || !isIdentStart(p[0]) || strings.IndexFunc(p, func(r rune) bool { return r > 127 || !isIdentChar(byte(r)) }) >= 0 {
@@ -105,7 +96,7 @@ func exprMacro(dir string, types TypeNames) (string, *macroTpl) {
 			params = append(params, p)
 		}
 	}
-	body := strings.TrimSpace(strings.ReplaceAll(rest[i+end+1:], "\\\n", " "))
+	body := strings.TrimSpace(strings.ReplaceAll(raw, "\\\n", " "))
 	if body == "" || strings.ContainsAny(body, ";{}#") || strings.Contains(body, "/*") || strings.Contains(body, "//") {
 		return "", nil
 	}
@@ -236,11 +227,9 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 			}
 			dir := strings.TrimSpace(strings.TrimPrefix(string(orig[s:i]), "#"))
 			if strings.HasPrefix(dir, "define") {
-				if name, _, ok := macroDef(dir); ok {
+				if name, body, ok := macroDef(dir); ok {
 					defined[name]++
-				}
-				if d != nil {
-					if name, body, ok := macroDef(dir); ok && mentionsAny(body, d.LockWords) {
+					if d != nil && mentionsAny(body, d.LockWords) {
 						if _, t := exprMacro(dir, types); t != nil {
 							res.expand[name] = t
 						}
@@ -384,19 +373,25 @@ func defineBodyStart(orig []byte, s, e int) int {
 // macroDef splits "define NAME(args) body" into the name and body of a
 // function-like macro.
 func macroDef(dir string) (name, body string, ok bool) {
+	name, _, body, ok = macroParts(dir)
+	return name, body, ok
+}
+
+// macroParts is macroDef with the parameter list's text as well.
+func macroParts(dir string) (name, params, body string, ok bool) {
 	rest := strings.TrimSpace(strings.TrimPrefix(dir, "define"))
 	i := 0
 	for i < len(rest) && isIdentChar(rest[i]) {
 		i++
 	}
 	if i == 0 || i >= len(rest) || rest[i] != '(' {
-		return "", "", false
+		return "", "", "", false
 	}
 	end := strings.IndexByte(rest[i:], ')')
 	if end < 0 {
-		return "", "", false
+		return "", "", "", false
 	}
-	return rest[:i], rest[i+end+1:], true
+	return rest[:i], rest[i+1 : i+end], rest[i+end+1:], true
 }
 
 func mentionsAny(body string, words map[string]bool) bool {

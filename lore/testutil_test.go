@@ -105,19 +105,7 @@ func kernelRepo(t *testing.T) string {
 // mboxMails splits an mbox of testdata/lore.
 func mboxMails(t *testing.T, name string) [][]byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(loreData, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	err = splitMbox(context.Background(), bytes.NewReader(data), 1<<20, func(it item) error {
-		out = append(out, it.raw)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return mboxReplies(t, filepath.Join(loreData, name))
 }
 
 // testInbox is a public-inbox v2 archive made by Debian's public-inbox.
