@@ -20,6 +20,7 @@ func FuzzWebhookPayload(f *testing.F) {
 	f.Add("check_run", []byte(`{"action":"rerequested","installation":{"id":7},"repository":{"name":"linux","owner":{"login":"kernel"}},"check_run":{"head_sha":"0123456789","app":{"id":4242},"pull_requests":[{"number":3}]}}`))
 	f.Add("installation", []byte(`{"action":"deleted","installation":{"id":7,"account":{"login":"kernel"}}}`))
 	f.Add("pull_request", []byte(`{"action":"opened","pull_request":{"number":"x"}}`))
+	f.Add("pull_request", []byte(`{"action":"opened","installation":{"id":7},"repository":{"name":"linux","owner":{"login":"kernel"}},"pull_request":{"number":0,"head":{"sha":"0123456789abcdef"}}}`))
 	st := boltStore(f)
 	srv, err := New(Config{AppID: 4242, PrivateKey: testKeyPEM(f), WebhookSecret: []byte("s"), Store: st, KB: testKB})
 	if err != nil {
@@ -37,6 +38,36 @@ func FuzzWebhookPayload(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestJobsForNeedsANumber: only a re-run whose payload lists no pull
+// request may leave the number to the worker; a pull_request event, or a
+// re-run listing a pull request, that names number 0 is refused rather
+// than queued as a job that reviews whatever PR has that head.
+func TestJobsForNeedsANumber(t *testing.T) {
+	st := boltStore(t)
+	srv, err := New(Config{AppID: 4242, PrivateKey: testKeyPEM(t), WebhookSecret: []byte("s"), Store: st, KB: testKB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const repo = `"installation":{"id":7},"repository":{"name":"linux","owner":{"login":"kernel"}}`
+	for _, c := range []struct {
+		event, payload string
+		ok             bool
+	}{
+		{"pull_request", `{"action":"opened",` + repo + `,"pull_request":{"number":0,"head":{"sha":"0123456789abcdef"}}}`, false},
+		{"pull_request", `{"action":"opened",` + repo + `,"pull_request":{"number":5,"head":{"sha":"0123456789abcdef"}}}`, true},
+		{"check_run", `{"action":"rerequested",` + repo + `,"check_run":{"head_sha":"0123456789","app":{"id":4242},"pull_requests":[{"number":0}]}}`, false},
+		{"check_run", `{"action":"rerequested",` + repo + `,"check_run":{"head_sha":"0123456789","app":{"id":4242},"pull_requests":[]}}`, true},
+	} {
+		jobs, _, err := srv.jobsFor(c.event, []byte(c.payload), time.Now())
+		if c.ok && (err != nil || len(jobs) != 1) {
+			t.Errorf("%s %s: got %d jobs, %v; want one job", c.event, c.payload, len(jobs), err)
+		}
+		if !c.ok && err == nil {
+			t.Errorf("%s %s: got %+v; want an error", c.event, c.payload, jobs)
+		}
+	}
 }
 
 // FuzzBuildDiff: the files API's patch text is GitHub's, but a PR's

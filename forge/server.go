@@ -347,9 +347,12 @@ func (s *Server) jobsFor(event string, payload []byte, now time.Time) ([]store.J
 		return store.Job{Installation: inst, Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), Number: number,
 			HeadSHA: head, Reason: reason, Created: now}
 	}
-	valid := func(j store.Job) error {
-		// Number 0 is a rerun's pull request to find by its head.
-		if j.Installation == 0 || j.Owner == "" || j.Repo == "" || j.Number < 0 || len(j.HeadSHA) < 7 {
+	// byHead counts the jobs, at the end of jobs, whose pull request the
+	// worker finds by its head commit: a re-run of a fork's checks names
+	// none. Every other job must name its pull request.
+	byHead := 0
+	valid := func(j store.Job, numbered bool) error {
+		if j.Installation == 0 || j.Owner == "" || j.Repo == "" || j.Number < 0 || numbered && j.Number == 0 || len(j.HeadSHA) < 7 {
 			return errors.New("the payload lacks its installation, repository, number or head commit")
 		}
 		return nil
@@ -379,6 +382,7 @@ func (s *Server) jobsFor(event string, payload []byte, now time.Time) ([]store.J
 			// GitHub lists only the pull requests whose head branch is in
 			// the repository: a fork's is found by its head, by the worker.
 			jobs = append(jobs, repoJob(e.GetInstallation().GetID(), e.GetRepo(), 0, cr.GetHeadSHA(), "check_run.rerequested"))
+			byHead = 1
 		}
 	case *github.CheckSuiteEvent:
 		cs := e.GetCheckSuite()
@@ -390,6 +394,7 @@ func (s *Server) jobsFor(event string, payload []byte, now time.Time) ([]store.J
 		}
 		if len(cs.PullRequests) == 0 {
 			jobs = append(jobs, repoJob(e.GetInstallation().GetID(), e.GetRepo(), 0, cs.GetHeadSHA(), "check_suite.rerequested"))
+			byHead = 1
 		}
 	case *github.InstallationEvent:
 		state := ""
@@ -409,8 +414,8 @@ func (s *Server) jobsFor(event string, payload []byte, now time.Time) ([]store.J
 		}
 		return nil, &store.Installation{ID: id, Account: e.GetInstallation().GetAccount().GetLogin(), State: state}, nil
 	}
-	for _, j := range jobs {
-		if err := valid(j); err != nil {
+	for i, j := range jobs {
+		if err := valid(j, i < len(jobs)-byHead); err != nil {
 			return nil, nil, err
 		}
 	}
