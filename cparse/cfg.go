@@ -191,11 +191,25 @@ func (b *cfgBuilder) stmt(n *sitter.Node) {
 		}
 	case "return_statement":
 		var val *Expr
+		line := b.line(int(n.StartByte()))
 		if n.NamedChildCount() > 0 {
 			val = b.expr(n.NamedChild(0))
+			if logical(val) {
+				// "return a && !b;" is a branch: each way out knows what
+				// it tested, and callers branching on the result learn it
+				// (can_fill_pool()'s preemptible() or early boot).
+				t, f := b.newBlock(), b.newBlock()
+				b.ensure()
+				b.cond(val, t.ID, f.ID, line)
+				b.cur = t
+				b.ret(&Expr{Kind: ENumber, Name: "1", Pos: val.Pos}, line)
+				b.cur = f
+				b.ret(&Expr{Kind: ENumber, Name: "0", Pos: val.Pos}, line)
+				return
+			}
 			b.emit(val)
 		}
-		b.ret(val, b.line(int(n.StartByte())))
+		b.ret(val, line)
 	case "goto_statement":
 		if l := n.ChildByFieldName("label"); l != nil {
 			b.gotoLabel(l.Content(b.fb.src), b.line(int(n.StartByte())))
@@ -314,6 +328,12 @@ func (b *cfgBuilder) closeScopes(depth int, line int) {
 			b.add(&Stmt{Kind: SGuardEnd, Line: line, Guard: gs[j]})
 		}
 	}
+}
+
+// logical reports a return value that is a truth value built of && or ||.
+func logical(e *Expr) bool {
+	e = e.Strip()
+	return e != nil && e.Kind == EBinary && (e.Op == "&&" || e.Op == "||")
 }
 
 func (b *cfgBuilder) ret(val *Expr, line int) {

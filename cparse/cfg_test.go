@@ -621,6 +621,32 @@ func TestCFGReturn(t *testing.T) {
 	}
 }
 
+// TestCFGReturnOfTest: a returned && or || is a branch with a constant
+// return on each side, so each way out knows what it tested; other
+// returned expressions stay as they are.
+func TestCFGReturnOfTest(t *testing.T) {
+	fn := onlyFunc(t, `bool f(void)
+{
+	if (x)
+		return a < b;
+	return (system_state < SYSTEM_SCHEDULING && !in_hardirq());
+}
+`)
+	var rets []string
+	for _, b := range fn.Blocks {
+		if b.Term == cparse.TReturn {
+			rets = append(rets, fmt.Sprintf("%s@%d", b.Ret, b.Line))
+		}
+	}
+	sort.Strings(rets)
+	if got := strings.Join(rets, " "); got != "0@5 1@5 a < b@4" {
+		t.Errorf("returns %q\n%s", got, fn.Dump())
+	}
+	if br := branches(fn); br["system_state < SYSTEM_SCHEDULING"] == nil || br["in_hardirq()"] == nil {
+		t.Errorf("the returned test is not branched on\n%s", fn.Dump())
+	}
+}
+
 func TestCFGNoReturnCalls(t *testing.T) {
 	fn := onlyFunc(t, `void f(int a)
 {

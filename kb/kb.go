@@ -227,7 +227,10 @@ type KB struct {
 	// RTConfig are the configuration symbols of PREEMPT_RT: a path where
 	// they are off is not subject to RT-only rules.
 	RTConfig []string `yaml:"rt_config"`
-	Syntax   Syntax   `yaml:"syntax"`
+	// BootOnly maps a condition to the value it has only before the
+	// scheduler runs: no rule reports what a path taken then does.
+	BootOnly map[string]bool `yaml:"boot_only"`
+	Syntax   Syntax          `yaml:"syntax"`
 
 	kindByType map[string]*Kind
 	// hash digests the files loaded, in order.
@@ -241,6 +244,7 @@ type file struct {
 	GFP       map[string]GFPEffect `yaml:"gfp"`
 	Nowait    []string             `yaml:"nowait"`
 	RTConfig  []string             `yaml:"rt_config"`
+	BootOnly  map[string]bool      `yaml:"boot_only"`
 	Syntax    Syntax               `yaml:"syntax"`
 }
 
@@ -317,6 +321,12 @@ func (k *KB) merge(name string, data []byte) error {
 	}
 	k.Nowait = append(k.Nowait, f.Nowait...)
 	k.RTConfig = append(k.RTConfig, f.RTConfig...)
+	for c, v := range f.BootOnly {
+		if k.BootOnly == nil {
+			k.BootOnly = map[string]bool{}
+		}
+		k.BootOnly[c] = v
+	}
 	s := &k.Syntax
 	s.Attributes = append(s.Attributes, f.Syntax.Attributes...)
 	s.AttributesWithArgs = append(s.AttributesWithArgs, f.Syntax.AttributesWithArgs...)

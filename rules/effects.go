@@ -346,7 +346,10 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 			}
 		}
 		for _, f := range x.State.Facts {
-			if paramFact(env, f) || configFact(f) {
+			// A context test stays with the value it decided: a caller
+			// branching on can_fill_pool()'s result learns preemptible().
+			// A void function's effects carry their own tests.
+			if paramFact(env, f) || configFact(f) || x.Class != RetVoid && (ctxTest(p.kb, f) != nil || p.bootFact(f)) {
 				o.Facts = append(o.Facts, *f)
 			}
 		}

@@ -324,7 +324,9 @@ func (p *Program) relevant(fi *FuncInfo) bool {
 					continue
 				}
 				if spec := p.kb.Funcs[name]; spec != nil {
-					if spec.TypeArg == nil && !spec.Pure && spec.ErrTest == "" {
+					// A context test (preemptible()) matters once its result
+					// is returned: can_fill_pool()'s callers branch on it.
+					if spec.TypeArg == nil && !spec.Pure && spec.ErrTest == "" || len(spec.TrueUnder)+len(spec.FalseUnder) > 0 {
 						return true
 					}
 					continue
@@ -1929,6 +1931,20 @@ func (f *flow) obsStateKey(st *State) string {
 	return b.String()
 }
 
+// bootPath reports a path taken only before the scheduler runs
+// ("if (system_state < SYSTEM_SCHEDULING)"), which no rule reports on.
+func (f *flow) bootPath(st *State) bool {
+	if len(f.p.boot) == 0 {
+		return false
+	}
+	for _, fa := range st.Facts {
+		if f.p.bootFact(fa) {
+			return true
+		}
+	}
+	return false
+}
+
 // lastRefPath reports a path on which a reference drop was the last
 // ("if (refcount_dec_and_test(&obj->ref)) obj_free(obj);").
 func (f *flow) lastRefPath(st *State) bool {
@@ -1981,6 +1997,9 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	}
 	if (e.Kind == ESleep || e.Kind == EAlloc || e.Kind == EWait) && f.lastRefPath(st) {
 		return // the release of whichever put is the last
+	}
+	if f.bootPath(st) {
+		return
 	}
 	addUnheld := len(st.CallerRel)+len(st.CallerMaybe) > 0
 	if addUnheld || len(facts) > 0 {

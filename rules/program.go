@@ -23,8 +23,10 @@ type Program struct {
 	typedefs map[string]cparse.Type
 	globals  map[string]cparse.Type
 	log      *slog.Logger
-	errors   []FileError
-	skipped  []FileError
+	// boot holds the knowledge base's boot-only conditions by fact key.
+	boot    map[string]bool
+	errors  []FileError
+	skipped []FileError
 	// valueIdents are identifiers used other than as called functions.
 	valueIdents map[string]bool
 	rt          RTScope
@@ -78,7 +80,7 @@ func NewProgram(k *kb.KB, files []*cparse.File, report func(*cparse.File) bool, 
 	}
 	p := &Program{kb: k, Files: files, byName: map[string][]*FuncInfo{},
 		structs: map[string]*cparse.Struct{}, typedefs: map[string]cparse.Type{}, globals: map[string]cparse.Type{}, log: log,
-		ops: newOpsTable(files), consts: map[string]int64{}}
+		ops: newOpsTable(files), consts: map[string]int64{}, boot: bootKeys(k)}
 	for _, f := range files {
 		rep := report == nil || report(f)
 		if rep {
@@ -116,6 +118,24 @@ func NewProgram(k *kb.KB, files []*cparse.File, report func(*cparse.File) bool, 
 		}
 	}
 	return p
+}
+
+// bootKeys restates the knowledge base's boot-only conditions as the
+// keys facts about them have.
+func bootKeys(k *kb.KB) map[string]bool {
+	m := map[string]bool{}
+	for text, v := range k.BootOnly {
+		if x := canon(cparse.ParseExpr([]byte(text), 0, len(text), nil)); x != nil {
+			m[x.String()] = v
+		}
+	}
+	return m
+}
+
+// bootFact reports a fact that holds only before the scheduler runs.
+func (p *Program) bootFact(f *Fact) bool {
+	v, ok := p.boot[f.Key]
+	return ok && v == f.Val
 }
 
 // knownClass reports whether a lock class is defined in the analysed code:
