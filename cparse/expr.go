@@ -67,7 +67,15 @@ func cloneAll(xs []*Expr) []*Expr {
 // String renders the expression in a canonical spacing, so that two
 // spellings of one expression compare equal.
 func (e *Expr) String() string {
+	if e == nil {
+		return ""
+	}
+	switch e.Kind {
+	case EIdent, ENumber, EString, EType:
+		return e.Name // most keys are a name: no builder
+	}
 	var b strings.Builder
+	b.Grow(32)
 	e.write(&b)
 	return b.String()
 }

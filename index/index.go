@@ -29,7 +29,7 @@ import (
 
 // layoutVersion names how the buckets are keyed: an index of another
 // layout is rebuilt.
-const layoutVersion = 3
+const layoutVersion = 4
 
 // Records are JSON compressed with S2 (github.com/klauspost/compress):
 // summaries repeat their field names and chains, and a whole tree's come
@@ -196,11 +196,14 @@ func (ix *Index) OpsTargets(key string) ([]rules.OpsTarget, error) {
 		if b == nil {
 			return nil
 		}
-		data := b.Get([]byte(key))
-		if data == nil {
+		return eachFileEntry(b, key, func(data []byte) error {
+			var l []rules.OpsTarget
+			if err := json.Unmarshal(data, &l); err != nil {
+				return err
+			}
+			ts = append(ts, l...)
 			return nil
-		}
-		return json.Unmarshal(data, &ts)
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %s: %w", ix.path, key, err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -346,5 +347,41 @@ func TestIndexStaleAndBad(t *testing.T) {
 	}
 	if _, err := Open(path, k2, false); err != ErrStale {
 		t.Errorf("other knowledge base: err %v, want ErrStale", err)
+	}
+}
+
+// TestOpsEntriesPerFile: each file's ops entries are its own, so one
+// file's update or removal leaves the other files' entries of a member.
+func TestOpsEntriesPerFile(t *testing.T) {
+	ix, err := Open(filepath.Join(t.TempDir(), "index.db"), kb.MustDefault(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	const key = "struct target_type.map"
+	a := rules.OpsTarget{Fn: "linear_map", File: "drivers/md/dm-linear.c", Line: 9}
+	b := rules.OpsTarget{Fn: "snapshot_map", File: "drivers/md/dm-snap.c", Line: 7}
+	c := rules.OpsTarget{Fn: "origin_map", File: "drivers/md/dm-snap.c", Line: 8}
+	if err := ix.write(func(tx *bolt.Tx) error {
+		if err := ix.editOps(tx, key, b.File, []rules.OpsTarget{b, c}); err != nil {
+			return err
+		}
+		if err := ix.editOps(tx, key, a.File, []rules.OpsTarget{a}); err != nil {
+			return err
+		}
+		// A member whose name extends the key's is another key.
+		return ix.editOps(tx, key+"_x", a.File, []rules.OpsTarget{a})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ix.OpsTargets(key)
+	if err != nil || !reflect.DeepEqual(got, []rules.OpsTarget{a, b, c}) {
+		t.Fatalf("ops %+v (%v), want both files' entries in file order", got, err)
+	}
+	if err := ix.write(func(tx *bolt.Tx) error { return ix.editOps(tx, key, b.File, nil) }); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = ix.OpsTargets(key); !reflect.DeepEqual(got, []rules.OpsTarget{a}) {
+		t.Errorf("after dm-snap.c's removal: %+v, want linear_map alone", got)
 	}
 }

@@ -29,10 +29,14 @@ func (ix *Index) Struct(name string) *cparse.Struct {
 		if b == nil {
 			return nil
 		}
-		if data := b.Get([]byte(name)); data != nil {
-			return json.Unmarshal(data, &defs)
-		}
-		return nil
+		return eachFileEntry(b, name, func(data []byte) error {
+			var d typeDef
+			if err := json.Unmarshal(data, &d); err != nil {
+				return err
+			}
+			defs = append(defs, d)
+			return nil
+		})
 	})
 	var st *cparse.Struct
 	if err == nil {
@@ -60,9 +64,8 @@ func (ix *Index) resetTypes() {
 
 // editTypes replaces file's definition of struct name with fields.
 func (ix *Index) editTypes(tx *bolt.Tx, name, file string, fields map[string]cparse.Type) error {
-	var add []typeDef
-	if fields != nil {
-		add = []typeDef{{File: file, Fields: fields}}
+	if fields == nil {
+		return putFileEntry(tx.Bucket(bucketTypes), name, file, nil)
 	}
-	return replaceFileEntries(tx.Bucket(bucketTypes), name, file, func(d typeDef) string { return d.File }, add)
+	return putFileEntry(tx.Bucket(bucketTypes), name, file, typeDef{File: file, Fields: fields})
 }

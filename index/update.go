@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -73,6 +74,9 @@ type result struct {
 	file srcFile
 	hash string
 	recs []*rules.FuncRecord
+	// packed are recs encoded for storage, by the worker: the one
+	// goroutine writing the index does nothing else.
+	packed [][]byte
 	// ops are the file's ops tables, by member.
 	ops map[string][]rules.OpsTarget
 	// types are a header's structs: their fields by name.
@@ -189,7 +193,9 @@ func (ix *Index) runPhase(ctx context.Context, opt UpdateOptions, sh *sharedStat
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	results := make(chan result)
+	// Room for the results of a batch and more: workers go on analysing
+	// while the writer commits one.
+	results := make(chan result, 2*batchFiles)
 	jobs := make(chan srcFile)
 	workers := opt.Workers
 	if workers <= 0 {
@@ -247,7 +253,7 @@ func (ix *Index) runPhase(ctx context.Context, opt UpdateOptions, sh *sharedStat
 		}
 		batch = append(batch, r)
 		prog.step(r.file.rel)
-		if len(batch) >= 64 {
+		if len(batch) >= batchFiles {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -261,6 +267,9 @@ func (ix *Index) runPhase(ctx context.Context, opt UpdateOptions, sh *sharedStat
 	}
 	return nil
 }
+
+// batchFiles is how many files' records one write transaction stores.
+const batchFiles = 64
 
 // write runs fn in a write transaction.
 func (ix *Index) write(fn func(tx *bolt.Tx) error) error {
@@ -326,7 +335,13 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 			}
 			return p
 		})
+		data, err := packRecord(rec)
+		if err != nil {
+			r.err = fmt.Errorf("record of %s: %w", rec.Name, err)
+			return r
+		}
 		r.recs = append(r.recs, rec)
+		r.packed = append(r.packed, data)
 	}
 	return r
 }
@@ -338,14 +353,10 @@ func (ix *Index) store(tx *bolt.Tx, r result, old fileState) error {
 	}
 	fs := fileState{Size: r.file.size, MTime: r.file.mtime, Hash: r.hash}
 	funcs := tx.Bucket(bucketFuncs)
-	for _, rec := range r.recs {
+	for i, rec := range r.recs {
 		// One record per defining file: a header's static inline, seen
 		// by every file including it, is written over.
-		data, err := packRecord(rec)
-		if err != nil {
-			return err
-		}
-		if err := funcs.Put(funcKey(rec.Name, rec.File), data); err != nil {
+		if err := funcs.Put(funcKey(rec.Name, rec.File), r.packed[i]); err != nil {
 			return err
 		}
 		if !strings.HasSuffix(rec.File, ".h") {
@@ -404,33 +415,41 @@ func (ix *Index) drop(tx *bolt.Tx, rel string, old fileState) error {
 
 // editOps replaces what file's ops tables store in member key with add.
 func (ix *Index) editOps(tx *bolt.Tx, key, file string, add []rules.OpsTarget) error {
-	return replaceFileEntries(tx.Bucket(bucketOps), key, file, func(t rules.OpsTarget) string { return t.File }, add)
+	if len(add) == 0 {
+		return putFileEntry(tx.Bucket(bucketOps), key, file, nil)
+	}
+	return putFileEntry(tx.Bucket(bucketOps), key, file, add)
 }
 
-// replaceFileEntries rewrites the JSON list under key: the entries of
-// file go, add comes in; an empty list is deleted.
-func replaceFileEntries[T any](b *bolt.Bucket, key, file string, fileOf func(T) string, add []T) error {
-	var old []T
-	if data := b.Get([]byte(key)); data != nil {
-		if err := json.Unmarshal(data, &old); err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
+// fileEntryKey keys what one file says of a name (an ops member, a
+// struct): a file's update writes its own entries, not a list that every
+// file defining the name rewrites (file_operations.open has thousands).
+func fileEntryKey(name, file string) []byte { return []byte(name + "\x00" + file) }
+
+// putFileEntry stores file's entry for name as JSON, or deletes it when v
+// is nil.
+func putFileEntry(b *bolt.Bucket, name, file string, v any) error {
+	k := fileEntryKey(name, file)
+	if v == nil {
+		return b.Delete(k)
 	}
-	kept := old[:0]
-	for _, e := range old {
-		if fileOf(e) != file {
-			kept = append(kept, e)
-		}
-	}
-	kept = append(kept, add...)
-	if len(kept) == 0 {
-		return b.Delete([]byte(key))
-	}
-	data, err := json.Marshal(kept)
+	data, err := json.Marshal(v)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	return b.Put([]byte(key), data)
+	return b.Put(k, data)
+}
+
+// eachFileEntry calls fn with each file's entry for name, in file order.
+func eachFileEntry(b *bolt.Bucket, name string, fn func([]byte) error) error {
+	prefix := []byte(name + "\x00")
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(v); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return nil
 }
 
 // walk lists the tree's C files, and the headers of include/ and the
