@@ -1976,6 +1976,15 @@ type obsSeen struct {
 
 // observeKeyed is observe with the state's key already computed.
 func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block *cparse.Block, stateKey string) {
+	// Before the observation counts as seen: the state key leaves out
+	// the boot and last-reference facts, and another path with the same
+	// key must still be observed.
+	if f.bootPath(st) {
+		return
+	}
+	if (e.Kind == ESleep || e.Kind == EAlloc || e.Kind == EWait) && f.lastRefPath(st) {
+		return // the release of whichever put is the last
+	}
 	k := obsSeen{s.ID, e.obsKey(), stateKey}
 	if f.seen[k] {
 		return
@@ -1993,12 +2002,6 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	// ran under everything held here; a test this function makes itself
 	// may precede what it holds now, and is left to its callers.
 	if contextDenies(f.p.kb, e.Facts, st.Held) {
-		return
-	}
-	if (e.Kind == ESleep || e.Kind == EAlloc || e.Kind == EWait) && f.lastRefPath(st) {
-		return // the release of whichever put is the last
-	}
-	if f.bootPath(st) {
 		return
 	}
 	addUnheld := len(st.CallerRel)+len(st.CallerMaybe) > 0

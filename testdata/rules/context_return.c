@@ -83,3 +83,22 @@ void late_setup(void)
 		msleep(1); /* want SLEEP_IN_ATOMIC */
 	spin_unlock(&list_lock);
 }
+
+/* Both values reach the sleep: the boot path hides nothing of the other. */
+void any_time_setup(int n)
+{
+	spin_lock(&list_lock);
+	if (system_state == SYSTEM_BOOTING)
+		n++;
+	msleep(n); /* want SLEEP_IN_ATOMIC */
+	spin_unlock(&list_lock);
+}
+
+void any_time_setup2(int n)
+{
+	spin_lock(&list_lock);
+	if (system_state != SYSTEM_BOOTING)
+		n++;
+	msleep(n); /* want SLEEP_IN_ATOMIC */
+	spin_unlock(&list_lock);
+}

@@ -51,3 +51,22 @@ void obj_release_locked(struct obj *o)
 	obj_release(&o->ref); /* want SLEEP_IN_ATOMIC */
 	spin_unlock(&list_lock);
 }
+
+/* A sleep after the test is not on the last put's path alone. */
+void obj_drop_then_sleep(struct obj *o, atomic_t *users)
+{
+	spin_lock(&list_lock);
+	if (!atomic_dec_and_test(users))
+		o->id++;
+	msleep(1); /* want SLEEP_IN_ATOMIC */
+	spin_unlock(&list_lock);
+}
+
+void obj_drop_then_sleep2(struct obj *o, atomic_t *users)
+{
+	spin_lock(&list_lock);
+	if (atomic_dec_and_test(users))
+		o->id = 0;
+	msleep(1); /* want SLEEP_IN_ATOMIC */
+	spin_unlock(&list_lock);
+}
