@@ -56,7 +56,8 @@ func unpackRecord(v []byte) (*rules.FuncRecord, error) {
 	return &r, nil
 }
 
-// funcKey keys a function's record by name and defining file, so that
+// funcKey keys a function's record (and a file's ops or struct entry) by
+// name and defining file, so that
 // the definitions of one name are neighbours and a file's records are
 // written without reading the others'.
 func funcKey(name, file string) []byte { return []byte(name + "\x00" + file) }

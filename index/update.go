@@ -421,15 +421,12 @@ func (ix *Index) editOps(tx *bolt.Tx, key, file string, add []rules.OpsTarget) e
 	return putFileEntry(tx.Bucket(bucketOps), key, file, add)
 }
 
-// fileEntryKey keys what one file says of a name (an ops member, a
-// struct): a file's update writes its own entries, not a list that every
-// file defining the name rewrites (file_operations.open has thousands).
-func fileEntryKey(name, file string) []byte { return []byte(name + "\x00" + file) }
-
-// putFileEntry stores file's entry for name as JSON, or deletes it when v
-// is nil.
+// putFileEntry stores file's entry for name (an ops member, a struct) as
+// JSON, or deletes it when v is nil. Keyed by name and file as records
+// are, a file's update writes its own entries, not a list that every file
+// defining the name rewrites (file_operations.open has thousands).
 func putFileEntry(b *bolt.Bucket, name, file string, v any) error {
-	k := fileEntryKey(name, file)
+	k := funcKey(name, file)
 	if v == nil {
 		return b.Delete(k)
 	}
