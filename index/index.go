@@ -57,9 +57,9 @@ func unpackRecord(v []byte) (*rules.FuncRecord, error) {
 }
 
 // funcKey keys a function's record (and a file's ops or struct entry) by
-// name and defining file, so that
-// the definitions of one name are neighbours and a file's records are
-// written without reading the others'.
+// name and defining file, so that the definitions of one name are
+// neighbours and a file's records are written without reading the
+// others'.
 func funcKey(name, file string) []byte { return []byte(name + "\x00" + file) }
 
 // DefaultPath is where an index lives in a tree when no --index is given.
