@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-
-	sitter "github.com/smacker/go-tree-sitter"
 )
 
 // cfgBuilder turns one function body into basic blocks. Statements come
@@ -59,7 +57,7 @@ type scope struct {
 	guards     []*Guard
 }
 
-func (b *cfgBuilder) build(body *sitter.Node) {
+func (b *cfgBuilder) build(body *tsNode) {
 	entry := b.newBlock()
 	b.fn.Entry = entry.ID
 	b.cur = entry
@@ -133,14 +131,14 @@ func (b *cfgBuilder) nextID() int {
 	return b.fn.NumStmts
 }
 
-func (b *cfgBuilder) typ(n *sitter.Node) string { return b.fb.p.typ(n) }
+func (b *cfgBuilder) typ(n *tsNode) string { return b.fb.p.typ(n) }
 
-func (b *cfgBuilder) expr(n *sitter.Node) *Expr {
+func (b *cfgBuilder) expr(n *tsNode) *Expr {
 	return ParseExpr(b.fb.src, int(n.StartByte()), int(n.EndByte()), b.fb.types)
 }
 
 // stmt builds one statement node.
-func (b *cfgBuilder) stmt(n *sitter.Node) {
+func (b *cfgBuilder) stmt(n *tsNode) {
 	if n == nil {
 		return
 	}
@@ -265,11 +263,11 @@ func (b *cfgBuilder) stmt(n *sitter.Node) {
 }
 
 // exprStmt returns the expression of an expression statement.
-func (b *cfgBuilder) exprStmt(n *sitter.Node) *Expr {
+func (b *cfgBuilder) exprStmt(n *tsNode) *Expr {
 	return b.expr(n.NamedChild(0))
 }
 
-func (b *cfgBuilder) children(n *sitter.Node, skip func(i int) bool) {
+func (b *cfgBuilder) children(n *tsNode, skip func(i int) bool) {
 	cnt := int(n.NamedChildCount())
 	for i := 0; i < cnt; i++ {
 		if skip != nil && skip(i) {
@@ -305,7 +303,7 @@ func (b *cfgBuilder) iterator(name string) bool {
 	return strings.Contains(name, "for_each")
 }
 
-func (b *cfgBuilder) compound(n *sitter.Node, g *Guard) {
+func (b *cfgBuilder) compound(n *tsNode, g *Guard) {
 	sc := &scope{start: int(n.StartByte()), end: int(n.EndByte())}
 	if g != nil {
 		sc.guards = append(sc.guards, g)
@@ -401,7 +399,7 @@ func (b *cfgBuilder) innermost(brk bool) *jumpTarget {
 	return nil
 }
 
-func (b *cfgBuilder) declaration(n *sitter.Node) {
+func (b *cfgBuilder) declaration(n *tsNode) {
 	t := b.fb.typeOf(n.ChildByFieldName("type"))
 	if def, ok := b.fb.p.dialect.Definers[t.Base]; ok {
 		// static DEFINE_MUTEX(name); in a body, as at top level.
@@ -412,7 +410,7 @@ func (b *cfgBuilder) declaration(n *sitter.Node) {
 		}
 		return
 	}
-	b.fb.eachDeclarator(n, func(name string, ptr int, arr bool, value *sitter.Node) {
+	b.fb.eachDeclarator(n, func(name string, ptr int, arr bool, value *tsNode) {
 		b.fn.Locals[name] = Type{Base: t.Base, Ptr: t.Ptr + ptr, Array: arr}
 		if value == nil {
 			return
@@ -423,7 +421,7 @@ func (b *cfgBuilder) declaration(n *sitter.Node) {
 	})
 }
 
-func (b *cfgBuilder) ifStmt(n *sitter.Node) {
+func (b *cfgBuilder) ifStmt(n *tsNode) {
 	cond := b.expr(n.ChildByFieldName("condition"))
 	t, f, join := b.newBlock(), b.newBlock(), b.newBlock()
 	b.ensure()
@@ -449,7 +447,7 @@ func (b *cfgBuilder) loop(head, after int, body func()) {
 	b.jumps = b.jumps[:len(b.jumps)-1]
 }
 
-func (b *cfgBuilder) whileStmt(n *sitter.Node) {
+func (b *cfgBuilder) whileStmt(n *tsNode) {
 	head, body, after := b.newBlock(), b.newBlock(), b.newBlock()
 	b.ensure()
 	b.jump(head.ID)
@@ -461,7 +459,7 @@ func (b *cfgBuilder) whileStmt(n *sitter.Node) {
 	b.cur = after
 }
 
-func (b *cfgBuilder) forStmt(n *sitter.Node) {
+func (b *cfgBuilder) forStmt(n *tsNode) {
 	// A for loop's own declarations live in a scope of their own.
 	if init := n.ChildByFieldName("initializer"); init != nil {
 		if b.typ(init) == "declaration" {
@@ -491,7 +489,7 @@ func (b *cfgBuilder) forStmt(n *sitter.Node) {
 	b.cur = after
 }
 
-func (b *cfgBuilder) doStmt(n *sitter.Node) {
+func (b *cfgBuilder) doStmt(n *tsNode) {
 	body, test, after := b.newBlock(), b.newBlock(), b.newBlock()
 	b.ensure()
 	b.jump(body.ID)
@@ -503,7 +501,7 @@ func (b *cfgBuilder) doStmt(n *sitter.Node) {
 	b.cur = after
 }
 
-func (b *cfgBuilder) switchStmt(n *sitter.Node) {
+func (b *cfgBuilder) switchStmt(n *tsNode) {
 	cond := b.expr(n.ChildByFieldName("condition"))
 	b.emit(cond)
 	sw := b.ensure()
@@ -524,7 +522,7 @@ func (b *cfgBuilder) switchStmt(n *sitter.Node) {
 	b.cur = after
 }
 
-func (b *cfgBuilder) caseStmt(n *sitter.Node) {
+func (b *cfgBuilder) caseStmt(n *tsNode) {
 	var ctx *switchCtx
 	for i := len(b.jumps) - 1; i >= 0; i-- {
 		if b.jumps[i].sw != nil {
@@ -558,7 +556,7 @@ func (b *cfgBuilder) caseStmt(n *sitter.Node) {
 
 // preproc builds #ifdef/#if arms as a branch on the preprocessor condition,
 // so that two blocks under the same condition correlate.
-func (b *cfgBuilder) preproc(n *sitter.Node) {
+func (b *cfgBuilder) preproc(n *tsNode) {
 	var atom *Expr
 	negate := false
 	switch b.typ(n) {
@@ -612,7 +610,7 @@ func (b *cfgBuilder) preproc(n *sitter.Node) {
 
 // errorNode keeps what it can of syntax tree-sitter could not read: the
 // statements it recognised inside, and the calls in the rest.
-func (b *cfgBuilder) errorNode(n *sitter.Node) {
+func (b *cfgBuilder) errorNode(n *tsNode) {
 	cnt := int(n.NamedChildCount())
 	if cnt == 0 {
 		b.emit(b.expr(n))
@@ -631,7 +629,7 @@ func (b *cfgBuilder) errorNode(n *sitter.Node) {
 	}
 }
 
-func (b *cfgBuilder) nestedMacro(n *sitter.Node) {
+func (b *cfgBuilder) nestedMacro(n *tsNode) {
 	name := ""
 	if t := n.ChildByFieldName("type"); t != nil {
 		name = t.Content(b.fb.src)
@@ -653,7 +651,7 @@ func (b *cfgBuilder) nestedMacro(n *sitter.Node) {
 
 // blockMacro builds a macro with a statement body: scoped guards run the
 // body once with the lock held, iterators run it any number of times.
-func (b *cfgBuilder) blockMacro(m *BlockMacro, body *sitter.Node) {
+func (b *cfgBuilder) blockMacro(m *BlockMacro, body *tsNode) {
 	line := b.line(m.Pos)
 	switch m.Name {
 	case "scoped_guard", "scoped_cond_guard":

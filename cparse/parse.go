@@ -24,8 +24,9 @@ var ErrNotC = errors.New("not C source")
 type Parser struct {
 	ts      *sitter.Parser
 	lang    *sitter.Language
+	table   *langTable
+	flat    flattener
 	dialect *Dialect
-	names   map[sitter.Symbol]string
 	// Timeout bounds the tree-sitter parse of one file.
 	Timeout time.Duration
 }
@@ -38,26 +39,19 @@ func NewParser(d *Dialect) *Parser {
 	p := sitter.NewParser()
 	lang := c.GetLanguage()
 	p.SetLanguage(lang)
-	return &Parser{ts: p, lang: lang, dialect: d, names: map[sitter.Symbol]string{}, Timeout: 20 * time.Second}
+	return &Parser{ts: p, lang: lang, table: newLangTable(lang), dialect: d, Timeout: 20 * time.Second}
 }
 
 // errTimeout is a parse that took longer than Parser.Timeout.
 var errTimeout = errors.New("parse took too long")
 
 // Close frees the tree-sitter parser.
-func (p *Parser) Close() { p.ts.Close() }
-
-// typ returns a node's type through a symbol cache: Node.Type allocates a
-// Go string per call, and the builder asks for every statement.
-func (p *Parser) typ(n *sitter.Node) string {
-	s := n.Symbol()
-	if name, ok := p.names[s]; ok {
-		return name
-	}
-	name := n.Type()
-	p.names[s] = name
-	return name
+func (p *Parser) Close() {
+	p.ts.Close()
+	p.flat.close()
 }
+
+func (p *Parser) typ(n *tsNode) string { return n.Type() }
 
 // Parse parses one file. It fails on input that is not C text or too large;
 // syntax tree-sitter cannot read is skipped, counted and analysed around.
@@ -90,10 +84,14 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 		}
 		return nil, fmt.Errorf("%s: tree-sitter: %w (limit %v)", path, err, p.Timeout)
 	}
-	defer tree.Close()
-	root := tree.RootNode()
+	ft, err := p.flat.flatten(tree.RootNode(), pre.src, p.table)
+	tree.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	root := ft.root()
 
-	b := &fileBuilder{p: p, f: f, src: src, pre: pre, types: types, conds: map[*sitter.Node][]PreCond{}}
+	b := &fileBuilder{p: p, f: f, src: src, pre: pre, types: types, conds: map[*tsNode][]PreCond{}}
 	tops := b.topLevel(root)
 	for _, n := range tops {
 		b.declarations(n)
@@ -112,13 +110,13 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 			}
 		}
 	}
-	if len(f.Funcs) == 0 && root.HasError() && len(bytes.TrimSpace(src)) > 0 && !hasDeclarations(tops, p) {
+	if len(f.Funcs) == 0 && ft.hasError() && len(bytes.TrimSpace(src)) > 0 && !hasDeclarations(tops, p) {
 		return nil, fmt.Errorf("%s: %w: tree-sitter found no C declarations", path, ErrNotC)
 	}
 	return f, nil
 }
 
-func hasDeclarations(tops []*sitter.Node, p *Parser) bool {
+func hasDeclarations(tops []*tsNode, p *Parser) bool {
 	for _, n := range tops {
 		switch p.typ(n) {
 		case "declaration", "type_definition", "struct_specifier", "preproc_include",
@@ -129,7 +127,7 @@ func hasDeclarations(tops []*sitter.Node, p *Parser) bool {
 	return false
 }
 
-func missingSemicolon(n *sitter.Node) bool {
+func missingSemicolon(n *tsNode) bool {
 	k := int(n.ChildCount())
 	return k > 0 && n.Child(k-1).IsMissing()
 }
@@ -157,17 +155,17 @@ type fileBuilder struct {
 	pre   prepassResult
 	types *fileTypes
 	// conds are the preprocessor conditions around top-level nodes.
-	conds map[*sitter.Node][]PreCond
+	conds map[*tsNode][]PreCond
 }
 
 // topLevel flattens the file's top-level nodes, looking through
 // preprocessor conditionals (both arms are real code) and ERROR wrappers.
-func (b *fileBuilder) topLevel(root *sitter.Node) []*sitter.Node {
-	var out []*sitter.Node
-	var visit func(n *sitter.Node, conds []PreCond)
-	visit = func(n *sitter.Node, conds []PreCond) {
+func (b *fileBuilder) topLevel(root *tsNode) []*tsNode {
+	var out []*tsNode
+	var visit func(n *tsNode, conds []PreCond)
+	visit = func(n *tsNode, conds []PreCond) {
 		cnt := int(n.NamedChildCount())
-		var alt *sitter.Node
+		var alt *tsNode
 		if t := b.p.typ(n); strings.HasPrefix(t, "preproc_if") || strings.HasPrefix(t, "preproc_elif") {
 			alt = n.ChildByFieldName("alternative")
 		}
@@ -217,7 +215,7 @@ func (b *fileBuilder) topLevel(root *sitter.Node) []*sitter.Node {
 }
 
 // preCond reads the condition of an #if/#ifdef/#ifndef node.
-func (b *fileBuilder) preCond(n *sitter.Node, val bool) PreCond {
+func (b *fileBuilder) preCond(n *tsNode, val bool) PreCond {
 	switch b.p.typ(n) {
 	case "preproc_ifdef", "preproc_elifdef":
 		name := ""
@@ -238,7 +236,7 @@ func (b *fileBuilder) preCond(n *sitter.Node, val bool) PreCond {
 }
 
 // declarations records typedefs, struct definitions, globals and includes.
-func (b *fileBuilder) declarations(n *sitter.Node) {
+func (b *fileBuilder) declarations(n *tsNode) {
 	switch b.p.typ(n) {
 	case "preproc_def":
 		b.define(n)
@@ -269,7 +267,7 @@ func (b *fileBuilder) declarations(n *sitter.Node) {
 			}
 			return
 		}
-		b.eachDeclarator(n, func(name string, ptr int, arr bool, value *sitter.Node) {
+		b.eachDeclarator(n, func(name string, ptr int, arr bool, value *tsNode) {
 			b.f.Globals[name] = Type{Base: t.Base, Ptr: t.Ptr + ptr, Array: arr}
 			if value != nil && ptr == 0 && strings.HasPrefix(t.Base, "struct ") {
 				b.opsTable(t.Base, value, arr)
@@ -293,7 +291,7 @@ func (b *fileBuilder) declarations(n *sitter.Node) {
 // opsTable records the functions a struct initializer stores in its
 // members (".map = snapshot_map"): the targets of calls through them. An
 // array of structs has one initializer per element.
-func (b *fileBuilder) opsTable(st string, list *sitter.Node, arr bool) {
+func (b *fileBuilder) opsTable(st string, list *tsNode, arr bool) {
 	if b.p.typ(list) != "initializer_list" {
 		return
 	}
@@ -328,7 +326,7 @@ func (b *fileBuilder) opsTable(st string, list *sitter.Node, arr bool) {
 
 // childIndex maps the i-th named child to its index among all children,
 // which FieldNameForChild wants.
-func (b *fileBuilder) childIndex(n *sitter.Node, named int) int {
+func (b *fileBuilder) childIndex(n *tsNode, named int) int {
 	k := -1
 	for i := 0; i < int(n.ChildCount()); i++ {
 		if n.Child(i).IsNamed() {
@@ -342,14 +340,14 @@ func (b *fileBuilder) childIndex(n *sitter.Node, named int) int {
 }
 
 // eachDeclarator calls fn for each declarator of a declaration.
-func (b *fileBuilder) eachDeclarator(n *sitter.Node, fn func(name string, ptr int, arr bool, value *sitter.Node)) {
+func (b *fileBuilder) eachDeclarator(n *tsNode, fn func(name string, ptr int, arr bool, value *tsNode)) {
 	cnt := int(n.ChildCount())
 	for i := 0; i < cnt; i++ {
 		if n.FieldNameForChild(i) != "declarator" {
 			continue
 		}
 		d := n.Child(i)
-		var value *sitter.Node
+		var value *tsNode
 		if b.p.typ(d) == "init_declarator" {
 			value = d.ChildByFieldName("value")
 			d = d.ChildByFieldName("declarator")
@@ -371,7 +369,7 @@ func (b *fileBuilder) eachDeclarator(n *sitter.Node, fn func(name string, ptr in
 }
 
 // declName unwraps a declarator to its name, counting pointer levels.
-func (b *fileBuilder) declName(d *sitter.Node) (name string, ptr int, arr bool) {
+func (b *fileBuilder) declName(d *tsNode) (name string, ptr int, arr bool) {
 	for d != nil {
 		switch b.p.typ(d) {
 		case "identifier", "field_identifier", "type_identifier":
@@ -394,7 +392,7 @@ func (b *fileBuilder) declName(d *sitter.Node) (name string, ptr int, arr bool) 
 }
 
 // typeOf reads a type specifier, recording struct and union bodies.
-func (b *fileBuilder) typeOf(n *sitter.Node) Type {
+func (b *fileBuilder) typeOf(n *tsNode) Type {
 	if n == nil {
 		return Type{}
 	}
@@ -430,7 +428,7 @@ func (b *fileBuilder) typeOf(n *sitter.Node) Type {
 
 // enumerators records the values of an enum's constants: an explicit
 // value, or the one before plus one.
-func (b *fileBuilder) enumerators(body *sitter.Node) {
+func (b *fileBuilder) enumerators(body *tsNode) {
 	next, known := int64(0), true
 	for i := 0; i < int(body.NamedChildCount()); i++ {
 		e := body.NamedChild(i)
@@ -453,7 +451,7 @@ func (b *fileBuilder) enumerators(body *sitter.Node) {
 }
 
 // define records an object-like #define of an integer constant.
-func (b *fileBuilder) define(n *sitter.Node) {
+func (b *fileBuilder) define(n *tsNode) {
 	name, v := n.ChildByFieldName("name"), n.ChildByFieldName("value")
 	if name == nil || v == nil {
 		return
@@ -466,7 +464,7 @@ func (b *fileBuilder) define(n *sitter.Node) {
 
 // fields records the fields of a struct body; anonymous struct and union
 // members are folded into the parent.
-func (b *fileBuilder) fields(body *sitter.Node, st *Struct) {
+func (b *fileBuilder) fields(body *tsNode, st *Struct) {
 	cnt := int(body.NamedChildCount())
 	for i := 0; i < cnt; i++ {
 		fd := body.NamedChild(i)
@@ -503,9 +501,9 @@ func (b *fileBuilder) fields(body *sitter.Node, st *Struct) {
 
 // function builds one function definition. macro is set for a function
 // defined through a macro (SYSCALL_DEFINE), n is then its body.
-func (b *fileBuilder) function(n *sitter.Node, macro *sitter.Node) {
+func (b *fileBuilder) function(n *tsNode, macro *tsNode) {
 	fn := &Func{File: b.f, Locals: map[string]Type{}, CallIDs: map[*Expr]int{}}
-	var body *sitter.Node
+	var body *tsNode
 	if macro != nil {
 		body = n
 		call := ParseExpr(b.src, int(macro.StartByte()), int(macro.EndByte()), b.types)
@@ -525,7 +523,7 @@ func (b *fileBuilder) function(n *sitter.Node, macro *sitter.Node) {
 		// static CLOSURE_CALLBACK(name) { ... }: tree-sitter reads the
 		// macro as the return type and (name) as a parenthesised
 		// declarator, which no C function definition has.
-		var macroName *sitter.Node
+		var macroName *tsNode
 		if tn := n.ChildByFieldName("type"); d != nil && tn != nil && b.p.typ(d) == "parenthesized_declarator" && isUpperIdent(tn.Content(b.src)) {
 			if id := d.NamedChild(0); id != nil && b.p.typ(id) == "identifier" {
 				macroName, d = id, nil
@@ -571,7 +569,7 @@ func (b *fileBuilder) function(n *sitter.Node, macro *sitter.Node) {
 				fn.Static = true
 			}
 		}
-		var params *sitter.Node
+		var params *tsNode
 		if d != nil {
 			params = d.ChildByFieldName("parameters")
 		}
