@@ -1,6 +1,7 @@
 package cparse
 
 import (
+	"bytes"
 	"path"
 	"strings"
 )
@@ -31,6 +32,11 @@ type Dialect struct {
 	// Transparent macros pass their first argument through as a condition
 	// (likely, unlikely, WARN_ON).
 	Transparent map[string]bool
+	// Generators are file-level macros that make code from templates
+	// (TRACE_EVENT): their arguments are not C, and tree-sitter's error
+	// recovery in them cost more than whole files of code, so the parser
+	// is shown only the empty call.
+	Generators map[string]bool
 	// Lazy lists macro arguments that are not evaluated where the macro is
 	// written, so their calls are not emitted there.
 	Lazy map[string][]int
@@ -220,8 +226,17 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 		case c == '#' && lineStart:
 			s := i
 			for i < n && orig[i] != '\n' {
-				if orig[i] == '\\' && i+1 < n && orig[i+1] == '\n' {
+				switch {
+				case orig[i] == '\\' && i+1 < n && orig[i+1] == '\n':
 					i++
+				case orig[i] == '/' && i+1 < n && orig[i+1] == '*':
+					// A comment is a space to the preprocessor, however
+					// many lines it spans: the directive goes on after it.
+					if j := bytes.Index(orig[i+2:], []byte("*/")); j >= 0 {
+						i += 2 + j + 1
+					} else {
+						i = n - 1
+					}
 				}
 				i++
 			}
@@ -306,6 +321,16 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 				}
 				if d.Attributes[word] || d.AttributesWithArgs[word] {
 					blank(s, i)
+					continue
+				}
+			}
+			if depth == 0 && d != nil && d.Generators[word] && atStatementStart(prevSig, prevWord) {
+				if j := skipSpace(orig, i); j < n && orig[j] == '(' {
+					end := matchParen(orig, j)
+					blank(j+1, end-1)
+					i = end
+					prevSig = ')'
+					prevWord = ""
 					continue
 				}
 			}

@@ -2,9 +2,13 @@ package cparse
 
 import (
 	"bytes"
+	"context"
 	"sort"
 	"strings"
 	"testing"
+
+	sitter "github.com/smacker/go-tree-sitter"
+	"github.com/smacker/go-tree-sitter/c"
 )
 
 // prepassDialect is a small dialect written out here, so that these tests
@@ -372,5 +376,67 @@ func TestExprMacro(t *testing.T) {
 	}
 	if tpl.instantiate(nil, 0) != nil {
 		t.Error("instantiate with the wrong number of arguments")
+	}
+}
+
+// A tracepoint's template is not C: the parser is shown the empty call,
+// and the code around it parses as itself.
+func TestPrepassHidesGenerators(t *testing.T) {
+	src := `TRACE_EVENT(ext_op,
+	TP_PROTO(struct inode *inode, int op),
+	TP_ARGS(inode, op),
+	TP_STRUCT__entry(
+		__field(	dev_t,	dev	)
+		__array(	char,	name,	16	)
+	),
+	TP_fast_assign(
+		__entry->dev	= inode->i_sb->s_dev;
+		memcpy(__entry->name, inode->name, 16);
+	),
+	TP_printk("dev %d op %d", __entry->dev, __entry->op)
+);
+
+static inline int after(struct inode *inode)
+{
+	TRACE_EVENT(not_at_file_level);
+	return 0;
+}
+`
+	d := prepassDialect()
+	d.Generators = map[string]bool{"TRACE_EVENT": true}
+	res := prepass([]byte(src), d, testTypes{})
+	checkLayout(t, src, res.src)
+	out := string(res.src)
+	if strings.Contains(out, "TP_") || !strings.HasPrefix(out, "TRACE_EVENT(") {
+		t.Errorf("template not hidden:\n%s", out)
+	}
+	if !strings.Contains(out, "TRACE_EVENT(not_at_file_level)") {
+		t.Errorf("a call inside a body was changed:\n%s", out)
+	}
+	hasError := func(text []byte) bool {
+		ts := sitter.NewParser()
+		defer ts.Close()
+		ts.SetLanguage(c.GetLanguage())
+		tree, err := ts.ParseCtx(context.Background(), nil, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tree.Close()
+		return tree.RootNode().HasError()
+	}
+	if hasError(res.src) {
+		t.Errorf("tree-sitter finds errors in the hidden template:\n%s", out)
+	}
+	if !hasError([]byte(src)) {
+		t.Errorf("the template parses without errors unhidden: the test shows nothing")
+	}
+	p := NewParser(d)
+	defer p.Close()
+	f, err := p.Parse("trace.h", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Funcs) != 1 || f.Funcs[0].Name != "after" {
+		t.Errorf("got %d functions, want after() alone", len(f.Funcs))
 	}
 }

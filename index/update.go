@@ -157,7 +157,8 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 	ix.resetTypes()
 	// Files are walked directory by directory: the headers one includes,
 	// its neighbours include too.
-	shared := &sharedState{cache: rules.NewParseCache(parseCacheBytes), unity: rules.NewUnityBuilds()}
+	shared := &sharedState{cache: rules.NewParseCache(parseCacheBytes), unity: rules.NewUnityBuilds(), parsers: rules.NewParserPool(ix.k)}
+	defer shared.parsers.Close()
 	prog := newProgress(opt.Progress, opt.Bar, len(todo))
 	for _, phase := range []struct {
 		files []srcFile
@@ -181,9 +182,10 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 // the unity builds of the directories walked, and the structs of the
 // headers indexed (for C files).
 type sharedState struct {
-	cache *rules.ParseCache
-	unity *rules.UnityBuilds
-	types rules.TypeSource
+	cache   *rules.ParseCache
+	parsers *rules.ParserPool
+	unity   *rules.UnityBuilds
+	types   rules.TypeSource
 }
 
 // runPhase analyses files on opt.Workers workers and stores their records.
@@ -295,7 +297,7 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 	// records then do not depend on the order files are analysed in,
 	// and an index is the same built on one core or many. Calls into
 	// other files are recorded and followed when a record is looked up.
-	prog, err := rules.Build(ctx, srcs, rules.Options{KB: ix.k, Workers: 1, LinkCalls: true, Cache: sh.cache, Types: sh.types})
+	prog, err := rules.Build(ctx, srcs, rules.Options{KB: ix.k, Workers: 1, LinkCalls: true, Cache: sh.cache, Types: sh.types, Parsers: sh.parsers})
 	if err != nil {
 		r.err = err
 		return r

@@ -214,6 +214,7 @@ type Syntax struct {
 	Types              []string          `yaml:"types"`
 	Definers           map[string]string `yaml:"definers"`
 	Transparent        []string          `yaml:"transparent"`
+	Generators         []string          `yaml:"generators"`
 }
 
 // KB is the loaded knowledge base.
@@ -233,6 +234,9 @@ type KB struct {
 	Syntax   Syntax          `yaml:"syntax"`
 
 	kindByType map[string]*Kind
+	// dialect is what the parser needs of the knowledge base, made once:
+	// a KB does not change after Load, and every parse asks for it.
+	dialect *cparse.Dialect
 	// hash digests the files loaded, in order.
 	hash hash.Hash
 }
@@ -268,6 +272,7 @@ func Load(extra ...string) (*KB, error) {
 	if err := k.check(); err != nil {
 		return nil, err
 	}
+	k.dialect = k.makeDialect()
 	return k, nil
 }
 
@@ -333,6 +338,7 @@ func (k *KB) merge(name string, data []byte) error {
 	s.BlockMacros = append(s.BlockMacros, f.Syntax.BlockMacros...)
 	s.Types = append(s.Types, f.Syntax.Types...)
 	s.Transparent = append(s.Transparent, f.Syntax.Transparent...)
+	s.Generators = append(s.Generators, f.Syntax.Generators...)
 	if s.Annotations == nil {
 		s.Annotations = map[string]string{}
 	}
@@ -448,8 +454,16 @@ func (k *KB) check() error {
 // KindOfType returns the kind of a lock object of C type t, or nil.
 func (k *KB) KindOfType(t string) *Kind { return k.kindByType[t] }
 
-// Dialect returns what the C parser must know.
+// Dialect is what the parser needs to know of the knowledge base. The
+// result is shared: callers do not change it.
 func (k *KB) Dialect() *cparse.Dialect {
+	if k.dialect != nil {
+		return k.dialect
+	}
+	return k.makeDialect()
+}
+
+func (k *KB) makeDialect() *cparse.Dialect {
 	set := func(l []string) map[string]bool {
 		m := make(map[string]bool, len(l))
 		for _, s := range l {
@@ -465,6 +479,7 @@ func (k *KB) Dialect() *cparse.Dialect {
 		TypeNames:          set(k.Syntax.Types),
 		Definers:           k.Syntax.Definers,
 		Transparent:        set(k.Syntax.Transparent),
+		Generators:         set(k.Syntax.Generators),
 		NoReturn:           map[string]bool{},
 		Lazy:               map[string][]int{},
 		After:              map[string][]int{},

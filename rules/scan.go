@@ -50,6 +50,8 @@ type Options struct {
 	Types TypeSource
 	// Cache, when set, keeps parsed context files for later analyses.
 	Cache *ParseCache
+	// Parsers, when set, lends the parsers; its dialect must be KB's.
+	Parsers *ParserPool
 }
 
 // RTScope says what a PREEMPT_RT kernel excludes.
@@ -155,13 +157,17 @@ func parseAll(ctx context.Context, srcs []Source, opt Options) ([]*cparse.File, 
 	ferrs := make([]error, len(srcs))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	dialect := opt.KB.Dialect()
+	pool := opt.Parsers
+	if pool == nil {
+		pool = NewParserPool(opt.KB)
+		defer pool.Close()
+	}
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := cparse.NewParser(dialect)
-			defer func() { p.Close() }()
+			p := pool.get()
+			defer func() { pool.put(p) }()
 			for i := range jobs {
 				s := srcs[i]
 				if opt.Cache != nil && s.Context {
@@ -175,7 +181,7 @@ func parseAll(ctx context.Context, srcs []Source, opt Options) ([]*cparse.File, 
 				if panicked {
 					// The parser may be mid-tree: start afresh.
 					p.Close()
-					p = cparse.NewParser(dialect)
+					p = pool.get()
 				}
 				if opt.Cache != nil && s.Context {
 					opt.Cache.put(s.Path, s.Src, files[i], ferrs[i])
