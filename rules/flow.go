@@ -64,10 +64,11 @@ type flow struct {
 	// ("ci = lock_cluster_or_swap_info(); unlock_cluster_or_swap_info(si, ci)").
 	handed map[int]bool
 	names  map[*cparse.Expr][2]string
-	// live are the locals live at each block's entry, tracked the locals
-	// whose liveness is known (their address is never taken).
-	live    []map[string]bool
-	tracked map[string]bool
+	// live are the locals live at each block's entry, as bits numbered by
+	// tracked: the locals whose liveness is known (their address is never
+	// taken), nil when there are none.
+	live    []bitset
+	tracked map[string]int
 	// released are the lock instances the function releases by name
 	// somewhere (spin_unlock(&x->lock)): an unknown "unlock" helper is not
 	// guessed to release those.

@@ -15,20 +15,6 @@ func (f *flow) computeLive() {
 	fn := f.fn
 	n := len(fn.Blocks)
 	escaped := map[string]bool{}
-	tracked := func(name string) bool {
-		if escaped[name] {
-			return false
-		}
-		// Parameters stay: what is known of them on return is what
-		// callers read in the summary.
-		for _, p := range fn.Params {
-			if p.Name == name {
-				return false
-			}
-		}
-		_, ok := fn.Locals[name]
-		return ok
-	}
 	markEscapes := func(e *cparse.Expr) {
 		e.Walk(func(x *cparse.Expr) bool {
 			if x.Kind == cparse.EUnary && x.Op == "&" {
@@ -48,25 +34,43 @@ func (f *flow) computeLive() {
 		markEscapes(b.Cond)
 		markEscapes(b.Ret)
 	}
-	use := make([]map[string]bool, n)
-	def := make([]map[string]bool, n)
+	// Parameters are not tracked: what is known of them on return is what
+	// callers read in the summary.
+	params := map[string]bool{}
+	for _, p := range fn.Params {
+		params[p.Name] = true
+	}
+	f.tracked = map[string]int{}
+	for name := range fn.Locals {
+		if !escaped[name] && !params[name] {
+			f.tracked[name] = len(f.tracked)
+		}
+	}
+	words := (len(f.tracked) + 63) / 64
+	if words == 0 {
+		f.live = nil
+		return
+	}
+	// One backing array for the three sets of every block.
+	bits := make([]uint64, 3*n*words)
+	set := func(k, i int) bitset { return bits[(k*n+i)*words : (k*n+i+1)*words] }
 	for i, b := range fn.Blocks {
-		u, d := map[string]bool{}, map[string]bool{}
+		u, d := set(0, i), set(1, i)
 		read := func(e *cparse.Expr) {
 			if e == nil {
 				return
 			}
 			for _, id := range e.Idents() {
-				if tracked(id) && !d[id] {
-					u[id] = true
+				if k, ok := f.tracked[id]; ok && !d.has(k) {
+					u.add(k)
 				}
 			}
 		}
 		write := func(lhs *cparse.Expr, whole bool) {
 			l := lhs.Strip()
 			if l != nil && l.Kind == cparse.EIdent && whole {
-				if tracked(l.Name) {
-					d[l.Name] = true
+				if k, ok := f.tracked[l.Name]; ok {
+					d.add(k)
 				}
 				return
 			}
@@ -109,39 +113,37 @@ func (f *flow) computeLive() {
 		case cparse.TSwitch:
 			read(b.Switch)
 		}
-		use[i], def[i] = u, d
+		copy(set(2, i), u)
 	}
-	live := make([]map[string]bool, n)
-	for i := range live {
-		live[i] = map[string]bool{}
-		for id := range use[i] {
-			live[i][id] = true
-		}
-	}
+	// live(i) = use(i) | (live(succ) &^ def(i)), to a fixpoint.
 	for changed := true; changed; {
 		changed = false
 		for i := n - 1; i >= 0; i-- {
+			li, di := set(2, i), set(1, i)
 			for _, s := range fn.Blocks[i].Succs {
 				if s < 0 || s >= n {
 					continue
 				}
-				for id := range live[s] {
-					if !def[i][id] && !live[i][id] {
-						live[i][id] = true
+				for w, x := range set(2, s) {
+					if add := x &^ di[w] &^ li[w]; add != 0 {
+						li[w] |= add
 						changed = true
 					}
 				}
 			}
 		}
 	}
-	f.live = live
-	f.tracked = map[string]bool{}
-	for name := range fn.Locals {
-		if tracked(name) {
-			f.tracked[name] = true
-		}
+	f.live = make([]bitset, n)
+	for i := range f.live {
+		f.live[i] = set(2, i)
 	}
 }
+
+// bitset is a set of small integers.
+type bitset []uint64
+
+func (b bitset) has(k int) bool { return b[k/64]&(1<<(k%64)) != 0 }
+func (b bitset) add(k int)      { b[k/64] |= 1 << (k % 64) }
 
 // deadFacts reports whether st knows something of a variable dead at
 // block to.
@@ -161,7 +163,7 @@ func (f *flow) deadFact(to int, fa *Fact) bool {
 		return false
 	}
 	for _, id := range fa.Idents {
-		if !f.tracked[id] || f.live[to][id] {
+		if k, ok := f.tracked[id]; !ok || f.live[to].has(k) {
 			return false
 		}
 	}
