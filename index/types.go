@@ -1,8 +1,7 @@
 package index
 
 import (
-	"encoding/json"
-
+	json "github.com/goccy/go-json"
 	bolt "go.etcd.io/bbolt"
 
 	"lockbot/cparse"

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	json "github.com/goccy/go-json"
 	bolt "go.etcd.io/bbolt"
 
 	"lockbot/cparse"

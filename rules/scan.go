@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -379,26 +380,39 @@ func IsCFile(p string) bool {
 	return strings.HasSuffix(p, ".c") || strings.HasSuffix(p, ".h")
 }
 
-// QuotedIncludes lists #include "x.h" names without a full parse.
+// QuotedIncludes lists #include "x.h" names without a full parse. It
+// reads every file of an index and every header those include, so it
+// walks the bytes in place rather than splitting the file into strings.
 func QuotedIncludes(src []byte) []string {
 	var out []string
-	for _, line := range strings.Split(string(src), "\n") {
-		l := strings.TrimSpace(line)
-		if !strings.HasPrefix(l, "#") {
+	for len(src) > 0 {
+		line := src
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i], src[i+1:]
+		} else {
+			src = nil
+		}
+		l := trimSpace(line)
+		if len(l) == 0 || l[0] != '#' {
 			continue
 		}
-		l = strings.TrimSpace(strings.TrimPrefix(l, "#"))
-		if !strings.HasPrefix(l, "include") {
+		l, ok := bytes.CutPrefix(trimSpace(l[1:]), []byte("include"))
+		if !ok {
 			continue
 		}
-		l = strings.TrimSpace(strings.TrimPrefix(l, "include"))
+		l = trimSpace(l)
 		if len(l) > 2 && l[0] == '"' {
-			if end := strings.IndexByte(l[1:], '"'); end > 0 {
-				out = append(out, l[1:1+end])
+			if end := bytes.IndexByte(l[1:], '"'); end > 0 {
+				out = append(out, string(l[1:1+end]))
 			}
 		}
 	}
 	return out
+}
+
+// trimSpace trims C's white space (what strings.TrimSpace trims of ASCII).
+func trimSpace(b []byte) []byte {
+	return bytes.Trim(b, " \t\r\n\v\f")
 }
 
 // Unknown lists the functions the reported code calls in a spinning or RCU

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,7 +54,7 @@ func scanUnity(dir string) map[string][]string {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil || !strings.Contains(string(data), `.c"`) {
+		if err != nil || !bytes.Contains(data, []byte(`.c"`)) {
 			continue
 		}
 		var headers []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"lockbot/kb"
@@ -41,5 +42,22 @@ func TestUnityBuildContext(t *testing.T) {
 	write("build_all.c", "#include \"core.h\"\n#include \"part.c\"\n#include \"other.c\"\n")
 	if fs := scan(); len(fs) != 1 || fs[0].Rule != "SLEEP_IN_ATOMIC" || fs[0].Line != 5 {
 		t.Errorf("with build_all.c including core.h then part.c: %+v, want SLEEP_IN_ATOMIC at line 5", fs)
+	}
+}
+
+func TestQuotedIncludes(t *testing.T) {
+	src := "#include <linux/spinlock.h>\n" +
+		"#include \"dm.h\"\n" +
+		"  #  include   \"dm-bio-record.h\"\r\n" +
+		"\t#include\t\"a/b.h\" /* why */\n" +
+		"#define X \"not.h\"\n" +
+		"int x; #include \"no.h\"\n" +
+		"#include \"\"\n" +
+		"#includes \"odd.h\"\n" +
+		"#include \"last.h\""
+	got := QuotedIncludes([]byte(src))
+	want := []string{"dm.h", "dm-bio-record.h", "a/b.h", "last.h"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("QuotedIncludes = %q, want %q", got, want)
 	}
 }
