@@ -2,13 +2,11 @@ package cparse
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	sitter "github.com/smacker/go-tree-sitter"
 	"github.com/smacker/go-tree-sitter/c"
 )
 
@@ -22,8 +20,8 @@ var ErrNotC = errors.New("not C source")
 // Parser parses C files. It wraps one tree-sitter parser and is not safe
 // for concurrent use: make one per goroutine and Close it.
 type Parser struct {
-	ts      *sitter.Parser
-	lang    *sitter.Language
+	ts      *tsParser
+	err     error // making ts failed
 	table   *langTable
 	flat    flattener
 	dialect *Dialect
@@ -36,18 +34,15 @@ func NewParser(d *Dialect) *Parser {
 	if d == nil {
 		d = &Dialect{}
 	}
-	p := sitter.NewParser()
-	lang := c.GetLanguage()
-	p.SetLanguage(lang)
-	return &Parser{ts: p, lang: lang, table: newLangTable(lang), dialect: d, Timeout: 20 * time.Second}
+	ts, err := newTSParser()
+	return &Parser{ts: ts, err: err, table: newLangTable(c.GetLanguage()), dialect: d, Timeout: 20 * time.Second}
 }
-
-// errTimeout is a parse that took longer than Parser.Timeout.
-var errTimeout = errors.New("parse took too long")
 
 // Close frees the tree-sitter parser.
 func (p *Parser) Close() {
-	p.ts.Close()
+	if p.ts != nil {
+		p.ts.close()
+	}
 	p.flat.close()
 }
 
@@ -72,21 +67,16 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	types := &fileTypes{d: p.dialect, f: f}
 	pre := prepass(src, p.dialect, types)
 
-	// tree-sitter's own timeout, not a cancellable context: the binding
-	// cancels through a goroutine that can fire after the parse finished,
-	// and a cancelled parser resumes the old input on its next parse.
-	p.ts.SetOperationLimit(int(p.Timeout.Microseconds()))
-	tree, err := p.ts.ParseCtx(context.Background(), nil, pre.src)
-	if err != nil || tree == nil {
-		p.ts.Reset()
-		if err == nil || errors.Is(err, sitter.ErrOperationLimit) {
-			err = errTimeout
-		}
-		return nil, fmt.Errorf("%s: tree-sitter: %w (limit %v)", path, err, p.Timeout)
+	if p.err != nil {
+		return nil, fmt.Errorf("%s: %w", path, p.err)
 	}
-	ft, err := p.flat.flatten(tree.RootNode(), pre.src, p.table)
-	tree.Close()
+	// tree-sitter's own timeout, not a cancellable context: a cancelled
+	// parser resumes the old input on its next parse.
+	ft, err := p.flat.parse(p.ts, pre.src, p.Timeout, p.table)
 	if err != nil {
+		if errors.Is(err, errTimeout) {
+			return nil, fmt.Errorf("%s: tree-sitter: %w (limit %v)", path, err, p.Timeout)
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	root := ft.root()
