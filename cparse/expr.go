@@ -194,20 +194,57 @@ func (e *Expr) Walk(fn func(*Expr) bool) {
 // Idents returns the identifiers the expression reads, field names excluded.
 func (e *Expr) Idents() []string {
 	var out []string
+	e.EachIdent(func(name string) { out = append(out, name) })
+	return out
+}
+
+// EachIdent calls fn with each identifier Idents returns, in its order,
+// without making the list.
+func (e *Expr) EachIdent(fn func(name string)) {
 	e.Walk(func(x *Expr) bool {
 		if x.Kind == EIdent {
-			out = append(out, x.Name)
+			fn(x.Name)
 		}
 		if x.Kind == ECall && x.X != nil && x.X.Kind == EIdent {
 			// A called function's name is not a variable read.
 			for _, a := range x.Args {
-				out = append(out, a.Idents()...)
+				a.EachIdent(fn)
 			}
 			return false
 		}
 		return x.Kind != ESizeof && x.Kind != EType
 	})
-	return out
+}
+
+// ReadsAny reports whether EachIdent would name an identifier for which
+// match holds, stopping at the first.
+func (e *Expr) ReadsAny(match func(name string) bool) bool {
+	found := false
+	e.Walk(func(x *Expr) bool {
+		if found {
+			return false
+		}
+		if x.Kind == EIdent && match(x.Name) {
+			found = true
+			return false
+		}
+		if x.Kind == ECall && x.X != nil && x.X.Kind == EIdent {
+			for _, a := range x.Args {
+				if a.ReadsAny(match) {
+					found = true
+					break
+				}
+			}
+			return false
+		}
+		return x.Kind != ESizeof && x.Kind != EType
+	})
+	return found
+}
+
+// Reads reports whether the expression reads the identifier name.
+func (e *Expr) Reads(name string) bool {
+	return e.ReadsAny(func(n string) bool { return n == name })
 }
 
 // Subst returns a copy of e with identifiers replaced by the expressions in m.

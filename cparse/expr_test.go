@@ -365,8 +365,22 @@ func TestIdents(t *testing.T) {
 		{"a ? b : c", "a b c"},
 	}
 	for _, c := range cases {
-		if got := strings.Join(parse(c.src).Idents(), " "); got != c.idents {
+		e := parse(c.src)
+		if got := strings.Join(e.Idents(), " "); got != c.idents {
 			t.Errorf("Idents(%q) = %q, want %q", c.src, got, c.idents)
+		}
+		// Reads agrees with Idents, on what it reads and what it does not.
+		read := map[string]bool{}
+		for _, id := range strings.Fields(c.idents) {
+			read[id] = true
+			if !e.Reads(id) {
+				t.Errorf("Reads(%q, %q) = false, want true", c.src, id)
+			}
+		}
+		for _, id := range []string{"f", "b", "c", "fn", "x", "foo", "container_of"} {
+			if !read[id] && e.Reads(id) {
+				t.Errorf("Reads(%q, %q) = true, want false", c.src, id)
+			}
 		}
 	}
 }

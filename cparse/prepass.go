@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"path"
 	"strings"
+	"sync"
 )
 
 // Dialect is what the parser must know about kernel C beyond the grammar:
@@ -48,7 +49,68 @@ type Dialect struct {
 	// defined in the file whose body uses one hides where its arguments
 	// run, and its arguments are left alone.
 	LockWords map[string]bool
+
+	// words indexes the identifiers the prepass acts on, made on first
+	// use: the prepass looks up every identifier of every file, and one
+	// lookup of the bytes in place costs less than four of a new string.
+	// A Dialect is not changed once parsing starts.
+	wordsOnce sync.Once
+	words     map[string]uint8
 }
+
+// What the prepass does with an identifier: the Dialect's lists it is in.
+const (
+	wAttr uint8 = 1 << iota
+	wAttrArgs
+	wAnnotation
+	wGenerator
+	wKeyword
+)
+
+func (d *Dialect) wordIndex() map[string]uint8 {
+	if d == nil {
+		return keywordIndex
+	}
+	d.wordsOnce.Do(func() {
+		m := make(map[string]uint8, len(keywordIndex)+len(d.Attributes)+len(d.AttributesWithArgs)+len(d.Annotations)+len(d.Generators))
+		for w, f := range keywordIndex {
+			m[w] |= f
+		}
+		add := func(w string, f uint8) { m[w] |= f }
+		for w, ok := range d.Attributes {
+			if ok {
+				add(w, wAttr)
+			}
+		}
+		for w, ok := range d.AttributesWithArgs {
+			if ok {
+				add(w, wAttrArgs)
+			}
+		}
+		for w, kind := range d.Annotations {
+			if kind != "" {
+				add(w, wAnnotation)
+			}
+		}
+		for w, ok := range d.Generators {
+			if ok {
+				add(w, wGenerator)
+			}
+		}
+		d.words = m
+	})
+	return d.words
+}
+
+var keywordIndex = func() map[string]uint8 {
+	m := make(map[string]uint8, len(cKeywords))
+	for w, ok := range cKeywords {
+		if ok {
+			m[w] = wKeyword
+		}
+	}
+	return m
+}()
 
 // BlockMacro is a macro invocation that takes a statement body, rewritten
 // to a while loop for tree-sitter.
@@ -182,12 +244,13 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 	// SMP and a UP version) is read in place by no build in particular:
 	// it stays left out.
 	defined := map[string]int{}
+	words := d.wordIndex()
 
 	type ppFrame struct{ depthAtIf, depthAfterFirst int }
 	var ppStack []ppFrame
 	depth := 0
 	prevSig := byte(';') // last significant punctuation or a marker
-	prevWord := ""
+	var prevWord []byte  // the identifier just read, in orig
 	lineStart := true
 	n := len(orig)
 	blank := func(a, b int) {
@@ -288,7 +351,7 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 			}
 			// A directive ends whatever statement came before it.
 			prevSig = ';'
-			prevWord = ""
+			prevWord = nil
 			continue
 		}
 		lineStart = false
@@ -296,22 +359,23 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 		case c == '"' || c == '\'':
 			i = skipQuoted(orig, i, n)
 			prevSig = 'x'
-			prevWord = ""
+			prevWord = nil
 		case isIdentStart(c):
 			s := i
 			for i < n && isIdentChar(orig[i]) {
 				i++
 			}
-			word := string(orig[s:i])
-			if d != nil && d.Attributes[word] {
+			wb := orig[s:i]
+			wf := words[string(wb)]
+			if wf&wAttr != 0 {
 				blank(s, i)
 				continue
 			}
-			if d != nil && (d.AttributesWithArgs[word] || d.Annotations[word] != "") {
+			if wf&(wAttrArgs|wAnnotation) != 0 {
 				j := skipSpace(orig, i)
 				if j < n && orig[j] == '(' {
 					end := matchParen(orig, j)
-					if kind := d.Annotations[word]; kind != "" && end > j {
+					if kind := d.Annotations[string(wb)]; kind != "" && end > j {
 						res.annotations = append(res.annotations, Annotation{
 							Kind: kind, Pos: s, Arg: ParseExpr(orig, j+1, end-1, types)})
 					}
@@ -319,43 +383,43 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 					i = end
 					continue
 				}
-				if d.Attributes[word] || d.AttributesWithArgs[word] {
+				if wf&wAttrArgs != 0 {
 					blank(s, i)
 					continue
 				}
 			}
-			if depth == 0 && d != nil && d.Generators[word] && atStatementStart(prevSig, prevWord) {
+			if depth == 0 && wf&wGenerator != 0 && atStatementStart(prevSig, prevWord) {
 				if j := skipSpace(orig, i); j < n && orig[j] == '(' {
 					end := matchParen(orig, j)
 					blank(j+1, end-1)
 					i = end
 					prevSig = ')'
-					prevWord = ""
+					prevWord = nil
 					continue
 				}
 			}
-			if depth >= 1 && !cKeywords[word] && atStatementStart(prevSig, prevWord) {
-				if m, end := blockMacroAt(orig, s, i, word, d); m != nil {
+			if depth >= 1 && wf&wKeyword == 0 && atStatementStart(prevSig, prevWord) {
+				if m, end := blockMacroAt(orig, s, i, wb, d); m != nil {
 					m.Args = splitArgs(orig, s, end, types)
 					res.macros[s] = m
-					if len(word) >= len("while") {
+					if len(wb) >= len("while") {
 						copy(src[s:], "while")
 						blank(s+len("while"), i)
 					}
 					i = end
 					prevSig = ')'
-					prevWord = ""
+					prevWord = nil
 					continue
 				}
 			}
-			prevWord = word
+			prevWord = wb
 			prevSig = 'x'
 		case c >= '0' && c <= '9':
 			for i < n && (isIdentChar(orig[i]) || orig[i] == '.') {
 				i++
 			}
 			prevSig = 'x'
-			prevWord = ""
+			prevWord = nil
 		default:
 			switch c {
 			case '{':
@@ -366,7 +430,7 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 				}
 			}
 			prevSig = c
-			prevWord = ""
+			prevWord = nil
 			i++
 		}
 	}
@@ -437,18 +501,18 @@ func mentionsAny(body string, words map[string]bool) bool {
 	return false
 }
 
-func atStatementStart(prevSig byte, prevWord string) bool {
+func atStatementStart(prevSig byte, prevWord []byte) bool {
 	switch prevSig {
 	case ';', '{', '}', ')', ':':
 		return true
 	}
-	return prevWord == "else" || prevWord == "do"
+	return string(prevWord) == "else" || string(prevWord) == "do"
 }
 
 // blockMacroAt decides whether the identifier at orig[s:e] starts a block
 // macro: a call followed by '{', or a known iterator followed by a
 // statement. It returns the macro and the offset after its ')'.
-func blockMacroAt(orig []byte, s, e int, word string, d *Dialect) (*BlockMacro, int) {
+func blockMacroAt(orig []byte, s, e int, wb []byte, d *Dialect) (*BlockMacro, int) {
 	j := skipSpace(orig, e)
 	if j >= len(orig) || orig[j] != '(' {
 		return nil, 0
@@ -462,6 +526,7 @@ func blockMacroAt(orig []byte, s, e int, word string, d *Dialect) (*BlockMacro, 
 		return nil, 0
 	}
 	next := orig[k]
+	word := string(wb)
 	switch {
 	case next == '{':
 		return &BlockMacro{Name: word, Pos: s}, end

@@ -318,7 +318,7 @@ func (s *State) forget(name string) {
 	var g []gfpVar
 	changed := false
 	for _, v := range s.Gfp {
-		if v.Name != name && (v.Val == nil || !containsStr(v.Val.Idents(), name)) {
+		if v.Name != name && (v.Val == nil || !v.Val.Reads(name)) {
 			g = append(g, v)
 		} else {
 			changed = true
@@ -329,7 +329,7 @@ func (s *State) forget(name string) {
 	}
 	copied := false
 	for i, c := range s.Held {
-		if c.Inst != "" && c.Expr != nil && containsStr(c.Expr.Idents(), name) {
+		if c.Inst != "" && c.Expr != nil && c.Expr.Reads(name) {
 			if !copied {
 				s.Held = append([]*Ctx(nil), s.Held...)
 				copied = true
@@ -367,7 +367,7 @@ func (s *State) mentions(name string) bool {
 		}
 	}
 	for _, c := range s.Held {
-		if c.Inst != "" && c.Expr != nil && containsStr(c.Expr.Idents(), name) {
+		if c.Inst != "" && c.Expr != nil && c.Expr.Reads(name) {
 			return true
 		}
 	}

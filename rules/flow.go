@@ -405,12 +405,7 @@ func (f *flow) prepare() {
 	f.handed = map[int]bool{}
 	f.nowaitVars = map[string]bool{}
 	nowaitFlag := func(e *cparse.Expr) bool {
-		for _, id := range e.Idents() {
-			if containsStr(f.p.kb.Nowait, id) {
-				return true
-			}
-		}
-		return false
+		return e.ReadsAny(func(id string) bool { return containsStr(f.p.kb.Nowait, id) })
 	}
 	// nowaitTest reports a condition that tests the NOWAIT flag itself:
 	// "x & REQ_NOWAIT" (possibly compared with 0) or a variable set from
@@ -1066,12 +1061,7 @@ func (f *flow) findBoolDefs(switched map[string]bool) {
 		if assigned[name] != 1 || f.addrVars[name] || !isCondition(def) || hasCallExpr(def) {
 			continue
 		}
-		stable := true
-		for _, id := range def.Idents() {
-			if assigned[id] > 0 || f.addrVars[id] {
-				stable = false
-			}
-		}
+		stable := !def.ReadsAny(func(id string) bool { return assigned[id] > 0 || f.addrVars[id] })
 		if stable {
 			if f.boolDefs == nil {
 				f.boolDefs = map[string]*cparse.Expr{}
@@ -2145,7 +2135,7 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 
 	if spec.GFP != nil && *spec.GFP < len(args) && s.LHS != nil {
 		mask := args[*spec.GFP]
-		if spec.NofailBlocking && f.gfp(mask, st).kind == gfpBlocking || containsStr(mask.Idents(), "__GFP_NOFAIL") {
+		if spec.NofailBlocking && f.gfp(mask, st).kind == gfpBlocking || mask.Reads("__GFP_NOFAIL") {
 			// This allocation cannot fail: its result is non-NULL.
 			f.setVarFact(st, s.LHS, true, RetNonZero)
 		}

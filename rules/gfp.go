@@ -95,10 +95,5 @@ func (f *flow) gfpDepth(e *cparse.Expr, st *State, depth int) gfpClass {
 // clearsReclaim reports whether a mask cleared with & ~ holds the direct
 // reclaim bit.
 func (f *flow) clearsReclaim(e *cparse.Expr) bool {
-	for _, id := range e.Idents() {
-		if f.p.kb.GFP[id] == kb.GFPReclaim {
-			return true
-		}
-	}
-	return false
+	return e.ReadsAny(func(id string) bool { return f.p.kb.GFP[id] == kb.GFPReclaim })
 }

@@ -60,11 +60,11 @@ func (f *flow) computeLive() {
 			if e == nil {
 				return
 			}
-			for _, id := range e.Idents() {
+			e.EachIdent(func(id string) {
 				if k, ok := f.tracked[id]; ok && !d.has(k) {
 					u.add(k)
 				}
-			}
+			})
 		}
 		write := func(lhs *cparse.Expr, whole bool) {
 			l := lhs.Strip()
