@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -233,21 +232,29 @@ func (e *Effect) computeKey() string {
 	return b.String()
 }
 
-// innerSig summarises inner contexts by what the rules test of them.
+// innerSig summarises inner contexts by what the rules test of them: one
+// letter, a set of four bits, as it goes into the keys of effects and
+// calls.
 func innerSig(inner []*Ctx) string {
-	var atomic, spinning, rcu, preempt bool
+	var m byte
 	for _, c := range inner {
 		switch c.Kind.Category {
 		case kb.Atomic:
-			atomic = true
+			m |= 1
 		case kb.Spinning:
-			spinning = true
+			m |= 2
 		}
-		rcu = rcu || c.Kind.RCU
-		preempt = preempt || c.Kind.PreemptOff
+		if c.Kind.RCU {
+			m |= 4
+		}
+		if c.Kind.PreemptOff {
+			m |= 8
+		}
 	}
-	return fmt.Sprintf("%t%t%t%t", atomic, spinning, rcu, preempt)
+	return sigLetters[m : m+1]
 }
+
+const sigLetters = "abcdefghijklmnop"
 
 const (
 	maxEffectsPerKind    = 48

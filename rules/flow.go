@@ -45,6 +45,7 @@ type flow struct {
 	obsBlock  []int
 	exitBlock map[*Exit]int
 	calls     map[string]int // Calls noted (their index), by callee, line and context
+	keyBuf    []byte         // where noteCall builds a key
 	// lastRefKeys are the facts of branches on last-reference tests.
 	lastRefKeys map[string]bool
 	// lastRef is set while a last-reference callback's summary applies

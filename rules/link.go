@@ -2,7 +2,6 @@ package rules
 
 import (
 	"strconv"
-	"strings"
 
 	"lockbot/cparse"
 	"lockbot/kb"
@@ -103,39 +102,44 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 		}
 		c.Gfp[i] = v
 	}
-	for _, fa := range st.Facts {
-		if paramFact(f.env, fa) || configFact(fa) || ctxTest(f.p.kb, fa) != nil {
-			c.Facts = append(c.Facts, *fa)
-		}
-	}
 	// Paths that reach the call under different configurations or
 	// context tests stay apart: their intersection would be no condition
 	// at all, and debugobjects' "if (!IS_ENABLED(CONFIG_PREEMPT_RT) ||
 	// preemptible()) fill_pool();" would allocate under a raw lock on RT.
-	key := name + "|" + file + "|" + ops + "|" + strconv.Itoa(s.Line) + "|" + innerSig(inner) + "|" + f.decidingSig(c.Facts)
-	if i, ok := f.calls[key]; ok {
+	// The key is built in a buffer the flow keeps, and becomes a string
+	// only for a call not seen before: most calls are met again on other
+	// paths.
+	key := append(f.keyBuf[:0], name...)
+	key = append(key, '|')
+	key = append(key, file...)
+	key = append(key, '|')
+	key = append(key, ops...)
+	key = append(key, '|')
+	key = strconv.AppendInt(key, int64(s.Line), 10)
+	key = append(key, '|')
+	key = append(key, innerSig(inner)...)
+	key = append(key, '|')
+	for _, fa := range st.Facts {
+		deciding := configFact(fa) || ctxTest(f.p.kb, fa) != nil
+		if deciding || paramFact(f.env, fa) {
+			c.Facts = append(c.Facts, *fa)
+		}
+		if deciding {
+			key = append(key, fa.Key...)
+			key = strconv.AppendBool(key, fa.Val)
+			key = append(key, ';')
+		}
+	}
+	f.keyBuf = key
+	if i, ok := f.calls[string(key)]; ok {
 		mergeCall(f.out.Calls[i], c)
 		return
 	}
 	if f.calls == nil {
 		f.calls = map[string]int{}
 	}
-	f.calls[key] = len(f.out.Calls)
+	f.calls[string(key)] = len(f.out.Calls)
 	f.out.Calls = append(f.out.Calls, c)
-}
-
-// decidingSig is the part of a call's conditions that decides what a
-// caller's context lets it do: the configuration and context tests.
-func (f *flow) decidingSig(fs []Fact) string {
-	var b strings.Builder
-	for i := range fs {
-		if configFact(&fs[i]) || ctxTest(f.p.kb, &fs[i]) != nil {
-			b.WriteString(fs[i].Key)
-			b.WriteString(strconv.FormatBool(fs[i].Val))
-			b.WriteByte(';')
-		}
-	}
-	return b.String()
 }
 
 // mergeCall folds another path's view of a call into the one recorded:
