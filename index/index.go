@@ -32,7 +32,7 @@ import (
 
 // layoutVersion names how the buckets are keyed: an index of another
 // layout is rebuilt.
-const layoutVersion = 4
+const layoutVersion = 5
 
 // Records are JSON compressed with S2 (github.com/klauspost/compress):
 // summaries repeat their field names and chains, and a whole tree's come
@@ -74,6 +74,9 @@ var (
 	bucketFuncs = []byte("funcs")
 	bucketOps   = []byte("ops")
 	bucketTypes = []byte("types")
+	// bucketOwners names, for each header function's record, the file
+	// whose analysis wrote it (see store).
+	bucketOwners = []byte("owners")
 	keyVersion  = []byte("version")
 	keyKB       = []byte("kb")
 )
@@ -99,6 +102,9 @@ type fileState struct {
 	MTime time.Time `json:"mtime"`
 	Hash  string    `json:"hash"`
 	Funcs []string  `json:"funcs,omitempty"`
+	// Owned are the keys of the header functions' records this file's
+	// analysis wrote (a header's own, or an included header's).
+	Owned []string `json:"owned,omitempty"`
 	Ops   []string  `json:"ops,omitempty"`   // members its ops tables fill
 	Types []string  `json:"types,omitempty"` // structs a header defines
 }
@@ -127,7 +133,7 @@ func Open(path string, k *kb.KB, write bool) (*Index, error) {
 			}
 			if string(meta.Get(keyVersion)) != version || string(meta.Get(keyKB)) != k.Hash() {
 				// Another meaning of summaries: start over.
-				for _, b := range [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes} {
+				for _, b := range [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes, bucketOwners} {
 					if tx.Bucket(b) != nil {
 						if err := tx.DeleteBucket(b); err != nil {
 							return err
@@ -135,7 +141,7 @@ func Open(path string, k *kb.KB, write bool) (*Index, error) {
 					}
 				}
 			}
-			for _, b := range [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes} {
+			for _, b := range [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes, bucketOwners} {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}

@@ -385,3 +385,66 @@ func TestOpsEntriesPerFile(t *testing.T) {
 		t.Errorf("after dm-snap.c's removal: %+v, want linear_map alone", got)
 	}
 }
+
+// TestHeaderRecordOwner: a local header's static inline is analysed with
+// each file including it, and what it calls resolves differently in each
+// (a.c includes the header defining helper() first, b.c does not). The
+// record kept is a.c's, the includer first by path, whichever finished
+// last and whichever was re-analysed since; and it goes when a.c stops
+// including the header.
+func TestHeaderRecordOwner(t *testing.T) {
+	tree := t.TempDir()
+	write := func(rel, src string) {
+		t.Helper()
+		p := filepath.Join(tree, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("drv/defs.h", "static inline void helper(int x) { }\n")
+	write("drv/h.h", "static inline void hi(void) { helper(1); }\n")
+	write("drv/a.c", "#include \"defs.h\"\n#include \"h.h\"\nvoid a(void) { hi(); }\n")
+	write("drv/b.c", "#include \"h.h\"\nvoid b(void) { hi(); }\n")
+	path := filepath.Join(t.TempDir(), "index.db")
+	hiRecord := func() string {
+		t.Helper()
+		for _, l := range strings.Split(dump(t, path), "\n") {
+			if strings.HasPrefix(l, "hi drv/h.h ") {
+				return l
+			}
+		}
+		return ""
+	}
+	fromA := func(rec string) bool { return strings.Contains(rec, `"file":"drv/defs.h"`) }
+	for _, workers := range []int{1, 2} {
+		os.Remove(path)
+		ix, _ := build(t, tree, path, workers)
+		ix.Close()
+		if rec := hiRecord(); !fromA(rec) {
+			t.Fatalf("%d workers: hi's record %q, want a.c's, which resolves helper in defs.h", workers, rec)
+		}
+	}
+	// b.c changes and is analysed again, last: a.c's record stays.
+	later := time.Now().Add(time.Minute)
+	write("drv/b.c", "#include \"h.h\"\nvoid b(void) { hi(); hi(); }\n")
+	os.Chtimes(filepath.Join(tree, "drv/b.c"), later, later)
+	ix, st := build(t, tree, path, 1)
+	ix.Close()
+	if st.Analysed != 1 {
+		t.Fatalf("refresh analysed %d files, want b.c alone", st.Analysed)
+	}
+	if rec := hiRecord(); !fromA(rec) {
+		t.Errorf("after b.c changed: hi's record %q, want a.c's still", rec)
+	}
+	// a.c no longer includes h.h: its record of hi goes with it.
+	write("drv/a.c", "#include \"defs.h\"\nvoid a(void) { helper(2); }\n")
+	os.Chtimes(filepath.Join(tree, "drv/a.c"), later, later)
+	ix, _ = build(t, tree, path, 1)
+	ix.Close()
+	if rec := hiRecord(); fromA(rec) {
+		t.Errorf("after a.c stopped including h.h: hi's record %q is still a.c's", rec)
+	}
+}

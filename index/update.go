@@ -354,15 +354,27 @@ func (ix *Index) store(tx *bolt.Tx, r result, old fileState) error {
 		return err
 	}
 	fs := fileState{Size: r.file.size, MTime: r.file.mtime, Hash: r.hash}
-	funcs := tx.Bucket(bucketFuncs)
+	funcs, owners := tx.Bucket(bucketFuncs), tx.Bucket(bucketOwners)
 	for i, rec := range r.recs {
-		// One record per defining file: a header's static inline, seen
-		// by every file including it, is written over.
-		if err := funcs.Put(funcKey(rec.Name, rec.File), r.packed[i]); err != nil {
-			return err
-		}
-		if !strings.HasSuffix(rec.File, ".h") {
+		key := funcKey(rec.Name, rec.File)
+		if strings.HasSuffix(rec.File, ".h") {
+			// One record per defining file: a header's static inline is
+			// analysed with every file including it, each with its own
+			// context. The header's own analysis wins, then the includer
+			// first by path, so that the index does not depend on the
+			// order files finish in, nor on how many workers there were.
+			if cur := owners.Get(key); cur != nil && string(cur) != r.file.rel && ownsBefore(string(cur), r.file.rel, rec.File) {
+				continue
+			}
+			if err := owners.Put(key, []byte(r.file.rel)); err != nil {
+				return err
+			}
+			fs.Owned = append(fs.Owned, string(key))
+		} else {
 			fs.Funcs = append(fs.Funcs, rec.Name)
+		}
+		if err := funcs.Put(key, r.packed[i]); err != nil {
+			return err
 		}
 	}
 	keys := make([]string, 0, len(r.ops))
@@ -394,11 +406,37 @@ func (ix *Index) store(tx *bolt.Tx, r result, old fileState) error {
 	return tx.Bucket(bucketFiles).Put([]byte(r.file.rel), data)
 }
 
+// ownsBefore reports whether the record of header's function written by
+// file cur is kept against file next's: the header's own analysis first,
+// then the includers by path.
+func ownsBefore(cur, next, header string) bool {
+	switch {
+	case cur == header:
+		return true
+	case next == header:
+		return false
+	}
+	return cur < next
+}
+
 // drop removes a file and the records it defined.
 func (ix *Index) drop(tx *bolt.Tx, rel string, old fileState) error {
 	funcs := tx.Bucket(bucketFuncs)
 	for _, name := range old.Funcs {
 		if err := funcs.Delete(funcKey(name, rel)); err != nil {
+			return err
+		}
+	}
+	owners := tx.Bucket(bucketOwners)
+	for _, k := range old.Owned {
+		// Another file's analysis may have written over it since.
+		if string(owners.Get([]byte(k))) != rel {
+			continue
+		}
+		if err := funcs.Delete([]byte(k)); err != nil {
+			return err
+		}
+		if err := owners.Delete([]byte(k)); err != nil {
 			return err
 		}
 	}
