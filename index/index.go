@@ -77,8 +77,8 @@ var (
 	// bucketOwners names, for each header function's record, the file
 	// whose analysis wrote it (see store).
 	bucketOwners = []byte("owners")
-	keyVersion  = []byte("version")
-	keyKB       = []byte("kb")
+	keyVersion   = []byte("version")
+	keyKB        = []byte("kb")
 )
 
 // Index is an open index file.
@@ -105,8 +105,8 @@ type fileState struct {
 	// Owned are the keys of the header functions' records this file's
 	// analysis wrote (a header's own, or an included header's).
 	Owned []string `json:"owned,omitempty"`
-	Ops   []string  `json:"ops,omitempty"`   // members its ops tables fill
-	Types []string  `json:"types,omitempty"` // structs a header defines
+	Ops   []string `json:"ops,omitempty"`   // members its ops tables fill
+	Types []string `json:"types,omitempty"` // structs a header defines
 }
 
 // ErrStale is an index written by another version of lockbot or with
