@@ -134,7 +134,7 @@ func (b *cfgBuilder) nextID() int {
 func (b *cfgBuilder) typ(n *tsNode) string { return b.fb.p.typ(n) }
 
 func (b *cfgBuilder) expr(n *tsNode) *Expr {
-	return ParseExpr(b.fb.src, int(n.StartByte()), int(n.EndByte()), b.fb.types)
+	return parseExprWith(b.fb.scratch, b.fb.src, int(n.StartByte()), int(n.EndByte()), b.fb.types)
 }
 
 // stmt builds one statement node.

@@ -335,7 +335,26 @@ func (e *Expr) Calls() []*Expr {
 // ParseExpr parses src[start:end] as an expression. It never fails: what it
 // cannot read becomes EBad nodes and the rest is still returned.
 func ParseExpr(src []byte, start, end int, types TypeNames) *Expr {
-	p := &exprParser{toks: lex(src, start, end), types: types}
+	return parseExprWith(nil, src, start, end, types)
+}
+
+// exprScratch is what a builder parsing many expressions of one file
+// keeps between them: the file as a string, which the tokens' texts
+// slice, and the token buffer. The expressions keep only the texts.
+type exprScratch struct {
+	str  string
+	toks []token
+}
+
+func parseExprWith(sc *exprScratch, src []byte, start, end int, types TypeNames) *Expr {
+	var toks []token
+	if sc != nil {
+		sc.toks = lexInto(sc.toks, src, sc.str, start, end)
+		toks = sc.toks
+	} else {
+		toks = lex(src, start, end)
+	}
+	p := &exprParser{toks: toks, types: types}
 	e := p.parseComma()
 	// Juxtaposed leftovers (macro-glued strings, unknown syntax): keep the
 	// calls inside them reachable by folding everything into a comma list.

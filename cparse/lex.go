@@ -25,7 +25,20 @@ type token struct {
 // lex splits src[start:end] into tokens. Comments, line continuations and
 // preprocessor lines are skipped; positions stay file offsets.
 func lex(src []byte, start, end int) []token {
-	toks := make([]token, 0, (end-start)/3+1)
+	return lexInto(nil, src, "", start, end)
+}
+
+// lexInto is lex appending to toks[:0]. When str is src as a string, the
+// tokens' texts are slices of it rather than strings of their own: a file
+// is converted once, not token by token.
+func lexInto(toks []token, src []byte, str string, start, end int) []token {
+	toks = toks[:0]
+	text := func(a, b int) string {
+		if str != "" {
+			return str[a:b]
+		}
+		return string(src[a:b])
+	}
 	i := start
 	lineStart := true
 	for i < end {
@@ -74,26 +87,26 @@ func lex(src []byte, start, end int) []token {
 			// L"..." and u8"..." prefixes
 			if i < end && (src[i] == '"' || src[i] == '\'') && i-s <= 2 {
 				i = skipQuoted(src, i, end)
-				toks = append(toks, token{tString, string(src[s:i]), s})
+				toks = append(toks, token{tString, text(s, i), s})
 				continue
 			}
-			toks = append(toks, token{tIdent, string(src[s:i]), s})
+			toks = append(toks, token{tIdent, text(s, i), s})
 		case c >= '0' && c <= '9' || c == '.' && i+1 < end && src[i+1] >= '0' && src[i+1] <= '9':
 			for i < end && (isIdentChar(src[i]) || src[i] == '.' ||
 				(src[i] == '+' || src[i] == '-') && (src[i-1] == 'e' || src[i-1] == 'E' || src[i-1] == 'p' || src[i-1] == 'P')) {
 				i++
 			}
-			toks = append(toks, token{tNumber, string(src[s:i]), s})
+			toks = append(toks, token{tNumber, text(s, i), s})
 		case c == '"':
 			i = skipQuoted(src, i, end)
-			toks = append(toks, token{tString, string(src[s:i]), s})
+			toks = append(toks, token{tString, text(s, i), s})
 		case c == '\'':
 			i = skipQuoted(src, i, end)
-			toks = append(toks, token{tChar, string(src[s:i]), s})
+			toks = append(toks, token{tChar, text(s, i), s})
 		default:
 			n := punctLen(src, i, end)
 			i += n
-			toks = append(toks, token{tPunct, string(src[s:i]), s})
+			toks = append(toks, token{tPunct, text(s, i), s})
 		}
 	}
 	return toks

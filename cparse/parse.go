@@ -81,7 +81,8 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	}
 	root := ft.root()
 
-	b := &fileBuilder{p: p, f: f, src: src, pre: pre, types: types, conds: map[*tsNode][]PreCond{}}
+	b := &fileBuilder{p: p, f: f, src: src, pre: pre, types: types, conds: map[*tsNode][]PreCond{},
+		scratch: &exprScratch{str: string(src)}}
 	tops := b.topLevel(root)
 	for _, n := range tops {
 		b.declarations(n)
@@ -144,6 +145,8 @@ type fileBuilder struct {
 	src   []byte
 	pre   prepassResult
 	types *fileTypes
+	// scratch serves the parse of the file's expressions.
+	scratch *exprScratch
 	// conds are the preprocessor conditions around top-level nodes.
 	conds map[*tsNode][]PreCond
 }
@@ -267,7 +270,7 @@ func (b *fileBuilder) declarations(n *tsNode) {
 		// DEFINE_SPINLOCK(name); without a storage class reads as a call.
 		if n.NamedChildCount() > 0 {
 			if c := n.NamedChild(0); b.p.typ(c) == "call_expression" {
-				call := ParseExpr(b.src, int(c.StartByte()), int(c.EndByte()), b.types)
+				call := parseExprWith(b.scratch, b.src, int(c.StartByte()), int(c.EndByte()), b.types)
 				if def, ok := b.p.dialect.Definers[call.CallName()]; ok && len(call.Args) > 0 && call.Args[0].Kind == EIdent {
 					b.f.Globals[call.Args[0].Name] = Type{Base: def}
 				}
@@ -430,7 +433,7 @@ func (b *fileBuilder) enumerators(body *tsNode) {
 			continue
 		}
 		if v := e.ChildByFieldName("value"); v != nil {
-			x := ParseExpr(b.src, int(v.StartByte()), int(v.EndByte()), b.types)
+			x := parseExprWith(b.scratch, b.src, int(v.StartByte()), int(v.EndByte()), b.types)
 			next, known = EvalInt(x, b.f.Consts)
 		}
 		if known {
@@ -446,7 +449,7 @@ func (b *fileBuilder) define(n *tsNode) {
 	if name == nil || v == nil {
 		return
 	}
-	x := ParseExpr(b.src, int(v.StartByte()), int(v.EndByte()), b.types)
+	x := parseExprWith(b.scratch, b.src, int(v.StartByte()), int(v.EndByte()), b.types)
 	if val, ok := EvalInt(x, b.f.Consts); ok {
 		b.f.Consts[name.Content(b.src)] = val
 	}
@@ -496,7 +499,7 @@ func (b *fileBuilder) function(n *tsNode, macro *tsNode) {
 	var body *tsNode
 	if macro != nil {
 		body = n
-		call := ParseExpr(b.src, int(macro.StartByte()), int(macro.EndByte()), b.types)
+		call := parseExprWith(b.scratch, b.src, int(macro.StartByte()), int(macro.EndByte()), b.types)
 		fn.Name = call.CallName()
 		if len(call.Args) > 0 && call.Args[0].Kind == EIdent {
 			name := call.Args[0].Name
