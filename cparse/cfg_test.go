@@ -1516,6 +1516,12 @@ func TestParserTimeoutAndReuse(t *testing.T) {
 	if err != nil || len(f.Funcs) != 1 || f.Funcs[0].Name != "small" || !hasCall(f.Funcs[0], "y") {
 		t.Fatalf("after a timeout: %v %v", f, err)
 	}
+	// An empty file reaches tree-sitter with no bytes at all.
+	for _, empty := range [][]byte{nil, {}} {
+		if f, err := p.Parse("empty.c", empty); err != nil || len(f.Funcs) != 0 {
+			t.Fatalf("empty file: %v %v", f, err)
+		}
+	}
 	// Declarations do not leak from one file into the next.
 	f1, _ := p.Parse("a.c", []byte("typedef int my_t;\nstruct s { int a; };\nint g;\n"))
 	f2, _ := p.Parse("b.c", []byte("int h;\n"))
