@@ -201,23 +201,12 @@ func (e *Expr) Idents() []string {
 // EachIdent calls fn with each identifier Idents returns, in its order,
 // without making the list.
 func (e *Expr) EachIdent(fn func(name string)) {
-	e.Walk(func(x *Expr) bool {
-		if x.Kind == EIdent {
-			fn(x.Name)
-		}
-		if x.Kind == ECall && x.X != nil && x.X.Kind == EIdent {
-			// A called function's name is not a variable read.
-			for _, a := range x.Args {
-				a.EachIdent(fn)
-			}
-			return false
-		}
-		return x.Kind != ESizeof && x.Kind != EType
-	})
+	e.ReadsAny(func(name string) bool { fn(name); return false })
 }
 
-// ReadsAny reports whether EachIdent would name an identifier for which
-// match holds, stopping at the first.
+// ReadsAny reports whether the expression reads an identifier for which
+// match holds, stopping at the first. Field names, a called function's
+// name and the operands of sizeof and type arguments are not reads.
 func (e *Expr) ReadsAny(match func(name string) bool) bool {
 	found := false
 	e.Walk(func(x *Expr) bool {
