@@ -1,7 +1,6 @@
 package cparse
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 )
@@ -19,6 +18,9 @@ type cfgBuilder struct {
 	bodyStart int
 	bodyEnd   int
 	expanding int // local macros being read in place, nested
+	// labelAt are the offsets of the body's "name:", found on the first
+	// goto.
+	labelAt map[string]int
 }
 
 // maxMacroDepth bounds local macros expanding into one another.
@@ -139,9 +141,10 @@ func (b *cfgBuilder) expr(n *tsNode) *Expr {
 
 // stmt builds one statement node.
 func (b *cfgBuilder) stmt(n *tsNode) {
-	if n == nil {
+	if n == nil || !b.fb.enter() {
 		return
 	}
+	defer b.fb.leave()
 	switch b.typ(n) {
 	case "compound_statement":
 		b.compound(n, nil)
@@ -248,6 +251,9 @@ func (b *cfgBuilder) stmt(n *tsNode) {
 			}
 		}
 	case "ERROR":
+		if b.fn.ErrorNodes == 0 {
+			b.fn.ErrorLine = b.line(int(n.StartByte()))
+		}
 		b.fn.ErrorNodes++
 		b.errorNode(n)
 	case "comment", "type_definition", "struct_specifier", "union_specifier", "enum_specifier",
@@ -366,27 +372,52 @@ func (b *cfgBuilder) gotoLabel(name string, line int) {
 	b.jump(b.label(name))
 }
 
-// labelPos finds "name:" in the body text; -1 when absent.
+// labelPos finds "name:" in the body text; -1 when absent. The body is
+// read once for every label it holds: a function of many gotos would
+// read it once per goto.
 func (b *cfgBuilder) labelPos(name string) int {
-	body := b.fb.src[b.bodyStart:b.bodyEnd]
-	for off := 0; ; {
-		i := bytes.Index(body[off:], []byte(name))
-		if i < 0 {
-			return -1
-		}
-		at := off + i
-		end := at + len(name)
-		if (at == 0 || !isIdentChar(body[at-1])) && end < len(body) {
-			j := end
-			for j < len(body) && (body[j] == ' ' || body[j] == '\t') {
-				j++
-			}
-			if j < len(body) && body[j] == ':' && (j+1 >= len(body) || body[j+1] != ':') {
-				return b.bodyStart + at
-			}
-		}
-		off = end
+	if b.labelAt == nil {
+		b.labelAt = labelPositions(b.fb.src, b.bodyStart, b.bodyEnd)
 	}
+	if at, ok := b.labelAt[name]; ok {
+		return at
+	}
+	return -1
+}
+
+// labelPositions maps each identifier of src[start:end] that is followed
+// by a colon (spaces and tabs between, not "::") to its first offset:
+// where a label of that name is defined, if anywhere. Identifiers
+// inside longer words ("x1" in "0x1") are not candidates.
+func labelPositions(src []byte, start, end int) map[string]int {
+	m := map[string]int{}
+	body := src[start:end]
+	for i := 0; i < len(body); {
+		if !isIdentChar(body[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(body) && isIdentChar(body[j]) {
+			j++
+		}
+		k := j
+		for k < len(body) && (body[k] == ' ' || body[k] == '\t') {
+			k++
+		}
+		if k < len(body) && body[k] == ':' && (k+1 >= len(body) || body[k+1] != ':') && j < len(body) {
+			if name := string(body[i:j]); !hasKey(m, name) {
+				m[name] = start + i
+			}
+		}
+		i = j
+	}
+	return m
+}
+
+func hasKey(m map[string]int, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 func (b *cfgBuilder) innermost(brk bool) *jumpTarget {

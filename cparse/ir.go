@@ -21,8 +21,14 @@ type File struct {
 	// Consts are the integer values of enumerators and object-like
 	// #defines (CS_HARD = 1 << 0), for conditions on flags.
 	Consts map[string]int64
-	// ErrorNodes counts ERROR and MISSING nodes tree-sitter reported.
+	// ErrorNodes counts the ERROR nodes tree-sitter reported outside
+	// functions, and ErrorLines are where they start.
 	ErrorNodes int
+	ErrorLines []int
+	// Depth is how deeply the walks of the file's declarations and
+	// statements recursed (at most MaxNesting), and ExprHeight the height
+	// of its tallest expression (at most MaxExprHeight).
+	Depth, ExprHeight int
 }
 
 // OpsInit is a function an initializer stores in a struct member, ".map =
@@ -98,9 +104,10 @@ type Func struct {
 	Blocks   []*Block
 	Entry    int
 	NumStmts int
-	// ErrorNodes counts syntax the parser could not read inside the body;
-	// the analysis goes as far as the rest allows.
+	// ErrorNodes counts syntax the parser could not read inside the body,
+	// the first at ErrorLine; the analysis goes as far as the rest allows.
 	ErrorNodes int
+	ErrorLine  int
 	// CallIDs maps each call expression to the statement that evaluates it,
 	// so that a branch on a call's result finds the call.
 	CallIDs map[*Expr]int

@@ -25,8 +25,18 @@ type Parser struct {
 	table   *langTable
 	flat    flattener
 	dialect *Dialect
-	// Timeout bounds the tree-sitter parse of one file.
+	// Timeout bounds the tree-sitter parse of one file, beside the bound
+	// its size gives (ParseTimeout).
 	Timeout time.Duration
+}
+
+// ParseTimeout is how long tree-sitter may take over a file of size
+// bytes: 1 s, and 3 s per MiB. The kernel's slowest files parse at about
+// 1.5 MiB/s (rtw89's 1.8 MiB register tables: 1.2 s on a loaded machine,
+// 6.4 s allowed); its error recovery on text that is not C can take
+// minutes for a megabyte.
+func ParseTimeout(size int) time.Duration {
+	return time.Second + time.Duration(size)*3*time.Second/(1<<20)
 }
 
 // NewParser returns a parser for the given dialect.
@@ -66,22 +76,31 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	}
 	types := &fileTypes{d: p.dialect, f: f}
 	pre := prepass(src, p.dialect, types)
+	// Refused before tree-sitter builds a tree that would be: a megabyte
+	// of "!" or "(" costs it hundreds of megabytes.
+	if pre.brackets > MaxNesting {
+		return nil, fmt.Errorf("%s: %w: brackets nest %d levels, over the limit of %d", path, ErrTooDeep, pre.brackets, MaxNesting)
+	}
+	if pre.opRun > 2*MaxExprHeight {
+		return nil, fmt.Errorf("%s: %w: a run of %d operator characters (the limit is %d operators in a row)", path, ErrTooDeep, pre.opRun, 2*MaxExprHeight)
+	}
 
 	if p.err != nil {
 		return nil, fmt.Errorf("%s: %w", path, p.err)
 	}
 	// tree-sitter's own timeout, not a cancellable context: a cancelled
 	// parser resumes the old input on its next parse.
-	ft, err := p.flat.parse(p.ts, pre.src, p.Timeout, p.table)
+	timeout := min(p.Timeout, ParseTimeout(len(src)))
+	ft, err := p.flat.parse(p.ts, pre.src, timeout, p.table)
 	if err != nil {
 		if errors.Is(err, errTimeout) {
-			return nil, fmt.Errorf("%s: tree-sitter: %w (limit %v)", path, err, p.Timeout)
+			return nil, fmt.Errorf("%s: tree-sitter: %w (limit %v)", path, err, timeout.Round(time.Millisecond))
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	root := ft.root()
 
-	b := &fileBuilder{p: p, f: f, src: src, pre: pre, types: types, conds: map[*tsNode][]PreCond{},
+	b := &fileBuilder{p: p, f: f, src: src, pre: pre, types: types, conds: map[*tsNode]*condList{},
 		scratch: &exprScratch{str: string(src)}}
 	tops := b.topLevel(root)
 	for _, n := range tops {
@@ -101,6 +120,13 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 			}
 		}
 	}
+	if b.tooDeep {
+		return nil, fmt.Errorf("%s: %w: declarations or statements nest more than %d levels", path, ErrTooDeep, MaxNesting)
+	}
+	if b.scratch.tooDeep {
+		return nil, fmt.Errorf("%s: %w: an expression nests more than %d levels", path, ErrTooDeep, MaxExprHeight)
+	}
+	f.Depth, f.ExprHeight = b.deepest, b.scratch.height
 	if len(f.Funcs) == 0 && ft.hasError() && len(bytes.TrimSpace(src)) > 0 && !hasDeclarations(tops, p) {
 		return nil, fmt.Errorf("%s: %w: tree-sitter found no C declarations", path, ErrNotC)
 	}
@@ -148,15 +174,76 @@ type fileBuilder struct {
 	// scratch serves the parse of the file's expressions.
 	scratch *exprScratch
 	// conds are the preprocessor conditions around top-level nodes.
-	conds map[*tsNode][]PreCond
+	conds map[*tsNode]*condList
+	// nest is the depth of the recursive walks of the tree, deepest the
+	// most it reached; tooDeep is set past MaxNesting.
+	nest, deepest int
+	tooDeep       bool
 }
+
+// condList is a stack of preprocessor conditions shared between levels:
+// each level adds one to its parent's, as a linked list, so that nesting
+// costs no copy of the conditions outside it. slice is built once, for
+// the functions defined at that level.
+type condList struct {
+	c     PreCond
+	up    *condList
+	n     int
+	slice []PreCond
+}
+
+func (l *condList) push(c PreCond) *condList {
+	n := 1
+	if l != nil {
+		n = l.n + 1
+	}
+	return &condList{c: c, up: l, n: n}
+}
+
+// negateTop replaces the innermost condition by its negation.
+func (l *condList) negateTop() *condList {
+	return l.up.push(PreCond{Atom: l.c.Atom, Val: !l.c.Val})
+}
+
+// conds lists the conditions, outermost first.
+func (l *condList) conds() []PreCond {
+	if l == nil {
+		return nil
+	}
+	if l.slice == nil {
+		l.slice = make([]PreCond, l.n)
+		for x, i := l, l.n-1; x != nil; x, i = x.up, i-1 {
+			l.slice[i] = x.c
+		}
+	}
+	return l.slice
+}
+
+// enter counts one more level of a recursive walk of the syntax tree, to
+// be undone by leave; past MaxNesting it refuses (tooDeep), and every
+// walk stops.
+func (b *fileBuilder) enter() bool {
+	if b.tooDeep || b.nest == MaxNesting {
+		b.tooDeep = true
+		return false
+	}
+	b.nest++
+	b.deepest = max(b.deepest, b.nest)
+	return true
+}
+
+func (b *fileBuilder) leave() { b.nest-- }
 
 // topLevel flattens the file's top-level nodes, looking through
 // preprocessor conditionals (both arms are real code) and ERROR wrappers.
 func (b *fileBuilder) topLevel(root *tsNode) []*tsNode {
 	var out []*tsNode
-	var visit func(n *tsNode, conds []PreCond)
-	visit = func(n *tsNode, conds []PreCond) {
+	var visit func(n *tsNode, conds *condList)
+	visit = func(n *tsNode, conds *condList) {
+		if !b.enter() {
+			return
+		}
+		defer b.leave()
 		cnt := int(n.NamedChildCount())
 		var alt *tsNode
 		if t := b.p.typ(n); strings.HasPrefix(t, "preproc_if") || strings.HasPrefix(t, "preproc_elif") {
@@ -172,35 +259,33 @@ func (b *fileBuilder) topLevel(root *tsNode) []*tsNode {
 					// too made each #elif of a chain double the work.
 					continue
 				}
-				visit(ch, append(conds[:len(conds):len(conds)], b.preCond(ch, true)))
+				visit(ch, conds.push(b.preCond(ch, true)))
 			case "preproc_else":
 				c := conds
-				if len(conds) > 0 && alt != nil && ch.StartByte() == alt.StartByte() {
+				if conds != nil && alt != nil && ch.StartByte() == alt.StartByte() {
 					// #else of the enclosing #if: its condition negated.
-					last := conds[len(conds)-1]
-					c = append(conds[:len(conds)-1:len(conds)-1], PreCond{Atom: last.Atom, Val: !last.Val})
+					c = conds.negateTop()
 				}
 				visit(ch, c)
 			case "linkage_specification", "declaration_list":
 				visit(ch, conds)
 			case "ERROR":
 				b.f.ErrorNodes++
+				b.f.ErrorLines = append(b.f.ErrorLines, b.f.Line(int(ch.StartByte())))
 				visit(ch, conds)
 			default:
 				if alt != nil && ch.StartByte() == alt.StartByte() {
 					continue
 				}
 				out = append(out, ch)
-				if len(conds) > 0 {
+				if conds != nil {
 					b.conds[ch] = conds
 				}
 			}
 		}
-		if alt != nil && b.p.typ(alt) != "preproc_else" && len(conds) > 0 {
+		if alt != nil && b.p.typ(alt) != "preproc_else" && conds != nil {
 			// #elif B of "#if A": not A, and B.
-			last := conds[len(conds)-1]
-			c := append(conds[:len(conds)-1:len(conds)-1], PreCond{Atom: last.Atom, Val: !last.Val})
-			visit(alt, append(c, b.preCond(alt, true)))
+			visit(alt, conds.negateTop().push(b.preCond(alt, true)))
 		}
 	}
 	visit(root, nil)
@@ -398,7 +483,8 @@ func (b *fileBuilder) typeOf(n *tsNode) Type {
 		} else {
 			name = fmt.Sprintf("%s <anonymous@%d>", kw, b.f.Line(int(n.StartByte())))
 		}
-		if body := n.ChildByFieldName("body"); body != nil {
+		if body := n.ChildByFieldName("body"); body != nil && b.enter() {
+			defer b.leave()
 			st := b.f.Structs[name]
 			if st == nil {
 				st = &Struct{Name: name, Fields: map[string]Type{}}
@@ -458,6 +544,10 @@ func (b *fileBuilder) define(n *tsNode) {
 // fields records the fields of a struct body; anonymous struct and union
 // members are folded into the parent.
 func (b *fileBuilder) fields(body *tsNode, st *Struct) {
+	if !b.enter() {
+		return
+	}
+	defer b.leave()
 	cnt := int(body.NamedChildCount())
 	for i := 0; i < cnt; i++ {
 		fd := body.NamedChild(i)
@@ -595,9 +685,9 @@ func (b *fileBuilder) function(n *tsNode, macro *tsNode) {
 	}
 	fn.EndLine = b.f.Line(int(body.EndByte()) - 1)
 	if macro != nil {
-		fn.Conds = b.conds[macro]
+		fn.Conds = b.conds[macro].conds()
 	} else {
-		fn.Conds = b.conds[n]
+		fn.Conds = b.conds[n].conds()
 	}
 	cb := &cfgBuilder{fb: b, fn: fn, labels: map[string]int{}, bodyStart: bodyStart, bodyEnd: int(body.EndByte())}
 	cb.build(body)

@@ -138,6 +138,11 @@ type prepassResult struct {
 	// ("#define sco_conn_lock(c) spin_lock(&c->lock)"): a call of one is
 	// read as its body with the arguments in place.
 	expand map[string]*macroTpl
+	// brackets is the deepest nesting of (, [ and { in the code, and
+	// opRun the longest run of operator characters with nothing but
+	// spaces between them ("!!!!", "-- * --"): what the text alone shows
+	// of how deep its syntax nests, before tree-sitter builds the tree.
+	brackets, opRun int
 }
 
 // macroTpl is a function-like macro whose body is an expression.
@@ -246,9 +251,10 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 	defined := map[string]int{}
 	words := d.wordIndex()
 
-	type ppFrame struct{ depthAtIf, depthAfterFirst int }
+	type ppFrame struct{ depthAtIf, depthAfterFirst, nestAtIf, nestAfterFirst int }
 	var ppStack []ppFrame
 	depth := 0
+	nest, run := 0, 0    // see brackets and opRun
 	prevSig := byte(';') // last significant punctuation or a marker
 	var prevWord []byte  // the identifier just read, in orig
 	lineStart := true
@@ -329,23 +335,23 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 			}
 			switch {
 			case strings.HasPrefix(dir, "if"):
-				ppStack = append(ppStack, ppFrame{depth, -1})
+				ppStack = append(ppStack, ppFrame{depth, -1, nest, -1})
 			case strings.HasPrefix(dir, "el"):
 				// Each arm of #if/#else starts at the depth the #if had; the
 				// first arm decides the depth after #endif.
 				if len(ppStack) > 0 {
 					f := &ppStack[len(ppStack)-1]
 					if f.depthAfterFirst < 0 {
-						f.depthAfterFirst = depth
+						f.depthAfterFirst, f.nestAfterFirst = depth, nest
 					}
-					depth = f.depthAtIf
+					depth, nest = f.depthAtIf, f.nestAtIf
 				}
 			case strings.HasPrefix(dir, "endif"):
 				if len(ppStack) > 0 {
 					f := ppStack[len(ppStack)-1]
 					ppStack = ppStack[:len(ppStack)-1]
 					if f.depthAfterFirst >= 0 {
-						depth = f.depthAfterFirst
+						depth, nest = f.depthAfterFirst, f.nestAfterFirst
 					}
 				}
 			}
@@ -360,7 +366,9 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 			i = skipQuoted(orig, i, n)
 			prevSig = 'x'
 			prevWord = nil
+			run = 0
 		case isIdentStart(c):
+			run = 0
 			s := i
 			for i < n && isIdentChar(orig[i]) {
 				i++
@@ -420,6 +428,7 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 			}
 			prevSig = 'x'
 			prevWord = nil
+			run = 0
 		default:
 			switch c {
 			case '{':
@@ -428,6 +437,20 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 				if depth > 0 {
 					depth--
 				}
+			}
+			switch c {
+			case '(', '[', '{':
+				nest++
+				res.brackets = max(res.brackets, nest)
+				run = 0
+			case ')', ']', '}':
+				nest = max(nest-1, 0)
+				run = 0
+			case ',', ';':
+				run = 0
+			default:
+				run++
+				res.opRun = max(res.opRun, run)
 			}
 			prevSig = c
 			prevWord = nil

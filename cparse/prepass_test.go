@@ -440,3 +440,17 @@ static inline int after(struct inode *inode)
 		t.Errorf("got %d functions, want after() alone", len(f.Funcs))
 	}
 }
+
+// Arms of an #ifdef that each open a brace closed once after the #endif
+// do not add up: the text's bracket nesting follows the first arm, as the
+// preprocessor would, and the file is not refused as too deep.
+func TestPrepassBracketsFollowFirstArm(t *testing.T) {
+	arm := "#ifdef X\n\tif (a) {\n#else\n\tif (b) {\n#endif\n\t\tc();\n\t}\n"
+	src := "void f(int a, int b)\n{\n" + strings.Repeat(arm, 3*MaxNesting) + "}\n"
+	if got := prepass([]byte(src), nil, nil).brackets; got != 3 {
+		t.Errorf("brackets %d, want 3: f's body, an if's braces and its condition's parentheses", got)
+	}
+	if got := prepass([]byte("int x = !!!!-(y);"), nil, nil).opRun; got != 6 {
+		t.Errorf("opRun %d, want 6: \"= !!!!-\"", got)
+	}
+}
