@@ -42,7 +42,7 @@ func b4Check(res *review.Result) B4Check {
 	switch {
 	case c.errors > 0:
 		status = "fail"
-	case c.warnings+c.checks > 0:
+	case c.warnings+c.checks > 0 || len(res.NotAnalysed) > 0:
 		status = "warn"
 	}
 
@@ -62,6 +62,9 @@ func b4Check(res *review.Result) B4Check {
 	} else {
 		parts = append(parts, "no lock problems introduced")
 	}
+	if n := len(res.NotAnalysed); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d not analysed", n))
+	}
 	if c.preExisting > 0 {
 		parts = append(parts, fmt.Sprintf("%d pre-existing", c.preExisting))
 	}
@@ -75,6 +78,9 @@ func b4Check(res *review.Result) B4Check {
 	}
 	for _, f := range res.Resolved {
 		details = append(details, fmt.Sprintf("%s:%d: RESOLVED:%s: %s", f.File, f.Line, f.Rule, f.Message))
+	}
+	for _, na := range res.NotAnalysed {
+		details = append(details, notAnalysedTerse(na))
 	}
 	if res.NoTree {
 		details = append(details, "NOTE: no tree (--no-tree): only the hunks were analysed")

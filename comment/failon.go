@@ -30,5 +30,7 @@ func Failing(res *review.Result, level string) (bool, error) {
 			return true, nil
 		}
 	}
-	return false, nil
+	// Code the review could not analyse is a warning: it fails a patch
+	// only at --fail-on warning.
+	return len(res.NotAnalysed) > 0 && fail("WARNING"), nil
 }

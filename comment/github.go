@@ -149,7 +149,7 @@ func GitHubReviewBody(r GitHubReview, opt GitHubOptions) string {
 	}
 	base := rt
 	if opt.Base != "" {
-		base = "base: " + opt.Base + ", " + rt
+		base = "base: " + ghEscape(opt.Base) + ", " + rt
 	}
 	fmt.Fprintf(&b, "lockbot found %s (%s).", what, base)
 	if n := len(r.Inline); n > 0 && len(r.Listed) > 0 {
@@ -274,9 +274,12 @@ func GitHubAnnotation(f *review.Finding) (message, details string) {
 }
 
 // ghEscape keeps kernel C in prose from being read as Markdown or HTML:
-// "*p", "__init", "<linux/mm.h>" stay as written.
+// "*p", "__init", "<linux/mm.h>" stay as written. File names come from
+// the pull request: an "@name" in one must not mention anyone (a zero
+// width space after the "@" breaks the mention, and "&" is written as an
+// entity so that "&commat;" cannot make one).
 var ghEscaper = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
-	"<", "&lt;", ">", "&gt;", "|", `\|`, "~", `\~`, "#", `\#`)
+	"<", "&lt;", ">", "&gt;", "|", `\|`, "~", `\~`, "#", `\#`, "&", "&amp;", "@", "@\u200b")
 
 func ghEscape(s string) string { return ghEscaper.Replace(s) }
 

@@ -27,10 +27,10 @@ var ghOpt = GitHubOptions{RepoURL: "https://github.com/kernel/linux", Head: "012
 
 func TestGitHubComment(t *testing.T) {
 	got := GitHubComment(ghFinding(), ghOpt)
-	want := "**ERROR** `RT_SLEEPING_LOCK_IN_ATOMIC`: spin\\_lock(&b-&gt;stats\\_lock) in bar\\_count\\_hit() takes spinlock\\_t struct bar::stats\\_lock, but bar\\_find() holds bit spinlock h\n" +
+	want := "**ERROR** `RT_SLEEPING_LOCK_IN_ATOMIC`: spin\\_lock(&amp;b-&gt;stats\\_lock) in bar\\_count\\_hit() takes spinlock\\_t struct bar::stats\\_lock, but bar\\_find() holds bit spinlock h\n" +
 		"\n" +
 		"- [`drivers/bar/bar.c:27`](https://github.com/kernel/linux/blob/0123456789abcdef0123456789abcdef01234567/drivers/bar/bar.c#L27) `bar_find()`: hlist\\_bl\\_lock(h) takes bit spinlock h\n" +
-		"- [`drivers/bar/bar.c:15`](https://github.com/kernel/linux/blob/0123456789abcdef0123456789abcdef01234567/drivers/bar/bar.c#L15) `bar_count_hit()`: spin\\_lock(&b-&gt;stats\\_lock) takes spinlock\\_t struct bar::stats\\_lock\n" +
+		"- [`drivers/bar/bar.c:15`](https://github.com/kernel/linux/blob/0123456789abcdef0123456789abcdef01234567/drivers/bar/bar.c#L15) `bar_count_hit()`: spin\\_lock(&amp;b-&gt;stats\\_lock) takes spinlock\\_t struct bar::stats\\_lock\n" +
 		"\n" +
 		"**Fix:** use raw\\_spinlock\\_t for struct bar::stats\\_lock\n" +
 		"\n" +

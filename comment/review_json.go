@@ -21,6 +21,9 @@ type ReviewReport struct {
 	// UnknownCallees are functions called under a lock whose definitions
 	// were not seen, assumed not to sleep.
 	UnknownCallees []string `json:"unknown_callees"`
+	// NotAnalysed are touched files, or functions, the review could not
+	// analyse.
+	NotAnalysed []review.NotAnalysed `json:"not_analysed"`
 }
 
 // ReviewJSON writes a patch review as one indented JSON document. Lists
@@ -37,6 +40,10 @@ func ReviewJSON(w io.Writer, res *review.Result) error {
 		Stats:    res.Stats,
 
 		UnknownCallees: res.Unknown,
+		NotAnalysed:    res.NotAnalysed,
+	}
+	if r.NotAnalysed == nil {
+		r.NotAnalysed = []review.NotAnalysed{}
 	}
 	if r.Patches == nil {
 		r.Patches = []review.PatchRef{}

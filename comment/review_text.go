@@ -47,6 +47,9 @@ func ReviewText(w io.Writer, res *review.Result, opt ReviewTextOptions) error {
 		for _, f := range res.Findings {
 			ew.printf("%s\n", terseLine(f))
 		}
+		for _, na := range res.NotAnalysed {
+			ew.printf("%s\n", notAnalysedTerse(na))
+		}
 		return ew.err
 	}
 
@@ -85,6 +88,16 @@ func ReviewText(w io.Writer, res *review.Result, opt ReviewTextOptions) error {
 		ew.printf("\n")
 	}
 
+	for _, na := range res.NotAnalysed {
+		ew.printf("WARNING:%s: %s\n", NotAnalysedRule, NotAnalysedText(na))
+		if na.PatchLine > 0 {
+			ew.printf("#%d: FILE: %s:%d:\n", na.PatchLine, na.File, na.Line)
+		} else if na.Line > 0 {
+			ew.printf("FILE: %s:%d:\n", na.File, na.Line)
+		}
+		ew.printf("\n")
+	}
+
 	ew.printf("%s\n", reviewTotal(res, opt))
 	if res.NoTree {
 		ew.printf("NOTE: no tree (--no-tree): only the hunks were analysed; callers and callees outside them were not seen\n")
@@ -93,6 +106,30 @@ func ReviewText(w io.Writer, res *review.Result, opt ReviewTextOptions) error {
 		ew.printf("%s\n", note)
 	}
 	return ew.err
+}
+
+// NotAnalysedRule is the name a warning about code a review could not
+// analyse goes by, in the place of a rule's: a patch said clean must
+// not be one that was not read.
+const NotAnalysedRule = "NOT_ANALYSED"
+
+// NotAnalysedText says what was not analysed and why.
+func NotAnalysedText(na review.NotAnalysed) string {
+	what := na.File + " not analysed"
+	if len(na.Functions) > 0 {
+		what = "in " + na.File + ", " + strings.Join(na.Functions, ", ") + " not analysed"
+	} else if na.Line > 0 {
+		what = na.File + " not analysed in full"
+	}
+	return what + ": " + na.Reason + "; what the patch does there is not known"
+}
+
+func notAnalysedTerse(na review.NotAnalysed) string {
+	loc := na.File
+	if na.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", na.File, na.Line)
+	}
+	return fmt.Sprintf("%s: WARNING:%s: %s", loc, NotAnalysedRule, NotAnalysedText(na))
 }
 
 // UnknownNote says which functions called under a lock were not seen, so

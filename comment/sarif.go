@@ -61,6 +61,16 @@ func SARIF(w io.Writer, res *review.Result, analyzers []*rules.Analyzer, toolVer
 		"no_tree":  res.NoTree,
 		"resolved": sarifResolved(res.Resolved),
 	}
+	if len(res.NotAnalysed) > 0 {
+		// What the review could not analyse is about the run, not a
+		// result: a code-scanning alert would outlive the next push.
+		inv := run.AddInvocation(true)
+		for _, na := range res.NotAnalysed {
+			n := sarif.NewNotification().WithLevel("warning").WithTextMessage(NotAnalysedText(na))
+			n.AddLocation(sarifLocation(na.File, na.Line, ""))
+			inv.AddTToolExecutionNotification(n)
+		}
+	}
 	report.AddRun(run)
 	// go-sarif's PrettyWrite HTML-escapes "&b->lock" into "\u0026b-\u003elock",
 	// unreadable in the raw file; the document is the same JSON either way.

@@ -5,7 +5,9 @@ package comment
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"lockbot/rules"
 )
@@ -83,7 +85,35 @@ func (e *errWriter) printf(format string, args ...any) {
 	if e.err != nil {
 		return
 	}
-	_, e.err = fmt.Fprintf(e.w, format, args...)
+	_, e.err = io.WriteString(e.w, TermSafe(fmt.Sprintf(format, args...)))
+}
+
+// TermSafe escapes the control characters of text bound for a terminal,
+// as Go quotes them ("\x1b"), keeping newlines and tabs. File names and
+// lines come from patches, and a name holding "\x1b]0;...\x07" would
+// retitle the reviewer's terminal, recolour it, or with OSC 52 write its
+// clipboard.
+func TermSafe(s string) string {
+	clean := true
+	for _, r := range s {
+		if r != '\n' && r != '\t' && unicode.IsControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
 }
 
 // RuleDocs writes the rules with a paragraph each.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/bluekeyes/go-gitdiff/gitdiff"
 )
@@ -34,25 +35,88 @@ func (d DirTree) ReadFile(path string) ([]byte, error) {
 	if !fs.ValidPath(path) || path == "." {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: fs.ErrInvalid}
 	}
-	// os.OpenInRoot refuses to leave the directory, symbolic links included.
-	f, err := os.OpenInRoot(string(d), filepath.FromSlash(path))
+	// os.Root refuses to leave the directory, symbolic links included.
+	root, err := os.OpenRoot(string(d))
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	f, err := OpenRegular(root, filepath.FromSlash(path))
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("not a regular file")}
-	}
 	data, err := io.ReadAll(io.LimitReader(f, maxTreeFile+1))
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 	}
 	if len(data) > maxTreeFile {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("larger than %d bytes", maxTreeFile)}
+	}
+	return data, nil
+}
+
+// ErrNotRegular is a path that names something other than a regular
+// file: a FIFO, a device, a directory, or a link to one.
+var ErrNotRegular = errors.New("not a regular file")
+
+// OpenRegular opens a regular file for reading under root, refusing
+// anything else before it is opened: opening a FIFO blocks until a writer
+// comes, and a device (a link to /dev/zero) reads forever. The open does
+// not block either way (O_NONBLOCK), and the type is checked again on
+// what was opened, in case the path changed in between.
+func OpenRegular(root *os.Root, name string) (*os.File, error) {
+	st, err := root.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("%w (%s)", ErrNotRegular, st.Mode().Type())}
+	}
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = &fs.PathError{Op: "open", Path: name, Err: ErrNotRegular}
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// ErrTooLarge is a file over the size a reader allows.
+var ErrTooLarge = errors.New("too large")
+
+// ReadRegular reads the regular file at path, of at most limit bytes,
+// following symbolic links. Anything else is refused before it is read
+// (ErrNotRegular, ErrTooLarge): a FIFO would block the run and a link to
+// a device would fill memory.
+func ReadRegular(path string, limit int64) ([]byte, error) {
+	// OpenRegular refuses links that leave its root, so the root is the
+	// target's directory: a user naming a link means its target.
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(filepath.Dir(target))
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	f, err := OpenRegular(root, filepath.Base(target))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: %w: over the %d-byte limit", path, ErrTooLarge, limit)
 	}
 	return data, nil
 }

@@ -4,6 +4,8 @@
 package kbuild
 
 import (
+	"lockbot/diff"
+
 	"fmt"
 	"os"
 	"path/filepath"
@@ -282,7 +284,7 @@ func readFiles(paths []string) ([]string, []error) {
 				if i >= len(paths) {
 					return
 				}
-				data, err := os.ReadFile(paths[i])
+				data, err := diff.ReadRegular(paths[i], maxKbuildFile)
 				texts[i], errs[i] = string(data), err
 			}
 		}()
@@ -454,12 +456,16 @@ func (r *RT) objConds(dir, obj string) []string {
 	return out
 }
 
+// maxKbuildFile bounds a Kconfig or Makefile read; the kernel's largest
+// are under 100 KiB.
+const maxKbuildFile = 4 << 20
+
 // readMakefile maps each object of a Kbuild Makefile to its conditions:
 // "CONFIG_X" for obj-$(CONFIG_X) += o, "@comp.o" for comp-y += o.
 func readMakefile(dir string) map[string][]string {
 	m := map[string][]string{}
 	for _, name := range []string{"Makefile", "Kbuild"} {
-		data, err := os.ReadFile(filepath.Join(dir, name))
+		data, err := diff.ReadRegular(filepath.Join(dir, name), maxKbuildFile)
 		if err != nil {
 			continue
 		}

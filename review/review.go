@@ -88,8 +88,23 @@ func Check(ctx context.Context, s *diff.Series, opt Options) (*Result, error) {
 		}
 		addStats(&res.Stats, after.Stats)
 		res.Unknown = mergeSorted(res.Unknown, after.Unknown)
-		added, kept := subtract(after.Findings, before.Findings)
-		removed, _ := subtract(before.Findings, after.Findings)
+		// A file not analysed on one side would make each of its
+		// findings look introduced or resolved: its findings are left
+		// out of the comparison, and it is named instead.
+		unread := notAnalysed(before, after, snap)
+		for _, na := range unread {
+			na.Patch = pr
+			if nl, ok := lineOf(i, na.File, na.Line); ok && na.Line > 0 {
+				na.PatchLine, _, _ = snap.Patch.PatchLine(na.File, nl)
+			}
+			res.NotAnalysed = append(res.NotAnalysed, na)
+		}
+		bf, af := before.Findings, after.Findings
+		if failed := wholeFiles(unread); len(failed) > 0 {
+			bf, af = outside(bf, failed), outside(af, failed)
+		}
+		added, kept := subtract(af, bf)
+		removed, _ := subtract(bf, af)
 		for _, f := range added {
 			rf := &Finding{Finding: f, Patch: pr, Introduced: true}
 			anchor(rf, snap.Patch, func(file string, line int) (int, bool) { return lineOf(i, file, line) })
@@ -225,12 +240,6 @@ func (r *reviewer) analyse(ctx context.Context, files map[string][]byte) (*rules
 			Log: r.opt.Log, Externals: r.opt.Externals})
 		if err != nil {
 			return nil, err
-		}
-		if len(res.Errors) > 0 && r.opt.Tree != nil {
-			// A touched file the parser cannot read at all would make
-			// every finding in it look resolved or introduced.
-			e := res.Errors[0]
-			return nil, fmt.Errorf("%s: %s", e.Path, e.Err)
 		}
 	}
 	r.memo[key] = res

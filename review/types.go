@@ -49,4 +49,24 @@ type Result struct {
 	// RCU context whose definitions were not seen (another file, no
 	// index): assumed not to sleep. Sorted.
 	Unknown []string `json:"unknown_callees"`
+	// NotAnalysed are the touched files, or parts of them, the review
+	// could not analyse: what they introduce is not known.
+	NotAnalysed []NotAnalysed `json:"not_analysed"`
+}
+
+// NotAnalysed is a touched file, or some of its functions, that a review
+// could not analyse after a patch: a file the parser refused (nesting too
+// deep, not C), one over the analysis budget, or syntax the patch added
+// that the parser could not read.
+type NotAnalysed struct {
+	Patch *PatchRef `json:"patch,omitempty"`
+	File  string    `json:"file"`
+	// Line is where the unreadable syntax starts; 0 for the whole file.
+	Line   int    `json:"line,omitempty"`
+	Reason string `json:"reason"`
+	// Functions are those left out, or read only in part.
+	Functions []string `json:"functions,omitempty"`
+	// PatchLine is Line's line in the patch file, 0 when the patch does
+	// not show it.
+	PatchLine int `json:"-"`
 }

@@ -360,6 +360,8 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 		if len(e.Facts) > 0 && f.outcomeFacts(s, &Outcome{Facts: e.Facts}, st, subst, g) == nil {
 			continue // happens only for arguments this call does not pass
 		}
+		// Observing it costs what the effect carries, per state.
+		f.spend(1 + len(base.Chain) + len(base.Inner) + len(base.Facts))
 		te := base
 		if e.GfpParam >= 0 {
 			if te = f.realizeGfp(base, e, g, args, st); te == nil {
@@ -619,6 +621,10 @@ func (f *flow) argFact(s *cparse.Stmt, x *cparse.Expr, subst map[string]*cparse.
 	return a
 }
 
+// maxFactNodes bounds the expressions a callee's summary passes to its
+// callers in their terms (conditions on arguments, lock expressions).
+const maxFactNodes = 16
+
 type exprSite struct {
 	s *cparse.Stmt
 	x *cparse.Expr
@@ -717,7 +723,15 @@ func (f *flow) substitute(x *cparse.Expr, subst map[string]*cparse.Expr, g *Func
 		}
 		return !local
 	})
-	return canon(x.Subst(subst)), local
+	y := canon(x.Subst(subst))
+	if !local && y.Larger(maxFactNodes) {
+		// An expression grows by what each caller's arguments add to it
+		// (x - 1 through a chain of calls f(x - 1)); past maxFactNodes it
+		// is not followed further up, as one naming the callee's locals
+		// is not.
+		local = true
+	}
+	return y, local
 }
 
 // siteCtx is translateCtx memoised per call site: a callee's context is

@@ -260,6 +260,14 @@ const (
 	maxEffectsPerKind    = 48
 	maxInstancesPerClass = 3
 	maxOutcomes          = 8
+	// maxInner bounds the contexts callees hold around an effect: lockdep
+	// stops at 48 locks held at once (MAX_LOCK_DEPTH), so a chain holding
+	// more is not one a kernel runs. maxChain bounds the calls an effect
+	// passes through. Each level of a chain of calls adds to both, and
+	// each kept effect costs every caller its length: a chain of a
+	// thousand functions, each locking around the next, cost 24 GB.
+	maxInner = 48
+	maxChain = 64
 )
 
 // summarize builds a function's summary from its facts.
@@ -282,6 +290,9 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 			if !c.FromCaller {
 				inner = append(inner, c)
 			}
+		}
+		if len(inner) > maxInner || len(e.Chain) > maxChain {
+			continue
 		}
 		ne := *e
 		ne.Inner = inner

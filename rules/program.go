@@ -1,12 +1,14 @@
 package rules
 
 import (
+	"context"
 	"log/slog"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"lockbot/cparse"
 	"lockbot/kb"
@@ -15,8 +17,10 @@ import (
 // Program is a set of analysed files: the functions, their summaries and
 // the declarations that name lock classes.
 type Program struct {
-	kb       *kb.KB
-	Files    []*cparse.File
+	kb    *kb.KB
+	Files []*cparse.File
+	// reports says which files' findings are wanted.
+	reports  map[*cparse.File]bool
 	Funcs    []*FuncInfo
 	byName   map[string][]*FuncInfo
 	structs  map[string]*cparse.Struct
@@ -40,6 +44,14 @@ type Program struct {
 	consts map[string]int64
 	// Stats counts what the analysis could and could not do.
 	Stats Stats
+	// ctx stops the analysis midway (a review's deadline); nil: never.
+	ctx context.Context
+	// work is what the functions' analyses cost so far, in maxWork's
+	// units, and budget what the whole program may cost (0: no bound);
+	// overBudget is set once functions were left unanalysed for it.
+	work       atomic.Int64
+	budget     int64
+	overBudget atomic.Bool
 }
 
 // Stats are the counts reported with findings.
@@ -81,8 +93,10 @@ func NewProgram(k *kb.KB, files []*cparse.File, report func(*cparse.File) bool, 
 	p := &Program{kb: k, Files: files, byName: map[string][]*FuncInfo{},
 		structs: map[string]*cparse.Struct{}, typedefs: map[string]cparse.Type{}, globals: map[string]cparse.Type{}, log: log,
 		ops: newOpsTable(files), consts: map[string]int64{}, boot: bootKeys(k)}
+	p.reports = map[*cparse.File]bool{}
 	for _, f := range files {
 		rep := report == nil || report(f)
+		p.reports[f] = rep
 		if rep {
 			p.Stats.Files++
 			p.Stats.ParseErrors += f.ErrorNodes
@@ -396,7 +410,17 @@ func (p *Program) Workers(n int) {
 		go func() {
 			defer wg.Done()
 			for i := range ready {
-				if need[comps[i][0]] {
+				// Once the context is done the groups left are passed
+				// over: the caller throws the program away.
+				switch {
+				case !need[comps[i][0]] || p.cancelled():
+				case p.budget > 0 && p.work.Load() > p.budget:
+					p.overBudget.Store(true)
+					for _, fi := range comps[i] {
+						fi.Facts = &FuncFacts{Failed: true}
+						fi.Sum = &Summary{}
+					}
+				default:
 					p.analyzeGroup(comps[i])
 				}
 				done <- i
@@ -496,6 +520,12 @@ func (p *Program) analyzeGroup(comp []*FuncInfo) {
 			return
 		}
 	}
+}
+
+// cancelled reports whether the analysis should stop: its context is
+// done.
+func (p *Program) cancelled() bool {
+	return p.ctx != nil && p.ctx.Err() != nil
 }
 
 func selfRecursive(fi *FuncInfo) bool {

@@ -13,8 +13,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"lockbot/cparse"
+	"lockbot/diff"
 	"lockbot/kb"
 )
 
@@ -80,6 +82,21 @@ type Result struct {
 	// or RCU context without their definition in view (another file, no
 	// index): assumed not to sleep. Sorted.
 	Unknown []string
+	// Parsed says how the parser read each reported file, for a review
+	// to tell what a patch made unreadable.
+	Parsed []ParsedFile `json:"-"`
+}
+
+// ParsedFile is what the parser made of one file: where it found syntax
+// it could not read, and the functions it found.
+type ParsedFile struct {
+	Path string
+	// ErrorLines start the syntax it could not read outside functions.
+	ErrorLines []int
+	// Funcs are the functions defined; Partial those read around syntax
+	// it could not read, with the line of the first.
+	Funcs   []string
+	Partial map[string]int
 }
 
 // Analyze parses and analyses sources and runs the rules. A file that
@@ -104,7 +121,21 @@ func Analyze(ctx context.Context, srcs []Source, opt Options) (*Result, error) {
 		}
 		findings = kept
 	}
-	return &Result{Findings: findings, Stats: prog.Stats, Errors: prog.errors, Skipped: prog.skipped, Unknown: prog.Unknown()}, nil
+	res := &Result{Findings: findings, Stats: prog.Stats, Errors: prog.errors, Skipped: prog.skipped, Unknown: prog.Unknown()}
+	for _, f := range prog.Files {
+		if !prog.reports[f] {
+			continue
+		}
+		pf := ParsedFile{Path: f.Path, ErrorLines: f.ErrorLines, Partial: map[string]int{}}
+		for _, fn := range f.Funcs {
+			pf.Funcs = append(pf.Funcs, fn.Name)
+			if fn.ErrorNodes > 0 {
+				pf.Partial[fn.Name] = fn.ErrorLine
+			}
+		}
+		res.Parsed = append(res.Parsed, pf)
+	}
+	return res, nil
 }
 
 // Build parses sources and runs the shared pass: the program with every
@@ -130,6 +161,12 @@ func Build(ctx context.Context, srcs []Source, opt Options) (*Program, error) {
 		}
 	}
 	prog := NewProgram(opt.KB, parsed, func(f *cparse.File) bool { return report[f] }, opt.Log)
+	prog.ctx = ctx
+	size := 0
+	for _, s := range srcs {
+		size += len(s.Src)
+	}
+	prog.budget = workBudget(size)
 	prog.errors = errs
 	prog.skipped = skipped
 	prog.Stats.Skipped = len(skipped)
@@ -145,8 +182,53 @@ func Build(ctx context.Context, srcs []Source, opt Options) (*Program, error) {
 	} else {
 		prog.Analyze()
 	}
+	if err := ctx.Err(); err != nil {
+		// Functions were passed over: what the program says is not the
+		// analysis of its files.
+		return nil, fmt.Errorf("analysis stopped: %w", err)
+	}
+	if prog.overBudget.Load() {
+		// What was analysed is reported; each file with functions the
+		// budget left out is named, as a file the parser refused is.
+		left := map[*cparse.File]int{}
+		for _, fi := range prog.Funcs {
+			if fi.Report && fi.Facts != nil && fi.Facts.Failed {
+				left[fi.F.File]++
+			}
+		}
+		for _, f := range prog.Files {
+			if n := left[f]; n > 0 {
+				prog.errors = append(prog.errors, FileError{Path: f.Path,
+					Err: fmt.Sprintf("%s: %v: %d of its functions not analysed (%d bytes of source may cost %d)",
+						f.Path, ErrBudget, n, size, prog.budget)})
+			}
+		}
+	}
 	return prog, nil
 }
+
+// ErrBudget is an analysis that would cost more than its input allows
+// (see workBudget).
+var ErrBudget = errors.New("analysis over its budget")
+
+// workBudget is what analysing size bytes of sources may cost, in
+// maxWork's units: the cost of an analysis is linear in its input, not
+// only bounded per function (a megabyte of small functions each locking
+// around a call of the next cost 7 s and 2.5 GB before). See
+// budgetPerByte.
+func workBudget(size int) int64 {
+	return budgetBase + budgetPerByte*int64(size)
+}
+
+// budgetBase and budgetPerByte: ... measured
+const (
+	budgetBase    = 20_000_000
+	budgetPerByte = 100
+)
+
+// parseTimeout bounds tree-sitter's parse of one file whatever its size
+// (cparse.ParseTimeout is the bound by size).
+const parseTimeout = 30 * time.Second
 
 // parseAll parses sources in parallel, one tree-sitter parser per worker.
 func parseAll(ctx context.Context, srcs []Source, opt Options) ([]*cparse.File, []FileError, []FileError, error) {
@@ -171,6 +253,15 @@ func parseAll(ctx context.Context, srcs []Source, opt Options) ([]*cparse.File, 
 			defer func() { pool.put(p) }()
 			for i := range jobs {
 				s := srcs[i]
+				if ctx.Err() != nil {
+					continue // the caller gets ctx's error
+				}
+				// tree-sitter cannot be cancelled midway, but its timeout
+				// can stop at the deadline.
+				p.Timeout = parseTimeout
+				if d, ok := ctx.Deadline(); ok {
+					p.Timeout = max(min(parseTimeout, time.Until(d)), time.Millisecond)
+				}
 				if opt.Cache != nil && s.Context {
 					if f, err, ok := opt.Cache.get(s.Path, s.Src); ok {
 						files[i], ferrs[i] = f, err
@@ -202,8 +293,11 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
+	if cerr == nil {
+		cerr = ctx.Err()
+	}
 	if cerr != nil {
-		return nil, nil, nil, cerr
+		return nil, nil, nil, fmt.Errorf("parsing stopped: %w", cerr)
 	}
 	var errs, skipped []FileError
 	for i, e := range ferrs {
@@ -258,7 +352,7 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 		if seen[clean] {
 			return nil
 		}
-		data, err := os.ReadFile(clean)
+		data, err := ReadSourceFile(clean)
 		if err != nil {
 			return err
 		}
@@ -275,9 +369,6 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 			if !IsCFile(p) {
 				return nil, fmt.Errorf("%s: not a C source or header file (.c, .h)", p)
 			}
-			if info.Size() > cparse.MaxFileSize {
-				return nil, fmt.Errorf("%s: %d bytes is over the %d-byte limit", p, info.Size(), cparse.MaxFileSize)
-			}
 			if err := add(p, false); err != nil {
 				return nil, err
 			}
@@ -291,10 +382,6 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 			if d.IsDir() || !IsCFile(path) {
 				return nil
 			}
-			if inf, err := d.Info(); err == nil && inf.Size() > cparse.MaxFileSize {
-				log.Warn("skipping oversized file", "path", path, "bytes", inf.Size())
-				return nil
-			}
 			found = append(found, path)
 			return nil
 		})
@@ -303,7 +390,13 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 		}
 		sort.Strings(found)
 		for _, f := range found {
+			// What a walk finds and cannot read (too large, a FIFO, a
+			// link to a device) is passed over; what was named is not.
 			if err := add(f, false); err != nil {
+				if errors.Is(err, diff.ErrTooLarge) || errors.Is(err, diff.ErrNotRegular) {
+					log.Warn("skipping a file that is not C source to read", "path", f, "err", err)
+					continue
+				}
 				return nil, err
 			}
 			srcs[len(srcs)-1].Found = true
@@ -321,10 +414,8 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 				continue
 			}
 			for _, h := range unity.Before(s.Path) {
-				if info, err := os.Stat(h); err == nil && !info.IsDir() && info.Size() <= cparse.MaxFileSize {
-					if err := add(h, true); err != nil {
-						return nil, err
-					}
+				if err := add(h, true); err != nil {
+					log.Debug("not reading a header a unity build includes", "path", h, "err", err)
 				}
 			}
 		}
@@ -333,12 +424,16 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 	return AddIncludes(srcs, opt.IncludeDepth,
 		func(from, name string) string { return filepath.Clean(filepath.Join(filepath.Dir(from), name)) },
 		func(p string) ([]byte, bool) {
-			if info, err := os.Stat(p); err != nil || info.IsDir() || info.Size() > cparse.MaxFileSize {
-				return nil, false
-			}
-			data, err := os.ReadFile(p)
+			data, err := ReadSourceFile(p)
 			return data, err == nil
 		}), nil
+}
+
+// ReadSourceFile reads a C file named on the command line or by an
+// #include: a regular file of at most cparse.MaxFileSize bytes (see
+// diff.ReadRegular).
+func ReadSourceFile(path string) ([]byte, error) {
+	return diff.ReadRegular(path, cparse.MaxFileSize)
 }
 
 // AddIncludes appends to srcs, as context, the files their quoted

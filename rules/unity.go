@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"lockbot/diff"
+
 	"bytes"
 	"os"
 	"path/filepath"
@@ -50,10 +52,7 @@ func scanUnity(dir string) map[string][]string {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".c") {
 			continue
 		}
-		if info, err := e.Info(); err != nil || info.Size() > 1<<20 {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		data, err := diff.ReadRegular(filepath.Join(dir, e.Name()), 1<<20)
 		if err != nil || !bytes.Contains(data, []byte(`.c"`)) {
 			continue
 		}

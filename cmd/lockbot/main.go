@@ -2,6 +2,8 @@
 package main
 
 import (
+	"lockbot/comment"
+
 	"errors"
 	"fmt"
 	"os"
@@ -38,7 +40,7 @@ func run(args []string) int {
 	case errors.As(err, &code):
 		return int(code)
 	default:
-		fmt.Fprintln(os.Stderr, "lockbot:", err)
+		fmt.Fprintln(os.Stderr, "lockbot:", comment.TermSafe(err.Error()))
 		return 2
 	}
 }

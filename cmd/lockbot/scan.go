@@ -86,10 +86,10 @@ types and helpers, not reported.`,
 				return err
 			}
 			for _, e := range res.Skipped {
-				fmt.Fprintf(os.Stderr, "lockbot: warning: skipped %s\n", e.Err)
+				fmt.Fprintf(os.Stderr, "lockbot: warning: skipped %s\n", comment.TermSafe(e.Err))
 			}
 			for _, e := range res.Errors {
-				fmt.Fprintf(os.Stderr, "lockbot: %s\n", e.Err)
+				fmt.Fprintf(os.Stderr, "lockbot: %s\n", comment.TermSafe(e.Err))
 			}
 			switch {
 			case len(res.Errors) > 0:
