@@ -15,6 +15,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -30,25 +32,37 @@ import (
 	"lockbot/rules"
 )
 
-// layoutVersion names how the buckets are keyed: an index of another
-// layout is rebuilt.
-const layoutVersion = 5
+// layoutVersion names how the buckets are keyed and their values
+// framed: an index of another layout is rebuilt by lockbot index, and
+// refused (ErrStale) by the commands that read it. 6: every entry sealed
+// with its checksum.
+const layoutVersion = 6
 
 // Records are JSON compressed with S2 (github.com/klauspost/compress):
 // summaries repeat their field names and chains, and a whole tree's come
 // to 1.5 GB of JSON, which the memory-mapped file would otherwise bring
 // into memory as it is written. S2 encodes at about a gigabyte a second,
-// a few seconds for a tree.
-func packRecord(r *rules.FuncRecord) ([]byte, error) {
+// a few seconds for a tree. The value is sealed (see seal): S2's block
+// format has no checksum of its own.
+func packRecord(key []byte, r *rules.FuncRecord) ([]byte, error) {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return nil, err
 	}
-	return s2.Encode(nil, data), nil
+	// Encoded in place after the checksum's room: one allocation.
+	buf := make([]byte, sumSize+s2.MaxEncodedLen(len(data)))
+	enc := s2.Encode(buf[sumSize:], data)
+	v := buf[:sumSize+len(enc)]
+	putSum(v, key)
+	return v, nil
 }
 
-func unpackRecord(v []byte) (*rules.FuncRecord, error) {
-	data, err := s2.Decode(nil, v)
+func unpackRecord(key, v []byte) (*rules.FuncRecord, error) {
+	payload, err := unseal(key, v)
+	if err != nil {
+		return nil, err
+	}
+	data, err := s2.Decode(nil, payload)
 	if err != nil {
 		return nil, err
 	}
@@ -81,17 +95,35 @@ var (
 	keyKB        = []byte("kb")
 )
 
+// sealedBuckets hold values sealed with their checksum (see seal); the
+// meta bucket's version and knowledge-base hash are not, as a damaged one
+// reads as another version, which is refused as well.
+var sealedBuckets = [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes, bucketOwners}
+
 // Index is an open index file.
 type Index struct {
 	db   *bolt.DB
 	path string
 	k    *kb.KB
+	log  *slog.Logger
+	// read reads the tree's files: readRegular, but for tests.
+	read readFunc
 
 	// set decodes and links the records read, once.
 	set *rules.RecordSet
 
 	typesMu sync.Mutex
 	types   map[string]*cparse.Struct
+
+	// damage is the first record found damaged or undecodable; damageN
+	// counts them (see RecordError).
+	damageMu sync.Mutex
+	damage   error
+	damageN  int
+
+	// checked: Check passed on this index, opened for writing; an update
+	// of an index not checked yet (a new one) is checked once written.
+	checked bool
 }
 
 // fileState is what the index knows of a source file: enough to tell a
@@ -105,69 +137,194 @@ type fileState struct {
 	// Owned are the keys of the header functions' records this file's
 	// analysis wrote (a header's own, or an included header's).
 	Owned []string `json:"owned,omitempty"`
-	Ops   []string `json:"ops,omitempty"`   // members its ops tables fill
-	Types []string `json:"types,omitempty"` // structs a header defines
+	// Headers are the local headers whose static inlines its analysis
+	// recorded, whether it kept those records or another includer did:
+	// when their owner goes, this file can write them again.
+	Headers []string `json:"headers,omitempty"`
+	Ops     []string `json:"ops,omitempty"`   // members its ops tables fill
+	Types   []string `json:"types,omitempty"` // structs a header defines
 }
 
 // ErrStale is an index written by another version of lockbot or with
 // another knowledge base: its summaries mean something else.
 var ErrStale = errors.New("index: written by another version of lockbot or knowledge base; rebuild it with lockbot index")
 
+// OpenOptions say how to open an index.
+type OpenOptions struct {
+	// Write creates the index if there is none and prepares it for
+	// Update; else it is opened read-only, and must match this lockbot's
+	// summary version and knowledge base.
+	Write bool
+	// Log hears of the damage found as records are read (see
+	// RecordError); nil: slog's default logger, so that it is never
+	// silent.
+	Log *slog.Logger
+}
+
 // Open opens the index at path for reading (and, when write is set,
 // creates it and prepares it for Update). A read-only index must match
 // this lockbot's summary version and knowledge base.
 func Open(path string, k *kb.KB, write bool) (*Index, error) {
-	opts := &bolt.Options{Timeout: 5 * time.Second, ReadOnly: !write}
-	db, err := bolt.Open(path, 0o644, opts)
-	if err != nil {
-		return nil, fmt.Errorf("index %s: %w", path, err)
+	return OpenWith(path, k, OpenOptions{Write: write})
+}
+
+// OpenWith opens the index at path. A damaged file is refused with an
+// error that says so (errors.Is ErrDamaged), before bbolt reads more of
+// it than its meta pages. For writing, the whole file is checked first
+// (Check, half a second for a whole tree's): bbolt trusts the pages it
+// updates, and a damaged one can make it write nonsense, or, for a bucket
+// kept inline, point the Go heap at memory that is not there.
+func OpenWith(path string, k *kb.KB, opt OpenOptions) (*Index, error) {
+	log := opt.Log
+	if log == nil {
+		log = slog.Default()
 	}
-	ix := &Index{db: db, path: path, k: k, types: map[string]*cparse.Struct{}}
+	if opt.Write {
+		// Before bbolt's open, which reads the freelist when writing.
+		warning, err := checkFile(path, true)
+		if err != nil {
+			return nil, err
+		}
+		if warning != "" {
+			log.Warn("index: "+warning, "index", path)
+		}
+	} else if info, err := os.Stat(path); err == nil && info.Size() == 0 {
+		// bbolt would try to write a new database into it.
+		return nil, damaged(path, "the file is empty")
+	}
+	db, err := openBolt(path, opt.Write)
+	if err != nil {
+		return nil, err
+	}
+	ix := &Index{db: db, path: path, k: k, log: log, read: readRegular, types: map[string]*cparse.Struct{}}
 	ix.set = rules.NewLinker(k, ix)
-	version := strconv.Itoa(rules.SummaryVersion) + "." + strconv.Itoa(layoutVersion)
-	if write {
-		err = db.Update(func(tx *bolt.Tx) error {
-			meta, err := tx.CreateBucketIfNotExists(bucketMeta)
-			if err != nil {
-				return err
-			}
-			if string(meta.Get(keyVersion)) != version || string(meta.Get(keyKB)) != k.Hash() {
-				// Another meaning of summaries: start over.
-				for _, b := range [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes, bucketOwners} {
-					if tx.Bucket(b) != nil {
-						if err := tx.DeleteBucket(b); err != nil {
-							return err
-						}
-					}
-				}
-			}
-			for _, b := range [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes, bucketOwners} {
-				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-					return err
-				}
-			}
-			if err := meta.Put(keyVersion, []byte(version)); err != nil {
-				return err
-			}
-			return meta.Put(keyKB, []byte(k.Hash()))
-		})
+	if opt.Write {
+		err = ix.prepare()
 	} else {
-		err = db.View(func(tx *bolt.Tx) error {
-			meta := tx.Bucket(bucketMeta)
-			if meta == nil || tx.Bucket(bucketFuncs) == nil {
-				return fmt.Errorf("index %s: not an index", path)
-			}
-			if string(meta.Get(keyVersion)) != version || string(meta.Get(keyKB)) != k.Hash() {
-				return ErrStale
-			}
-			return nil
-		})
+		err = ix.validate()
 	}
 	if err != nil {
-		db.Close()
+		ix.db.Close()
 		return nil, err
 	}
 	return ix, nil
+}
+
+// openBolt opens the bbolt file, a panic or a fault in it being damage.
+func openBolt(path string, write bool) (*bolt.DB, error) {
+	var db *bolt.DB
+	// The freelist read at open even read-only: bbolt's consistency check
+	// (Check) would read it in a goroutine of its own, where a damaged
+	// one's panic could not be recovered.
+	opts := &bolt.Options{Timeout: 5 * time.Second, ReadOnly: !write, PreLoadFreelist: true}
+	err := guard(path, func() error {
+		var err error
+		db, err = bolt.Open(path, 0o644, opts)
+		return err
+	})
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, ErrDamaged):
+		return nil, err
+	}
+	if !write {
+		// Say why, when the meta pages do.
+		if _, cerr := checkFile(path, false); errors.Is(cerr, ErrDamaged) {
+			return nil, cerr
+		}
+	}
+	return nil, fmt.Errorf("index %s: %w", path, err)
+}
+
+// version is what an index's meta bucket says of the meaning of its
+// summaries and its layout.
+func version() string {
+	return strconv.Itoa(rules.SummaryVersion) + "." + strconv.Itoa(layoutVersion)
+}
+
+// validate checks, for reading, that the file is an index of this
+// version and knowledge base, under bbolt's shared lock (no writer is
+// mid-commit, and the meta pages are whole).
+func (ix *Index) validate() error {
+	if _, err := checkFile(ix.path, false); err != nil {
+		return err
+	}
+	return ix.view(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil || tx.Bucket(bucketFuncs) == nil {
+			return fmt.Errorf("index %s: not an index", ix.path)
+		}
+		if string(meta.Get(keyVersion)) != version() || string(meta.Get(keyKB)) != ix.k.Hash() {
+			return ErrStale
+		}
+		for _, b := range sealedBuckets {
+			if tx.Bucket(b) == nil {
+				return damaged(ix.path, "bucket %s is missing", b)
+			}
+		}
+		return nil
+	})
+}
+
+// prepare readies an index for Update: a new one gets its buckets; one of
+// another version or knowledge base is started over in an empty file (its
+// summaries mean something else, and its pages are not read, so neither
+// is any damage of theirs); the current one is checked whole.
+func (ix *Index) prepare() error {
+	var state string
+	err := ix.view(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		first, _ := tx.Cursor().First()
+		switch {
+		case meta == nil && first != nil:
+			// Some other bbolt file, named by --out: not ours to clear.
+			return fmt.Errorf("index %s: a bbolt file that is not an index; name another file", ix.path)
+		case meta == nil:
+			state = "new"
+		case string(meta.Get(keyVersion)) != version() || string(meta.Get(keyKB)) != ix.k.Hash():
+			state = "stale"
+		default:
+			state = "current"
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	switch state {
+	case "stale":
+		// The old file's pages would only stay on as free space.
+		if err := ix.db.Close(); err != nil {
+			return fmt.Errorf("index %s: %w", ix.path, err)
+		}
+		if err := os.Truncate(ix.path, 0); err != nil {
+			return fmt.Errorf("index %s: %w", ix.path, err)
+		}
+		if ix.db, err = openBolt(ix.path, true); err != nil {
+			return err
+		}
+	case "current":
+		if _, err := ix.Check(); err != nil {
+			return err
+		}
+		ix.checked = true
+	}
+	return ix.write(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		for _, b := range sealedBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		if err := meta.Put(keyVersion, []byte(version())); err != nil {
+			return err
+		}
+		return meta.Put(keyKB, []byte(ix.k.Hash()))
+	})
 }
 
 // Close closes the file.
@@ -176,23 +333,28 @@ func (ix *Index) Close() error { return ix.db.Close() }
 // Path is the index file.
 func (ix *Index) Path() string { return ix.path }
 
-// Records returns the records of every definition of name.
+// Records returns the records of every definition of name. A record that
+// fails its checksum is an error naming it.
 func (ix *Index) Records(name string) ([]*rules.FuncRecord, error) {
 	var recs []*rules.FuncRecord
 	prefix := funcKey(name, "")
-	err := ix.db.View(func(tx *bolt.Tx) error {
+	err := ix.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketFuncs).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			r, err := unpackRecord(v)
+			r, err := unpackRecord(k, v)
+			if errors.Is(err, errChecksum) {
+				return damaged(ix.path, "the record of %s %v", entryName(k), err)
+			}
 			if err != nil {
-				return err
+				// Sound bytes that are not a record of this version.
+				return damaged(ix.path, "the record of %s cannot be decoded (%v)", entryName(k), err)
 			}
 			recs = append(recs, r)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("index %s: %s: %w", ix.path, name, err)
+		return nil, err
 	}
 	return recs, nil
 }
@@ -201,12 +363,12 @@ func (ix *Index) Records(name string) ([]*rules.FuncRecord, error) {
 // ("struct target_type.map").
 func (ix *Index) OpsTargets(key string) ([]rules.OpsTarget, error) {
 	var ts []rules.OpsTarget
-	err := ix.db.View(func(tx *bolt.Tx) error {
+	err := ix.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOps)
 		if b == nil {
 			return nil
 		}
-		return eachFileEntry(b, key, func(data []byte) error {
+		return ix.eachFileEntry(b, key, func(data []byte) error {
 			var l []rules.OpsTarget
 			if err := json.Unmarshal(data, &l); err != nil {
 				return err
@@ -216,7 +378,7 @@ func (ix *Index) OpsTargets(key string) ([]rules.OpsTarget, error) {
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("index %s: %s: %w", ix.path, key, err)
+		return nil, err
 	}
 	return ts, nil
 }
@@ -232,6 +394,48 @@ func (ix *Index) LookupIn(name, file string) *rules.FuncInfo { return ix.set.Loo
 // Ops implements rules.Externals.
 func (ix *Index) Ops(key string) []rules.OpsTarget { return ix.set.Ops(key) }
 
+// maxDamageLogged bounds the records named in the log: past a few, the
+// file is plainly damaged, and the log would only grow.
+const maxDamageLogged = 5
+
+// RecordError implements rules.RecordErrors: a record (or ops entry, or
+// struct) that could not be read or decoded leaves its function unknown
+// to the analysis, assumed not to sleep, which must not pass unsaid. The
+// first is logged as an error, with the fix, the next few as warnings by
+// name; Err returns it for the command to fail on. The analysis goes on:
+// what it reports is still so, only blind to that function.
+func (ix *Index) RecordError(name string, err error) {
+	ix.damageMu.Lock()
+	defer ix.damageMu.Unlock()
+	ix.damageN++
+	if !errors.Is(err, ErrDamaged) {
+		// The record read, but its summary does not decode.
+		err = damaged(ix.path, "%v", err)
+	}
+	switch {
+	case ix.damage == nil:
+		ix.damage = err
+		ix.log.Error(err.Error(), "function", name, "taken as", "unknown")
+	case ix.damageN <= maxDamageLogged:
+		ix.log.Warn("index: another record cannot be read", "index", ix.path, "function", name, "err", err)
+	case ix.damageN == maxDamageLogged+1:
+		ix.log.Warn("index: more records cannot be read; not logged", "index", ix.path)
+	}
+}
+
+// Err returns the first damage found by the reads so far, with the count
+// of the records found damaged: nil when none was. A command that read
+// the index should fail on it, as its analysis took those functions for
+// unknown.
+func (ix *Index) Err() error {
+	ix.damageMu.Lock()
+	defer ix.damageMu.Unlock()
+	if ix.damage == nil || ix.damageN == 1 {
+		return ix.damage
+	}
+	return fmt.Errorf("%w (%d records could not be read)", ix.damage, ix.damageN)
+}
+
 // Stats counts what an index holds.
 type Stats struct {
 	Files, Functions int
@@ -240,7 +444,7 @@ type Stats struct {
 // Stats counts the index's files and function names.
 func (ix *Index) Stats() (Stats, error) {
 	var s Stats
-	err := ix.db.View(func(tx *bolt.Tx) error {
+	err := ix.view(func(tx *bolt.Tx) error {
 		s.Files = tx.Bucket(bucketFiles).Stats().KeyN
 		s.Functions = tx.Bucket(bucketFuncs).Stats().KeyN
 		return nil

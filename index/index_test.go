@@ -244,7 +244,7 @@ func dump(t *testing.T, path string) string {
 	var lines []string
 	err = db.View(func(tx *bolt.Tx) error {
 		err := tx.Bucket(bucketFuncs).ForEach(func(k, v []byte) error {
-			rec, err := unpackRecord(v)
+			rec, err := unpackRecord(k, v)
 			if err != nil {
 				return err
 			}
@@ -256,15 +256,23 @@ func dump(t *testing.T, path string) string {
 			return err
 		}
 		err = tx.Bucket(bucketTypes).ForEach(func(k, v []byte) error {
-			lines = append(lines, "type "+string(k)+" "+string(v))
+			data, err := unseal(k, v)
+			if err != nil {
+				return err
+			}
+			lines = append(lines, "type "+string(k)+" "+string(data))
 			return nil
 		})
 		if err != nil {
 			return err
 		}
 		return tx.Bucket(bucketOps).ForEach(func(k, v []byte) error {
+			data, err := unseal(k, v)
+			if err != nil {
+				return err
+			}
 			var ts []rules.OpsTarget
-			json.Unmarshal(v, &ts)
+			json.Unmarshal(data, &ts)
 			sort.Slice(ts, func(i, j int) bool { return ts[i].File+ts[i].Fn < ts[j].File+ts[j].Fn })
 			out, _ := json.Marshal(ts)
 			lines = append(lines, "ops "+string(k)+" "+string(out))
@@ -363,14 +371,14 @@ func TestOpsEntriesPerFile(t *testing.T) {
 	b := rules.OpsTarget{Fn: "snapshot_map", File: "drivers/md/dm-snap.c", Line: 7}
 	c := rules.OpsTarget{Fn: "origin_map", File: "drivers/md/dm-snap.c", Line: 8}
 	if err := ix.write(func(tx *bolt.Tx) error {
-		if err := ix.editOps(tx, key, b.File, []rules.OpsTarget{b, c}); err != nil {
+		if err := editOps(tx, key, b.File, []rules.OpsTarget{b, c}); err != nil {
 			return err
 		}
-		if err := ix.editOps(tx, key, a.File, []rules.OpsTarget{a}); err != nil {
+		if err := editOps(tx, key, a.File, []rules.OpsTarget{a}); err != nil {
 			return err
 		}
 		// A member whose name extends the key's is another key.
-		return ix.editOps(tx, key+"_x", a.File, []rules.OpsTarget{a})
+		return editOps(tx, key+"_x", a.File, []rules.OpsTarget{a})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +386,7 @@ func TestOpsEntriesPerFile(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, []rules.OpsTarget{a, b, c}) {
 		t.Fatalf("ops %+v (%v), want both files' entries in file order", got, err)
 	}
-	if err := ix.write(func(tx *bolt.Tx) error { return ix.editOps(tx, key, b.File, nil) }); err != nil {
+	if err := ix.write(func(tx *bolt.Tx) error { return editOps(tx, key, b.File, nil) }); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ = ix.OpsTargets(key); !reflect.DeepEqual(got, []rules.OpsTarget{a}) {

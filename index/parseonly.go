@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -37,7 +36,7 @@ func ParseOnly(ctx context.Context, opt UpdateOptions) (*ParseStats, error) {
 	if arch == "" {
 		arch = "x86"
 	}
-	files, err := walk(opt.Tree, arch)
+	files, _, err := walk(opt.Tree, arch)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +88,7 @@ func ParseOnly(ctx context.Context, opt UpdateOptions) (*ParseStats, error) {
 			}()
 			for f := range jobs {
 				t0 := time.Now()
-				src, err := os.ReadFile(filepath.Join(opt.Tree, filepath.FromSlash(f.rel)))
+				src, err := readRegular(filepath.Join(opt.Tree, filepath.FromSlash(f.rel)))
 				t1 := time.Now()
 				read += t1.Sub(t0)
 				if err != nil {

@@ -15,7 +15,7 @@ func TestParseOnlySameFiles(t *testing.T) {
 	ix, st := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
 	ix.Close()
 	var want int64
-	files, err := walk(tree, "x86")
+	files, _, err := walk(tree, "x86")
 	if err != nil {
 		t.Fatal(err)
 	}

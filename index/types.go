@@ -23,12 +23,12 @@ func (ix *Index) Struct(name string) *cparse.Struct {
 		return st
 	}
 	var defs []typeDef
-	err := ix.db.View(func(tx *bolt.Tx) error {
+	err := ix.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTypes)
 		if b == nil {
 			return nil
 		}
-		return eachFileEntry(b, name, func(data []byte) error {
+		return ix.eachFileEntry(b, name, func(data []byte) error {
 			var d typeDef
 			if err := json.Unmarshal(data, &d); err != nil {
 				return err
@@ -38,7 +38,11 @@ func (ix *Index) Struct(name string) *cparse.Struct {
 		})
 	})
 	var st *cparse.Struct
-	if err == nil {
+	if err != nil {
+		// The struct is then unknown, and member calls through it
+		// untyped: as much damage to report as a record's.
+		ix.RecordError(name, err)
+	} else {
 		var best *typeDef
 		for i := range defs {
 			d := &defs[i]
@@ -62,7 +66,7 @@ func (ix *Index) resetTypes() {
 }
 
 // editTypes replaces file's definition of struct name with fields.
-func (ix *Index) editTypes(tx *bolt.Tx, name, file string, fields map[string]cparse.Type) error {
+func editTypes(tx *bolt.Tx, name, file string, fields map[string]cparse.Type) error {
 	if fields == nil {
 		return putFileEntry(tx.Bucket(bucketTypes), name, file, nil)
 	}

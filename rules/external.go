@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 
@@ -33,6 +34,16 @@ type RecordStore interface {
 	Records(name string) ([]*FuncRecord, error)
 	// OpsTargets returns what ops tables store in a member.
 	OpsTargets(key string) ([]OpsTarget, error)
+}
+
+// RecordErrors may be implemented by a RecordStore to hear of what could
+// not be read or decoded: a record, an ops member's entries. The function
+// is then unknown to the analysis, so assumed not to sleep, and a
+// finding may be missed: the store must make that known with its fix (an
+// index logs itself as damaged, and keeps the error for its command to
+// fail on). Called once per name (or record) a RecordSet reads.
+type RecordErrors interface {
+	RecordError(name string, err error)
 }
 
 // RecordSet is Externals over stored records, decoded when first called
@@ -115,6 +126,7 @@ func (s *RecordSet) opsTargets(key string) []OpsTarget {
 	if !ok {
 		var err error
 		if l, err = s.src.OpsTargets(key); err != nil {
+			s.fail(key, err)
 			l = nil
 		}
 		s.ops[key] = l
@@ -155,11 +167,20 @@ func (s *RecordSet) recs(name string) []*FuncRecord {
 	if !ok {
 		var err error
 		if rs, err = s.src.Records(name); err != nil {
+			s.fail(name, err)
 			rs = nil // an unreadable record is an unknown function
 		}
 		s.records[name] = rs
 	}
 	return rs
+}
+
+// fail tells the store, if it listens, that name could not be read: the
+// analysis goes on with it unknown.
+func (s *RecordSet) fail(name string, err error) {
+	if r, ok := s.src.(RecordErrors); ok {
+		r.RecordError(name, err)
+	}
 }
 
 func (s *RecordSet) decode(r *FuncRecord) *linkState {
@@ -169,6 +190,8 @@ func (s *RecordSet) decode(r *FuncRecord) *linkState {
 		if fi, err := r.FuncInfo(s.k); err == nil {
 			fi.external = true
 			st.fi = fi
+		} else {
+			s.fail(r.Name, fmt.Errorf("the record of %s (%s) cannot be decoded: %w", r.Name, r.File, err))
 		}
 		s.state[r] = st
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -22,6 +24,7 @@ func newIndex(g *globalFlags) *cobra.Command {
 		workers      int
 		includeDepth int
 		parseOnly    bool
+		check        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "index [--tree DIR] [--out FILE]",
@@ -33,7 +36,12 @@ takes and requires, what it waits for. scan and check then see a callee in
 another file. Re-running updates only the files that changed.
 
 The index goes to --out, by default .lockbot/index.db in the tree, where scan
-and check find it.`,
+and check find it.
+
+Exit status: 0 when every file was read; 1 when some could not be (they are
+named, keep what the index had of them, and are tried again on the next run);
+2 on an error, such as a damaged index. --check verifies an index (every
+entry's checksum, and bbolt's consistency check) without updating it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if tree == "" {
@@ -46,6 +54,9 @@ and check find it.`,
 			root, err := filepath.Abs(tree)
 			if err != nil {
 				return err
+			}
+			if parseOnly && check {
+				return usageError{errors.New("--parse-only and --check: one or the other")}
 			}
 			if parseOnly {
 				// The baseline of scripts/bench-index.sh: no index is written.
@@ -60,6 +71,10 @@ and check find it.`,
 			if out == "" {
 				out = filepath.Join(root, index.DefaultPath)
 			}
+			log := g.logger()
+			if check {
+				return checkIndex(cmd.OutOrStdout(), g, out)
+			}
 			tuneGC()
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return err
@@ -68,7 +83,7 @@ and check find it.`,
 			if err != nil {
 				return err
 			}
-			ix, err := index.Open(out, k, true)
+			ix, err := index.OpenWith(out, k, index.OpenOptions{Write: true, Log: log})
 			if err != nil {
 				return err
 			}
@@ -79,12 +94,19 @@ and check find it.`,
 				bar = term.IsTerminal(int(f.Fd()))
 			}
 			st, err := ix.Update(context.Background(), index.UpdateOptions{Tree: root, Workers: workers,
-				IncludeDepth: includeDepth, Progress: errOut, Bar: bar, Log: g.logger()})
+				IncludeDepth: includeDepth, Progress: errOut, Bar: bar, Log: log})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d files (%d analysed, %d unchanged, %d removed, %d not readable), %d functions recorded, %s\n",
-				out, st.Files, st.Analysed, st.Unchanged, st.Removed, st.Failed, st.Functions, st.Elapsed.Round(1e7))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d files (%d analysed, %d unchanged, %d removed, %d not readable, %d not parsed, %d skipped), %d functions recorded, %s\n",
+				out, st.Files, st.Analysed, st.Unchanged, st.Removed, st.Failed, len(st.NotParsed), len(st.Skipped), st.Functions, st.Elapsed.Round(1e7))
+			if st.Failed > 0 {
+				// The index is usable, but not whole: 1, not 2, which
+				// is for an index not updated at all.
+				fmt.Fprintf(errOut, "lockbot: %s not readable, kept as the index had them and tried again on the next run: %s\n",
+					plural(st.Failed, "file"), listNames(st.Unreadable, 10))
+				return exitCode(1)
+			}
 			return nil
 		},
 	}
@@ -93,7 +115,44 @@ and check find it.`,
 	cmd.Flags().IntVar(&workers, "workers", 0, "files analysed in parallel (default: all cores)")
 	cmd.Flags().IntVar(&includeDepth, "include-depth", 2, "levels of quoted #include files read with each file")
 	cmd.Flags().BoolVar(&parseOnly, "parse-only", false, "only time tree-sitter's parse of the files an index reads; write no index")
+	cmd.Flags().BoolVar(&check, "check", false, "verify the index (checksums, bbolt's consistency check) without updating it")
 	return cmd
+}
+
+// checkIndex verifies the index at path: exit 0 when it is sound, 2 (an
+// error saying it is damaged, and the fix) when not.
+func checkIndex(w io.Writer, g *globalFlags, path string) error {
+	k, err := kb.Load(g.kbFiles...)
+	if err != nil {
+		return err
+	}
+	ix, err := index.OpenWith(path, k, index.OpenOptions{Log: g.logger()})
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	cs, err := ix.Check()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s: sound: %d entries match their checksums, bbolt's consistency check passed, %s\n", path, cs.Entries, cs.Elapsed.Round(1e6))
+	return nil
+}
+
+// plural is n and the noun, made plural when n is not 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// listNames joins names, the first n of them.
+func listNames(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more (see the warnings above)", strings.Join(names[:n], ", "), len(names)-n)
 }
 
 // openIndex opens the index named by --index, or the tree's own when it has
@@ -110,7 +169,7 @@ func openIndex(g *globalFlags, k *kb.KB, path, root string) (*index.Index, error
 	if path == "" {
 		return nil, nil
 	}
-	ix, err := index.Open(path, k, false)
+	ix, err := index.OpenWith(path, k, index.OpenOptions{Log: g.logger()})
 	if err != nil {
 		if !named && errors.Is(err, index.ErrStale) {
 			g.logger().Warn("ignoring a stale index; refresh it with lockbot index", "index", path)
@@ -145,7 +204,7 @@ func newExplain(g *globalFlags) *cobra.Command {
 			defer ix.Close()
 			recs, err := ix.Records(args[0])
 			if err != nil {
-				return err
+				return err // a damaged index says so, and the fix
 			}
 			if len(recs) == 0 {
 				return usageError{fmt.Errorf("%s: not in the index %s", args[0], ix.Path())}
@@ -155,11 +214,16 @@ func newExplain(g *globalFlags) *cobra.Command {
 				// Linked: with what its callees in other files do.
 				fi := ix.LookupIn(r.Name, r.File)
 				if fi == nil {
+					if err := ix.Err(); err != nil {
+						return err
+					}
 					return fmt.Errorf("%s (%s): the index's record cannot be read; rebuild it with lockbot index", r.Name, r.File)
 				}
 				fmt.Fprint(w, rules.Explain(fi))
 			}
-			return nil
+			// A callee's record, read as the chains were linked, may be
+			// damaged: what was printed then leaves out what it does.
+			return ix.Err()
 		},
 	}
 	cmd.Flags().StringVar(&path, "index", "", "index file (default: the tree's "+index.DefaultPath+")")

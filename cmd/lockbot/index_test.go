@@ -1,11 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // TestIndexAndCheck: a patch makes foo_store() call foo_resize(), which
@@ -71,5 +79,240 @@ func TestIndexAndCheck(t *testing.T) {
 	}
 	if _, stderr, code := runBin(t, "check", "--index", filepath.Join(tree, "missing.db"), "--tree", tree, patch); code != 2 || stderr == "" {
 		t.Errorf("--index naming a missing file: exit %d, %q; want 2 and an error", code, stderr)
+	}
+}
+
+// indexedTree copies the index test tree to a scratch directory and
+// indexes it, returning the tree and its index.
+func indexedTree(t *testing.T) (tree, db string) {
+	t.Helper()
+	tree = t.TempDir()
+	if out, err := exec.Command("cp", "-r", "../../testdata/index/tree/.", tree).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	if out, stderr, code := runBin(t, "index", "--tree", tree); code != 0 {
+		t.Fatalf("index: exit %d\n%s%s", code, out, stderr)
+	}
+	return tree, filepath.Join(tree, ".lockbot", "index.db")
+}
+
+// crashed reports output of a crash rather than an error: a panic, a
+// fault, a goroutine dump.
+func crashed(stderr string) bool {
+	for _, s := range []string{"panic:", "fatal error", "SIGSEGV", "goroutine "} {
+		if strings.Contains(stderr, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestIndexDamaged: a truncated, empty or overwritten index, or one whose
+// records have flipped bytes, is refused by every command with an error
+// that says it is damaged and what to do, exit status 2: never a crash,
+// nor a silent use.
+func TestIndexDamaged(t *testing.T) {
+	tree, db := indexedTree(t)
+	if out, stderr, code := runBin(t, "index", "--check", "--tree", tree); code != 0 || !strings.Contains(out, ": sound: ") {
+		t.Fatalf("index --check of a sound index: exit %d\n%s%s", code, out, stderr)
+	}
+	orig, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Where foo_resize's record lies in the file.
+	var value []byte
+	bdb, err := bolt.Open(db, 0o644, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb.View(func(tx *bolt.Tx) error {
+		value = bytes.Clone(tx.Bucket([]byte("funcs")).Get([]byte("foo_resize\x00drivers/foo/foo_core.c")))
+		return nil
+	})
+	bdb.Close()
+	at := bytes.Index(orig, value)
+	if value == nil || at < 0 {
+		t.Fatal("foo_resize's record not found in the index file")
+	}
+	const fix = "delete it and run lockbot index"
+	for _, tc := range []struct {
+		name string
+		fn   func([]byte) []byte
+		// update: what lockbot index does with it (0: rebuilds it).
+		update int
+	}{
+		{"truncated", func(d []byte) []byte { return d[:len(d)/2] }, 2},
+		{"empty", func([]byte) []byte { return nil }, 0},
+		{"meta page overwritten", func(d []byte) []byte {
+			for i := 16; i < 80; i++ {
+				d[i] = 0xa5
+			}
+			return d
+		}, 0},
+		{"record bytes flipped", func(d []byte) []byte {
+			for _, i := range []int{3, len(value) / 2, len(value) - 2} {
+				d[at+i] ^= 0x5a
+			}
+			return d
+		}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "index.db")
+			if err := os.WriteFile(p, tc.fn(bytes.Clone(orig)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{
+				{"explain", "--index", p, "foo_resize"},
+				{"index", "--check", "--tree", tree, "--out", p},
+			} {
+				_, stderr, code := runBin(t, args...)
+				if code != 2 || !strings.Contains(stderr, "index "+p+" is damaged: ") || !strings.Contains(stderr, fix) || crashed(stderr) {
+					t.Errorf("%s: exit %d, %q; want 2 and the index named as damaged, with the fix", args[0], code, stderr)
+				}
+			}
+			_, stderr, code := runBin(t, "scan", "--index", p, filepath.Join(tree, "drivers/foo/foo_main.c"))
+			if tc.update == 2 && tc.name == "record bytes flipped" {
+				// The record is read as the scan needs it: the damage is
+				// reported once, by name.
+				if n := strings.Count(stderr, " is damaged: "); n != 1 || !strings.Contains(stderr, "foo_resize") || crashed(stderr) {
+					t.Errorf("scan: exit %d, %q; want the damaged record named once", code, stderr)
+				}
+			} else if code != 2 || !strings.Contains(stderr, fix) || crashed(stderr) {
+				t.Errorf("scan: exit %d, %q; want 2 and the fix", code, stderr)
+			}
+			out, stderr, code := runBin(t, "index", "--tree", tree, "--out", p)
+			if code != tc.update || crashed(stderr) || tc.update == 2 && !strings.Contains(stderr, fix) {
+				t.Errorf("index on it: exit %d\n%s%s\nwant %d", code, out, stderr, tc.update)
+			}
+			if tc.update == 0 {
+				if out, stderr, code := runBin(t, "explain", "--index", p, "foo_resize"); code != 0 {
+					t.Errorf("explain after lockbot index rebuilt it: exit %d\n%s%s", code, out, stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestIndexUnreadable: a file lockbot index cannot read makes it exit 1
+// naming it; once readable, the next run analyses it, and its functions
+// are indexed (they were taken for unchanged for good before).
+func TestIndexUnreadable(t *testing.T) {
+	// Root reads any file: run lockbot as nobody, with a tree and an
+	// index it may read and write.
+	dir, err := os.MkdirTemp("", "lockbot-unreadable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	tree := filepath.Join(dir, "tree")
+	if out, err := exec.Command("cp", "-r", "../../testdata/index/tree", tree).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	if err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chmod(p, map[bool]os.FileMode{true: 0o777, false: 0o644}[d.IsDir()])
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run := runBin
+	if os.Geteuid() == 0 {
+		run = asNobody(t, dir)
+	}
+	core := filepath.Join(tree, "drivers/foo/foo_core.c")
+	if err := os.Chmod(core, 0); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "index.db")
+	out, stderr, code := run(t, "index", "--tree", tree, "--out", db)
+	if code != 1 || !strings.Contains(out, "1 not readable") || !strings.Contains(stderr, "drivers/foo/foo_core.c") {
+		t.Fatalf("index with foo_core.c unreadable: exit %d\n%s%s\nwant 1, and the file named", code, out, stderr)
+	}
+	if err := os.Chmod(core, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code = run(t, "index", "--tree", tree, "--out", db)
+	if code != 0 || !strings.Contains(out, "(1 analysed, 12 unchanged") {
+		t.Errorf("index once foo_core.c is readable: exit %d\n%s%s\nwant it analysed", code, out, stderr)
+	}
+	if out, stderr, code := run(t, "explain", "--index", db, "foo_resize"); code != 0 || !strings.Contains(out, "foo_resize() at drivers/foo/foo_core.c") {
+		t.Errorf("explain foo_resize: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+// asNobody returns a runBin that runs lockbot as the user nobody, from a
+// copy of it in dir.
+func asNobody(t *testing.T, dir string) func(*testing.T, ...string) (string, string, int) {
+	t.Helper()
+	bin := filepath.Join(dir, "lockbot")
+	data, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return func(t *testing.T, args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "HOME="+dir)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		var exit *exec.ExitError
+		code := 0
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return o.String(), e.String(), code
+	}
+}
+
+// TestIndexSpecialFiles: a FIFO named like C and a header that is a
+// symlink to /dev/zero are skipped and counted; the run ends (it blocked
+// on the FIFO, or read /dev/zero until memory ran out).
+func TestIndexSpecialFiles(t *testing.T) {
+	tree := t.TempDir()
+	for rel, src := range map[string]string{
+		"drivers/x/a.c": "#include \"zero.h\"\nvoid a(void) { }\n",
+		"drivers/x/b.c": "void b(void) { }\n",
+	} {
+		p := filepath.Join(tree, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(tree, "drivers/x/f.c"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(tree, "drivers/x/zero.h")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "index", "--tree", tree)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("lockbot index did not end in 60 s\n%s", e.String())
+	}
+	if err != nil || !strings.Contains(o.String(), "2 files (2 analysed") || !strings.Contains(o.String(), "2 skipped") {
+		t.Errorf("index: %v\n%s%s\nwant a.c and b.c analysed, f.c and zero.h skipped", err, o.String(), e.String())
+	}
+	for _, name := range []string{"drivers/x/f.c", "drivers/x/zero.h"} {
+		if !strings.Contains(e.String(), name) {
+			t.Errorf("%s not named as skipped:\n%s", name, e.String())
+		}
 	}
 }
