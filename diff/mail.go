@@ -29,7 +29,10 @@ type input struct {
 }
 
 func newInput(data []byte, source string) *input {
-	in := &input{data: data, source: source, starts: []int{0}}
+	// Sized first: a line index grown by appends costs twice its size
+	// in garbage, and a mail of short lines has many.
+	starts := make([]int, 1, 1+bytes.Count(data, []byte{'\n'}))
+	in := &input{data: data, source: source, starts: starts}
 	for i, c := range data {
 		if c == '\n' && i+1 < len(data) {
 			in.starts = append(in.starts, i+1)
@@ -238,7 +241,8 @@ func readMail(in *input, num, start, end int) (*parsed, error) {
 	m := &parsed{patch: p, reply: subj.reply, cover: subj.total > 0 && subj.index == 0, line: in.line(start)}
 
 	bodyOff := start + hdrEnd + 2
-	segs, err := bodySegments(in, textproto.MIMEHeader(msg.Header), in.data[bodyOff:end], bodyOff, 0)
+	parts := 0
+	segs, err := bodySegments(in, textproto.MIMEHeader(msg.Header), in.data[bodyOff:end], bodyOff, 0, &parts)
 	if err != nil {
 		if m.reply {
 			return m, nil // a reply is not taken; whatever it holds does not matter
@@ -248,6 +252,13 @@ func readMail(in *input, num, start, end int) (*parsed, error) {
 	for _, seg := range segs {
 		if p.BaseCommit == "" {
 			p.BaseCommit = baseCommit(seg.text)
+		}
+		if !hasDiffLine(seg.text) {
+			// go-gitdiff would find no file in it and no error: a
+			// cover letter, a signature part, a mailer's text around
+			// the attachment. Not parsed: that costs far more than its
+			// size.
+			continue
 		}
 		files, _, err := parseSegment(p, seg)
 		if err != nil {
@@ -316,10 +327,36 @@ func baseCommit(text []byte) string {
 // maxMultipartDepth bounds nested multiparts; mailers nest two or three.
 const maxMultipartDepth = 8
 
+// maxMIMEParts bounds the parts of one mail, nested ones included. A
+// patch mail has one to three (the text, the patch attached, a
+// signature), and git mailinfo and b4 read only the first text parts;
+// each part read costs a header and a copy, so a mail of many tiny parts
+// would cost many times its size. A mail with more is an error, not read
+// in part: a patch cut at an arbitrary part would be reviewed as
+// another.
+const maxMIMEParts = 100
+
+// diffLineStarts are, after a newline, the line starts go-gitdiff reads
+// as the start of a file (a git or a traditional header) or of a hunk: a
+// text with none holds no diff, and go-gitdiff finds no error in it
+// either.
+var diffLineStarts = [][]byte{[]byte("\ndiff --git "), []byte("\n--- "), []byte("\n@@ -")}
+
+// hasDiffLine reports whether some line of text starts as a diff's
+// header or hunk does.
+func hasDiffLine(text []byte) bool {
+	for _, start := range diffLineStarts {
+		if bytes.HasPrefix(text, start[1:]) || bytes.Contains(text, start) {
+			return true
+		}
+	}
+	return false
+}
+
 // bodySegments returns the texts of a body (or of a part, at offset off of
 // the input) that may hold a diff: the body itself, or the text parts of a
-// multipart, decoded.
-func bodySegments(in *input, h textproto.MIMEHeader, body []byte, off, depth int) ([]segment, error) {
+// multipart, decoded. parts counts the mail's MIME parts read so far.
+func bodySegments(in *input, h textproto.MIMEHeader, body []byte, off, depth int, parts *int) ([]segment, error) {
 	mediaType, params := "text/plain", map[string]string{}
 	if ct := h.Get("Content-Type"); ct != "" {
 		mt, ps, err := mime.ParseMediaType(ct)
@@ -329,7 +366,7 @@ func bodySegments(in *input, h textproto.MIMEHeader, body []byte, off, depth int
 		mediaType, params = mt, ps
 	}
 	if strings.HasPrefix(mediaType, "multipart/") {
-		return multipartSegments(in, body, params["boundary"], off, depth)
+		return multipartSegments(in, body, params["boundary"], off, depth, parts)
 	}
 	if !mayHoldDiff(mediaType) {
 		return nil, nil
@@ -377,7 +414,7 @@ func mayHoldDiff(mediaType string) bool {
 	return strings.HasPrefix(mediaType, "text/")
 }
 
-func multipartSegments(in *input, body []byte, boundary string, off, depth int) ([]segment, error) {
+func multipartSegments(in *input, body []byte, boundary string, off, depth int, parts *int) ([]segment, error) {
 	if boundary == "" {
 		return nil, errors.New("multipart body without a boundary")
 	}
@@ -395,6 +432,10 @@ func multipartSegments(in *input, body []byte, boundary string, off, depth int) 
 		if err != nil {
 			return nil, fmt.Errorf("reading multipart body: %w", err)
 		}
+		*parts++
+		if *parts > maxMIMEParts {
+			return nil, fmt.Errorf("more than %d MIME parts (a patch mail has a few; lockbot reads at most %d)", maxMIMEParts, maxMIMEParts)
+		}
 		content, err := io.ReadAll(part)
 		if err != nil {
 			return nil, fmt.Errorf("reading multipart body: %w", err)
@@ -409,7 +450,7 @@ func multipartSegments(in *input, body []byte, boundary string, off, depth int) 
 				from += len(content)
 			}
 		}
-		sub, err := bodySegments(in, part.Header, content, poff, depth+1)
+		sub, err := bodySegments(in, part.Header, content, poff, depth+1, parts)
 		if err != nil {
 			return nil, err
 		}

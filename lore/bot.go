@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -51,18 +52,22 @@ type Bot struct {
 	botAddr  string
 	domain   string
 	dryCopy  string
+	// review is the reviewer's review; tests put a slow one or one that
+	// dies in its place.
+	review func(ctx context.Context, s *diff.Series) (*outcome, error)
 }
 
 // Report is what one run did.
 type Report struct {
-	Messages  int           // distinct new messages recorded: a cross-posted mail counts once, in the first list that read it
-	Series    int           // series reviewed
-	NoApply   int           // series that did not apply
-	Queued    int           // replies queued
-	Delivered int           // replies delivered (or shown, with --dry-run)
-	Failed    int           // delivery attempts that failed
-	Stale     int           // replies due but not sent: made before their list was turned on again, or their series older than max_age_hours
-	Elapsed   time.Duration // set once the run went to its end, also when it returns the series it left without a base
+	Messages   int           // distinct new messages recorded: a cross-posted mail counts once, in the first list that read it
+	Series     int           // series reviewed
+	NoApply    int           // series that did not apply
+	Queued     int           // replies queued
+	Delivered  int           // replies delivered (or shown, with --dry-run)
+	Failed     int           // delivery attempts that failed
+	Stale      int           // replies due but not sent: made before their list was turned on again, or their series older than max_age_hours
+	Unfinished int           // series closed unreviewed because their review did not finish: over review_seconds, a panic, or maxReviewAttempts runs that died in it
+	Elapsed    time.Duration // set once the run went to its end, also when it returns the series it left without a base
 }
 
 // Open prepares a responder: its state, the kernel repository's reviewer
@@ -122,6 +127,7 @@ func Open(cfg *Config, opt Options) (*Bot, error) {
 		return nil, err
 	}
 	b.reviewer = r
+	b.review = r.review
 	return b, nil
 }
 
@@ -172,24 +178,43 @@ func (b *Bot) Run(ctx context.Context) (Report, error) {
 			return rep, fmt.Errorf("list %s: %w", li.Name, err)
 		}
 	}
-	// A list whose series found no base in the kernel repository leaves
-	// them open, and the run goes on (other lists, deliveries), then says
-	// so.
-	var noBase error
-	for _, li := range b.cfg.Lists {
-		if err := b.reviewReady(ctx, li, onSince[li.Name], &rep); err != nil {
-			var be *baseError
-			if !errors.As(err, &be) {
-				return rep, fmt.Errorf("list %s: %w", li.Name, err)
-			}
-			noBase = errors.Join(noBase, fmt.Errorf("list %s: series left for the next run: %w", li.Name, err))
-		}
-	}
-	if err := b.deliver(ctx, onSince, &rep); err != nil {
+	// The replies already due go out before any review: a review that
+	// takes the process down (see maxReviewAttempts) must not hold back
+	// what earlier runs queued. tried keeps the second delivery below
+	// from trying a reply again in the same run.
+	tried := map[string]bool{}
+	if err := b.deliver(ctx, onSince, &rep, tried); err != nil {
 		return rep, err
 	}
+	// A list whose series found no base in the kernel repository leaves
+	// them open, and the run goes on (other lists, deliveries), then says
+	// so. The series a run died in are reviewed after all the others, in
+	// every list: one that kills each run delays no other.
+	noBase := map[string]error{}
+	for _, retries := range []bool{false, true} {
+		for _, li := range b.cfg.Lists {
+			if err := b.reviewReady(ctx, li, onSince[li.Name], retries, &rep); err != nil {
+				var be *baseError
+				if !errors.As(err, &be) {
+					return rep, fmt.Errorf("list %s: %w", li.Name, err)
+				}
+				if noBase[li.Name] == nil {
+					noBase[li.Name] = err
+				}
+			}
+		}
+	}
+	if err := b.deliver(ctx, onSince, &rep, tried); err != nil {
+		return rep, err
+	}
+	var noBaseErr error
+	for _, li := range b.cfg.Lists {
+		if err := noBase[li.Name]; err != nil {
+			noBaseErr = errors.Join(noBaseErr, fmt.Errorf("list %s: series left for the next run: %w", li.Name, err))
+		}
+	}
 	rep.Elapsed = time.Since(start)
-	return rep, noBase
+	return rep, noBaseErr
 }
 
 // notePolicies records, for each list, whether it is on now and since
@@ -593,7 +618,16 @@ func (b *Bot) readiness(li *List, s *seriesRecord, now time.Time) (ready bool, u
 	return true, prefix, ""
 }
 
-func (b *Bot) reviewReady(ctx context.Context, li *List, onSince time.Time, rep *Report) error {
+// maxReviewAttempts bounds the runs that may begin a series' review
+// without finishing it. A review that takes the process down (a fatal
+// stack overflow, the OOM killer) records nothing, and without this each
+// run would meet the same series again and die with it.
+const maxReviewAttempts = 3
+
+// reviewReady reviews or closes a list's open series that are ready:
+// with retries, those a run began to review and did not finish, else the
+// others.
+func (b *Bot) reviewReady(ctx context.Context, li *List, onSince time.Time, retries bool, rep *Report) error {
 	var open []*seriesRecord
 	prefix := li.Name + "\x00"
 	err := b.store.db.View(func(tx *bolt.Tx) error {
@@ -603,7 +637,7 @@ func (b *Bot) reviewReady(ctx context.Context, li *List, onSince time.Time, rep 
 			if err != nil {
 				return err
 			}
-			if s.State == SeriesOpen {
+			if s.State == SeriesOpen && (s.Attempts > 0) == retries {
 				open = append(open, s)
 			}
 		}
@@ -634,6 +668,15 @@ func (b *Bot) reviewReady(ctx context.Context, li *List, onSince time.Time, rep 
 			continue
 		}
 		if !ready {
+			continue
+		}
+		if s.Attempts >= maxReviewAttempts {
+			reason := fmt.Sprintf("the review did not finish in %d attempts; lockbot may have crashed on it", s.Attempts)
+			b.log.Error("series not reviewed: "+reason, "list", li.Name, "subject", s.Subject, "attempts", s.Attempts)
+			rep.Unfinished++
+			if err := b.closeSeries(s, SeriesFailed, reason, nil); err != nil {
+				return err
+			}
 			continue
 		}
 		if err := b.reviewSeries(ctx, li, s, upTo, rep); err != nil {
@@ -700,7 +743,46 @@ func (s *seriesRecord) ids() []string {
 // diff.Read as.
 const mboxFromLine = "From lockbot@localhost Thu Jan  1 00:00:00 1970\n"
 
+// setAttempts records the review attempts a series has begun, in a
+// transaction of its own: one begun is on disk before the review starts.
+func (b *Bot) setAttempts(s *seriesRecord, n int) error {
+	s.Attempts = n
+	err := b.store.db.Update(func(tx *bolt.Tx) error { return put(tx, bucketSeries, s.Key, s) })
+	if err != nil {
+		return fmt.Errorf("state: series %q: %w", s.Subject, err)
+	}
+	return nil
+}
+
+// runReview reviews a series, and turns a panic of the review into an
+// error: the series is closed as failed and the run goes on. A crash no
+// recover catches is left to maxReviewAttempts.
+func (b *Bot) runReview(ctx context.Context, series *diff.Series) (out *outcome, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("the review panicked", "panic", r, "stack", string(debug.Stack()))
+			out, err = nil, &panicError{r}
+		}
+	}()
+	return b.review(ctx, series)
+}
+
+// panicError is a review that panicked.
+type panicError struct{ v any }
+
+func (e *panicError) Error() string { return fmt.Sprintf("the review crashed (panic: %v)", e.v) }
+
 func (b *Bot) reviewSeries(ctx context.Context, li *List, s *seriesRecord, upTo int, rep *Report) error {
+	// Charged before anything is read: reading the series is work that
+	// can die too. An attempt that ends without a verdict on the series
+	// (no base, the run stopped) is given back.
+	attempts := s.Attempts
+	if err := b.setAttempts(s, attempts+1); err != nil {
+		return err
+	}
+	giveBack := func(err error) error {
+		return errors.Join(err, b.setAttempts(s, attempts))
+	}
 	var (
 		mbox bytes.Buffer
 		msgs = map[string]*Message{}
@@ -742,18 +824,34 @@ func (b *Bot) reviewSeries(ctx context.Context, li *List, s *seriesRecord, upTo 
 		return b.closeSeries(s, SeriesFailed, err.Error(), nil)
 	}
 	rctx, cancel := context.WithTimeout(ctx, seconds(b.cfg.Limits.ReviewSeconds))
-	out, err := b.reviewer.review(rctx, series)
+	out, err := b.runReview(rctx, series)
+	// Read before cancel, which would make it Canceled: the series' own
+	// deadline passed, whatever error the review made of it (a wrapped
+	// context error, a git killed by it).
+	timedOut := errors.Is(rctx.Err(), context.DeadlineExceeded)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			// The run is stopping (a signal, its caller's deadline):
+			// the series is not at fault, and the next run reviews it.
+			return giveBack(ctx.Err())
+		}
+		if timedOut {
+			reason := fmt.Sprintf("review took longer than %g s (limits.review_seconds)", b.cfg.Limits.ReviewSeconds)
+			b.log.Warn("series not reviewed: "+reason, "list", li.Name, "subject", s.Subject, "err", err)
+			rep.Unfinished++
+			return b.closeSeries(s, SeriesFailed, reason, nil)
 		}
 		var be *baseError
 		if errors.As(err, &be) {
 			// Left open, and its mails kept: the repository is at fault,
 			// and the next run with a base reviews it.
 			b.log.Error("series not reviewed: the kernel repository has no base for it; it waits", "list", li.Name, "subject", s.Subject, "err", err)
-			return err
+			return giveBack(err)
+		}
+		var pe *panicError
+		if errors.As(err, &pe) {
+			rep.Unfinished++
 		}
 		var ae *diff.ApplyError
 		if errors.As(err, &ae) {
@@ -928,7 +1026,9 @@ func (b *Bot) list(name string) *List {
 
 // deliver sends the replies that are due, each marked "sending" in its
 // own committed transaction before the attempt and its outcome after.
-func (b *Bot) deliver(ctx context.Context, onSince map[string]time.Time, rep *Report) error {
+// tried holds the replies this run already tried, which it does not try
+// again: a failed one waits for its back-off and the next run.
+func (b *Bot) deliver(ctx context.Context, onSince map[string]time.Time, rep *Report, tried map[string]bool) error {
 	if err := b.recover(); err != nil {
 		return err
 	}
@@ -937,7 +1037,7 @@ func (b *Bot) deliver(ctx context.Context, onSince map[string]time.Time, rep *Re
 	err := b.store.db.View(func(tx *bolt.Tx) error {
 		return each(tx, bucketReplies, func(_ string, r *replyRecord) error {
 			li := b.list(r.List)
-			if r.State == ReplyQueued && li != nil && li.On() && !now.Before(r.NotBefore) && !now.Before(r.NextAttempt) {
+			if r.State == ReplyQueued && !tried[r.ID] && li != nil && li.On() && !now.Before(r.NotBefore) && !now.Before(r.NextAttempt) {
 				due = append(due, r)
 			}
 			return nil
@@ -951,6 +1051,7 @@ func (b *Bot) deliver(ctx context.Context, onSince map[string]time.Time, rep *Re
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		tried[r.ID] = true
 		if why := stale(b.list(r.List), r, onSince[r.List], b.now()); why != "" {
 			r.State, r.LastError = ReplyStale, why
 			rep.Stale++

@@ -189,6 +189,16 @@ func TestNoBaseWaits(t *testing.T) {
 	if counts, _ := b.Store().Counts(); counts.Series[SeriesOpen] != 1 || counts.Bodies != 3 {
 		t.Fatalf("series %v, %d bodies; want the series open with its mails", counts.Series, counts.Bodies)
 	}
+	// The repository's fault is not charged to the series: it waits
+	// however many runs lack the base (see maxReviewAttempts).
+	for range maxReviewAttempts {
+		if _, err := b.Run(context.Background()); !errors.As(err, &be) {
+			t.Fatalf("another run without the branch: %v", err)
+		}
+	}
+	if s := seriesBySubject(t, b, "expire hot flows"); s.State != SeriesOpen || s.Attempts != 0 {
+		t.Fatalf("after %d more runs without a base: series %s, %d attempts; want open, none charged", maxReviewAttempts, s.State, s.Attempts)
+	}
 	run(t, repo, nil, nil, "git", "branch", "next")
 	if rep := runBot(t, b); rep.Series != 1 || rep.Delivered != 1 {
 		t.Errorf("run once the branch exists: %+v; want the series reviewed and answered", rep)

@@ -271,9 +271,9 @@ func newSMTPSender(cfg SMTPConfig) (*smtpSender, error) {
 	s := &smtpSender{cfg: cfg}
 	switch {
 	case cfg.PasswordFile != "":
-		data, err := os.ReadFile(cfg.PasswordFile)
+		data, err := readSecret("smtp.password_file", cfg.PasswordFile)
 		if err != nil {
-			return nil, fmt.Errorf("smtp.password_file: %w", err)
+			return nil, err
 		}
 		s.password = strings.TrimRight(string(data), "\r\n")
 	case cfg.PasswordEnv != "":

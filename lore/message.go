@@ -68,8 +68,12 @@ type Tag struct {
 // has none of its own.
 const (
 	maxHeaderBytes = 256 << 10
-	maxReferences  = 100
-	maxIDLength    = 998
+	// maxHeaderFields bounds the fields: each costs go-message about
+	// 500 bytes, a hundred times its size when it is "X: y". Mail
+	// through a list carries a few dozen.
+	maxHeaderFields = 1000
+	maxReferences   = 100
+	maxIDLength     = 998
 )
 
 var errNoHeader = errors.New("no header block")
@@ -80,6 +84,9 @@ var errNoHeader = errors.New("no header block")
 func ParseMessage(raw []byte) (*Message, error) {
 	if len(raw) > maxHeaderBytes && !bytes.Contains(raw[:maxHeaderBytes], []byte("\n\n")) && !bytes.Contains(raw[:maxHeaderBytes], []byte("\n\r\n")) {
 		return nil, fmt.Errorf("a header over %d bytes", maxHeaderBytes)
+	}
+	if headerFields(raw) > maxHeaderFields {
+		return nil, fmt.Errorf("a header of more than %d fields", maxHeaderFields)
 	}
 	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw)))
 	if err != nil {
@@ -113,6 +120,28 @@ func ParseMessage(raw []byte) (*Message, error) {
 	}
 	m.Tag = ParseSubject(m.Subject)
 	return m, nil
+}
+
+// headerFields counts the fields of raw's header: its lines up to the
+// first empty one, continuation lines left out.
+func headerFields(raw []byte) int {
+	n := 0
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		switch {
+		case len(line) == 0:
+			return n
+		case line[0] != ' ' && line[0] != '\t':
+			n++
+		}
+	}
+	return n
 }
 
 var msgIDRe = regexp.MustCompile(`<([^<>\s]+)>`)

@@ -218,12 +218,24 @@ type mboxSource struct{ path string }
 const maxMboxBytes = 4 << 30
 
 func (s mboxSource) read(ctx context.Context, _ func(string) string, limit int64, emit func(item) error) error {
+	// Checked before opening: opening a FIFO would wait for a writer,
+	// and a device (/dev/zero) has no size to bound.
+	if st, err := os.Stat(s.path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("mbox %s: not a regular file (%s)", s.path, st.Mode().Type())
+	}
 	f, err := os.Open(s.path)
 	if err != nil {
 		return fmt.Errorf("mbox: %w", err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > maxMboxBytes {
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("mbox: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("mbox %s: not a regular file (%s)", s.path, st.Mode().Type())
+	}
+	if st.Size() > maxMboxBytes {
 		return fmt.Errorf("mbox %s: %d bytes, over the %d this reads", s.path, st.Size(), int64(maxMboxBytes))
 	}
 	return splitMbox(ctx, f, limit, emit)
@@ -231,14 +243,30 @@ func (s mboxSource) read(ctx context.Context, _ func(string) string, limit int64
 
 // splitMbox splits an mbox at its "From " lines, undoing mboxrd's
 // ">From " quoting. A message over limit is passed on by size only.
+//
+// Lines are taken in pieces of at most the reader's buffer, never whole:
+// a message keeps at most limit bytes, however long its lines, and a line
+// longer than the buffer is neither cut nor held twice. Only a line's
+// first piece can be a separator or carry the quoting.
 func splitMbox(ctx context.Context, r io.Reader, limit int64, emit func(item) error) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	return splitMboxSize(ctx, r, limit, mboxBuffer, emit)
+}
+
+// mboxBuffer is the piece of a line splitMbox reads at a time.
+const mboxBuffer = 64 << 10
+
+// splitMboxSize is splitMbox with pieces of bufSize bytes (at least 16),
+// which tests make small.
+func splitMboxSize(ctx context.Context, r io.Reader, limit int64, bufSize int, emit func(item) error) error {
+	br := bufio.NewReaderSize(r, bufSize)
 	var (
 		cur     bytes.Buffer
 		size    int64
 		started bool
 		start   int64
 		off     int64
+		midLine bool // the last piece read did not end its line
+		inFrom  bool // the pieces read are a separator line's
 	)
 	flush := func() error {
 		if !started {
@@ -259,23 +287,28 @@ func splitMbox(ctx context.Context, r io.Reader, limit int64, emit func(item) er
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		line, err := br.ReadSlice('\n')
+		// The piece is only valid until the next read: it is copied
+		// into cur, or dropped, before that.
+		piece, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: keep reading it whole.
-			rest, err2 := br.ReadBytes('\n')
-			line = append(bytes.Clone(line), rest...)
-			err = err2
+			err = nil
 		}
-		if len(line) > 0 {
+		if len(piece) > 0 {
+			lineStart := !midLine
+			if lineStart {
+				inFrom = false
+			}
 			switch {
-			case isMboxFrom(line):
+			case lineStart && isMboxFrom(piece):
 				if err := flush(); err != nil {
 					return err
 				}
-				started, start = true, off
+				started, start, inFrom = true, off, true
+			case inFrom:
+				// The rest of a separator longer than the buffer.
 			case started:
-				l := line
-				if bytes.HasPrefix(l, []byte(">")) && bytes.HasPrefix(bytes.TrimLeft(l, ">"), []byte("From ")) {
+				l := piece
+				if lineStart && bytes.HasPrefix(l, []byte(">")) && bytes.HasPrefix(bytes.TrimLeft(l, ">"), []byte("From ")) {
 					l = l[1:]
 				}
 				size += int64(len(l))
@@ -283,7 +316,8 @@ func splitMbox(ctx context.Context, r io.Reader, limit int64, emit func(item) er
 					cur.Write(l)
 				}
 			}
-			off += int64(len(line))
+			off += int64(len(piece))
+			midLine = piece[len(piece)-1] != '\n'
 		}
 		if err == io.EOF {
 			return flush()

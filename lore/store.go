@@ -154,6 +154,10 @@ type seriesRecord struct {
 	Done    time.Time `json:"done,omitzero"`
 	Base    string    `json:"base,omitempty"`
 	Replies []string  `json:"replies,omitempty"`
+	// Attempts counts the reviews begun, each recorded before it starts:
+	// on an open series, runs that died reviewing it (see
+	// maxReviewAttempts).
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // Reply states.
@@ -301,7 +305,11 @@ func (s *Store) Status(w io.Writer) error {
 			if r.State == SeriesReviewed {
 				return nil
 			}
-			_, err := fmt.Fprintf(w, "series %s %q: %s %s\n", r.List, r.Subject, r.State, r.Reason)
+			reason := r.Reason
+			if r.State == SeriesOpen && r.Attempts > 0 {
+				reason = fmt.Sprintf("(reviewing, attempt %d did not finish)", r.Attempts)
+			}
+			_, err := fmt.Fprintf(w, "series %s %q: %s %s\n", r.List, r.Subject, r.State, reason)
 			return err
 		}); err != nil {
 			return err

@@ -63,9 +63,18 @@ func needTools(t *testing.T, names ...string) {
 	}
 }
 
+// runTimeout bounds a program run: one that hangs (public-inbox-mda did
+// once) fails its own test, with its stderr, rather than the package's
+// run at go test's timeout.
+const runTimeout = 2 * time.Minute
+
 func run(t *testing.T, dir string, env []string, stdin []byte, name string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(name, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	// Children that keep the output pipes open are not waited for long.
+	cmd.WaitDelay = 10 * time.Second
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	if stdin != nil {
@@ -75,6 +84,9 @@ func run(t *testing.T, dir string, env []string, stdin []byte, name string, args
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w after %v", err, runTimeout)
+		}
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
 	}
 	return string(out)

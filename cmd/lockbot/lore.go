@@ -72,8 +72,8 @@ picks up where the last stopped and never sends a reply twice.`,
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			print := func(r lore.Report) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "lockbot lore: %d new messages, %d series reviewed (%d did not apply), %d replies queued, %d delivered, %d delivery failures, %d stale (not sent), %s\n",
-					r.Messages, r.Series, r.NoApply, r.Queued, r.Delivered, r.Failed, r.Stale, r.Elapsed.Round(time.Millisecond))
+				fmt.Fprintf(cmd.ErrOrStderr(), "lockbot lore: %d new messages, %d series reviewed (%d did not apply), %d replies queued, %d delivered, %d delivery failures, %d stale (not sent), %d reviews unfinished, %s\n",
+					r.Messages, r.Series, r.NoApply, r.Queued, r.Delivered, r.Failed, r.Stale, r.Unfinished, r.Elapsed.Round(time.Millisecond))
 			}
 			if follow {
 				return bot.Follow(ctx, interval, print)

@@ -59,7 +59,7 @@ func TestLoreCommand(t *testing.T) {
 		}
 	}
 	_, stderr, code = runBin(t, "lore", "--config", cfg)
-	if code != 0 || !strings.Contains(stderr, "3 new messages, 1 series reviewed (0 did not apply), 1 replies queued, 1 delivered, 0 delivery failures, 0 stale (not sent)") {
+	if code != 0 || !strings.Contains(stderr, "3 new messages, 1 series reviewed (0 did not apply), 1 replies queued, 1 delivered, 0 delivery failures, 0 stale (not sent), 0 reviews unfinished") {
 		t.Fatalf("run: exit %d, %s", code, stderr)
 	}
 	if files, _ := filepath.Glob(filepath.Join(dir, "outbox", "new", "*")); len(files) != 1 {
@@ -101,7 +101,7 @@ func TestLoreNoBase(t *testing.T) {
 		t.Fatalf("git branch: %v\n%s", err, out)
 	}
 	_, stderr, code = runBin(t, "lore", "--config", cfg)
-	if code != 0 || !strings.Contains(stderr, "0 new messages, 1 series reviewed (0 did not apply), 1 replies queued, 1 delivered, 0 delivery failures, 0 stale (not sent)") {
+	if code != 0 || !strings.Contains(stderr, "0 new messages, 1 series reviewed (0 did not apply), 1 replies queued, 1 delivered, 0 delivery failures, 0 stale (not sent), 0 reviews unfinished") {
 		t.Fatalf("run with the branch: exit %d, %s", code, stderr)
 	}
 }
