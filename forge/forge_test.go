@@ -52,7 +52,7 @@ func lifecycle(t *testing.T, st store.Store) {
 	}
 	body := c.GetBody()
 	for _, want := range []string{
-		"**ERROR** `RT_SLEEPING_LOCK_IN_ATOMIC`: spin\\_lock(&b-&gt;stats\\_lock) in bar\\_count\\_hit()",
+		"**ERROR** `RT_SLEEPING_LOCK_IN_ATOMIC`: spin\\_lock(&amp;b-&gt;stats\\_lock) in bar\\_count\\_hit()",
 		"(" + h.fake.URL + "/kernel/linux/blob/" + head1 + "/drivers/bar/bar.c#L27) `bar_find()`: hlist\\_bl\\_lock(h) takes bit spinlock h",
 		"**Fix:** use raw\\_spinlock\\_t",
 	} {
@@ -116,8 +116,9 @@ func lifecycle(t *testing.T, st store.Store) {
 	if !posted[fps[0]].Resolved {
 		t.Errorf("store: not resolved: %+v", posted)
 	}
-	// Once resolved, another push does not edit it again.
-	_, d4 := h.push(1, patch(t, "forge/fixed.patch"))
+	// Once resolved, another push does not edit it again. (A push of
+	// the same head again would carry nothing new, and queue nothing.)
+	_, d4 := h.push(1, patch(t, "forge/fixed.patch")+newFilePatch("Documentation/bar/notes.txt"))
 	h.done(d4, store.Done)
 	if got := h.fake.PR(owner, repo, 1).Comments[0].GetBody(); got != edited {
 		t.Errorf("resolved comment edited again")
@@ -436,7 +437,7 @@ func TestSettingsFromTheBaseBranch(t *testing.T) {
 	runs, _ := h.fake.CheckRuns(owner, repo)
 	last := runs[len(runs)-1]
 	if last.GetHeadSHA() != head || last.GetConclusion() != "failure" || last.GetOutput().GetTitle() != "Not reviewed" ||
-		!strings.Contains(last.GetOutput().GetSummary(), "NO_SUCH_RULE") {
+		!strings.Contains(last.GetOutput().GetSummary(), `NO\_SUCH\_RULE`) {
 		t.Errorf("bad settings: check run %+v %q", last, last.GetOutput().GetSummary())
 	}
 }

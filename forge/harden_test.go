@@ -346,9 +346,9 @@ func TestEndlessFilePagesStop(t *testing.T) {
 // PostgreSQL server gone quiet does.
 type hungStore struct{ store.Store }
 
-func (hungStore) Enqueue(ctx context.Context, _ store.Delivery, _ []store.Job) (bool, error) {
+func (hungStore) Enqueue(ctx context.Context, _ store.Delivery, _ []store.Job) (store.Enqueued, error) {
 	<-ctx.Done()
-	return false, ctx.Err()
+	return store.Enqueued{}, ctx.Err()
 }
 
 // A hung store does not hold a delivery past GitHub's patience (10 s):

@@ -274,7 +274,7 @@ func (s *Server) finishCheck(ctx context.Context, gh *github.Client, j *store.Jo
 	var title, summary, conclusion string
 	var anns []*github.CheckRunAnnotation
 	if rv.skipped != "" {
-		title, summary, conclusion = "Not reviewed", rv.skipped, rv.conclusion
+		title, summary, conclusion = "Not reviewed", mdEscape(rv.skipped), rv.conclusion
 	} else {
 		title = comment.GitHubCheckTitle(rv.res)
 		failing, _ := comment.Failing(rv.res, "error")
@@ -291,14 +291,15 @@ func (s *Server) finishCheck(ctx context.Context, gh *github.Client, j *store.Jo
 			files = rv.diff.files
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "Reviewed %d C %s of the pull request against %s (%s).", files, plural(files, "file", "files"), rv.base, rt)
+		fmt.Fprintf(&b, "Reviewed %d C %s of the pull request against %s (%s).", files, plural(files, "file", "files"), mdEscape(rv.base), rt)
 		if out != nil && out.review != 0 {
 			fmt.Fprintf(&b, " Posted review %d: %d inline %s.", out.review, out.inline, plural(out.inline, "comment", "comments"))
 		}
 		// GitHub refuses an output whose summary is over 65535
 		// characters, and the run would stay in progress.
 		for i, n := range rv.notes {
-			line := fmt.Sprintf("\n- Not reviewed: %s", n)
+			// A note quotes a file name: the pull request's, anything.
+			line := fmt.Sprintf("\n- Not reviewed: %s", mdEscape(n))
 			if b.Len()+len(line) > maxSummary-100 {
 				fmt.Fprintf(&b, "\n- and %d more files not reviewed", len(rv.notes)-i)
 				break
@@ -343,4 +344,67 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// mdEscaper keeps text lockbot quotes (file names, branch names, error
+// messages naming them) from being read as Markdown or HTML where GitHub
+// renders it, as comment's ghEscape does, and more: "@" gets a
+// zero-width space after it, so that a file named "@torvalds.c" mentions
+// no one, and "&" is escaped, so that no entity ("&commat;") makes an
+// "@" either.
+var mdEscaper = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"<", "&lt;", ">", "&gt;", "|", `\|`, "~", `\~`, "#", `\#`, "&", "&amp;", "@", "@\u200b")
+
+func mdEscape(s string) string { return mdEscaper.Replace(s) }
+
+// maxWhy bounds the reason a check run gives for a pull request not
+// reviewed: an error's message can be long, a summary may not.
+const maxWhy = 4000
+
+// notReviewed completes the check run of a job that ends without a
+// review (given up, timed out, failed on a bug) saying why: a run left in
+// progress tells the author nothing, and stays so. The run may be one an
+// earlier attempt, in a process since dead, created: every run of the
+// head still in progress is completed. A job that failed before creating
+// one creates one, completed, unless a run of an earlier job stands for
+// the head (a re-run asks for a new one). It is best effort, on its own
+// context: the job's may be over, and GitHub may be why the job failed.
+func (s *Server) notReviewed(j *store.Job, why string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if len(why) > maxWhy {
+		why = strings.ToValidUTF8(why[:maxWhy], "") + "…"
+	}
+	gh := s.apps.installation(j.Installation)
+	runs, _, err := gh.Checks.ListCheckRunsForRef(ctx, j.Owner, j.Repo, j.HeadSHA, &github.ListCheckRunsOptions{
+		CheckName: github.String(checkName), AppID: github.Int64(s.cfg.AppID), Filter: github.String("all"),
+		ListOptions: github.ListOptions{PerPage: 100}})
+	if err != nil {
+		return fmt.Errorf("listing check runs: %w", err)
+	}
+	if runs == nil {
+		runs = &github.ListCheckRunsResults{}
+	}
+	rv := &reviewed{skipped: why, conclusion: "neutral"}
+	open := 0
+	for _, r := range runs.CheckRuns {
+		if r.GetStatus() == "completed" {
+			continue
+		}
+		open++
+		if err := s.finishCheck(ctx, gh, j, r.GetID(), rv, nil); err != nil {
+			return err
+		}
+	}
+	if open > 0 || len(runs.CheckRuns) > 0 && !strings.HasSuffix(j.Reason, ".rerequested") {
+		return nil
+	}
+	_, _, err = gh.Checks.CreateCheckRun(ctx, j.Owner, j.Repo, github.CreateCheckRunOptions{
+		Name: checkName, HeadSHA: j.HeadSHA, ExternalID: github.String(fmt.Sprint(j.ID)),
+		Status: github.String("completed"), Conclusion: github.String(rv.conclusion), CompletedAt: &github.Timestamp{Time: time.Now()},
+		Output: &github.CheckRunOutput{Title: github.String("Not reviewed"), Summary: github.String(mdEscape(why))}})
+	if err != nil {
+		return fmt.Errorf("creating the check run: %w", err)
+	}
+	return nil
 }

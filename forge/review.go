@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"lockbot/comment"
 	"lockbot/config"
 	"lockbot/forge/store"
 	"lockbot/index"
@@ -203,6 +204,9 @@ func (s *Server) review(ctx context.Context, gh *github.Client, j *store.Job, pr
 	}
 	review.ApplyConfig(res, cfg)
 	rv.res = res
+	for _, na := range res.NotAnalysed {
+		rv.notes = append(rv.notes, comment.NotAnalysedText(na))
+	}
 	log.Debug("reviewed", "files", d.files, "findings", len(res.Findings), "api_reads", reads.Load())
 	return rv, nil
 }

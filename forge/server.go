@@ -13,12 +13,19 @@
 package forge
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -63,6 +70,11 @@ type Config struct {
 	MaxFiles, MaxLines int
 	MaxFileBytes       int64
 	MaxBody            int64
+	// MaxInflight bounds the webhook bodies read at once: a body is read
+	// whole before its signature can be checked, so anyone can make the
+	// server hold one. Past it, a delivery waits a moment for a slot, then
+	// is answered 503.
+	MaxInflight int
 	// CacheBytes bounds the cache of files read through the API.
 	CacheBytes int64
 	// MaxRateWait is the longest a request waits in place, in all, for
@@ -72,9 +84,15 @@ type Config struct {
 	// APITimeout bounds one GitHub API request, the waits for its rate
 	// limits included.
 	APITimeout time.Duration
-	// JobTimeout bounds one run of a job.
+	// JobTimeout bounds one run of a job: its context's deadline. A job
+	// cut by it is not retried (it would take as long again); its check
+	// run says the review took too long.
 	JobTimeout time.Duration
 	Log        *slog.Logger
+
+	// slotWait is how long a delivery waits for a slot to read its body
+	// in; tests shorten it.
+	slotWait time.Duration
 }
 
 func (c *Config) defaults() error {
@@ -114,8 +132,15 @@ func (c *Config) defaults() error {
 	def(&c.MaxFiles, 300)
 	def(&c.MaxLines, 20000)
 	def64(&c.MaxFileBytes, 8<<20)
-	// GitHub caps a delivery at 25 MB.
-	def64(&c.MaxBody, 25<<20)
+	// GitHub caps a delivery at 25 MB, but the events the App takes are
+	// far smaller: a pull_request or check_run payload is tens of KB (a
+	// PR's description and a check run's text at their 65,536-character
+	// caps add a few hundred), and an installation event lists its
+	// repositories at about 100 bytes each. 5 MiB leaves ten times the
+	// largest of those, and MaxInflight bodies of it are 40 MiB.
+	def64(&c.MaxBody, DefaultMaxBody)
+	def(&c.MaxInflight, 8)
+	defD(&c.slotWait, time.Second)
 	def64(&c.CacheBytes, 256<<20)
 	defD(&c.Lease, 2*time.Minute)
 	defD(&c.Poll, 2*time.Second)
@@ -132,16 +157,25 @@ func (c *Config) defaults() error {
 	return nil
 }
 
+// DefaultMaxBody is MaxBody when none is given (see Config.defaults).
+const DefaultMaxBody = 5 << 20
+
 // Server is the App: webhook endpoint, workers, metrics.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	st      store.Store
-	apps    *apps
-	cache   *blobCache
-	reg     *prometheus.Registry
-	m       *metrics
-	wake    chan struct{}
+	cfg   Config
+	log   *slog.Logger
+	st    store.Store
+	apps  *apps
+	cache *blobCache
+	reg   *prometheus.Registry
+	m     *metrics
+	wake  chan struct{}
+	// slots holds the buffers webhook bodies are read into, MaxInflight
+	// of them, taken by a body being read, given back after and kept:
+	// bodies anyone can send then cost at most MaxInflight x MaxBody,
+	// however many come and however late the garbage collector runs (it
+	// let fresh buffers add up to 3.5 times that).
+	slots   chan []byte
 	worker  string // this process's name in leases
 	nextW   atomic.Int64
 	handler http.Handler
@@ -154,7 +188,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	host, _ := os.Hostname()
 	s := &Server{cfg: cfg, log: cfg.Log, st: cfg.Store, reg: prometheus.NewRegistry(), wake: make(chan struct{}, 1),
+		slots:  make(chan []byte, cfg.MaxInflight),
 		worker: fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6), cache: newBlobCache(cfg.CacheBytes)}
+	for range cfg.MaxInflight {
+		s.slots <- nil // allocated as bodies come
+	}
 	s.m = newMetrics(s.reg, cfg.Store)
 	rl := &rateLimits{base: http.DefaultTransport, maxWait: cfg.MaxRateWait, m: s.m}
 	a, err := newApps(cfg.APIURL, cfg.AppID, cfg.PrivateKey, rl, cfg.APITimeout)
@@ -240,6 +278,12 @@ func (s *Server) prune(ctx context.Context) {
 
 // webhook acknowledges a delivery: checks its size and signature, stores
 // it with the jobs it asks for, and answers; workers do the rest.
+//
+// Until its signature is checked a delivery is anyone's, and the body
+// must be read whole to check it: what is cheap to refuse is refused
+// first (no signature, a Content-Length over MaxBody), and bodies are
+// read MaxInflight at a time, each within bodyTimeout, through the HMAC,
+// into the buffer of the slot it took, grown once to its length.
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	event := github.WebHookType(r)
@@ -248,34 +292,69 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		s.m.deliveries.WithLabelValues(eventLabel(event), outcome).Inc()
 		s.m.webhookSeconds.Observe(time.Since(start).Seconds())
 	}()
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
-	// ValidatePayload falls back on X-Hub-Signature (HMAC-SHA1) when
-	// X-Hub-Signature-256 is absent; GitHub sends both, and only the
-	// SHA-256 one is taken.
-	if !strings.HasPrefix(r.Header.Get(github.SHA256SignatureHeader), "sha256=") {
+	// Only X-Hub-Signature-256 is taken: GitHub also sends the SHA-1
+	// X-Hub-Signature, which is never enough alone.
+	mac, ok := strings.CutPrefix(r.Header.Get(github.SHA256SignatureHeader), "sha256=")
+	want, err := hex.DecodeString(mac)
+	if !ok || err != nil || len(want) != sha256.Size {
 		outcome = "bad_signature"
-		s.log.Warn("webhook refused", "err", "no "+github.SHA256SignatureHeader, "remote", r.RemoteAddr)
+		s.log.Warn("webhook refused", "err", "no valid "+github.SHA256SignatureHeader, "remote", r.RemoteAddr)
 		http.Error(w, "signature check failed", http.StatusUnauthorized)
 		return
 	}
-	payload, err := github.ValidatePayload(r, s.cfg.WebhookSecret)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			outcome = "too_large"
-			http.Error(w, fmt.Sprintf("delivery over %d bytes", s.cfg.MaxBody), http.StatusRequestEntityTooLarge)
-			return
-		}
-		outcome = "bad_signature"
-		s.log.Warn("webhook refused", "err", err, "remote", r.RemoteAddr)
-		http.Error(w, "signature check failed", http.StatusUnauthorized)
+	if r.ContentLength > s.cfg.MaxBody {
+		outcome = "too_large"
+		http.Error(w, fmt.Sprintf("delivery over %d bytes", s.cfg.MaxBody), http.StatusRequestEntityTooLarge)
 		return
 	}
 	delivery := github.DeliveryID(r)
-	if delivery == "" || len(delivery) > 100 || event == "" {
+	ctype, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if delivery == "" || len(delivery) > 100 || event == "" || ctype != "application/json" && ctype != formType {
 		outcome = "bad_request"
-		http.Error(w, "no X-GitHub-Delivery or X-GitHub-Event", http.StatusBadRequest)
+		http.Error(w, "no X-GitHub-Delivery or X-GitHub-Event, or a Content-Type not GitHub's", http.StatusBadRequest)
 		return
+	}
+	buf, ok := s.slot(r.Context())
+	if !ok {
+		outcome = "busy"
+		s.log.Warn("webhook refused: too many deliveries being read", "remote", r.RemoteAddr, "max", s.cfg.MaxInflight)
+		http.Error(w, "too many deliveries at once; try again", http.StatusServiceUnavailable)
+		return
+	}
+	buf, err = s.readSigned(w, r, want, buf)
+	var body []byte
+	if err == nil {
+		// Signed: GitHub's, and small.
+		body = bytes.Clone(buf)
+	}
+	s.slots <- buf[:0]
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			outcome = "too_large"
+			http.Error(w, fmt.Sprintf("delivery over %d bytes", s.cfg.MaxBody), http.StatusRequestEntityTooLarge)
+		case errors.Is(err, errBadSignature):
+			outcome = "bad_signature"
+			s.log.Warn("webhook refused", "err", err, "remote", r.RemoteAddr)
+			http.Error(w, "signature check failed", http.StatusUnauthorized)
+		default:
+			outcome = "bad_request"
+			s.log.Warn("webhook refused", "err", err, "remote", r.RemoteAddr)
+			http.Error(w, "reading the delivery failed", http.StatusBadRequest)
+		}
+		return
+	}
+	payload := body
+	if ctype == formType {
+		// The JSON is the form's "payload"; the signature is the body's.
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			outcome = "bad_request"
+			http.Error(w, "reading the form: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		payload = []byte(form.Get("payload"))
 	}
 	now := time.Now()
 	jobs, inst, err := s.jobsFor(event, payload, now)
@@ -288,36 +367,133 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	// PostgreSQL server gone quiet) must not hold the handler longer.
 	ectx, cancel := context.WithTimeout(r.Context(), enqueueTimeout)
 	defer cancel()
-	dup, err := s.st.Enqueue(ectx, store.Delivery{ID: delivery, Event: event, Received: now, Installation: inst}, jobs)
+	res, err := s.st.Enqueue(ectx, store.Delivery{ID: delivery, Event: event, Received: now, Installation: inst}, jobs)
 	if err != nil {
 		s.log.Error("storing a delivery", "delivery", delivery, "err", err)
 		http.Error(w, "could not store the delivery", http.StatusServiceUnavailable)
 		return
 	}
-	if inst != nil && !dup {
+	if inst != nil && !res.Dup {
 		// A new token carries the new permissions; a removed
 		// installation's is useless.
 		s.apps.forget(inst.ID)
 		s.log.Info("installation", "id", inst.ID, "account", inst.Account, "state", inst.State)
 	}
 	switch {
-	case dup:
+	case res.Dup:
 		outcome = "duplicate"
 		w.WriteHeader(http.StatusOK)
 		fmt.Fprintln(w, "duplicate delivery")
 		return
-	case len(jobs) == 0:
-		outcome = "ignored"
-	default:
+	case res.Queued > 0:
 		outcome = "queued"
 		select {
 		case s.wake <- struct{}{}:
 		default:
 		}
+	case res.Repeats > 0:
+		// A replay, or a push to a head already reviewed.
+		outcome = "repeat"
+		s.log.Info("delivery repeats queued or recent jobs", "delivery", delivery, "event", event, "remote", r.RemoteAddr)
+	default:
+		outcome = "ignored"
 	}
-	s.log.Debug("delivery", "delivery", delivery, "event", event, "jobs", len(jobs))
+	s.log.Debug("delivery", "delivery", delivery, "event", event, "jobs", res.Queued, "repeats", res.Repeats)
 	w.WriteHeader(http.StatusAccepted)
-	fmt.Fprintf(w, "%d jobs queued\n", len(jobs))
+	fmt.Fprintf(w, "%d jobs queued, %d already queued or reviewed\n", res.Queued, res.Repeats)
+}
+
+// formType is the Content-Type of a webhook set to send a form.
+const formType = "application/x-www-form-urlencoded"
+
+// bodyTimeout bounds the reading of a delivery's body, and so how long a
+// slow sender holds a slot: GitHub gives up on a delivery after 10 s.
+const bodyTimeout = 10 * time.Second
+
+// errBadSignature is a body whose HMAC is not its X-Hub-Signature-256.
+var errBadSignature = errors.New("payload signature check failed")
+
+// slot takes a slot's buffer to read a body in, waiting up to slotWait
+// for one. The caller gives it back, s.slots <- buf[:0].
+func (s *Server) slot(ctx context.Context) ([]byte, bool) {
+	select {
+	case buf := <-s.slots:
+		return buf, true
+	default:
+	}
+	t := time.NewTimer(s.cfg.slotWait)
+	defer t.Stop()
+	select {
+	case buf := <-s.slots:
+		return buf, true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, false
+}
+
+// readSigned reads a delivery's body into buf, at most MaxBody bytes
+// within bodyTimeout, through the HMAC-SHA256 of the webhook secret, and
+// checks the HMAC against want. It returns the buffer, grown maybe, even
+// on an error.
+func (s *Server) readSigned(w http.ResponseWriter, r *http.Request, want, buf []byte) ([]byte, error) {
+	// Not every ResponseWriter can (a test's recorder); the server's
+	// ReadTimeout still holds then.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout))
+	mac := hmac.New(sha256.New, s.cfg.WebhookSecret)
+	buf, err := readBody(io.TeeReader(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody), mac), r.ContentLength, s.cfg.MaxBody, buf)
+	if err != nil {
+		return buf, fmt.Errorf("reading the body: %w", err)
+	}
+	if !hmac.Equal(mac.Sum(nil), want) {
+		return buf, errBadSignature
+	}
+	return buf, nil
+}
+
+// readBody reads r whole into buf, growing it as needed: to the body's
+// size when it is known (the request's Content-Length, within limit: the
+// caller checked) before reading, so that no read copies it; with no
+// length (-1: a chunked body), up to limit+1 bytes, which r (a
+// MaxBytesReader) never fills. io.ReadAll would double its buffer as it
+// goes, to twice the body at worst. It returns the buffer, the body in
+// it, even on an error.
+func readBody(r io.Reader, size, limit int64, buf []byte) ([]byte, error) {
+	// Grown to at least twice its size, a kept buffer grows a few times,
+	// not at each body a byte longer than the last.
+	grow := func(buf []byte, need int64) []byte {
+		grown := make([]byte, len(buf), min(limit+1, max(need, 2*int64(cap(buf)))))
+		copy(grown, buf)
+		return grown
+	}
+	buf = buf[:0]
+	if size > limit {
+		return buf, &http.MaxBytesError{Limit: limit}
+	}
+	if size >= 0 {
+		if int64(cap(buf)) < size {
+			buf = grow(buf, size)
+		}
+		buf = buf[:size]
+		n, err := io.ReadFull(r, buf)
+		return buf[:n], err
+	}
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return buf, &http.MaxBytesError{Limit: limit}
+			}
+			buf = grow(buf, 64<<10)
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // enqueueTimeout bounds the store's write of a delivery.
@@ -502,9 +678,11 @@ func (s *Server) runJob(ctx context.Context, worker string, j *store.Job, run jo
 		state, msg string
 		err        error
 	)
-	if j.Attempts > s.cfg.MaxAttempts {
-		state, msg = store.Failed, "gave up after "+strconv.Itoa(s.cfg.MaxAttempts)+" attempts: "+j.Error
-	} else {
+	// A job claimed past its attempts is one whose last attempt never
+	// ended: the server died (a crash on this very pull request, maybe)
+	// or lost the lease each time.
+	exhausted := j.Attempts > s.cfg.MaxAttempts
+	if !exhausted {
 		state, msg, err = guarded(jctx, run, j, log)
 	}
 	close(beat)
@@ -515,12 +693,19 @@ func (s *Server) runJob(ctx context.Context, worker string, j *store.Job, run jo
 	bg, bgCancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer bgCancel()
 	now := time.Now()
+	// why, set when the job ends without a review, is what its check
+	// run says, completed, rather than stay in progress for good.
+	var why string
 	var end error
 	outcome := state
 	switch {
 	case lost.Load():
 		outcome = "lease_lost"
 		log.Warn("lost the job's lease; another worker has it")
+	case exhausted:
+		outcome = store.Failed
+		why = fmt.Sprintf("lockbot gave up after %d attempts: %s", s.cfg.MaxAttempts, unfinished(j.Error))
+		log.Error("job given up", "why", why)
 	case err == nil:
 		end = s.st.Finish(bg, j.ID, worker, state, msg, now)
 		log.Info("job ended", "state", state, "note", msg, "elapsed", time.Since(start).Round(time.Millisecond))
@@ -528,32 +713,71 @@ func (s *Server) runJob(ctx context.Context, worker string, j *store.Job, run jo
 		// Shutting down: give the job back for the next start.
 		outcome = "interrupted"
 		end = s.st.Retry(bg, j.ID, worker, now, "interrupted by shutdown", true)
+	case errors.Is(jctx.Err(), context.DeadlineExceeded):
+		// Its own deadline: another attempt would take as long.
+		outcome = "timed_out"
+		why = fmt.Sprintf("the review took longer than %v", s.cfg.JobTimeout)
+		log.Error("job timed out", "err", err)
 	default:
 		var p *errPanic
 		if errors.As(err, &p) {
 			outcome = store.Failed
-			end = s.st.Finish(bg, j.ID, worker, store.Failed, err.Error(), now)
+			why = "lockbot failed on it, a bug: " + errText(err)
 			break
 		}
 		if at, ok := retryAt(err, now); ok {
 			outcome = "rate_limited"
 			log.Warn("rate limited; back in the queue", "until", at.Format(time.RFC3339), "err", err)
-			end = s.st.Retry(bg, j.ID, worker, at, err.Error(), true)
+			end = s.st.Retry(bg, j.ID, worker, at, errText(err), true)
 			break
 		}
 		if j.Attempts >= s.cfg.MaxAttempts {
 			outcome = store.Failed
 			log.Error("job failed", "err", err)
-			end = s.st.Finish(bg, j.ID, worker, store.Failed, err.Error(), now)
+			why = fmt.Sprintf("lockbot gave up after %d attempts: %s", j.Attempts, errText(err))
 			break
 		}
 		outcome = "retried"
 		backoff := time.Duration(1<<min(j.Attempts, 6)) * 15 * time.Second
 		log.Warn("job failed; will retry", "err", err, "in", backoff)
-		end = s.st.Retry(bg, j.ID, worker, now.Add(backoff), err.Error(), false)
+		end = s.st.Retry(bg, j.ID, worker, now.Add(backoff), errText(err), false)
+	}
+	if why != "" {
+		// The check run first: should the server die before the job is
+		// recorded as ended, the job comes back exhausted, and this is
+		// done again.
+		if cerr := s.notReviewed(j, why); cerr != nil {
+			log.Warn("completing the check run of a job not reviewed", "err", cerr)
+		}
+		msg := "not reviewed: " + why
+		var p *errPanic
+		if errors.As(err, &p) {
+			msg = err.Error() // the panic, as it was
+		}
+		end = s.st.Finish(bg, j.ID, worker, store.Failed, msg, now)
 	}
 	if end != nil {
 		log.Warn("recording the job's end", "err", end)
 	}
 	s.m.jobs.WithLabelValues(outcome).Inc()
+}
+
+// errText is an error's message, never empty: a job's record of why it
+// failed must say something.
+func errText(err error) string {
+	if msg := err.Error(); strings.TrimSpace(msg) != "" {
+		return msg
+	}
+	return fmt.Sprintf("an error with no message (%T)", err)
+}
+
+// unfinished says why the attempts of a job claimed past its last one
+// came to nothing: the last never ended (last is the error of an earlier
+// one, if any).
+func unfinished(last string) string {
+	const died = "the last did not finish (the server stopped, or lost the job, while it ran)"
+	if last == "" {
+		return "none finished (the server stopped, or lost the job, while each ran)"
+	}
+	return died + "; before that: " + last
 }

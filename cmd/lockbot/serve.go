@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -57,7 +58,9 @@ LOCKBOT_WEBHOOK_SECRET, the App ID from LOCKBOT_APP_ID.`,
 	fl.IntVar(&sf.cfg.MaxFiles, "max-files", 300, "pull requests changing more files are not reviewed")
 	fl.IntVar(&sf.cfg.MaxLines, "max-lines", 20000, "pull requests changing more lines are not reviewed")
 	fl.Int64Var(&sf.cfg.MaxFileBytes, "max-file-bytes", 8<<20, "larger files are not read")
-	fl.Int64Var(&sf.cfg.MaxBody, "max-body", 25<<20, "larger webhook deliveries are refused")
+	fl.Int64Var(&sf.cfg.MaxBody, "max-body", forge.DefaultMaxBody, "larger webhook deliveries are refused")
+	fl.IntVar(&sf.cfg.MaxInflight, "max-inflight", 8, "webhook bodies read at once; past it, deliveries are answered 503")
+	fl.IntVar(&sf.cfg.MaxAttempts, "max-attempts", 5, "attempts at a job before it is given up and its check run says so")
 	fl.DurationVar(&sf.cfg.MaxRateWait, "max-rate-wait", 30*time.Second, "longest wait in place for a GitHub rate limit; longer ones requeue the job")
 	return cmd
 }
@@ -86,13 +89,13 @@ func runServe(cmd *cobra.Command, g *globalFlags, sf *serveFlags) error {
 	if sf.keyFile == "" {
 		return usageError{errors.New("serve needs the App's private key: --private-key FILE")}
 	}
-	key, err := os.ReadFile(sf.keyFile)
+	key, err := readSecretFile(sf.keyFile)
 	if err != nil {
 		return usageError{fmt.Errorf("--private-key: %w", err)}
 	}
 	cfg.PrivateKey = key
 	if sf.secretFile != "" {
-		secret, err := os.ReadFile(sf.secretFile)
+		secret, err := readSecretFile(sf.secretFile)
 		if err != nil {
 			return usageError{fmt.Errorf("--webhook-secret-file: %w", err)}
 		}
@@ -125,4 +128,45 @@ func runServe(cmd *cobra.Command, g *globalFlags, sf *serveFlags) error {
 	}
 	log.Info("lockbot serve: listening", "addr", ln.Addr().String(), "db", store.Describe(sf.db), "app", cfg.AppID)
 	return srv.Run(ctx, ln)
+}
+
+// maxSecretFile bounds a secret file: a PEM key of 4096-bit RSA is about
+// 3 KB, a webhook secret tens of bytes.
+const maxSecretFile = 64 << 10
+
+// readSecretFile reads the App's private key or its webhook secret,
+// refusing, as ssh does a private key, a file another user could read or
+// replace: one open to its group or to others, or owned by another user.
+// Whoever reads the key acts as the App on every installation; whoever
+// writes the secret can sign deliveries. A FIFO or a device is refused
+// too: reading one may never end.
+func readSecretFile(path string) ([]byte, error) {
+	// O_NONBLOCK: opening a FIFO to read it waits for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// The open file's own, whatever a symlink or a rename does meanwhile.
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("%s is mode %04o, open to its group or others; it must be the owner's alone: chmod 600 %s", path, perm, path)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
+		return nil, fmt.Errorf("%s is owned by uid %d, not by the user lockbot runs as (uid %d): chown %d %s", path, st.Uid, os.Getuid(), os.Getuid(), path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if len(data) > maxSecretFile {
+		return nil, fmt.Errorf("%s is over %d bytes: not a key or a secret", path, maxSecretFile)
+	}
+	return data, nil
 }

@@ -3,12 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -225,4 +228,168 @@ func TestServeUsage(t *testing.T) {
 	if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(string(out), "private key") {
 		t.Errorf("bad key: exit %d, %s", cmd.ProcessState.ExitCode(), out)
 	}
+}
+
+// A server that dies in every attempt at a job (a pull request that
+// crashes it) ends up giving the job up: the restarted server completes
+// the check run the first attempt left in progress, saying why, and the
+// job's error says it too.
+func TestServeKilledInEveryAttemptCompletesTheCheckRun(t *testing.T) {
+	fake := fakegithub.New()
+	defer fake.Close()
+	base := fake.AddRepo("kernel", "linux", 77, treeFiles(t, "../../testdata/review/tree"))
+	patch, err := os.ReadFile("../../testdata/review/spinlock-in-bitlock.patch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fake.OpenPR("kernel", "linux", 1, base, string(patch)); err != nil {
+		t.Fatal(err)
+	}
+	// Every read of the files stalls, until the process reading dies.
+	stalled := make(chan struct{}, 10)
+	fake.Hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/pulls/1/files") {
+			return false
+		}
+		stalled <- struct{}{}
+		<-r.Context().Done()
+		return true
+	}
+	dir := t.TempDir()
+	key, secret, db := filepath.Join(dir, "app.pem"), filepath.Join(dir, "secret"), filepath.Join(dir, "state.db")
+	os.WriteFile(key, fake.KeyPEM(), 0o600)
+	os.WriteFile(secret, fake.WebhookSecret, 0o600)
+	args := []string{"--db", db, "--app-id", "4242", "--private-key", key, "--webhook-secret-file", secret,
+		"--github-url", fake.URL, "--lease", "1s", "--max-attempts", "2"}
+
+	for attempt := 1; attempt <= 2; attempt++ {
+		s := startServe(t, args...)
+		if attempt == 1 {
+			resp, err := fake.Deliver(s.url+"/webhook", "pull_request", "d-1", fake.PullRequestEvent("opened", "kernel", "linux", 1), fake.WebhookSecret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("delivery: %s", resp.Status)
+			}
+		}
+		select {
+		case <-stalled:
+		case <-time.After(15 * time.Second):
+			t.Fatalf("attempt %d never reached the files:\n%s", attempt, s.log())
+		}
+		s.cmd.Process.Signal(syscall.SIGKILL)
+		<-s.done
+	}
+	runs, _ := fake.CheckRuns("kernel", "linux")
+	if len(runs) != 1 || runs[0].GetStatus() != "in_progress" {
+		t.Fatalf("check runs %+v, want the one in progress the first attempt created", runs)
+	}
+
+	last := startServe(t, args...)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		runs, _ = fake.CheckRuns("kernel", "linux")
+		if len(runs) > 0 && runs[0].GetStatus() == "completed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the check run stays %s:\n%s", runs[0].GetStatus(), last.log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	last.cmd.Process.Signal(syscall.SIGTERM)
+	<-last.done
+	if len(runs) != 1 || runs[0].GetConclusion() != "neutral" || runs[0].GetOutput().GetTitle() != "Not reviewed" ||
+		!strings.Contains(runs[0].GetOutput().GetSummary(), "gave up after 2 attempts") {
+		t.Errorf("check runs %+v: want one, neutral, saying lockbot gave up", runs)
+	}
+	st, err := store.OpenBolt(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	jobs, err := st.Jobs(context.Background(), "d-1")
+	if err != nil || len(jobs) != 1 || jobs[0].State != store.Failed || !strings.Contains(jobs[0].Error, "gave up after 2 attempts: none finished") {
+		t.Errorf("job %+v %v: want failed, saying why", jobs, err)
+	}
+	if pr := fake.PR("kernel", "linux", 1); len(pr.Reviews) != 0 {
+		t.Errorf("%d reviews", len(pr.Reviews))
+	}
+}
+
+// The App's key and webhook secret are refused, as ssh refuses a key,
+// when the file is open to its group or to others, or another user's
+// (B14): the error names the file, its mode and the fix.
+func TestServeRefusesOpenSecretFiles(t *testing.T) {
+	fake := fakegithub.New()
+	defer fake.Close()
+	dir := t.TempDir()
+	key, secret := filepath.Join(dir, "app.pem"), filepath.Join(dir, "secret")
+	os.WriteFile(key, fake.KeyPEM(), 0o600)
+	os.WriteFile(secret, fake.WebhookSecret, 0o600)
+	run := func() (string, int) {
+		t.Helper()
+		// A server that takes the files runs until it is killed.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, binary, "serve", "--app-id", "1", "--private-key", key, "--webhook-secret-file", secret,
+			"--db", filepath.Join(dir, "s.db"), "--listen", "127.0.0.1:0", "--github-url", fake.URL)
+		out, _ := cmd.CombinedOutput()
+		if ctx.Err() != nil {
+			t.Errorf("serve ran with secret files of modes %v:\n%s", modes(key, secret), out)
+		}
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	for _, tc := range []struct {
+		file string
+		mode os.FileMode
+	}{
+		{key, 0o644}, {key, 0o640}, {key, 0o604}, {key, 0o660}, {key, 0o620},
+		{secret, 0o666}, {secret, 0o644}, {secret, 0o602},
+	} {
+		os.Chmod(tc.file, tc.mode)
+		out, code := run()
+		want := fmt.Sprintf("%s is mode %04o", tc.file, tc.mode)
+		if code != 2 || !strings.Contains(out, want) || !strings.Contains(out, "chmod 600 "+tc.file) {
+			t.Errorf("mode %04o on %s: exit %d, %s; want 2, %q and the fix", tc.mode, filepath.Base(tc.file), code, out, want)
+		}
+		os.Chmod(tc.file, 0o600)
+	}
+	// A FIFO in its place, which reading would wait on for good.
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	saved := secret
+	secret = fifo
+	if out, code := run(); code != 2 || !strings.Contains(out, fifo+" is not a regular file") {
+		t.Errorf("secret a FIFO: exit %d, %s", code, out)
+	}
+	secret = saved
+	if os.Geteuid() != 0 {
+		t.Log("not root: the owner check is not tried")
+		return
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody")
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	os.Chown(secret, uid, -1)
+	if out, code := run(); code != 2 || !strings.Contains(out, fmt.Sprintf("%s is owned by uid %d", secret, uid)) {
+		t.Errorf("secret owned by nobody: exit %d, %s", code, out)
+	}
+}
+
+func modes(files ...string) []string {
+	var out []string
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err == nil {
+			out = append(out, fmt.Sprintf("%s %04o", filepath.Base(f), fi.Mode().Perm()))
+		}
+	}
+	return out
 }

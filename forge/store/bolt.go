@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -45,6 +46,10 @@ var (
 	bQueue         = []byte("queue")
 	bPosted        = []byte("posted")
 	bInstallations = []byte("installations")
+	// bPRJobs indexes the jobs by pull request: prJobKey, no value.
+	// Enqueue walks a pull request's jobs from the newest to find the
+	// repeats of one.
+	bPRJobs = []byte("prjobs")
 )
 
 // OpenBolt opens (creating) the store file at path.
@@ -59,7 +64,10 @@ func OpenBolt(path string) (*Bolt, error) {
 				return err
 			}
 		}
-		return convertQueue(tx)
+		if err := convertQueue(tx); err != nil {
+			return err
+		}
+		return indexPRJobs(tx)
 	})
 	if err != nil {
 		db.Close()
@@ -96,6 +104,67 @@ func convertQueue(tx *bolt.Tx) error {
 		return fmt.Errorf("converting the queue: %w", err)
 	}
 	return tx.DeleteBucket(bQueue)
+}
+
+// indexPRJobs creates the "prjobs" index, from the jobs of a file
+// written before it.
+func indexPRJobs(tx *bolt.Tx) error {
+	if tx.Bucket(bPRJobs) != nil {
+		return nil
+	}
+	idx, err := tx.CreateBucket(bPRJobs)
+	if err != nil {
+		return err
+	}
+	err = tx.Bucket(bJobs).ForEach(func(k, v []byte) error {
+		j := &Job{}
+		if err := json.Unmarshal(v, j); err != nil {
+			return fmt.Errorf("job %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		return idx.Put(prJobKey(j), nil)
+	})
+	if err != nil {
+		return fmt.Errorf("indexing the jobs by pull request: %w", err)
+	}
+	return nil
+}
+
+// prJobsPrefix is the part of the "prjobs" keys of pr's jobs before
+// their IDs; the NUL keeps #1's from prefixing #12's.
+func prJobsPrefix(pr PR) []byte { return append(prKey(pr), 0) }
+
+// prJobKey is a job's key in "prjobs": its pull request, then its ID, so
+// that a pull request's jobs sort by age.
+func prJobKey(j *Job) []byte { return append(prJobsPrefix(j.PR()), idKey(j.ID)...) }
+
+// repeat reports whether a job identical to j absorbs it (see
+// Store.Enqueue): the pull request's jobs are walked from the newest to
+// the first of another head, past which j would be new again.
+func repeat(tx *bolt.Tx, j *Job, received time.Time) (bool, error) {
+	prefix := prJobsPrefix(j.PR())
+	c := tx.Bucket(bPRJobs).Cursor()
+	// Seek past the prefix's last key (prefix and an 8-byte ID) and step
+	// back.
+	end := append(append([]byte(nil), prefix...), bytes.Repeat([]byte{0xff}, 9)...)
+	k, _ := c.Seek(end)
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, _ = c.Prev() {
+		e, err := getJob(tx, int64(binary.BigEndian.Uint64(k[len(prefix):])))
+		if err != nil {
+			return false, err
+		}
+		if e.HeadSHA != j.HeadSHA {
+			return false, nil
+		}
+		if absorbs(e, j, received) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // dueKey is an unfinished job's key in "due": when it may next be
@@ -165,7 +234,7 @@ type deliveryRow struct {
 // Enqueue implements Store. The delivery joins the group commit, and
 // Enqueue returns when that transaction is on disk or ctx ends (the
 // write may then still happen: a redelivery is then a duplicate).
-func (s *Bolt) Enqueue(ctx context.Context, d Delivery, jobs []Job) (bool, error) {
+func (s *Bolt) Enqueue(ctx context.Context, d Delivery, jobs []Job) (Enqueued, error) {
 	s.acks.enter()
 	defer s.acks.leave()
 	req := &enqueueReq{d: d, jobs: jobs, done: make(chan error, 1)}
@@ -177,11 +246,11 @@ func (s *Bolt) Enqueue(ctx context.Context, d Delivery, jobs []Job) (bool, error
 	select {
 	case err := <-req.done:
 		if err != nil {
-			return false, fmt.Errorf("store: enqueue %s: %w", d.ID, err)
+			return Enqueued{}, fmt.Errorf("store: enqueue %s: %w", d.ID, err)
 		}
-		return req.dup, nil
+		return req.res, nil
 	case <-ctx.Done():
-		return false, fmt.Errorf("store: enqueue %s: %w", d.ID, ctx.Err())
+		return Enqueued{}, fmt.Errorf("store: enqueue %s: %w", d.ID, ctx.Err())
 	}
 }
 
@@ -189,7 +258,7 @@ func (s *Bolt) Enqueue(ctx context.Context, d Delivery, jobs []Job) (bool, error
 type enqueueReq struct {
 	d    Delivery
 	jobs []Job
-	dup  bool       // set before done is sent
+	res  Enqueued   // set before done is sent
 	done chan error // buffered: the committer never waits for a caller gone
 }
 
@@ -234,11 +303,11 @@ func (s *Bolt) commitDeliveries() {
 	for batch := s.enq.take(); len(batch) > 0; batch = s.enq.take() {
 		err := s.write(func(tx *bolt.Tx) error {
 			for _, r := range batch {
-				dup, err := enqueueTx(tx, r.d, r.jobs)
+				res, err := enqueueTx(tx, r.d, r.jobs)
 				if err != nil {
 					return err
 				}
-				r.dup = dup
+				r.res = res
 			}
 			return nil
 		})
@@ -247,8 +316,8 @@ func (s *Bolt) commitDeliveries() {
 			// goes again alone.
 			for _, r := range batch {
 				r.done <- s.write(func(tx *bolt.Tx) error {
-					dup, err := enqueueTx(tx, r.d, r.jobs)
-					r.dup = dup
+					res, err := enqueueTx(tx, r.d, r.jobs)
+					r.res = res
 					return err
 				})
 			}
@@ -260,26 +329,35 @@ func (s *Bolt) commitDeliveries() {
 	}
 }
 
-// enqueueTx records a delivery and queues its jobs in tx.
-func enqueueTx(tx *bolt.Tx, d Delivery, jobs []Job) (dup bool, err error) {
+// enqueueTx records a delivery and queues its jobs in tx. (A batch's
+// earlier deliveries are in tx: a replay in the same batch is a repeat.)
+func enqueueTx(tx *bolt.Tx, d Delivery, jobs []Job) (res Enqueued, err error) {
 	deliveries := tx.Bucket(bDeliveries)
 	if deliveries.Get([]byte(d.ID)) != nil {
-		return true, nil
+		return Enqueued{Dup: true}, nil
 	}
 	row, _ := json.Marshal(deliveryRow{d.Event, d.Received})
 	if err := deliveries.Put([]byte(d.ID), row); err != nil {
-		return false, err
+		return res, err
 	}
 	if in := d.Installation; in != nil {
 		if err := putInstallation(tx, in.ID, in.Account, in.State, d.Received); err != nil {
-			return false, err
+			return res, err
 		}
 	}
 	jb := tx.Bucket(bJobs)
 	for _, j := range jobs {
+		again, err := repeat(tx, &j, d.Received)
+		if err != nil {
+			return res, err
+		}
+		if again {
+			res.Repeats++
+			continue
+		}
 		seq, err := jb.NextSequence()
 		if err != nil {
-			return false, err
+			return res, err
 		}
 		j.ID, j.Delivery, j.State, j.Attempts = int64(seq), d.ID, Queued, 0
 		if j.Created.IsZero() {
@@ -289,10 +367,14 @@ func enqueueTx(tx *bolt.Tx, d Delivery, jobs []Job) (dup bool, err error) {
 			j.NotBefore = j.Created
 		}
 		if err := saveJob(tx, &j, nil); err != nil {
-			return false, err
+			return res, err
 		}
+		if err := tx.Bucket(bPRJobs).Put(prJobKey(&j), nil); err != nil {
+			return res, err
+		}
+		res.Queued++
 	}
-	return false, nil
+	return res, nil
 }
 
 // maxAckHold bounds how long a worker's write waits for deliveries to be
@@ -665,22 +747,25 @@ func (s *Bolt) Prune(ctx context.Context, before time.Time) error {
 				return err
 			}
 		}
-		old = old[:0]
+		var oldJobs []*Job
 		err = tx.Bucket(bJobs).ForEach(func(k, v []byte) error {
 			j := &Job{}
 			if err := json.Unmarshal(v, j); err != nil {
 				return err
 			}
 			if finishable(j.State) && j.Finished.Before(before) {
-				old = append(old, k)
+				oldJobs = append(oldJobs, j)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		for _, k := range old {
-			if err := tx.Bucket(bJobs).Delete(k); err != nil {
+		for _, j := range oldJobs {
+			if err := tx.Bucket(bJobs).Delete(idKey(j.ID)); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bPRJobs).Delete(prJobKey(j)); err != nil {
 				return err
 			}
 		}

@@ -175,4 +175,11 @@ func TestBoltConvertsTheOldQueue(t *testing.T) {
 	if fmt.Sprint(got) != "[3 1]" {
 		t.Errorf("claimed %v, want [3 1]: the queued jobs, oldest due first", got)
 	}
+	// The jobs are indexed by pull request too: one like job 1, just
+	// finished, is a repeat.
+	res, err := s.Enqueue(ctx, Delivery{ID: "again", Event: "pull_request", Received: time.Unix(2000, 0).Add(time.Hour)},
+		[]Job{{Owner: "kernel", Repo: "linux", Number: 1}})
+	if err != nil || res.Repeats != 1 {
+		t.Errorf("a job like an old file's: %+v %v, want a repeat", res, err)
+	}
 }

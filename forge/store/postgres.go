@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -62,17 +63,24 @@ func scanJob(row pgx.Row) (*Job, error) {
 	return j, nil
 }
 
+// enqueueLockClass is the first key of the transaction locks that
+// serialise the enqueueing of a pull request's jobs, so that two replays
+// stored at once do not both find no job before them. It is not
+// prLockClass: a job holds that one while it runs.
+const enqueueLockClass = int32(0x6c65) // "le"
+
 // Enqueue implements Store.
-func (s *Postgres) Enqueue(ctx context.Context, d Delivery, jobs []Job) (bool, error) {
-	dup := false
+func (s *Postgres) Enqueue(ctx context.Context, d Delivery, jobs []Job) (Enqueued, error) {
+	var res Enqueued
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		res = Enqueued{}
 		tag, err := tx.Exec(ctx, `INSERT INTO deliveries (id, event, received) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
 			d.ID, d.Event, d.Received)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			dup = true
+			res.Dup = true
 			return nil
 		}
 		if in := d.Installation; in != nil {
@@ -80,7 +88,27 @@ func (s *Postgres) Enqueue(ctx context.Context, d Delivery, jobs []Job) (bool, e
 				return err
 			}
 		}
+		// In one order, so that two deliveries naming the same pull
+		// requests do not deadlock.
+		keys := make([]string, 0, len(jobs))
 		for _, j := range jobs {
+			keys = append(keys, string(prKey(j.PR())))
+		}
+		slices.Sort(keys)
+		for _, k := range slices.Compact(keys) {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, enqueueLockClass, k); err != nil {
+				return err
+			}
+		}
+		for _, j := range jobs {
+			again, err := pgRepeat(ctx, tx, &j, d.Received)
+			if err != nil {
+				return err
+			}
+			if again {
+				res.Repeats++
+				continue
+			}
 			created := j.Created
 			if created.IsZero() {
 				created = d.Received
@@ -89,19 +117,37 @@ func (s *Postgres) Enqueue(ctx context.Context, d Delivery, jobs []Job) (bool, e
 			if notBefore.IsZero() {
 				notBefore = created
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO jobs (delivery, installation, owner, repo, number, head_sha, reason, state, not_before, created)
+			_, err = tx.Exec(ctx, `INSERT INTO jobs (delivery, installation, owner, repo, number, head_sha, reason, state, not_before, created)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 				d.ID, j.Installation, j.Owner, j.Repo, j.Number, j.HeadSHA, j.Reason, Queued, notBefore, created)
 			if err != nil {
 				return err
 			}
+			res.Queued++
 		}
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("store: enqueue %s: %w", d.ID, err)
+		return Enqueued{}, fmt.Errorf("store: enqueue %s: %w", d.ID, err)
 	}
-	return dup, nil
+	return res, nil
+}
+
+// pgRepeat is Bolt's repeat in SQL: whether a job identical to j absorbs
+// it, with no job of another head of the pull request created since.
+func pgRepeat(ctx context.Context, tx pgx.Tx, j *Job, received time.Time) (bool, error) {
+	var again bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (
+		SELECT 1 FROM jobs e
+		WHERE e.owner = $1 AND e.repo = $2 AND e.number = $3 AND e.installation = $4 AND e.head_sha = $5 AND e.reason = $6
+			AND (e.state IN ('queued', 'running') OR (NOT $7 AND e.finished >= $8))
+			AND NOT EXISTS (SELECT 1 FROM jobs n
+				WHERE n.owner = $1 AND n.repo = $2 AND n.number = $3 AND n.id > e.id AND n.head_sha <> $5))`,
+		j.Owner, j.Repo, j.Number, j.Installation, j.HeadSHA, j.Reason, repeatable(j.Reason), received.Add(-ReplayWindow)).Scan(&again)
+	if err != nil {
+		return false, fmt.Errorf("looking for a repeat of %s/%s#%d: %w", j.Owner, j.Repo, j.Number, err)
+	}
+	return again, nil
 }
 
 // Claim implements Store.

@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS jobs (
 -- The queue: the jobs not finished (the bbolt store's "queue" bucket).
 CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (not_before, id) WHERE state IN ('queued', 'running');
 CREATE INDEX IF NOT EXISTS jobs_delivery ON jobs (delivery);
+-- A pull request's jobs, newest last: Enqueue looks for the repeats of a
+-- job among them (the bbolt store's "prjobs" bucket).
+CREATE INDEX IF NOT EXISTS jobs_pr ON jobs (owner, repo, number, id);
 
 CREATE TABLE IF NOT EXISTS posted (
 	owner       text NOT NULL,

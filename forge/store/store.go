@@ -105,12 +105,39 @@ const (
 // (and perhaps passed to another worker), or on a job already finished.
 var ErrLeaseLost = errors.New("store: the job's lease is not held by this worker")
 
+// ReplayWindow is how long a job absorbs the identical jobs that later
+// deliveries ask for (same installation, pull request, head and reason).
+// GitHub signs a delivery's body, not its X-GitHub-Delivery, so a
+// captured delivery can be sent again under new IDs; and a push to a head
+// already reviewed carries nothing new. A day covers a replay campaign
+// while leaving a close and reopen on another day its review.
+const ReplayWindow = 24 * time.Hour
+
+// Enqueued is what Enqueue did with a delivery.
+type Enqueued struct {
+	// Dup is a delivery recorded before: nothing was done.
+	Dup bool
+	// Queued counts the jobs queued; Repeats those left out because an
+	// identical job is queued, running, or finished within ReplayWindow
+	// with no job of another head of its pull request since.
+	Queued, Repeats int
+}
+
+// repeatable reports whether a job of reason is a deliberate request to
+// run again, which a finished identical job does not absorb: a person's
+// "Re-run" of a check. Only one still queued or running does.
+func repeatable(reason string) bool { return strings.HasSuffix(reason, ".rerequested") }
+
 // Store is the state of the App. Implementations are safe for concurrent use.
 type Store interface {
 	// Enqueue records a delivery (and the installation state it carries)
 	// and queues its jobs, in one transaction. A delivery already
-	// recorded queues and records nothing: dup is true.
-	Enqueue(ctx context.Context, d Delivery, jobs []Job) (dup bool, err error)
+	// recorded queues and records nothing (Dup). A job identical to one
+	// queued or running, or finished within ReplayWindow of the
+	// delivery's receipt (not for a repeatable reason) with no job of
+	// another head of the pull request created since, is not queued
+	// (Repeats): a replayed delivery costs no review.
+	Enqueue(ctx context.Context, d Delivery, jobs []Job) (Enqueued, error)
 	// Claim leases the oldest job that is ready at now (queued and due, or
 	// running with an expired lease) to worker until now+lease, counting
 	// an attempt. It returns nil when no job is ready.
@@ -183,4 +210,17 @@ func ready(j *Job, now time.Time) bool {
 		return !j.LeaseUntil.After(now)
 	}
 	return false
+}
+
+// absorbs reports whether e, an earlier job of j's pull request, makes j
+// a repeat: the same work, still to do, or done within ReplayWindow of
+// received.
+func absorbs(e, j *Job, received time.Time) bool {
+	if e.Installation != j.Installation || e.HeadSHA != j.HeadSHA || e.Reason != j.Reason {
+		return false
+	}
+	if e.State == Queued || e.State == Running {
+		return true
+	}
+	return !repeatable(j.Reason) && !e.Finished.Before(received.Add(-ReplayWindow))
 }

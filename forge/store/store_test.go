@@ -29,6 +29,7 @@ var cases = []struct {
 	{"Prune", prune},
 	{"InstallationWithItsDelivery", installationWithItsDelivery},
 	{"LockPR", lockPR},
+	{"ReplaysQueueNothing", replaysQueueNothing},
 }
 
 func TestBolt(t *testing.T) {
@@ -98,13 +99,13 @@ func enqueueIsIdempotentByDelivery(t *testing.T, s store.Store) {
 	{
 		ctx := context.Background()
 		d := store.Delivery{ID: "d-1", Event: "pull_request", Received: now0}
-		dup, err := s.Enqueue(ctx, d, []store.Job{job(1)})
-		if err != nil || dup {
-			t.Fatalf("first: dup %v err %v", dup, err)
+		res, err := s.Enqueue(ctx, d, []store.Job{job(1)})
+		if err != nil || res != (store.Enqueued{Queued: 1}) {
+			t.Fatalf("first: %+v err %v", res, err)
 		}
-		dup, err = s.Enqueue(ctx, d, []store.Job{job(1)})
-		if err != nil || !dup {
-			t.Fatalf("redelivery: dup %v err %v, want a duplicate", dup, err)
+		res, err = s.Enqueue(ctx, d, []store.Job{job(1)})
+		if err != nil || !res.Dup || res.Queued != 0 {
+			t.Fatalf("redelivery: %+v err %v, want a duplicate", res, err)
 		}
 		jobs, err := s.Jobs(ctx, "d-1")
 		if err != nil || len(jobs) != 1 {
@@ -304,11 +305,15 @@ func prune(t *testing.T, s store.Store) {
 			t.Errorf("queued job pruned: %+v", jobs)
 		}
 		// A pruned delivery is forgotten: a redelivery queues again.
-		if dup, _ := s.Enqueue(ctx, store.Delivery{ID: "old", Event: "pull_request", Received: now0}, nil); dup {
+		if res, _ := s.Enqueue(ctx, store.Delivery{ID: "old", Event: "pull_request", Received: now0}, nil); res.Dup {
 			t.Error("pruned delivery still a duplicate")
 		}
-		if dup, _ := s.Enqueue(ctx, store.Delivery{ID: "new", Event: "pull_request", Received: now0}, nil); !dup {
+		if res, _ := s.Enqueue(ctx, store.Delivery{ID: "new", Event: "pull_request", Received: now0}, nil); !res.Dup {
 			t.Error("recent delivery forgotten")
+		}
+		// Nor does a pruned job absorb a job like it.
+		if res, err := s.Enqueue(ctx, store.Delivery{ID: "old-again", Event: "pull_request", Received: now0}, []store.Job{job(1)}); err != nil || res.Queued != 1 {
+			t.Errorf("a job like a pruned one: %+v %v, want queued", res, err)
 		}
 	}
 }
@@ -329,9 +334,9 @@ func installationWithItsDelivery(t *testing.T, s store.Store) {
 	if _, err := s.Enqueue(ctx, store.Delivery{ID: "i-2", Event: "installation", Received: now0.Add(time.Minute), Installation: in(store.Active)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	dup, err := s.Enqueue(ctx, store.Delivery{ID: "i-1", Event: "installation", Received: now0.Add(2 * time.Minute), Installation: in(store.Suspended)}, nil)
-	if err != nil || !dup {
-		t.Fatalf("redelivery: dup %v err %v", dup, err)
+	res, err := s.Enqueue(ctx, store.Delivery{ID: "i-1", Event: "installation", Received: now0.Add(2 * time.Minute), Installation: in(store.Suspended)}, nil)
+	if err != nil || !res.Dup {
+		t.Fatalf("redelivery: %+v err %v", res, err)
 	}
 	if st, _ := s.InstallationState(ctx, 9); st != store.Active {
 		t.Errorf("state %q after a redelivered suspend, want active", st)
@@ -380,4 +385,83 @@ func lockPR(t *testing.T, s store.Store) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the lock was not passed on")
 	}
+}
+
+// A job identical to one queued, running or finished within
+// ReplayWindow, with no job of another head of its pull request since,
+// is not queued again: a signed delivery replayed under new IDs costs no
+// review. A "Re-run" is absorbed only by one still to run.
+func replaysQueueNothing(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	n := 0
+	enqueue := func(at time.Time, jobs ...store.Job) store.Enqueued {
+		t.Helper()
+		n++
+		res, err := s.Enqueue(ctx, store.Delivery{ID: fmt.Sprintf("r-%d", n), Event: "pull_request", Received: at}, jobs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	finish := func(at time.Time) {
+		t.Helper()
+		j, err := s.Claim(ctx, "w", at, time.Minute)
+		if err != nil || j == nil {
+			t.Fatalf("claim: %+v %v", j, err)
+		}
+		if err := s.Finish(ctx, j.ID, "w", store.Done, "", at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(what string, got store.Enqueued, queued, repeats int) {
+		t.Helper()
+		if got.Dup || got.Queued != queued || got.Repeats != repeats {
+			t.Errorf("%s: %+v, want %d queued and %d repeats", what, got, queued, repeats)
+		}
+	}
+	a := job(1)
+	want("first", enqueue(now0, a), 1, 0)
+	want("replay while queued", enqueue(now0.Add(time.Second), a), 0, 1)
+	// Twice in one delivery, and another pull request's job beside it.
+	want("twice in one delivery", enqueue(now0.Add(2*time.Second), a, a, job(2)), 1, 2)
+	finish(now0.Add(time.Minute))
+	want("replay after it ran", enqueue(now0.Add(time.Hour), a), 0, 1)
+	// Another reason, installation or head is other work.
+	reopened := a
+	reopened.Reason = "pull_request.reopened"
+	otherInst := a
+	otherInst.Installation = 8
+	want("another reason", enqueue(now0.Add(time.Hour), reopened), 1, 0)
+	want("another installation", enqueue(now0.Add(time.Hour), otherInst), 1, 0)
+	// Past the window, the same head is reviewed again.
+	want("a day later", enqueue(now0.Add(time.Minute+store.ReplayWindow+time.Second), a), 1, 0)
+
+	// A head pushed again after another (A, B, A) is new again: what B's
+	// review resolved must be looked at anew.
+	headA, headB := job(3), job(3)
+	headB.HeadSHA = strings.Repeat("b", 40)
+	headA.Reason, headB.Reason = "pull_request.synchronize", "pull_request.synchronize"
+	want("A", enqueue(now0, headA), 1, 0)
+	want("B", enqueue(now0, headB), 1, 0)
+	want("A again", enqueue(now0, headA), 1, 0)
+	want("A replayed", enqueue(now0, headA), 0, 1)
+
+	// A Re-run is absorbed by one still queued, not by one that ran.
+	rerun := job(4)
+	rerun.Reason = "check_run.rerequested"
+	want("rerun", enqueue(now0, rerun), 1, 0)
+	want("rerun while queued", enqueue(now0, rerun), 0, 1)
+	for {
+		j, err := s.Claim(ctx, "w", now0.Add(time.Hour), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j == nil {
+			break
+		}
+		if err := s.Finish(ctx, j.ID, "w", store.Done, "", now0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want("rerun after it ran", enqueue(now0.Add(2*time.Hour), rerun), 1, 0)
 }
