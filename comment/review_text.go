@@ -92,6 +92,9 @@ func ReviewText(w io.Writer, res *review.Result, opt ReviewTextOptions) error {
 		ew.printf("WARNING:%s: %s\n", NotAnalysedRule, NotAnalysedText(na))
 		if na.PatchLine > 0 {
 			ew.printf("#%d: FILE: %s:%d:\n", na.PatchLine, na.File, na.Line)
+			if na.Quote != "" {
+				ew.printf("%s\n", strings.TrimRight(na.Quote, "\n"))
+			}
 		} else if na.Line > 0 {
 			ew.printf("FILE: %s:%d:\n", na.File, na.Line)
 		}
@@ -115,13 +118,14 @@ const NotAnalysedRule = "NOT_ANALYSED"
 
 // NotAnalysedText says what was not analysed and why.
 func NotAnalysedText(na review.NotAnalysed) string {
-	what := na.File + " not analysed"
-	if len(na.Functions) > 0 {
-		what = "in " + na.File + ", " + strings.Join(na.Functions, ", ") + " not analysed"
-	} else if na.Line > 0 {
-		what = na.File + " not analysed in full"
+	switch {
+	case len(na.Functions) > 0:
+		return fmt.Sprintf("%s: %s not analysed, or only in part: %s; what the patch does there is not known",
+			na.File, strings.Join(na.Functions, ", "), na.Reason)
+	case na.Line > 0:
+		return fmt.Sprintf("%s: code not analysed: %s; what the patch does there is not known", na.File, na.Reason)
 	}
-	return what + ": " + na.Reason + "; what the patch does there is not known"
+	return fmt.Sprintf("%s not analysed: %s; what the patch does in it is not known", na.File, na.Reason)
 }
 
 func notAnalysedTerse(na review.NotAnalysed) string {
@@ -225,6 +229,9 @@ func reviewTotal(res *review.Result, opt ReviewTextOptions) string {
 	}
 	if len(res.Resolved) > 0 {
 		parts = append(parts, fmt.Sprintf("%d resolved", len(res.Resolved)))
+	}
+	if len(res.NotAnalysed) > 0 {
+		parts = append(parts, fmt.Sprintf("%d not analysed", len(res.NotAnalysed)))
 	}
 	n := len(res.Patches)
 	patches := "patches"

@@ -130,9 +130,9 @@ type Snapshot struct {
 	// After maps each path the patch touches to its content after the
 	// patch; a path it deletes or renames away is absent.
 	After map[string][]byte
-	// Skipped lists the binary files the patch changes. Their content is
-	// not applied and they are in neither Before nor After; a later patch
-	// changing one as text fails to apply.
+	// Skipped lists the binary files and symbolic links the patch
+	// changes. Their content is not applied and they are in neither
+	// Before nor After; a later patch changing one as text fails to apply.
 	Skipped []string
 	// Offsets lists the hunks that applied at another line than the one
 	// they state, as `git apply` allows.
@@ -302,7 +302,7 @@ func (st *applyState) apply(p *Patch) (*Snapshot, error) {
 			}
 		}
 
-		if f.IsBinary {
+		if notText(f) {
 			snap.Skipped = append(snap.Skipped, name)
 			if src != nil && (f.IsDelete || f.IsRename) {
 				st.files[f.OldName] = &fileState{}
@@ -356,6 +356,18 @@ func (st *applyState) apply(p *Patch) (*Snapshot, error) {
 	}
 	return snap, nil
 }
+
+// notText reports a file whose content is not text to apply and read as
+// C: a binary diff, or a symbolic link (mode 120000), whose "content" is
+// the path it points to.
+func notText(f *gitdiff.File) bool {
+	const typeMask, symlink = 0o170000, 0o120000
+	return f.IsBinary || f.NewMode&typeMask == symlink || f.OldMode&typeMask == symlink
+}
+
+// NotText reports a patched file that is not text to review: binary, or a
+// symbolic link.
+func NotText(f *gitdiff.File) bool { return notText(f) }
 
 func patchName(p *Patch) string {
 	s := "patch"

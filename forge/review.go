@@ -188,11 +188,13 @@ func (s *Server) review(ctx context.Context, gh *github.Client, j *store.Job, pr
 		rv.res = &review.Result{}
 		return rv, nil
 	}
+	var ix *index.Index
 	if s.cfg.IndexPath != "" {
-		ix, err := index.Open(s.cfg.IndexPath, k, false)
-		if err != nil {
+		var err error
+		if ix, err = index.OpenWith(s.cfg.IndexPath, k, index.OpenOptions{Log: log}); err != nil {
 			// The review still runs, blind across files as without one.
 			rv.notes = append(rv.notes, "the index was not used: "+err.Error())
+			ix = nil
 		} else {
 			defer ix.Close()
 			opt.Externals = ix
@@ -204,6 +206,11 @@ func (s *Server) review(ctx context.Context, gh *github.Client, j *store.Job, pr
 	}
 	review.ApplyConfig(res, cfg)
 	rv.res = res
+	if ix != nil {
+		if err := ix.Err(); err != nil {
+			rv.notes = append(rv.notes, "the index has damaged records, read as unknown functions: "+err.Error())
+		}
+	}
 	for _, na := range res.NotAnalysed {
 		rv.notes = append(rv.notes, comment.NotAnalysedText(na))
 	}

@@ -67,7 +67,7 @@ func newReviewer(cfg *Config, extraKB []string, log *slog.Logger) (*reviewer, er
 		}
 	}
 	if cfg.Kernel.Index != "" {
-		ix, err := index.Open(cfg.Kernel.Index, k, false)
+		ix, err := index.OpenWith(cfg.Kernel.Index, k, index.OpenOptions{Log: log})
 		if err != nil {
 			return nil, err
 		}

@@ -95,7 +95,7 @@ func Check(ctx context.Context, s *diff.Series, opt Options) (*Result, error) {
 		for _, na := range unread {
 			na.Patch = pr
 			if nl, ok := lineOf(i, na.File, na.Line); ok && na.Line > 0 {
-				na.PatchLine, _, _ = snap.Patch.PatchLine(na.File, nl)
+				na.PatchLine, na.Quote, _ = snap.Patch.PatchLine(na.File, nl)
 			}
 			res.NotAnalysed = append(res.NotAnalysed, na)
 		}
@@ -162,7 +162,7 @@ func snapshots(s *diff.Series, tree diff.Tree) ([]*diff.Snapshot, lineMap, error
 	for _, p := range s.Patches {
 		snap := &diff.Snapshot{Patch: p, Before: map[string][]byte{}, After: map[string][]byte{}}
 		for _, f := range p.Files {
-			if f.IsBinary {
+			if diff.NotText(f) {
 				continue
 			}
 			if !f.IsNew {

@@ -67,6 +67,7 @@ type NotAnalysed struct {
 	// Functions are those left out, or read only in part.
 	Functions []string `json:"functions,omitempty"`
 	// PatchLine is Line's line in the patch file, 0 when the patch does
-	// not show it.
-	PatchLine int `json:"-"`
+	// not show it, and Quote that line.
+	PatchLine int    `json:"-"`
+	Quote     string `json:"-"`
 }

@@ -90,13 +90,10 @@ func unreadable(old rules.ParsedFile, had bool, now rules.ParsedFile, text []byt
 	}
 	sort.Strings(names)
 	na.Functions = names
-	switch {
-	case len(names) == 0:
-		na.Reason = "the parser could not read the code here"
-	case na.Line > 0:
-		na.Reason = fmt.Sprintf("the parser could not read the code here; %s not analysed, or only in part", plural(len(names), "function"))
-	default:
-		na.Reason = fmt.Sprintf("%s no longer found by the parser", plural(len(names), "function"))
+	if na.Line > 0 {
+		na.Reason = fmt.Sprintf("the parser could not read the code at line %d", na.Line)
+	} else {
+		na.Reason = "the parser no longer finds them"
 	}
 	return na, true
 }
@@ -130,11 +127,4 @@ next:
 		out = append(out, f)
 	}
 	return out
-}
-
-func plural(n int, s string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, s)
-	}
-	return fmt.Sprintf("%d %ss", n, s)
 }

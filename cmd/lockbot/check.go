@@ -189,6 +189,13 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 	if err != nil {
 		return err
 	}
+	if ix != nil {
+		// A damaged record was read as an unknown function: the review
+		// is not what a sound index would give.
+		if err := ix.Err(); err != nil {
+			return err
+		}
+	}
 	failing, err := comment.Failing(res, cf.failOn)
 	if err != nil {
 		return usageError{err}

@@ -174,9 +174,9 @@ func TestIndexDamaged(t *testing.T) {
 			_, stderr, code := runBin(t, "scan", "--index", p, filepath.Join(tree, "drivers/foo/foo_main.c"))
 			if tc.update == 2 && tc.name == "record bytes flipped" {
 				// The record is read as the scan needs it: the damage is
-				// reported once, by name.
-				if n := strings.Count(stderr, " is damaged: "); n != 1 || !strings.Contains(stderr, "foo_resize") || crashed(stderr) {
-					t.Errorf("scan: exit %d, %q; want the damaged record named once", code, stderr)
+				// logged as it is found, and fails the scan, by name.
+				if code != 2 || !strings.Contains(stderr, `the record of "foo_resize"`) || !strings.Contains(stderr, fix) || crashed(stderr) {
+					t.Errorf("scan: exit %d, %q; want 2 and the damaged record named", code, stderr)
 				}
 			} else if code != 2 || !strings.Contains(stderr, fix) || crashed(stderr) {
 				t.Errorf("scan: exit %d, %q; want 2 and the fix", code, stderr)

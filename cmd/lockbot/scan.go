@@ -85,6 +85,13 @@ types and helpers, not reported.`,
 			if err != nil {
 				return err
 			}
+			if ix != nil {
+				// A damaged record was read as an unknown function: the
+				// scan is not what a sound index would give.
+				if err := ix.Err(); err != nil {
+					return err
+				}
+			}
 			for _, e := range res.Skipped {
 				fmt.Fprintf(os.Stderr, "lockbot: warning: skipped %s\n", comment.TermSafe(e.Err))
 			}
