@@ -9,7 +9,9 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // mapTree is a Tree held in memory; files it lacks come from base, if any.
@@ -451,5 +453,34 @@ func TestApplyCopyRename(t *testing.T) {
 	}
 	if n, text, ok := s.Patches[0].PatchLine("b.c", 1); !ok || n != 9 || text != "+ONE" {
 		t.Errorf("PatchLine(b.c, 1) = %d %q %v", n, text, ok)
+	}
+}
+
+// A tree's FIFO or link to a device is refused before it is opened:
+// opening a FIFO for reading blocks until a writer comes.
+func TestDirTreeSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "f.c"), 0o644); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	if err := os.Symlink("f.c", filepath.Join(dir, "l.c")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, name := range []string{"f.c", "l.c"} {
+			if _, err := DirTree(dir).ReadFile(name); !errors.Is(err, ErrNotRegular) {
+				t.Errorf("%s: got %v, want ErrNotRegular", name, err)
+			}
+		}
+		if _, err := ReadRegular("/dev/zero", 1<<20); !errors.Is(err, ErrNotRegular) {
+			t.Errorf("/dev/zero: got %v, want ErrNotRegular", err)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("blocked opening a FIFO")
 	}
 }
