@@ -2,11 +2,13 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"lockbot/cparse"
+	"lockbot/internal/graph"
 	"lockbot/kb"
 )
 
@@ -247,69 +249,21 @@ func (f *flow) sortRecords() {
 // control-flow graph reachable from its entry, in topological order
 // (Tarjan's algorithm emits them in reverse).
 func blockSCCs(fn *cparse.Func) [][]int {
-	n := len(fn.Blocks)
-	index := make([]int, n)
-	low := make([]int, n)
-	onStack := make([]bool, n)
-	for i := range index {
-		index[i] = -1
+	comps := graph.SCCs(cfg{fn}, []int{fn.Entry})
+	for _, c := range comps {
+		sort.Ints(c)
 	}
-	var stack []int
-	var out [][]int
-	next := 0
-	// Iterative, as CFGs of generated code can be deep enough to matter.
-	type frame struct{ v, edge int }
-	visit := func(root int) {
-		call := []frame{{root, 0}}
-		index[root], low[root] = next, next
-		next++
-		stack = append(stack, root)
-		onStack[root] = true
-		for len(call) > 0 {
-			top := &call[len(call)-1]
-			v := top.v
-			if succs := fn.Blocks[v].Succs; top.edge < len(succs) {
-				w := succs[top.edge]
-				top.edge++
-				switch {
-				case index[w] < 0:
-					index[w], low[w] = next, next
-					next++
-					stack = append(stack, w)
-					onStack[w] = true
-					call = append(call, frame{w, 0})
-				case onStack[w]:
-					low[v] = min(low[v], index[w])
-				}
-				continue
-			}
-			call = call[:len(call)-1]
-			if len(call) > 0 {
-				u := call[len(call)-1].v
-				low[u] = min(low[u], low[v])
-			}
-			if low[v] == index[v] {
-				var comp []int
-				for {
-					w := stack[len(stack)-1]
-					stack = stack[:len(stack)-1]
-					onStack[w] = false
-					comp = append(comp, w)
-					if w == v {
-						break
-					}
-				}
-				sort.Ints(comp)
-				out = append(out, comp)
-			}
-		}
-	}
-	visit(fn.Entry)
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out
+	// Tarjan completes a component after those it reaches: reversed, the
+	// blocks before a loop come before it.
+	slices.Reverse(comps)
+	return comps
 }
+
+// cfg is a function's control flow for the graph algorithms.
+type cfg struct{ fn *cparse.Func }
+
+func (g cfg) NumNodes() int       { return len(g.fn.Blocks) }
+func (g cfg) Out(block int) []int { return g.fn.Blocks[block].Succs }
 
 func selfLoop(b *cparse.Block) bool {
 	for _, s := range b.Succs {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"lockbot/cparse"
+	"lockbot/internal/graph"
 	"lockbot/kb"
 )
 
@@ -314,49 +315,61 @@ func (p *Program) callGraph() {
 }
 
 // sccs returns the strongly connected components of the call graph,
-// callees before callers (Tarjan's algorithm emits them in that order).
+// callees before callers (Tarjan's algorithm completes them in that
+// order), each in the order its members leave Tarjan's stack.
 func (p *Program) sccs() [][]*FuncInfo {
-	index := map[*FuncInfo]int{}
-	low := map[*FuncInfo]int{}
-	onStack := map[*FuncInfo]bool{}
-	var stack []*FuncInfo
-	var out [][]*FuncInfo
-	next := 0
-	var strong func(v *FuncInfo)
-	strong = func(v *FuncInfo) {
-		index[v] = next
-		low[v] = next
-		next++
-		stack = append(stack, v)
-		onStack[v] = true
-		for _, w := range v.callees {
-			if _, ok := index[w]; !ok {
-				strong(w)
-				low[v] = min(low[v], low[w])
-			} else if onStack[w] {
-				low[v] = min(low[v], index[w])
-			}
-		}
-		if low[v] == index[v] {
-			var comp []*FuncInfo
-			for {
-				w := stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-				onStack[w] = false
-				comp = append(comp, w)
-				if w == v {
-					break
-				}
-			}
-			out = append(out, comp)
+	cg := &callGraph{id: map[*FuncInfo]int{}}
+	var add func(fi *FuncInfo)
+	add = func(fi *FuncInfo) {
+		if _, ok := cg.id[fi]; !ok {
+			cg.id[fi] = len(cg.funcs)
+			cg.funcs = append(cg.funcs, fi)
 		}
 	}
 	for _, fi := range p.Funcs {
-		if _, ok := index[fi]; !ok {
-			strong(fi)
+		add(fi)
+	}
+	for i := 0; i < len(cg.funcs); i++ {
+		for _, c := range cg.funcs[i].callees {
+			add(c)
 		}
 	}
+	roots := make([]int, len(p.Funcs))
+	for i := range roots {
+		roots[i] = i
+	}
+	var out [][]*FuncInfo
+	for _, comp := range graph.SCCs(cg, roots) {
+		fis := make([]*FuncInfo, len(comp))
+		for i, v := range comp {
+			fis[i] = cg.funcs[v]
+		}
+		out = append(out, fis)
+	}
 	return out
+}
+
+// callGraph numbers the functions for the graph algorithms.
+type callGraph struct {
+	funcs []*FuncInfo
+	id    map[*FuncInfo]int
+	out   [][]int
+}
+
+func (g *callGraph) NumNodes() int { return len(g.funcs) }
+
+func (g *callGraph) Out(v int) []int {
+	if g.out == nil {
+		g.out = make([][]int, len(g.funcs))
+	}
+	if g.out[v] == nil {
+		o := make([]int, 0, len(g.funcs[v].callees))
+		for _, c := range g.funcs[v].callees {
+			o = append(o, g.id[c])
+		}
+		g.out[v] = o
+	}
+	return g.out[v]
 }
 
 // Analyze runs the shared pass over every function, bottom-up over the
