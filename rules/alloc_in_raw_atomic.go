@@ -24,7 +24,7 @@ func runAllocInRawAtomic(pass *Pass) {
 			if e.Kind != EAlloc || e.Sleeps || anyCtx(e.Inner, isAtomic) || o.NonRT {
 				continue
 			}
-			blame := innermost(o.Held, o.Exclude, isAtomic)
+			blame := Innermost(o.Held, o.Exclude, isAtomic)
 			if blame == nil {
 				continue
 			}

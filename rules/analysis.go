@@ -71,7 +71,7 @@ func (p *Pass) Report(f *Finding, fp ...string) {
 	if !f.RTOnly {
 		f.RTOnly = a.RTOnly
 	}
-	if f.RTOnly && p.Prog.rtExcluded(append([]Step{{File: f.File}}, f.Chain...)) {
+	if f.RTOnly && p.Prog.RTExcluded(append([]Step{{File: f.File}}, f.Chain...)) {
 		return // a PREEMPT_RT kernel does not build this code
 	}
 	if f.Fix == "" {
@@ -192,20 +192,6 @@ func primOf(note string) string {
 	return ""
 }
 
-// calleePath lists the functions an effect goes through below fn.
-func calleePath(chain []Step) []string {
-	var out []string
-	for i, s := range chain {
-		if i == 0 {
-			continue
-		}
-		if len(out) == 0 || out[len(out)-1] != s.Func {
-			out = append(out, s.Func)
-		}
-	}
-	return out
-}
-
 // siteCallee names what a finding's site calls: the callee for an effect
 // deep in a call, or the primitive for a direct one. Fingerprints use it
 // rather than the whole path, so one call with many witnesses is one
@@ -226,7 +212,7 @@ func primName(what string) string {
 
 // where says "in callee()" for an effect that happens in a callee.
 func where(o *Obs) string {
-	path := calleePath(o.Eff.Chain)
+	path := CalleePath(o.Eff.Chain)
 	if len(path) == 0 {
 		return ""
 	}
@@ -235,7 +221,7 @@ func where(o *Obs) string {
 
 // viaCall names the call at the site when the effect is in a callee.
 func viaCall(o *Obs) string {
-	path := calleePath(o.Eff.Chain)
+	path := CalleePath(o.Eff.Chain)
 	if len(path) == 0 {
 		return ""
 	}

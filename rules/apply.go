@@ -476,11 +476,11 @@ func (f *flow) matchUnheld(st *State, r *Ctx) int {
 	if i := f.matchLoose(st, r.Kind, r.Expr); i >= 0 || r.Inst != "" || r.Expr == nil {
 		return i
 	}
-	fam := family(r.Kind)
+	fam := Family(r.Kind)
 	cand := -1
 	for i := len(st.Held) - 1; i >= 0; i-- {
 		c := st.Held[i]
-		if family(c.Kind) != fam {
+		if Family(c.Kind) != fam {
 			continue
 		}
 		if r.Class != "" {
@@ -723,7 +723,7 @@ func (f *flow) substitute(x *cparse.Expr, subst map[string]*cparse.Expr, g *Func
 		}
 		return !local
 	})
-	y := canon(x.Subst(subst))
+	y := Canon(x.Subst(subst))
 	if !local && y.Larger(maxFactNodes) {
 		// An expression grows by what each caller's arguments add to it
 		// (x - 1 through a chain of calls f(x - 1)); past maxFactNodes it

@@ -67,7 +67,7 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 		}
 		break
 	}
-	c := canon(e)
+	c := Canon(e)
 	if c == nil {
 		return "", neg, nil, nil
 	}

@@ -116,12 +116,12 @@ func (c *Ctx) computeKey() string {
 // class, or its instance when it has no class.
 func (c *Ctx) releaseKey() string {
 	if c.Class != "" {
-		return family(c.Kind) + "|" + c.Class
+		return Family(c.Kind) + "|" + c.Class
 	}
-	return family(c.Kind) + "||" + c.Inst
+	return Family(c.Kind) + "||" + c.Inst
 }
 
-func family(k *kb.Kind) string {
+func Family(k *kb.Kind) string {
 	n := strings.TrimSuffix(strings.TrimSuffix(k.Name, "_read"), "_write")
 	return n
 }
@@ -506,8 +506,8 @@ func containsStr(l []string, s string) bool {
 	return false
 }
 
-// innermost returns the last-entered held context that satisfies pred.
-func innermost(held []*Ctx, skip *Ctx, pred func(*Ctx) bool) *Ctx {
+// Innermost returns the last-entered held context that satisfies pred.
+func Innermost(held []*Ctx, skip *Ctx, pred func(*Ctx) bool) *Ctx {
 	for i := len(held) - 1; i >= 0; i-- {
 		if held[i] != skip && pred(held[i]) {
 			return held[i]

@@ -29,7 +29,7 @@ func runDoubleLock(pass *Pass) {
 			}
 			var prev *Ctx
 			for _, h := range o.Held {
-				if family(h.Kind) == family(e.Ctx.Kind) && h.Inst == e.Ctx.Inst && h.Sub == e.Ctx.Sub && !(h.Kind.Recursive && e.Ctx.Kind.Recursive) {
+				if Family(h.Kind) == Family(e.Ctx.Kind) && h.Inst == e.Ctx.Inst && h.Sub == e.Ctx.Sub && !(h.Kind.Recursive && e.Ctx.Kind.Recursive) {
 					prev = h
 				}
 			}

@@ -48,7 +48,7 @@ func (fi *FuncInfo) Dump() string {
 		if len(e.Unheld) > 0 {
 			what += " after releasing {" + ctxs(e.Unheld) + "}"
 		}
-		fmt.Fprintf(&b, "  effect %s: %s via %v\n", what, e.What, calleePath(e.Chain))
+		fmt.Fprintf(&b, "  effect %s: %s via %v\n", what, e.What, CalleePath(e.Chain))
 	}
 	return b.String()
 }

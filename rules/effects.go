@@ -692,7 +692,7 @@ func (p *Program) memberWrites(fi *FuncInfo) map[int][]string {
 			if name == "" || p.kb.Funcs[name] != nil {
 				continue
 			}
-			g := p.lookup(fi.F, name)
+			g := p.Lookup(fi.F, name)
 			if g == nil || g == fi || g.Sum == nil {
 				continue
 			}
@@ -828,4 +828,18 @@ func onlyParams(x *cparse.Expr, params, changed map[string]bool) bool {
 		return ok
 	})
 	return ok
+}
+
+// CalleePath lists the functions an effect goes through below fn.
+func CalleePath(chain []Step) []string {
+	var out []string
+	for i, s := range chain {
+		if i == 0 {
+			continue
+		}
+		if len(out) == 0 || out[len(out)-1] != s.Func {
+			out = append(out, s.Func)
+		}
+	}
+	return out
 }

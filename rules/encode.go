@@ -287,7 +287,7 @@ func (d *decoder) expr(s string) *cparse.Expr {
 		}
 		return nil
 	}
-	return canon(x)
+	return Canon(x)
 }
 
 func (d *decoder) ctx(r *ctxRec) *Ctx {

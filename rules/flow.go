@@ -308,7 +308,7 @@ func (p *Program) relevant(fi *FuncInfo) bool {
 					}
 					continue
 				}
-				if g := p.lookup(fi.F, name); g != nil && g.Sum != nil && !g.Sum.trivial() {
+				if g := p.Lookup(fi.F, name); g != nil && g.Sum != nil && !g.Sum.trivial() {
 					return true
 				}
 			}
@@ -481,7 +481,7 @@ func (f *flow) prepare() {
 			}
 			if spec := f.p.kb.Funcs[s.Callee()]; spec != nil && spec.Release != "" {
 				if l := f.lockArg(spec, s.Call.Args, nil); l != nil {
-					if c := canon(l); c != nil {
+					if c := Canon(l); c != nil {
 						if f.released == nil {
 							f.released = map[string]bool{}
 						}
@@ -1196,7 +1196,7 @@ func (f *flow) decide(cond *cparse.Expr, st *State) (val, ok bool) {
 	if e.Kind == cparse.ECall && len(e.Args) > 0 {
 		spec := f.p.kb.Funcs[e.CallName()]
 		if spec != nil && spec.ErrTest != "" {
-			if x := canon(e.Args[0]); x != nil {
+			if x := Canon(e.Args[0]); x != nil {
 				if v, known := st.fact(x.String()); known {
 					c := st.factClass(x.String())
 					switch {
@@ -1261,7 +1261,7 @@ func (f *flow) impliedFalse(cond *cparse.Expr, st *State) (val, ok bool) {
 	if v, isConst := constInt(c); !(isConst && v != 0 || isErrConst(c)) {
 		return false, false
 	}
-	xc := canon(x)
+	xc := Canon(x)
 	if xc == nil {
 		return false, false
 	}
@@ -1387,7 +1387,7 @@ func derefKeys(s *cparse.Stmt) []derefKey {
 				// read memory.
 				return false
 			case x.Kind == cparse.EUnary && x.Op == "*", x.Kind == cparse.EField && x.Op == "->":
-				if c := canon(x.X); c != nil && isAccessPath(c.String()) {
+				if c := Canon(x.X); c != nil && isAccessPath(c.String()) {
 					keys = append(keys, derefKey{c, c.String()})
 				}
 			}
@@ -1489,7 +1489,7 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, op string, st *State) {
 	}
 	// A field or element store forgets conditions on that path; a
 	// constant stored in a member path is known ("vmf->pte = NULL").
-	cl := canon(lhs)
+	cl := Canon(lhs)
 	path := cl.String()
 	st.filterFacts(func(fa *Fact) bool { return !strings.Contains(fa.Key, path) })
 	if rhs != nil && (op == "=" || op == "") && isAccessPath(path) {
@@ -1541,7 +1541,7 @@ func isAccessPath(s string) bool {
 }
 
 func canonText(e *cparse.Expr) string {
-	if c := canon(e); c != nil {
+	if c := Canon(e); c != nil {
 		return c.String()
 	}
 	return ""
@@ -1624,7 +1624,7 @@ func (f *flow) callMatters(s *cparse.Stmt, st *State) bool {
 		if f.p.kb.Funcs[name] != nil {
 			return true
 		}
-		if g := f.p.lookup(f.fn, name); g != nil && g.Sum != nil && (len(g.Sum.Outcomes) > 1 || g.Sum.NoReturn ||
+		if g := f.p.Lookup(f.fn, name); g != nil && g.Sum != nil && (len(g.Sum.Outcomes) > 1 || g.Sum.NoReturn ||
 			len(g.Sum.Outcomes) == 1 && !g.Sum.Outcomes[0].empty() || len(g.Sum.Writes) > 0 && len(st.Facts) > 0) {
 			return true
 		}
@@ -1655,7 +1655,7 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	}
 	if !f.callMatters(s, st) {
 		if f.record {
-			if g := f.p.lookup(f.fn, s.Callee()); g != nil && g.Sum != nil && len(g.Sum.Effects) > 0 {
+			if g := f.p.Lookup(f.fn, s.Callee()); g != nil && g.Sum != nil && len(g.Sum.Effects) > 0 {
 				subst, callStep := f.bindArgs(s, g)
 				f.observeEffects(b, s, g, st, subst, callStep)
 			}
@@ -1667,7 +1667,7 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	name := s.Callee()
 	g := (*FuncInfo)(nil)
 	if name != "" && f.p.kb.Funcs[name] == nil {
-		g = f.p.lookup(f.fn, name)
+		g = f.p.Lookup(f.fn, name)
 	}
 	if g == nil || g.Sum == nil {
 		f.forgetAddressed(s, n)
@@ -1704,7 +1704,7 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 // that neither the knowledge base, these files nor an index knows: what
 // it does there is assumed harmless, and the output says so.
 func (f *flow) noteUnknown(name string, st *State) {
-	if name == "" || isUpperName(name) || f.p.kb.Funcs[name] != nil || f.p.lookup(f.fn, name) != nil {
+	if name == "" || isUpperName(name) || f.p.kb.Funcs[name] != nil || f.p.Lookup(f.fn, name) != nil {
 		return
 	}
 	for _, c := range st.Held {
@@ -1795,7 +1795,7 @@ func (f *flow) unknownUnlock(name string, args []*cparse.Expr, st *State) {
 		return
 	}
 	for _, a := range args {
-		ac := canon(a)
+		ac := Canon(a)
 		if ac == nil {
 			continue
 		}
@@ -1805,7 +1805,7 @@ func (f *flow) unknownUnlock(name string, args []*cparse.Expr, st *State) {
 			if c.Expr == nil || f.released[c.Inst] {
 				continue
 			}
-			obj := lockObject(c.Expr)
+			obj := LockObject(c.Expr)
 			if as == c.Inst || obj != nil && (as == obj.String() || rootOf(obj) == as) {
 				st.Held = append(st.Held[:i:i], st.Held[i+1:]...)
 				return
@@ -1819,7 +1819,7 @@ func (f *flow) unknownUnlock(name string, args []*cparse.Expr, st *State) {
 func rootOf(x *cparse.Expr) string {
 	for x != nil && (x.Kind == cparse.EField || x.Kind == cparse.EIndex) {
 		if x.X != nil && (x.X.Kind == cparse.EIdent || x.X.Kind == cparse.EUnary) {
-			return canon(x.X).String()
+			return Canon(x.X).String()
 		}
 		x = x.X
 	}
@@ -1862,7 +1862,7 @@ func (f *flow) templateRet(text string, args []*cparse.Expr, ret *cparse.Expr) *
 			return nil
 		}
 	}
-	return canon(tpl.Subst(m))
+	return Canon(tpl.Subst(m))
 }
 
 // template instantiates an expression over call arguments ($0, $1, ...);
@@ -1880,7 +1880,7 @@ func (f *flow) newCtx(kind *kb.Kind, spec *kb.Func, arg *cparse.Expr, via Step) 
 			if spec != nil && spec.Class != "" {
 				c.Class = spec.Class
 			} else {
-				c.Class = f.env.classOf(canon(arg))
+				c.Class = f.env.classOf(Canon(arg))
 			}
 		}
 	}
@@ -2144,7 +2144,7 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 					// by its expression, and does not count it.
 					if k := f.p.kb.KindOfType(f.env.lockType(d)); k != nil {
 						if x := f.canonLock(d); x != nil {
-							dropped = &Ctx{Kind: k, Expr: x, Inst: x.String(), Class: f.env.classOf(canon(d))}
+							dropped = &Ctx{Kind: k, Expr: x, Inst: x.String(), Class: f.env.classOf(Canon(d))}
 						}
 					}
 				}
@@ -2273,7 +2273,7 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	ok.setFact(Fact{Key: key, Val: val, Class: okClass})
 	fail := st
 	fail.setFact(Fact{Key: key, Val: !val, Class: failClass})
-	fail.Released = append(fail.Released, relMark{fam: family(kind), class: c.Class, inst: c.Inst,
+	fail.Released = append(fail.Released, relMark{fam: Family(kind), class: c.Class, inst: c.Inst,
 		step: f.step(line, text+" failed"), failed: true})
 	if s.LHS != nil && !condGuard {
 		f.setVarFact(ok, s.LHS, val, okClass)
@@ -2294,7 +2294,7 @@ func (f *flow) mayRelease(kind *kb.Kind, lock *cparse.Expr, st *State, step Step
 	if lock != nil {
 		m.Expr = f.canonLock(lock)
 		m.Inst = m.Expr.String()
-		m.Class = f.env.classOf(canon(lock))
+		m.Class = f.env.classOf(Canon(lock))
 	}
 	if !st.isCallerMaybe(m) {
 		st.CallerMaybe = append(st.CallerMaybe[:len(st.CallerMaybe):len(st.CallerMaybe)], m)
@@ -2311,12 +2311,12 @@ func (f *flow) matchLoose(st *State, kind *kb.Kind, lock *cparse.Expr) int {
 	if i >= 0 || lock == nil {
 		return i
 	}
-	field := lastField(canon(lock))
+	field := lastField(Canon(lock))
 	if field == "" {
 		return -1
 	}
 	for j, c := range st.Held {
-		if family(c.Kind) == family(kind) && lastField(c.Expr) == field {
+		if Family(c.Kind) == Family(kind) && lastField(c.Expr) == field {
 			if i >= 0 {
 				return -1
 			}
@@ -2347,7 +2347,7 @@ func (f *flow) callback(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, args []*
 	if fn == nil || fn.Kind != cparse.EIdent {
 		return nil
 	}
-	g := f.p.lookup(f.fn, fn.Name)
+	g := f.p.Lookup(f.fn, fn.Name)
 	if g == nil || g.Sum == nil {
 		return nil
 	}
@@ -2372,7 +2372,7 @@ func (f *flow) callback(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, args []*
 }
 
 func (f *flow) setVarFact(st *State, lhs *cparse.Expr, val bool, class RetClass) {
-	l := canon(lhs)
+	l := Canon(lhs)
 	if l == nil {
 		return
 	}
@@ -2423,7 +2423,7 @@ func (f *flow) waitEffect(spec *kb.Func, args []*cparse.Expr, text string, line 
 // queueClass names a workqueue: the pointer itself, by declared type and
 // field, or a global.
 func (f *flow) queueClass(arg *cparse.Expr) string {
-	a := canon(arg)
+	a := Canon(arg)
 	if a == nil {
 		return ""
 	}
@@ -2514,7 +2514,7 @@ func (f *flow) acquire(st *State, c *Ctx) {
 	k := c.key()
 	n := 0
 	for _, h := range st.Held {
-		if h.key() == k || h.Inst != "" && h.Inst == c.Inst && family(h.Kind) == family(c.Kind) && h.Sub == c.Sub {
+		if h.key() == k || h.Inst != "" && h.Inst == c.Inst && Family(h.Kind) == Family(c.Kind) && h.Sub == c.Sub {
 			n++
 		}
 	}
@@ -2533,14 +2533,14 @@ func (f *flow) acquire(st *State, c *Ctx) {
 	if c.Expr != nil {
 		// &p->lock was dereferenced: p is not NULL; so is the pointer a
 		// lock was taken through (spin_lock(pvmw->ptl)).
-		if obj := lockObject(c.Expr); obj != nil {
+		if obj := LockObject(c.Expr); obj != nil {
 			if base := rootOf(obj); base != "" && !strings.ContainsAny(base, "*&.-> ") {
 				if _, known := st.fact(base); !known {
 					st.setFact(Fact{Key: base, Val: true, Idents: []string{base}, Expr: &cparse.Expr{Kind: cparse.EIdent, Name: base}, Class: RetNonZero})
 				}
 			}
 			if obj.Kind == cparse.EUnary && obj.Op == "*" {
-				if p := canon(obj.X); p != nil && p.Kind == cparse.EField {
+				if p := Canon(obj.X); p != nil && p.Kind == cparse.EField {
 					if k := p.String(); isAccessPath(k) {
 						if _, known := st.fact(k); !known {
 							st.setFact(Fact{Key: k, Val: true, Idents: p.Idents(), Expr: p, Class: RetNonZero})
@@ -2554,7 +2554,7 @@ func (f *flow) acquire(st *State, c *Ctx) {
 	var r []relMark
 	drop := false
 	for _, m := range st.Released {
-		if !(m.fam == family(c.Kind) && (m.inst != "" && m.inst == c.Inst || m.class != "" && m.class == c.Class || !c.Kind.Lock)) {
+		if !(m.fam == Family(c.Kind) && (m.inst != "" && m.inst == c.Inst || m.class != "" && m.class == c.Class || !c.Kind.Lock)) {
 			r = append(r, m)
 		} else {
 			drop = true
@@ -2574,14 +2574,14 @@ func (f *flow) acquire(st *State, c *Ctx) {
 // only a held lock of that class is the one released, not whichever of
 // its family is held (the caller's mmap_lock).
 func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cparse.Expr, argClass string, st *State, via Step, local bool) {
-	fam := family(kind)
+	fam := Family(kind)
 	inst, class := "", ""
 	var expr *cparse.Expr
 	if arg != nil {
 		expr = f.canonLock(arg)
 		if expr != nil {
 			inst = expr.String()
-			class = f.env.classOf(canon(arg))
+			class = f.env.classOf(Canon(arg))
 		}
 	}
 	var idx int
@@ -2589,7 +2589,7 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 		class = argClass
 		idx = -1
 		for i := len(st.Held) - 1; i >= 0; i-- {
-			if c := st.Held[i]; family(c.Kind) == fam && c.Class == class {
+			if c := st.Held[i]; Family(c.Kind) == fam && c.Class == class {
 				idx = i
 				break
 			}
@@ -2660,17 +2660,17 @@ func (f *flow) distinct(st *State, a, b string) bool {
 // arg releases, or -1: the same lock expression, else the same class, else
 // the only held lock of that kind when one side's name is unknown.
 func (f *flow) matchRelease(st *State, kind *kb.Kind, arg *cparse.Expr) int {
-	fam := family(kind)
+	fam := Family(kind)
 	inst, class := f.lockName(arg)
 	for i := len(st.Held) - 1; i >= 0; i-- {
 		c := st.Held[i]
-		if family(c.Kind) == fam && inst != "" && c.Inst == inst {
+		if Family(c.Kind) == fam && inst != "" && c.Inst == inst {
 			return i
 		}
 	}
 	for i := len(st.Held) - 1; i >= 0; i-- {
 		c := st.Held[i]
-		if family(c.Kind) == fam && (class != "" && c.Class == class || arg == nil || !kind.Lock) {
+		if Family(c.Kind) == fam && (class != "" && c.Class == class || arg == nil || !kind.Lock) {
 			return i
 		}
 	}
@@ -2679,7 +2679,7 @@ func (f *flow) matchRelease(st *State, kind *kb.Kind, arg *cparse.Expr) int {
 	}
 	cand := -1
 	for i, c := range st.Held {
-		if family(c.Kind) == fam {
+		if Family(c.Kind) == fam {
 			if cand >= 0 {
 				return -1
 			}
@@ -2705,7 +2705,7 @@ func (f *flow) lockName(arg *cparse.Expr) (inst, class string) {
 		inst = expr.String()
 		// The class from the source's spelling: a local's declared type
 		// says more than the expression it stands for (a void *private).
-		class = f.env.classOf(canon(arg))
+		class = f.env.classOf(Canon(arg))
 	}
 	if f.names == nil {
 		f.names = map[*cparse.Expr][2]string{}
@@ -2722,7 +2722,7 @@ func (f *flow) canonLock(x *cparse.Expr) *cparse.Expr {
 	if len(f.defs) > 0 && x != nil {
 		x = x.Subst(f.defs)
 	}
-	return canon(x)
+	return Canon(x)
 }
 
 // callText renders a call compactly for chain lines.

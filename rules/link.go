@@ -72,7 +72,7 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 		if ops = opsMember(f.env, s.Call); ops == "" {
 			return
 		}
-	} else if g := f.p.lookup(f.fn, name); g != nil {
+	} else if g := f.p.Lookup(f.fn, name); g != nil {
 		if g.external || g == f.fi {
 			return
 		}

@@ -41,13 +41,13 @@ func runLockOrder(pass *Pass) {
 		}
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || !pass.Prog.knownClass(e.Ctx.Class) ||
-				len(calleePath(e.Chain)) > maxOrderDepth {
+			if e.Kind != ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || !pass.Prog.KnownClass(e.Ctx.Class) ||
+				len(CalleePath(e.Chain)) > maxOrderDepth {
 				continue
 			}
 			for _, h := range o.Held {
-				if !h.Kind.Lock || h.Kind.NoOrder || !pass.Prog.knownClass(h.Class) || h.Class == e.Ctx.Class ||
-					len(calleePath(h.Via.Steps())) > maxOrderDepth {
+				if !h.Kind.Lock || h.Kind.NoOrder || !pass.Prog.KnownClass(h.Class) || h.Class == e.Ctx.Class ||
+					len(CalleePath(h.Via.Steps())) > maxOrderDepth {
 					continue
 				}
 				if h.Inst == "" && strings.Contains(h.Class, "::") {

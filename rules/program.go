@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,9 +30,7 @@ type Program struct {
 	globals  map[string]cparse.Type
 	log      *slog.Logger
 	// boot holds the knowledge base's boot-only conditions by fact key.
-	boot    map[string]bool
-	errors  []FileError
-	skipped []FileError
+	boot map[string]bool
 	// valueIdents are identifiers used other than as called functions.
 	valueIdents map[string]bool
 	rt          RTScope
@@ -85,15 +84,49 @@ type FuncInfo struct {
 	external bool
 }
 
-// NewProgram indexes files for analysis. report says which files' findings
-// are wanted.
-func NewProgram(k *kb.KB, files []*cparse.File, report func(*cparse.File) bool, log *slog.Logger) *Program {
+// Config is what a program is built with besides its files.
+type Config struct {
+	KB *kb.KB
+	// Report says which files' findings are wanted; nil: all.
+	Report func(*cparse.File) bool
+	Log    *slog.Logger
+	// RT tells which code a PREEMPT_RT kernel cannot build; nil when
+	// unknown.
+	RT RTScope
+	// Externals supplies the summaries of functions the files call but
+	// do not define (an index of the tree); nil: such calls are unknown.
+	Externals Externals
+	// Types supplies the structs the files use but do not define; nil:
+	// Externals' when it has them.
+	Types TypeSource
+	// LinkCalls records the calls each function makes (FuncFacts.Calls),
+	// which an index needs to follow summaries across files.
+	LinkCalls bool
+	// Budget bounds what the analysis may cost, in the units of maxWork;
+	// 0: no bound. Past it, the functions left are not analysed
+	// (OverBudget).
+	Budget int64
+}
+
+// RTScope says what a PREEMPT_RT kernel excludes.
+type RTScope interface {
+	ExcludedConfig(symbol string) bool
+	ExcludedFile(path string) bool
+}
+
+// NewProgram indexes files for analysis.
+func NewProgram(files []*cparse.File, cfg Config) *Program {
+	k, log, report := cfg.KB, cfg.Log, cfg.Report
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Program{kb: k, Files: files, byName: map[string][]*FuncInfo{},
 		structs: map[string]*cparse.Struct{}, typedefs: map[string]cparse.Type{}, globals: map[string]cparse.Type{}, log: log,
-		ops: newOpsTable(files), consts: map[string]int64{}, boot: bootKeys(k)}
+		ops: newOpsTable(files), consts: map[string]int64{}, boot: bootKeys(k),
+		rt: cfg.RT, ext: cfg.Externals, types: cfg.Types, linkCalls: cfg.LinkCalls, budget: cfg.Budget}
+	if ts, ok := cfg.Externals.(TypeSource); ok && p.types == nil {
+		p.types = ts
+	}
 	p.reports = map[*cparse.File]bool{}
 	for _, f := range files {
 		rep := report == nil || report(f)
@@ -140,7 +173,7 @@ func NewProgram(k *kb.KB, files []*cparse.File, report func(*cparse.File) bool, 
 func bootKeys(k *kb.KB) map[string]bool {
 	m := map[string]bool{}
 	for text, v := range k.BootOnly {
-		if x := canon(cparse.ParseExpr([]byte(text), 0, len(text), nil)); x != nil {
+		if x := Canon(cparse.ParseExpr([]byte(text), 0, len(text), nil)); x != nil {
 			m[x.String()] = v
 		}
 	}
@@ -153,11 +186,11 @@ func (p *Program) bootFact(f *Fact) bool {
 	return ok && v == f.Val
 }
 
-// knownClass reports whether a lock class is defined in the analysed code:
+// KnownClass reports whether a lock class is defined in the analysed code:
 // a member of a struct the analysed files define, or a global they
 // declare. Classes of generic types (struct inode, struct page) carry
 // lockdep subclasses and per-instance rules that this analysis cannot see.
-func (p *Program) knownClass(class string) bool {
+func (p *Program) KnownClass(class string) bool {
 	if class == "" {
 		return false
 	}
@@ -188,9 +221,9 @@ func (p *Program) AddressTaken(fi *FuncInfo) bool {
 	return p.valueIdents[fi.F.Name]
 }
 
-// rtExcluded reports whether any step of a chain is in a file a
+// RTExcluded reports whether any step of a chain is in a file a
 // PREEMPT_RT kernel does not build.
-func (p *Program) rtExcluded(chain []Step) bool {
+func (p *Program) RTExcluded(chain []Step) bool {
 	if p.rt == nil {
 		return false
 	}
@@ -210,10 +243,10 @@ func (p *Program) rtExcluded(chain []Step) bool {
 	return false
 }
 
-// lookup resolves a call from caller to name among the analysed functions:
+// Lookup resolves a call from caller to name among the analysed functions:
 // the caller's own file first, then a unique definition elsewhere (static
 // functions of other .c files are not visible).
-func (p *Program) lookup(caller *cparse.Func, name string) *FuncInfo {
+func (p *Program) Lookup(caller *cparse.Func, name string) *FuncInfo {
 	if shadowed(caller, name) {
 		return nil
 	}
@@ -304,7 +337,7 @@ func (p *Program) callGraph() {
 				if p.kb.Funcs[name] != nil {
 					continue
 				}
-				if c := p.lookup(fi.F, name); c != nil && !c.external && !seen[c] {
+				if c := p.Lookup(fi.F, name); c != nil && !c.external && !seen[c] {
 					seen[c] = true
 					fi.callees = append(fi.callees, c)
 					c.Callers++
@@ -375,13 +408,27 @@ func (g *callGraph) Out(v int) []int {
 // Analyze runs the shared pass over every function, bottom-up over the
 // call graph, so that each call finds its callee's summary. Recursive
 // groups iterate until their summaries stop changing. Groups whose callees
-// are done run in parallel, one per worker.
-func (p *Program) Analyze() {
-	p.Workers(runtime.GOMAXPROCS(0))
+// are done run in parallel, one per worker (GOMAXPROCS when workers is
+// 0). When ctx ends, the groups left are passed over and its error is
+// returned: the program is then not the analysis of its files.
+func (p *Program) Analyze(ctx context.Context, workers int) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	p.ctx = ctx
+	p.workers(workers)
+	return ctx.Err()
 }
 
-// Workers is Analyze with a given number of parallel workers.
-func (p *Program) Workers(n int) {
+// OverBudget reports whether functions were left unanalysed for the
+// program's budget.
+func (p *Program) OverBudget() bool { return p.overBudget.Load() }
+
+// Budget is what the program's analysis may cost (Config.Budget).
+func (p *Program) Budget() int64 { return p.budget }
+
+// workers runs the pass with n parallel workers.
+func (p *Program) workers(n int) {
 	p.callGraph()
 	need := p.needed()
 	comps := p.sccs()
@@ -548,4 +595,24 @@ func selfRecursive(fi *FuncInfo) bool {
 		}
 	}
 	return false
+}
+
+// Unknown lists the functions the reported code calls in a spinning or RCU
+// context without their definition.
+func (p *Program) Unknown() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, fi := range p.Funcs {
+		if !fi.Report || fi.Facts == nil {
+			continue
+		}
+		for _, n := range fi.Facts.Unknown {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -32,13 +32,15 @@ void sleeper(spinlock_t *l)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog := NewProgram(opt.KB, files, func(*cparse.File) bool { return true }, nil)
+	prog := NewProgram(files, Config{KB: opt.KB})
 	for _, fi := range prog.Funcs {
 		if fi.F.Name == "broken" {
 			fi.F.Blocks[0].Succs = append(fi.F.Blocks[0].Succs, len(fi.F.Blocks)+5)
 		}
 	}
-	prog.Workers(2)
+	if err := prog.Analyze(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
 	if prog.Stats.Failed != 1 {
 		t.Errorf("functions failed = %d, want 1 (the broken one)", prog.Stats.Failed)
 	}

@@ -27,7 +27,7 @@ func runRTSleepingLock(pass *Pass) {
 			if e.Kind != ETake || !e.Ctx.Kind.RTSleeps || anyCtx(e.Inner, isAtomic) || o.NonRT {
 				continue
 			}
-			blame := innermost(o.Held, o.Exclude, isAtomic)
+			blame := Innermost(o.Held, o.Exclude, isAtomic)
 			if blame == nil {
 				continue
 			}

@@ -57,12 +57,6 @@ type Options struct {
 	Parsers *ParserPool
 }
 
-// RTScope says what a PREEMPT_RT kernel excludes.
-type RTScope interface {
-	ExcludedConfig(symbol string) bool
-	ExcludedFile(path string) bool
-}
-
 // FileError is a file that could not be parsed.
 type FileError struct {
 	Path string `json:"path"`
@@ -103,7 +97,7 @@ type ParsedFile struct {
 // cannot be parsed is listed in Result.Errors; the others are still
 // analysed.
 func Analyze(ctx context.Context, srcs []Source, opt Options) (*Result, error) {
-	prog, err := Build(ctx, srcs, opt)
+	prog, errs, skipped, err := build(ctx, srcs, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -121,11 +115,8 @@ func Analyze(ctx context.Context, srcs []Source, opt Options) (*Result, error) {
 		}
 		findings = kept
 	}
-	res := &Result{Findings: findings, Stats: prog.Stats, Errors: prog.errors, Skipped: prog.skipped, Unknown: prog.Unknown()}
-	for _, f := range prog.Files {
-		if !prog.reports[f] {
-			continue
-		}
+	res := &Result{Findings: findings, Stats: prog.Stats, Errors: errs, Skipped: skipped, Unknown: prog.Unknown()}
+	for _, f := range reported(srcs, prog) {
 		pf := ParsedFile{Path: f.Path, ErrorLines: f.ErrorLines, Partial: map[string]int{}}
 		for _, fn := range f.Funcs {
 			pf.Funcs = append(pf.Funcs, fn.Name)
@@ -138,15 +129,39 @@ func Analyze(ctx context.Context, srcs []Source, opt Options) (*Result, error) {
 	return res, nil
 }
 
+// reported are the program's files that were not context.
+func reported(srcs []Source, prog *Program) []*cparse.File {
+	ctxFile := map[string]bool{}
+	for _, s := range srcs {
+		if s.Context {
+			ctxFile[s.Path] = true
+		}
+	}
+	var out []*cparse.File
+	for _, f := range prog.Files {
+		if !ctxFile[f.Path] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Build parses sources and runs the shared pass: the program with every
 // function's facts and summary, before any rule runs.
 func Build(ctx context.Context, srcs []Source, opt Options) (*Program, error) {
+	prog, _, _, err := build(ctx, srcs, opt)
+	return prog, err
+}
+
+// build is Build with the files that could not be parsed (and, for
+// files found in a directory, were not C) and those the budget left out.
+func build(ctx context.Context, srcs []Source, opt Options) (prog *Program, errs, skipped []FileError, err error) {
 	if opt.KB == nil {
-		return nil, errors.New("rules: no knowledge base")
+		return nil, nil, nil, errors.New("rules: no knowledge base")
 	}
 	files, errs, skipped, err := parseAll(ctx, srcs, opt)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	report := map[*cparse.File]bool{}
 	for i, f := range files {
@@ -160,34 +175,19 @@ func Build(ctx context.Context, srcs []Source, opt Options) (*Program, error) {
 			parsed = append(parsed, f)
 		}
 	}
-	prog := NewProgram(opt.KB, parsed, func(f *cparse.File) bool { return report[f] }, opt.Log)
-	prog.ctx = ctx
 	size := 0
 	for _, s := range srcs {
 		size += len(s.Src)
 	}
-	prog.budget = workBudget(size)
-	prog.errors = errs
-	prog.skipped = skipped
+	prog = NewProgram(parsed, Config{KB: opt.KB, Report: func(f *cparse.File) bool { return report[f] }, Log: opt.Log,
+		RT: opt.RT, Externals: opt.Externals, Types: opt.Types, LinkCalls: opt.LinkCalls, Budget: workBudget(size)})
 	prog.Stats.Skipped = len(skipped)
-	prog.rt = opt.RT
-	prog.ext = opt.Externals
-	prog.linkCalls = opt.LinkCalls
-	prog.types = opt.Types
-	if ts, ok := opt.Externals.(TypeSource); ok && prog.types == nil {
-		prog.types = ts
-	}
-	if opt.Workers > 0 {
-		prog.Workers(opt.Workers)
-	} else {
-		prog.Analyze()
-	}
-	if err := ctx.Err(); err != nil {
+	if err := prog.Analyze(ctx, opt.Workers); err != nil {
 		// Functions were passed over: what the program says is not the
 		// analysis of its files.
-		return nil, fmt.Errorf("analysis stopped: %w", err)
+		return nil, nil, nil, fmt.Errorf("analysis stopped: %w", err)
 	}
-	if prog.overBudget.Load() {
+	if prog.OverBudget() {
 		// What was analysed is reported; each file with functions the
 		// budget left out is named, as a file the parser refused is.
 		left := map[*cparse.File]int{}
@@ -198,13 +198,13 @@ func Build(ctx context.Context, srcs []Source, opt Options) (*Program, error) {
 		}
 		for _, f := range prog.Files {
 			if n := left[f]; n > 0 {
-				prog.errors = append(prog.errors, FileError{Path: f.Path,
+				errs = append(errs, FileError{Path: f.Path,
 					Err: fmt.Sprintf("%s: %v: %d of its functions not analysed (%d bytes of source may cost %d)",
-						f.Path, ErrBudget, n, size, prog.budget)})
+						f.Path, ErrBudget, n, size, prog.Budget())})
 			}
 		}
 	}
-	return prog, nil
+	return prog, errs, skipped, nil
 }
 
 // ErrBudget is an analysis that would cost more than its input allows
@@ -512,24 +512,4 @@ func QuotedIncludes(src []byte) []string {
 // trimSpace trims C's white space (what strings.TrimSpace trims of ASCII).
 func trimSpace(b []byte) []byte {
 	return bytes.Trim(b, " \t\r\n\v\f")
-}
-
-// Unknown lists the functions the reported code calls in a spinning or RCU
-// context without their definition.
-func (p *Program) Unknown() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, fi := range p.Funcs {
-		if !fi.Report || fi.Facts == nil {
-			continue
-		}
-		for _, n := range fi.Facts.Unknown {
-			if !seen[n] {
-				seen[n] = true
-				out = append(out, n)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
 }

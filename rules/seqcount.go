@@ -37,9 +37,9 @@ func runSeqcount(pass *Pass) {
 				msg := fmt.Sprintf("%s%s writes plain seqcount_t %s with preemption enabled and no lock held",
 					e.What, where(o), lockName(e.Ctx))
 				pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: e.Chain},
-					e.Ctx.Class, fmt.Sprint(calleePath(e.Chain)))
+					e.Ctx.Class, fmt.Sprint(CalleePath(e.Chain)))
 			case preemptOff && !atomic && !o.NonRT:
-				c := innermost(all, nil, func(c *Ctx) bool { return c.Kind.PreemptOff && !c.FromCaller })
+				c := Innermost(all, nil, func(c *Ctx) bool { return c.Kind.PreemptOff && !c.FromCaller })
 				if c == nil {
 					continue
 				}

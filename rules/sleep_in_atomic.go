@@ -25,7 +25,7 @@ func runSleepInAtomic(pass *Pass) {
 			if e.Kind != ESleep || e.GfpParam >= 0 || anyCtx(e.Inner, isSpinningNonRCU) || anyCtx(e.Inner, isRCU) {
 				continue
 			}
-			blame := innermost(o.Held, o.Exclude, isSpinningNonRCU)
+			blame := Innermost(o.Held, o.Exclude, isSpinningNonRCU)
 			if blame == nil {
 				continue
 			}

@@ -22,13 +22,13 @@ func runSleepInRCU(pass *Pass) {
 			if e.Kind != ESleep || e.GfpParam >= 0 || anyCtx(e.Inner, isSpinningNonRCU) || anyCtx(e.Inner, isRCU) {
 				continue
 			}
-			if innermost(o.Held, o.Exclude, isSpinningNonRCU) != nil {
+			if Innermost(o.Held, o.Exclude, isSpinningNonRCU) != nil {
 				continue // SLEEP_IN_ATOMIC reports it
 			}
 			if e.Wait == "rcu" {
 				continue // WAIT_UNDER_LOCK reports synchronize_rcu() under RCU
 			}
-			blame := innermost(o.Held, o.Exclude, isRCU)
+			blame := Innermost(o.Held, o.Exclude, isRCU)
 			if blame == nil {
 				continue
 			}

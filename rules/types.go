@@ -170,16 +170,16 @@ func parseTypeName(s string) cparse.Type {
 	return t
 }
 
-// canon strips parentheses and casts and folds &*x and *&x, so that one
+// Canon strips parentheses and casts and folds &*x and *&x, so that one
 // lock object has one spelling.
-func canon(x *cparse.Expr) *cparse.Expr {
+func Canon(x *cparse.Expr) *cparse.Expr {
 	x = x.Strip()
 	if x == nil {
 		return nil
 	}
 	switch x.Kind {
 	case cparse.EUnary:
-		inner := canon(x.X)
+		inner := Canon(x.X)
 		if inner != nil && inner.Kind == cparse.EUnary && (x.Op == "&" && inner.Op == "*" || x.Op == "*" && inner.Op == "&") {
 			return inner.X
 		}
@@ -189,7 +189,7 @@ func canon(x *cparse.Expr) *cparse.Expr {
 			return &c
 		}
 	case cparse.EField:
-		inner := canon(x.X)
+		inner := Canon(x.X)
 		if x.Op == "->" && inner != nil && inner.Kind == cparse.EUnary && inner.Op == "&" {
 			c := *x
 			c.X = inner.X
@@ -202,7 +202,7 @@ func canon(x *cparse.Expr) *cparse.Expr {
 			return &c
 		}
 	case cparse.EIndex:
-		inner := canon(x.X)
+		inner := Canon(x.X)
 		if inner != x.X {
 			c := *x
 			c.X = inner
@@ -211,13 +211,13 @@ func canon(x *cparse.Expr) *cparse.Expr {
 	case cparse.ECall:
 		// container_of(&z->refcount, struct zpage, refcount) is z.
 		if containerMacros[x.CallName()] && len(x.Args) == 3 {
-			ptr, member := canon(x.Args[0]), x.Args[2].Strip()
+			ptr, member := Canon(x.Args[0]), x.Args[2].Strip()
 			if ptr != nil && ptr.Kind == cparse.EUnary && ptr.Op == "&" && member != nil && member.Kind == cparse.EIdent {
 				if fld := ptr.X.Strip(); fld != nil && fld.Kind == cparse.EField && fld.Name == member.Name {
 					if fld.Op == "->" {
-						return canon(fld.X)
+						return Canon(fld.X)
 					}
-					return canon(&cparse.Expr{Kind: cparse.EUnary, Op: "&", X: fld.X, Pos: x.Pos})
+					return Canon(&cparse.Expr{Kind: cparse.EUnary, Op: "&", X: fld.X, Pos: x.Pos})
 				}
 			}
 		}
@@ -225,10 +225,10 @@ func canon(x *cparse.Expr) *cparse.Expr {
 	return x
 }
 
-// lockObject returns the expression of the lock object a lock argument
+// LockObject returns the expression of the lock object a lock argument
 // points to: &x -> x, p -> *p.
-func lockObject(arg *cparse.Expr) *cparse.Expr {
-	a := canon(arg)
+func LockObject(arg *cparse.Expr) *cparse.Expr {
+	a := Canon(arg)
 	if a == nil {
 		return nil
 	}
@@ -242,7 +242,7 @@ func lockObject(arg *cparse.Expr) *cparse.Expr {
 // classes: a global by its name, a member by its struct type and field.
 // It returns "" when the type of the expression is unknown.
 func (e typeEnv) classOf(arg *cparse.Expr) string {
-	obj := lockObject(arg)
+	obj := LockObject(arg)
 	if obj == nil {
 		return ""
 	}
@@ -280,7 +280,7 @@ func (e typeEnv) objClass(obj *cparse.Expr) string {
 		return ""
 	case cparse.EUnary:
 		if obj.Op == "*" {
-			inner := canon(obj.X)
+			inner := Canon(obj.X)
 			switch {
 			case inner != nil && inner.Kind == cparse.EIdent && !e.isLocal(inner.Name):
 				// *global_ptr: a global pointer to a lock.
@@ -300,7 +300,7 @@ func (e typeEnv) objClass(obj *cparse.Expr) string {
 
 // lockType returns the C type of the lock object, or "".
 func (e typeEnv) lockType(arg *cparse.Expr) string {
-	obj := lockObject(arg)
+	obj := LockObject(arg)
 	if obj == nil {
 		return ""
 	}

@@ -1,6 +1,9 @@
 package rules
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // WaitUnderLock finds waits that cannot end because the waiter holds what
 // the awaited party needs.
@@ -34,7 +37,7 @@ func runWaitUnderLock(pass *Pass) {
 					reg[o.Eff.Item] = append(reg[o.Eff.Item], o)
 				}
 			case EQueue:
-				if o.Eff.Item != "" && o.Eff.Queue != "" && !containsStr(queues[o.Eff.Queue], o.Eff.Item) {
+				if o.Eff.Item != "" && o.Eff.Queue != "" && !slices.Contains(queues[o.Eff.Queue], o.Eff.Item) {
 					queues[o.Eff.Queue] = append(queues[o.Eff.Queue], o.Eff.Item)
 				}
 			}
@@ -51,10 +54,10 @@ func runWaitUnderLock(pass *Pass) {
 				if anyCtx(e.Inner, isRCU) {
 					continue
 				}
-				if blame := innermost(o.Held, nil, isRCU); blame != nil {
+				if blame := Innermost(o.Held, nil, isRCU); blame != nil {
 					msg := fmt.Sprintf("%s%s waits for an RCU grace period inside %s: it can never end", e.What, where(o), heldDesc(blame))
 					pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg,
-						Chain: append(append([]Step(nil), blame.Via.Steps()...), e.Chain...)}, "rcu", fmt.Sprint(calleePath(e.Chain)))
+						Chain: append(append([]Step(nil), blame.Via.Steps()...), e.Chain...)}, "rcu", fmt.Sprint(CalleePath(e.Chain)))
 				}
 			case "srcu":
 				if e.Ctx == nil {
@@ -90,7 +93,7 @@ func runWaitUnderLock(pass *Pass) {
 
 // waitForCallback reports a wait under a lock the registered callback takes.
 func waitForCallback(pass *Pass, fi *FuncInfo, o *Obs, r *Obs, item string) {
-	cb := pass.Prog.lookup(r.Fn.F, r.Eff.Fn)
+	cb := pass.Prog.Lookup(r.Fn.F, r.Eff.Fn)
 	if cb == nil || cb.Sum == nil {
 		return
 	}
