@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"lockbot/flow"
 	"lockbot/rules"
 )
 
@@ -13,11 +14,11 @@ func sample() *rules.Result {
 	return &rules.Result{
 		Findings: []*rules.Finding{
 			{Rule: "SLEEP_IN_ATOMIC", Severity: "error", File: "a.c", Line: 12, Function: "f", Message: "msleep(1) may sleep, but spinlock_t x is held",
-				Chain: []rules.Step{{File: "a.c", Line: 10, Func: "f", Note: "spin_lock(&x) takes spinlock_t x"}, {File: "a.c", Line: 12, Func: "f", Note: "msleep(1) may sleep"}},
+				Chain: []flow.Step{{File: "a.c", Line: 10, Func: "f", Note: "spin_lock(&x) takes spinlock_t x"}, {File: "a.c", Line: 12, Func: "f", Note: "msleep(1) may sleep"}},
 				Fix:   "move it out", Fingerprint: "0123456789abcdef"},
 			{Rule: "NOWAIT_MAY_BLOCK", Severity: "warning", File: "b.c", Line: 3, Function: "g", Message: "m", Fingerprint: "fedcba9876543210"},
 		},
-		Stats: rules.Stats{Files: 2, Functions: 5, Partial: 1},
+		Stats: flow.Stats{Files: 2, Functions: 5, Partial: 1},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"lockbot/flow"
 	"lockbot/review"
 	"lockbot/rules"
 )
@@ -14,7 +15,7 @@ func ghFinding() *review.Finding {
 	return &review.Finding{Introduced: true, Finding: &rules.Finding{
 		Rule: "RT_SLEEPING_LOCK_IN_ATOMIC", Severity: "error", RTOnly: true, File: "drivers/bar/bar.c", Line: 15, Function: "bar_count_hit",
 		Message: "spin_lock(&b->stats_lock) in bar_count_hit() takes spinlock_t struct bar::stats_lock, but bar_find() holds bit spinlock h",
-		Chain: []rules.Step{
+		Chain: []flow.Step{
 			{File: "drivers/bar/bar.c", Line: 27, Func: "bar_find", Note: "hlist_bl_lock(h) takes bit spinlock h"},
 			{File: "drivers/bar/bar.c", Line: 15, Func: "bar_count_hit", Note: "spin_lock(&b->stats_lock) takes spinlock_t struct bar::stats_lock"},
 		},

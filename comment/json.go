@@ -4,16 +4,18 @@ import (
 	"encoding/json"
 	"io"
 
+	"lockbot/flow"
 	"lockbot/rules"
+	"lockbot/source"
 )
 
 // Report is the JSON document of a scan. Its field names are stable; see
 // the README for the schema.
 type Report struct {
-	Findings []*rules.Finding  `json:"findings"`
-	Stats    rules.Stats       `json:"stats"`
-	Errors   []rules.FileError `json:"errors,omitempty"`
-	Skipped  []rules.FileError `json:"skipped,omitempty"`
+	Findings []*rules.Finding   `json:"findings"`
+	Stats    flow.Stats         `json:"stats"`
+	Errors   []source.FileError `json:"errors,omitempty"`
+	Skipped  []source.FileError `json:"skipped,omitempty"`
 	// UnknownCallees are functions called under a lock whose definitions
 	// were not seen, assumed not to sleep.
 	UnknownCallees []string `json:"unknown_callees"`
@@ -30,7 +32,7 @@ func JSON(w io.Writer, res *rules.Result) error {
 	}
 	for _, f := range r.Findings {
 		if f.Chain == nil {
-			f.Chain = []rules.Step{}
+			f.Chain = []flow.Step{}
 		}
 	}
 	enc := json.NewEncoder(w)

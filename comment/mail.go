@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"lockbot/diff"
+	"lockbot/flow"
 	"lockbot/review"
 	"lockbot/rules"
 )
@@ -426,7 +427,7 @@ func mailFinding(b *strings.Builder, f *review.Finding) {
 // mailChain writes the chain in columns: where, which function, what. It
 // is code, never wrapped; no line starts with a "word:" a trailer parser
 // would take.
-func mailChain(b *strings.Builder, chain []rules.Step) {
+func mailChain(b *strings.Builder, chain []flow.Step) {
 	wLoc, wFn := 0, 0
 	locs := make([]string, len(chain))
 	fns := make([]string, len(chain))

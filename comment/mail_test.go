@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"lockbot/diff"
+	"lockbot/flow"
 	"lockbot/kb"
 	"lockbot/review"
-	"lockbot/rules"
 )
 
 // sleepReview reviews testdata/lore/sleep.mbox, whose patch 2 sleeps under
@@ -174,7 +174,7 @@ func TestMailReplyLongLine(t *testing.T) {
 	long := strings.Repeat("a", 1200)
 	f := *res.Findings[0]
 	rf := *f.Finding
-	rf.Chain = append([]rules.Step{{File: "drivers/quux/quux.c", Line: 1, Func: "f", Note: long}}, rf.Chain...)
+	rf.Chain = append([]flow.Step{{File: "drivers/quux/quux.c", Line: 1, Func: "f", Note: long}}, rf.Chain...)
 	f.Finding = &rf
 	var b bytes.Buffer
 	if err := MailReply(&b, sleepPatch(s), []*review.Finding{&f}, mailOptions()); err != nil {

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"io"
 
+	"lockbot/flow"
 	"lockbot/review"
-	"lockbot/rules"
 )
 
 // ReviewReport is the JSON document of a patch review: the scan schema's
@@ -17,7 +17,7 @@ type ReviewReport struct {
 	Resolved []*review.Finding `json:"resolved"`
 	Patches  []review.PatchRef `json:"patches"`
 	NoTree   bool              `json:"no_tree"`
-	Stats    rules.Stats       `json:"stats"`
+	Stats    flow.Stats        `json:"stats"`
 	// UnknownCallees are functions called under a lock whose definitions
 	// were not seen, assumed not to sleep.
 	UnknownCallees []string `json:"unknown_callees"`
@@ -68,7 +68,7 @@ func jsonFindings(fs []*review.Finding) []*review.Finding {
 		c := *f
 		sf := *f.Finding
 		if sf.Chain == nil {
-			sf.Chain = []rules.Step{}
+			sf.Chain = []flow.Step{}
 		}
 		c.Finding = &sf
 		out = append(out, &c)

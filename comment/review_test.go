@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"lockbot/flow"
 	"lockbot/review"
 	"lockbot/rules"
 )
@@ -23,7 +24,7 @@ func rtFinding(p *review.PatchRef) *review.Finding {
 			Rule: "RT_SLEEPING_LOCK_IN_ATOMIC", Severity: "error", RTOnly: true,
 			File: "drivers/bar/bar.c", Line: 30, Function: "bar_count_hit",
 			Message: "spin_lock(&b->stats_lock) takes spinlock_t struct bar::stats_lock, a sleeping lock on PREEMPT_RT, but bar_find() calls bar_count_hit() with bit spinlock h held",
-			Chain: []rules.Step{
+			Chain: []flow.Step{
 				{File: "drivers/bar/bar.c", Line: 39, Func: "bar_find", Note: "hlist_bl_lock(h) takes bit spinlock h"},
 				{File: "drivers/bar/bar.c", Line: 41, Func: "bar_find", Note: "calls bar_count_hit()"},
 				{File: "drivers/bar/bar.c", Line: 30, Func: "bar_count_hit", Note: "spin_lock(&b->stats_lock) takes spinlock_t struct bar::stats_lock"},
@@ -44,7 +45,7 @@ func singleReview() *review.Result {
 	return &review.Result{
 		Findings: []*review.Finding{rtFinding(p)},
 		Patches:  []review.PatchRef{*p},
-		Stats:    rules.Stats{Files: 1, Functions: 6},
+		Stats:    flow.Stats{Files: 1, Functions: 6},
 	}
 }
 
@@ -72,7 +73,7 @@ func seriesReview() *review.Result {
 			Rule: "SLEEP_IN_ATOMIC", Severity: "error",
 			File: "drivers/bar/bar.c", Line: 112, Function: "bar_add",
 			Message: "kmalloc(GFP_KERNEL) may sleep, but bar_add() holds spinlock_t struct bar::lock",
-			Chain: []rules.Step{
+			Chain: []flow.Step{
 				{File: "drivers/bar/bar.c", Line: 110, Func: "bar_add", Note: "spin_lock(&b->lock) takes spinlock_t struct bar::lock"},
 			},
 			Fix:         "allocate before taking the lock",
@@ -94,7 +95,7 @@ func seriesReview() *review.Result {
 		Resolved: []*review.Finding{resolved},
 		Patches:  ps,
 		NoTree:   true,
-		Stats:    rules.Stats{Files: 2, Functions: 11, Partial: 1},
+		Stats:    flow.Stats{Files: 2, Functions: 11, Partial: 1},
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
 
+	"lockbot/flow"
 	"lockbot/review"
 	"lockbot/rules"
 )
@@ -170,7 +171,7 @@ func sarifResolved(fs []*review.Finding) []sarifResolvedFinding {
 	return out
 }
 
-func stepNote(s rules.Step) string {
+func stepNote(s flow.Step) string {
 	if s.Func == "" {
 		return s.Note
 	}

@@ -5,7 +5,7 @@
 // The store is bbolt (go.etcd.io/bbolt): one file, ACID, read through a
 // memory map, in pure Go. The index needs nothing of SQL: it looks up a
 // function's records by name and a file's state by path, and rewrites the
-// records of the files that changed. Records are rules.FuncRecord JSON,
+// records of the files that changed. Records are flow.FuncRecord JSON,
 // written and read with github.com/goccy/go-json: the same bytes as
 // encoding/json's, made about twice as fast and read four times as fast
 // (an index build writes 650,000 records; a review reads hundreds).
@@ -28,8 +28,8 @@ import (
 	"github.com/klauspost/compress/s2"
 
 	"lockbot/cparse"
+	"lockbot/flow"
 	"lockbot/kb"
-	"lockbot/rules"
 )
 
 // layoutVersion names how the buckets are keyed and their values
@@ -44,7 +44,7 @@ const layoutVersion = 6
 // into memory as it is written. S2 encodes at about a gigabyte a second,
 // a few seconds for a tree. The value is sealed (see seal): S2's block
 // format has no checksum of its own.
-func packRecord(key []byte, r *rules.FuncRecord) ([]byte, error) {
+func packRecord(key []byte, r *flow.FuncRecord) ([]byte, error) {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func packRecord(key []byte, r *rules.FuncRecord) ([]byte, error) {
 	return v, nil
 }
 
-func unpackRecord(key, v []byte) (*rules.FuncRecord, error) {
+func unpackRecord(key, v []byte) (*flow.FuncRecord, error) {
 	payload, err := unseal(key, v)
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func unpackRecord(key, v []byte) (*rules.FuncRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r rules.FuncRecord
+	var r flow.FuncRecord
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ type Index struct {
 	read readFunc
 
 	// set decodes and links the records read, once.
-	set *rules.RecordSet
+	set *flow.RecordSet
 
 	typesMu sync.Mutex
 	types   map[string]*cparse.Struct
@@ -197,7 +197,7 @@ func OpenWith(path string, k *kb.KB, opt OpenOptions) (*Index, error) {
 		return nil, err
 	}
 	ix := &Index{db: db, path: path, k: k, log: log, read: readRegular, types: map[string]*cparse.Struct{}}
-	ix.set = rules.NewLinker(k, ix)
+	ix.set = flow.NewLinker(k, ix)
 	if opt.Write {
 		err = ix.prepare()
 	} else {
@@ -240,7 +240,7 @@ func openBolt(path string, write bool) (*bolt.DB, error) {
 // version is what an index's meta bucket says of the meaning of its
 // summaries and its layout.
 func version() string {
-	return strconv.Itoa(rules.SummaryVersion) + "." + strconv.Itoa(layoutVersion)
+	return strconv.Itoa(flow.SummaryVersion) + "." + strconv.Itoa(layoutVersion)
 }
 
 // validate checks, for reading, that the file is an index of this
@@ -335,8 +335,8 @@ func (ix *Index) Path() string { return ix.path }
 
 // Records returns the records of every definition of name. A record that
 // fails its checksum is an error naming it.
-func (ix *Index) Records(name string) ([]*rules.FuncRecord, error) {
-	var recs []*rules.FuncRecord
+func (ix *Index) Records(name string) ([]*flow.FuncRecord, error) {
+	var recs []*flow.FuncRecord
 	prefix := funcKey(name, "")
 	err := ix.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketFuncs).Cursor()
@@ -361,15 +361,15 @@ func (ix *Index) Records(name string) ([]*rules.FuncRecord, error) {
 
 // OpsTargets returns what the tree's ops tables store in a member
 // ("struct target_type.map").
-func (ix *Index) OpsTargets(key string) ([]rules.OpsTarget, error) {
-	var ts []rules.OpsTarget
+func (ix *Index) OpsTargets(key string) ([]flow.OpsTarget, error) {
+	var ts []flow.OpsTarget
 	err := ix.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOps)
 		if b == nil {
 			return nil
 		}
 		return ix.eachFileEntry(b, key, func(data []byte) error {
-			var l []rules.OpsTarget
+			var l []flow.OpsTarget
 			if err := json.Unmarshal(data, &l); err != nil {
 				return err
 			}
@@ -383,22 +383,22 @@ func (ix *Index) OpsTargets(key string) ([]rules.OpsTarget, error) {
 	return ts, nil
 }
 
-// Lookup implements rules.Externals: the one visible definition of name,
+// Lookup implements flow.Externals: the one visible definition of name,
 // with what its callees in other files do, decoded once.
-func (ix *Index) Lookup(name string) *rules.FuncInfo { return ix.set.Lookup(name) }
+func (ix *Index) Lookup(name string) *flow.FuncInfo { return ix.set.Lookup(name) }
 
-// LookupIn implements rules.Externals: the definition of name in a
+// LookupIn implements flow.Externals: the definition of name in a
 // tree-relative file.
-func (ix *Index) LookupIn(name, file string) *rules.FuncInfo { return ix.set.LookupIn(name, file) }
+func (ix *Index) LookupIn(name, file string) *flow.FuncInfo { return ix.set.LookupIn(name, file) }
 
-// Ops implements rules.Externals.
-func (ix *Index) Ops(key string) []rules.OpsTarget { return ix.set.Ops(key) }
+// Ops implements flow.Externals.
+func (ix *Index) Ops(key string) []flow.OpsTarget { return ix.set.Ops(key) }
 
 // maxDamageLogged bounds the records named in the log: past a few, the
 // file is plainly damaged, and the log would only grow.
 const maxDamageLogged = 5
 
-// RecordError implements rules.RecordErrors: a record (or ops entry, or
+// RecordError implements flow.RecordErrors: a record (or ops entry, or
 // struct) that could not be read or decoded leaves its function unknown
 // to the analysis, assumed not to sleep, which must not pass unsaid. The
 // first is logged as an error, with the fix, the next few as warnings by

@@ -14,8 +14,10 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"lockbot/flow"
 	"lockbot/kb"
 	"lockbot/rules"
+	"lockbot/source"
 )
 
 // copyTree copies testdata/index/tree to a scratch directory the test may
@@ -43,7 +45,7 @@ func build(t *testing.T, tree, path string, workers int) (*Index, *UpdateStats) 
 	return ix, st
 }
 
-func scanMain(t *testing.T, tree string, ext rules.Externals) []*rules.Finding {
+func scanMain(t *testing.T, tree string, ext flow.Externals) []*rules.Finding {
 	t.Helper()
 	return scanFile(t, tree, "drivers/foo/foo_main.c", ext)
 }
@@ -73,7 +75,7 @@ func TestIndexCrossFile(t *testing.T) {
 		t.Errorf("chain files %q: want the lock in foo.h and the allocation in foo_core.c", chain)
 	}
 	// A <linux/...> header's static inline, from include/.
-	srcs, err := rules.LoadPaths([]string{filepath.Join(tree, "drivers/foo/foo_reset.c")}, rules.LoadOptions{IncludeDepth: 2})
+	srcs, err := source.LoadPaths([]string{filepath.Join(tree, "drivers/foo/foo_reset.c")}, source.LoadOptions{IncludeDepth: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,9 +95,9 @@ func TestIndexCrossFile(t *testing.T) {
 }
 
 // scanFile scans one file of the tree, with ext when not nil.
-func scanFile(t *testing.T, tree, rel string, ext rules.Externals) []*rules.Finding {
+func scanFile(t *testing.T, tree, rel string, ext flow.Externals) []*rules.Finding {
 	t.Helper()
-	srcs, err := rules.LoadPaths([]string{filepath.Join(tree, rel)}, rules.LoadOptions{IncludeDepth: 2})
+	srcs, err := source.LoadPaths([]string{filepath.Join(tree, rel)}, source.LoadOptions{IncludeDepth: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +158,7 @@ func TestIndexLinked(t *testing.T) {
 	if len(fs) != 1 || fs[0].Function != "baz_start_locked" || fs[0].Line != 13 {
 		t.Errorf("baz_core.c with the index: %+v, want SLEEP_IN_ATOMIC in baz_start_locked() at line 13", fs)
 	}
-	if fi := ix.Lookup("baz_start"); fi == nil || !strings.Contains(rules.Explain(fi), "calls baz_hw_start() through struct baz_ops.start (ops table at baz_hw.c:16)") {
+	if fi := ix.Lookup("baz_start"); fi == nil || !strings.Contains(flow.Explain(fi), "calls baz_hw_start() through struct baz_ops.start (ops table at baz_hw.c:16)") {
 		t.Errorf("baz_start's linked summary does not sleep through the ops table: %v", fi)
 	}
 	// foo_wait_idle() stops sleeping: refreshing lib/foo_util.c alone is
@@ -271,7 +273,7 @@ func dump(t *testing.T, path string) string {
 			if err != nil {
 				return err
 			}
-			var ts []rules.OpsTarget
+			var ts []flow.OpsTarget
 			json.Unmarshal(data, &ts)
 			sort.Slice(ts, func(i, j int) bool { return ts[i].File+ts[i].Fn < ts[j].File+ts[j].Fn })
 			out, _ := json.Marshal(ts)
@@ -312,7 +314,7 @@ func TestScanWithIndexDeterministic(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ro.Close()
-		srcs, err := rules.LoadPaths([]string{filepath.Join(tree, "drivers"), filepath.Join(tree, "lib")}, rules.LoadOptions{IncludeDepth: 2})
+		srcs, err := source.LoadPaths([]string{filepath.Join(tree, "drivers"), filepath.Join(tree, "lib")}, source.LoadOptions{IncludeDepth: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -367,29 +369,29 @@ func TestOpsEntriesPerFile(t *testing.T) {
 	}
 	defer ix.Close()
 	const key = "struct target_type.map"
-	a := rules.OpsTarget{Fn: "linear_map", File: "drivers/md/dm-linear.c", Line: 9}
-	b := rules.OpsTarget{Fn: "snapshot_map", File: "drivers/md/dm-snap.c", Line: 7}
-	c := rules.OpsTarget{Fn: "origin_map", File: "drivers/md/dm-snap.c", Line: 8}
+	a := flow.OpsTarget{Fn: "linear_map", File: "drivers/md/dm-linear.c", Line: 9}
+	b := flow.OpsTarget{Fn: "snapshot_map", File: "drivers/md/dm-snap.c", Line: 7}
+	c := flow.OpsTarget{Fn: "origin_map", File: "drivers/md/dm-snap.c", Line: 8}
 	if err := ix.write(func(tx *bolt.Tx) error {
-		if err := editOps(tx, key, b.File, []rules.OpsTarget{b, c}); err != nil {
+		if err := editOps(tx, key, b.File, []flow.OpsTarget{b, c}); err != nil {
 			return err
 		}
-		if err := editOps(tx, key, a.File, []rules.OpsTarget{a}); err != nil {
+		if err := editOps(tx, key, a.File, []flow.OpsTarget{a}); err != nil {
 			return err
 		}
 		// A member whose name extends the key's is another key.
-		return editOps(tx, key+"_x", a.File, []rules.OpsTarget{a})
+		return editOps(tx, key+"_x", a.File, []flow.OpsTarget{a})
 	}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ix.OpsTargets(key)
-	if err != nil || !reflect.DeepEqual(got, []rules.OpsTarget{a, b, c}) {
+	if err != nil || !reflect.DeepEqual(got, []flow.OpsTarget{a, b, c}) {
 		t.Fatalf("ops %+v (%v), want both files' entries in file order", got, err)
 	}
 	if err := ix.write(func(tx *bolt.Tx) error { return editOps(tx, key, b.File, nil) }); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ = ix.OpsTargets(key); !reflect.DeepEqual(got, []rules.OpsTarget{a}) {
+	if got, _ = ix.OpsTargets(key); !reflect.DeepEqual(got, []flow.OpsTarget{a}) {
 		t.Errorf("after dm-snap.c's removal: %+v, want linear_map alone", got)
 	}
 }

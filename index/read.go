@@ -12,7 +12,7 @@ import (
 	"syscall"
 
 	"lockbot/cparse"
-	"lockbot/rules"
+	"lockbot/source"
 )
 
 // errNotRegular is a FIFO, a device, a socket, or a symlink to one: the
@@ -82,25 +82,25 @@ func absent(err error) bool {
 
 // loaded is what loadSources read for one file.
 type loaded struct {
-	srcs []rules.Source
+	srcs []source.Source
 	// skipped are the files met that are not regular files (absolute).
 	skipped []string
 }
 
 // loadSources reads the file at abs with its context, as
-// rules.LoadPaths does for one named file (the headers a unity build reads
+// source.LoadPaths does for one named file (the headers a unity build reads
 // before it, then its quoted includes, depth levels), but reading every
 // file through read: a header that is a FIFO or a device is skipped and
 // noted, never opened. A file that is not there or too large is left out
 // as LoadPaths leaves it; any other read error fails the file, which is
 // then retried on the next run rather than recorded without that context.
-func loadSources(abs string, depth int, unity *rules.UnityBuilds, read readFunc) (loaded, error) {
+func loadSources(abs string, depth int, unity *source.UnityBuilds, read readFunc) (loaded, error) {
 	var l loaded
 	data, err := read(abs)
 	if err != nil {
 		return l, err
 	}
-	l.srcs = []rules.Source{{Path: abs, Src: data}}
+	l.srcs = []source.Source{{Path: abs, Src: data}}
 	var ferr error
 	readContext := func(p string) ([]byte, bool) {
 		data, err := read(p)
@@ -123,11 +123,11 @@ func loadSources(abs string, depth int, unity *rules.UnityBuilds, read readFunc)
 			}
 			seen[h] = true
 			if data, ok := readContext(h); ok {
-				l.srcs = append(l.srcs, rules.Source{Path: h, Src: data, Context: true})
+				l.srcs = append(l.srcs, source.Source{Path: h, Src: data, Context: true})
 			}
 		}
 	}
-	l.srcs = rules.AddIncludes(l.srcs, depth,
+	l.srcs = source.AddIncludes(l.srcs, depth,
 		func(from, name string) string { return filepath.Clean(filepath.Join(filepath.Dir(from), name)) },
 		readContext)
 	return l, ferr

@@ -13,7 +13,7 @@ type typeDef struct {
 	Fields map[string]cparse.Type `json:"fields"`
 }
 
-// Struct implements rules.TypeSource: a struct of the tree's headers.
+// Struct implements flow.TypeSource: a struct of the tree's headers.
 // Where headers define it differently (per architecture, or under #ifdef)
 // the definition with the most fields is taken, the first file's on a tie.
 func (ix *Index) Struct(name string) *cparse.Struct {

@@ -22,7 +22,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"lockbot/cparse"
+	"lockbot/flow"
 	"lockbot/rules"
+	"lockbot/source"
 )
 
 // UpdateOptions configure an update.
@@ -90,12 +92,12 @@ type srcFile struct {
 type result struct {
 	file srcFile
 	hash string
-	recs []*rules.FuncRecord
+	recs []*flow.FuncRecord
 	// packed are recs encoded for storage, by the worker: the one
 	// goroutine writing the index does nothing else.
 	packed [][]byte
 	// ops are the file's ops tables, by member.
-	ops map[string][]rules.OpsTarget
+	ops map[string][]flow.OpsTarget
 	// types are a header's structs: their fields by name.
 	types map[string]map[string]cparse.Type
 	// notParsed: read, but the parser took none of it (not C, too deep).
@@ -206,7 +208,7 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 	ix.resetTypes()
 	// Files are walked directory by directory: the headers one includes,
 	// its neighbours include too.
-	u.shared = &sharedState{cache: rules.NewParseCache(parseCacheBytes), unity: rules.NewUnityBuilds(), parsers: rules.NewParserPool(ix.k)}
+	u.shared = &sharedState{cache: source.NewParseCache(parseCacheBytes), unity: source.NewUnityBuilds(), parsers: source.NewParserPool(ix.k)}
 	defer u.shared.parsers.Close()
 	u.prog = newProgress(opt.Progress, opt.Bar, len(todo))
 	if err := u.analyse(ctx, todo); err != nil {
@@ -229,7 +231,7 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 	}
 	u.prog.done()
 	// Lookups after an update read the new records.
-	ix.set = rules.NewLinker(ix.k, ix)
+	ix.set = flow.NewLinker(ix.k, ix)
 	ix.resetTypes()
 	for p := range u.skipped {
 		u.st.Skipped = append(u.st.Skipped, p)
@@ -270,7 +272,7 @@ func (u *updater) analyse(ctx context.Context, todo []srcFile) error {
 	}
 	for _, phase := range []struct {
 		files []srcFile
-		types rules.TypeSource
+		types flow.TypeSource
 	}{{headers, nil}, {cfiles, u.ix}} {
 		if len(phase.files) == 0 {
 			continue
@@ -358,10 +360,10 @@ func (u *updater) requeue() ([]srcFile, error) {
 // the unity builds of the directories walked, and the structs of the
 // headers indexed (for C files).
 type sharedState struct {
-	cache   *rules.ParseCache
-	parsers *rules.ParserPool
-	unity   *rules.UnityBuilds
-	types   rules.TypeSource
+	cache   *source.ParseCache
+	parsers *source.ParserPool
+	unity   *source.UnityBuilds
+	types   flow.TypeSource
 }
 
 // runPhase analyses files on opt.Workers workers and stores their records.
@@ -524,9 +526,9 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 		}
 		for _, o := range f.Ops {
 			if r.ops == nil {
-				r.ops = map[string][]rules.OpsTarget{}
+				r.ops = map[string][]flow.OpsTarget{}
 			}
-			r.ops[o.Key()] = append(r.ops[o.Key()], rules.OpsTarget{Fn: o.Fn, File: r.file.rel, Line: o.Line})
+			r.ops[o.Key()] = append(r.ops[o.Key()], flow.OpsTarget{Fn: o.Fn, File: r.file.rel, Line: o.Line})
 		}
 	}
 	for _, fi := range prog.Funcs {
@@ -534,7 +536,7 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 		if path != abs && !(strings.HasSuffix(path, ".h") && fi.F.Static && fi.Facts != nil) {
 			continue // a header's function this file does not reach is not analysed
 		}
-		rec := rules.Record(fi)
+		rec := flow.Record(fi)
 		// Paths relative to the tree: an index moves with it, and a
 		// review names files as the patch does.
 		rec.Relocate(func(p string) string {
@@ -703,7 +705,7 @@ func (u *updater) drop(tx *bolt.Tx, rel string, old fileState) error {
 }
 
 // editOps replaces what file's ops tables store in member key with add.
-func editOps(tx *bolt.Tx, key, file string, add []rules.OpsTarget) error {
+func editOps(tx *bolt.Tx, key, file string, add []flow.OpsTarget) error {
 	if len(add) == 0 {
 		return putFileEntry(tx.Bucket(bucketOps), key, file, nil)
 	}

@@ -1,6 +1,9 @@
 package rules
 
-import "fmt"
+import (
+	"fmt"
+	"lockbot/flow"
+)
 
 // AllocInRawAtomic finds memory allocations in truly atomic contexts.
 var AllocInRawAtomic = &Analyzer{
@@ -21,16 +24,16 @@ func runAllocInRawAtomic(pass *Pass) {
 	for _, fi := range pass.Funcs() {
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != EAlloc || e.Sleeps || anyCtx(e.Inner, isAtomic) || o.NonRT {
+			if e.Kind != flow.EAlloc || e.Sleeps || anyCtx(e.Inner, isAtomic) || o.NonRT {
 				continue
 			}
-			blame := Innermost(o.Held, o.Exclude, isAtomic)
+			blame := flow.Innermost(o.Held, o.Exclude, isAtomic)
 			if blame == nil {
 				continue
 			}
 			msg := fmt.Sprintf("%s%s allocates memory with %s held; the allocator takes sleeping locks on PREEMPT_RT",
 				e.What, where(o), heldDesc(blame))
-			chain := append(append([]Step(nil), blame.Via.Steps()...), e.Chain...)
+			chain := append(append([]flow.Step(nil), blame.Via.Steps()...), e.Chain...)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
 				blame.Kind.Name, blame.Class, siteCallee(o))
 		}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"lockbot/flow"
 	"lockbot/kb"
 )
 
@@ -27,15 +28,15 @@ type Analyzer struct {
 
 // Finding is one reported problem with the chain that proves it.
 type Finding struct {
-	Rule     string `json:"rule"`
-	Severity string `json:"severity"`
-	RTOnly   bool   `json:"rt_only"`
-	File     string `json:"file"`
-	Line     int    `json:"line"`
-	Function string `json:"function"`
-	Message  string `json:"message"`
-	Chain    []Step `json:"chain"`
-	Fix      string `json:"fix,omitempty"`
+	Rule     string      `json:"rule"`
+	Severity string      `json:"severity"`
+	RTOnly   bool        `json:"rt_only"`
+	File     string      `json:"file"`
+	Line     int         `json:"line"`
+	Function string      `json:"function"`
+	Message  string      `json:"message"`
+	Chain    []flow.Step `json:"chain"`
+	Fix      string      `json:"fix,omitempty"`
 	// Fingerprint identifies the finding across edits: rule, function,
 	// lock classes and callee path, never line numbers.
 	Fingerprint string `json:"fingerprint"`
@@ -43,15 +44,15 @@ type Finding struct {
 
 // Pass is one analyzer's run over a program.
 type Pass struct {
-	Prog     *Program
+	Prog     *flow.Program
 	Analyzer *Analyzer
 	findings []*Finding
 	seen     map[string]int
 }
 
 // Funcs returns the functions whose findings are reported.
-func (p *Pass) Funcs() []*FuncInfo {
-	var out []*FuncInfo
+func (p *Pass) Funcs() []*flow.FuncInfo {
+	var out []*flow.FuncInfo
 	for _, fi := range p.Prog.Funcs {
 		if fi.Report && fi.Facts != nil && !fi.Facts.Failed {
 			out = append(out, fi)
@@ -71,7 +72,7 @@ func (p *Pass) Report(f *Finding, fp ...string) {
 	if !f.RTOnly {
 		f.RTOnly = a.RTOnly
 	}
-	if f.RTOnly && p.Prog.RTExcluded(append([]Step{{File: f.File}}, f.Chain...)) {
+	if f.RTOnly && p.Prog.RTExcluded(append([]flow.Step{{File: f.File}}, f.Chain...)) {
 		return // a PREEMPT_RT kernel does not build this code
 	}
 	if f.Fix == "" {
@@ -94,8 +95,8 @@ func (p *Pass) Report(f *Finding, fp ...string) {
 
 // compactChain drops repeated steps (a context entered through the same
 // call the effect goes through).
-func compactChain(ch []Step) []Step {
-	var out []Step
+func compactChain(ch []flow.Step) []flow.Step {
+	var out []flow.Step
 	for _, s := range ch {
 		if n := len(out); n > 0 && out[n-1] == s {
 			continue
@@ -115,7 +116,7 @@ func All() []*Analyzer {
 
 // Run runs analyzers over an analysed program and returns the findings in
 // file and line order.
-func Run(prog *Program, analyzers []*Analyzer) []*Finding {
+func Run(prog *flow.Program, analyzers []*Analyzer) []*Finding {
 	var all []*Finding
 	for _, a := range analyzers {
 		p := &Pass{Prog: prog, Analyzer: a, seen: map[string]int{}}
@@ -137,15 +138,15 @@ func Run(prog *Program, analyzers []*Analyzer) []*Finding {
 
 // Helpers shared by the rules.
 
-func isAtomic(c *Ctx) bool { return c.Kind.Category == kb.Atomic }
+func isAtomic(c *flow.Ctx) bool { return c.Kind.Category == kb.Atomic }
 
-func isSpinningNonRCU(c *Ctx) bool {
+func isSpinningNonRCU(c *flow.Ctx) bool {
 	return (c.Kind.Category == kb.Spinning || c.Kind.Category == kb.Atomic) && !c.Kind.RCU
 }
 
-func isRCU(c *Ctx) bool { return c.Kind.RCU }
+func isRCU(c *flow.Ctx) bool { return c.Kind.RCU }
 
-func anyCtx(l []*Ctx, pred func(*Ctx) bool) bool {
+func anyCtx(l []*flow.Ctx, pred func(*flow.Ctx) bool) bool {
 	for _, c := range l {
 		if pred(c) {
 			return true
@@ -155,7 +156,7 @@ func anyCtx(l []*Ctx, pred func(*Ctx) bool) bool {
 }
 
 // heldDesc describes a held context and where it was entered.
-func heldDesc(c *Ctx) string {
+func heldDesc(c *flow.Ctx) string {
 	s := c.Name()
 	if c.Via.Len() > 0 {
 		last := c.Via.Last()
@@ -196,7 +197,7 @@ func primOf(note string) string {
 // deep in a call, or the primitive for a direct one. Fingerprints use it
 // rather than the whole path, so one call with many witnesses is one
 // finding.
-func siteCallee(o *Obs) string {
+func siteCallee(o *flow.Obs) string {
 	if c := viaCall(o); c != "" {
 		return c + "()"
 	}
@@ -211,8 +212,8 @@ func primName(what string) string {
 }
 
 // where says "in callee()" for an effect that happens in a callee.
-func where(o *Obs) string {
-	path := CalleePath(o.Eff.Chain)
+func where(o *flow.Obs) string {
+	path := flow.CalleePath(o.Eff.Chain)
 	if len(path) == 0 {
 		return ""
 	}
@@ -220,14 +221,14 @@ func where(o *Obs) string {
 }
 
 // viaCall names the call at the site when the effect is in a callee.
-func viaCall(o *Obs) string {
-	path := CalleePath(o.Eff.Chain)
+func viaCall(o *flow.Obs) string {
+	path := flow.CalleePath(o.Eff.Chain)
 	if len(path) == 0 {
 		return ""
 	}
 	return path[0]
 }
 
-func stepAt(fi *FuncInfo, line int, note string) Step {
-	return Step{File: fi.F.File.Path, Line: line, Func: fi.F.Name, Note: note}
+func stepAt(fi *flow.FuncInfo, line int, note string) flow.Step {
+	return flow.Step{File: fi.F.File.Path, Line: line, Func: fi.F.Name, Note: note}
 }

@@ -8,13 +8,14 @@ import (
 
 	"lockbot/cparse"
 	"lockbot/kb"
+	"lockbot/source"
 )
 
 // benchSources loads the rule test cases: small, always present, and
 // written to exercise every rule.
-func benchSources(b *testing.B) ([]Source, int64) {
+func benchSources(b *testing.B) ([]source.Source, int64) {
 	b.Helper()
-	srcs, err := LoadPaths([]string{"../testdata/rules"}, LoadOptions{})
+	srcs, err := source.LoadPaths([]string{"../testdata/rules"}, source.LoadOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -24,7 +25,7 @@ func benchSources(b *testing.B) ([]Source, int64) {
 	return srcs, totalBytes(srcs)
 }
 
-func totalBytes(srcs []Source) int64 {
+func totalBytes(srcs []source.Source) int64 {
 	var n int64
 	for _, s := range srcs {
 		n += int64(len(s.Src))
@@ -65,7 +66,7 @@ func BenchmarkKernelSubsystem(b *testing.B) {
 	if tree == "" {
 		b.Skip("LOCKBOT_KERNEL_DIR not set: point it at a kernel tree (scripts/fetch-kernel.sh 6.12 drivers/md)")
 	}
-	srcs, err := LoadPaths([]string{filepath.Join(tree, "drivers/md")}, LoadOptions{IncludeDepth: 2})
+	srcs, err := source.LoadPaths([]string{filepath.Join(tree, "drivers/md")}, source.LoadOptions{IncludeDepth: 2})
 	if err != nil {
 		b.Fatal(err)
 	}

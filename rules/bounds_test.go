@@ -13,6 +13,7 @@ import (
 
 	"lockbot/diff"
 	"lockbot/kb"
+	"lockbot/source"
 )
 
 // manyFuncs is C whose analysis takes long enough to be interrupted: a
@@ -33,14 +34,14 @@ func TestAnalyzeHonoursContext(t *testing.T) {
 	src := manyFuncs(3000)
 	opt := Options{KB: kb.MustDefault(), Workers: 2}
 	start := time.Now()
-	if _, err := Analyze(context.Background(), []Source{{Path: "chain.c", Src: src}}, opt); err != nil {
+	if _, err := Analyze(context.Background(), []source.Source{{Path: "chain.c", Src: src}}, opt); err != nil {
 		t.Fatal(err)
 	}
 	full := time.Since(start)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Analyze(ctx, []Source{{Path: "chain.c", Src: src}}, opt); !errors.Is(err, context.Canceled) {
+	if _, err := Analyze(ctx, []source.Source{{Path: "chain.c", Src: src}}, opt); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled before: got %v, want context.Canceled", err)
 	}
 
@@ -49,7 +50,7 @@ func TestAnalyzeHonoursContext(t *testing.T) {
 	ctx, cancel = context.WithTimeout(context.Background(), full/4)
 	defer cancel()
 	start = time.Now()
-	_, err := Analyze(ctx, []Source{{Path: "chain.c", Src: src}}, opt)
+	_, err := Analyze(ctx, []source.Source{{Path: "chain.c", Src: src}}, opt)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("deadline at a quarter of the run: got %v, want context.DeadlineExceeded", err)
 	}
@@ -69,7 +70,7 @@ func TestWorkBound(t *testing.T) {
 	}
 	b.WriteString("}\nvoid g(void)\n{\n\tspin_lock(&l);\n\tmsleep(1);\n\tspin_unlock(&l);\n}\n")
 	start := time.Now()
-	res, err := Analyze(context.Background(), []Source{{Path: "branches.c", Src: []byte(b.String())}}, Options{KB: kb.MustDefault(), Workers: 1})
+	res, err := Analyze(context.Background(), []source.Source{{Path: "branches.c", Src: []byte(b.String())}}, Options{KB: kb.MustDefault(), Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestLoadPathsSpecialFiles(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		srcs, err := LoadPaths([]string{dir}, LoadOptions{IncludeDepth: 2})
+		srcs, err := source.LoadPaths([]string{dir}, source.LoadOptions{IncludeDepth: 2})
 		if err != nil {
 			t.Errorf("directory: %v", err)
 			return
@@ -124,7 +125,7 @@ func TestLoadPathsSpecialFiles(t *testing.T) {
 			t.Errorf("read %v, want a.c alone", names)
 		}
 		for _, name := range []string{"fifo.c", "zero.c"} {
-			if _, err := LoadPaths([]string{filepath.Join(dir, name)}, LoadOptions{}); !errors.Is(err, diff.ErrNotRegular) {
+			if _, err := source.LoadPaths([]string{filepath.Join(dir, name)}, source.LoadOptions{}); !errors.Is(err, diff.ErrNotRegular) {
 				t.Errorf("%s named: got %v, want ErrNotRegular", name, err)
 			}
 		}

@@ -1,6 +1,9 @@
 package rules
 
-import "fmt"
+import (
+	"fmt"
+	"lockbot/flow"
+)
 
 // DoubleLock finds a lock taken again while held.
 var DoubleLock = &Analyzer{
@@ -24,12 +27,12 @@ func runDoubleLock(pass *Pass) {
 		}
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != ETake || e.Ctx.Try || e.Ctx.Kind.Recursive || e.Ctx.Inst == "" {
+			if e.Kind != flow.ETake || e.Ctx.Try || e.Ctx.Kind.Recursive || e.Ctx.Inst == "" {
 				continue
 			}
-			var prev *Ctx
+			var prev *flow.Ctx
 			for _, h := range o.Held {
-				if Family(h.Kind) == Family(e.Ctx.Kind) && h.Inst == e.Ctx.Inst && h.Sub == e.Ctx.Sub && !(h.Kind.Recursive && e.Ctx.Kind.Recursive) {
+				if flow.Family(h.Kind) == flow.Family(e.Ctx.Kind) && h.Inst == e.Ctx.Inst && h.Sub == e.Ctx.Sub && !(h.Kind.Recursive && e.Ctx.Kind.Recursive) {
 					prev = h
 				}
 			}
@@ -42,7 +45,7 @@ func runDoubleLock(pass *Pass) {
 			} else {
 				msg = fmt.Sprintf("%s takes %s, which is already held", e.What, heldDesc(prev))
 			}
-			chain := append(append([]Step(nil), prev.Via.Steps()...), e.Chain...)
+			chain := append(append([]flow.Step(nil), prev.Via.Steps()...), e.Chain...)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
 				e.Ctx.Kind.Name, e.Ctx.Class, siteCallee(o))
 		}

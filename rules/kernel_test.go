@@ -10,6 +10,7 @@ import (
 
 	"lockbot/cparse"
 	"lockbot/kb"
+	"lockbot/source"
 )
 
 // Acceptance tests on real kernels. They need trees from
@@ -33,7 +34,7 @@ func kernelTree(t *testing.T, env string) string {
 func analyzeDMSnap(t *testing.T, tree string) (*Result, []string) {
 	t.Helper()
 	path := filepath.Join(tree, "drivers/md/dm-snap.c")
-	srcs, err := LoadPaths([]string{path}, LoadOptions{IncludeDepth: 2})
+	srcs, err := source.LoadPaths([]string{path}, source.LoadOptions{IncludeDepth: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestKernelSubsystems612(t *testing.T) {
 	tree := kernelTree(t, "LOCKBOT_KERNEL_6_12")
 	for _, sub := range []string{"drivers/md", "fs/ext4", "kernel/locking", "mm", "net/core"} {
 		t.Run(strings.ReplaceAll(sub, "/", "_"), func(t *testing.T) {
-			srcs, err := LoadPaths([]string{filepath.Join(tree, sub)}, LoadOptions{IncludeDepth: 2})
+			srcs, err := source.LoadPaths([]string{filepath.Join(tree, sub)}, source.LoadOptions{IncludeDepth: 2})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"lockbot/flow"
 	"lockbot/kb"
+	"lockbot/source"
 )
 
 // The calls an index links are recorded once per call, context and line,
@@ -36,7 +38,7 @@ void one(int force, gfp_t gfp, spinlock_t *l)
 		ext_fill();
 }
 `
-	prog, err := Build(context.Background(), []Source{{Path: "calls.c", Src: []byte(src)}},
+	prog, err := Build(context.Background(), []source.Source{{Path: "calls.c", Src: []byte(src)}},
 		Options{KB: kb.MustDefault(), LinkCalls: true})
 	if err != nil {
 		t.Fatal(err)
@@ -78,12 +80,12 @@ void one(int force, gfp_t gfp, spinlock_t *l)
 // driver's local header, which only its own files include.
 func TestPickRecordSharedHeaders(t *testing.T) {
 	k := kb.MustDefault()
-	recs := []*FuncRecord{
+	recs := []*flow.FuncRecord{
 		{Name: "mt76_rmw", File: "drivers/net/wireless/mediatek/mt7601u/mt7601u.h", Static: true},
 		{Name: "foo_settle", File: "include/linux/foo_wait.h", Static: true},
 		{Name: "arch_thing", File: "arch/x86/include/asm/thing.h", Static: true},
 	}
-	set := NewRecordSet(k, recs)
+	set := flow.NewRecordSet(k, recs)
 	if set.Lookup("mt76_rmw") != nil {
 		t.Error("a driver's local header's static inline was taken for another file's call")
 	}

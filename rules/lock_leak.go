@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"lockbot/cparse"
+	"lockbot/flow"
 )
 
 // LockLeak finds return paths that leave a lock held where others release it.
@@ -39,7 +40,7 @@ func runLockLeak(pass *Pass) {
 				}
 				msg := fmt.Sprintf("%s() returns with %s still held; the return at line %d releases it",
 					fi.F.Name, heldDesc(c), other.Line)
-				if h.Class == RetError {
+				if h.Class == flow.RetError {
 					msg = fmt.Sprintf("%s() returns an error with %s still held; the return at line %d releases it",
 						fi.F.Name, heldDesc(c), other.Line)
 				}
@@ -47,7 +48,7 @@ func runLockLeak(pass *Pass) {
 				if h.Ret != nil {
 					ret = "return " + h.Ret.String()
 				}
-				chain := append(append([]Step(nil), c.Via.Steps()...), stepAt(fi, h.Line, ret+" with the lock held"))
+				chain := append(append([]flow.Step(nil), c.Via.Steps()...), stepAt(fi, h.Line, ret+" with the lock held"))
 				pass.Report(&Finding{File: fi.F.File.Path, Line: h.Line, Function: fi.F.Name, Message: msg, Chain: chain},
 					c.Kind.Name, c.Class, ret)
 			}
@@ -57,16 +58,16 @@ func runLockLeak(pass *Pass) {
 
 // acquiresAnnotations returns a test for locks the function is annotated
 // to return held.
-func acquiresAnnotations(fn *cparse.Func) func(*Ctx) bool {
+func acquiresAnnotations(fn *cparse.Func) func(*flow.Ctx) bool {
 	var exprs []string
 	for _, a := range fn.Annots {
 		if (a.Kind == "acquires" || a.Kind == "cond_acquires") && a.Arg != nil {
-			exprs = append(exprs, Canon(a.Arg).String())
+			exprs = append(exprs, flow.Canon(a.Arg).String())
 		}
 	}
-	return func(c *Ctx) bool {
+	return func(c *flow.Ctx) bool {
 		for _, e := range exprs {
-			if c.Inst == e || c.Expr != nil && LockObject(c.Expr).String() == e || !c.Kind.Lock {
+			if c.Inst == e || c.Expr != nil && flow.LockObject(c.Expr).String() == e || !c.Kind.Lock {
 				return true
 			}
 		}

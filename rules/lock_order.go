@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"lockbot/flow"
 	"sort"
 	"strings"
 )
@@ -27,9 +28,9 @@ compared by class, as lockdep does (struct type and field, or global name).`,
 const maxOrderDepth = 3
 
 type orderEdge struct {
-	fi    *FuncInfo
-	o     *Obs
-	outer *Ctx
+	fi    *flow.FuncInfo
+	o     *flow.Obs
+	outer *flow.Ctx
 }
 
 func runLockOrder(pass *Pass) {
@@ -41,13 +42,13 @@ func runLockOrder(pass *Pass) {
 		}
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || !pass.Prog.KnownClass(e.Ctx.Class) ||
-				len(CalleePath(e.Chain)) > maxOrderDepth {
+			if e.Kind != flow.ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || !pass.Prog.KnownClass(e.Ctx.Class) ||
+				len(flow.CalleePath(e.Chain)) > maxOrderDepth {
 				continue
 			}
 			for _, h := range o.Held {
 				if !h.Kind.Lock || h.Kind.NoOrder || !pass.Prog.KnownClass(h.Class) || h.Class == e.Ctx.Class ||
-					len(CalleePath(h.Via.Steps())) > maxOrderDepth {
+					len(flow.CalleePath(h.Via.Steps())) > maxOrderDepth {
 					continue
 				}
 				if h.Inst == "" && strings.Contains(h.Class, "::") {
@@ -88,7 +89,7 @@ func runLockOrder(pass *Pass) {
 		}
 		msg := fmt.Sprintf("%s() takes %s while holding %s, but %s() takes them in the opposite order: possible AB-BA deadlock",
 			here.fi.F.Name, here.o.Eff.Ctx.Class, here.outer.Class, there.fi.F.Name)
-		var chain []Step
+		var chain []flow.Step
 		chain = append(chain, there.outer.Via.Steps()...)
 		chain = append(chain, there.o.Eff.Chain...)
 		chain = append(chain, here.outer.Via.Steps()...)
@@ -98,7 +99,7 @@ func runLockOrder(pass *Pass) {
 	}
 }
 
-func orderName(c *Ctx) string {
+func orderName(c *flow.Ctx) string {
 	if c.Sub != 0 {
 		return fmt.Sprintf("%s/%d", c.Class, c.Sub)
 	}

@@ -1,6 +1,9 @@
 package rules
 
-import "fmt"
+import (
+	"fmt"
+	"lockbot/flow"
+)
 
 // NowaitMayBlock finds blocking calls on paths only NOWAIT requests take.
 var NowaitMayBlock = &Analyzer{
@@ -21,11 +24,11 @@ func runNowaitMayBlock(pass *Pass) {
 	for _, fi := range pass.Funcs() {
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != ESleep || !e.Blocks || e.GfpParam >= 0 || o.Nowait == nil {
+			if e.Kind != flow.ESleep || !e.Blocks || e.GfpParam >= 0 || o.Nowait == nil {
 				continue
 			}
 			msg := fmt.Sprintf("%s%s may block, but only NOWAIT requests reach it", e.What, where(o))
-			chain := append([]Step{*o.Nowait}, e.Chain...)
+			chain := append([]flow.Step{*o.Nowait}, e.Chain...)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
 				siteCallee(o))
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"lockbot/kb"
+	"lockbot/source"
 )
 
 func TestProfileTree(t *testing.T) {
@@ -13,7 +14,7 @@ func TestProfileTree(t *testing.T) {
 	if dir == "" {
 		t.Skip("LOCKBOT_PROFILE_DIR not set")
 	}
-	srcs, err := LoadPaths([]string{dir}, LoadOptions{})
+	srcs, err := source.LoadPaths([]string{dir}, source.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

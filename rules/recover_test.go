@@ -2,11 +2,11 @@ package rules
 
 import (
 	"context"
-	"strings"
 	"testing"
 
-	"lockbot/cparse"
+	"lockbot/flow"
 	"lockbot/kb"
+	"lockbot/source"
 )
 
 // A function whose facts make the pass panic (a bug of ours, here a
@@ -27,12 +27,12 @@ void sleeper(spinlock_t *l)
 	spin_unlock(l);
 }
 `
-	opt := Options{KB: kb.MustDefault(), Workers: 1}
-	files, _, _, err := parseAll(context.Background(), []Source{{Path: "p.c", Src: []byte(src)}}, opt)
+	k := kb.MustDefault()
+	files, _, _, err := source.ParseAll(context.Background(), []source.Source{{Path: "p.c", Src: []byte(src)}}, source.ParseOptions{KB: k, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog := NewProgram(files, Config{KB: opt.KB})
+	prog := flow.NewProgram(files, flow.Config{KB: k})
 	for _, fi := range prog.Funcs {
 		if fi.F.Name == "broken" {
 			fi.F.Blocks[0].Succs = append(fi.F.Blocks[0].Succs, len(fi.F.Blocks)+5)
@@ -47,20 +47,5 @@ void sleeper(spinlock_t *l)
 	fs := Run(prog, All())
 	if len(fs) != 1 || fs[0].Rule != "SLEEP_IN_ATOMIC" || fs[0].Function != "sleeper" {
 		t.Errorf("findings %+v, want sleeper's SLEEP_IN_ATOMIC alone", fs)
-	}
-}
-
-// A parse that panics is that file's error, and the parser is usable
-// afterwards.
-func TestSafeParse(t *testing.T) {
-	_, panicked, err := safeParse(nil, "x.c", []byte("int x;"))
-	if !panicked || err == nil || !strings.Contains(err.Error(), "x.c: internal error while parsing") {
-		t.Errorf("safeParse(nil parser) = %v, %v; want a panic turned into an error naming the file", panicked, err)
-	}
-	p := cparse.NewParser(kb.MustDefault().Dialect())
-	defer p.Close()
-	f, panicked, err := safeParse(p, "y.c", []byte("void f(void) { }\n"))
-	if panicked || err != nil || f == nil || len(f.Funcs) != 1 {
-		t.Errorf("safeParse = %v, %v, %v; want one function", f, panicked, err)
 	}
 }

@@ -1,6 +1,9 @@
 package rules
 
-import "fmt"
+import (
+	"fmt"
+	"lockbot/flow"
+)
 
 // RTSleepingLockInAtomic finds spinlock_t, rwlock_t and local_lock taken
 // inside a truly atomic context.
@@ -24,10 +27,10 @@ func runRTSleepingLock(pass *Pass) {
 	for _, fi := range pass.Funcs() {
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != ETake || !e.Ctx.Kind.RTSleeps || anyCtx(e.Inner, isAtomic) || o.NonRT {
+			if e.Kind != flow.ETake || !e.Ctx.Kind.RTSleeps || anyCtx(e.Inner, isAtomic) || o.NonRT {
 				continue
 			}
-			blame := Innermost(o.Held, o.Exclude, isAtomic)
+			blame := flow.Innermost(o.Held, o.Exclude, isAtomic)
 			if blame == nil {
 				continue
 			}
@@ -39,7 +42,7 @@ func runRTSleepingLock(pass *Pass) {
 				msg = fmt.Sprintf("%s takes %s, a sleeping lock on PREEMPT_RT, with %s held",
 					e.What, e.Ctx.Name(), heldDesc(blame))
 			}
-			chain := append(append([]Step(nil), blame.Via.Steps()...), e.Chain...)
+			chain := append(append([]flow.Step(nil), blame.Via.Steps()...), e.Chain...)
 			fix := fmt.Sprintf("use raw_spinlock_t for %s, or move it out of the %s section", lockName(e.Ctx), blame.Kind.Desc)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain, Fix: fix},
 				blame.Kind.Name, blame.Class, e.Ctx.Kind.Name, e.Ctx.Class, siteCallee(o))
@@ -47,7 +50,7 @@ func runRTSleepingLock(pass *Pass) {
 	}
 }
 
-func lockName(c *Ctx) string {
+func lockName(c *flow.Ctx) string {
 	if c.Class != "" {
 		return c.Class
 	}

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"lockbot/flow"
 	"lockbot/kb"
+	"lockbot/source"
 )
 
 type fakeRT struct {
@@ -48,8 +50,8 @@ void sleeps(struct s *p)
 }
 `)
 	k := kb.MustDefault()
-	count := func(rt RTScope) (rtOnly, other int) {
-		res, err := Analyze(context.Background(), []Source{{Path: "huge.c", Src: src}}, Options{KB: k, RT: rt})
+	count := func(rt flow.RTScope) (rtOnly, other int) {
+		res, err := Analyze(context.Background(), []source.Source{{Path: "huge.c", Src: src}}, Options{KB: k, RT: rt})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +77,7 @@ void sleeps(struct s *p)
 
 // The bundled example stays what the README shows.
 func TestExampleFindings(t *testing.T) {
-	srcs, err := LoadPaths([]string{"../testdata/example"}, LoadOptions{})
+	srcs, err := source.LoadPaths([]string{"../testdata/example"}, source.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"lockbot/kb"
+	"lockbot/source"
 )
 
 // TestRules runs every case in testdata/rules: a C file, or a directory of
@@ -49,14 +50,14 @@ var wantRE = regexp.MustCompile(`want((?:\s+[A-Z_]+)+)`)
 
 func checkCase(t *testing.T, k *kb.KB, files []string) {
 	t.Helper()
-	var srcs []Source
+	var srcs []source.Source
 	want := map[string]int{} // "file:line:RULE" -> count
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		srcs = append(srcs, Source{Path: f, Src: data})
+		srcs = append(srcs, source.Source{Path: f, Src: data})
 		for i, line := range strings.Split(string(data), "\n") {
 			if m := wantRE.FindStringSubmatch(line); m != nil && (strings.Contains(line, "/*") || strings.Contains(line, "//")) {
 				for _, r := range strings.Fields(m[1]) {

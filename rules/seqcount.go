@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 
+	"lockbot/flow"
 	"lockbot/kb"
 )
 
@@ -26,27 +27,27 @@ func runSeqcount(pass *Pass) {
 	for _, fi := range pass.Funcs() {
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != ESeqWrite || e.Item != "seqcount_t" {
+			if e.Kind != flow.ESeqWrite || e.Item != "seqcount_t" {
 				continue
 			}
-			all := append(append([]*Ctx(nil), e.Inner...), o.Held...)
-			preemptOff := anyCtx(all, func(c *Ctx) bool { return c.Kind.PreemptOff })
-			atomic := anyCtx(all, func(c *Ctx) bool { return c.Kind.Category == kb.Atomic })
+			all := append(append([]*flow.Ctx(nil), e.Inner...), o.Held...)
+			preemptOff := anyCtx(all, func(c *flow.Ctx) bool { return c.Kind.PreemptOff })
+			atomic := anyCtx(all, func(c *flow.Ctx) bool { return c.Kind.Category == kb.Atomic })
 			switch {
 			case !preemptOff && fi.Callers == 0 && !pass.Prog.AddressTaken(fi):
 				msg := fmt.Sprintf("%s%s writes plain seqcount_t %s with preemption enabled and no lock held",
 					e.What, where(o), lockName(e.Ctx))
 				pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: e.Chain},
-					e.Ctx.Class, fmt.Sprint(CalleePath(e.Chain)))
+					e.Ctx.Class, fmt.Sprint(flow.CalleePath(e.Chain)))
 			case preemptOff && !atomic && !o.NonRT:
-				c := Innermost(all, nil, func(c *Ctx) bool { return c.Kind.PreemptOff && !c.FromCaller })
+				c := flow.Innermost(all, nil, func(c *flow.Ctx) bool { return c.Kind.PreemptOff && !c.FromCaller })
 				if c == nil {
 					continue
 				}
 				msg := fmt.Sprintf("%s%s writes plain seqcount_t %s under %s, which does not disable preemption on PREEMPT_RT",
 					e.What, where(o), lockName(e.Ctx), heldDesc(c))
 				pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, RTOnly: true,
-					Chain: append(append([]Step(nil), c.Via.Steps()...), e.Chain...)}, e.Ctx.Class, c.Class, "rt")
+					Chain: append(append([]flow.Step(nil), c.Via.Steps()...), e.Chain...)}, e.Ctx.Class, c.Class, "rt")
 			}
 		}
 	}

@@ -1,6 +1,9 @@
 package rules
 
-import "fmt"
+import (
+	"fmt"
+	"lockbot/flow"
+)
 
 // SleepInAtomic finds calls that may sleep while a spinning context is held.
 var SleepInAtomic = &Analyzer{
@@ -22,10 +25,10 @@ func runSleepInAtomic(pass *Pass) {
 	for _, fi := range pass.Funcs() {
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != ESleep || e.GfpParam >= 0 || anyCtx(e.Inner, isSpinningNonRCU) || anyCtx(e.Inner, isRCU) {
+			if e.Kind != flow.ESleep || e.GfpParam >= 0 || anyCtx(e.Inner, isSpinningNonRCU) || anyCtx(e.Inner, isRCU) {
 				continue
 			}
-			blame := Innermost(o.Held, o.Exclude, isSpinningNonRCU)
+			blame := flow.Innermost(o.Held, o.Exclude, isSpinningNonRCU)
 			if blame == nil {
 				continue
 			}
@@ -34,13 +37,13 @@ func runSleepInAtomic(pass *Pass) {
 	}
 }
 
-func reportSleep(pass *Pass, fi *FuncInfo, o *Obs, blame *Ctx) {
+func reportSleep(pass *Pass, fi *flow.FuncInfo, o *flow.Obs, blame *flow.Ctx) {
 	e := o.Eff
 	msg := fmt.Sprintf("%s%s may sleep, but %s is held", e.What, where(o), heldDesc(blame))
 	if callee := viaCall(o); callee != "" {
 		msg = fmt.Sprintf("%s() calls %s() with %s held, and %s%s may sleep", fi.F.Name, callee, heldDesc(blame), e.What, where(o))
 	}
-	chain := append(append([]Step(nil), blame.Via.Steps()...), e.Chain...)
+	chain := append(append([]flow.Step(nil), blame.Via.Steps()...), e.Chain...)
 	pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
 		blame.Kind.Name, blame.Class, siteCallee(o))
 }

@@ -1,5 +1,7 @@
 package rules
 
+import "lockbot/flow"
+
 // SleepInRCU finds calls that may sleep inside an RCU read-side section.
 var SleepInRCU = &Analyzer{
 	Name:     "SLEEP_IN_RCU",
@@ -19,16 +21,16 @@ func runSleepInRCU(pass *Pass) {
 	for _, fi := range pass.Funcs() {
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != ESleep || e.GfpParam >= 0 || anyCtx(e.Inner, isSpinningNonRCU) || anyCtx(e.Inner, isRCU) {
+			if e.Kind != flow.ESleep || e.GfpParam >= 0 || anyCtx(e.Inner, isSpinningNonRCU) || anyCtx(e.Inner, isRCU) {
 				continue
 			}
-			if Innermost(o.Held, o.Exclude, isSpinningNonRCU) != nil {
+			if flow.Innermost(o.Held, o.Exclude, isSpinningNonRCU) != nil {
 				continue // SLEEP_IN_ATOMIC reports it
 			}
 			if e.Wait == "rcu" {
 				continue // WAIT_UNDER_LOCK reports synchronize_rcu() under RCU
 			}
-			blame := Innermost(o.Held, o.Exclude, isRCU)
+			blame := flow.Innermost(o.Held, o.Exclude, isRCU)
 			if blame == nil {
 				continue
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"lockbot/kb"
+	"lockbot/source"
 )
 
 // A C file another C file includes (a unity build, as kernel/sched's
@@ -26,7 +27,7 @@ func TestUnityBuildContext(t *testing.T) {
 		"void part_update(void)\n{\n\tcore_lock_irq();\n\tmutex_lock(&part_mutex);\n"+
 		"\tmutex_unlock(&part_mutex);\n\tcore_unlock_irq();\n}\n")
 	scan := func() []*Finding {
-		srcs, err := LoadPaths([]string{filepath.Join(dir, "part.c")}, LoadOptions{IncludeDepth: 2})
+		srcs, err := source.LoadPaths([]string{filepath.Join(dir, "part.c")}, source.LoadOptions{IncludeDepth: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +56,7 @@ func TestQuotedIncludes(t *testing.T) {
 		"#include \"\"\n" +
 		"#includes \"odd.h\"\n" +
 		"#include \"last.h\""
-	got := QuotedIncludes([]byte(src))
+	got := source.QuotedIncludes([]byte(src))
 	want := []string{"dm.h", "dm-bio-record.h", "a/b.h", "last.h"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("QuotedIncludes = %q, want %q", got, want)

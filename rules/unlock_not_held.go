@@ -1,6 +1,9 @@
 package rules
 
-import "fmt"
+import (
+	"fmt"
+	"lockbot/flow"
+)
 
 // UnlockNotHeld finds a lock released on a path that already released it.
 var UnlockNotHeld = &Analyzer{
@@ -23,7 +26,7 @@ func runUnlockNotHeld(pass *Pass) {
 		}
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != ERelease || e.Prev == nil {
+			if e.Kind != flow.ERelease || e.Prev == nil {
 				continue
 			}
 			prev := primOf(e.Prev.Note)

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"lockbot/flow"
 	"slices"
 )
 
@@ -24,7 +25,7 @@ analysed code, and workqueues to their items through queue_work().`,
 
 func runWaitUnderLock(pass *Pass) {
 	prog := pass.Prog
-	reg := map[string][]*Obs{}      // work item class -> registrations
+	reg := map[string][]*flow.Obs{} // work item class -> registrations
 	queues := map[string][]string{} // workqueue class -> item classes
 	for _, fi := range prog.Funcs {
 		if fi.Facts == nil {
@@ -32,11 +33,11 @@ func runWaitUnderLock(pass *Pass) {
 		}
 		for _, o := range fi.Facts.Obs {
 			switch o.Eff.Kind {
-			case ERegister:
+			case flow.ERegister:
 				if o.Eff.Item != "" {
 					reg[o.Eff.Item] = append(reg[o.Eff.Item], o)
 				}
-			case EQueue:
+			case flow.EQueue:
 				if o.Eff.Item != "" && o.Eff.Queue != "" && !slices.Contains(queues[o.Eff.Queue], o.Eff.Item) {
 					queues[o.Eff.Queue] = append(queues[o.Eff.Queue], o.Eff.Item)
 				}
@@ -46,7 +47,7 @@ func runWaitUnderLock(pass *Pass) {
 	for _, fi := range pass.Funcs() {
 		for _, o := range fi.Facts.Obs {
 			e := o.Eff
-			if e.Kind != EWait {
+			if e.Kind != flow.EWait {
 				continue
 			}
 			switch e.Wait {
@@ -54,10 +55,10 @@ func runWaitUnderLock(pass *Pass) {
 				if anyCtx(e.Inner, isRCU) {
 					continue
 				}
-				if blame := Innermost(o.Held, nil, isRCU); blame != nil {
+				if blame := flow.Innermost(o.Held, nil, isRCU); blame != nil {
 					msg := fmt.Sprintf("%s%s waits for an RCU grace period inside %s: it can never end", e.What, where(o), heldDesc(blame))
 					pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg,
-						Chain: append(append([]Step(nil), blame.Via.Steps()...), e.Chain...)}, "rcu", fmt.Sprint(CalleePath(e.Chain)))
+						Chain: append(append([]flow.Step(nil), blame.Via.Steps()...), e.Chain...)}, "rcu", fmt.Sprint(flow.CalleePath(e.Chain)))
 				}
 			case "srcu":
 				if e.Ctx == nil {
@@ -72,7 +73,7 @@ func runWaitUnderLock(pass *Pass) {
 					if h.Kind.Name == "srcu" && h.Inst != "" && h.Inst == e.Ctx.Inst {
 						msg := fmt.Sprintf("%s%s waits for SRCU readers of %s inside its own read section", e.What, where(o), lockName(e.Ctx))
 						pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg,
-							Chain: append(append([]Step(nil), h.Via.Steps()...), e.Chain...)}, "srcu", h.Class)
+							Chain: append(append([]flow.Step(nil), h.Via.Steps()...), e.Chain...)}, "srcu", h.Class)
 						break
 					}
 				}
@@ -92,7 +93,7 @@ func runWaitUnderLock(pass *Pass) {
 }
 
 // waitForCallback reports a wait under a lock the registered callback takes.
-func waitForCallback(pass *Pass, fi *FuncInfo, o *Obs, r *Obs, item string) {
+func waitForCallback(pass *Pass, fi *flow.FuncInfo, o *flow.Obs, r *flow.Obs, item string) {
 	cb := pass.Prog.Lookup(r.Fn.F, r.Eff.Fn)
 	if cb == nil || cb.Sum == nil {
 		return
@@ -102,12 +103,12 @@ func waitForCallback(pass *Pass, fi *FuncInfo, o *Obs, r *Obs, item string) {
 			continue
 		}
 		for _, t := range cb.Sum.Effects {
-			if t.Kind != ETake || t.Ctx.Try || t.Ctx.Class != h.Class {
+			if t.Kind != flow.ETake || t.Ctx.Try || t.Ctx.Class != h.Class {
 				continue
 			}
 			msg := fmt.Sprintf("%s%s waits for %s(), which takes %s, but %s is held here: deadlock",
 				o.Eff.What, where(o), cb.F.Name, t.Ctx.Class, heldDesc(h))
-			var chain []Step
+			var chain []flow.Step
 			chain = append(chain, h.Via.Steps()...)
 			chain = append(chain, o.Eff.Chain...)
 			chain = append(chain, r.Eff.Chain...)

@@ -15,6 +15,7 @@ import (
 	"lockbot/cparse"
 	"lockbot/kb"
 	"lockbot/rules"
+	"lockbot/source"
 )
 
 func newDebug(g *globalFlags) *cobra.Command {
@@ -60,7 +61,7 @@ func newDebug(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			srcs, err := rules.LoadPaths(args[1:], rules.LoadOptions{IncludeDepth: 2})
+			srcs, err := source.LoadPaths(args[1:], source.LoadOptions{IncludeDepth: 2})
 			if err != nil {
 				return err
 			}
@@ -89,7 +90,7 @@ func newDebugParse() *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := time.Now()
-			srcs, err := rules.LoadPaths(args, rules.LoadOptions{IncludeDepth: 0})
+			srcs, err := source.LoadPaths(args, source.LoadOptions{IncludeDepth: 0})
 			if err != nil {
 				return err
 			}
@@ -109,7 +110,7 @@ func newDebugParse() *cobra.Command {
 	}
 }
 
-func parseOnly(srcs []rules.Source, workers int) error {
+func parseOnly(srcs []source.Source, workers int) error {
 	jobs := make(chan []byte)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup

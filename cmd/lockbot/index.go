@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"lockbot/flow"
 	"lockbot/index"
 	"lockbot/kb"
-	"lockbot/rules"
 )
 
 func newIndex(g *globalFlags) *cobra.Command {
@@ -219,7 +219,7 @@ func newExplain(g *globalFlags) *cobra.Command {
 					}
 					return fmt.Errorf("%s (%s): the index's record cannot be read; rebuild it with lockbot index", r.Name, r.File)
 				}
-				fmt.Fprint(w, rules.Explain(fi))
+				fmt.Fprint(w, flow.Explain(fi))
 			}
 			// A callee's record, read as the chains were linked, may be
 			// damaged: what was printed then leaves out what it does.

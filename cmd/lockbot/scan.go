@@ -13,6 +13,7 @@ import (
 	"lockbot/kb"
 	"lockbot/kbuild"
 	"lockbot/rules"
+	"lockbot/source"
 )
 
 func newScan(g *globalFlags) *cobra.Command {
@@ -45,7 +46,7 @@ types and helpers, not reported.`,
 				return err
 			}
 			start := time.Now()
-			srcs, err := rules.LoadPaths(args, rules.LoadOptions{IncludeDepth: includeDepth, Log: log})
+			srcs, err := source.LoadPaths(args, source.LoadOptions{IncludeDepth: includeDepth, Log: log})
 			if err != nil {
 				return err
 			}
