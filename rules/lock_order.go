@@ -2,9 +2,10 @@ package rules
 
 import (
 	"fmt"
-	"lockbot/flow"
 	"sort"
 	"strings"
+
+	"lockbot/flow"
 )
 
 // LockOrderInversion finds two lock classes taken in both orders.

@@ -2,8 +2,9 @@ package rules
 
 import (
 	"fmt"
-	"lockbot/flow"
 	"slices"
+
+	"lockbot/flow"
 )
 
 // WaitUnderLock finds waits that cannot end because the waiter holds what

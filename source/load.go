@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"lockbot/cparse"
-	"lockbot/diff"
-	"lockbot/kb"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,6 +14,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"lockbot/cparse"
+	"lockbot/diff"
+	"lockbot/kb"
 )
 
 // Source is one file to analyse.

@@ -1,0 +1,308 @@
+package flow
+
+// Branches: which way a condition goes on a state, what each edge
+// learns, and switches.
+
+import (
+	"sort"
+	"strings"
+
+	"lockbot/cparse"
+	"lockbot/kb"
+)
+
+func (f *flow) term(b *cparse.Block, st *State) []int {
+	switch b.Term {
+	case cparse.TJump:
+		if len(b.Succs) > 0 {
+			return f.propagate(b.Succs[0], st)
+		}
+	case cparse.TSwitch:
+		var r []int
+		for i, s := range b.Succs {
+			if n := f.switchCase(b, i, st); n != nil {
+				r = append(r, f.propagate(s, n)...)
+			}
+		}
+		return r
+	case cparse.TBranch:
+		return f.branch(b, st)
+	case cparse.TReturn:
+		if f.record {
+			x := &Exit{State: st, Ret: b.Ret, Line: b.Line, Class: f.retClass(b.Ret, st)}
+			f.out.Exits = append(f.out.Exits, x)
+			if f.exitBlock == nil {
+				f.exitBlock = map[*Exit]int{}
+			}
+			f.exitBlock[x] = b.ID
+		}
+	}
+	return nil
+}
+
+func (f *flow) branch(b *cparse.Block, st *State) []int {
+	if b.Cond == nil {
+		return append(f.propagate(b.Succs[0], st), f.propagate(b.Succs[1], st)...)
+	}
+	if v, ok := f.decide(b.Cond, st); ok {
+		if v {
+			return f.propagate(b.Succs[0], st)
+		}
+		return f.propagate(b.Succs[1], st)
+	}
+	key, neg, idents, expr := f.atom(b.Cond)
+	if key == "" {
+		return append(f.propagate(b.Succs[0], st), f.propagate(b.Succs[1], st)...)
+	}
+	if b.Pre {
+		idents = preIdents(key)
+	}
+	v, ok := st.fact(key)
+	if !ok {
+		v, ok = otherConstant(expr, st)
+	}
+	if ok {
+		if v != neg {
+			return f.propagate(b.Succs[0], st)
+		}
+		return f.propagate(b.Succs[1], st)
+	}
+	t := st.clone()
+	t.setFact(Fact{Key: key, Val: !neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, !neg)})
+	e := st.clone()
+	e.setFact(Fact{Key: key, Val: neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, neg)})
+	var out []int
+	if def := f.boolDefs[key]; def == nil || f.implyAtoms(def, !neg, t) {
+		out = f.propagate(b.Succs[0], t)
+	}
+	if def := f.boolDefs[key]; def == nil || f.implyAtoms(def, neg, e) {
+		out = append(out, f.propagate(b.Succs[1], e)...)
+	}
+	return out
+}
+
+// switchCase gives the state entering a switch's i-th successor, nil when
+// what the path knows of the switched variable rules the case out
+// ("needs_lock = cmd != FAST; ... switch (cmd) { case FAST: ..."). The
+// case value is recorded only for variables tested elsewhere, so that a
+// switch over a plain value does not multiply states.
+func (f *flow) switchCase(b *cparse.Block, i int, st *State) *State {
+	sw := b.Switch.Strip()
+	if sw == nil || sw.Kind != cparse.EIdent || i >= len(b.Cases) {
+		return st
+	}
+	eqKey := func(v *cparse.Expr) (string, *cparse.Expr, bool) {
+		key, neg, _, expr := f.atom(&cparse.Expr{Kind: cparse.EBinary, Op: "==", X: sw, Y: v, Pos: sw.Pos})
+		return key, expr, neg
+	}
+	if v := b.Cases[i]; v != nil {
+		key, expr, neg := eqKey(v)
+		if key == "" {
+			return st
+		}
+		if val, known := st.fact(key); known {
+			if val == neg {
+				return nil
+			}
+			return st
+		}
+		if o, ok := otherConstant(expr, st); ok && !o && !neg {
+			return nil
+		}
+		if !f.caseVars[sw.Name] {
+			return st
+		}
+		n := st.clone()
+		n.setFact(Fact{Key: key, Val: !neg, Idents: []string{sw.Name}, Expr: expr})
+		return n
+	}
+	// default: not taken when the path knows the value is one of the cases.
+	for _, v := range b.Cases {
+		if v == nil {
+			continue
+		}
+		if key, _, neg := eqKey(v); key != "" {
+			if val, known := st.fact(key); known && val != neg {
+				return nil
+			}
+		}
+	}
+	return st
+}
+
+// implyAtoms records what def having the value val says of its atoms:
+// "a && b" true makes both true, "a || b" false both false. It reports
+// false when that contradicts what the path knows: the branch cannot be
+// taken.
+func (f *flow) implyAtoms(def *cparse.Expr, val bool, st *State) bool {
+	def = def.Strip()
+	switch {
+	case def == nil:
+		return true
+	case def.Kind == cparse.EUnary && def.Op == "!":
+		return f.implyAtoms(def.X, !val, st)
+	case def.Kind == cparse.EBinary && (def.Op == "&&" && val || def.Op == "||" && !val):
+		return f.implyAtoms(def.X, val, st) && f.implyAtoms(def.Y, val, st)
+	case def.Kind == cparse.EBinary && (def.Op == "&&" || def.Op == "||"):
+		return true // one of them: nothing definite
+	}
+	key, neg, idents, expr := f.atom(def)
+	if key == "" {
+		return true
+	}
+	v := val != neg
+	if old, known := st.fact(key); known {
+		return old == v
+	}
+	if o, ok := otherConstant(expr, st); ok && v && !o {
+		return false
+	}
+	st.setFact(Fact{Key: key, Val: v, Idents: idents, Expr: expr})
+	return true
+}
+
+// isNamedConst reports an enumerator or macro constant (M_PARTIAL) or a
+// nonzero number: a value a variable can be compared with.
+func isNamedConst(e *cparse.Expr) bool {
+	e = e.Strip()
+	if e == nil {
+		return false
+	}
+	switch e.Kind {
+	case cparse.ENumber:
+		return !isNull(e)
+	case cparse.EIdent:
+		return e.Name != "NULL" && e.Name != "true" && e.Name != "false" && isUpperName(e.Name) && !isIdentDigit(e.Name[0])
+	}
+	return false
+}
+
+func isIdentDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// otherConstant decides "x == B" on a path that knows "x == A" for a
+// different constant A: false.
+func otherConstant(expr *cparse.Expr, st *State) (val, ok bool) {
+	if expr == nil || expr.Kind != cparse.EBinary || expr.Op != "==" || expr.X.Kind != cparse.EIdent || !isNamedConst(expr.Y) {
+		return false, false
+	}
+	prefix := expr.X.Name + " == "
+	i := sort.Search(len(st.Facts), func(i int) bool { return st.Facts[i].Key >= prefix })
+	for ; i < len(st.Facts) && strings.HasPrefix(st.Facts[i].Key, prefix); i++ {
+		if fa := st.Facts[i]; fa.Val && fa.Expr != nil && fa.Expr.Kind == cparse.EBinary && isNamedConst(fa.Expr.Y) {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// errorTest gives the fact class of "x < 0" taken true: an error code.
+func (f *flow) errorTest(cond *cparse.Expr, keyVal bool) RetClass {
+	e := cond.Strip()
+	if e != nil && e.Kind == cparse.EBinary && e.Op == "<" && isNull(e.Y) && keyVal {
+		return RetError
+	}
+	return RetUnknown
+}
+
+// decide evaluates a condition from what the path knows of its parts:
+// an error-code comparison, an IS_ERR() test, a gfp-mask test.
+func (f *flow) decide(cond *cparse.Expr, st *State) (val, ok bool) {
+	if v, ok := f.impliedFalse(cond, st); ok {
+		return v, true
+	}
+	neg := false
+	e := cond.Strip()
+	for e != nil && e.Kind == cparse.EUnary && e.Op == "!" {
+		neg = !neg
+		e = e.X.Strip()
+	}
+	if e == nil {
+		return false, false
+	}
+	if e.Kind == cparse.ECall && len(e.Args) > 0 {
+		spec := f.p.kb.Funcs[e.CallName()]
+		if spec != nil && spec.ErrTest != "" {
+			if x := Canon(e.Args[0]); x != nil {
+				if v, known := st.fact(x.String()); known {
+					c := st.factClass(x.String())
+					switch {
+					case c == RetError:
+						return !neg, true
+					case !v && spec.ErrTest == "err_or_null":
+						return !neg, true
+					case !v || c == RetNonZero:
+						return neg, true
+					}
+				}
+			}
+		}
+		if spec != nil && spec.GFPTest != nil && *spec.GFPTest < len(e.Args) {
+			switch f.gfp(e.Args[*spec.GFPTest], st).kind {
+			case gfpBlocking:
+				return !neg, true
+			case gfpNonblocking:
+				return neg, true
+			}
+		}
+	}
+	if e.Kind == cparse.EBinary && e.Op == "&" {
+		// gfp & __GFP_DIRECT_RECLAIM on a mask whose value is known.
+		for _, pair := range [][2]*cparse.Expr{{e.X, e.Y}, {e.Y, e.X}} {
+			if fl := pair[1].Strip(); fl != nil && fl.Kind == cparse.EIdent && f.p.kb.GFP[fl.Name] == kb.GFPReclaim {
+				switch f.gfp(pair[0], st).kind {
+				case gfpBlocking:
+					return !neg, true
+				case gfpNonblocking:
+					return neg, true
+				}
+			}
+		}
+	}
+	if e.Kind == cparse.EIdent || e.Kind == cparse.EField {
+		// A lock held through a pointer: the pointer is not NULL
+		// ("if (pml && pml != ptl) spin_unlock(pml)").
+		if x := f.canonLock(e); x != nil {
+			inst := x.String()
+			for _, c := range st.Held {
+				if c.Inst == inst {
+					return !neg, true
+				}
+			}
+		}
+	}
+	return false, false
+}
+
+// impliedFalse decides "x == C" and "x != C" for a nonzero constant C when
+// the path knows x is zero (ret == -ENOSPC after "if (ret) ...").
+func (f *flow) impliedFalse(cond *cparse.Expr, st *State) (val, ok bool) {
+	e := cond.Strip()
+	if e == nil || e.Kind != cparse.EBinary || e.Op != "==" && e.Op != "!=" {
+		return false, false
+	}
+	x, c := e.X, e.Y
+	if _, isConst := constInt(x); isConst || isErrConst(x) {
+		x, c = c, x
+	}
+	if v, isConst := constInt(c); !(isConst && v != 0 || isErrConst(c)) {
+		return false, false
+	}
+	xc := Canon(x)
+	if xc == nil {
+		return false, false
+	}
+	if v, known := st.fact(xc.String()); known && !v {
+		return e.Op == "!=", true
+	}
+	return false, false
+}
+
+// isErrConst reports -EFOO.
+func isErrConst(e *cparse.Expr) bool {
+	e = e.Strip()
+	if e == nil || e.Kind != cparse.EUnary || e.Op != "-" {
+		return false
+	}
+	x := e.X.Strip()
+	return x != nil && x.Kind == cparse.EIdent && len(x.Name) > 1 && x.Name[0] == 'E' && isUpperName(x.Name)
+}

@@ -1,0 +1,234 @@
+package flow
+
+// Observations: the effects a statement has on a path, with the
+// contexts held there, recorded once per state that can tell them apart.
+
+import (
+	"strconv"
+	"strings"
+
+	"lockbot/cparse"
+)
+
+// observe records an effect at a statement (final pass only).
+func (f *flow) observe(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block *cparse.Block) {
+	if !f.record {
+		return
+	}
+	f.observeKeyed(s, st, e, exclude, block, f.obsStateKey(st))
+}
+
+// obsStateKey is what an observation takes from a state: what is held and
+// released, and the facts it keeps (see observeKeyed). States that differ
+// only in other facts observe an effect alike.
+func (f *flow) obsStateKey(st *State) string {
+	var b strings.Builder
+	b.WriteString(st.lockKey())
+	b.WriteByte('#')
+	for _, c := range st.CallerMaybe {
+		b.WriteString(c.key())
+		b.WriteByte(';')
+	}
+	b.WriteByte('#')
+	for _, fa := range st.Facts {
+		if f.effectFact(fa) || f.p.nonRTFact(fa) {
+			writeFact(&b, fa)
+		}
+	}
+	return b.String()
+}
+
+// bootPath reports a path taken only before the scheduler runs
+// ("if (system_state < SYSTEM_SCHEDULING)"), which no rule reports on.
+func (f *flow) bootPath(st *State) bool {
+	if len(f.p.boot) == 0 {
+		return false
+	}
+	for _, fa := range st.Facts {
+		if f.p.bootFact(fa) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastRefPath reports a path on which a reference drop was the last
+// ("if (refcount_dec_and_test(&obj->ref)) obj_free(obj);").
+func (f *flow) lastRefPath(st *State) bool {
+	if f.lastRefKeys == nil {
+		// A branch on a call's result is a fact on "$call<ID>".
+		f.lastRefKeys = map[string]bool{}
+		for x, id := range f.fn.CallIDs {
+			if spec := f.p.kb.Funcs[x.CallName()]; spec != nil && spec.LastRefTest {
+				f.lastRefKeys["$call"+strconv.Itoa(id)] = true
+			}
+		}
+	}
+	if len(f.lastRefKeys) == 0 {
+		return false
+	}
+	for _, fa := range st.Facts {
+		if fa.Val && f.lastRefKeys[fa.Key] {
+			return true
+		}
+	}
+	return false
+}
+
+// obsSeen identifies an observation: statement, effect and state.
+type obsSeen struct {
+	stmt          int
+	effect, state string
+}
+
+// observeKeyed is observe with the state's key already computed.
+func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, block *cparse.Block, stateKey string) {
+	// Before the observation counts as seen: the state key leaves out
+	// the boot and last-reference facts, and another path with the same
+	// key must still be observed.
+	if f.bootPath(st) {
+		return
+	}
+	if (e.Kind == ESleep || e.Kind == EAlloc || e.Kind == EWait) && f.lastRefPath(st) {
+		return // the release of whichever put is the last
+	}
+	k := obsSeen{s.ID, e.obsKey(), stateKey}
+	if f.seen[k] {
+		return
+	}
+	f.seen[k] = true
+	// The path's own releases and conditions go on a copy: effects may be
+	// shared between observations.
+	var facts []Fact
+	for _, fa := range st.Facts {
+		if f.effectFact(fa) {
+			facts = append(facts, *fa)
+		}
+	}
+	// A callee's path that tested its calling context (preemptible())
+	// ran under everything held here; a test this function makes itself
+	// may precede what it holds now, and is left to its callers.
+	if contextDenies(f.p.kb, e.Facts, st.Held) {
+		return
+	}
+	addUnheld := len(st.CallerRel)+len(st.CallerMaybe) > 0
+	if addUnheld || len(facts) > 0 {
+		ne := *e
+		ne.keyCache, ne.obsCache = "", ""
+		if addUnheld {
+			ne.Unheld = f.unheldUnion(e.Unheld, st.CallerRel, st.CallerMaybe)
+		}
+		ne.Facts = append(append([]Fact(nil), e.Facts...), facts...)
+		e = &ne
+	}
+	o := &Obs{Fn: f.fi, Line: s.Line, Held: append([]*Ctx(nil), st.Held...), Eff: e, Exclude: exclude,
+		NonRT: f.p.nonRTState(st.Facts) || f.p.nonRT(e.Facts)}
+	if f.nowait != nil {
+		o.Nowait = f.nowait[block.ID]
+	}
+	f.out.Obs = append(f.out.Obs, o)
+	f.obsBlock = append(f.obsBlock, block.ID)
+}
+
+func factsKey(fs []*Fact) string {
+	var b strings.Builder
+	b.Grow(24 * len(fs))
+	for _, f := range fs {
+		writeFact(&b, f)
+	}
+	return b.String()
+}
+
+// effectFact reports a condition of the path that an effect keeps for
+// its callers to decide: on scalar arguments, on the configuration, on
+// the calling context, or a pointer argument tested non-NULL.
+func (f *flow) effectFact(fa *Fact) bool {
+	return f.scalarArgFact(fa) || configFact(fa) || ctxTest(f.p.kb, fa) != nil || f.nonNullGuard(fa)
+}
+
+// nonNullGuard is "if (inode)" on a pointer parameter: a caller passing
+// NULL (sock_release() is __sock_release(sock, NULL)) does not get what
+// the guard protects. Only the non-NULL side is kept: a caller that does
+// not know its pointer is taken to pass a real one.
+func (f *flow) nonNullGuard(fa *Fact) bool {
+	if !fa.Val || fa.Class == RetNonZero {
+		return false // dereferenced, not tested: nothing a caller chooses
+	}
+	x := fa.Expr.Strip()
+	if x == nil || x.Kind != cparse.EIdent {
+		return false
+	}
+	i := f.env.paramIndex(x.Name)
+	return i >= 0 && f.fn.Params[i].Type.Ptr > 0
+}
+
+// scalarArgFact reports a condition on scalar arguments only (a bool
+// nofail, a flags word): what callers choose by what they pass. Tests of
+// pointer arguments (NULL checks, fields) rarely decide an effect and
+// would only multiply them.
+func (f *flow) scalarArgFact(fa *Fact) bool {
+	if !paramFact(f.env, fa) || derefs(fa.Expr) && !f.pureTest(fa.Expr) {
+		return false
+	}
+	for _, id := range fa.Idents {
+		if i := f.env.paramIndex(id); i >= 0 && f.fn.Params[i].Type.Ptr > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// pureTest is a pure function of plain values, such as
+// gfpflags_allow_blocking(gfp): a caller can decide it from what it passes.
+func (f *flow) pureTest(x *cparse.Expr) bool {
+	x = x.Strip()
+	if x == nil || x.Kind != cparse.ECall || !f.pure(x.CallName()) {
+		return false
+	}
+	for _, a := range x.Args {
+		if derefs(a) {
+			return false
+		}
+	}
+	return true
+}
+
+// nonRT reports whether facts say the kernel is built without PREEMPT_RT:
+// !IS_ENABLED(CONFIG_PREEMPT_RT), or a configuration that excludes it
+// (#ifdef CONFIG_TRANSPARENT_HUGEPAGE).
+func (p *Program) nonRT(fs []Fact) bool {
+	for i := range fs {
+		if p.nonRTFact(&fs[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Program) nonRTState(fs []*Fact) bool {
+	for _, f := range fs {
+		if p.nonRTFact(f) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Program) nonRTFact(f *Fact) bool {
+	if strings.Contains(f.Key, "!") || len(f.Idents) != 1 {
+		return false
+	}
+	id := f.Idents[0]
+	if !f.Val && containsStr(p.kb.RTConfig, id) {
+		return true
+	}
+	return f.Val && p.rt != nil && strings.HasPrefix(id, "CONFIG_") && p.rt.ExcludedConfig(id)
+}
+
+func stepsKey(steps []Step) []string {
+	var r []string
+	for _, s := range steps {
+		r = append(r, s.Func)
+	}
+	return r
+}
