@@ -4,18 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 
 	"github.com/google/go-github/v60/github"
 
 	"lockbot/comment"
-	"lockbot/config"
 	"lockbot/forge/store"
 	"lockbot/index"
 	"lockbot/kb"
@@ -157,9 +152,31 @@ func (s *Server) review(ctx context.Context, gh *github.Client, j *store.Job, pr
 	// request: a PR cannot switch its own review off.
 	settingsTree := *tree
 	settingsTree.ref = pr.GetBase().GetSHA()
-	cfg, k, err := s.settings(&settingsTree)
-	var bad *badSettings
+	base := review.Base{Tree: tree, Label: rv.base, Settings: &settingsTree, SettingsRev: short(settingsTree.ref)}
+	// A Reviewer per job, as the index was opened per job: the server's
+	// knowledge base is loaded already, so it costs the index's open.
+	setup := review.Setup{KB: s.cfg.KB, SettingsFromBase: true, IncludeDepth: 2, Log: log}
+	var indexNote string
+	if p := s.cfg.IndexPath; p != "" {
+		setup.OpenIndex = func(k *kb.KB) (*index.Index, error) {
+			ix, err := index.OpenWith(p, k, index.OpenOptions{Log: log})
+			if err != nil {
+				// The review still runs, blind across files as without one.
+				indexNote = "the index was not used: " + err.Error()
+				return nil, nil
+			}
+			return ix, nil
+		}
+	}
+	r, err := review.Open(setup)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	cfg, err := r.Settings(base)
+	var bad *review.SettingsError
 	if errors.As(err, &bad) {
+		// The repository's to fix: reported on the check run.
 		rv.skipped, rv.conclusion = bad.Error(), "failure"
 		return rv, nil
 	}
@@ -181,89 +198,28 @@ func (s *Server) review(ctx context.Context, gh *github.Client, j *store.Job, pr
 		return nil, err
 	}
 	rv.diff, rv.notes = d, d.notes
-	opt := review.Options{KB: k, Tree: tree, IncludeDepth: 2, Log: log}
-	opt.Configure(cfg)
-	rv.noRT = opt.NoRT
 	if d.series == nil {
+		rv.noRT = !cfg.RT()
 		rv.res = &review.Result{}
 		return rv, nil
 	}
-	var ix *index.Index
-	if s.cfg.IndexPath != "" {
-		var err error
-		if ix, err = index.OpenWith(s.cfg.IndexPath, k, index.OpenOptions{Log: log}); err != nil {
-			// The review still runs, blind across files as without one.
-			rv.notes = append(rv.notes, "the index was not used: "+err.Error())
-			ix = nil
-		} else {
-			defer ix.Close()
-			opt.Externals = ix
-		}
+	if indexNote != "" {
+		rv.notes = append(rv.notes, indexNote)
 	}
-	res, err := review.Check(ctx, d.series, opt)
+	out, err := r.Review(ctx, base, d.series)
 	if err != nil {
 		return nil, fmt.Errorf("reviewing: %w", err)
 	}
-	review.ApplyConfig(res, cfg)
-	rv.res = res
-	if ix != nil {
-		if err := ix.Err(); err != nil {
-			rv.notes = append(rv.notes, "the index has damaged records, read as unknown functions: "+err.Error())
-		}
+	rv.res, rv.noRT = out.Result, out.NoRT
+	if out.IndexUnused != nil {
+		rv.notes = append(rv.notes, "the index was not used: "+out.IndexUnused.Error())
 	}
-	for _, na := range res.NotAnalysed {
+	if out.IndexErr != nil {
+		rv.notes = append(rv.notes, "the index has damaged records, read as unknown functions: "+out.IndexErr.Error())
+	}
+	for _, na := range out.Result.NotAnalysed {
 		rv.notes = append(rv.notes, comment.NotAnalysedText(na))
 	}
-	log.Debug("reviewed", "files", d.files, "findings", len(res.Findings), "api_reads", reads.Load())
+	log.Debug("reviewed", "files", d.files, "findings", len(out.Result.Findings), "api_reads", reads.Load())
 	return rv, nil
-}
-
-// badSettings is a .lockbot.yaml (or a kb file it names) that does not
-// load: the repository's to fix, reported on the check run.
-type badSettings struct{ err error }
-
-func (e *badSettings) Error() string { return e.err.Error() }
-
-// settings reads .lockbot.yaml and the kb files it names from a commit.
-func (s *Server) settings(t *apiTree) (*config.Config, *kb.KB, error) {
-	data, err := t.ReadFile(config.FileName)
-	if errors.Is(err, fs.ErrNotExist) {
-		return config.Default(), s.cfg.KB, nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg, err := config.Parse(data, short(t.ref)+":"+config.FileName, review.RuleNames())
-	if err != nil {
-		return nil, nil, &badSettings{err}
-	}
-	if len(cfg.KBFiles()) == 0 {
-		return cfg, s.cfg.KB, nil
-	}
-	// kb.Load reads files: the repository's go to a directory of the job's.
-	dir, err := os.MkdirTemp("", "lockbot-kb-")
-	if err != nil {
-		return nil, nil, err
-	}
-	defer os.RemoveAll(dir)
-	files := append([]string(nil), s.cfg.KBFiles...)
-	for i, p := range cfg.KBFiles() {
-		data, err := t.ReadFile(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, &badSettings{fmt.Errorf("%s names kb file %s, which the commit does not have", config.FileName, p)}
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		local := filepath.Join(dir, strconv.Itoa(i)+"-"+filepath.Base(p))
-		if err := os.WriteFile(local, data, 0o600); err != nil {
-			return nil, nil, err
-		}
-		files = append(files, local)
-	}
-	k, err := kb.Load(files...)
-	if err != nil {
-		return nil, nil, &badSettings{err}
-	}
-	return cfg, k, nil
 }

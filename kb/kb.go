@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -239,6 +241,9 @@ type KB struct {
 	dialect *cparse.Dialect
 	// hash digests the files loaded, in order.
 	hash hash.Hash
+	// extra are the files loaded over the built-in knowledge base, kept
+	// for Extend: a few KB of YAML.
+	extra []source
 }
 
 type file struct {
@@ -252,20 +257,73 @@ type file struct {
 	Syntax    Syntax               `yaml:"syntax"`
 }
 
-// Load reads the embedded knowledge base and then each extra file, whose
-// entries add to it or replace entries of the same name.
+// Load reads the embedded knowledge base and then each extra file (a path
+// of this machine), whose entries add to it or replace entries of the same
+// name.
 func Load(extra ...string) (*KB, error) {
-	k := &KB{Kinds: map[string]*Kind{}, Funcs: map[string]*Func{}, Guards: map[string]*Guard{}, GFP: map[string]GFPEffect{},
-		hash: sha256.New()}
-	if err := k.merge("rules.yaml (built in)", lockbot.RulesYAML); err != nil {
-		return nil, err
-	}
+	files := make([]source, 0, len(extra))
 	for _, p := range extra {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("knowledge base: %w", err)
 		}
-		if err := k.merge(p, data); err != nil {
+		files = append(files, source{name: p, data: data})
+	}
+	return load(files)
+}
+
+// LoadFS is Load with the extra files read from fsys: a tree that is not a
+// directory of this machine, such as the commit whose .lockbot.yaml names
+// them. names are slash paths in fsys, and errors name the files so.
+func LoadFS(fsys fs.FS, names ...string) (*KB, error) {
+	files, err := readFS(fsys, names)
+	if err != nil {
+		return nil, err
+	}
+	return load(files)
+}
+
+// Extend returns a new knowledge base: k's files and then the named files
+// of fsys over the built-in one, as if loaded together (the same Hash).
+// k is unchanged: the GitHub App and the mail responder extend the
+// server's knowledge base with a reviewed tree's kb files, review by
+// review.
+func (k *KB) Extend(fsys fs.FS, names ...string) (*KB, error) {
+	files, err := readFS(fsys, names)
+	if err != nil {
+		return nil, err
+	}
+	return load(append(slices.Clone(k.extra), files...))
+}
+
+// source is an extra knowledge-base file: the name errors give it, and its
+// content.
+type source struct {
+	name string
+	data []byte
+}
+
+func readFS(fsys fs.FS, names []string) ([]source, error) {
+	files := make([]source, 0, len(names))
+	for _, n := range names {
+		data, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, fmt.Errorf("knowledge base: %w", err)
+		}
+		files = append(files, source{name: n, data: data})
+	}
+	return files, nil
+}
+
+// load merges the extra files, in order, over the built-in knowledge base.
+func load(extra []source) (*KB, error) {
+	k := &KB{Kinds: map[string]*Kind{}, Funcs: map[string]*Func{}, Guards: map[string]*Guard{}, GFP: map[string]GFPEffect{},
+		hash: sha256.New(), extra: extra}
+	if err := k.merge("rules.yaml (built in)", lockbot.RulesYAML); err != nil {
+		return nil, err
+	}
+	for _, f := range extra {
+		if err := k.merge(f.name, f.data); err != nil {
 			return nil, err
 		}
 	}

@@ -3,9 +3,11 @@ package kb
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestBuiltin(t *testing.T) {
@@ -135,6 +137,69 @@ func TestSourcesInKernel(t *testing.T) {
 	for n, kd := range k.Kinds {
 		if _, err := os.Stat(filepath.Join(root, kd.Src)); err != nil {
 			t.Errorf("kind %s: %v", n, err)
+		}
+	}
+}
+
+// TestLoadFS: files read from an fs.FS make the same knowledge base as
+// the same files read from paths, and errors name them by their path in
+// it.
+func TestLoadFS(t *testing.T) {
+	one := "functions:\n  my_lock: {acquire: spinlock, lock: 0, src: drivers/foo/foo.h}\n  msleep: {src: \"overridden\"}\n"
+	two := "functions:\n  my_lock: {acquire: mutex, lock: 0, src: drivers/foo/foo.h}\ngfp:\n  MY_GFP: blocking\n"
+	dir := t.TempDir()
+	var paths []string
+	for i, text := range []string{one, two} {
+		p := filepath.Join(dir, string(rune('a'+i))+".yaml")
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	fsys := fstest.MapFS{
+		"lockbot/one.yaml": {Data: []byte(one)},
+		"lockbot/two.yaml": {Data: []byte(two)},
+		"lockbot/bad.yaml": {Data: []byte("functions: [\n")},
+	}
+	fromPaths, err := Load(paths...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFS, err := LoadFS(fsys, "lockbot/one.yaml", "lockbot/two.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(what string, a, b *KB) {
+		t.Helper()
+		if a.Hash() != b.Hash() || !reflect.DeepEqual(a.Funcs, b.Funcs) || !reflect.DeepEqual(a.Kinds, b.Kinds) ||
+			!reflect.DeepEqual(a.GFP, b.GFP) || !reflect.DeepEqual(a.Syntax, b.Syntax) {
+			t.Errorf("%s: not the knowledge base Load makes of the same files", what)
+		}
+	}
+	same("LoadFS", fromPaths, fromFS)
+	if f := fromFS.Funcs["my_lock"]; f == nil || f.Acquire != "mutex" || fromFS.Funcs["msleep"].Sleeps || fromFS.GFP["MY_GFP"] != GFPBlocking {
+		t.Error("LoadFS did not merge the files in order over the built-in knowledge base")
+	}
+
+	// Extend adds a tree's files to those a knowledge base was loaded
+	// from, leaving it as it was.
+	first, err := Load(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := first.Hash()
+	extended, err := first.Extend(fsys, "lockbot/two.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("Extend", fromPaths, extended)
+	if first.Hash() != hash || first.Funcs["my_lock"].Acquire != "spinlock" {
+		t.Error("Extend changed the knowledge base it extends")
+	}
+
+	for _, name := range []string{"lockbot/bad.yaml", "lockbot/missing.yaml"} {
+		if _, err := LoadFS(fsys, name); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("LoadFS(%s): %v, want an error naming it", name, err)
 		}
 	}
 }

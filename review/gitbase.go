@@ -2,13 +2,10 @@ package review
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os/exec"
 	"strings"
 
-	"lockbot/config"
 	"lockbot/diff"
 )
 
@@ -29,21 +26,26 @@ type GitBase struct {
 // is read from the same one.
 func ResolveGitBase(ctx context.Context, repo string, s *diff.Series, fallback string) (GitBase, error) {
 	if c := s.BaseCommit; c != "" {
-		if full, ok := resolveCommit(ctx, repo, c); ok {
+		if full, ok := ResolveCommit(ctx, repo, c); ok {
 			return GitBase{Tree: diff.GitTree{Repo: repo, Rev: full}, Label: "base-commit " + shortHash(full), FromSeries: true}, nil
 		}
 	}
 	if fallback == "" || strings.HasPrefix(fallback, "-") {
 		return GitBase{}, fmt.Errorf("review: bad fallback revision %q", fallback)
 	}
-	full, ok := resolveCommit(ctx, repo, fallback)
+	full, ok := ResolveCommit(ctx, repo, fallback)
 	if !ok {
 		return GitBase{}, fmt.Errorf("review: %s: no commit %q in the repository", repo, fallback)
 	}
 	return GitBase{Tree: diff.GitTree{Repo: repo, Rev: full}, Label: fallback + " at " + shortHash(full)}, nil
 }
 
-func resolveCommit(ctx context.Context, repo, rev string) (string, bool) {
+// ResolveCommit returns the full name of the commit rev names in the git
+// repository at repo, and whether there is one. rev comes from mail
+// (base-commit:) and command lines, so it is never read as an option: one
+// starting with "-" is refused, and --end-of-options says the rest is a
+// revision.
+func ResolveCommit(ctx context.Context, repo, rev string) (string, bool) {
 	if strings.HasPrefix(rev, "-") {
 		return "", false
 	}
@@ -56,18 +58,4 @@ func shortHash(h string) string {
 		return h[:12]
 	}
 	return h
-}
-
-// TreeSettings reads the .lockbot.yaml of a tree that is not a directory
-// of this machine (a commit), or the defaults when it has none. Its kb
-// entries are tree-relative: the caller reads them from the same tree.
-func TreeSettings(t diff.Tree) (*config.Config, error) {
-	data, err := t.ReadFile(config.FileName)
-	if errors.Is(err, fs.ErrNotExist) {
-		return config.Default(), nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("review: reading %s: %w", config.FileName, err)
-	}
-	return config.Parse(data, "base:"+config.FileName, RuleNames())
 }

@@ -1,8 +1,16 @@
 // Package review turns the analysis core into a reviewer of patches: it
 // applies a series to copies of the touched files, analyses them before and
 // after each patch, and keeps what each patch introduces, anchored on the
-// patch's own lines. `lockbot check`, the GitHub App and the mail responder
-// all call it.
+// patch's own lines.
+//
+// `lockbot check`, the GitHub App and the mail responder build one
+// Reviewer each (Open, from a Setup: the knowledge-base files, a settings
+// file or the base's own, the index, the Kconfig, the options) and call
+// its Review with each series and the Base it applies to; the Reviewer
+// loads the settings and the knowledge base they extend, configures the
+// review (Options.Configure), runs Check and applies the settings to the
+// result (ApplyConfig). What stays with each front-end is its own: where
+// the base is, and what becomes of the Outcome.
 package review
 
 import "lockbot/rules"

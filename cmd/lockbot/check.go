@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +19,6 @@ import (
 	"lockbot/diff"
 	"lockbot/index"
 	"lockbot/kb"
-	"lockbot/kbuild"
 	"lockbot/review"
 )
 
@@ -100,10 +100,14 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(cf.configFile, root)
+	// Before the series is read: bad settings are the first thing to fix.
+	rv, err := review.Open(review.Setup{KBFiles: g.kbFiles, Settings: settingsFile(cf.configFile, root),
+		OpenIndex: func(k *kb.KB) (*index.Index, error) { return openIndex(g, k, cf.indexFile, root) },
+		Kconfig:   root, NoRT: cf.noRT, All: cf.all, OnlyPatch: cf.onlyPatch, IncludeDepth: cf.includeDepth, Log: log})
 	if err != nil {
 		return err
 	}
+	defer rv.Close()
 	series, err := readSeries(ctx, cmd.InOrStdin(), cf, root, args)
 	if err != nil {
 		return err
@@ -111,61 +115,11 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 	if cf.onlyPatch > len(series.Patches) {
 		return usageError{fmt.Errorf("--only-patch %d: the input holds %d patches", cf.onlyPatch, len(series.Patches))}
 	}
-	k, err := kb.Load(append(append([]string(nil), g.kbFiles...), cfg.KBFiles()...)...)
+	base, err := checkBase(ctx, log, cf, root, series)
 	if err != nil {
 		return err
 	}
-	opt := review.Options{KB: k, NoRT: cf.noRT, All: cf.all, OnlyPatch: cf.onlyPatch,
-		IncludeDepth: cf.includeDepth, Log: log}
-	opt.Configure(cfg)
-	noRT := opt.NoRT
-	textOpt := comment.ReviewTextOptions{Terse: cf.terse, NoRT: noRT}
-	if root != "" {
-		opt.Tree = diff.DirTree(root)
-		base := ""
-		if isGitCheckout(root) {
-			// The series' base-commit when this repository has it, else
-			// each file's preimage blob: the branch being sent usually
-			// holds the series already.
-			opt.Tree = review.NewPreimageTree(root, series)
-			if c := series.BaseCommit; c != "" && cf.gitRange == "" {
-				if full, ok := hasCommit(root, c); ok {
-					opt.Tree, base = diff.GitTree{Repo: root, Rev: full}, "base-commit "+c
-				} else {
-					// Not an error: lore series often name a base the
-					// developer has not fetched; stderr must stay quiet for b4.
-					log.Debug("base-commit not in this repository; using the checkout", "base-commit", c)
-				}
-			}
-		}
-		textOpt.Base = base
-		if cf.gitRange != "" {
-			// The range's base, not the working tree (which may hold the
-			// commits already).
-			base, err := diff.RangeBase(ctx, root, cf.gitRange)
-			if err != nil {
-				return inputError{err}
-			}
-			opt.Tree = diff.GitTree{Repo: root, Rev: base}
-			textOpt.Base = base
-		}
-		if !noRT {
-			if rt, err := kbuild.LoadRT(root, "PREEMPT_RT"); err == nil {
-				opt.RT = kbuild.TreeRelative{RT: rt}
-			} else {
-				log.Debug("no Kconfig: RT-only rules apply everywhere", "root", root, "err", err)
-			}
-		}
-	}
-	ix, err := openIndex(g, k, cf.indexFile, root)
-	if err != nil {
-		return err
-	}
-	if ix != nil {
-		defer ix.Close()
-		opt.Externals = ix
-	}
-	res, err := review.Check(ctx, series, opt)
+	out, err := rv.Review(ctx, base, series)
 	if err != nil {
 		var ae *diff.ApplyError
 		if errors.As(err, &ae) {
@@ -173,28 +127,26 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 		}
 		return err
 	}
-	review.ApplyConfig(res, cfg)
+	res := out.Result
 	log.Debug("check done", "patches", len(series.Patches), "findings", len(res.Findings), "elapsed", time.Since(start))
-	out := cmd.OutOrStdout()
+	w := cmd.OutOrStdout()
 	switch cf.format {
 	case "json":
-		err = comment.ReviewJSON(out, res)
+		err = comment.ReviewJSON(w, res)
 	case "sarif":
-		err = comment.SARIF(out, res, opt.Analyzers, version)
+		err = comment.SARIF(w, res, out.Analyzers, version)
 	case "b4":
-		err = comment.B4(out, res)
+		err = comment.B4(w, res)
 	default:
-		err = comment.ReviewText(out, res, textOpt)
+		err = comment.ReviewText(w, res, comment.ReviewTextOptions{Terse: cf.terse, NoRT: out.NoRT, Base: out.Base})
 	}
 	if err != nil {
 		return err
 	}
-	if ix != nil {
-		// A damaged record was read as an unknown function: the review
-		// is not what a sound index would give.
-		if err := ix.Err(); err != nil {
-			return err
-		}
+	// A damaged record was read as an unknown function: the review is
+	// not what a sound index would give.
+	if out.IndexErr != nil {
+		return out.IndexErr
 	}
 	failing, err := comment.Failing(res, cf.failOn)
 	if err != nil {
@@ -204,6 +156,38 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 		return exitCode(1)
 	}
 	return nil
+}
+
+// checkBase picks what the series is reviewed against: nothing with
+// --no-tree; in a git checkout the range's base (--git), the series'
+// base-commit when this repository has it, else each file's preimage
+// blob; else the directory's files.
+func checkBase(ctx context.Context, log *slog.Logger, cf *checkFlags, root string, series *diff.Series) (review.Base, error) {
+	switch {
+	case root == "":
+		return review.Base{}, nil
+	case cf.gitRange != "":
+		// The range's base, not the working tree (which may hold the
+		// commits already).
+		rev, err := diff.RangeBase(ctx, root, cf.gitRange)
+		if err != nil {
+			return review.Base{}, inputError{err}
+		}
+		return review.Base{Tree: diff.GitTree{Repo: root, Rev: rev}, Label: rev}, nil
+	case !isGitCheckout(root):
+		return review.Base{Tree: diff.DirTree(root)}, nil
+	}
+	// The branch being sent usually holds the series already: its files
+	// are not the base.
+	if c := series.BaseCommit; c != "" {
+		if full, ok := review.ResolveCommit(ctx, root, c); ok {
+			return review.Base{Tree: diff.GitTree{Repo: root, Rev: full}, Label: "base-commit " + c}, nil
+		}
+		// Not an error: lore series often name a base the developer has
+		// not fetched; stderr must stay quiet for b4.
+		log.Debug("base-commit not in this repository; using the checkout", "base-commit", c)
+	}
+	return review.Base{Tree: review.NewPreimageTree(root, series)}, nil
 }
 
 // checkTree finds the base tree: --tree, else the enclosing git checkout.
@@ -231,31 +215,20 @@ func checkTree(cf *checkFlags) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// hasCommit resolves a commit the repository holds.
-func hasCommit(dir, rev string) (string, bool) {
-	out, err := exec.Command("git", "-C", dir, "rev-parse", "--verify", "--quiet", rev+"^{commit}").Output()
-	return strings.TrimSpace(string(out)), err == nil
-}
-
 func isGitCheckout(dir string) bool {
 	out, err := exec.Command("git", "-C", dir, "rev-parse", "--is-inside-work-tree").Output()
 	return err == nil && strings.TrimSpace(string(out)) == "true"
 }
 
-func loadConfig(file, root string) (*config.Config, error) {
+// settingsFile is --config, else the tree's own .lockbot.yaml when it
+// has one; "" for the defaults.
+func settingsFile(file, root string) string {
 	if file == "" && root != "" {
 		if f, ok := config.Find(root); ok {
-			file = f
+			return f
 		}
 	}
-	if file == "" {
-		return config.Default(), nil
-	}
-	cfg, err := config.Load(file, review.RuleNames())
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return cfg, nil
+	return file
 }
 
 func readSeries(ctx context.Context, stdin io.Reader, cf *checkFlags, root string, args []string) (*diff.Series, error) {
