@@ -25,7 +25,7 @@ func partsMail(t testing.TB, n int, filler string) []byte {
 
 // readCost reads data and says what it cost: bytes and objects
 // allocated (deterministic, unlike the time, which it logs).
-func readCost(t *testing.T, data []byte) (s *Series, err error, alloc, mallocs uint64) {
+func readCost(t *testing.T, data []byte) (s *Series, alloc, mallocs uint64, err error) {
 	t.Helper()
 	runtime.GC()
 	var before, after runtime.MemStats
@@ -36,7 +36,7 @@ func readCost(t *testing.T, data []byte) (s *Series, err error, alloc, mallocs u
 	runtime.ReadMemStats(&after)
 	alloc, mallocs = after.TotalAlloc-before.TotalAlloc, after.Mallocs-before.Mallocs
 	t.Logf("%d bytes in: %d bytes and %d objects allocated, %v", len(data), alloc, mallocs, elapsed)
-	return s, err, alloc, mallocs
+	return s, alloc, mallocs, err
 }
 
 // TestMailManyParts: B10's mail of 400,000 tiny parts is refused with an
@@ -45,7 +45,7 @@ func readCost(t *testing.T, data []byte) (s *Series, err error, alloc, mallocs u
 // part was read and parsed).
 func TestMailManyParts(t *testing.T) {
 	data := partsMail(t, 400000, "x\n")
-	_, err, alloc, mallocs := readCost(t, data)
+	_, alloc, mallocs, err := readCost(t, data)
 	if err == nil || !strings.Contains(err.Error(), "more than 100 MIME parts") {
 		t.Fatalf("err = %v, want more than 100 MIME parts", err)
 	}
@@ -79,7 +79,7 @@ func TestMailPartsCap(t *testing.T) {
 func TestMailTextPartsNotParsed(t *testing.T) {
 	filler := strings.Repeat("a line of a mail that holds no diff at all\n", 1000)
 	data := partsMail(t, 90, filler)
-	s, err, _, mallocs := readCost(t, data)
+	s, _, mallocs, err := readCost(t, data)
 	if err != nil || len(s.Patches) != 1 || len(s.Patches[0].Files) == 0 {
 		t.Fatalf("read: %v", err)
 	}

@@ -352,8 +352,7 @@ func (p *Program) callGraph() {
 // order), each in the order its members leave Tarjan's stack.
 func (p *Program) sccs() [][]*FuncInfo {
 	cg := &callGraph{id: map[*FuncInfo]int{}}
-	var add func(fi *FuncInfo)
-	add = func(fi *FuncInfo) {
+	add := func(fi *FuncInfo) {
 		if _, ok := cg.id[fi]; !ok {
 			cg.id[fi] = len(cg.funcs)
 			cg.funcs = append(cg.funcs, fi)

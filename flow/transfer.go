@@ -105,8 +105,7 @@ type derefKey struct {
 
 func derefKeys(s *cparse.Stmt) []derefKey {
 	var keys []derefKey
-	var walk func(e *cparse.Expr)
-	walk = func(e *cparse.Expr) {
+	walk := func(e *cparse.Expr) {
 		e.Walk(func(x *cparse.Expr) bool {
 			switch {
 			case x.Kind == cparse.ESizeof || x.Kind == cparse.EType:

@@ -42,7 +42,7 @@ func newApps(apiURL string, appID int64, key []byte, base http.RoundTripper, tim
 	}
 	atr, err := ghinstallation.NewAppsTransport(base, appID, key)
 	if err != nil {
-		return nil, fmt.Errorf("App private key: %w", err)
+		return nil, fmt.Errorf("the App's private key: %w", err)
 	}
 	atr.BaseURL = strings.TrimSuffix(u.String(), "/")
 	return &apps{api: u, base: base, atr: atr, appID: appID, timeout: timeout, clients: map[int64]*github.Client{}}, nil

@@ -304,18 +304,6 @@ func hasNegated(expr, sym string) bool {
 	return false
 }
 
-// conjuncts returns the positive symbols an expression requires: the
-// top-level && terms that are plain symbols.
-func conjuncts(expr string) []string {
-	var out []string
-	for _, c := range conjunctTerms(expr) {
-		if isSymbol(c) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // conjunctTerms splits an expression at top-level &&; an expression with a
 // top-level || has none (either side may hold).
 func conjunctTerms(expr string) []string { return splitTop(expr, '&', '|') }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // The state is one bbolt file (go.etcd.io/bbolt, which index/ uses too):
@@ -42,7 +43,7 @@ var ErrInUse = errors.New("the state file is in use by another lockbot lore")
 // OpenStore opens (creating it) the state file.
 func OpenStore(path string) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("state %s: %w", path, ErrInUse)
 	}
 	if err != nil {
@@ -82,7 +83,7 @@ func copyState(path, dst string) error {
 		return nil
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, ReadOnly: true})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return fmt.Errorf("state %s: %w", path, ErrInUse)
 	}
 	if err != nil {

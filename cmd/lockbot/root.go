@@ -16,13 +16,8 @@ type globalFlags struct {
 	stopProf   func()
 }
 
-func newRoot() *cobra.Command {
-	root, _ := newRootFlags()
-	return root
-}
-
-// newRootFlags is newRoot with the global flags, which main reads after
-// the command has run.
+// newRootFlags makes the command tree and its global flags, which main
+// reads after the command has run.
 func newRootFlags() (*cobra.Command, *globalFlags) {
 	g := &globalFlags{}
 	root := &cobra.Command{
