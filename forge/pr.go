@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"lockbot/diff"
-	"lockbot/rules"
+	"lockbot/source"
 )
 
 // prDiff is a pull request's diff as one patch: the files API's patches
@@ -110,7 +110,7 @@ func buildDiff(files []*github.CommitFile, tree diff.Tree) (*prDiff, error) {
 	var keep []*github.CommitFile
 	for _, f := range files {
 		name := f.GetFilename()
-		if !rules.IsCFile(name) && !rules.IsCFile(f.GetPreviousFilename()) {
+		if !source.IsCFile(name) && !source.IsCFile(f.GetPreviousFilename()) {
 			continue
 		}
 		switch {

@@ -12,8 +12,10 @@ import (
 
 	"lockbot/cparse"
 	"lockbot/diff"
+	"lockbot/flow"
 	"lockbot/kb"
 	"lockbot/rules"
+	"lockbot/source"
 )
 
 // Options configure a review.
@@ -25,7 +27,7 @@ type Options struct {
 	// Analyzers are the rules to run; nil: all.
 	Analyzers []*rules.Analyzer
 	NoRT      bool
-	RT        rules.RTScope
+	RT        flow.RTScope
 	// All adds the pre-existing findings of the touched files.
 	All bool
 	// OnlyPatch keeps the findings of one patch (1-based position in the
@@ -38,7 +40,7 @@ type Options struct {
 	Skip func(path string) bool
 	// Externals are the summaries of functions outside the touched files
 	// (the tree's index); nil: such callees are unknown.
-	Externals rules.Externals
+	Externals flow.Externals
 	Log       *slog.Logger
 }
 
@@ -194,7 +196,7 @@ type reviewer struct {
 func (r *reviewer) analyse(ctx context.Context, files map[string][]byte) (*rules.Result, error) {
 	var names []string
 	for name := range files {
-		if rules.IsCFile(name) && (r.opt.Skip == nil || !r.opt.Skip(name)) {
+		if source.IsCFile(name) && (r.opt.Skip == nil || !r.opt.Skip(name)) {
 			names = append(names, name)
 		}
 	}
@@ -208,17 +210,17 @@ func (r *reviewer) analyse(ctx context.Context, files map[string][]byte) (*rules
 	if res, ok := r.memo[key]; ok {
 		return res, nil
 	}
-	var srcs []rules.Source
+	var srcs []source.Source
 	for _, n := range names {
 		if len(files[n]) > cparse.MaxFileSize {
 			return nil, fmt.Errorf("%s: %d bytes is over the %d-byte limit", n, len(files[n]), cparse.MaxFileSize)
 		}
-		srcs = append(srcs, rules.Source{Path: n, Src: files[n]})
+		srcs = append(srcs, source.Source{Path: n, Src: files[n]})
 	}
 	if r.opt.Tree != nil {
 		// Includes from the tree, or from the patch for a header it
 		// touches.
-		srcs = rules.AddIncludes(srcs, r.opt.IncludeDepth,
+		srcs = source.AddIncludes(srcs, r.opt.IncludeDepth,
 			func(from, name string) string {
 				if p := path.Clean(path.Join(path.Dir(from), name)); fs.ValidPath(p) {
 					return p
@@ -305,7 +307,7 @@ func anchor(f *Finding, p *diff.Patch, newLine func(file string, line int) (int,
 	pick(func(file string, nl int) bool { _, _, ok := p.PatchLine(file, nl); return ok })
 }
 
-func addStats(dst *rules.Stats, s rules.Stats) {
+func addStats(dst *flow.Stats, s flow.Stats) {
 	dst.Files += s.Files
 	dst.Functions += s.Functions
 	dst.Partial += s.Partial

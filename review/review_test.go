@@ -13,6 +13,7 @@ import (
 	"lockbot/diff"
 	"lockbot/kb"
 	"lockbot/rules"
+	"lockbot/source"
 )
 
 const testdata = "../testdata/review"
@@ -85,7 +86,7 @@ func TestHunkFile(t *testing.T) {
 	if strings.Count(got, "{") != strings.Count(got, "}") {
 		t.Errorf("unbalanced braces:\n%s", got)
 	}
-	res, err := rules.Analyze(context.Background(), []rules.Source{{Path: "qux.c", Src: []byte(got)}}, rules.Options{KB: kb.MustDefault()})
+	res, err := rules.Analyze(context.Background(), []source.Source{{Path: "qux.c", Src: []byte(got)}}, rules.Options{KB: kb.MustDefault()})
 	if err != nil {
 		t.Fatal(err)
 	}

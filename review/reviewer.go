@@ -16,6 +16,7 @@ import (
 
 	"lockbot/config"
 	"lockbot/diff"
+	"lockbot/flow"
 	"lockbot/index"
 	"lockbot/kb"
 	"lockbot/kbuild"
@@ -115,7 +116,7 @@ type Reviewer struct {
 	log   *slog.Logger
 	cfg   *config.Config // Setup.Settings', or the defaults
 	kb    *kb.KB         // with Setup.Settings' kb files
-	rt    rules.RTScope
+	rt    flow.RTScope
 	ix    *index.Index
 
 	mu sync.Mutex

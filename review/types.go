@@ -13,7 +13,10 @@
 // the base is, and what becomes of the Outcome.
 package review
 
-import "lockbot/rules"
+import (
+	"lockbot/flow"
+	"lockbot/rules"
+)
 
 // PatchRef names the patch of a series a finding belongs to.
 type PatchRef struct {
@@ -51,8 +54,8 @@ type Result struct {
 	// NoTree is set when only the hunks were analysed (--no-tree): the
 	// functions were reassembled from context and added lines, callers
 	// and callees outside the hunks were not seen.
-	NoTree bool        `json:"no_tree"`
-	Stats  rules.Stats `json:"stats"`
+	NoTree bool       `json:"no_tree"`
+	Stats  flow.Stats `json:"stats"`
 	// Unknown are functions the touched files call under a spinning or
 	// RCU context whose definitions were not seen (another file, no
 	// index): assumed not to sleep. Sorted.
