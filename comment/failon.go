@@ -26,7 +26,7 @@ func Failing(res *review.Result, level string) (bool, error) {
 		return false, nil
 	}
 	for _, f := range res.Findings {
-		if f != nil && f.Finding != nil && f.Introduced && fail(ReviewLevel(f.Finding)) {
+		if f != nil && f.Finding != nil && f.Introduced && fail(f.Severity.Level()) {
 			return true, nil
 		}
 	}

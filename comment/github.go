@@ -57,7 +57,7 @@ func GitHubResolved(body, head string) string {
 // the head commit, the fix, and the hidden marker.
 func GitHubComment(f *review.Finding, opt GitHubOptions) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** `%s`: %s\n", ReviewLevel(f.Finding), f.Rule, ghEscape(f.Message))
+	fmt.Fprintf(&b, "**%s** `%s`: %s\n", f.Severity.Level(), f.Rule, ghEscape(f.Message))
 	ghChain(&b, f.Finding, opt)
 	if f.Fix != "" {
 		fmt.Fprintf(&b, "\n**Fix:** %s\n", ghEscape(f.Fix))
@@ -120,7 +120,7 @@ func GitHubReviewBody(r GitHubReview, opt GitHubOptions) string {
 	all := append(append([]*review.Finding(nil), r.Inline...), r.Listed...)
 	errs, warns, checks := 0, 0, 0
 	for _, f := range all {
-		switch ReviewLevel(f.Finding) {
+		switch f.Severity.Level() {
 		case "ERROR":
 			errs++
 		case "WARNING":
@@ -169,7 +169,7 @@ func GitHubReviewBody(r GitHubReview, opt GitHubOptions) string {
 	sections := make([]string, len(r.Listed))
 	for i, f := range r.Listed {
 		var s strings.Builder
-		fmt.Fprintf(&s, "\n---\n\n**%s** `%s` at %s: %s\n", ReviewLevel(f.Finding), f.Rule, ghLink(f.File, f.Line, opt), ghEscape(f.Message))
+		fmt.Fprintf(&s, "\n---\n\n**%s** `%s` at %s: %s\n", f.Severity.Level(), f.Rule, ghLink(f.File, f.Line, opt), ghEscape(f.Message))
 		ghChain(&s, f.Finding, opt)
 		if f.Fix != "" {
 			fmt.Fprintf(&s, "\n**Fix:** %s\n", ghEscape(f.Fix))

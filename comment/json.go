@@ -55,7 +55,7 @@ type RulesJSON struct {
 func RuleDocsJSON(w io.Writer, as []*rules.Analyzer) error {
 	out := []RulesJSON{}
 	for _, a := range as {
-		out = append(out, RulesJSON{a.Name, a.Severity, a.RTOnly, a.Title, a.Doc, a.Fix, a.Ref})
+		out = append(out, RulesJSON{a.Name, string(a.Severity), a.RTOnly, a.Title, a.Doc, a.Fix, a.Ref})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"lockbot/review"
-	"lockbot/rules"
 )
 
 // ReviewTextOptions shape the text of a patch review.
@@ -19,18 +18,6 @@ type ReviewTextOptions struct {
 	// review says what it was checked against.
 	NoRT bool
 	Base string
-}
-
-// ReviewLevel is the checkpatch level of a finding: ERROR, WARNING, or
-// CHECK for info. An unknown severity is an ERROR rather than hidden.
-func ReviewLevel(f *rules.Finding) string {
-	switch f.Severity {
-	case "warning":
-		return "WARNING"
-	case "info":
-		return "CHECK"
-	}
-	return "ERROR"
 }
 
 // ReviewText writes a patch review in checkpatch's shape, which b4 and
@@ -65,7 +52,7 @@ func ReviewText(w io.Writer, res *review.Result, opt ReviewTextOptions) error {
 			header(ew, "Pre-existing in the touched files")
 		}
 		current = f.Patch
-		ew.printf("%s:%s: %s%s\n", ReviewLevel(f.Finding), f.Rule, f.Message, preExisting(f))
+		ew.printf("%s:%s: %s%s\n", f.Severity.Level(), f.Rule, f.Message, preExisting(f))
 		location(ew, f)
 		for _, s := range f.Chain {
 			ew.printf("  %s:%d: %s(): %s\n", s.File, s.Line, s.Func, s.Note)
@@ -154,7 +141,7 @@ func UnknownNote(names []string) string {
 // terseLine is one finding on one line; b4 counts a line holding
 // "ERROR:" as a failure and any other line as a warning.
 func terseLine(f *review.Finding) string {
-	return fmt.Sprintf("%s:%d: %s:%s: %s%s", f.File, f.Line, ReviewLevel(f.Finding), f.Rule, f.Message, preExisting(f))
+	return fmt.Sprintf("%s:%d: %s:%s: %s%s", f.File, f.Line, f.Severity.Level(), f.Rule, f.Message, preExisting(f))
 }
 
 func preExisting(f *review.Finding) string {
@@ -260,7 +247,7 @@ func countFindings(res *review.Result) findingCounts {
 			c.preExisting++
 			continue
 		}
-		switch ReviewLevel(f.Finding) {
+		switch f.Severity.Level() {
 		case "ERROR":
 			c.errors++
 		case "WARNING":

@@ -205,11 +205,11 @@ func artifactURI(p string) string {
 	return (&url.URL{Path: p}).String()
 }
 
-func sarifLevel(severity string) string {
+func sarifLevel(severity rules.Severity) string {
 	switch severity {
-	case "warning":
+	case rules.Warning:
 		return "warning"
-	case "info":
+	case rules.Info:
 		return "note"
 	}
 	return "error"

@@ -12,14 +12,6 @@ import (
 	"lockbot/rules"
 )
 
-// Level is the checkpatch level of a finding: ERROR or WARNING.
-func Level(f *rules.Finding) string {
-	if f.Severity == "warning" {
-		return "WARNING"
-	}
-	return "ERROR"
-}
-
 // TextOptions shape the text output.
 type TextOptions struct {
 	// Terse prints one line per finding and no chain.
@@ -34,12 +26,12 @@ func Text(w io.Writer, res *rules.Result, opt TextOptions) error {
 	ew := &errWriter{w: w}
 	errs, warns := 0, 0
 	for _, f := range res.Findings {
-		if Level(f) == "ERROR" {
+		if f.Severity.Level() == "ERROR" {
 			errs++
 		} else {
 			warns++
 		}
-		ew.printf("%s:%d: %s:%s: %s\n", f.File, f.Line, Level(f), f.Rule, f.Message)
+		ew.printf("%s:%d: %s:%s: %s\n", f.File, f.Line, f.Severity.Level(), f.Rule, f.Message)
 		if opt.Terse {
 			continue
 		}
@@ -123,7 +115,7 @@ func RuleDocs(w io.Writer, as []*rules.Analyzer) error {
 		if i > 0 {
 			ew.printf("\n")
 		}
-		level := strings.ToUpper(a.Severity)
+		level := strings.ToUpper(string(a.Severity))
 		rt := ""
 		if a.RTOnly {
 			rt = ", PREEMPT_RT only"

@@ -13,6 +13,7 @@ import (
 	"lockbot/comment"
 	"lockbot/forge/store"
 	"lockbot/review"
+	"lockbot/rules"
 )
 
 // maxInline is how many comments one review carries; the rest go in its
@@ -313,9 +314,9 @@ func (s *Server) finishCheck(ctx context.Context, gh *github.Client, j *store.Jo
 			}
 			level := "failure"
 			switch f.Severity {
-			case "warning":
+			case rules.Warning:
 				level = "warning"
-			case "info":
+			case rules.Info:
 				level = "notice"
 			}
 			msg, details := comment.GitHubAnnotation(f)

@@ -22,6 +22,7 @@ import (
 	"lockbot/comment"
 	"lockbot/diff"
 	"lockbot/review"
+	"lockbot/rules"
 )
 
 // Options are what the command line adds to the configuration.
@@ -878,7 +879,7 @@ func (b *Bot) reviewSeries(ctx context.Context, li *List, s *seriesRecord, upTo 
 	for i, p := range series.Patches {
 		var fs []*review.Finding
 		for _, f := range out.res.Findings {
-			if f.Patch == &out.res.Patches[i] && f.Introduced && f.Severity != "info" {
+			if f.Patch == &out.res.Patches[i] && f.Introduced && f.Severity != rules.Info {
 				fs = append(fs, f)
 			}
 		}

@@ -72,7 +72,7 @@ func open(t *testing.T, s Setup) *Reviewer {
 func rulesOf(fs []*Finding) []string {
 	var out []string
 	for _, f := range fs {
-		out = append(out, f.Rule+":"+f.Severity)
+		out = append(out, f.Rule+":"+string(f.Severity))
 	}
 	return out
 }

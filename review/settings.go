@@ -30,7 +30,7 @@ func ApplyConfig(res *Result, cfg *config.Config) {
 			if _, ok := cfg.Suppressed(f.Fingerprint); ok {
 				continue
 			}
-			if sev := cfg.Severity(f.Rule, f.Severity); sev != f.Severity {
+			if sev := rules.Severity(cfg.Severity(f.Rule, string(f.Severity))); sev != f.Severity {
 				c := *f.Finding
 				c.Severity = sev
 				f.Finding = &c

@@ -9,6 +9,7 @@ import (
 	"lockbot/config"
 	"lockbot/diff"
 	"lockbot/kb"
+	"lockbot/rules"
 )
 
 func TestSettingsShapeAReview(t *testing.T) {
@@ -36,7 +37,7 @@ func TestSettingsShapeAReview(t *testing.T) {
 	for _, tc := range []struct {
 		yaml     string
 		findings int
-		severity string
+		severity rules.Severity
 	}{
 		{"rt: false\n", 0, ""},
 		{"rules: {disable: [RT_SLEEPING_LOCK_IN_ATOMIC]}\n", 0, ""},

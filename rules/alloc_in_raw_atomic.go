@@ -10,7 +10,7 @@ import (
 var AllocInRawAtomic = &Analyzer{
 	Name:     "ALLOC_IN_RAW_ATOMIC",
 	Title:    "memory allocation in a truly atomic context",
-	Severity: "error",
+	Severity: Error,
 	RTOnly:   true,
 	Doc: `On PREEMPT_RT the slab and page allocators take spinlock_t locks, which sleep. An
 allocation, even with GFP_ATOMIC or GFP_NOWAIT, is therefore invalid while a

@@ -20,16 +20,42 @@ type Analyzer struct {
 	Doc      string // what it finds and why it matters
 	Fix      string // the usual fix
 	Ref      string // the kernel documentation behind it
-	Severity string // error or warning
+	Severity Severity
 	// RTOnly: the finding matters only on PREEMPT_RT kernels.
 	RTOnly bool
 	Run    func(*Pass)
 }
 
+// Severity is how much a finding matters: an error fails a patch by
+// default, a warning at --fail-on warning; info is shown, never fails
+// and is not mailed (only a setting gives it).
+type Severity string
+
+const (
+	Error   Severity = "error"
+	Warning Severity = "warning"
+	Info    Severity = "info"
+)
+
+// Severities are the severities, most severe first.
+var Severities = []Severity{Error, Warning, Info}
+
+// Level is the severity in checkpatch's words: ERROR, WARNING, or CHECK
+// for info. An unknown severity is an ERROR rather than hidden.
+func (s Severity) Level() string {
+	switch s {
+	case Warning:
+		return "WARNING"
+	case Info:
+		return "CHECK"
+	}
+	return "ERROR"
+}
+
 // Finding is one reported problem with the chain that proves it.
 type Finding struct {
 	Rule     string      `json:"rule"`
-	Severity string      `json:"severity"`
+	Severity Severity    `json:"severity"`
 	RTOnly   bool        `json:"rt_only"`
 	File     string      `json:"file"`
 	Line     int         `json:"line"`

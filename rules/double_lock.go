@@ -10,7 +10,7 @@ import (
 var DoubleLock = &Analyzer{
 	Name:     "DOUBLE_LOCK",
 	Title:    "a lock taken while it is already held",
-	Severity: "error",
+	Severity: Error,
 	Doc: `Taking a non-recursive lock (spinlock, mutex, rw_semaphore, ...) that the same task
 already holds deadlocks at once. The lock is the same when its class and its instance
 (the same expression, its variables unchanged) match; the second acquisition may be in

@@ -11,7 +11,7 @@ import (
 var LockLeak = &Analyzer{
 	Name:     "LOCK_LEAK",
 	Title:    "a return path that leaves a lock held while other paths release it",
-	Severity: "error",
+	Severity: Error,
 	Doc: `A function that takes a lock and releases it before returning must do so on every
 path: an error path that returns early with the lock held leaves it locked forever (a
 spinlock also leaves preemption disabled). Functions that return with a lock held on

@@ -12,7 +12,7 @@ import (
 var LockOrderInversion = &Analyzer{
 	Name:     "LOCK_ORDER_INVERSION",
 	Title:    "two lock classes taken in opposite orders (AB-BA)",
-	Severity: "error",
+	Severity: Error,
 	Doc: `If one path takes lock A and then lock B while another takes B and then A, two
 CPUs running them at once can each hold one lock and wait forever for the other.
 lockdep reports this as "possible circular locking dependency" once both paths have

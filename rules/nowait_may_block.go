@@ -10,7 +10,7 @@ import (
 var NowaitMayBlock = &Analyzer{
 	Name:     "NOWAIT_MAY_BLOCK",
 	Title:    "a blocking call on a path taken only for NOWAIT requests",
-	Severity: "warning",
+	Severity: Warning,
 	Doc: `REQ_NOWAIT, IOCB_NOWAIT, RWF_NOWAIT and IOMAP_NOWAIT ask the kernel not to wait for
 locks or I/O: io_uring and AIO submit such requests inline and retry them from a worker
 on -EAGAIN. A path taken only for NOWAIT requests that takes a sleeping lock or waits

@@ -11,7 +11,7 @@ import (
 var RTSleepingLockInAtomic = &Analyzer{
 	Name:     "RT_SLEEPING_LOCK_IN_ATOMIC",
 	Title:    "spinlock_t, rwlock_t or local_lock taken in a truly atomic context",
-	Severity: "error",
+	Severity: Error,
 	RTOnly:   true,
 	Doc: `On PREEMPT_RT, spinlock_t, rwlock_t and local_lock_t are sleeping locks (rt_mutex
 based). Taking one while a raw_spinlock_t or a bit spinlock (hlist_bl_lock) is held,

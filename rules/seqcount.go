@@ -11,7 +11,7 @@ import (
 var SeqcountWritePreemptible = &Analyzer{
 	Name:     "SEQCOUNT_WRITE_PREEMPTIBLE",
 	Title:    "write_seqcount_begin() on a plain seqcount_t with preemption enabled",
-	Severity: "warning",
+	Severity: Warning,
 	Doc: `A plain seqcount_t has no lock of its own: its writer must run with preemption
 disabled, or a reader that preempts it spins until the next tick (forever for a
 real-time reader). lockdep asserts it in write_seqcount_begin(). On PREEMPT_RT a

@@ -10,7 +10,7 @@ import (
 var SleepInAtomic = &Analyzer{
 	Name:     "SLEEP_IN_ATOMIC",
 	Title:    "a call that may sleep while a spinlock is held or preemption, interrupts or bottom halves are disabled",
-	Severity: "error",
+	Severity: Error,
 	Doc: `A sleeping lock (mutex, rw_semaphore), a wait, a user copy or an allocation whose gfp
 mask allows direct reclaim (GFP_KERNEL, GFP_NOFS, GFP_NOIO, ...) may schedule. Under
 a spinlock of any kind, or with preemption, interrupts or bottom halves disabled, that

@@ -6,7 +6,7 @@ import "lockbot/flow"
 var SleepInRCU = &Analyzer{
 	Name:     "SLEEP_IN_RCU",
 	Title:    "a call that may sleep inside rcu_read_lock()",
-	Severity: "error",
+	Severity: Error,
 	Doc: `rcu_read_lock(), rcu_read_lock_bh() and rcu_read_lock_sched() sections must not sleep:
 with PREEMPT_RCU a sleeping reader stalls grace periods, without it the section runs
 with preemption disabled. SRCU readers may sleep; RCU readers may not. A NOWAIT request

@@ -10,7 +10,7 @@ import (
 var UnlockNotHeld = &Analyzer{
 	Name:     "UNLOCK_NOT_HELD",
 	Title:    "a lock released on a path where it is not held",
-	Severity: "error",
+	Severity: Error,
 	Doc: `Releasing a lock this function already released on the same path, or whose trylock
 failed, corrupts the lock: a spinlock's owner check fires, a mutex wakes a waiter that
 finds it held, an RCU nesting count goes negative. Only cases evident inside one

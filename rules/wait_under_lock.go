@@ -12,7 +12,7 @@ import (
 var WaitUnderLock = &Analyzer{
 	Name:     "WAIT_UNDER_LOCK",
 	Title:    "a wait that deadlocks with a lock the waiter holds",
-	Severity: "error",
+	Severity: Error,
 	Doc: `flush_work(), cancel_work_sync(), flush_workqueue(), del_timer_sync() and friends wait
 for a callback to finish. If the callback takes a lock the waiter holds, neither can
 proceed. The same holds for synchronize_rcu() inside rcu_read_lock() and
