@@ -308,7 +308,7 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 			// and on one that had not: callers cannot tell the paths apart
 			// (a flag behind a pointer, "if (*locked) unlock()"), so the
 			// lock counts as released, whichever path came first.
-			if u := unheldUnion(prev.Unheld, ne.Unheld); u != nil {
+			if u := unheldAdded(prev.Unheld, ne.Unheld); u != nil {
 				c := *keep
 				c.Unheld = u
 				keep = &c
@@ -391,9 +391,9 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 	return s
 }
 
-// unheldUnion returns the union of two lists of released caller contexts
+// unheldAdded returns the union of two lists of released caller contexts
 // when b adds to a, else nil.
-func unheldUnion(a, b []*Ctx) []*Ctx {
+func unheldAdded(a, b []*Ctx) []*Ctx {
 	for _, c := range b {
 		found := false
 		for _, x := range a {

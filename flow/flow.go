@@ -124,7 +124,7 @@ type flow struct {
 	keptUnheld map[unheldKeep]*Effect
 	lockCache  map[calleeExpr]siteLock
 	// unheldMemo and unheldSite share the lists of released caller
-	// contexts effects carry (see unheldUnion, translateEffect).
+	// contexts effects carry (see pathUnheld, translateEffect).
 	unheldMemo map[[3]listID][]*Ctx
 	unheldSite map[listSite][]*Ctx
 	// lastRefKeys are the facts of branches on last-reference tests.

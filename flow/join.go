@@ -200,10 +200,10 @@ func idOf(l []*Ctx) listID {
 	return listID{&l[0], len(l)}
 }
 
-// unheldUnion is uniqueCtxs of an effect's released caller contexts and
+// pathUnheld is uniqueCtxs of an effect's released caller contexts and
 // the path's, memoised by list identity, so that the effects observed
 // after one release share one list (and callers translate it once).
-func (f *flow) unheldUnion(eff, rel, maybe []*Ctx) []*Ctx {
+func (f *flow) pathUnheld(eff, rel, maybe []*Ctx) []*Ctx {
 	k := [3]listID{idOf(eff), idOf(rel), idOf(maybe)}
 	if l, ok := f.unheldMemo[k]; ok {
 		return l

@@ -116,7 +116,7 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 		ne := *e
 		ne.keyCache, ne.obsCache = "", ""
 		if addUnheld {
-			ne.Unheld = f.unheldUnion(e.Unheld, st.CallerRel, st.CallerMaybe)
+			ne.Unheld = f.pathUnheld(e.Unheld, st.CallerRel, st.CallerMaybe)
 		}
 		ne.Facts = append(append([]Fact(nil), e.Facts...), facts...)
 		e = &ne

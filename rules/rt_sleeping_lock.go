@@ -44,14 +44,16 @@ func runRTSleepingLock(pass *Pass) {
 					e.What, e.Ctx.Name(), heldDesc(blame))
 			}
 			chain := append(append([]flow.Step(nil), blame.Via.Steps()...), e.Chain...)
-			fix := fmt.Sprintf("use raw_spinlock_t for %s, or move it out of the %s section", lockName(e.Ctx), blame.Kind.Desc)
+			fix := fmt.Sprintf("use raw_spinlock_t for %s, or move it out of the %s section", lockLabel(e.Ctx), blame.Kind.Desc)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain, Fix: fix},
 				blame.Kind.Name, blame.Class, e.Ctx.Kind.Name, e.Ctx.Class, siteCallee(o))
 		}
 	}
 }
 
-func lockName(c *flow.Ctx) string {
+// lockLabel names a held context's lock in a message: its class, else
+// its expression.
+func lockLabel(c *flow.Ctx) string {
 	if c.Class != "" {
 		return c.Class
 	}

@@ -36,7 +36,7 @@ func runSeqcount(pass *Pass) {
 			switch {
 			case !preemptOff && fi.Callers == 0 && !pass.Prog.AddressTaken(fi):
 				msg := fmt.Sprintf("%s%s writes plain seqcount_t %s with preemption enabled and no lock held",
-					e.What, where(o), lockName(e.Ctx))
+					e.What, where(o), lockLabel(e.Ctx))
 				pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: e.Chain},
 					e.Ctx.Class, fmt.Sprint(flow.CalleePath(e.Chain)))
 			case preemptOff && !atomic && !o.NonRT:
@@ -45,7 +45,7 @@ func runSeqcount(pass *Pass) {
 					continue
 				}
 				msg := fmt.Sprintf("%s%s writes plain seqcount_t %s under %s, which does not disable preemption on PREEMPT_RT",
-					e.What, where(o), lockName(e.Ctx), heldDesc(c))
+					e.What, where(o), lockLabel(e.Ctx), heldDesc(c))
 				pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, RTOnly: true,
 					Chain: append(append([]flow.Step(nil), c.Via.Steps()...), e.Chain...)}, e.Ctx.Class, c.Class, "rt")
 			}

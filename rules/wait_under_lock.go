@@ -72,7 +72,7 @@ func runWaitUnderLock(pass *Pass) {
 				// function cannot name is not known to be.
 				for _, h := range o.Held {
 					if h.Kind.Name == "srcu" && h.Inst != "" && h.Inst == e.Ctx.Inst {
-						msg := fmt.Sprintf("%s%s waits for SRCU readers of %s inside its own read section", e.What, where(o), lockName(e.Ctx))
+						msg := fmt.Sprintf("%s%s waits for SRCU readers of %s inside its own read section", e.What, where(o), lockLabel(e.Ctx))
 						pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg,
 							Chain: append(append([]flow.Step(nil), h.Via.Steps()...), e.Chain...)}, "srcu", h.Class)
 						break
