@@ -200,7 +200,7 @@ func idOf(l []*Ctx) listID {
 	return listID{&l[0], len(l)}
 }
 
-// pathUnheld is uniqueCtxs of an effect's released caller contexts and
+// pathUnheld is unheldList of an effect's released caller contexts and
 // the path's, memoised by list identity, so that the effects observed
 // after one release share one list (and callers translate it once).
 func (f *flow) pathUnheld(eff, rel, maybe []*Ctx) []*Ctx {
