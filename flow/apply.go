@@ -18,7 +18,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 	if f.record {
 		f.observeEffects(b, s, g, st, subst, callStep)
 	}
-	if sum.NoReturn && g.Facts != nil && !g.Facts.Failed {
+	if sum.NoReturn && g.Result != nil && !g.Result.Failed {
 		return nil
 	}
 	if len(sum.Outcomes) == 0 {
@@ -39,7 +39,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		base := n
 		n = st.clone()
 		f.forgetAddressed(s, n)
-		for _, fa := range base.Facts {
+		for _, fa := range base.Conds {
 			if v, ok := st.fact(fa.Key); !ok || v != fa.Val {
 				n.setFactPtr(fa)
 			}
@@ -98,7 +98,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		}
 		if val, known := retTruth(o.Ret); known {
 			if used {
-				n.setFact(Fact{Key: "$call" + strconv.Itoa(s.ID), Val: val, Class: o.Ret})
+				n.setFact(Cond{Key: "$call" + strconv.Itoa(s.ID), Val: val, Class: o.Ret})
 			}
 			if s.LHS != nil && (used || f.handed[s.ID]) {
 				f.setVarFact(n, s.LHS, val, o.Ret)
@@ -236,7 +236,7 @@ func mergeIgnoredRet(outs []*Outcome, states []*State) ([]*Outcome, []*State) {
 	groups := map[string][]int{}
 	var order []string
 	for i, st := range states {
-		k := factsKey(st.Facts)
+		k := factsKey(st.Conds)
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
@@ -357,11 +357,11 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 		if base == nil {
 			continue
 		}
-		if len(e.Facts) > 0 && f.outcomeFacts(s, &Outcome{Facts: e.Facts}, st, subst, g) == nil {
+		if len(e.Conds) > 0 && f.outcomeFacts(s, &Outcome{Conds: e.Conds}, st, subst, g) == nil {
 			continue // happens only for arguments this call does not pass
 		}
 		// Observing it costs what the effect carries, per state.
-		f.spend(1 + len(base.Chain) + len(base.Inner) + len(base.Facts))
+		f.spend(1 + len(base.Chain) + len(base.Inner) + len(base.Conds))
 		te := base
 		if e.GfpParam >= 0 {
 			if te = f.realizeGfp(base, e, g, args, st); te == nil {
@@ -554,7 +554,7 @@ func (f *flow) releaseArg(s *cparse.Stmt, r *Ctx, subst map[string]*cparse.Expr,
 // constants the caller passes).
 func (f *flow) outcomeFacts(s *cparse.Stmt, o *Outcome, st *State, subst map[string]*cparse.Expr, g *FuncInfo) *State {
 	n := st.clone()
-	for _, fa := range o.Facts {
+	for _, fa := range o.Conds {
 		if fa.Expr == nil {
 			continue
 		}
@@ -587,7 +587,7 @@ func (f *flow) outcomeFacts(s *cparse.Stmt, o *Outcome, st *State, subst map[str
 			// not know its pointer to be NULL is not passing NULL.
 			return nil
 		}
-		n.setFact(Fact{Key: key, Val: val, Idents: idents, Expr: expr})
+		n.setFact(Cond{Key: key, Val: val, Idents: idents, Expr: expr})
 	}
 	return n
 }
@@ -632,7 +632,7 @@ type exprSite struct {
 
 // isPointerParam reports a fact that is just a pointer parameter's
 // truth (its NULL test).
-func isPointerParam(g *FuncInfo, fa Fact) bool {
+func isPointerParam(g *FuncInfo, fa Cond) bool {
 	x := fa.Expr.Strip()
 	if x == nil || x.Kind != cparse.EIdent {
 		return false
@@ -824,10 +824,10 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 		}
 	}
 	n := *e
-	n.Facts = nil
-	for _, fa := range e.Facts {
+	n.Conds = nil
+	for _, fa := range e.Conds {
 		if configFact(&fa) || ctxTest(f.p.kb, &fa) != nil {
-			n.Facts = append(n.Facts, fa)
+			n.Conds = append(n.Conds, fa)
 			continue
 		}
 		// A condition on the callee's argument that this function passes
@@ -845,9 +845,9 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 		if key == "" {
 			continue
 		}
-		nf := Fact{Key: key, Val: fa.Val != neg, Idents: idents, Expr: expr}
+		nf := Cond{Key: key, Val: fa.Val != neg, Idents: idents, Expr: expr}
 		if f.scalarArgFact(&nf) || f.nonNullGuard(&nf) {
-			n.Facts = append(n.Facts, nf)
+			n.Conds = append(n.Conds, nf)
 		}
 	}
 	n.keyCache, n.obsCache = "", ""

@@ -68,9 +68,9 @@ func (f *flow) branch(b *cparse.Block, st *State) []int {
 		return f.propagate(b.Succs[1], st)
 	}
 	t := st.clone()
-	t.setFact(Fact{Key: key, Val: !neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, !neg)})
+	t.setFact(Cond{Key: key, Val: !neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, !neg)})
 	e := st.clone()
-	e.setFact(Fact{Key: key, Val: neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, neg)})
+	e.setFact(Cond{Key: key, Val: neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, neg)})
 	var out []int
 	if def := f.boolDefs[key]; def == nil || f.implyAtoms(def, !neg, t) {
 		out = f.propagate(b.Succs[0], t)
@@ -113,7 +113,7 @@ func (f *flow) switchCase(b *cparse.Block, i int, st *State) *State {
 			return st
 		}
 		n := st.clone()
-		n.setFact(Fact{Key: key, Val: !neg, Idents: []string{sw.Name}, Expr: expr})
+		n.setFact(Cond{Key: key, Val: !neg, Idents: []string{sw.Name}, Expr: expr})
 		return n
 	}
 	// default: not taken when the path knows the value is one of the cases.
@@ -157,7 +157,7 @@ func (f *flow) implyAtoms(def *cparse.Expr, val bool, st *State) bool {
 	if o, ok := otherConstant(expr, st); ok && v && !o {
 		return false
 	}
-	st.setFact(Fact{Key: key, Val: v, Idents: idents, Expr: expr})
+	st.setFact(Cond{Key: key, Val: v, Idents: idents, Expr: expr})
 	return true
 }
 
@@ -186,9 +186,9 @@ func otherConstant(expr *cparse.Expr, st *State) (val, ok bool) {
 		return false, false
 	}
 	prefix := expr.X.Name + " == "
-	i := sort.Search(len(st.Facts), func(i int) bool { return st.Facts[i].Key >= prefix })
-	for ; i < len(st.Facts) && strings.HasPrefix(st.Facts[i].Key, prefix); i++ {
-		if fa := st.Facts[i]; fa.Val && fa.Expr != nil && fa.Expr.Kind == cparse.EBinary && isNamedConst(fa.Expr.Y) {
+	i := sort.Search(len(st.Conds), func(i int) bool { return st.Conds[i].Key >= prefix })
+	for ; i < len(st.Conds) && strings.HasPrefix(st.Conds[i].Key, prefix); i++ {
+		if fa := st.Conds[i]; fa.Val && fa.Expr != nil && fa.Expr.Kind == cparse.EBinary && isNamedConst(fa.Expr.Y) {
 			return false, true
 		}
 	}

@@ -138,8 +138,8 @@ func (c *Ctx) Name() string {
 	return d
 }
 
-// Fact is the known truth of a branch condition on the current path.
-type Fact struct {
+// Cond is the known truth of a branch condition on the current path.
+type Cond struct {
 	Key    string
 	Val    bool
 	Idents []string     // variables the condition reads: assigning one forgets it
@@ -162,8 +162,8 @@ type gfpVar struct {
 // known of branch conditions, and which locks this path released.
 type State struct {
 	Held []*Ctx
-	// Facts are sorted by Key.
-	Facts []*Fact
+	// Conds are sorted by Key.
+	Conds []*Cond
 	// Released are the keys of locks this path released (or failed to
 	// take), to tell a local double unlock.
 	Released []relMark
@@ -195,7 +195,7 @@ func (m relMark) key() string { return m.fam + "|" + m.class + "|" + m.inst }
 func (s *State) clone() *State {
 	return &State{
 		Held:        s.Held[:len(s.Held):len(s.Held)],
-		Facts:       s.Facts[:len(s.Facts):len(s.Facts)],
+		Conds:       s.Conds[:len(s.Conds):len(s.Conds)],
 		Released:    s.Released[:len(s.Released):len(s.Released)],
 		CallerRel:   s.CallerRel[:len(s.CallerRel):len(s.CallerRel)],
 		CallerMaybe: s.CallerMaybe[:len(s.CallerMaybe):len(s.CallerMaybe)],
@@ -222,10 +222,10 @@ func (s *State) lockKey() string {
 
 func (s *State) fullKey() string {
 	var b strings.Builder
-	b.Grow(48*(len(s.Held)+len(s.CallerRel)+len(s.Released)+len(s.CallerMaybe)) + 24*(len(s.Facts)+len(s.Gfp)) + 8)
+	b.Grow(48*(len(s.Held)+len(s.CallerRel)+len(s.Released)+len(s.CallerMaybe)) + 24*(len(s.Conds)+len(s.Gfp)) + 8)
 	b.WriteString(s.lockKey())
 	b.WriteByte('#')
-	for _, f := range s.Facts {
+	for _, f := range s.Conds {
 		writeFact(&b, f)
 	}
 	b.WriteByte('#')
@@ -251,61 +251,61 @@ func (s *State) fullKey() string {
 }
 
 func (s *State) fact(key string) (val, ok bool) {
-	i := sort.Search(len(s.Facts), func(i int) bool { return s.Facts[i].Key >= key })
-	if i < len(s.Facts) && s.Facts[i].Key == key {
-		return s.Facts[i].Val, true
+	i := sort.Search(len(s.Conds), func(i int) bool { return s.Conds[i].Key >= key })
+	if i < len(s.Conds) && s.Conds[i].Key == key {
+		return s.Conds[i].Val, true
 	}
 	return false, false
 }
 
-func (s *State) factOf(key string) *Fact {
-	i := sort.Search(len(s.Facts), func(i int) bool { return s.Facts[i].Key >= key })
-	if i < len(s.Facts) && s.Facts[i].Key == key {
-		return s.Facts[i]
+func (s *State) factOf(key string) *Cond {
+	i := sort.Search(len(s.Conds), func(i int) bool { return s.Conds[i].Key >= key })
+	if i < len(s.Conds) && s.Conds[i].Key == key {
+		return s.Conds[i]
 	}
 	return nil
 }
 
 func (s *State) factClass(key string) RetClass {
-	i := sort.Search(len(s.Facts), func(i int) bool { return s.Facts[i].Key >= key })
-	if i < len(s.Facts) && s.Facts[i].Key == key {
-		return s.Facts[i].Class
+	i := sort.Search(len(s.Conds), func(i int) bool { return s.Conds[i].Key >= key })
+	if i < len(s.Conds) && s.Conds[i].Key == key {
+		return s.Conds[i].Class
 	}
 	return RetUnknown
 }
 
-func (s *State) setFact(f Fact) { s.setFactPtr(&f) }
+func (s *State) setFact(f Cond) { s.setFactPtr(&f) }
 
 // setFactPtr records f, shared: facts are never changed once made.
-func (s *State) setFactPtr(f *Fact) {
-	i := sort.Search(len(s.Facts), func(i int) bool { return s.Facts[i].Key >= f.Key })
-	if i < len(s.Facts) {
-		if o := s.Facts[i]; o.Key == f.Key && o.Val == f.Val && o.Class == f.Class && o.Const == f.Const {
+func (s *State) setFactPtr(f *Cond) {
+	i := sort.Search(len(s.Conds), func(i int) bool { return s.Conds[i].Key >= f.Key })
+	if i < len(s.Conds) {
+		if o := s.Conds[i]; o.Key == f.Key && o.Val == f.Val && o.Class == f.Class && o.Const == f.Const {
 			return // facts are shared between states: copy only on change
 		}
 	}
-	n := make([]*Fact, 0, len(s.Facts)+1)
-	n = append(n, s.Facts[:i]...)
+	n := make([]*Cond, 0, len(s.Conds)+1)
+	n = append(n, s.Conds[:i]...)
 	n = append(n, f)
-	if i < len(s.Facts) && s.Facts[i].Key == f.Key {
+	if i < len(s.Conds) && s.Conds[i].Key == f.Key {
 		i++
 	}
-	s.Facts = append(n, s.Facts[i:]...)
+	s.Conds = append(n, s.Conds[i:]...)
 }
 
 // filterFacts keeps the facts keep accepts, copying only when one goes.
-func (s *State) filterFacts(keep func(*Fact) bool) {
-	for i, f := range s.Facts {
+func (s *State) filterFacts(keep func(*Cond) bool) {
+	for i, f := range s.Conds {
 		if keep(f) {
 			continue
 		}
-		out := append([]*Fact(nil), s.Facts[:i]...)
-		for _, g := range s.Facts[i+1:] {
+		out := append([]*Cond(nil), s.Conds[:i]...)
+		for _, g := range s.Conds[i+1:] {
 			if keep(g) {
 				out = append(out, g)
 			}
 		}
-		s.Facts = out
+		s.Conds = out
 		return
 	}
 }
@@ -356,7 +356,7 @@ func (s *State) forget(name string) {
 
 // mentions reports whether the state tracks anything about a variable.
 func (s *State) mentions(name string) bool {
-	for _, f := range s.Facts {
+	for _, f := range s.Conds {
 		if containsStr(f.Idents, name) {
 			return true
 		}
@@ -390,7 +390,7 @@ func (s *State) isCallerMaybe(c *Ctx) bool {
 
 // forgetFacts drops only what is known of a variable's value.
 func (s *State) forgetFacts(name string) {
-	s.filterFacts(func(f *Fact) bool { return !containsStr(f.Idents, name) })
+	s.filterFacts(func(f *Cond) bool { return !containsStr(f.Idents, name) })
 }
 
 func (s *State) gfpOf(name string) (*cparse.Expr, bool) {
@@ -434,12 +434,12 @@ func (s *State) joinHeld(o *State) {
 // merge folds o into s (same lock configuration): only what both know
 // survives.
 func (s *State) merge(o *State) (changed bool) {
-	before := len(s.Facts)
-	s.filterFacts(func(f *Fact) bool {
+	before := len(s.Conds)
+	s.filterFacts(func(f *Cond) bool {
 		v, ok := o.fact(f.Key)
 		return ok && v == f.Val
 	})
-	if len(s.Facts) != before {
+	if len(s.Conds) != before {
 		changed = true
 	}
 	var rel []relMark
@@ -517,7 +517,7 @@ func Innermost(held []*Ctx, skip *Ctx, pred func(*Ctx) bool) *Ctx {
 }
 
 // writeFact writes a fact as its keys spell it: "key=1;" or "key=0;".
-func writeFact(b *strings.Builder, f *Fact) {
+func writeFact(b *strings.Builder, f *Cond) {
 	b.WriteString(f.Key)
 	if f.Val {
 		b.WriteString("=1;")

@@ -9,7 +9,7 @@ import (
 // irqs_disabled(), in_atomic() in rules.yaml): a condition a caller
 // decides by what it holds, as it decides gfpflags_allow_blocking(gfp)
 // by what it passes.
-func ctxTest(k *kb.KB, fa *Fact) *kb.Func {
+func ctxTest(k *kb.KB, fa *Cond) *kb.Func {
 	x := fa.Expr.Strip()
 	if x == nil || x.Kind != cparse.ECall || len(x.Args) > 0 {
 		return nil
@@ -25,7 +25,7 @@ func ctxTest(k *kb.KB, fa *Fact) *kb.Func {
 // facts include a context test with the other value: debugobjects fills
 // its pool only "if (!IS_ENABLED(CONFIG_PREEMPT_RT) || preemptible())",
 // which no caller holding a raw spinlock reaches on PREEMPT_RT.
-func contextDenies(k *kb.KB, facts []Fact, held []*Ctx) bool {
+func contextDenies(k *kb.KB, facts []Cond, held []*Ctx) bool {
 	for i := range facts {
 		spec := ctxTest(k, &facts[i])
 		if spec == nil {

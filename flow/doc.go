@@ -8,11 +8,11 @@
 // # What a function's analysis produces
 //
 // A Program is the set of analysed functions (FuncInfo). Each function's
-// pass (flow) records FuncFacts: the observations it makes (Obs: an
+// pass (flow) records a FuncResult: the observations it makes (Obs: an
 // effect, such as a sleep, a lock taken, an allocation or a wait, at a
 // statement, with the contexts held there), its exits (Exit: the state at
 // each return and the class of the value returned), and, for an index,
-// the calls it makes into functions it cannot see. From the facts comes
+// the calls it makes into functions it cannot see. From that comes
 // its Summary: the effects a caller inherits (each with the chain of
 // calls that leads to it, the contexts held inside and the conditions on
 // the arguments under which it happens) and its outcomes (Outcome: what
@@ -23,18 +23,19 @@
 // # The states and their join
 //
 // A State is one path's view: the contexts held, in the order taken
-// (Held), the facts the path has learnt from its branches (Facts, sorted
-// by key), the locks it released or failed to take (Released), the
+// (Held), the conditions the path has learnt from its branches (Conds: a
+// Cond is a condition and its value on the path, not what go/analysis
+// calls a fact; sorted by key), the locks it released or failed to take (Released), the
 // caller's contexts it released (CallerRel, CallerMaybe) and the gfp
 // masks of its variables. States are copy-on-write.
 //
 // The join is a bounded disjunction, deliberately not a semilattice:
 //   - States that hold the same contexts (the same lockKey) merge when
-//     their facts do not conflict, keeping only the facts both have
-//     (State.merge): facts only ever shrink, so a merge never invents a
+//     their conditions do not conflict, keeping only the ones both have
+//     (State.merge): conditions only ever go, so a merge never invents a
 //     path.
 //   - Up to maxSameLocks states with the same contexts stay apart when
-//     their facts conflict, which is what lets "if (!locked) lock(); ...
+//     their conditions conflict, which is what lets "if (!locked) lock(); ...
 //     if (!locked) unlock();" pair up; past that, a state joins one that
 //     agrees on the values the function stored (flags, modes), else the
 //     first.
@@ -42,10 +43,10 @@
 //     the one with the most contexts in common, keeping only the contexts
 //     both hold (State.joinHeld). Fewer held contexts can only hide
 //     findings, never invent them, and the function's leak checks are
-//     then off (FuncFacts.Imprecise).
+//     then off (FuncResult.Imprecise).
 //
-// The laws the join keeps: a merge never adds a fact or a held context;
-// a merged state is a state some path reaches, less what the paths
+// The laws the join keeps: a merge never adds a condition or a held
+// context; a merged state is a state some path reaches, less what the paths
 // disagree on. The laws it breaks: it is neither commutative nor
 // associative (which state is "first" depends on the order states arrive
 // in, which depends on the order of blocks and of Tarjan's components),
@@ -70,7 +71,7 @@
 // (the knowledge base's primitives), locks.go (lock sets and lock
 // names), observe.go (recording effects), apply.go (a callee's summary
 // at a call), effects.go (summaries), exits.go (what returns tell
-// callers), ctx.go (contexts, states, facts, steps), cond.go, gfp.go,
+// callers), ctx.go (contexts, states, conditions, steps), cond.go, gfp.go,
 // live.go, nowait.go, ops.go, types.go (conditions, gfp masks,
 // liveness, NOWAIT paths, calls through ops tables, lock classes from
 // types), encode.go, link.go, external.go (index records and linking),

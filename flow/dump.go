@@ -12,7 +12,7 @@ func (fi *FuncInfo) Dump() string {
 	if s == nil {
 		return "  (no summary)\n"
 	}
-	if fi.Facts != nil && fi.Facts.Failed {
+	if fi.Result != nil && fi.Result.Failed {
 		b.WriteString("  analysis failed: too many paths\n")
 	}
 	ctxs := func(l []*Ctx) string {
@@ -31,7 +31,7 @@ func (fi *FuncInfo) Dump() string {
 	}
 	for _, o := range s.Outcomes {
 		fmt.Fprintf(&b, "  outcome line %d returns %s: acquires {%s} releases {%s} maybe {%s}", o.Line, o.Ret, ctxs(o.Acquired), ctxs(o.Released), ctxs(o.Maybe))
-		for _, f := range o.Facts {
+		for _, f := range o.Conds {
 			fmt.Fprintf(&b, " [%s=%t]", f.Key, f.Val)
 		}
 		b.WriteByte('\n')
@@ -61,7 +61,7 @@ func Explain(fi *FuncInfo) string {
 	f := fi.F
 	fmt.Fprintf(&b, "%s() at %s:%d\n", f.Name, f.File.Path, f.Line)
 	s := fi.Sum
-	if s == nil || fi.Facts != nil && fi.Facts.Failed {
+	if s == nil || fi.Result != nil && fi.Result.Failed {
 		b.WriteString("  not analysed (too many paths): callers treat it as unknown\n")
 		return b.String()
 	}

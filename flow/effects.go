@@ -52,10 +52,10 @@ type Effect struct {
 	// effect happened (a helper that drops its caller's lock and sleeps):
 	// the caller's check must not count them.
 	Unheld []*Ctx
-	// Facts are the conditions on parameters (and kernel configuration)
+	// Conds are the conditions on parameters (and kernel configuration)
 	// under which the effect happens: a caller passing nofail=false does
 	// not get the GFP_KERNEL allocation of the nofail=true path.
-	Facts []Fact
+	Conds []Cond
 	// keyCache memoises key(); effects are not changed once observed.
 	keyCache string
 	// obsCache memoises obsKey().
@@ -102,8 +102,8 @@ func (r RetClass) String() string {
 	return [...]string{"unknown", "void", "zero", "nonzero", "error"}[r]
 }
 
-// FuncFacts is the result of the shared pass over one function.
-type FuncFacts struct {
+// FuncResult is the result of the shared pass over one function.
+type FuncResult struct {
 	Obs   []*Obs
 	Exits []*Exit
 	// Failed: the function has too many paths; its facts are incomplete.
@@ -127,8 +127,8 @@ type Outcome struct {
 	// another return a caller cannot tell apart from it.
 	Maybe []*Ctx
 	Ret   RetClass
-	// Facts are conditions on the parameters that hold on this outcome.
-	Facts []Fact
+	// Conds are conditions on the parameters that hold on this outcome.
+	Conds []Cond
 	Line  int
 }
 
@@ -159,7 +159,7 @@ func (s *Summary) trivial() bool {
 }
 
 func (o *Outcome) empty() bool {
-	return len(o.Acquired) == 0 && len(o.Released) == 0 && len(o.Maybe) == 0 && len(o.Facts) == 0
+	return len(o.Acquired) == 0 && len(o.Released) == 0 && len(o.Maybe) == 0 && len(o.Conds) == 0
 }
 
 func (s *Summary) key() string {
@@ -226,7 +226,7 @@ func (e *Effect) computeKey() string {
 	}
 	b.WriteByte('|')
 	b.WriteString(innerSig(e.Inner))
-	for _, f := range e.Facts {
+	for _, f := range e.Conds {
 		b.WriteString("|" + f.Key + strconv.FormatBool(f.Val))
 	}
 	return b.String()
@@ -273,7 +273,7 @@ const (
 // summarize builds a function's summary from its facts.
 func (p *Program) summarize(fi *FuncInfo) *Summary {
 	s := &Summary{Writes: p.memberWrites(fi)}
-	ff := fi.Facts
+	ff := fi.Result
 	if ff == nil || ff.Failed {
 		return s
 	}
@@ -363,12 +363,12 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 				o.Maybe = append(o.Maybe, r)
 			}
 		}
-		for _, f := range x.State.Facts {
+		for _, f := range x.State.Conds {
 			// A context test stays with the value it decided: a caller
 			// branching on can_fill_pool()'s result learns preemptible().
 			// A void function's effects carry their own tests.
 			if paramFact(env, f) || configFact(f) || x.Class != RetVoid && (ctxTest(p.kb, f) != nil || p.bootFact(f)) {
-				o.Facts = append(o.Facts, *f)
+				o.Conds = append(o.Conds, *f)
 			}
 		}
 		k := outcomeKey(o)
@@ -468,8 +468,8 @@ func dropUncertain(outs []*Outcome) {
 		if a.Ret != b.Ret {
 			return false
 		}
-		for _, fa := range a.Facts {
-			for _, fb := range b.Facts {
+		for _, fa := range a.Conds {
+			for _, fb := range b.Conds {
 				if fa.Key == fb.Key && fa.Val != fb.Val {
 					return false
 				}
@@ -565,7 +565,7 @@ func propagates(o *Obs) bool {
 
 // configFact reports whether a fact is about the kernel configuration
 // (IS_ENABLED(CONFIG_X), #ifdef CONFIG_X): true in every function alike.
-func configFact(f *Fact) bool {
+func configFact(f *Cond) bool {
 	if len(f.Idents) == 0 || f.Expr == nil {
 		return false
 	}
@@ -579,7 +579,7 @@ func configFact(f *Fact) bool {
 
 // paramFact reports whether a fact speaks only of parameters (and
 // constants or globals), so that a caller can restate it in its terms.
-func paramFact(env typeEnv, f *Fact) bool {
+func paramFact(env typeEnv, f *Cond) bool {
 	if strings.HasPrefix(f.Key, "$") || f.Expr == nil {
 		return false
 	}
@@ -612,7 +612,7 @@ func outcomeKey(o *Outcome) string {
 		b.WriteByte(';')
 	}
 	b.WriteString(o.Ret.String())
-	for _, f := range o.Facts {
+	for _, f := range o.Conds {
 		b.WriteString("," + f.Key + strconv.FormatBool(f.Val))
 	}
 	return b.String()
@@ -638,7 +638,7 @@ func coarsen(outs []*Outcome) []*Outcome {
 	var r []*Outcome
 	for _, o := range outs {
 		n := *o
-		n.Facts = nil
+		n.Conds = nil
 		r = append(r, &n)
 	}
 	r = dedupe(r)

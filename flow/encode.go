@@ -104,7 +104,7 @@ func Record(fi *FuncInfo) *FuncRecord {
 	if f.File != nil {
 		r.File = f.File.Path
 	}
-	if fi.Facts == nil || fi.Facts.Failed || fi.Sum == nil {
+	if fi.Result == nil || fi.Result.Failed || fi.Sum == nil {
 		r.Failed = true
 		return r
 	}
@@ -113,19 +113,19 @@ func Record(fi *FuncInfo) *FuncRecord {
 	r.Writes = s.Writes
 	for _, o := range s.Outcomes {
 		r.Outcomes = append(r.Outcomes, outcomeRec{Acquired: ctxRecs(o.Acquired), Released: ctxRecs(o.Released),
-			Maybe: ctxRecs(o.Maybe), Ret: o.Ret, Facts: factRecs(o.Facts), Line: o.Line})
+			Maybe: ctxRecs(o.Maybe), Ret: o.Ret, Facts: factRecs(o.Conds), Line: o.Line})
 	}
 	for _, e := range s.Effects {
 		r.Effects = append(r.Effects, effectRec{Kind: e.Kind, Ctx: ctxRecPtr(e.Ctx), What: e.What, GfpParam: e.GfpParam,
 			Blocks: e.Blocks, Sleeps: e.Sleeps, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: ctxRecs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: ctxRecPtr(e.Drops), Unheld: ctxRecs(e.Unheld),
-			Facts: factRecs(e.Facts)})
+			Facts: factRecs(e.Conds)})
 	}
 	r.Requires = ctxRecs(s.Requires)
 	r.Locals = namedLocals(f, s)
-	for _, c := range fi.Facts.Calls {
+	for _, c := range fi.Result.Calls {
 		r.Calls = append(r.Calls, callRec{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: ctxRecs(c.Inner), Gfp: c.Gfp,
-			Facts: factRecs(c.Facts)})
+			Facts: factRecs(c.Conds)})
 	}
 	return r
 }
@@ -151,7 +151,7 @@ func namedLocals(f *cparse.Func, s *Summary) []string {
 			}
 		}
 	}
-	facts := func(fs []Fact) {
+	facts := func(fs []Cond) {
 		for i := range fs {
 			visit(fs[i].Expr)
 		}
@@ -160,13 +160,13 @@ func namedLocals(f *cparse.Func, s *Summary) []string {
 		ctxs(o.Acquired...)
 		ctxs(o.Released...)
 		ctxs(o.Maybe...)
-		facts(o.Facts)
+		facts(o.Conds)
 	}
 	for _, e := range s.Effects {
 		ctxs(e.Ctx, e.Drops)
 		ctxs(e.Unheld...)
 		ctxs(e.Inner...)
-		facts(e.Facts)
+		facts(e.Conds)
 	}
 	ctxs(s.Requires...)
 	if len(seen) == 0 {
@@ -200,7 +200,7 @@ func ctxRecPtr(c *Ctx) *ctxRec {
 	return r
 }
 
-func factRecs(fs []Fact) []factRec {
+func factRecs(fs []Cond) []factRec {
 	var out []factRec
 	for _, f := range fs {
 		r := factRec{Key: f.Key, Val: f.Val, Idents: f.Idents, Class: f.Class, Const: f.Const}
@@ -237,7 +237,7 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	for _, n := range r.Locals {
 		f.Locals[n] = cparse.Type{}
 	}
-	fi := &FuncInfo{F: f, Facts: &FuncFacts{Failed: r.Failed}}
+	fi := &FuncInfo{F: f, Result: &FuncResult{Failed: r.Failed}}
 	if r.Failed {
 		fi.Sum = &Summary{}
 		return fi, nil
@@ -245,18 +245,18 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	s := &Summary{NoReturn: r.NoReturn, Writes: r.Writes}
 	for _, o := range r.Outcomes {
 		s.Outcomes = append(s.Outcomes, &Outcome{Acquired: d.ctxs(o.Acquired), Released: d.ctxs(o.Released),
-			Maybe: d.ctxs(o.Maybe), Ret: o.Ret, Facts: d.facts(o.Facts), Line: o.Line})
+			Maybe: d.ctxs(o.Maybe), Ret: o.Ret, Conds: d.facts(o.Facts), Line: o.Line})
 	}
 	for _, e := range r.Effects {
 		s.Effects = append(s.Effects, &Effect{Kind: e.Kind, Ctx: d.ctx(e.Ctx), What: e.What, GfpParam: e.GfpParam,
 			Blocks: e.Blocks, Sleeps: e.Sleeps, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: d.ctxs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: d.ctx(e.Drops), Unheld: d.ctxs(e.Unheld),
-			Facts: d.facts(e.Facts)})
+			Conds: d.facts(e.Facts)})
 	}
 	s.Requires = d.ctxs(r.Requires)
 	for _, c := range r.Calls {
-		fi.Facts.Calls = append(fi.Facts.Calls, &Call{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: d.ctxs(c.Inner),
-			Gfp: c.Gfp, Facts: d.facts(c.Facts)})
+		fi.Result.Calls = append(fi.Result.Calls, &Call{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: d.ctxs(c.Inner),
+			Gfp: c.Gfp, Conds: d.facts(c.Facts)})
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("function record %s (%s:%d): %w", r.Name, r.File, r.Line, d.err)
@@ -323,10 +323,10 @@ func (d *decoder) ctxs(rs []ctxRec) []*Ctx {
 	return out
 }
 
-func (d *decoder) facts(rs []factRec) []Fact {
-	var out []Fact
+func (d *decoder) facts(rs []factRec) []Cond {
+	var out []Cond
 	for _, r := range rs {
-		out = append(out, Fact{Key: r.Key, Val: r.Val, Idents: r.Idents, Expr: d.expr(r.Expr), Class: r.Class, Const: r.Const})
+		out = append(out, Cond{Key: r.Key, Val: r.Val, Idents: r.Idents, Expr: d.expr(r.Expr), Class: r.Class, Const: r.Const})
 	}
 	return out
 }

@@ -71,8 +71,8 @@ func TestRecordRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s: %v", f, fi.F.Name, err)
 			}
-			if fi.Facts.Failed {
-				if !back.Facts.Failed {
+			if fi.Result.Failed {
+				if !back.Result.Failed {
 					t.Errorf("%s: failed analysis not kept", fi.F.Name)
 				}
 				continue
@@ -87,7 +87,7 @@ func TestRecordRoundTrip(t *testing.T) {
 				}
 			}
 			for i, o := range fi.Sum.Outcomes {
-				if got := back.Sum.Outcomes[i]; outcomeKey(got) != outcomeKey(o) || len(got.Facts) != len(o.Facts) {
+				if got := back.Sum.Outcomes[i]; outcomeKey(got) != outcomeKey(o) || len(got.Conds) != len(o.Conds) {
 					t.Errorf("%s %s: outcome %d changed", f, fi.F.Name, i)
 				}
 			}

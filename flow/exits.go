@@ -25,7 +25,7 @@ func (p *Program) ReleasingExit(fn *cparse.Func, exits []*Exit, h *Exit, c *Ctx)
 // condition on the arguments (a "bool unlock" parameter): the caller knows
 // which one it gets.
 func argumentsTell(env typeEnv, a, b *Exit) bool {
-	for _, fa := range a.State.Facts {
+	for _, fa := range a.State.Conds {
 		if !paramFact(env, fa) || derefs(fa.Expr) {
 			continue
 		}

@@ -238,7 +238,7 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 		}
 		return callee, append(append([]*Effect(nil), callee.fi.Sum.Effects...), callee.linked...)
 	}
-	for _, c := range st.fi.Facts.Calls {
+	for _, c := range st.fi.Result.Calls {
 		if c.Ops != "" {
 			ts := s.opsTargets(c.Ops)
 			if len(ts) > maxOpsTargets {

@@ -101,7 +101,7 @@ type flow struct {
 
 	// What the pass produces, and where each record came from.
 
-	out *FuncFacts
+	out *FuncResult
 	// obsBlock and exitBlock are the blocks the records came from.
 	obsBlock  []int
 	exitBlock map[*Exit]int
@@ -140,13 +140,13 @@ type flow struct {
 // flow analyses one function: its facts (observations, exits, the calls
 // it makes) from which its summary is made. Callees are summarised first
 // (Program.Analyze runs groups bottom-up).
-func (p *Program) flow(fi *FuncInfo) *FuncFacts {
+func (p *Program) flow(fi *FuncInfo) *FuncResult {
 	fn := fi.F
 	if !p.relevant(fi) && !(p.linkCalls && p.linkable(fi)) {
 		// Nothing here takes, releases, sleeps or calls what does: callers
 		// need only what its returns say (0, -EINVAL, NULL).
 		f := &flow{p: p, fi: fi, fn: fn, env: typeEnv{p, fn}}
-		ff := &FuncFacts{}
+		ff := &FuncResult{}
 		empty := &State{}
 		for _, b := range fn.Blocks {
 			if b.Term == cparse.TReturn {
@@ -156,7 +156,7 @@ func (p *Program) flow(fi *FuncInfo) *FuncFacts {
 		return ff
 	}
 	f := &flow{p: p, fi: fi, fn: fn, env: typeEnv{p, fn}, in: make([][]*State, len(fn.Blocks)), inKeys: make([][]string, len(fn.Blocks)),
-		out: &FuncFacts{}, seen: map[obsSeen]bool{}, exprTpl: map[string]*cparse.Expr{}, translated: map[effectSite]*Effect{}, ctxCache: map[ctxSite]*Ctx{},
+		out: &FuncResult{}, seen: map[obsSeen]bool{}, exprTpl: map[string]*cparse.Expr{}, translated: map[effectSite]*Effect{}, ctxCache: map[ctxSite]*Ctx{},
 		argCache: map[exprSite]*argAtom{}, relCache: map[exprSite]*cparse.Expr{}}
 	f.prepare()
 	f.defs = paramDefs(fn)
@@ -175,7 +175,7 @@ func (p *Program) flow(fi *FuncInfo) *FuncFacts {
 	}
 	p.work.Add(int64(f.work + kept))
 	if !ok {
-		f.out = &FuncFacts{Failed: true}
+		f.out = &FuncResult{Failed: true}
 		p.log.Debug("analysis gave up", "function", fn.Name, "file", fn.File.Path)
 		return f.out
 	}

@@ -25,7 +25,7 @@ func (f *flow) block(b *cparse.Block) []int {
 			for _, c := range cur {
 				// A statement's cost grows with the state it runs on:
 				// copying, keying and comparing facts and held locks.
-				f.spend(1 + len(c.Facts) + len(c.Held))
+				f.spend(1 + len(c.Conds) + len(c.Held))
 				next = append(next, f.exec(b, s, c)...)
 			}
 			if f.failed {
@@ -98,13 +98,13 @@ func (f *flow) propagate(to int, st *State) []int {
 		return nil
 	}
 	// The state is compared with each state already there.
-	f.spend((1 + len(st.Facts) + len(st.Held)) * (1 + len(f.in[to])))
+	f.spend((1 + len(st.Conds) + len(st.Held)) * (1 + len(f.in[to])))
 	// States that agree on what is held merge, keeping what both know;
 	// up to maxSameLocks of them stay apart when their facts conflict
 	// (the lock taken only when "gfp & __GFP_DIRECT_RECLAIM" was set).
 	if f.deadFacts(to, st) {
 		st = st.clone()
-		st.filterFacts(func(fa *Fact) bool { return !f.deadFact(to, fa) })
+		st.filterFacts(func(fa *Cond) bool { return !f.deadFact(to, fa) })
 	}
 	k := st.lockKey()
 	var same []int
@@ -257,8 +257,8 @@ func uniqueCtxs(lists ...[]*Ctx) []*Ctx {
 // tracked gfp value.
 func conflicts(a, b *State) bool {
 	// Both lists are sorted by key: walk them together.
-	for i, j := 0, 0; i < len(a.Facts) && j < len(b.Facts); {
-		switch x, y := a.Facts[i], b.Facts[j]; {
+	for i, j := 0, 0; i < len(a.Conds) && j < len(b.Conds); {
+		switch x, y := a.Conds[i], b.Conds[j]; {
 		case x.Key < y.Key:
 			i++
 		case x.Key > y.Key:
@@ -271,7 +271,7 @@ func conflicts(a, b *State) bool {
 			j++
 		}
 	}
-	for _, fa := range a.Facts {
+	for _, fa := range a.Conds {
 		if fa.Val && isEnumFact(fa) {
 			if v, ok := otherConstant(fa.Expr, b); ok && !v {
 				return true // mode == M_PARTIAL against mode == M_FULL
@@ -287,7 +287,7 @@ func conflicts(a, b *State) bool {
 }
 
 // isEnumFact reports a fact "x == CONST".
-func isEnumFact(fa *Fact) bool {
+func isEnumFact(fa *Cond) bool {
 	x := fa.Expr
 	return x != nil && x.Kind == cparse.EBinary && x.Op == "==" && x.X != nil && x.X.Kind == cparse.EIdent && isNamedConst(x.Y)
 }
@@ -295,7 +295,7 @@ func isEnumFact(fa *Fact) bool {
 // storedConflict reports states that disagree on a value the function
 // stored: a constant flag or an enumerator.
 func storedConflict(a, b *State) bool {
-	for _, fa := range a.Facts {
+	for _, fa := range a.Conds {
 		if !fa.Const && !isEnumFact(fa) {
 			continue
 		}

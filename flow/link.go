@@ -26,9 +26,9 @@ type Call struct {
 	// GfpNonblocking, or the index of the function's own gfp parameter
 	// passed on.
 	Gfp map[int]int
-	// Facts are the conditions on the function's parameters under which
+	// Conds are the conditions on the function's parameters under which
 	// the call is made.
-	Facts []Fact
+	Conds []Cond
 }
 
 // Values of Call.Gfp besides a parameter index.
@@ -119,10 +119,10 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 	key = append(key, '|')
 	key = append(key, innerSig(inner)...)
 	key = append(key, '|')
-	for _, fa := range st.Facts {
+	for _, fa := range st.Conds {
 		deciding := configFact(fa) || ctxTest(f.p.kb, fa) != nil
 		if deciding || paramFact(f.env, fa) {
-			c.Facts = append(c.Facts, *fa)
+			c.Conds = append(c.Conds, *fa)
 		}
 		if deciding {
 			key = append(key, fa.Key...)
@@ -146,16 +146,16 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 // the call is made under the conditions both paths share, and a mask
 // argument blocks if it does on either path.
 func mergeCall(c, o *Call) {
-	var facts []Fact
-	for _, a := range c.Facts {
-		for _, b := range o.Facts {
+	var facts []Cond
+	for _, a := range c.Conds {
+		for _, b := range o.Conds {
 			if a.Key == b.Key && a.Val == b.Val {
 				facts = append(facts, a)
 				break
 			}
 		}
 	}
-	c.Facts = facts
+	c.Conds = facts
 	for i, v := range c.Gfp {
 		w, ok := o.Gfp[i]
 		switch {
@@ -194,15 +194,15 @@ func lift(k *kb.KB, fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Ef
 	}
 	n := *y
 	n.keyCache, n.obsCache = "", ""
-	n.Facts = append([]Fact(nil), c.Facts...)
-	for _, fa := range y.Facts {
+	n.Conds = append([]Cond(nil), c.Conds...)
+	for _, fa := range y.Conds {
 		if fa.Val && isPointerParam(&FuncInfo{F: g}, fa) {
 			continue // "if (p)": the link takes the argument to be a real pointer
 		}
 		if !configFact(&fa) && ctxTest(k, &fa) == nil {
 			return nil // a condition on g's arguments, which are not recorded
 		}
-		n.Facts = append(n.Facts, fa)
+		n.Conds = append(n.Conds, fa)
 	}
 	if y.GfpParam >= 0 {
 		v, ok := c.Gfp[y.GfpParam]
@@ -220,7 +220,7 @@ func lift(k *kb.KB, fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Ef
 			n.GfpParam = v
 		}
 	}
-	if contextDenies(k, y.Facts, c.Inner) {
+	if contextDenies(k, y.Conds, c.Inner) {
 		return nil // g tested its context, and fn's call fails the test
 	}
 	n.Inner = append(append([]*Ctx(nil), c.Inner...), y.Inner...)

@@ -148,7 +148,7 @@ func (b bitset) add(k int)      { b[k/64] |= 1 << (k % 64) }
 // deadFacts reports whether st knows something of a variable dead at
 // block to.
 func (f *flow) deadFacts(to int, st *State) bool {
-	for _, fa := range st.Facts {
+	for _, fa := range st.Conds {
 		if f.deadFact(to, fa) {
 			return true
 		}
@@ -158,7 +158,7 @@ func (f *flow) deadFacts(to int, st *State) bool {
 
 // deadFact: every variable the fact reads is a tracked local that is
 // dead at block to.
-func (f *flow) deadFact(to int, fa *Fact) bool {
+func (f *flow) deadFact(to int, fa *Cond) bool {
 	if len(fa.Idents) == 0 || f.live == nil {
 		return false
 	}

@@ -29,7 +29,7 @@ func (f *flow) findHeld(st *State, arg *cparse.Expr) *Ctx {
 // reports it) is not added twice.
 func (f *flow) acquire(st *State, c *Ctx) {
 	var flags []string
-	for _, fa := range st.Facts {
+	for _, fa := range st.Conds {
 		if fa.Const && fa.Val && len(fa.Idents) == 1 {
 			flags = append(flags, fa.Idents[0])
 		}
@@ -64,14 +64,14 @@ func (f *flow) acquire(st *State, c *Ctx) {
 		if obj := LockObject(c.Expr); obj != nil {
 			if base := rootOf(obj); base != "" && !strings.ContainsAny(base, "*&.-> ") {
 				if _, known := st.fact(base); !known {
-					st.setFact(Fact{Key: base, Val: true, Idents: []string{base}, Expr: &cparse.Expr{Kind: cparse.EIdent, Name: base}, Class: RetNonZero})
+					st.setFact(Cond{Key: base, Val: true, Idents: []string{base}, Expr: &cparse.Expr{Kind: cparse.EIdent, Name: base}, Class: RetNonZero})
 				}
 			}
 			if obj.Kind == cparse.EUnary && obj.Op == "*" {
 				if p := Canon(obj.X); p != nil && p.Kind == cparse.EField {
 					if k := p.String(); isAccessPath(k) {
 						if _, known := st.fact(k); !known {
-							st.setFact(Fact{Key: k, Val: true, Idents: p.Idents(), Expr: p, Class: RetNonZero})
+							st.setFact(Cond{Key: k, Val: true, Idents: p.Idents(), Expr: p, Class: RetNonZero})
 						}
 					}
 				}
@@ -167,7 +167,7 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 // distinct reports whether the path knows two lock pointers to differ:
 // a branch on "a != b" taken, or on "a == b" not taken.
 func (f *flow) distinct(st *State, a, b string) bool {
-	for _, fa := range st.Facts {
+	for _, fa := range st.Conds {
 		x := fa.Expr.Strip()
 		if x == nil || x.Kind != cparse.EBinary || x.Op != "!=" && x.Op != "==" {
 			continue

@@ -30,7 +30,7 @@ func (f *flow) obsStateKey(st *State) string {
 		b.WriteByte(';')
 	}
 	b.WriteByte('#')
-	for _, fa := range st.Facts {
+	for _, fa := range st.Conds {
 		if f.effectFact(fa) || f.p.nonRTFact(fa) {
 			writeFact(&b, fa)
 		}
@@ -44,7 +44,7 @@ func (f *flow) bootPath(st *State) bool {
 	if len(f.p.boot) == 0 {
 		return false
 	}
-	for _, fa := range st.Facts {
+	for _, fa := range st.Conds {
 		if f.p.bootFact(fa) {
 			return true
 		}
@@ -67,7 +67,7 @@ func (f *flow) lastRefPath(st *State) bool {
 	if len(f.lastRefKeys) == 0 {
 		return false
 	}
-	for _, fa := range st.Facts {
+	for _, fa := range st.Conds {
 		if fa.Val && f.lastRefKeys[fa.Key] {
 			return true
 		}
@@ -99,8 +99,8 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	f.seen[k] = true
 	// The path's own releases and conditions go on a copy: effects may be
 	// shared between observations.
-	var facts []Fact
-	for _, fa := range st.Facts {
+	var facts []Cond
+	for _, fa := range st.Conds {
 		if f.effectFact(fa) {
 			facts = append(facts, *fa)
 		}
@@ -108,7 +108,7 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	// A callee's path that tested its calling context (preemptible())
 	// ran under everything held here; a test this function makes itself
 	// may precede what it holds now, and is left to its callers.
-	if contextDenies(f.p.kb, e.Facts, st.Held) {
+	if contextDenies(f.p.kb, e.Conds, st.Held) {
 		return
 	}
 	addUnheld := len(st.CallerRel)+len(st.CallerMaybe) > 0
@@ -118,11 +118,11 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 		if addUnheld {
 			ne.Unheld = f.pathUnheld(e.Unheld, st.CallerRel, st.CallerMaybe)
 		}
-		ne.Facts = append(append([]Fact(nil), e.Facts...), facts...)
+		ne.Conds = append(append([]Cond(nil), e.Conds...), facts...)
 		e = &ne
 	}
 	o := &Obs{Fn: f.fi, Line: s.Line, Held: append([]*Ctx(nil), st.Held...), Eff: e, Exclude: exclude,
-		NonRT: f.p.nonRTState(st.Facts) || f.p.nonRT(e.Facts)}
+		NonRT: f.p.nonRTState(st.Conds) || f.p.nonRT(e.Conds)}
 	if f.nowait != nil {
 		o.Nowait = f.nowait[block.ID]
 	}
@@ -130,7 +130,7 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	f.obsBlock = append(f.obsBlock, block.ID)
 }
 
-func factsKey(fs []*Fact) string {
+func factsKey(fs []*Cond) string {
 	var b strings.Builder
 	b.Grow(24 * len(fs))
 	for _, f := range fs {
@@ -142,7 +142,7 @@ func factsKey(fs []*Fact) string {
 // effectFact reports a condition of the path that an effect keeps for
 // its callers to decide: on scalar arguments, on the configuration, on
 // the calling context, or a pointer argument tested non-NULL.
-func (f *flow) effectFact(fa *Fact) bool {
+func (f *flow) effectFact(fa *Cond) bool {
 	return f.scalarArgFact(fa) || configFact(fa) || ctxTest(f.p.kb, fa) != nil || f.nonNullGuard(fa)
 }
 
@@ -150,7 +150,7 @@ func (f *flow) effectFact(fa *Fact) bool {
 // NULL (sock_release() is __sock_release(sock, NULL)) does not get what
 // the guard protects. Only the non-NULL side is kept: a caller that does
 // not know its pointer is taken to pass a real one.
-func (f *flow) nonNullGuard(fa *Fact) bool {
+func (f *flow) nonNullGuard(fa *Cond) bool {
 	if !fa.Val || fa.Class == RetNonZero {
 		return false // dereferenced, not tested: nothing a caller chooses
 	}
@@ -166,7 +166,7 @@ func (f *flow) nonNullGuard(fa *Fact) bool {
 // nofail, a flags word): what callers choose by what they pass. Tests of
 // pointer arguments (NULL checks, fields) rarely decide an effect and
 // would only multiply them.
-func (f *flow) scalarArgFact(fa *Fact) bool {
+func (f *flow) scalarArgFact(fa *Cond) bool {
 	if !paramFact(f.env, fa) || derefs(fa.Expr) && !f.pureTest(fa.Expr) {
 		return false
 	}
@@ -196,7 +196,7 @@ func (f *flow) pureTest(x *cparse.Expr) bool {
 // nonRT reports whether facts say the kernel is built without PREEMPT_RT:
 // !IS_ENABLED(CONFIG_PREEMPT_RT), or a configuration that excludes it
 // (#ifdef CONFIG_TRANSPARENT_HUGEPAGE).
-func (p *Program) nonRT(fs []Fact) bool {
+func (p *Program) nonRT(fs []Cond) bool {
 	for i := range fs {
 		if p.nonRTFact(&fs[i]) {
 			return true
@@ -205,7 +205,7 @@ func (p *Program) nonRT(fs []Fact) bool {
 	return false
 }
 
-func (p *Program) nonRTState(fs []*Fact) bool {
+func (p *Program) nonRTState(fs []*Cond) bool {
 	for _, f := range fs {
 		if p.nonRTFact(f) {
 			return true
@@ -214,7 +214,7 @@ func (p *Program) nonRTState(fs []*Fact) bool {
 	return false
 }
 
-func (p *Program) nonRTFact(f *Fact) bool {
+func (p *Program) nonRTFact(f *Cond) bool {
 	if strings.Contains(f.Key, "!") || len(f.Idents) != 1 {
 		return false
 	}

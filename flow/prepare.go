@@ -57,7 +57,7 @@ func (f *flow) entryState() *State {
 	st := &State{}
 	for _, c := range f.fn.Conds {
 		// The whole function sits under #ifdef/#ifndef: a known fact.
-		st.setFact(Fact{Key: c.Atom.Name, Val: c.Val, Idents: preIdents(c.Atom.Name), Expr: c.Atom})
+		st.setFact(Cond{Key: c.Atom.Name, Val: c.Val, Idents: preIdents(c.Atom.Name), Expr: c.Atom})
 	}
 	for _, a := range f.fn.Annots {
 		if a.Kind != "must_hold" && a.Kind != "releases" || a.Arg == nil {

@@ -233,9 +233,9 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	if also != nil {
 		f.acquire(ok, also)
 	}
-	ok.setFact(Fact{Key: key, Val: val, Class: okClass})
+	ok.setFact(Cond{Key: key, Val: val, Class: okClass})
 	fail := st
-	fail.setFact(Fact{Key: key, Val: !val, Class: failClass})
+	fail.setFact(Cond{Key: key, Val: !val, Class: failClass})
 	fail.Released = append(fail.Released, relMark{fam: Family(kind), class: c.Class, inst: c.Inst,
 		step: f.step(line, text+" failed"), failed: true})
 	if s.LHS != nil && !condGuard {
@@ -321,13 +321,13 @@ func (f *flow) callback(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, args []*
 	ran := f.apply(b, cs, g, st.clone())
 	f.lastRef = false
 	for _, r := range ran {
-		r.setFact(Fact{Key: key, Val: true, Class: RetNonZero})
+		r.setFact(Cond{Key: key, Val: true, Class: RetNonZero})
 		if s.LHS != nil {
 			f.setVarFact(r, s.LHS, true, RetNonZero)
 		}
 	}
 	kept := st.clone()
-	kept.setFact(Fact{Key: key, Val: false, Class: RetZero})
+	kept.setFact(Cond{Key: key, Val: false, Class: RetZero})
 	if s.LHS != nil {
 		f.setVarFact(kept, s.LHS, false, RetZero)
 	}
@@ -339,7 +339,7 @@ func (f *flow) setVarFact(st *State, lhs *cparse.Expr, val bool, class RetClass)
 	if l == nil {
 		return
 	}
-	st.setFact(Fact{Key: l.String(), Val: val, Idents: l.Idents(), Expr: l, Class: class})
+	st.setFact(Cond{Key: l.String(), Val: val, Idents: l.Idents(), Expr: l, Class: class})
 }
 
 func subclass(e *cparse.Expr) int {

@@ -76,7 +76,7 @@ type FuncInfo struct {
 	// files (headers pulled in for types) are analysed but not reported.
 	Report  bool
 	Sum     *Summary
-	Facts   *FuncFacts
+	Result   *FuncResult
 	Callers int
 	callees []*FuncInfo
 	// external: a function of another run (an index), called but never
@@ -181,7 +181,7 @@ func bootKeys(k *kb.KB) map[string]bool {
 }
 
 // bootFact reports a fact that holds only before the scheduler runs.
-func (p *Program) bootFact(f *Fact) bool {
+func (p *Program) bootFact(f *Cond) bool {
 	v, ok := p.boot[f.Key]
 	return ok && v == f.Val
 }
@@ -476,7 +476,7 @@ func (p *Program) workers(n int) {
 				case p.budget > 0 && p.work.Load() > p.budget:
 					p.overBudget.Store(true)
 					for _, fi := range comps[i] {
-						fi.Facts = &FuncFacts{Failed: true}
+						fi.Result = &FuncResult{Failed: true}
 						fi.Sum = &Summary{}
 					}
 				default:
@@ -497,7 +497,7 @@ func (p *Program) workers(n int) {
 	close(ready)
 	wg.Wait()
 	for _, fi := range p.Funcs {
-		if fi.Report && fi.Facts != nil && fi.Facts.Failed {
+		if fi.Report && fi.Result != nil && fi.Result.Failed {
 			p.Stats.Failed++
 		}
 	}
@@ -557,7 +557,7 @@ func (p *Program) analyzeGroup(comp []*FuncInfo) {
 			p.log.Error("internal error analysing a function; counted as not analysed",
 				"function", fi.F.Name, "file", fi.F.File.Path, "panic", v, "stack", string(debug.Stack()))
 			for _, fi := range comp {
-				fi.Facts = &FuncFacts{Failed: true}
+				fi.Result = &FuncResult{Failed: true}
 				fi.Sum = &Summary{}
 			}
 		}
@@ -569,7 +569,7 @@ func (p *Program) analyzeGroup(comp []*FuncInfo) {
 			if fi.Sum != nil {
 				old = fi.Sum.key()
 			}
-			fi.Facts = p.flow(fi)
+			fi.Result = p.flow(fi)
 			fi.Sum = p.summarize(fi)
 			if fi.Sum.key() != old {
 				changed = true
@@ -602,10 +602,10 @@ func (p *Program) Unknown() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, fi := range p.Funcs {
-		if !fi.Report || fi.Facts == nil {
+		if !fi.Report || fi.Result == nil {
 			continue
 		}
-		for _, n := range fi.Facts.Unknown {
+		for _, n := range fi.Result.Unknown {
 			if !seen[n] {
 				seen[n] = true
 				out = append(out, n)

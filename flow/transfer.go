@@ -149,7 +149,7 @@ func (f *flow) nonNull(st *State, keys []derefKey) *State {
 			st = st.clone()
 			cloned = true
 		}
-		st.setFact(Fact{Key: k, Val: true, Idents: x.Idents(), Expr: x, Class: RetNonZero})
+		st.setFact(Cond{Key: k, Val: true, Idents: x.Idents(), Expr: x, Class: RetNonZero})
 	}
 	return st
 }
@@ -201,15 +201,15 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, op string, st *State) {
 				// "mode = M_PARTIAL": later tests of mode against this
 				// or another constant are known.
 				eq := &cparse.Expr{Kind: cparse.EBinary, Op: "==", X: lhs.Strip(), Y: rhs.Strip(), Pos: lhs.Pos}
-				st.setFact(Fact{Key: eq.String(), Val: true, Idents: []string{root}, Expr: eq})
+				st.setFact(Cond{Key: eq.String(), Val: true, Idents: []string{root}, Expr: eq})
 			}
 			if v, ok := constTruth(rhs); ok {
 				// "locked = true": later tests of it are known.
-				st.setFact(Fact{Key: root, Val: v, Idents: []string{root}, Expr: lhs.Strip(), Const: true})
+				st.setFact(Cond{Key: root, Val: v, Idents: []string{root}, Expr: lhs.Strip(), Const: true})
 			} else if src := copySource(rhs); src != "" && src != root {
 				// "start_pte = pte": what is known of pte holds of both.
 				if v, ok := st.fact(src); ok {
-					st.setFact(Fact{Key: root, Val: v, Idents: []string{root}, Expr: lhs.Strip(), Class: st.factClass(src)})
+					st.setFact(Cond{Key: root, Val: v, Idents: []string{root}, Expr: lhs.Strip(), Class: st.factClass(src)})
 				}
 			}
 		}
@@ -219,10 +219,10 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, op string, st *State) {
 	// constant stored in a member path is known ("vmf->pte = NULL").
 	cl := Canon(lhs)
 	path := cl.String()
-	st.filterFacts(func(fa *Fact) bool { return !strings.Contains(fa.Key, path) })
+	st.filterFacts(func(fa *Cond) bool { return !strings.Contains(fa.Key, path) })
 	if rhs != nil && (op == "=" || op == "") && isAccessPath(path) {
 		if v, ok := constTruth(rhs); ok {
-			st.setFact(Fact{Key: path, Val: v, Idents: cl.Idents(), Expr: cl})
+			st.setFact(Cond{Key: path, Val: v, Idents: cl.Idents(), Expr: cl})
 		}
 	}
 }
@@ -246,7 +246,7 @@ func (f *flow) flagFact(s *cparse.Stmt, st *State) {
 	}
 	test := &cparse.Expr{Kind: cparse.EBinary, Op: "&", X: s.LHS, Y: flag, Pos: s.LHS.Pos}
 	if key, neg, idents, expr := f.atom(test); key != "" {
-		st.setFact(Fact{Key: key, Val: val != neg, Idents: idents, Expr: expr})
+		st.setFact(Cond{Key: key, Val: val != neg, Idents: idents, Expr: expr})
 	}
 }
 
@@ -353,7 +353,7 @@ func (f *flow) callMatters(s *cparse.Stmt, st *State) bool {
 			return true
 		}
 		if g := f.p.Lookup(f.fn, name); g != nil && g.Sum != nil && (len(g.Sum.Outcomes) > 1 || g.Sum.NoReturn ||
-			len(g.Sum.Outcomes) == 1 && !g.Sum.Outcomes[0].empty() || len(g.Sum.Writes) > 0 && len(st.Facts) > 0) {
+			len(g.Sum.Outcomes) == 1 && !g.Sum.Outcomes[0].empty() || len(g.Sum.Writes) > 0 && len(st.Conds) > 0) {
 			return true
 		}
 	}
@@ -471,7 +471,7 @@ func (f *flow) forgetAddressed(s *cparse.Stmt, st *State) {
 		// ("args.ptep = pte_offset_map_lock(...); tests(&args);
 		// if (args.ptep)"): keep facts about members.
 		name := v.Name
-		st.filterFacts(func(ft *Fact) bool {
+		st.filterFacts(func(ft *Cond) bool {
 			return !containsStr(ft.Idents, name) || isMemberOf(ft.Key, name)
 		})
 		for i := len(st.Held) - 1; i >= 0; i-- {
@@ -509,7 +509,7 @@ func (f *flow) forgetWritten(s *cparse.Stmt, sum *Summary, st *State) {
 				// (&v)->f is v.f
 				path = base[1:] + "." + strings.TrimPrefix(strings.TrimPrefix(suffix, "->"), ".")
 			}
-			st.filterFacts(func(fa *Fact) bool { return !strings.Contains(fa.Key, path) })
+			st.filterFacts(func(fa *Cond) bool { return !strings.Contains(fa.Key, path) })
 		}
 	}
 }

@@ -533,7 +533,7 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 	}
 	for _, fi := range prog.Funcs {
 		path := fi.F.File.Path
-		if path != abs && !(strings.HasSuffix(path, ".h") && fi.F.Static && fi.Facts != nil) {
+		if path != abs && !(strings.HasSuffix(path, ".h") && fi.F.Static && fi.Result != nil) {
 			continue // a header's function this file does not reach is not analysed
 		}
 		rec := flow.Record(fi)

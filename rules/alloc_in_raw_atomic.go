@@ -23,7 +23,7 @@ raw_spinlock_t or bit spinlock is held, or with preemption or interrupts disable
 
 func runAllocInRawAtomic(pass *Pass) {
 	for _, fi := range pass.Funcs() {
-		for _, o := range fi.Facts.Obs {
+		for _, o := range fi.Result.Obs {
 			e := o.Eff
 			if e.Kind != flow.EAlloc || e.Sleeps || anyCtx(e.Inner, isAtomic) || o.NonRT {
 				continue

@@ -80,7 +80,7 @@ type Pass struct {
 func (p *Pass) Funcs() []*flow.FuncInfo {
 	var out []*flow.FuncInfo
 	for _, fi := range p.Prog.Funcs {
-		if fi.Report && fi.Facts != nil && !fi.Facts.Failed {
+		if fi.Report && fi.Result != nil && !fi.Result.Failed {
 			out = append(out, fi)
 		}
 	}

@@ -23,10 +23,10 @@ give them different subclasses.`,
 
 func runDoubleLock(pass *Pass) {
 	for _, fi := range pass.Funcs() {
-		if fi.Facts.Imprecise {
+		if fi.Result.Imprecise {
 			continue
 		}
-		for _, o := range fi.Facts.Obs {
+		for _, o := range fi.Result.Obs {
 			e := o.Eff
 			if e.Kind != flow.ETake || e.Ctx.Try || e.Ctx.Kind.Recursive || e.Ctx.Inst == "" {
 				continue

@@ -44,9 +44,9 @@ void one(int force, gfp_t gfp, spinlock_t *l)
 		t.Fatal(err)
 	}
 	var got []string
-	for _, c := range prog.Funcs[0].Facts.Calls {
+	for _, c := range prog.Funcs[0].Result.Calls {
 		var facts []string
-		for _, f := range c.Facts {
+		for _, f := range c.Conds {
 			facts = append(facts, fmt.Sprintf("%s=%t", f.Key, f.Val))
 		}
 		var gfp []string

@@ -24,10 +24,10 @@ as mutex_lock_interruptible does) and by __acquires/__cond_acquires annotations.
 
 func runLockLeak(pass *Pass) {
 	for _, fi := range pass.Funcs() {
-		if fi.Facts.Imprecise {
+		if fi.Result.Imprecise {
 			continue
 		}
-		exits := fi.Facts.Exits
+		exits := fi.Result.Exits
 		annotated := acquiresAnnotations(fi.F)
 		for _, h := range exits {
 			for _, c := range h.State.Held {

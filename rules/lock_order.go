@@ -38,10 +38,10 @@ func runLockOrder(pass *Pass) {
 	edges := map[[2]string]*orderEdge{}
 	var keys [][2]string
 	for _, fi := range pass.Prog.Funcs {
-		if fi.Facts == nil || fi.Facts.Failed {
+		if fi.Result == nil || fi.Result.Failed {
 			continue
 		}
-		for _, o := range fi.Facts.Obs {
+		for _, o := range fi.Result.Obs {
 			e := o.Eff
 			if e.Kind != flow.ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || !pass.Prog.KnownClass(e.Ctx.Class) ||
 				len(flow.CalleePath(e.Chain)) > maxOrderDepth {

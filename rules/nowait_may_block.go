@@ -23,7 +23,7 @@ allowed; waiting for another party is not.)`,
 
 func runNowaitMayBlock(pass *Pass) {
 	for _, fi := range pass.Funcs() {
-		for _, o := range fi.Facts.Obs {
+		for _, o := range fi.Result.Obs {
 			e := o.Eff
 			if e.Kind != flow.ESleep || !e.Blocks || e.GfpParam >= 0 || o.Nowait == nil {
 				continue

@@ -26,7 +26,7 @@ The raw context may be entered in a caller or hidden in a helper: the chain show
 
 func runRTSleepingLock(pass *Pass) {
 	for _, fi := range pass.Funcs() {
-		for _, o := range fi.Facts.Obs {
+		for _, o := range fi.Result.Obs {
 			e := o.Eff
 			if e.Kind != flow.ETake || !e.Ctx.Kind.RTSleeps || anyCtx(e.Inner, isAtomic) || o.NonRT {
 				continue

@@ -166,7 +166,7 @@ func build(ctx context.Context, srcs []source.Source, opt Options) (prog *flow.P
 		// budget left out is named, as a file the parser refused is.
 		left := map[*cparse.File]int{}
 		for _, fi := range prog.Funcs {
-			if fi.Report && fi.Facts != nil && fi.Facts.Failed {
+			if fi.Report && fi.Result != nil && fi.Result.Failed {
 				left[fi.F.File]++
 			}
 		}

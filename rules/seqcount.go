@@ -25,7 +25,7 @@ context.`,
 
 func runSeqcount(pass *Pass) {
 	for _, fi := range pass.Funcs() {
-		for _, o := range fi.Facts.Obs {
+		for _, o := range fi.Result.Obs {
 			e := o.Eff
 			if e.Kind != flow.ESeqWrite || e.Item != "seqcount_t" {
 				continue

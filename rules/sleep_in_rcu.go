@@ -19,7 +19,7 @@ for other I/O", not "will not schedule" (the dm REQ_NOWAIT bug, commit 5a7e8b2 u
 
 func runSleepInRCU(pass *Pass) {
 	for _, fi := range pass.Funcs() {
-		for _, o := range fi.Facts.Obs {
+		for _, o := range fi.Result.Obs {
 			e := o.Eff
 			if e.Kind != flow.ESleep || e.GfpParam >= 0 || anyCtx(e.Inner, isSpinningNonRCU) || anyCtx(e.Inner, isRCU) {
 				continue

@@ -22,10 +22,10 @@ function are reported; unlocking a lock the caller holds is how unlock helpers w
 
 func runUnlockNotHeld(pass *Pass) {
 	for _, fi := range pass.Funcs() {
-		if fi.Facts.Imprecise {
+		if fi.Result.Imprecise {
 			continue
 		}
-		for _, o := range fi.Facts.Obs {
+		for _, o := range fi.Result.Obs {
 			e := o.Eff
 			if e.Kind != flow.ERelease || e.Prev == nil {
 				continue

@@ -29,10 +29,10 @@ func runWaitUnderLock(pass *Pass) {
 	reg := map[string][]*flow.Obs{} // work item class -> registrations
 	queues := map[string][]string{} // workqueue class -> item classes
 	for _, fi := range prog.Funcs {
-		if fi.Facts == nil {
+		if fi.Result == nil {
 			continue
 		}
-		for _, o := range fi.Facts.Obs {
+		for _, o := range fi.Result.Obs {
 			switch o.Eff.Kind {
 			case flow.ERegister:
 				if o.Eff.Item != "" {
@@ -46,7 +46,7 @@ func runWaitUnderLock(pass *Pass) {
 		}
 	}
 	for _, fi := range pass.Funcs() {
-		for _, o := range fi.Facts.Obs {
+		for _, o := range fi.Result.Obs {
 			e := o.Eff
 			if e.Kind != flow.EWait {
 				continue
