@@ -76,7 +76,7 @@ type FuncInfo struct {
 	// files (headers pulled in for types) are analysed but not reported.
 	Report  bool
 	Sum     *Summary
-	Result   *FuncResult
+	Result  *FuncResult
 	Callers int
 	callees []*FuncInfo
 	// external: a function of another run (an index), called but never
