@@ -1,4 +1,11 @@
-// Command lockbot reviews Linux kernel C for lock-semantics bugs.
+// Command lockbot reviews Linux kernel C for lock-semantics bugs: check
+// reviews patches (the pre-send hook and b4 run it), scan reports
+// everything in files or directories, index summarises a whole tree for
+// the others to read, explain prints what the index knows of a function,
+// serve runs the GitHub App, lore answers patches on mailing lists, hook
+// installs the send-email hook, rules documents the checks. The commands
+// are thin: each wires flags to a package (review, rules, index, forge,
+// lore, hook, comment).
 package main
 
 import (
