@@ -36,9 +36,8 @@ func (fi *FuncInfo) Dump() string {
 		}
 		b.WriteByte('\n')
 	}
-	kinds := []string{"take", "sleep", "alloc", "wait", "register", "queue", "seqwrite", "release"}
 	for _, e := range s.Effects {
-		what := kinds[e.Kind]
+		what := e.Kind.String()
 		if e.Ctx != nil {
 			what += " " + ctxs([]*Ctx{e.Ctx})
 		}
@@ -125,4 +124,70 @@ func describeCtx(c *Ctx) string {
 		return c.Kind.Desc + " " + c.Inst
 	}
 	return c.Kind.Desc
+}
+
+// String says in one line what callers are told of a function: its
+// effects ("sleeps: msleep(1) in foo_wait()", "takes spinlock_t struct
+// foo::lock", "allocates, may sleep: kmalloc(n, GFP_KERNEL)"), its
+// outcomes that leave or release something ("returns nonzero: acquires
+// spinlock_t struct foo::lock"), what it requires held, and whether it
+// returns at all. Tests match it ("want summary:..."), so its wording is
+// the engine's product as much as a finding's.
+func (s *Summary) String() string {
+	if s == nil {
+		return "not analysed"
+	}
+	var parts []string
+	for _, e := range s.Effects {
+		var what string
+		switch e.Kind {
+		case ETake:
+			what = "takes " + describeCtx(e.Ctx)
+		case ESleep:
+			what = "sleeps: " + e.What
+		case EAlloc:
+			what = "allocates: " + e.What
+			if e.Sleeps {
+				what = "allocates, may sleep: " + e.What
+			}
+		case EWait:
+			what = "waits: " + e.What
+		case ESeqWrite:
+			what = "writes " + describeCtx(e.Ctx)
+		default:
+			what = e.Kind.String() + ": " + e.What
+		}
+		if e.GfpParam >= 0 {
+			what += fmt.Sprintf(" if parameter %d blocks", e.GfpParam+1)
+		}
+		if path := CalleePath(e.Chain); len(path) > 0 {
+			what += " in " + path[len(path)-1] + "()"
+		}
+		parts = append(parts, what)
+	}
+	for _, o := range s.Outcomes {
+		var did []string
+		for _, c := range o.Acquired {
+			did = append(did, "acquires "+describeCtx(c))
+		}
+		for _, c := range o.Released {
+			did = append(did, "releases "+describeCtx(c))
+		}
+		for _, c := range o.Maybe {
+			did = append(did, "may release "+describeCtx(c))
+		}
+		if len(did) > 0 {
+			parts = append(parts, "returns "+o.Ret.String()+": "+strings.Join(did, ", "))
+		}
+	}
+	for _, c := range s.Requires {
+		parts = append(parts, "requires "+describeCtx(c)+" held")
+	}
+	if s.NoReturn {
+		parts = append(parts, "never returns")
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, "; ")
 }

@@ -23,6 +23,10 @@ const (
 	ERelease                 // releases a lock this path already released
 )
 
+func (k EffKind) String() string {
+	return [...]string{"take", "sleep", "alloc", "wait", "register", "queue", "seqwrite", "release"}[k]
+}
+
 // Effect is one thing a statement does, directly or deep in a callee.
 type Effect struct {
 	Kind EffKind

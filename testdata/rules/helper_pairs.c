@@ -6,7 +6,7 @@ struct cache { struct tree trees[8]; bool no_sleep; };
 
 DEFINE_STATIC_KEY_FALSE(no_sleep_enabled);
 
-static void cache_read_lock(struct cache *bc, int block)
+static void cache_read_lock(struct cache *bc, int block) /* want summary:"returns void: acquires rw_semaphore \\(read\\) struct tree::u.lock$" */
 {
 	if (static_branch_unlikely(&no_sleep_enabled) && bc->no_sleep)
 		read_lock_bh(&bc->trees[block].u.spinlock);
@@ -49,7 +49,7 @@ static void group_or_file(struct alloc_ctx *ac, int size)
 	mutex_lock(&ac->lg->lg_mutex);
 }
 
-static void release_context(struct alloc_ctx *ac)
+static void release_context(struct alloc_ctx *ac) /* want summary:"^returns void: releases mutex struct group::lg_mutex$" */
 {
 	if (ac->flags & HINT_GROUP_ALLOC)
 		mutex_unlock(&ac->lg->lg_mutex);
@@ -119,7 +119,7 @@ void caller_big(struct group *g)
 struct cluster { spinlock_t lock; };
 struct swapdev { spinlock_t lock; struct cluster *clusters; };
 
-static struct cluster *lock_cluster_or_dev(struct swapdev *si, unsigned long off)
+static struct cluster *lock_cluster_or_dev(struct swapdev *si, unsigned long off) /* want summary:"returns zero: acquires spinlock_t struct swapdev::lock; returns nonzero: acquires spinlock_t struct cluster::lock$" */
 {
 	struct cluster *ci = si->clusters;
 

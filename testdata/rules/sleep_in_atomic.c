@@ -8,12 +8,12 @@ struct dev {
 	int flags;
 };
 
-void *dev_alloc(struct dev *d, size_t n, gfp_t gfp)
+void *dev_alloc(struct dev *d, size_t n, gfp_t gfp) /* want summary:"^sleeps: kmalloc\\(n, gfp\\) if parameter 3 blocks; allocates: kmalloc\\(n, gfp\\) if parameter 3 blocks$" */
 {
 	return kmalloc(n, gfp);
 }
 
-void dev_sleepy(struct dev *d)
+void dev_sleepy(struct dev *d) /* want summary:"^sleeps: msleep\\(10\\)$" */
 {
 	msleep(10);
 }
@@ -21,7 +21,7 @@ void dev_sleepy(struct dev *d)
 void direct_sleep(struct dev *d)
 {
 	spin_lock(&d->lock);
-	d->buf = kmalloc(64, GFP_KERNEL); /* want SLEEP_IN_ATOMIC */
+	d->buf = kmalloc(64, GFP_KERNEL); /* want SLEEP_IN_ATOMIC "^kmalloc\\(64, GFP_KERNEL\\) may sleep, but spinlock_t struct dev::lock \\(spin_lock\\(&d->lock\\)\\) is held$" */
 	mutex_lock(&d->mlock); /* want SLEEP_IN_ATOMIC */
 	mutex_unlock(&d->mlock);
 	spin_unlock(&d->lock);
@@ -39,7 +39,7 @@ void atomic_alloc_ok(struct dev *d)
 void param_gfp(struct dev *d)
 {
 	spin_lock(&d->lock);
-	d->buf = dev_alloc(d, 64, GFP_KERNEL); /* want SLEEP_IN_ATOMIC */
+	d->buf = dev_alloc(d, 64, GFP_KERNEL); /* want SLEEP_IN_ATOMIC "param_gfp\\(\\) calls dev_alloc\\(\\) with spinlock_t .* held, and kmalloc\\(n, gfp\\) in dev_alloc\\(\\) may sleep" */
 	spin_unlock(&d->lock);
 }
 
