@@ -90,35 +90,50 @@ func OpenRegular(root *os.Root, name string) (*os.File, error) {
 // ErrTooLarge is a file over the size a reader allows.
 var ErrTooLarge = errors.New("too large")
 
-// ReadRegular reads the regular file at path, of at most limit bytes,
-// following symbolic links. Anything else is refused before it is read
-// (ErrNotRegular, ErrTooLarge): a FIFO would block the run and a link to
-// a device would fill memory.
+// ReadRegular reads the regular file at path (a link is followed), of at
+// most limit bytes. Anything else is refused before it is opened
+// (ErrNotRegular; a directory is a *fs.PathError of EISDIR), and so is a
+// larger file (ErrTooLarge): a FIFO would block the run and a link to a
+// device would fill memory. The type is checked again on the open file,
+// which may have been replaced since; the open does not block on a FIFO,
+// and the read is bounded whatever the file turns out to be.
 func ReadRegular(path string, limit int64) ([]byte, error) {
-	// OpenRegular refuses links that leave its root, so the root is the
-	// target's directory: a user naming a link means its target.
-	target, err := filepath.EvalSymlinks(path)
+	info, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	root, err := os.OpenRoot(filepath.Dir(target))
+	if info.IsDir() {
+		// Not a file at all: an #include naming a directory.
+		return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, info.Mode().Type())
+	}
+	if info.Size() > limit {
+		return nil, fmt.Errorf("%s: %d bytes: %w: over the %d-byte limit", path, info.Size(), ErrTooLarge, limit)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
-	}
-	defer root.Close()
-	f, err := OpenRegular(root, filepath.Base(target))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
+	if info, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, info.Mode().Type())
+	}
+	var buf bytes.Buffer
+	// Room for the whole file and the read that sees its end, as
+	// os.ReadFile allows.
+	buf.Grow(int(min(info.Size(), limit)) + bytes.MinRead)
+	if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if int64(len(data)) > limit {
+	if int64(buf.Len()) > limit {
 		return nil, fmt.Errorf("%s: %w: over the %d-byte limit", path, ErrTooLarge, limit)
 	}
-	return data, nil
+	return buf.Bytes(), nil
 }
 
 // Snapshot is the files one patch touches, before and after it.

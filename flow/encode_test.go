@@ -34,19 +34,6 @@ func buildProgram(t *testing.T, k *kb.KB, srcs ...source.Source) *Program {
 	return prog
 }
 
-func loadSources(t *testing.T, paths ...string) []source.Source {
-	t.Helper()
-	var srcs []source.Source
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srcs = append(srcs, source.Source{Path: p, Src: data, Context: strings.HasSuffix(p, ".h")})
-	}
-	return srcs
-}
-
 // TestRecordRoundTrip encodes the summary of every function of the test
 // cases and decodes it: the summary a caller gets back is the same.
 func TestRecordRoundTrip(t *testing.T) {
@@ -57,7 +44,11 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 	n := 0
 	for _, f := range files {
-		prog := buildProgram(t, k, loadSources(t, f)...)
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog := buildProgram(t, k, source.Source{Path: f, Src: data})
 		for _, fi := range prog.Funcs {
 			data, err := MarshalRecord(Record(fi))
 			if err != nil {

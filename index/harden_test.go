@@ -17,6 +17,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"lockbot/diff"
 	"lockbot/kb"
 )
 
@@ -318,10 +319,10 @@ func TestReadRegular(t *testing.T) {
 	if err := os.WriteFile(big, make([]byte, 9<<20), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readRegular(big); !errors.Is(err, errTooLarge) {
+	if _, err := readRegular(big); !errors.Is(err, diff.ErrTooLarge) {
 		t.Errorf("a 9 MiB file: %v, want errTooLarge", err)
 	}
-	if _, err := readRegular("/dev/zero"); !errors.Is(err, errNotRegular) {
+	if _, err := readRegular("/dev/zero"); !errors.Is(err, diff.ErrNotRegular) {
 		t.Errorf("/dev/zero: %v, want errNotRegular", err)
 	}
 	if _, err := readRegular(dir); !absent(err) {

@@ -1,77 +1,27 @@
 package index
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 
 	"lockbot/cparse"
+	"lockbot/diff"
 	"lockbot/source"
 )
-
-// errNotRegular is a FIFO, a device, a socket, or a symlink to one: the
-// index never opens those for reading, since a FIFO without a writer
-// blocks for good and /dev/zero never ends (git commits symlinks, so a
-// tree may well hold zero.h -> /dev/zero).
-var errNotRegular = errors.New("not a regular file")
-
-// errTooLarge is a file over cparse.MaxFileSize, which the parser refuses
-// anyway.
-var errTooLarge = errors.New("over the size limit")
 
 // readFunc reads one file of the tree; Index.read, so that a test can
 // make a read fail.
 type readFunc func(path string) ([]byte, error)
 
-// readRegular reads a regular file of at most cparse.MaxFileSize bytes.
-// The type is checked before opening (opening some devices does
-// something) and again on the open file, which may have been replaced
-// since; the open does not block on a FIFO, and the read is bounded
-// whatever the file turns out to be.
+// readRegular reads a file of the tree: never a FIFO, a device or a link
+// to one (git commits symlinks, so a tree may well hold zero.h ->
+// /dev/zero), never more than cparse.MaxFileSize bytes.
 func readRegular(path string) ([]byte, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if info.IsDir() {
-		// Not a file at all: "#include "foo"" naming a directory.
-		return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", path, errNotRegular, info.Mode().Type())
-	}
-	if info.Size() > cparse.MaxFileSize {
-		return nil, fmt.Errorf("%s: %d bytes: %w of %d bytes", path, info.Size(), errTooLarge, cparse.MaxFileSize)
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	info, err = f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", path, errNotRegular, info.Mode().Type())
-	}
-	var buf bytes.Buffer
-	// Room for the whole file and the read that sees its end, as
-	// os.ReadFile allows.
-	buf.Grow(int(min(info.Size(), cparse.MaxFileSize)) + bytes.MinRead)
-	if _, err := buf.ReadFrom(io.LimitReader(f, cparse.MaxFileSize+1)); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if buf.Len() > cparse.MaxFileSize {
-		return nil, fmt.Errorf("%s: %w of %d bytes", path, errTooLarge, cparse.MaxFileSize)
-	}
-	return buf.Bytes(), nil
+	return diff.ReadRegular(path, cparse.MaxFileSize)
 }
 
 // absent reports a file that is simply not there to read: a generated
@@ -107,9 +57,9 @@ func loadSources(abs string, depth int, unity *source.UnityBuilds, read readFunc
 		switch {
 		case err == nil:
 			return data, true
-		case errors.Is(err, errNotRegular):
+		case errors.Is(err, diff.ErrNotRegular):
 			l.skipped = append(l.skipped, p)
-		case absent(err), errors.Is(err, errTooLarge):
+		case absent(err), errors.Is(err, diff.ErrTooLarge):
 		case ferr == nil:
 			ferr = fmt.Errorf("reading %s, which it includes: %w", p, err)
 		}

@@ -22,6 +22,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"lockbot/cparse"
+	"lockbot/diff"
 	"lockbot/flow"
 	"lockbot/rules"
 	"lockbot/source"
@@ -488,7 +489,7 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 	l, err := loadSources(abs, opt.IncludeDepth, sh.unity, ix.read)
 	r.skipped = l.skipped
 	switch {
-	case errors.Is(err, errNotRegular) && len(l.srcs) == 0:
+	case errors.Is(err, diff.ErrNotRegular) && len(l.srcs) == 0:
 		r.skipped = append(r.skipped, abs)
 		r.notRegular = true
 		return r

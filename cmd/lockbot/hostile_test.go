@@ -270,7 +270,7 @@ func TestScanSpecialFiles(t *testing.T) {
 		code int
 		want string
 	}{
-		{"f.c", 2, "f.c: open f.c: not a regular file"},
+		{"f.c", 2, "f.c: not a regular file"},
 		{"z.c", 2, "not a regular file"},
 		{".", 0, "skipping a file that is not C source to read"},
 	} {
