@@ -404,16 +404,7 @@ func TestOpsEntriesPerFile(t *testing.T) {
 // including the header.
 func TestHeaderRecordOwner(t *testing.T) {
 	tree := t.TempDir()
-	write := func(rel, src string) {
-		t.Helper()
-		p := filepath.Join(tree, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, src string) { writeFile(t, tree, rel, src) }
 	write("drv/defs.h", "static inline void helper(int x) { }\n")
 	write("drv/h.h", "static inline void hi(void) { helper(1); }\n")
 	write("drv/a.c", "#include \"defs.h\"\n#include \"h.h\"\nvoid a(void) { hi(); }\n")

@@ -152,14 +152,7 @@ func TestServeKilledMidJobPostsOneReview(t *testing.T) {
 			}()
 
 			first := startServe(t, args...)
-			resp, err := fake.Deliver(first.url+"/webhook", "pull_request", "d-1", fake.PullRequestEvent("opened", "kernel", "linux", 1), fake.WebhookSecret)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusAccepted {
-				t.Fatalf("delivery: %s", resp.Status)
-			}
+			deliverOpened(t, fake, first.url)
 			select {
 			case <-stalled:
 			case <-time.After(15 * time.Second):
@@ -265,14 +258,7 @@ func TestServeKilledInEveryAttemptCompletesTheCheckRun(t *testing.T) {
 	for attempt := 1; attempt <= 2; attempt++ {
 		s := startServe(t, args...)
 		if attempt == 1 {
-			resp, err := fake.Deliver(s.url+"/webhook", "pull_request", "d-1", fake.PullRequestEvent("opened", "kernel", "linux", 1), fake.WebhookSecret)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusAccepted {
-				t.Fatalf("delivery: %s", resp.Status)
-			}
+			deliverOpened(t, fake, s.url)
 		}
 		select {
 		case <-stalled:
@@ -392,4 +378,18 @@ func modes(files ...string) []string {
 		}
 	}
 	return out
+}
+
+// deliverOpened delivers pull request 1's "opened" event to a server and
+// waits for its acknowledgement.
+func deliverOpened(t *testing.T, fake *fakegithub.Server, url string) {
+	t.Helper()
+	resp, err := fake.Deliver(url+"/webhook", "pull_request", "d-1", fake.PullRequestEvent("opened", "kernel", "linux", 1), fake.WebhookSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("delivery: %s", resp.Status)
+	}
 }
