@@ -54,13 +54,7 @@ func ReviewText(w io.Writer, res *review.Result, opt ReviewTextOptions) error {
 		current = f.Patch
 		ew.printf("%s:%s: %s%s\n", f.Severity.Level(), f.Rule, f.Message, preExisting(f))
 		location(ew, f)
-		for _, s := range f.Chain {
-			ew.printf("  %s:%d: %s(): %s\n", s.File, s.Line, s.Func, s.Note)
-		}
-		if f.Fix != "" {
-			ew.printf("  fix: %s\n", f.Fix)
-		}
-		ew.printf("\n")
+		evidence(ew, f.Finding)
 	}
 
 	if headed && len(res.Resolved) > 0 {
@@ -141,7 +135,7 @@ func UnknownNote(names []string) string {
 // terseLine is one finding on one line; b4 counts a line holding
 // "ERROR:" as a failure and any other line as a warning.
 func terseLine(f *review.Finding) string {
-	return fmt.Sprintf("%s:%d: %s:%s: %s%s", f.File, f.Line, f.Severity.Level(), f.Rule, f.Message, preExisting(f))
+	return findingLine(f.Finding, preExisting(f))
 }
 
 func preExisting(f *review.Finding) string {

@@ -31,17 +31,11 @@ func Text(w io.Writer, res *rules.Result, opt TextOptions) error {
 		} else {
 			warns++
 		}
-		ew.printf("%s:%d: %s:%s: %s\n", f.File, f.Line, f.Severity.Level(), f.Rule, f.Message)
+		ew.printf("%s\n", findingLine(f, ""))
 		if opt.Terse {
 			continue
 		}
-		for _, s := range f.Chain {
-			ew.printf("  %s:%d: %s(): %s\n", s.File, s.Line, s.Func, s.Note)
-		}
-		if f.Fix != "" {
-			ew.printf("  fix: %s\n", f.Fix)
-		}
-		ew.printf("\n")
+		evidence(ew, f)
 	}
 	if !opt.Terse {
 		rt := "PREEMPT_RT rules on"
@@ -57,6 +51,24 @@ func Text(w io.Writer, res *rules.Result, opt TextOptions) error {
 		}
 	}
 	return ew.err
+}
+
+// findingLine is a finding on one line, "path:line: LEVEL:RULE:
+// message", the form editors, scripts and b4 read.
+func findingLine(f *rules.Finding, suffix string) string {
+	return fmt.Sprintf("%s:%d: %s:%s: %s%s", f.File, f.Line, f.Severity.Level(), f.Rule, f.Message, suffix)
+}
+
+// evidence prints a finding's chain, its fix and the blank line that
+// ends it.
+func evidence(ew *errWriter, f *rules.Finding) {
+	for _, s := range f.Chain {
+		ew.printf("  %s:%d: %s(): %s\n", s.File, s.Line, s.Func, s.Note)
+	}
+	if f.Fix != "" {
+		ew.printf("  fix: %s\n", f.Fix)
+	}
+	ew.printf("\n")
 }
 
 func plural(n int, s string) string { return fmt.Sprintf("%d %s", n, noun(n, s)) }
