@@ -147,6 +147,9 @@ func (s *Summary) String() string {
 			what = "sleeps: " + e.What
 		case EAlloc:
 			what = "allocates: " + e.What
+			if e.Frees {
+				what = "frees: " + e.What
+			}
 			if e.Sleeps {
 				what = "allocates, may sleep: " + e.What
 			}

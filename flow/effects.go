@@ -38,8 +38,11 @@ type Effect struct {
 	GfpParam int
 	// Blocks: the sleep waits for another party (matters for NOWAIT).
 	Blocks bool
-	// Sleeps: an allocation that may also sleep.
+	// Sleeps: an allocation that may also sleep. Frees: an EAlloc that
+	// frees memory rather than allocating it: it goes to the allocator
+	// as an allocation does.
 	Sleeps bool
+	Frees  bool
 	Wait   string // rcu, srcu, work, queue
 	Item   string // work item class
 	Queue  string // workqueue class
@@ -213,7 +216,7 @@ func (e *Effect) computeKey() string {
 	b.WriteString(strconv.Itoa(int(e.Kind)))
 	b.WriteByte('|')
 	b.WriteString(strconv.Itoa(e.GfpParam))
-	for _, flag := range []bool{e.Blocks, e.Sleeps} {
+	for _, flag := range []bool{e.Blocks, e.Sleeps, e.Frees} {
 		if flag {
 			b.WriteString("|1")
 		} else {

@@ -11,7 +11,7 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 6
+const SummaryVersion = 7
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its
@@ -85,6 +85,7 @@ type effectRec struct {
 	GfpParam int       `json:"gfp_param"`
 	Blocks   bool      `json:"blocks,omitempty"`
 	Sleeps   bool      `json:"sleeps,omitempty"`
+	Frees    bool      `json:"frees,omitempty"`
 	Wait     string    `json:"wait,omitempty"`
 	Item     string    `json:"item,omitempty"`
 	Queue    string    `json:"queue,omitempty"`
@@ -117,7 +118,7 @@ func Record(fi *FuncInfo) *FuncRecord {
 	}
 	for _, e := range s.Effects {
 		r.Effects = append(r.Effects, effectRec{Kind: e.Kind, Ctx: ctxRecPtr(e.Ctx), What: e.What, GfpParam: e.GfpParam,
-			Blocks: e.Blocks, Sleeps: e.Sleeps, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: ctxRecs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: ctxRecPtr(e.Drops), Unheld: ctxRecs(e.Unheld),
 			Facts: factRecs(e.Conds)})
 	}
@@ -249,7 +250,7 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	}
 	for _, e := range r.Effects {
 		s.Effects = append(s.Effects, &Effect{Kind: e.Kind, Ctx: d.ctx(e.Ctx), What: e.What, GfpParam: e.GfpParam,
-			Blocks: e.Blocks, Sleeps: e.Sleeps, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: d.ctxs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: d.ctx(e.Drops), Unheld: d.ctxs(e.Unheld),
 			Conds: d.facts(e.Facts)})
 	}

@@ -73,6 +73,8 @@ func (f *flow) entryState() *State {
 		c.FromCaller = true
 		st.Held = append(st.Held, c)
 	}
+	// The contexts the kernel calls the function in (callbacks).
+	st.Held = append(st.Held, f.p.entered[f.fi]...)
 	return st
 }
 

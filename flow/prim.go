@@ -136,6 +136,10 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 			f.observe(s, st, &Effect{Kind: EAlloc, GfpParam: -1, Sleeps: spec.Sleeps, What: text,
 				Chain: []Step{f.step(line, text+" allocates memory")}}, nil, b)
 		}
+		if spec.Free {
+			f.observe(s, st, &Effect{Kind: EAlloc, GfpParam: -1, Frees: true, What: text,
+				Chain: []Step{f.step(line, text+" frees memory")}}, nil, b)
+		}
 		if spec.Sleeps && !(spec.SleepsUnless != "" && f.held(st, spec.SleepsUnless)) {
 			e := &Effect{Kind: ESleep, GfpParam: -1, Blocks: spec.Blocks, Wait: spec.Wait, What: text,
 				Chain: []Step{f.step(line, text+" may sleep")}}

@@ -46,6 +46,9 @@ type Program struct {
 	Stats Stats
 	// ctx stops the analysis midway (a review's deadline); nil: never.
 	ctx context.Context
+	// entered are the contexts functions are called in by the kernel,
+	// set before the analysis starts (callbackContexts).
+	entered map[*FuncInfo][]*Ctx
 	// work is what the functions' analyses cost so far, in maxWork's
 	// units, and budget what the whole program may cost (0: no bound);
 	// overBudget is set once functions were left unanalysed for it.
@@ -415,6 +418,7 @@ func (p *Program) Analyze(ctx context.Context, workers int) error {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	p.ctx = ctx
+	p.entered = p.callbackContexts()
 	p.workers(workers)
 	return ctx.Err()
 }

@@ -99,8 +99,11 @@ type Func struct {
 	// Blocks: the call waits for another party (a lock, I/O, an event),
 	// which a NOWAIT request must not do.
 	Blocks bool `yaml:"blocks"`
-	// Alloc: the call allocates memory.
+	// Alloc: the call allocates memory. Free: it frees memory, which on
+	// PREEMPT_RT takes the allocator's sleeping locks as an allocation
+	// does (kfree, kmem_cache_free, free_pages).
 	Alloc bool `yaml:"alloc"`
+	Free  bool `yaml:"free"`
 	// SleepsUnless names a kind inside which the call does not sleep
 	// (copy_from_user under pagefault_disable).
 	SleepsUnless string `yaml:"sleeps_unless"`
@@ -164,6 +167,10 @@ type Func struct {
 	// Enqueue: the call queues Item on Queue.
 	Register string `yaml:"register"`
 	Fn       *int   `yaml:"fn"`
+	// RunsIn is the context the callback Fn runs in, a kind
+	// ("softirq" for timer_setup, call_rcu and tasklets, "hardirq" for
+	// request_irq's handler): what it does is done with that kind held.
+	RunsIn string `yaml:"runs_in"`
 	Enqueue  bool   `yaml:"enqueue"`
 	// GFPFrom: the call returns a gfp mask derived from that argument.
 	GFPFrom *int `yaml:"gfp_from"`
@@ -234,6 +241,9 @@ type KB struct {
 	// scheduler runs: no rule reports what a path taken then does.
 	BootOnly map[string]bool `yaml:"boot_only"`
 	Syntax   Syntax          `yaml:"syntax"`
+	// OpsContexts are the contexts the kernel calls the members of an
+	// ops structure in, by the structure's tag ("struct irq_chip").
+	OpsContexts map[string]*OpsContext `yaml:"ops_contexts"`
 
 	kindByType map[string]*Kind
 	// dialect is what the parser needs of the knowledge base, made once:
@@ -255,6 +265,18 @@ type file struct {
 	RTConfig  []string             `yaml:"rt_config"`
 	BootOnly  map[string]bool      `yaml:"boot_only"`
 	Syntax    Syntax               `yaml:"syntax"`
+	// OpsContexts: see KB.OpsContexts.
+	OpsContexts map[string]*OpsContext `yaml:"ops_contexts"`
+}
+
+// OpsContext says that the kernel calls the Members of an ops structure
+// with a context of Kind held: irq_chip's callbacks run under the raw
+// irq_desc lock. Why says so in a chain.
+type OpsContext struct {
+	Kind    string   `yaml:"kind"`
+	Members []string `yaml:"members"`
+	Why     string   `yaml:"why"`
+	Src     string   `yaml:"src"`
 }
 
 // Load reads the embedded knowledge base and then each extra file (a path
@@ -384,6 +406,12 @@ func (k *KB) merge(name string, data []byte) error {
 	}
 	k.Nowait = append(k.Nowait, f.Nowait...)
 	k.RTConfig = append(k.RTConfig, f.RTConfig...)
+	for n, v := range f.OpsContexts {
+		if k.OpsContexts == nil {
+			k.OpsContexts = map[string]*OpsContext{}
+		}
+		k.OpsContexts[n] = v
+	}
 	for c, v := range f.BootOnly {
 		if k.BootOnly == nil {
 			k.BootOnly = map[string]bool{}
@@ -467,6 +495,10 @@ func (k *KB) check() error {
 		kind(f.Name, "also_release", f.AlsoRelease)
 		kind(f.Name, "may_release", f.MayRelease)
 		kind(f.Name, "also_acquire", f.AlsoAcquire)
+		kind(f.Name, "runs_in", f.RunsIn)
+		if f.RunsIn != "" && f.Fn == nil {
+			errs = append(errs, fmt.Sprintf("function %s: runs_in without fn (the argument holding the callback)", f.Name))
+		}
 		for _, n := range append(append([]string(nil), f.TrueUnder...), f.FalseUnder...) {
 			if n != "preempt_off" {
 				kind(f.Name, "true_under/false_under", n)
@@ -488,6 +520,14 @@ func (k *KB) check() error {
 		}
 		if f.LockExpr != "" && f.Lock != nil {
 			errs = append(errs, fmt.Sprintf("function %s: both lock and lock_expr", f.Name))
+		}
+	}
+	for n, o := range k.OpsContexts {
+		if k.Kinds[o.Kind] == nil {
+			errs = append(errs, fmt.Sprintf("ops_contexts %s: unknown kind %q", n, o.Kind))
+		}
+		if o.Src == "" {
+			errs = append(errs, fmt.Sprintf("ops_contexts %s: no src", n))
 		}
 	}
 	for _, g := range k.Guards {

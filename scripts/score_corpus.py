@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Scores lockbot on corpus records; scripts/score-corpus.sh runs it.
+
+usage: score_corpus.py LOCKBOT VERSION=TREE=INDEX... -- RECORDS.jsonl...
+"""
+import collections
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+NEAR = 3  # lines a finding may be off the record's line
+
+
+def scan(lockbot, tree, index, rel, cwd=None):
+    """The findings of `lockbot scan` of one file, relative to its tree."""
+    cmd = [lockbot, "scan", "--format", "json"]
+    if index:
+        cmd += ["--index", index]
+    cmd.append(rel)
+    p = subprocess.run(cmd, cwd=cwd or tree, capture_output=True, text=True, timeout=600)
+    if p.returncode not in (0, 1):
+        return None, p.stderr.strip().splitlines()[-1:] or ["exit %d" % p.returncode]
+    try:
+        return json.loads(p.stdout).get("findings") or [], None
+    except ValueError:
+        return None, ["not JSON"]
+
+
+def matches(f, rec, function, line=None):
+    if f["rule"] != rec["rule"] or f["function"] != function:
+        return False
+    if line is None:
+        return True
+    if abs(f["line"] - line) <= NEAR:
+        return True
+    for s in f.get("chain") or []:
+        if os.path.basename(s["file"]) == os.path.basename(rec["file"]) and abs(s["line"] - line) <= NEAR:
+            return True
+    return False
+
+
+def apply_edit(path, edits):
+    """Applies fixed_edit operations to the file at path, line numbers
+    being those of the original file."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    # Apply from the bottom so that earlier line numbers stay valid.
+    def key(e):
+        return e.get("line") or e.get("delete") or e.get("insert_before") or e.get("insert_after") or 0
+    for e in sorted(edits, key=key, reverse=True):
+        if "replace" in e:
+            i = e["line"] - 1
+            if e["replace"] not in lines[i]:
+                raise ValueError("line %d lacks %r" % (e["line"], e["replace"]))
+            lines[i] = lines[i].replace(e["replace"], e["with"], 1)
+        elif "delete" in e:
+            del lines[e["delete"] - 1]
+        elif "insert_before" in e:
+            lines.insert(e["insert_before"] - 1, e["text"])
+        elif "insert_after" in e:
+            lines.insert(e["insert_after"], e["text"])
+        else:
+            raise ValueError("unknown edit %r" % e)
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+def score(lockbot, trees, rec):
+    tree, index = trees[rec["tree"]]
+    fs, err = scan(lockbot, tree, index, rec["file"])
+    if fs is None:
+        return "error", "scan: %s" % " ".join(err)
+    hits = [f for f in fs if matches(f, rec, rec["function"], rec["line"])]
+    if not hits:
+        same = [f for f in fs if f["function"] == rec["function"]]
+        why = "; ".join("%s:%d" % (f["rule"], f["line"]) for f in same) or "nothing in the function"
+        return "missed", why
+    if rec.get("fixed_tree"):
+        ftree, findex = trees[rec["fixed_tree"]]
+        if not os.path.exists(os.path.join(ftree, rec.get("fixed_file") or rec["file"])):
+            return "found", "the fixed file is gone"
+        gs, err = scan(lockbot, ftree, findex, rec.get("fixed_file") or rec["file"])
+        if gs is None:
+            return "found", "fixed: scan: %s" % " ".join(err)
+        left = [g for g in gs if matches(g, rec, rec.get("fixed_function") or rec["function"])]
+        if left:
+            return "found, not gone", "still on the fixed code at line %d" % left[0]["line"]
+        return "found", ""
+    if rec.get("fixed_edit"):
+        with tempfile.TemporaryDirectory() as tmp:
+            d = os.path.dirname(rec["file"])
+            shutil.copytree(os.path.join(tree, d), os.path.join(tmp, d), symlinks=True,
+                            ignore=lambda _, names: [n for n in names if os.path.isdir(os.path.join(tree, d, n))])
+            try:
+                apply_edit(os.path.join(tmp, rec["file"]), rec["fixed_edit"])
+            except (ValueError, IndexError) as e:
+                return "found", "fixed_edit does not apply: %s" % e
+            gs, err = scan(lockbot, tree, index, rec["file"], cwd=tmp)
+            if gs is None:
+                return "found", "fixed: scan: %s" % " ".join(err)
+            if [g for g in gs if matches(g, rec, rec["function"])]:
+                return "found, not gone", "still after the fix"
+    return "found", ""
+
+
+def main():
+    argv = sys.argv[1:]
+    sep = argv.index("--")
+    lockbot, specs, files = argv[0], argv[1:sep], argv[sep + 1:]
+    trees = {}
+    for s in specs:
+        v, tree, index = s.split("=", 2)
+        trees[v] = (tree, index)
+    per = collections.defaultdict(lambda: collections.Counter())
+    for path in files:
+        part = "held-out" if os.path.basename(path).startswith("heldout") else "dev"
+        for line in open(path):
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            verdict, why = score(lockbot, trees, rec)
+            per[(part, rec["class"])][verdict] += 1
+            print("%-8s %-16s %-36s %s:%s:%d %s" % (part, verdict, rec["id"], rec["file"], rec["function"], rec["line"],
+                                                    ("(" + why + ")") if why else ""))
+    print()
+    print("%-8s %-16s %6s %6s %10s" % ("part", "class", "found", "total", "not gone"))
+    for part in ("dev", "held-out"):
+        tot = collections.Counter()
+        for (p, cls), c in sorted(per.items()):
+            if p != part:
+                continue
+            found = c["found"] + c["found, not gone"]
+            total = sum(c.values())
+            print("%-8s %-16s %6d %6d %10d" % (part, cls, found, total, c["found, not gone"]))
+            tot["found"] += found
+            tot["total"] += total
+            tot["not gone"] += c["found, not gone"]
+        if tot["total"]:
+            print("%-8s %-16s %6d %6d %10d  (%.0f%%)" % (part, "all", tot["found"], tot["total"], tot["not gone"],
+                                                       100.0 * tot["found"] / tot["total"]))
+
+
+if __name__ == "__main__":
+    main()
