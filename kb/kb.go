@@ -167,11 +167,11 @@ type Func struct {
 	// Enqueue: the call queues Item on Queue.
 	Register string `yaml:"register"`
 	Fn       *int   `yaml:"fn"`
+	Enqueue  bool   `yaml:"enqueue"`
 	// RunsIn is the context the callback Fn runs in, a kind
 	// ("softirq" for timer_setup, call_rcu and tasklets, "hardirq" for
 	// request_irq's handler): what it does is done with that kind held.
-	RunsIn  string `yaml:"runs_in"`
-	Enqueue bool   `yaml:"enqueue"`
+	RunsIn string `yaml:"runs_in"`
 	// GFPFrom: the call returns a gfp mask derived from that argument.
 	GFPFrom *int `yaml:"gfp_from"`
 	// Assert: the call states a context is held by the caller: "held"
