@@ -9,14 +9,15 @@ import (
 // NowaitMayBlock finds blocking calls on paths only NOWAIT requests take.
 var NowaitMayBlock = &Analyzer{
 	Name:     "NOWAIT_MAY_BLOCK",
-	Title:    "a blocking call on a path taken only for NOWAIT requests",
+	Title:    "a blocking call or allocation on a path taken only for NOWAIT requests",
 	Severity: Warning,
 	Doc: `REQ_NOWAIT, IOCB_NOWAIT, RWF_NOWAIT and IOMAP_NOWAIT ask the kernel not to wait for
 locks or I/O: io_uring and AIO submit such requests inline and retry them from a worker
 on -EAGAIN. A path taken only for NOWAIT requests that takes a sleeping lock or waits
-for an event or for I/O defeats that contract. (Scheduling to reclaim memory is
-allowed; waiting for another party is not.)`,
-	Fix: "use the trylock variant and return -EAGAIN when it fails",
+for an event or for I/O defeats that contract. So, in a milder way, does an allocation
+whose mask allows direct reclaim, which can wait for writeback: the kernel's own iomap,
+filemap and block ioctl code switch to GFP_NOWAIT there.`,
+	Fix: "use the trylock variant and return -EAGAIN when it fails; allocate with GFP_NOWAIT and return -EAGAIN when that fails",
 	Ref: "Documentation/filesystems/iomap/operations.rst (IOMAP_NOWAIT), include/linux/blk_types.h (REQ_NOWAIT)",
 	Run: runNowaitMayBlock,
 }
@@ -25,10 +26,19 @@ func runNowaitMayBlock(pass *Pass) {
 	for _, fi := range pass.Funcs() {
 		for _, o := range fi.Result.Obs {
 			e := o.Eff
-			if e.Kind != flow.ESleep || !e.Blocks || e.GfpParam >= 0 || o.Nowait == nil {
+			if o.Nowait == nil || e.GfpParam >= 0 {
 				continue
 			}
-			msg := fmt.Sprintf("%s%s may block, but only NOWAIT requests reach it", e.What, where(o))
+			var msg string
+			switch {
+			case e.Kind == flow.ESleep && e.Blocks:
+				msg = fmt.Sprintf("%s%s may block, but only NOWAIT requests reach it", e.What, where(o))
+			case e.Kind == flow.EAlloc && e.Sleeps && !e.Frees:
+				msg = fmt.Sprintf("%s%s allocates with a mask that allows direct reclaim, which can wait for writeback, but only NOWAIT requests reach it",
+					e.What, where(o))
+			default:
+				continue
+			}
 			chain := append([]flow.Step{*o.Nowait}, e.Chain...)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
 				siteCallee(o))

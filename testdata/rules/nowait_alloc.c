@@ -104,3 +104,29 @@ void read_request(struct kiocb *iocb, struct inode_info *ii)
 	if ((iocb->ki_flags & IOCB_NOWAIT) != 0)
 		msleep(1); /* want NOWAIT_MAY_BLOCK */
 }
+
+/* A blocking allocation on a NOWAIT-only path can wait for writeback: a
+ * warning; the fix is GFP_NOWAIT, which is quiet. */
+int nowait_cache(struct kiocb *iocb, struct inode_info *ii)
+{
+	if (iocb->ki_flags & IOCB_NOWAIT) {
+		ii->cache = kmalloc(64, GFP_KERNEL); /* want NOWAIT_MAY_BLOCK "kmalloc\\(64, GFP_KERNEL\\) allocates with a mask that allows direct reclaim" */
+		if (!ii->cache)
+			return -EAGAIN;
+		return 0;
+	}
+	ii->cache = kmalloc(64, GFP_KERNEL);
+	return ii->cache ? 0 : -ENOMEM;
+}
+
+int nowait_cache_fixed(struct kiocb *iocb, struct inode_info *ii)
+{
+	gfp_t gfp = GFP_KERNEL;
+
+	if (iocb->ki_flags & IOCB_NOWAIT) {
+		ii->cache = kmalloc(64, GFP_NOWAIT);
+		return ii->cache ? 0 : -EAGAIN;
+	}
+	ii->cache = kmalloc(64, gfp);
+	return ii->cache ? 0 : -ENOMEM;
+}

@@ -178,3 +178,23 @@ void after_bug(struct dev *d)
 	}
 	spin_unlock(&d->lock);
 }
+
+/* Knowledge the tree cannot give: an FPU section is atomic, and the
+ * one-argument kfree_rcu waits for a grace period when it cannot queue. */
+void fpu_then_sleep(struct dev *d)
+{
+	kernel_fpu_begin();
+	mutex_lock(&d->mlock); /* want SLEEP_IN_ATOMIC "preemption disabled \\(kernel_fpu_begin\\(\\)\\)" */
+	mutex_unlock(&d->mlock);
+	kernel_fpu_end();
+	mutex_lock(&d->mlock);
+	mutex_unlock(&d->mlock);
+}
+
+void free_rcu_under_lock(struct dev *d, void *p)
+{
+	spin_lock(&d->lock);
+	kfree_rcu_mightsleep(p); /* want SLEEP_IN_ATOMIC */
+	work_on_cpu(0, NULL, p); /* want SLEEP_IN_ATOMIC */
+	spin_unlock(&d->lock);
+}
