@@ -135,7 +135,27 @@ func (b *cfgBuilder) nextID() int {
 func (b *cfgBuilder) typ(n *tsNode) string { return b.fb.p.typ(n) }
 
 func (b *cfgBuilder) expr(n *tsNode) *Expr {
-	return parseExprWith(b.fb.scratch, b.fb.src, int(n.StartByte()), int(n.EndByte()), b.fb.types)
+	e := parseExprWith(b.fb.scratch, b.fb.src, int(n.StartByte()), int(n.EndByte()), b.fb.types)
+	if pt := b.fb.p.dialect.PassThrough; len(pt) > 0 {
+		passThrough(e, pt)
+	}
+	return e
+}
+
+// passThrough reads a call of a pass-through macro as the argument it
+// passes: "return __cond_lock(&l, spin_trylock(&l));" returns the
+// trylock's result, which callers branch on.
+func passThrough(e *Expr, pt map[string]int) {
+	e.Walk(func(x *Expr) bool {
+		for {
+			i, ok := pt[x.CallName()]
+			if !ok || i >= len(x.Args) {
+				break
+			}
+			*x = *x.Args[i]
+		}
+		return true
+	})
 }
 
 // stmt builds one statement node.

@@ -18,6 +18,9 @@ type File struct {
 	Includes []string // quoted #include names
 	// Ops are the functions stored in struct members by initializers.
 	Ops []OpsInit
+	// Guards are the guard classes the file defines (DEFINE_GUARD), by
+	// name.
+	Guards map[string]*GuardDef
 	// Consts are the integer values of enumerators and object-like
 	// #defines (CS_HARD = 1 << 0), for conditions on flags.
 	Consts map[string]int64

@@ -76,6 +76,12 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	}
 	types := &fileTypes{d: p.dialect, f: f}
 	pre := prepass(src, p.dialect, types)
+	for _, g := range pre.guards {
+		if f.Guards == nil {
+			f.Guards = map[string]*GuardDef{}
+		}
+		f.Guards[g.Name] = g
+	}
 	// Refused before tree-sitter builds a tree that would be: a megabyte
 	// of "!" or "(" costs it hundreds of megabytes.
 	if pre.brackets > MaxNesting {

@@ -38,6 +38,12 @@ type Dialect struct {
 	// recovery in them cost more than whole files of code, so the parser
 	// is shown only the empty call.
 	Generators map[string]bool
+	// GuardDefiners are the macros that define a guard class in a file
+	// (DEFINE_GUARD): recorded in File.Guards, hidden from tree-sitter.
+	GuardDefiners map[string]GuardDefiner
+	// PassThrough are macros whose value is their argument of that index
+	// (__cond_lock(x, c) is c): a call of one reads as the argument.
+	PassThrough map[string]int
 	// Lazy lists macro arguments that are not evaluated where the macro is
 	// written, so their calls are not emitted there.
 	Lazy map[string][]int
@@ -65,6 +71,7 @@ const (
 	wAnnotation
 	wGenerator
 	wKeyword
+	wGuard
 )
 
 func (d *Dialect) wordIndex() map[string]uint8 {
@@ -96,6 +103,9 @@ func (d *Dialect) wordIndex() map[string]uint8 {
 			if ok {
 				add(w, wGenerator)
 			}
+		}
+		for w := range d.GuardDefiners {
+			add(w, wGenerator|wGuard)
 		}
 		d.words = m
 	})
@@ -138,6 +148,8 @@ type prepassResult struct {
 	// ("#define sco_conn_lock(c) spin_lock(&c->lock)"): a call of one is
 	// read as its body with the arguments in place.
 	expand map[string]*macroTpl
+	// guards are the guard classes the file defines.
+	guards []*GuardDef
 	// brackets is the deepest nesting of (, [ and { in the code, and
 	// opRun the longest run of operator characters with nothing but
 	// spaces between them ("!!!!", "-- * --"): what the text alone shows
@@ -399,6 +411,11 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 			if depth == 0 && wf&wGenerator != 0 && atStatementStart(prevSig, prevWord) {
 				if j := skipSpace(orig, i); j < n && orig[j] == '(' {
 					end := matchParen(orig, j)
+					if wf&wGuard != 0 {
+						if g := guardDef(d.GuardDefiners[string(wb)], splitArgs(orig, s, end, types)); g != nil {
+							res.guards = append(res.guards, g)
+						}
+					}
 					blank(j+1, end-1)
 					i = end
 					prevSig = ')'
@@ -635,4 +652,35 @@ func splitArgs(orig []byte, s, end int, types TypeNames) []*Expr {
 		return call.Args
 	}
 	return nil
+}
+
+// GuardDefiner says where a guard-defining macro has its lock and unlock
+// calls among its arguments, and whether they name the guarded object
+// as "_T" (DEFINE_GUARD) or as "_T->lock" (DEFINE_LOCK_GUARD_1).
+type GuardDefiner struct {
+	Lock     int  `yaml:"lock"`
+	Unlock   int  `yaml:"unlock"`
+	LockT    bool `yaml:"lock_t"`
+	NoObject bool `yaml:"no_object"`
+}
+
+// GuardDef is a guard class a file defines: guard(Name)(x) runs Lock with
+// x in place of the guarded object, and Unlock when the scope ends.
+type GuardDef struct {
+	Name         string
+	Lock, Unlock *Expr
+	// LockT: the templates name the object as "_T->lock", not "_T";
+	// NoObject: they name none (DEFINE_LOCK_GUARD_0).
+	LockT, NoObject bool
+}
+
+func guardDef(d GuardDefiner, args []*Expr) *GuardDef {
+	if len(args) <= max(d.Lock, d.Unlock) || args[0].Kind != EIdent {
+		return nil
+	}
+	lock, unlock := args[d.Lock], args[d.Unlock]
+	if lock.Kind != ECall || unlock.Kind != ECall {
+		return nil // statements, not calls: not followed
+	}
+	return &GuardDef{Name: args[0].Name, Lock: lock, Unlock: unlock, LockT: d.LockT, NoObject: d.NoObject}
 }

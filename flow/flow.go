@@ -135,6 +135,9 @@ type flow struct {
 	names map[*cparse.Expr][2]string
 	// exprTpl are the knowledge base's templates, parsed.
 	exprTpl map[string]*cparse.Expr
+	// guardStmts are the calls file-defined guards make, one per guard
+	// statement, so that the call-site memos see one site.
+	guardStmts map[*cparse.Stmt]*cparse.Stmt
 }
 
 // flow analyses one function: its facts (observations, exits, the calls

@@ -49,7 +49,7 @@ func (f *flow) exec(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	case cparse.SGuard, cparse.SGuardEnd:
 		g := f.p.kb.Guards[s.Guard.Class]
 		if g == nil {
-			return []*State{st}
+			return f.fileGuard(b, s, st)
 		}
 		name := g.Lock
 		if s.Kind == cparse.SGuardEnd {
@@ -559,4 +559,72 @@ func rootOf(x *cparse.Expr) string {
 		x = x.X
 	}
 	return ""
+}
+
+// fileGuard runs a guard of a class the file defines (DEFINE_GUARD): its
+// lock call, or at the end of the scope its unlock call, with the guarded
+// object in place, as the call the macro expands to would run.
+func (f *flow) fileGuard(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
+	def := f.fn.File.Guards[s.Guard.Class]
+	if def == nil {
+		return []*State{st}
+	}
+	tpl := def.Lock
+	if s.Kind == cparse.SGuardEnd {
+		tpl = def.Unlock
+	}
+	var obj *cparse.Expr
+	if !def.NoObject {
+		if len(s.Guard.Args) == 0 {
+			return []*State{st}
+		}
+		obj = s.Guard.Args[0]
+	}
+	call := guardCall(tpl, obj, def.LockT)
+	n := st.clone()
+	if spec := f.p.kb.Funcs[call.CallName()]; spec != nil {
+		return f.prim(b, s, spec, call, n, s.Guard.ID, s.Guard.Cond)
+	}
+	// A lock helper of the file's own: a call of it, which its summary
+	// says what it does.
+	cs := f.guardStmts[s]
+	if cs == nil {
+		cs = &cparse.Stmt{Kind: cparse.SCall, ID: s.ID, Line: s.Line, Call: call}
+		if f.guardStmts == nil {
+			f.guardStmts = map[*cparse.Stmt]*cparse.Stmt{}
+		}
+		f.guardStmts[s] = cs
+	}
+	return f.call(b, cs, n)
+}
+
+// guardCall is a guard class's lock or unlock call with obj for the
+// guarded object: "_T" in DEFINE_GUARD's, "_T->lock" in
+// DEFINE_LOCK_GUARD_1's.
+func guardCall(tpl, obj *cparse.Expr, lockT bool) *cparse.Expr {
+	if obj == nil {
+		return tpl
+	}
+	if !lockT {
+		return tpl.Subst(map[string]*cparse.Expr{"_T": obj})
+	}
+	var replace func(e *cparse.Expr) *cparse.Expr
+	replace = func(e *cparse.Expr) *cparse.Expr {
+		if e == nil {
+			return nil
+		}
+		if x := e.X.Strip(); e.Kind == cparse.EField && e.Op == "->" && e.Name == "lock" && x != nil && x.Kind == cparse.EIdent && x.Name == "_T" {
+			return obj
+		}
+		c := *e
+		c.X, c.Y, c.Z = replace(e.X), replace(e.Y), replace(e.Z)
+		if e.Args != nil {
+			c.Args = make([]*cparse.Expr, len(e.Args))
+			for i, a := range e.Args {
+				c.Args[i] = replace(a)
+			}
+		}
+		return &c
+	}
+	return replace(tpl)
 }

@@ -224,6 +224,13 @@ type Syntax struct {
 	Definers           map[string]string `yaml:"definers"`
 	Transparent        []string          `yaml:"transparent"`
 	Generators         []string          `yaml:"generators"`
+	// GuardDefiners are the macros that define a guard class in a file,
+	// and where their lock and unlock calls are among the arguments:
+	// DEFINE_GUARD(name, type, lock, unlock): {lock: 2, unlock: 3}.
+	GuardDefiners map[string]cparse.GuardDefiner `yaml:"guard_definers"`
+	// PassThrough are macros whose value is one of their arguments:
+	// __cond_lock(x, c) is c.
+	PassThrough map[string]int `yaml:"pass_through"`
 }
 
 // KB is the loaded knowledge base.
@@ -425,6 +432,18 @@ func (k *KB) merge(name string, data []byte) error {
 	s.Types = append(s.Types, f.Syntax.Types...)
 	s.Transparent = append(s.Transparent, f.Syntax.Transparent...)
 	s.Generators = append(s.Generators, f.Syntax.Generators...)
+	if s.GuardDefiners == nil {
+		s.GuardDefiners = map[string]cparse.GuardDefiner{}
+	}
+	for a, b := range f.Syntax.GuardDefiners {
+		s.GuardDefiners[a] = b
+	}
+	if s.PassThrough == nil {
+		s.PassThrough = map[string]int{}
+	}
+	for a, b := range f.Syntax.PassThrough {
+		s.PassThrough[a] = b
+	}
 	if s.Annotations == nil {
 		s.Annotations = map[string]string{}
 	}
@@ -578,6 +597,8 @@ func (k *KB) makeDialect() *cparse.Dialect {
 		Definers:           k.Syntax.Definers,
 		Transparent:        set(k.Syntax.Transparent),
 		Generators:         set(k.Syntax.Generators),
+		GuardDefiners:      k.Syntax.GuardDefiners,
+		PassThrough:        k.Syntax.PassThrough,
 		NoReturn:           map[string]bool{},
 		Lazy:               map[string][]int{},
 		After:              map[string][]int{},
