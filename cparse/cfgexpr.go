@@ -277,14 +277,19 @@ func (b *cfgBuilder) emit(e *Expr) {
 		if b.fb.pre.opaque[name] {
 			// A local macro around locking: a plain expression body is
 			// read in the call's place (bounded, for macros naming one
-			// another); otherwise where its arguments run is hidden in
-			// its body, and the call is left out.
+			// another). Otherwise where its arguments run is hidden in
+			// its body: a call of it stands for its body read as a
+			// function (macrofunc.go) when no argument does anything,
+			// and is left out when one does (raid10 hands its wait
+			// macro an unlock and a lock to run around the sleep).
 			if t := b.fb.pre.expand[name]; t != nil && b.expanding < maxMacroDepth && b.wholeMacro(t) {
 				if x := t.instantiate(e.Args, e.Pos); x != nil {
 					b.expanding++
 					b.emit(x)
 					b.expanding--
 				}
+			} else if b.fb.macroFns[name] && !anyHasCall(e.Args) {
+				b.add(&Stmt{Kind: SCall, Line: line(), Call: e})
 			}
 			return
 		}
@@ -387,4 +392,14 @@ func (b *cfgBuilder) emit(e *Expr) {
 			b.emit(a)
 		}
 	}
+}
+
+// anyHasCall reports whether any of the expressions calls a function.
+func anyHasCall(es []*Expr) bool {
+	for _, e := range es {
+		if hasCall(e) {
+			return true
+		}
+	}
+	return false
 }

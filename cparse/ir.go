@@ -117,6 +117,10 @@ type Func struct {
 	// Conds are the preprocessor conditions the definition sits under
 	// (#ifndef CONFIG_PREEMPT_RT around the whole function).
 	Conds []PreCond
+	// Macro: the function is a function-like macro of the file read as a
+	// function (macrofunc.go). Its summary serves callers; it is not
+	// itself reviewed, its body being a template.
+	Macro bool
 }
 
 // PreCond is a preprocessor condition: Atom holds (or not, Val false).

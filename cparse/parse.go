@@ -106,8 +106,9 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	}
 	root := ft.root()
 
+	synth, macroFns := macroSource(src, pre.defs, p.dialect)
 	b := &fileBuilder{p: p, f: f, src: src, pre: pre, types: types, conds: map[*tsNode]*condList{},
-		scratch: &exprScratch{str: string(src)}}
+		scratch: &exprScratch{str: string(src)}, macroFns: macroFns}
 	tops := b.topLevel(root)
 	for _, n := range tops {
 		b.declarations(n)
@@ -136,7 +137,51 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	if len(f.Funcs) == 0 && ft.hasError() && len(bytes.TrimSpace(src)) > 0 && !hasDeclarations(tops, p) {
 		return nil, fmt.Errorf("%s: %w: tree-sitter found no C declarations", path, ErrNotC)
 	}
+	if synth != nil {
+		// The file's own tree is not used past here: the flattener's
+		// buffers are reused.
+		f.Funcs = append(f.Funcs, p.macroFuncs(f, synth, pre, macroFns, types, timeout)...)
+	}
 	return f, nil
+}
+
+// macroFuncs parses the functions macroSource wrote for f's macros. They
+// are f's functions, marked Macro; what the parser cannot read of them is
+// not f's syntax error, and a text it cannot parse in time, or too deep,
+// gives none.
+func (p *Parser) macroFuncs(f *File, synth []byte, real prepassResult, names map[string]bool, types *fileTypes, timeout time.Duration) []*Func {
+	sf := &File{Path: f.Path, Src: synth, Structs: map[string]*Struct{}, Typedefs: map[string]Type{}, Globals: map[string]Type{}, Consts: map[string]int64{}}
+	sf.lines = append(sf.lines, 0)
+	for i, c := range synth {
+		if c == '\n' {
+			sf.lines = append(sf.lines, i+1)
+		}
+	}
+	pre := prepass(synth, p.dialect, types)
+	// The file's own lock macros are read in these bodies as in its
+	// functions.
+	pre.opaque, pre.expand = real.opaque, real.expand
+	if pre.brackets > MaxNesting || pre.opRun > 2*MaxExprHeight {
+		return nil
+	}
+	ft, err := p.flat.parse(p.ts, pre.src, timeout, p.table)
+	if err != nil {
+		return nil
+	}
+	b := &fileBuilder{p: p, f: sf, src: synth, pre: pre, types: types, conds: map[*tsNode]*condList{},
+		scratch: &exprScratch{str: string(synth)}, macroFns: names}
+	for _, n := range b.topLevel(ft.root()) {
+		if p.typ(n) == "function_definition" {
+			b.function(n, nil)
+		}
+	}
+	if b.tooDeep || b.scratch.tooDeep {
+		return nil
+	}
+	for _, fn := range sf.Funcs {
+		fn.File, fn.Macro, fn.Static = f, true, true
+	}
+	return sf.Funcs
 }
 
 func hasDeclarations(tops []*tsNode, p *Parser) bool {
@@ -181,6 +226,8 @@ type fileBuilder struct {
 	scratch *exprScratch
 	// conds are the preprocessor conditions around top-level nodes.
 	conds map[*tsNode]*condList
+	// macroFns are the file's macros read as functions (macroSource).
+	macroFns map[string]bool
 	// nest is the depth of the recursive walks of the tree, deepest the
 	// most it reached; tooDeep is set past MaxNesting.
 	nest, deepest int
@@ -665,6 +712,12 @@ func (b *fileBuilder) function(n *tsNode, macro *tsNode) {
 		if params != nil {
 			for i := 0; i < int(params.NamedChildCount()); i++ {
 				pd := params.NamedChild(i)
+				if b.p.typ(pd) == "identifier" {
+					// K&R's "f(a, b)", as macros are read (macrofunc.go):
+					// a parameter of no known type.
+					fn.Params = append(fn.Params, Param{Name: pd.Content(b.src)})
+					continue
+				}
 				if b.p.typ(pd) != "parameter_declaration" {
 					continue
 				}

@@ -150,6 +150,9 @@ type prepassResult struct {
 	expand map[string]*macroTpl
 	// guards are the guard classes the file defines.
 	guards []*GuardDef
+	// defs are the function-like macros defined once in the file, to be
+	// read as functions (macroSource).
+	defs []macroDefn
 	// brackets is the deepest nesting of (, [ and { in the code, and
 	// opRun the longest run of operator characters with nothing but
 	// spaces between them ("!!!!", "-- * --"): what the text alone shows
@@ -325,6 +328,7 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 			if strings.HasPrefix(dir, "define") {
 				if name, body, ok := macroDef(dir); ok {
 					defined[name]++
+					res.defs = append(res.defs, macroDefn{name: name, s: s, e: i})
 					if d != nil && mentionsAny(body, d.LockWords) {
 						if _, t := exprMacro(dir, types); t != nil {
 							res.expand[name] = t
@@ -479,6 +483,13 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 			delete(res.expand, name)
 		}
 	}
+	once := res.defs[:0]
+	for _, m := range res.defs {
+		if defined[m.name] == 1 {
+			once = append(once, m)
+		}
+	}
+	res.defs = once
 	return res
 }
 

@@ -67,6 +67,9 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 		}
 		break
 	}
+	if len(f.valueDefs) > 0 {
+		e = e.Subst(f.valueDefs)
+	}
 	c := Canon(e)
 	if c == nil {
 		return "", neg, nil, nil

@@ -47,7 +47,11 @@ func (fi *FuncInfo) Dump() string {
 		if len(e.Unheld) > 0 {
 			what += " after releasing {" + ctxs(e.Unheld) + "}"
 		}
-		fmt.Fprintf(&b, "  effect %s: %s via %v\n", what, e.What, CalleePath(e.Chain))
+		fmt.Fprintf(&b, "  effect %s: %s via %v", what, e.What, CalleePath(e.Chain))
+		for _, f := range e.Conds {
+			fmt.Fprintf(&b, " [%s=%t]", f.Key, f.Val)
+		}
+		b.WriteByte('\n')
 	}
 	return b.String()
 }

@@ -11,16 +11,18 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 7
+const SummaryVersion = 8
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its
 // summary. Expressions are kept as C text and parsed back.
 type FuncRecord struct {
-	Name   string         `json:"name"`
-	File   string         `json:"file"`
-	Line   int            `json:"line"`
-	Static bool           `json:"static,omitempty"`
+	Name   string `json:"name"`
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Static bool   `json:"static,omitempty"`
+	// Macro: a function-like macro read as a function (cparse.Func.Macro).
+	Macro  bool           `json:"macro,omitempty"`
 	Ret    cparse.Type    `json:"ret"`
 	Params []cparse.Param `json:"params,omitempty"`
 	// Locals are the function's own variables its recorded expressions
@@ -58,6 +60,8 @@ type callRec struct {
 	Inner []ctxRec    `json:"inner,omitempty"`
 	Gfp   map[int]int `json:"gfp,omitempty"`
 	Facts []factRec   `json:"facts,omitempty"`
+	// ArgsAct is Call.ArgsAct.
+	ArgsAct bool `json:"args_act,omitempty"`
 }
 
 type factRec struct {
@@ -101,7 +105,7 @@ type effectRec struct {
 // Record makes the record of an analysed function.
 func Record(fi *FuncInfo) *FuncRecord {
 	f := fi.F
-	r := &FuncRecord{Name: f.Name, Line: f.Line, Static: f.Static, Ret: f.Ret, Params: f.Params}
+	r := &FuncRecord{Name: f.Name, Line: f.Line, Static: f.Static, Macro: f.Macro, Ret: f.Ret, Params: f.Params}
 	if f.File != nil {
 		r.File = f.File.Path
 	}
@@ -126,7 +130,7 @@ func Record(fi *FuncInfo) *FuncRecord {
 	r.Locals = namedLocals(f, s)
 	for _, c := range fi.Result.Calls {
 		r.Calls = append(r.Calls, callRec{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: ctxRecs(c.Inner), Gfp: c.Gfp,
-			Facts: factRecs(c.Conds)})
+			Facts: factRecs(c.Conds), ArgsAct: c.ArgsAct})
 	}
 	return r
 }
@@ -233,7 +237,7 @@ func UnmarshalRecord(data []byte) (*FuncRecord, error) {
 // not know (a record from another knowledge base) is an error.
 func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	d := &decoder{k: k, types: dialectTypes{k.Dialect()}}
-	f := &cparse.Func{Name: r.Name, File: &cparse.File{Path: r.File}, Line: r.Line, Static: r.Static, Ret: r.Ret,
+	f := &cparse.Func{Name: r.Name, File: &cparse.File{Path: r.File}, Line: r.Line, Static: r.Static, Macro: r.Macro, Ret: r.Ret,
 		Params: r.Params, Locals: map[string]cparse.Type{}}
 	for _, n := range r.Locals {
 		f.Locals[n] = cparse.Type{}
@@ -257,7 +261,7 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	s.Requires = d.ctxs(r.Requires)
 	for _, c := range r.Calls {
 		fi.Result.Calls = append(fi.Result.Calls, &Call{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: d.ctxs(c.Inner),
-			Gfp: c.Gfp, Conds: d.facts(c.Facts)})
+			Gfp: c.Gfp, Conds: d.facts(c.Facts), ArgsAct: c.ArgsAct})
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("function record %s (%s:%d): %w", r.Name, r.File, r.Line, d.err)

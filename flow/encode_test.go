@@ -50,6 +50,9 @@ func TestRecordRoundTrip(t *testing.T) {
 		}
 		prog := buildProgram(t, k, source.Source{Path: f, Src: data})
 		for _, fi := range prog.Funcs {
+			if fi.F.Macro && fi.Result == nil {
+				continue // a macro no function calls is not analysed
+			}
 			data, err := MarshalRecord(Record(fi))
 			if err != nil {
 				t.Fatal(err)

@@ -271,7 +271,7 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 					break
 				}
 			}
-		} else if o := pickRecord(s.recs(c.Fn)); o != nil {
+		} else if o := pickRecord(s.recs(c.Fn)); o != nil && !(o.Macro && c.ArgsAct) {
 			callee, effs = full(o)
 		}
 		if callee == nil || callee.fi == nil {
@@ -307,8 +307,14 @@ func sharedHeader(path string) bool {
 // pickRecord chooses among definitions of one name: a single non-static
 // one wins; otherwise a single definition in a header.
 func pickRecord(rs []*FuncRecord) *FuncRecord {
-	var global, header []*FuncRecord
+	var global, header, macros []*FuncRecord
 	for _, r := range rs {
+		if r.Macro {
+			if sharedHeader(r.File) {
+				macros = append(macros, r)
+			}
+			continue
+		}
 		switch {
 		case !r.Static:
 			global = append(global, r)
@@ -321,6 +327,11 @@ func pickRecord(rs []*FuncRecord) *FuncRecord {
 	}
 	if len(global) == 0 && len(header) == 1 {
 		return header[0]
+	}
+	// A macro of a shared header, when no function has its name: the
+	// same rule as a header's static inline.
+	if len(global) == 0 && len(header) == 0 && len(macros) == 1 {
+		return macros[0]
 	}
 	// Several headers define it: per-architecture variants
 	// (arch_enter_lazy_mmu_mode() disables preemption on some, is empty

@@ -46,6 +46,10 @@ type flow struct {
 	// defs are this function's locals that stand for an expression of
 	// its parameters (see paramDefs).
 	defs map[string]*cparse.Expr
+	// valueDefs are those of defs that read no memory ("__sleep_us =
+	// (sleep_us)" in read_poll_timeout()): a test of one is a test of
+	// the parameters, which a caller decides by what it passes.
+	valueDefs map[string]*cparse.Expr
 	// tested are the calls whose result a branch or an assignment reads.
 	tested map[int]bool
 	// handed are the calls whose result is stored in a variable that is
@@ -161,8 +165,16 @@ func (p *Program) flow(fi *FuncInfo) *FuncResult {
 	f := &flow{p: p, fi: fi, fn: fn, env: typeEnv{p, fn}, in: make([][]*State, len(fn.Blocks)), inKeys: make([][]string, len(fn.Blocks)),
 		out: &FuncResult{}, seen: map[obsSeen]bool{}, exprTpl: map[string]*cparse.Expr{}, translated: map[effectSite]*Effect{}, ctxCache: map[ctxSite]*Ctx{},
 		argCache: map[exprSite]*argAtom{}, relCache: map[exprSite]*cparse.Expr{}}
-	f.prepare()
 	f.defs = paramDefs(fn)
+	for name, d := range f.defs {
+		if !derefs(d) {
+			if f.valueDefs == nil {
+				f.valueDefs = map[string]*cparse.Expr{}
+			}
+			f.valueDefs[name] = d
+		}
+	}
+	f.prepare()
 	entry := f.entryState()
 	f.in[fn.Entry] = []*State{entry}
 	f.inKeys[fn.Entry] = []string{entry.lockKey()}

@@ -29,6 +29,9 @@ type Call struct {
 	// Conds are the conditions on the function's parameters under which
 	// the call is made.
 	Conds []Cond
+	// ArgsAct: an argument calls a function, so a macro of that name
+	// is not read as a function here (calleeOf).
+	ArgsAct bool
 }
 
 // Values of Call.Gfp besides a parameter index.
@@ -73,7 +76,7 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 			return
 		}
 	} else if g := f.p.Lookup(f.fn, name); g != nil {
-		if g.external || g == f.fi {
+		if g.external || g == f.fi || g.F.Macro && macroArgsAct(s.Call) {
 			return
 		}
 		file = g.F.File.Path
@@ -84,7 +87,7 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 			inner = append(inner, c)
 		}
 	}
-	c := &Call{Fn: name, File: file, Ops: ops, Line: s.Line, Inner: inner}
+	c := &Call{Fn: name, File: file, Ops: ops, Line: s.Line, Inner: inner, ArgsAct: name != "" && file == "" && macroArgsAct(s.Call)}
 	for i, a := range s.Call.Args {
 		v := 0
 		switch g := f.gfp(a, st); g.kind {

@@ -157,6 +157,15 @@ func NewProgram(files []*cparse.File, cfg Config) *Program {
 			}
 		}
 		for _, fn := range f.Funcs {
+			if fn.Macro && k.Funcs[fn.Name] != nil {
+				continue // the knowledge base's entry is what the macro does
+			}
+			if fn.Macro {
+				fi := &FuncInfo{F: fn}
+				p.Funcs = append(p.Funcs, fi)
+				p.byName[fn.Name] = append(p.byName[fn.Name], fi)
+				continue
+			}
 			fi := &FuncInfo{F: fn, Report: rep}
 			p.Funcs = append(p.Funcs, fi)
 			p.byName[fn.Name] = append(p.byName[fn.Name], fi)
@@ -260,6 +269,11 @@ func (p *Program) Lookup(caller *cparse.Func, name string) *FuncInfo {
 		}
 		return nil
 	}
+	// A function wins over a macro of the same name: the two are
+	// #ifdef alternatives, or the macro is another file's.
+	if fns := nonMacro(cands); len(fns) > 0 {
+		cands = fns
+	}
 	var visible []*FuncInfo
 	for _, c := range cands {
 		if c.F.File == caller.File {
@@ -283,6 +297,26 @@ func (p *Program) Lookup(caller *cparse.Func, name string) *FuncInfo {
 		return near[0]
 	}
 	return nil
+}
+
+// nonMacro returns the candidates that are functions, not macros.
+func nonMacro(cands []*FuncInfo) []*FuncInfo {
+	n := 0
+	for _, c := range cands {
+		if !c.F.Macro {
+			n++
+		}
+	}
+	if n == len(cands) {
+		return cands
+	}
+	out := make([]*FuncInfo, 0, n)
+	for _, c := range cands {
+		if !c.F.Macro {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // lookupAny returns some definition of name, for its declared return type.
@@ -522,7 +556,9 @@ func (p *Program) needed() map[*FuncInfo]bool {
 		}
 	}
 	for _, fi := range p.Funcs {
-		if fi.Report {
+		if fi.Report || p.linkCalls && fi.F.Macro && p.reports[fi.F.File] && strings.HasSuffix(fi.F.File.Path, ".h") {
+			// A header's macros are recorded for the files that use
+			// them, as its static inlines are.
 			mark(fi)
 		}
 	}

@@ -352,7 +352,7 @@ func (f *flow) callMatters(s *cparse.Stmt, st *State) bool {
 		if f.p.kb.Funcs[name] != nil {
 			return true
 		}
-		if g := f.p.Lookup(f.fn, name); g != nil && g.Sum != nil && (len(g.Sum.Outcomes) > 1 || g.Sum.NoReturn ||
+		if g := f.calleeOf(s); g != nil && g.Sum != nil && (len(g.Sum.Outcomes) > 1 || g.Sum.NoReturn ||
 			len(g.Sum.Outcomes) == 1 && !g.Sum.Outcomes[0].empty() || len(g.Sum.Writes) > 0 && len(st.Conds) > 0) {
 			return true
 		}
@@ -390,7 +390,7 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	}
 	if !f.callMatters(s, st) {
 		if f.record {
-			if g := f.p.Lookup(f.fn, s.Callee()); g != nil && g.Sum != nil && len(g.Sum.Effects) > 0 {
+			if g := f.calleeOf(s); g != nil && g.Sum != nil && len(g.Sum.Effects) > 0 {
 				subst, callStep := f.bindArgs(s, g)
 				f.observeEffects(b, s, g, st, subst, callStep)
 			}
@@ -402,7 +402,7 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	name := s.Callee()
 	g := (*FuncInfo)(nil)
 	if name != "" && f.p.kb.Funcs[name] == nil {
-		g = f.p.Lookup(f.fn, name)
+		g = f.calleeOf(s)
 	}
 	if g == nil || g.Sum == nil {
 		f.forgetAddressed(s, n)
@@ -627,4 +627,28 @@ func guardCall(tpl, obj *cparse.Expr, lockT bool) *cparse.Expr {
 		return &c
 	}
 	return replace(tpl)
+}
+
+// calleeOf is the analysed function a direct call runs, or nil. A macro
+// runs its arguments where its body says, not before it as a call does
+// (an unlock handed to a wait macro runs around the sleep): a macro
+// whose arguments call functions is not read as a function, and is
+// unknown.
+func (f *flow) calleeOf(s *cparse.Stmt) *FuncInfo {
+	g := f.p.Lookup(f.fn, s.Callee())
+	if g != nil && g.F.Macro && macroArgsAct(s.Call) {
+		return nil
+	}
+	return g
+}
+
+// macroArgsAct reports a macro call an argument of which calls a
+// function: the macro may run it anywhere in its body, or never.
+func macroArgsAct(call *cparse.Expr) bool {
+	for _, a := range call.Args {
+		if hasCallExpr(a) {
+			return true
+		}
+	}
+	return false
 }

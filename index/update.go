@@ -537,6 +537,9 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 		if path != abs && !(strings.HasSuffix(path, ".h") && fi.F.Static && fi.Result != nil) {
 			continue // a header's function this file does not reach is not analysed
 		}
+		if fi.F.Macro && (!strings.HasSuffix(path, ".h") || fi.Result == nil) {
+			continue // a .c file's macros serve that file alone
+		}
 		rec := flow.Record(fi)
 		// Paths relative to the tree: an index moves with it, and a
 		// review names files as the patch does.

@@ -1,8 +1,9 @@
 // Lock macros a file defines for itself are read in place when their
 // body is one expression: what they take and release is seen, so a
 // sleep under one is found and a lock taken by macro and released by
-// the primitive pairs. A macro whose body is a statement, or that two
-// #ifdef arms define two ways, is left out, its lock and unlock alike.
+// the primitive pairs. A macro whose body is a statement is read as a
+// function, when its arguments do nothing where they are written; one
+// that two #ifdef arms define two ways is left out, lock and unlock alike.
 struct conn {
 	spinlock_t lock;
 	struct mutex mtx;
@@ -90,11 +91,11 @@ void conn_both(struct conn *c)
 	spin_unlock_irqrestore(&c->lock, c->state);
 }
 
-/* Statement macros are left out, lock and unlock both. */
+/* Statement macros are read as functions: their lock is held after them. */
 void conn_stmt(struct conn *c)
 {
 	conn_lock_stmt(c);
-	msleep(1);
+	msleep(1); /* want SLEEP_IN_ATOMIC "conn_lock_stmt" */
 	conn_unlock_stmt(c);
 }
 

@@ -1,0 +1,100 @@
+package cparse_test
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"lockbot/cparse"
+	"lockbot/kb"
+)
+
+// TestMacroFuncs: a file's function-like macros become functions on the
+// lines they span, with untyped parameters (a variadic one named), and
+// calls where their bodies call; macros the preprocessor rewrites (#,
+// ##), defined twice, calling nothing or only their parameters, or
+// wrapping the function of their own name are not read.
+func TestMacroFuncs(t *testing.T) {
+	src := `struct s { int x; };
+#define poll_it(op, val, sleep_us, args...) \
+({ \
+	for (;;) { \
+		(val) = op(args); \
+		if (sleep_us) \
+			usleep_range(sleep_us, sleep_us); \
+	} \
+	0; \
+})
+#define take(x) mutex_lock(&(x)->m)
+#define settle(d) do { /* a comment */ msleep(d); } while (0)
+#define STR(x) printk(#x)
+#define PASTE(x) x##_fn()
+#define twice(x) foo(x)
+#define twice(x) bar(x)
+#define plain(a, b) ((a) + (b))
+#define param_only(fn, a) fn(a)
+#define kmalloc_wrap(n) kmalloc_wrap(n, 0)
+#define noparen foo()
+
+void user(struct s *p)
+{
+	take(p);
+}
+`
+	p := cparse.NewParser(kb.MustDefault().Dialect())
+	defer p.Close()
+	f, err := p.Parse("t.c", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*cparse.Func{}
+	var names []string
+	for _, fn := range f.Funcs {
+		if fn.Macro {
+			got[fn.Name] = fn
+			names = append(names, fn.Name)
+		}
+	}
+	sort.Strings(names)
+	if strings.Join(names, " ") != "poll_it settle take" {
+		t.Fatalf("macro functions %v, want poll_it settle take", names)
+	}
+	poll := got["poll_it"]
+	if poll.Line != 2 || poll.EndLine != 10 || poll.File != f || !poll.Static {
+		t.Errorf("poll_it: line %d-%d, file %p (want %p), static %v", poll.Line, poll.EndLine, poll.File, f, poll.Static)
+	}
+	var params []string
+	for _, prm := range poll.Params {
+		params = append(params, prm.Name)
+	}
+	if strings.Join(params, " ") != "op val sleep_us args" {
+		t.Errorf("poll_it params %v", params)
+	}
+	line := 0
+	for _, b := range poll.Blocks {
+		for _, s := range b.Stmts {
+			if s.Callee() == "usleep_range" {
+				line = s.Line
+			}
+		}
+	}
+	if line != 7 {
+		t.Errorf("usleep_range on line %d, want 7", line)
+	}
+	if s := got["settle"]; s.Line != 12 || len(s.Params) != 1 {
+		t.Errorf("settle: line %d, %d params", s.Line, len(s.Params))
+	}
+	// The file's own functions are as before, and its syntax is whole.
+	if f.ErrorNodes != 0 {
+		t.Errorf("%d syntax errors in the file", f.ErrorNodes)
+	}
+	user := 0
+	for _, fn := range f.Funcs {
+		if fn.Name == "user" && !fn.Macro {
+			user++
+		}
+	}
+	if user != 1 {
+		t.Errorf("user() defined %d times", user)
+	}
+}
