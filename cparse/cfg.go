@@ -201,12 +201,16 @@ func (b *cfgBuilder) stmt(n *tsNode) {
 		b.caseStmt(n)
 	case "break_statement":
 		if t := b.innermost(true); t != nil {
-			b.closeScopes(t.depth, b.line(int(n.StartByte())))
+			line := b.line(int(n.StartByte()))
+			b.closeScopes(t.depth, line)
+			b.leave("break", line)
 			b.jump(t.brk)
 		}
 	case "continue_statement":
 		if t := b.innermost(false); t != nil {
-			b.closeScopes(t.depth, b.line(int(n.StartByte())))
+			line := b.line(int(n.StartByte()))
+			b.closeScopes(t.depth, line)
+			b.leave("continue", line)
 			b.jump(t.cont)
 		}
 	case "return_statement":
@@ -382,7 +386,15 @@ func (b *cfgBuilder) gotoLabel(name string, line int) {
 		}
 	}
 	b.closeScopes(depth, line)
+	b.leave("goto "+name, line)
 	b.jump(b.label(name))
+}
+
+// leave marks the current block as ended by a jump the source writes.
+func (b *cfgBuilder) leave(what string, line int) {
+	if b.cur != nil {
+		b.cur.Leave, b.cur.Line = what, line
+	}
 }
 
 // labelPos finds "name:" in the body text; -1 when absent. The body is

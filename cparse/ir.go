@@ -149,6 +149,10 @@ type Block struct {
 	Succs []int
 	Ret   *Expr // TReturn: the returned value, or nil
 	Line  int   // line of the terminator
+	// Leave names the jump that ends the block, "goto out", "break" or
+	// "continue", with Line its line: where a path leaves the one the
+	// code around it runs (a goto past an unlock).
+	Leave string
 	// Pre marks a branch on a preprocessor condition (#ifdef arms).
 	Pre bool
 	// Switch is a TSwitch block's controlling expression, and Cases the

@@ -29,7 +29,7 @@ func (f *flow) term(b *cparse.Block, st *State) []int {
 		return f.branch(b, st)
 	case cparse.TReturn:
 		if f.record {
-			x := &Exit{State: st, Ret: b.Ret, Line: b.Line, Class: f.retClass(b.Ret, st)}
+			x := &Exit{State: st, Ret: b.Ret, Line: b.Line, Class: f.retClass(b.Ret, st), Block: b.ID}
 			f.out.Exits = append(f.out.Exits, x)
 			if f.exitBlock == nil {
 				f.exitBlock = map[*Exit]int{}

@@ -43,6 +43,10 @@ type Effect struct {
 	// as an allocation does.
 	Sleeps bool
 	Frees  bool
+	// Unless are the kinds inside which the effect does not happen
+	// (kb's sleeps_unless): a caller holding one, or the context a
+	// callback runs in, does not see it.
+	Unless []string
 	Wait   string // rcu, srcu, work, queue
 	Item   string // work item class
 	Queue  string // workqueue class
@@ -92,6 +96,7 @@ type Exit struct {
 	Ret   *cparse.Expr
 	Class RetClass
 	Line  int
+	Block int // the returning block's ID
 }
 
 // RetClass is what a caller can tell of a return value.
@@ -123,6 +128,27 @@ type FuncResult struct {
 	Unknown []string
 	// Calls are the calls an index links across files (Options.LinkCalls).
 	Calls []*Call
+	// releases are the locks some path of the function takes and
+	// releases itself. A path's own record of its releases is lost
+	// where it joins a path that never took the lock (a loop run no
+	// times); this is what says the function does release it.
+	releases []releaseSite
+}
+
+// releaseSite is a release the function's own code makes, and the
+// block it is in.
+type releaseSite struct {
+	m     relMark
+	block int
+}
+
+func (r *FuncResult) noteRelease(m relMark, block int) {
+	for _, x := range r.releases {
+		if x.block == block && x.m.fam == m.fam && x.m.class == m.class && x.m.inst == m.inst {
+			return
+		}
+	}
+	r.releases = append(r.releases, releaseSite{m, block})
 }
 
 // Outcome is one way a function returns: what it leaves held and what of
@@ -223,7 +249,7 @@ func (e *Effect) computeKey() string {
 			b.WriteString("|0")
 		}
 	}
-	for _, s := range []string{e.Wait, e.Item, e.Queue, e.Fn} {
+	for _, s := range []string{e.Wait, e.Item, e.Queue, e.Fn, strings.Join(e.Unless, ",")} {
 		b.WriteByte('|')
 		b.WriteString(s)
 	}

@@ -128,7 +128,11 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 	if idx >= 0 {
 		c := st.Held[idx]
 		st.Held = append(st.Held[:idx:idx], st.Held[idx+1:]...)
-		st.Released = append(st.Released, relMark{fam: fam, class: c.Class, inst: c.Inst, by: inst, step: via})
+		m := relMark{fam: fam, class: c.Class, inst: c.Inst, by: inst, step: via}
+		st.Released = append(st.Released, m)
+		if !c.FromCaller && b != nil {
+			f.out.noteRelease(m, b.ID)
+		}
 		if c.FromCaller {
 			// The caller's context, asserted or annotated: releasing it is
 			// part of what this function does to its caller.

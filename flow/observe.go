@@ -92,6 +92,9 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	if (e.Kind == ESleep || e.Kind == EAlloc || e.Kind == EWait) && f.lastRefPath(st) {
 		return // the release of whichever put is the last
 	}
+	if len(e.Unless) > 0 && f.heldAny(st, e.Unless) {
+		return // vfree() in a softirq callback: it defers instead
+	}
 	k := obsSeen{s.ID, e.obsKey(), stateKey}
 	if f.seen[k] {
 		return

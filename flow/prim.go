@@ -82,6 +82,16 @@ func (f *flow) held(st *State, kind string) bool {
 	return false
 }
 
+// heldAny reports whether the state holds any of the kinds.
+func (f *flow) heldAny(st *State, kinds []string) bool {
+	for _, k := range kinds {
+		if f.held(st, k) {
+			return true
+		}
+	}
+	return false
+}
+
 // prim interprets a call to a kernel primitive described in rules.yaml.
 func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse.Expr, st *State, id int, condGuard bool) []*State {
 	args := call.Args
@@ -140,9 +150,9 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 			f.observe(s, st, &Effect{Kind: EAlloc, GfpParam: -1, Frees: true, What: text,
 				Chain: []Step{f.step(line, text+" frees memory")}}, nil, b)
 		}
-		if spec.Sleeps && !(spec.SleepsUnless != "" && f.held(st, spec.SleepsUnless)) {
+		if unless := spec.Unless(); spec.Sleeps && !f.heldAny(st, unless) {
 			e := &Effect{Kind: ESleep, GfpParam: -1, Blocks: spec.Blocks, Wait: spec.Wait, What: text,
-				Chain: []Step{f.step(line, text+" may sleep")}}
+				Chain: []Step{f.step(line, text+" may sleep")}, Unless: unless}
 			if dropped != nil {
 				e.Drops = dropped
 			}

@@ -104,8 +104,9 @@ type Func struct {
 	// does (kfree, kmem_cache_free, free_pages).
 	Alloc bool `yaml:"alloc"`
 	Free  bool `yaml:"free"`
-	// SleepsUnless names a kind inside which the call does not sleep
-	// (copy_from_user under pagefault_disable).
+	// SleepsUnless names the kinds, separated by commas, inside which
+	// the call does not sleep (copy_from_user under pagefault_disable;
+	// vfree in interrupt context, where it defers the work).
 	SleepsUnless string `yaml:"sleeps_unless"`
 	// TrueUnder and FalseUnder make a test of the calling context
 	// (preemptible(), irqs_disabled()): it is true, or false, when one of
@@ -510,7 +511,9 @@ func (k *KB) check() error {
 		kind(f.Name, "acquire", f.Acquire)
 		kind(f.Name, "release", f.Release)
 		kind(f.Name, "try", f.Try)
-		kind(f.Name, "sleeps_unless", f.SleepsUnless)
+		for _, u := range f.Unless() {
+			kind(f.Name, "sleeps_unless", u)
+		}
 		kind(f.Name, "also_release", f.AlsoRelease)
 		kind(f.Name, "may_release", f.MayRelease)
 		kind(f.Name, "also_acquire", f.AlsoAcquire)
@@ -636,4 +639,18 @@ func (f *Func) LockIndex(n int) (int, bool) {
 		i += n
 	}
 	return i, i >= 0 && i < n
+}
+
+// Unless lists the kinds of SleepsUnless.
+func (f *Func) Unless() []string {
+	if f.SleepsUnless == "" {
+		return nil
+	}
+	var out []string
+	for _, k := range strings.Split(f.SleepsUnless, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -34,21 +34,27 @@ func runLockLeak(pass *Pass) {
 				if c.FromCaller || annotated(c) {
 					continue
 				}
-				other := pass.Prog.ReleasingExit(fi.F, exits, h, c)
+				other := pass.Prog.ReleasingExit(fi, h, c)
 				if other == nil {
 					continue
 				}
-				msg := fmt.Sprintf("%s() returns with %s still held; the return at line %d releases it",
-					fi.F.Name, heldDesc(c), other.Line)
-				if h.Class == flow.RetError {
-					msg = fmt.Sprintf("%s() returns an error with %s still held; the return at line %d releases it",
-						fi.F.Name, heldDesc(c), other.Line)
+				releases := fmt.Sprintf("the return at line %d releases it", other.Line)
+				if other.Line == h.Line {
+					releases = "other paths to this return release it"
+				}
+				msg := fmt.Sprintf("%s() returns with %s still held; %s", fi.F.Name, heldDesc(c), releases)
+				if pass.Prog.ErrorExit(fi, h, c) {
+					msg = fmt.Sprintf("%s() returns an error with %s still held; %s", fi.F.Name, heldDesc(c), releases)
 				}
 				ret := "return"
 				if h.Ret != nil {
 					ret = "return " + h.Ret.String()
 				}
-				chain := append(append([]flow.Step(nil), c.Via.Steps()...), stepAt(fi, h.Line, ret+" with the lock held"))
+				chain := append([]flow.Step(nil), c.Via.Steps()...)
+				if d, ok := pass.Prog.Departure(fi, h, c); ok {
+					chain = append(chain, d)
+				}
+				chain = append(chain, stepAt(fi, h.Line, ret+" with the lock held"))
 				pass.Report(&Finding{File: fi.F.File.Path, Line: h.Line, Function: fi.F.Name, Message: msg, Chain: chain},
 					c.Kind.Name, c.Class, ret)
 			}

@@ -50,7 +50,8 @@ func TestRules(t *testing.T) {
 
 // A case marks what it expects in a comment on the line, as
 // analysistest does: "want RULE" for a finding of RULE there, "want RULE
-// "regexp"" for one whose message matches, and "want summary:"regexp""
+// "regexp"" for one whose message, or a step of whose chain ("11: goto
+// out leaves ..."), matches, and "want summary:"regexp""
 // (or "want NAME:"regexp"") on the line that names a function for what
 // its summary (Summary.String) must say.
 type want struct {
@@ -178,12 +179,12 @@ func checkCase(t *testing.T, k *kb.KB, files []string) {
 				continue
 			}
 			for _, f := range fs {
-				if w.re.MatchString(f.Message) {
+				if w.re.MatchString(f.Message) || w.re.MatchString(stepNotes(f)) {
 					w.matched = true
 				}
 			}
 			if !w.matched {
-				t.Errorf("%s: no finding's message matches %q:\n%s", k, w.re, messages(fs))
+				t.Errorf("%s: no finding's message or chain matches %q:\n%s", k, w.re, messages(fs))
 			}
 		}
 	}
@@ -282,4 +283,14 @@ func TestParseWants(t *testing.T) {
 			t.Errorf("%s:\n got %q\nwant %q", c.line, got, c.want)
 		}
 	}
+}
+
+// stepNotes is a finding's chain as "line: note" lines, for wants about
+// the steps a chain names.
+func stepNotes(f *Finding) string {
+	var b strings.Builder
+	for _, s := range f.Chain {
+		fmt.Fprintf(&b, "%d: %s\n", s.Line, s.Note)
+	}
+	return b.String()
 }

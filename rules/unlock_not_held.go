@@ -36,7 +36,11 @@ func runUnlockNotHeld(pass *Pass) {
 			}
 			msg := fmt.Sprintf("%s releases %s, which this path no longer holds (%s at line %d)",
 				primOf(e.What), e.Ctx.Name(), prev, e.Prev.Line)
-			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: e.Chain},
+			chain := e.Chain
+			if d, ok := pass.Prog.Detour(fi, e.Prev.Line, o.Line); ok && len(chain) > 0 {
+				chain = append(append(append([]flow.Step(nil), chain[:len(chain)-1]...), d), chain[len(chain)-1])
+			}
+			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
 				e.Ctx.Kind.Name, e.Ctx.Class, e.Ctx.Inst)
 		}
 	}

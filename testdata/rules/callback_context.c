@@ -12,6 +12,7 @@ struct foo {
 	spinlock_t slock;
 	raw_spinlock_t rlock;
 	struct work_struct work;
+	void *table;
 };
 
 static void foo_timeout(struct timer_list *t)
@@ -27,11 +28,26 @@ static void foo_tasklet(struct tasklet_struct *t)
 	msleep(1); /* want SLEEP_IN_ATOMIC */
 }
 
+static void foo_free_table(struct foo *f)
+{
+	kvfree(f->table);
+}
+
+/* vfree() in interrupt context hands the work to a worker: no sleep. */
 static void foo_free_rcu(struct rcu_head *head)
 {
 	struct foo *f = container_of(head, struct foo, rcu);
 
+	foo_free_table(f);
 	kfree(f);
+}
+
+/* Under a spinlock in process context it may sleep. */
+void foo_drop_table(struct foo *f)
+{
+	spin_lock(&f->slock);
+	foo_free_table(f); /* want SLEEP_IN_ATOMIC "kvfree" */
+	spin_unlock(&f->slock);
 }
 
 static irqreturn_t foo_irq(int irq, void *data)
