@@ -42,6 +42,10 @@ type OpsInit struct {
 	Field  string
 	Fn     string
 	Line   int
+	// Var is the variable the initializer fills (snd_pcm_action_stop):
+	// a call handed &Var reaches Fn and no other table's. "" for an
+	// element of an array.
+	Var string
 }
 
 // Key names the member: "struct target_type.map".

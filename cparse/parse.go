@@ -401,7 +401,11 @@ func (b *fileBuilder) declarations(n *tsNode) {
 		b.eachDeclarator(n, func(name string, ptr int, arr bool, value *tsNode) {
 			b.f.Globals[name] = Type{Base: t.Base, Ptr: t.Ptr + ptr, Array: arr}
 			if value != nil && ptr == 0 && strings.HasPrefix(t.Base, "struct ") {
-				b.opsTable(t.Base, value, arr)
+				v := name
+				if arr {
+					v = ""
+				}
+				b.opsTable(t.Base, value, arr, v)
 			}
 		})
 	case "expression_statement":
@@ -422,7 +426,7 @@ func (b *fileBuilder) declarations(n *tsNode) {
 // opsTable records the functions a struct initializer stores in its
 // members (".map = snapshot_map"): the targets of calls through them. An
 // array of structs has one initializer per element.
-func (b *fileBuilder) opsTable(st string, list *tsNode, arr bool) {
+func (b *fileBuilder) opsTable(st string, list *tsNode, arr bool, tableVar string) {
 	if b.p.typ(list) != "initializer_list" {
 		return
 	}
@@ -431,12 +435,12 @@ func (b *fileBuilder) opsTable(st string, list *tsNode, arr bool) {
 		switch b.p.typ(c) {
 		case "initializer_list":
 			if arr {
-				b.opsTable(st, c, false)
+				b.opsTable(st, c, false, "")
 			}
 		case "initializer_pair":
 			d, v := c.ChildByFieldName("designator"), c.ChildByFieldName("value")
 			if arr && d != nil && v != nil && b.p.typ(d) == "subscript_designator" && b.p.typ(v) == "initializer_list" {
-				b.opsTable(st, v, false) // [FOO_X] = { .fn = f }
+				b.opsTable(st, v, false, "") // [FOO_X] = { .fn = f }
 				continue
 			}
 			if d == nil || v == nil || b.p.typ(d) != "field_designator" || c.NamedChildCount() != 2 {
@@ -450,7 +454,7 @@ func (b *fileBuilder) opsTable(st string, list *tsNode, arr bool) {
 			}
 			field := strings.TrimPrefix(d.Content(b.src), ".")
 			b.f.Ops = append(b.f.Ops, OpsInit{Struct: st, Field: strings.TrimSpace(field), Fn: v.Content(b.src),
-				Line: b.f.Line(int(c.StartByte()))})
+				Line: b.f.Line(int(c.StartByte())), Var: tableVar})
 		}
 	}
 }

@@ -16,7 +16,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 	sum := g.Sum
 	subst, callStep := f.bindArgs(s, g)
 	if f.record {
-		f.observeEffects(b, s, g, st, subst, callStep)
+		f.observeEffects(b, s, g, st, subst, callStep, "")
 	}
 	if sum.NoReturn && g.Result != nil && !g.Result.Failed {
 		return nil
@@ -334,7 +334,10 @@ func (f *flow) bindArgs(s *cparse.Stmt, g *FuncInfo) (map[string]*cparse.Expr, S
 // observeEffects observes a callee's effects at a call. Effects that do not
 // depend on the path (no gfp parameter, no argument conditions) are
 // translated once per call site.
-func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State, subst map[string]*cparse.Expr, callStep Step) {
+//
+// tbl is the table variable a call through an ops member reached g from
+// ("" otherwise): see narrowOps.
+func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State, subst map[string]*cparse.Expr, callStep Step, tbl string) {
 	args := s.Call.Args
 	sk := "" // computed for the first effect observed
 	viaOps := opsStep(callStep)
@@ -351,7 +354,7 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 		ck := effectSite{s, e}
 		base, ok := f.translated[ck]
 		if !ok {
-			base = f.translateEffect(s, e, g, subst, callStep)
+			base = f.translateEffect(s, e, g, subst, callStep, tbl)
 			f.translated[ck] = base
 		}
 		if base == nil {
@@ -817,7 +820,7 @@ func (f *flow) siteExpr(s *cparse.Stmt, x *cparse.Expr, g *FuncInfo, subst map[s
 // translateEffect brings a callee's effect into this call's terms. An
 // effect that depends on the callee's gfp parameter happens here only if
 // the argument allows direct reclaim.
-func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map[string]*cparse.Expr, callStep Step) *Effect {
+func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map[string]*cparse.Expr, callStep Step, tbl string) *Effect {
 	for _, s := range e.Chain {
 		if s.Func == f.fn.Name && s.File == f.fn.File.Path {
 			return nil // around a recursion cycle: the direct effect is there
@@ -871,6 +874,17 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 			f.unheldSite[k] = l
 		}
 		n.Unheld = l
+	}
+	if n.OpsArg > 0 {
+		return f.narrowOps(&n, s.Call.Args)
+	}
+	if opsStep(callStep) {
+		// Through an ops member: the table is the one the parameter, if it
+		// is one, is handed.
+		n.OpsArg, n.OpsVar = 0, ""
+		if p := f.opsParam(s.Call); p >= 0 && tbl != "" {
+			n.OpsArg, n.OpsVar = p+1, tbl
+		}
 	}
 	return &n
 }

@@ -47,6 +47,14 @@ type Effect struct {
 	// (kb's sleeps_unless): a caller holding one, or the context a
 	// callback runs in, does not see it.
 	Unless []string
+	// ModeAlt: the effect happens on the sleeping arm of a mode branch
+	// (mode.go), which callers in atomic context do not take.
+	ModeAlt bool
+	// OpsArg is 1 + the parameter whose ops table the effect was reached
+	// through, and OpsVar that table's variable; 0 and "" otherwise
+	// (narrowOps).
+	OpsArg int
+	OpsVar string
 	Wait   string // rcu, srcu, work, queue
 	Item   string // work item class
 	Queue  string // workqueue class
@@ -242,14 +250,14 @@ func (e *Effect) computeKey() string {
 	b.WriteString(strconv.Itoa(int(e.Kind)))
 	b.WriteByte('|')
 	b.WriteString(strconv.Itoa(e.GfpParam))
-	for _, flag := range []bool{e.Blocks, e.Sleeps, e.Frees} {
+	for _, flag := range []bool{e.Blocks, e.Sleeps, e.Frees, e.ModeAlt} {
 		if flag {
 			b.WriteString("|1")
 		} else {
 			b.WriteString("|0")
 		}
 	}
-	for _, s := range []string{e.Wait, e.Item, e.Queue, e.Fn, strings.Join(e.Unless, ",")} {
+	for _, s := range []string{e.Wait, e.Item, e.Queue, e.Fn, strings.Join(e.Unless, ","), strconv.Itoa(e.OpsArg), e.OpsVar} {
 		b.WriteByte('|')
 		b.WriteString(s)
 	}

@@ -91,6 +91,9 @@ type effectRec struct {
 	Sleeps   bool      `json:"sleeps,omitempty"`
 	Frees    bool      `json:"frees,omitempty"`
 	Unless   []string  `json:"unless,omitempty"`
+	ModeAlt  bool      `json:"mode_alt,omitempty"`
+	OpsArg   int       `json:"ops_arg,omitempty"`
+	OpsVar   string    `json:"ops_var,omitempty"`
 	Wait     string    `json:"wait,omitempty"`
 	Item     string    `json:"item,omitempty"`
 	Queue    string    `json:"queue,omitempty"`
@@ -123,7 +126,7 @@ func Record(fi *FuncInfo) *FuncRecord {
 	}
 	for _, e := range s.Effects {
 		r.Effects = append(r.Effects, effectRec{Kind: e.Kind, Ctx: ctxRecPtr(e.Ctx), What: e.What, GfpParam: e.GfpParam,
-			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: ctxRecs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: ctxRecPtr(e.Drops), Unheld: ctxRecs(e.Unheld),
 			Facts: factRecs(e.Conds)})
 	}
@@ -255,7 +258,7 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	}
 	for _, e := range r.Effects {
 		s.Effects = append(s.Effects, &Effect{Kind: e.Kind, Ctx: d.ctx(e.Ctx), What: e.What, GfpParam: e.GfpParam,
-			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: d.ctxs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: d.ctx(e.Drops), Unheld: d.ctxs(e.Unheld),
 			Conds: d.facts(e.Facts)})
 	}

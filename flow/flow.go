@@ -83,6 +83,9 @@ type flow struct {
 	// makes it so.
 	nowait     map[int]*Step
 	nowaitVars map[string]bool
+	// modeArm are the blocks of the sleeping arms of mode branches
+	// (mode.go).
+	modeArm map[int]bool
 
 	// The solver's state (run, block, propagate).
 

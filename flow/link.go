@@ -197,6 +197,7 @@ func lift(k *kb.KB, fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Ef
 	}
 	n := *y
 	n.keyCache, n.obsCache = "", ""
+	n.OpsArg, n.OpsVar = 0, "" // the link has no arguments to narrow by
 	n.Conds = append([]Cond(nil), c.Conds...)
 	for _, fa := range y.Conds {
 		if fa.Val && isPointerParam(&FuncInfo{F: g}, fa) {

@@ -95,6 +95,15 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	if len(e.Unless) > 0 && f.heldAny(st, e.Unless) {
 		return // vfree() in a softirq callback: it defers instead
 	}
+	if f.modeArm[block.ID] && !e.ModeAlt {
+		ne := *e
+		ne.keyCache, ne.obsCache = "", ""
+		ne.ModeAlt = true
+		e = &ne
+	}
+	if e.ModeAlt && atomicHeld(st) {
+		return // atomic callers take the spinning arm (mode.go)
+	}
 	k := obsSeen{s.ID, e.obsKey(), stateKey}
 	if f.seen[k] {
 		return

@@ -15,6 +15,8 @@ type OpsTarget struct {
 	Fn   string `json:"fn"`
 	File string `json:"file"`
 	Line int    `json:"line"` // of the initializer
+	// Var is the table variable (cparse.OpsInit.Var), "" when unnamed.
+	Var string `json:"var,omitempty"`
 }
 
 // maxOpsTargets bounds the implementations a call through a member is
@@ -35,7 +37,7 @@ func newOpsTable(files []*cparse.File) *opsTable {
 	t := &opsTable{local: map[string][]OpsTarget{}, all: map[string][]OpsTarget{}}
 	for _, f := range files {
 		for _, o := range f.Ops {
-			t.local[o.Key()] = append(t.local[o.Key()], OpsTarget{Fn: o.Fn, File: f.Path, Line: o.Line})
+			t.local[o.Key()] = append(t.local[o.Key()], OpsTarget{Fn: o.Fn, File: f.Path, Line: o.Line, Var: o.Var})
 		}
 	}
 	return t
@@ -106,10 +108,65 @@ func opsMember(env typeEnv, call *cparse.Expr) string {
 	return t.Base + "." + fx.Name
 }
 
-// opsCallee is a function a call through a member may reach.
+// opsCallee is a function a call through a member may reach, from the
+// table variable tbl ("" when unnamed).
 type opsCallee struct {
 	g    *FuncInfo
 	step Step
+	tbl  string
+}
+
+// Calls through the ops table of an object a parameter points to
+// ("ops->do_action(substream)" in snd_pcm_action_group(ops, ...)) reach
+// whichever table the caller hands over: snd_pcm_stop() passes
+// &snd_pcm_action_stop, whose do_action never sleeps, while another
+// table's does. An effect through such a call carries the parameter and
+// the table (Effect.OpsArg, OpsVar); a caller passing the address of
+// another table does not get it (narrowOps).
+
+// opsParam returns the index of the parameter a call through a member
+// reads its table from ("ops" in ops->do_action()), or -1.
+func (f *flow) opsParam(call *cparse.Expr) int {
+	fx := call.X.Strip()
+	if fx == nil || fx.Kind != cparse.EField {
+		return -1
+	}
+	x := fx.X.Strip()
+	if x == nil || x.Kind != cparse.EIdent {
+		return -1
+	}
+	return f.env.paramIndex(x.Name)
+}
+
+// narrowOps decides an effect tagged with the table a parameter held
+// from the argument this call passes there: nil when the argument is
+// another table, the effect with the tag moved to this function's
+// parameter when it passes its own on, and without the tag otherwise.
+func (f *flow) narrowOps(n *Effect, args []*cparse.Expr) *Effect {
+	i := n.OpsArg - 1
+	n.OpsArg = 0
+	if i >= len(args) {
+		n.OpsVar = ""
+		return n
+	}
+	a := args[i].Strip()
+	if a != nil && a.Kind == cparse.EUnary && a.Op == "&" {
+		if x := a.X.Strip(); x != nil && x.Kind == cparse.EIdent && !f.env.isLocal(x.Name) {
+			if x.Name != n.OpsVar {
+				return nil // the caller hands over another table
+			}
+			n.OpsVar = ""
+			return n
+		}
+	}
+	if a != nil && a.Kind == cparse.EIdent {
+		if j := f.env.paramIndex(a.Name); j >= 0 {
+			n.OpsArg = j + 1
+			return n
+		}
+	}
+	n.OpsVar = ""
+	return n
 }
 
 // opsCallees resolves a call through a member to the functions ops tables
@@ -126,7 +183,7 @@ func (f *flow) opsCallees(s *cparse.Stmt) []opsCallee {
 				if g == nil || g.Sum == nil || g == f.fi {
 					continue
 				}
-				l = append(l, opsCallee{g, f.step(s.Line, opsNote(g.F.Name, key, t))})
+				l = append(l, opsCallee{g, f.step(s.Line, opsNote(g.F.Name, key, t)), t.Var})
 			}
 		}
 	}
@@ -181,4 +238,20 @@ func beyondOps(e *Effect) bool {
 		}
 	}
 	return false
+}
+
+// dropDeferred removes, once the summary has them, the observations made
+// through an ops table a parameter chose (Effect.OpsArg): which table it
+// is, and so whether the effect happens, is the callers' to say, and they
+// report it (narrowOps).
+func (r *FuncResult) dropDeferred() {
+	n := 0
+	for _, o := range r.Obs {
+		if o.Eff.OpsArg == 0 {
+			r.Obs[n] = o
+			n++
+		}
+	}
+	clear(r.Obs[n:])
+	r.Obs = r.Obs[:n]
 }

@@ -115,6 +115,7 @@ func (f *flow) annotLock(arg *cparse.Expr) *cparse.Expr {
 // prepare finds the calls whose results are tested, the NOWAIT variables
 // and the blocks only NOWAIT requests reach.
 func (f *flow) prepare() {
+	f.modeArm = modeArms(f.p.kb, f.fn)
 	f.tested = map[int]bool{}
 	f.handed = map[int]bool{}
 	f.nowaitVars = map[string]bool{}

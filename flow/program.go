@@ -611,6 +611,7 @@ func (p *Program) analyzeGroup(comp []*FuncInfo) {
 			}
 			fi.Result = p.flow(fi)
 			fi.Sum = p.summarize(fi)
+			fi.Result.dropDeferred()
 			if fi.Sum.key() != old {
 				changed = true
 			}

@@ -385,14 +385,14 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	if f.record && s.Callee() == "" {
 		for _, oc := range f.opsCallees(s) {
 			subst, _ := f.bindArgs(s, oc.g)
-			f.observeEffects(b, s, oc.g, st, subst, oc.step)
+			f.observeEffects(b, s, oc.g, st, subst, oc.step, oc.tbl)
 		}
 	}
 	if !f.callMatters(s, st) {
 		if f.record {
 			if g := f.calleeOf(s); g != nil && g.Sum != nil && len(g.Sum.Effects) > 0 {
 				subst, callStep := f.bindArgs(s, g)
-				f.observeEffects(b, s, g, st, subst, callStep)
+				f.observeEffects(b, s, g, st, subst, callStep, "")
 			}
 		}
 		return []*State{st}

@@ -43,8 +43,8 @@ def matches(f, rec, function, line=None):
 
 
 def apply_edit(path, edits):
-    """Applies fixed_edit operations to the file at path, line numbers
-    being those of the original file."""
+    """Applies fixed_edit or buggy_edit operations to the file at path,
+    line numbers being those of the original file."""
     with open(path) as f:
         lines = f.read().split("\n")
     # Apply from the bottom so that earlier line numbers stay valid.
@@ -68,8 +68,37 @@ def apply_edit(path, edits):
         f.write("\n".join(lines))
 
 
+def edited_scan(lockbot, tree, index, rel, edits):
+    """Scans rel with edits applied, in a copy of its directory (its
+    local headers with it), against the tree's index."""
+    with tempfile.TemporaryDirectory() as tmp:
+        d = os.path.dirname(rel)
+        shutil.copytree(os.path.join(tree, d), os.path.join(tmp, d), symlinks=True,
+                        ignore=lambda _, names: [n for n in names if os.path.isdir(os.path.join(tree, d, n))])
+        try:
+            apply_edit(os.path.join(tmp, rel), edits)
+        except (ValueError, IndexError) as e:
+            return None, ["edit does not apply: %s" % e]
+        return scan(lockbot, tree, index, rel, cwd=tmp)
+
+
 def score(lockbot, trees, rec):
     tree, index = trees[rec["tree"]]
+    if rec.get("buggy_edit"):
+        # The fix is in the tree: the bug is put back by reversing it, and
+        # the tree's own file is the fixed code.
+        fs, err = edited_scan(lockbot, tree, index, rec["file"], rec["buggy_edit"])
+        if fs is None:
+            return "error", "buggy: %s" % " ".join(err)
+        if not [f for f in fs if matches(f, rec, rec["function"], rec["line"])]:
+            same = [f for f in fs if f["function"] == rec["function"]]
+            return "missed", "; ".join("%s:%d" % (f["rule"], f["line"]) for f in same) or "nothing in the function"
+        gs, err = scan(lockbot, tree, index, rec["file"])
+        if gs is None:
+            return "found", "fixed: scan: %s" % " ".join(err)
+        if [g for g in gs if matches(g, rec, rec["function"])]:
+            return "found, not gone", "still on the fixed code"
+        return "found", ""
     fs, err = scan(lockbot, tree, index, rec["file"])
     if fs is None:
         return "error", "scan: %s" % " ".join(err)
@@ -90,19 +119,11 @@ def score(lockbot, trees, rec):
             return "found, not gone", "still on the fixed code at line %d" % left[0]["line"]
         return "found", ""
     if rec.get("fixed_edit"):
-        with tempfile.TemporaryDirectory() as tmp:
-            d = os.path.dirname(rec["file"])
-            shutil.copytree(os.path.join(tree, d), os.path.join(tmp, d), symlinks=True,
-                            ignore=lambda _, names: [n for n in names if os.path.isdir(os.path.join(tree, d, n))])
-            try:
-                apply_edit(os.path.join(tmp, rec["file"]), rec["fixed_edit"])
-            except (ValueError, IndexError) as e:
-                return "found", "fixed_edit does not apply: %s" % e
-            gs, err = scan(lockbot, tree, index, rec["file"], cwd=tmp)
-            if gs is None:
-                return "found", "fixed: scan: %s" % " ".join(err)
-            if [g for g in gs if matches(g, rec, rec["function"])]:
-                return "found, not gone", "still after the fix"
+        gs, err = edited_scan(lockbot, tree, index, rec["file"], rec["fixed_edit"])
+        if gs is None:
+            return "found", "fixed: %s" % " ".join(err)
+        if [g for g in gs if matches(g, rec, rec["function"])]:
+            return "found, not gone", "still after the fix"
     return "found", ""
 
 
