@@ -167,6 +167,11 @@ type State struct {
 	// Released are the keys of locks this path released (or failed to
 	// take), to tell a local double unlock.
 	Released []relMark
+	// RelMaybe are locks some path merged into this one released, which
+	// the others never took: a loop run no times joining one that took
+	// and released its lock. A return a path reaches holding the lock,
+	// that such a state reaches too, is inconsistent (ReleasingExit).
+	RelMaybe []relMark
 	// CallerRel are caller-held contexts this path released (the function
 	// is an unlock wrapper).
 	CallerRel []*Ctx
@@ -189,6 +194,25 @@ type relMark struct {
 
 func (m relMark) key() string { return m.fam + "|" + m.class + "|" + m.inst }
 
+func hasMark(l []relMark, m relMark) bool {
+	for _, x := range l {
+		if x.key() == m.key() {
+			return true
+		}
+	}
+	return false
+}
+
+// addRelMaybe notes a release some merged path made; it reports whether
+// it was new. A failed trylock released nothing.
+func (s *State) addRelMaybe(m relMark) bool {
+	if m.failed || hasMark(s.RelMaybe, m) {
+		return false
+	}
+	s.RelMaybe = append(s.RelMaybe[:len(s.RelMaybe):len(s.RelMaybe)], m)
+	return true
+}
+
 // clone returns a copy that shares the slices, capped so that an append on
 // either side makes a new array. States are copy-on-write: no method
 // writes into a slice element in place.
@@ -197,6 +221,7 @@ func (s *State) clone() *State {
 		Held:        s.Held[:len(s.Held):len(s.Held)],
 		Conds:       s.Conds[:len(s.Conds):len(s.Conds)],
 		Released:    s.Released[:len(s.Released):len(s.Released)],
+		RelMaybe:    s.RelMaybe[:len(s.RelMaybe):len(s.RelMaybe)],
 		CallerRel:   s.CallerRel[:len(s.CallerRel):len(s.CallerRel)],
 		CallerMaybe: s.CallerMaybe[:len(s.CallerMaybe):len(s.CallerMaybe)],
 		Gfp:         s.Gfp[:len(s.Gfp):len(s.Gfp)],
@@ -433,7 +458,10 @@ func (s *State) joinHeld(o *State) {
 
 // merge folds o into s (same lock configuration): only what both know
 // survives.
-func (s *State) merge(o *State) (changed bool) {
+//
+// keepMaybe (at a loop's head) notes in RelMaybe the releases one side
+// made and the other did not.
+func (s *State) merge(o *State, keepMaybe bool) (changed bool) {
 	before := len(s.Conds)
 	s.filterFacts(func(f *Cond) bool {
 		v, ok := o.fact(f.Key)
@@ -445,18 +473,24 @@ func (s *State) merge(o *State) (changed bool) {
 	var rel []relMark
 	drop := false
 	for _, r := range s.Released {
-		found := false
-		for _, q := range o.Released {
-			if q.key() == r.key() {
-				found = true
-				break
-			}
-		}
-		if found {
+		if hasMark(o.Released, r) {
 			rel = append(rel, r)
 		} else {
 			drop = true
+			if keepMaybe {
+				changed = s.addRelMaybe(r) || changed
+			}
 		}
+	}
+	if keepMaybe {
+		for _, q := range o.Released {
+			if !hasMark(s.Released, q) {
+				changed = s.addRelMaybe(q) || changed
+			}
+		}
+	}
+	for _, q := range o.RelMaybe {
+		changed = s.addRelMaybe(q) || changed
 	}
 	if drop {
 		changed = true

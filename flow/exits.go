@@ -14,25 +14,133 @@ import (
 // value (or h returns an error: error paths must not keep locks).
 func (p *Program) ReleasingExit(fi *FuncInfo, h *Exit, c *Ctx) *Exit {
 	env := typeEnv{p, fi.F}
+	if handedOver(fi.F, c) {
+		return nil
+	}
 	for _, x := range fi.Result.Exits {
-		// A path to the same return that does not hold c, in a function
-		// that releases c: a loop that took and released it, or ran no
-		// times, which the join merged, losing the release (the path
-		// that broke out of the loop keeps it).
-		if x == h || holds(x.State, c) || !released(x.State, c) && !(x.Block == h.Block && fi.Result.released(c)) {
+		// A path to the same return that does not hold c, merged from
+		// one that took and released it and one that never took it (a
+		// loop run no times): the path that broke out of the loop with
+		// c held is inconsistent with it.
+		if x == h || holds(x.State, c) {
 			continue
 		}
-		if h.Class == RetError || c.Kind.Lock && p.errorCode(env, h) ||
-			h.Class == x.Class && h.Class != RetUnknown && !argumentsTell(env, h, x) {
+		if !released(x.State, c) {
+			// Merged at a loop's head, the path that took and released
+			// c is not told apart from the one that never took it: the
+			// return is inconsistent when the path holding c jumped out
+			// of the code that releases it (a break out of the loop).
+			if x.Block != h.Block || !maybeReleased(x.State, c) || holdsClass(x.State, c) {
+				continue
+			}
+			if _, ok := p.Departure(fi, h, c); !ok {
+				continue
+			}
+		}
+		if nullObject(x.State, c) {
+			continue // no object, no lock: "if (!inode) return true;"
+		}
+		if h.Class == RetError || h.Class == x.Class && h.Class != RetUnknown && !argumentsTell(env, h, x) {
 			return x
+		}
+		if c.Kind.Lock && p.errorCode(env, h) {
+			// "if (ret) return ret;" before the unlock, or a goto past it
+			// to the return the unlocking path reaches too. Not a return
+			// both reach by a test of state the function keeps ("if
+			// (current->journal_info) gfs2_trans_end(sdp);"), which it
+			// cannot be told from.
+			if x.Block != h.Block {
+				return x
+			}
+			if _, ok := p.Departure(fi, h, c); ok {
+				return x
+			}
 		}
 	}
 	return nil
 }
 
-// released reports a lock the function itself releases on some path.
-func (r *FuncResult) released(c *Ctx) bool {
-	return len(r.releaseBlocks(c)) > 0
+// handedOver reports a lock whose object the function stores where its
+// caller finds it ("ac->ac_inode = alloc_inode;" after
+// inode_lock(alloc_inode)): the caller's cleanup releases it, on every
+// return (ocfs2_free_alloc_context()).
+func handedOver(fn *cparse.Func, c *Ctx) bool {
+	if c.Expr == nil {
+		return false
+	}
+	obj := LockObject(c.Expr)
+	if obj == nil {
+		return false
+	}
+	root := rootOf(obj)
+	if root == "" {
+		if x := obj.Strip(); x != nil && x.Kind == cparse.EIdent {
+			root = x.Name
+		}
+	}
+	if root == "" {
+		return false
+	}
+	env := typeEnv{fn: fn}
+	for _, b := range fn.Blocks {
+		for _, s := range b.Stmts {
+			if s.Kind != cparse.SAssign || s.LHS == nil || s.RHS == nil {
+				continue
+			}
+			r := s.RHS.Strip()
+			if r == nil || r.Kind != cparse.EIdent || r.Name != root {
+				continue
+			}
+			l := s.LHS.Strip()
+			if l == nil || l.Kind != cparse.EField {
+				continue
+			}
+			if base := rootOf(l); base != "" && env.paramIndex(base) >= 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// holdsClass reports a state holding a lock of c's family and class,
+// under whatever name: the one returned through another variable ("wp =
+// oldest; ... return wp;" with oldest->lock taken).
+func holdsClass(st *State, c *Ctx) bool {
+	for _, h := range st.Held {
+		if Family(h.Kind) == Family(c.Kind) && c.Class != "" && h.Class == c.Class {
+			return true
+		}
+	}
+	return false
+}
+
+// nullObject reports a lock whose object the path knows to be NULL
+// (&inode->i_lock where inode is): it cannot hold it.
+func nullObject(st *State, c *Ctx) bool {
+	if c.Expr == nil {
+		return false
+	}
+	obj := LockObject(c.Expr)
+	if obj == nil {
+		return false
+	}
+	root := rootOf(obj)
+	if root == "" {
+		return false
+	}
+	v, ok := st.fact(root)
+	return ok && !v
+}
+
+// maybeReleased reports a lock some path merged into st released.
+func maybeReleased(st *State, c *Ctx) bool {
+	for _, m := range st.RelMaybe {
+		if m.fam == Family(c.Kind) && (c.Inst != "" && m.inst == c.Inst || c.Inst == "" && c.Class != "" && m.class == c.Class) {
+			return true
+		}
+	}
+	return false
 }
 
 // releaseBlocks are the blocks in which the function releases c.

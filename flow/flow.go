@@ -83,6 +83,9 @@ type flow struct {
 	// makes it so.
 	nowait     map[int]*Step
 	nowaitVars map[string]bool
+	// loopHead are the blocks a loop is entered by: where a path that
+	// went round it meets one that did not (State.RelMaybe).
+	loopHead map[int]bool
 	// modeArm are the blocks of the sleeping arms of mode branches
 	// (mode.go).
 	modeArm map[int]bool
@@ -211,7 +214,9 @@ func (f *flow) run() bool {
 	fn := f.fn
 	budget := 60*len(fn.Blocks) + 200
 	queued := make([]bool, len(fn.Blocks))
-	for _, comp := range blockSCCs(fn) {
+	comps := blockSCCs(fn)
+	f.loopHead = loopHeads(fn, comps)
+	for _, comp := range comps {
 		if len(comp) == 1 && !selfLoop(fn.Blocks[comp[0]]) {
 			b := fn.Blocks[comp[0]]
 			if len(f.in[b.ID]) == 0 {
@@ -264,6 +269,35 @@ func (f *flow) run() bool {
 		f.record, f.frozen = false, false
 	}
 	return !f.failed
+}
+
+// loopHeads returns the blocks of loops (strongly connected components
+// with a cycle) that a block outside the loop jumps to.
+func loopHeads(fn *cparse.Func, comps [][]int) map[int]bool {
+	var heads map[int]bool
+	for _, comp := range comps {
+		if len(comp) == 1 && !selfLoop(fn.Blocks[comp[0]]) {
+			continue
+		}
+		in := map[int]bool{}
+		for _, id := range comp {
+			in[id] = true
+		}
+		for _, b := range fn.Blocks {
+			if in[b.ID] {
+				continue
+			}
+			for _, s := range b.Succs {
+				if in[s] {
+					if heads == nil {
+						heads = map[int]bool{}
+					}
+					heads[s] = true
+				}
+			}
+		}
+	}
+	return heads
 }
 
 // sortRecords puts observations and exits in block order, the order a

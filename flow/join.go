@@ -66,7 +66,7 @@ func (f *flow) compact(sts []*State) []*State {
 	for _, s := range out {
 		k := s.lockKey()
 		if m, ok := byLock[k]; ok {
-			m.merge(s)
+			m.merge(s, false)
 			continue
 		}
 		byLock[k] = s
@@ -111,7 +111,7 @@ func (f *flow) propagate(to int, st *State) []int {
 	for i, s := range f.in[to] {
 		if f.inKeys[to][i] == k {
 			if !conflicts(s, st) {
-				if s.merge(st) {
+				if s.merge(st, f.loopHead[to]) {
 					f.dirty[to][i] = true
 					return []int{to}
 				}
@@ -137,7 +137,7 @@ func (f *flow) propagate(to int, st *State) []int {
 			if target < 0 {
 				target = same[0]
 			}
-			if f.in[to][target].merge(st) {
+			if f.in[to][target].merge(st, f.loopHead[to]) {
 				f.dirty[to][target] = true
 				return []int{to}
 			}
@@ -158,7 +158,7 @@ func (f *flow) propagate(to int, st *State) []int {
 		s := f.in[to][best]
 		before := s.fullKey()
 		s.joinHeld(st)
-		s.merge(st)
+		s.merge(st, f.loopHead[to])
 		f.inKeys[to][best] = s.lockKey()
 		if s.fullKey() != before {
 			f.dirty[to][best] = true

@@ -137,3 +137,104 @@ unlock:
 	mutex_unlock(&d->lock); /* want UNLOCK_NOT_HELD "133: goto unlock leads here" */
 	return ret;
 }
+
+/* Real code these rules were read on, cut down. */
+
+struct inode_s {
+	spinlock_t i_lock;
+	struct rw_semaphore i_rwsem;
+};
+struct dentry_s {
+	spinlock_t d_lock;
+	struct inode_s *d_inode;
+	int count;
+};
+
+/* fs/dcache.c lock_for_kill(): no inode, no inode lock to hold. */
+bool lock_for_kill_like(struct dentry_s *dentry)
+{
+	struct inode_s *inode = dentry->d_inode;
+
+	if (!inode || spin_trylock(&inode->i_lock))
+		return true;
+	do {
+		spin_unlock(&dentry->d_lock);
+		spin_lock(&inode->i_lock);
+		spin_lock(&dentry->d_lock);
+		if (inode == dentry->d_inode)
+			break;
+		spin_unlock(&inode->i_lock);
+		inode = dentry->d_inode;
+	} while (inode);
+	if (!dentry->count)
+		return true;
+	if (inode)
+		spin_unlock(&inode->i_lock);
+	return false;
+}
+
+struct trans_ctx {
+	void *journal_info;
+};
+struct sbd {
+	struct rw_semaphore flush_lock;
+};
+int zero_range(struct sbd *sdp);
+
+static int trans_begin(struct sbd *sdp, struct trans_ctx *cur)
+{
+	down_read(&sdp->flush_lock);
+	cur->journal_info = sdp;
+	return 0;
+}
+
+static void trans_end(struct sbd *sdp, struct trans_ctx *cur)
+{
+	cur->journal_info = NULL;
+	up_read(&sdp->flush_lock);
+}
+
+/* fs/gfs2 __gfs2_punch_hole(): the lock goes with a state a callee sets,
+ * which the function tests again before its one return. */
+int kept_state_like(struct sbd *sdp, struct trans_ctx *cur)
+{
+	int error;
+
+	error = trans_begin(sdp, cur);
+	if (error)
+		return error;
+	error = zero_range(sdp);
+	if (error)
+		goto out;
+	if (cur->journal_info)
+		trans_end(sdp, cur);
+	error = zero_range(sdp);
+out:
+	if (cur->journal_info)
+		trans_end(sdp, cur);
+	return error;
+}
+
+struct alloc_ctx {
+	struct inode_s *ac_inode;
+};
+int inode_lock_cluster(struct inode_s *inode);
+
+/* fs/ocfs2 ocfs2_reserve_suballoc_bits(): the locked inode is stored in
+ * the caller's context, whose cleanup unlocks it on every return. */
+int handed_over_like(struct alloc_ctx *ac, struct inode_s *alloc_inode)
+{
+	int status;
+
+	down_write(&alloc_inode->i_rwsem);
+	status = inode_lock_cluster(alloc_inode);
+	if (status < 0) {
+		up_write(&alloc_inode->i_rwsem);
+		return status;
+	}
+	ac->ac_inode = alloc_inode;
+	status = dev_helper(NULL);
+	if (status)
+		return status;
+	return 0;
+}
