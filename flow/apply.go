@@ -33,6 +33,15 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 			states = append(states, n)
 		}
 	}
+	if len(feasible) == 0 {
+		// Every return contradicts what this path knows of the
+		// arguments: the knowledge is wrong somewhere (a fact read
+		// through another name, a callee's test of its own copy), not
+		// the path impossible. The call returns something unknown.
+		n := st.clone()
+		f.forgetAddressed(s, n)
+		return []*State{n}
+	}
 	for i, n := range states {
 		// The call may change variables whose address it gets: forget
 		// them, then restate what this outcome says of them.
@@ -476,7 +485,16 @@ func (f *flow) withoutUnheld(st *State, e *Effect) (*State, *Effect) {
 // it is matched by the class the callee gave it or, without one, as the
 // one held lock of its family, the way a release of an unnamed lock is.
 func (f *flow) matchUnheld(st *State, r *Ctx) int {
-	if i := f.matchLoose(st, r.Kind, r.Expr); i >= 0 || r.Inst != "" || r.Expr == nil {
+	i := f.matchLoose(st, r.Kind, r.Expr)
+	if i >= 0 && r.Class != "" && st.Held[i].Class != "" && lockMember(st.Held[i].Class) != lockMember(r.Class) {
+		// A lock in another member: the callee released its own
+		// (its_vpe::vpe_lock on the path that took it, a condition the
+		// caller cannot see), not the caller's event_lpi_map::vlpi_lock.
+		// The same member through another type (mm->mmap_lock reached
+		// through a vma of a type not in view) is the same lock.
+		i = -1
+	}
+	if i >= 0 || r.Inst != "" || r.Expr == nil && r.Class == "" {
 		return i
 	}
 	fam := Family(r.Kind)
@@ -498,6 +516,15 @@ func (f *flow) matchUnheld(st *State, r *Ctx) int {
 		cand = i
 	}
 	return cand
+}
+
+// lockMember is the member a lock class ends in: "vpe_lock" of "struct
+// its_vpe::vpe_lock", "mmap_lock" of "struct vm_area_struct::vm_mm.mmap_lock".
+func lockMember(class string) string {
+	if i := strings.LastIndexAny(class, ":."); i >= 0 {
+		return class[i+1:]
+	}
+	return class
 }
 
 // keepUnheld is e without the released contexts own marks, memoised so
@@ -585,14 +612,25 @@ func (f *flow) outcomeFacts(s *cparse.Stmt, o *Outcome, st *State, subst map[str
 		if known && v != val {
 			return nil
 		}
-		if !known && !val && isPointerParam(g, fa) {
+		if !known && !val && isPointerParam(g, fa) && !f.ownParam(expr) {
 			// The callee's defensive "if (!p) return;": a caller that does
-			// not know its pointer to be NULL is not passing NULL.
+			// not know its pointer to be NULL is not passing NULL. Unless
+			// it passes on a parameter of its own: its callers decide
+			// (of_find_property(np, name, NULL) hands lenp down to
+			// __of_find_property(), which tests it), so the outcome stays,
+			// stated on the parameter.
 			return nil
 		}
 		n.setFact(Cond{Key: key, Val: val, Idents: idents, Expr: expr})
 	}
 	return n
+}
+
+// ownParam reports an expression that is one of the function's own
+// parameters.
+func (f *flow) ownParam(x *cparse.Expr) bool {
+	x = x.Strip()
+	return x != nil && x.Kind == cparse.EIdent && f.env.paramIndex(x.Name) >= 0
 }
 
 // argAtom is a callee's condition on its arguments in this call's terms.

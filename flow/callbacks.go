@@ -35,12 +35,22 @@ func (p *Program) callbackContexts() map[*FuncInfo][]*Ctx {
 					continue
 				}
 				spec := p.kb.Funcs[s.Callee()]
-				if spec == nil || spec.RunsIn == "" || spec.Fn == nil || *spec.Fn >= len(s.Call.Args) {
+				if spec == nil || spec.RunsIn == "" {
 					continue
 				}
-				name := funcArg(s.Call.Args[*spec.Fn])
+				var name string
+				switch {
+				case spec.Fn != nil && *spec.Fn < len(s.Call.Args):
+					name = funcArg(s.Call.Args[*spec.Fn])
+				case spec.FnMember != "" && spec.Item != nil && *spec.Item < len(s.Call.Args):
+					name = memberCallback(fi.F, s.Call.Args[*spec.Item], spec.FnMember)
+				}
 				g := p.Lookup(fi.F, name)
 				kind := p.kb.Kinds[spec.RunsIn]
+				if spec.RunsInHard != "" && spec.Mode != nil && *spec.Mode < len(s.Call.Args) &&
+					strings.Contains(s.Call.Args[*spec.Mode].String(), "HARD") {
+					kind = p.kb.Kinds[spec.RunsInHard]
+				}
 				if name == "" || g == nil || g.external || kind == nil {
 					continue
 				}
@@ -79,4 +89,44 @@ func funcArg(a *cparse.Expr) string {
 		return ""
 	}
 	return a.Name
+}
+
+// memberCallback names the function fn stores in the member of the
+// object obj points to ("&t->timer" and "t->timer.function = cb;"): the
+// callback hrtimer_init() leaves to be set next to it. "" when fn stores
+// none, or more than one.
+func memberCallback(fn *cparse.Func, obj *cparse.Expr, member string) string {
+	// "&t->timer" is stored through "t->timer.function", a pointer
+	// "timer" through "timer->function".
+	op := "->"
+	obj = obj.Strip()
+	if obj != nil && obj.Kind == cparse.EUnary && obj.Op == "&" {
+		obj, op = obj.X.Strip(), "."
+	}
+	if obj == nil {
+		return ""
+	}
+	want := obj.String()
+	name := ""
+	for _, b := range fn.Blocks {
+		for _, s := range b.Stmts {
+			if s.Kind != cparse.SAssign || s.LHS == nil || s.RHS == nil {
+				continue
+			}
+			l := s.LHS.Strip()
+			if l == nil || l.Kind != cparse.EField || l.Name != member || l.X == nil {
+				continue
+			}
+			base := l.X.Strip()
+			if l.Op != op || base == nil || base.String() != want {
+				continue
+			}
+			f := funcArg(s.RHS)
+			if f == "" || name != "" && name != f {
+				return ""
+			}
+			name = f
+		}
+	}
+	return name
 }

@@ -150,7 +150,8 @@ func (f *flow) retClass(ret *cparse.Expr, st *State) RetClass {
 		}
 	case cparse.ECall:
 		switch e.CallName() {
-		case "ERR_PTR", "ERR_CAST":
+		case "ERR_PTR", "ERR_CAST", "PTR_ERR":
+			// PTR_ERR() is returned under IS_ERR(): an error code.
 			return RetError
 		}
 	}

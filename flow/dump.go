@@ -15,6 +15,9 @@ func (fi *FuncInfo) Dump() string {
 	if fi.Result != nil && fi.Result.Failed {
 		b.WriteString("  analysis failed: too many paths\n")
 	}
+	if fi.Result != nil && fi.Result.Imprecise {
+		b.WriteString("  imprecise: lock configurations joined, leak checks off\n")
+	}
 	ctxs := func(l []*Ctx) string {
 		var parts []string
 		for _, c := range l {
@@ -52,6 +55,29 @@ func (fi *FuncInfo) Dump() string {
 			fmt.Fprintf(&b, " [%s=%t]", f.Key, f.Val)
 		}
 		b.WriteByte('\n')
+	}
+	if fi.Result != nil {
+		for _, x := range fi.Result.Exits {
+			fmt.Fprintf(&b, "  exit line %d (block %d) class %d held {%s}", x.Line, x.Block, x.Class, ctxs(x.State.Held))
+			for _, f := range x.State.Conds {
+				fmt.Fprintf(&b, " [%s=%t]", f.Key, f.Val)
+			}
+			b.WriteByte('\n')
+		}
+		for _, o := range fi.Result.Obs {
+			what := o.Eff.Kind.String()
+			if o.Eff.Ctx != nil {
+				what += " " + ctxs([]*Ctx{o.Eff.Ctx})
+			}
+			fmt.Fprintf(&b, "  observed line %d %s: %s held {%s}", o.Line, what, o.Eff.What, ctxs(o.Held))
+			if len(o.Eff.Inner) > 0 {
+				fmt.Fprintf(&b, " inner {%s}", ctxs(o.Eff.Inner))
+			}
+			if o.NonRT {
+				b.WriteString(" non-RT")
+			}
+			b.WriteByte('\n')
+		}
 	}
 	return b.String()
 }

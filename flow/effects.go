@@ -428,8 +428,53 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 		s.Outcomes = coarsen(s.Outcomes)
 	}
 	s.NoReturn = len(ff.Exits) == 0 && !ff.Failed
+	if configStub(fi.F, s) {
+		// One configuration's stub ("return 0;" without CONFIG_HAVE_CLK,
+		// BUG() without CONFIG_X): other configurations return other
+		// values, so callers must not take the stub's value as the
+		// function's and prune the paths of the others.
+		for _, o := range s.Outcomes {
+			o.Ret, o.Conds = RetUnknown, nil
+		}
+		s.Outcomes = dedupeOutcomes(s.Outcomes)
+		s.NoReturn = false
+	}
 	s.freeze()
 	return s
+}
+
+// configStub reports a definition under a configuration's #if whose
+// every return gives the same value and changes no lock: a stub the
+// other arm replaces with the real code.
+func configStub(fn *cparse.Func, s *Summary) bool {
+	if !underConfig(fn) {
+		return false
+	}
+	if s.NoReturn {
+		return true
+	}
+	var ret RetClass
+	for i, o := range s.Outcomes {
+		if len(o.Acquired)+len(o.Released)+len(o.Maybe) > 0 || o.Ret == RetUnknown || o.Ret == RetVoid {
+			return false
+		}
+		if i > 0 && o.Ret != ret {
+			return false
+		}
+		ret = o.Ret
+	}
+	return len(s.Outcomes) > 0
+}
+
+// underConfig reports a definition inside an #if on a kernel
+// configuration option.
+func underConfig(fn *cparse.Func) bool {
+	for _, c := range fn.Conds {
+		if c.Atom != nil && strings.Contains(c.Atom.Name, "CONFIG_") {
+			return true
+		}
+	}
+	return false
 }
 
 // unheldAdded returns the union of two lists of released caller contexts

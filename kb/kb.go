@@ -173,6 +173,15 @@ type Func struct {
 	// ("softirq" for timer_setup, call_rcu and tasklets, "hardirq" for
 	// request_irq's handler): what it does is done with that kind held.
 	RunsIn string `yaml:"runs_in"`
+	// FnMember: the callback is not an argument but is stored in this
+	// member of the Item argument's object next to the call
+	// ("hrtimer_init(&t, ...); t.function = cb;").
+	FnMember string `yaml:"fn_member"`
+	// Mode is the argument choosing how the callback runs; with a mode
+	// naming HARD (HRTIMER_MODE_REL_HARD) it runs in RunsInHard, a
+	// context that stays atomic on PREEMPT_RT.
+	Mode       *int   `yaml:"mode"`
+	RunsInHard string `yaml:"runs_in_hard"`
 	// GFPFrom: the call returns a gfp mask derived from that argument.
 	GFPFrom *int `yaml:"gfp_from"`
 	// Assert: the call states a context is held by the caller: "held"
@@ -518,8 +527,12 @@ func (k *KB) check() error {
 		kind(f.Name, "may_release", f.MayRelease)
 		kind(f.Name, "also_acquire", f.AlsoAcquire)
 		kind(f.Name, "runs_in", f.RunsIn)
-		if f.RunsIn != "" && f.Fn == nil {
-			errs = append(errs, fmt.Sprintf("function %s: runs_in without fn (the argument holding the callback)", f.Name))
+		kind(f.Name, "runs_in_hard", f.RunsInHard)
+		if f.RunsIn != "" && f.Fn == nil && (f.FnMember == "" || f.Item == nil) {
+			errs = append(errs, fmt.Sprintf("function %s: runs_in without fn (the argument holding the callback) or fn_member and item", f.Name))
+		}
+		if f.RunsInHard != "" && f.Mode == nil {
+			errs = append(errs, fmt.Sprintf("function %s: runs_in_hard without mode", f.Name))
 		}
 		for _, n := range append(append([]string(nil), f.TrueUnder...), f.FalseUnder...) {
 			if n != "preempt_off" {

@@ -29,8 +29,16 @@ def scan(lockbot, tree, index, rel, cwd=None):
         return None, ["not JSON"]
 
 
+# Rules whose finding joins two sites: an AB-BA order is reported once,
+# in one of its two functions, and names the other in its message and
+# chain.
+TWO_SITED = {"LOCK_ORDER_INVERSION"}
+
+
 def matches(f, rec, function, line=None):
-    if f["rule"] != rec["rule"] or f["function"] != function:
+    if f["rule"] != rec["rule"]:
+        return False
+    if f["function"] != function and not (rec["rule"] in TWO_SITED and function + "()" in f.get("message", "")):
         return False
     if line is None:
         return True
@@ -142,6 +150,13 @@ def main():
             if not line.strip():
                 continue
             rec = json.loads(line)
+            if rec.get("excluded"):
+                # A record of a bug the scanned tree cannot have (the
+                # configuration that reaches it is not buildable there):
+                # listed, with its reason, and not counted.
+                print("%-8s %-16s %-36s %s:%s:%d (%s)" % (part, "excluded", rec["id"], rec["file"], rec["function"],
+                                                          rec["line"], rec["excluded"]))
+                continue
             verdict, why = score(lockbot, trees, rec)
             per[(part, rec["class"])][verdict] += 1
             print("%-8s %-16s %-36s %s:%s:%d %s" % (part, verdict, rec["id"], rec["file"], rec["function"], rec["line"],

@@ -52,6 +52,8 @@ func newDebug(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
+	var indexFile string
+	var link bool
 	sum := &cobra.Command{
 		Use:   "summary FUNCTION PATH...",
 		Short: "Print what the analysis knows of a function: outcomes and effects",
@@ -65,7 +67,16 @@ func newDebug(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			prog, err := rules.Build(context.Background(), srcs, rules.Options{KB: k, Workers: 1})
+			opt := rules.Options{KB: k, Workers: 1, LinkCalls: link}
+			if indexFile != "" {
+				ix, err := openIndex(g, k, indexFile, "")
+				if err != nil {
+					return err
+				}
+				defer ix.Close()
+				opt.Externals = ix
+			}
+			prog, err := rules.Build(context.Background(), srcs, opt)
 			if err != nil {
 				return err
 			}
@@ -77,6 +88,8 @@ func newDebug(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
+	sum.Flags().StringVar(&indexFile, "index", "", "index of the tree's functions")
+	sum.Flags().BoolVar(&link, "link", false, "analyse as the index does (every function a caller in another file may link)")
 	debug.AddCommand(cfg, sum, newDebugParse())
 	return debug
 }

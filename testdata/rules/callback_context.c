@@ -130,3 +130,119 @@ int foo_probe(struct foo *f, int irq, int irq2)
 	call_rcu(&f->rcu, foo_free_rcu);
 	return 0;
 }
+
+/*
+ * hrtimer callbacks: stored in the timer's ->function next to
+ * hrtimer_init(). A *_HARD mode runs them in hard interrupt context even
+ * on PREEMPT_RT, where a spinlock_t is a sleeping lock; other modes run
+ * them in softirq context on PREEMPT_RT, where it is not.
+ */
+struct keys {
+	struct hrtimer hard_timer;
+	struct hrtimer soft_timer;
+	struct hrtimer *ptimer;
+	spinlock_t lock;
+	struct mutex mlock;
+};
+
+static enum hrtimer_restart keys_hard_timer(struct hrtimer *t)
+{
+	struct keys *k = container_of(t, struct keys, hard_timer);
+	unsigned long flags;
+
+	spin_lock_irqsave(&k->lock, flags); /* want RT_SLEEPING_LOCK_IN_ATOMIC "HRTIMER_MODE_REL_HARD" */
+	spin_unlock_irqrestore(&k->lock, flags);
+	return HRTIMER_NORESTART;
+}
+
+static enum hrtimer_restart keys_soft_timer(struct hrtimer *t)
+{
+	struct keys *k = container_of(t, struct keys, soft_timer);
+	unsigned long flags;
+
+	spin_lock_irqsave(&k->lock, flags);
+	spin_unlock_irqrestore(&k->lock, flags);
+	return HRTIMER_NORESTART;
+}
+
+static enum hrtimer_restart keys_sleepy_timer(struct hrtimer *t)
+{
+	struct keys *k = container_of(t, struct keys, soft_timer);
+
+	mutex_lock(&k->mlock); /* want SLEEP_IN_ATOMIC "hrtimer_init" */
+	mutex_unlock(&k->mlock);
+	return HRTIMER_NORESTART;
+}
+
+static void keys_setup(struct keys *k)
+{
+	hrtimer_init(&k->hard_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	k->hard_timer.function = keys_hard_timer;
+	hrtimer_init(&k->soft_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	k->soft_timer.function = keys_soft_timer;
+	hrtimer_init(k->ptimer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	k->ptimer->function = keys_sleepy_timer;
+}
+
+/*
+ * Ops the core calls under its own locks, as their kernel-doc or the
+ * subsystem's documentation says: uart_ops under the port lock,
+ * ndo_get_stats64 under rcu_read_lock(), pci_ops under the raw pci_lock.
+ * Members called unlocked (uart_ops.startup) may sleep.
+ */
+struct my_port {
+	struct uart_port port;
+	spinlock_t cfg_lock;
+	raw_spinlock_t raw_cfg_lock;
+};
+
+static void my_start_tx(struct uart_port *port)
+{
+	disable_irq(port->irq); /* want SLEEP_IN_ATOMIC "uart port lock" */
+}
+
+static int my_startup(struct uart_port *port)
+{
+	msleep(10);
+	return 0;
+}
+
+static const struct uart_ops my_uart_ops = {
+	.start_tx = my_start_tx,
+	.startup = my_startup,
+};
+
+static void my_get_stats64(struct net_device *dev, struct rtnl_link_stats64 *s)
+{
+	msleep(1); /* want SLEEP_IN_RCU "ndo_get_stats64" */
+}
+
+static const struct net_device_ops my_netdev_ops = {
+	.ndo_get_stats64 = my_get_stats64,
+};
+
+static int my_pci_read(struct pci_bus *bus, unsigned int devfn, int reg, int len, u32 *val)
+{
+	struct my_port *p = bus->sysdata;
+	unsigned long flags;
+
+	spin_lock_irqsave(&p->cfg_lock, flags); /* want RT_SLEEPING_LOCK_IN_ATOMIC "pci_lock" */
+	*val = 0;
+	spin_unlock_irqrestore(&p->cfg_lock, flags);
+	return 0;
+}
+
+static int my_pci_write(struct pci_bus *bus, unsigned int devfn, int reg, int len, u32 val)
+{
+	struct my_port *p = bus->sysdata;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&p->raw_cfg_lock, flags);
+	raw_spin_unlock_irqrestore(&p->raw_cfg_lock, flags);
+	return 0;
+}
+
+static struct pci_ops my_pci_ops = {
+	.read = my_pci_read,
+	.write = my_pci_write,
+};

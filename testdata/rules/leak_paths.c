@@ -238,3 +238,59 @@ int handed_over_like(struct alloc_ctx *ac, struct inode_s *alloc_inode)
 		return status;
 	return 0;
 }
+
+/*
+ * PTR_ERR() is returned under IS_ERR(): an error code, on a path that
+ * leaves the mutex held where the others release it. The lock object is
+ * a local the function derives from its argument.
+ */
+struct ccifreq { struct mutex reg_lock; unsigned long pre_freq; };
+
+static int ccifreq_target(struct device *dev, unsigned long *freq)
+{
+	struct ccifreq *drv = dev_get_drvdata(dev);
+	struct dev_pm_opp *opp;
+	int ret;
+
+	mutex_lock(&drv->reg_lock);
+	opp = devfreq_recommended_opp(dev, freq, 1);
+	if (IS_ERR(opp))
+		return PTR_ERR(opp); /* want LOCK_LEAK "returns an error" */
+	ret = set_rate(opp);
+	if (ret)
+		goto out_unlock;
+	drv->pre_freq = *freq;
+	mutex_unlock(&drv->reg_lock);
+	return 0;
+out_unlock:
+	mutex_unlock(&drv->reg_lock);
+	return ret;
+}
+
+/* The console lock is a lock: console_lock() to console_unlock(). */
+static int fb_suspend_like(struct device *dev)
+{
+	struct fbpar *par = dev_get_drvdata(dev);
+	int ret;
+
+	console_lock();
+	if (par->supply) {
+		ret = regulator_disable(par->supply);
+		if (ret)
+			return ret; /* want LOCK_LEAK "console lock" */
+	}
+	fb_set_suspend(par->info, 1);
+	console_unlock();
+	return 0;
+}
+
+static int fb_resume_ok(struct device *dev)
+{
+	struct fbpar *par = dev_get_drvdata(dev);
+
+	if (!console_trylock())
+		return -EBUSY;
+	fb_set_suspend(par->info, 0);
+	console_unlock();
+	return 0;
+}
