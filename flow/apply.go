@@ -609,6 +609,11 @@ func (f *flow) outcomeFacts(s *cparse.Stmt, o *Outcome, st *State, subst map[str
 			continue
 		}
 		v, known := n.fact(key)
+		if !known {
+			// The callee's "typeReq == ClearPortFeature" where this path
+			// knows typeReq == GetPortStatus.
+			v, known = otherConstant(expr, n)
+		}
 		if known && v != val {
 			return nil
 		}

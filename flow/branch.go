@@ -172,7 +172,10 @@ func isNamedConst(e *cparse.Expr) bool {
 	case cparse.ENumber:
 		return !isNull(e)
 	case cparse.EIdent:
-		return e.Name != "NULL" && e.Name != "true" && e.Name != "false" && isUpperName(e.Name) && !isIdentDigit(e.Name[0])
+		// FOO_BAR, and CamelCase constants (the USB hub requests:
+		// ClearPortFeature, GetPortStatus): kernel variables are lower case.
+		return e.Name != "NULL" && e.Name != "true" && e.Name != "false" && !isIdentDigit(e.Name[0]) &&
+			(isUpperName(e.Name) || e.Name[0] >= 'A' && e.Name[0] <= 'Z')
 	}
 	return false
 }

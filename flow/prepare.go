@@ -393,6 +393,18 @@ func (f *flow) findBoolDefs(switched map[string]bool) {
 		}
 		f.caseVars[v] = true
 	}
+	for v := range switched {
+		// A parameter switched on and never assigned: its callers pass
+		// the value, so the case is a condition of what each case does
+		// (ehci_hub_control()'s msleep is on ClearPortFeature; a caller
+		// that disabled interrupts only for GetPortStatus never gets there).
+		if assigned[v] == 0 && f.env.paramIndex(v) >= 0 {
+			if f.caseVars == nil {
+				f.caseVars = map[string]bool{}
+			}
+			f.caseVars[v] = true
+		}
+	}
 }
 
 func isCondition(e *cparse.Expr) bool {

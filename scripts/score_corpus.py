@@ -50,6 +50,16 @@ def matches(f, rec, function, line=None):
     return False
 
 
+def still(gs, hits, rec, function):
+    """The findings of the fixed code that are the bug's finding: of its
+    rule in its function, and the same finding (its fingerprint, which
+    does not depend on lines) as one that found the bug. Another bug of
+    the same rule in the function (its_irq_set_vcpu_affinity() allocates
+    and frees under the same raw lock, two fixes) is not this one."""
+    fps = {f.get("fingerprint") for f in hits}
+    return [g for g in gs if matches(g, rec, function) and g.get("fingerprint") in fps]
+
+
 def apply_edit(path, edits):
     """Applies fixed_edit or buggy_edit operations to the file at path,
     line numbers being those of the original file."""
@@ -98,13 +108,14 @@ def score(lockbot, trees, rec):
         fs, err = edited_scan(lockbot, tree, index, rec["file"], rec["buggy_edit"])
         if fs is None:
             return "error", "buggy: %s" % " ".join(err)
-        if not [f for f in fs if matches(f, rec, rec["function"], rec["line"])]:
+        hits = [f for f in fs if matches(f, rec, rec["function"], rec["line"])]
+        if not hits:
             same = [f for f in fs if f["function"] == rec["function"]]
             return "missed", "; ".join("%s:%d" % (f["rule"], f["line"]) for f in same) or "nothing in the function"
         gs, err = scan(lockbot, tree, index, rec["file"])
         if gs is None:
             return "found", "fixed: scan: %s" % " ".join(err)
-        if [g for g in gs if matches(g, rec, rec["function"])]:
+        if still(gs, hits, rec, rec["function"]):
             return "found, not gone", "still on the fixed code"
         return "found", ""
     fs, err = scan(lockbot, tree, index, rec["file"])
@@ -122,7 +133,7 @@ def score(lockbot, trees, rec):
         gs, err = scan(lockbot, ftree, findex, rec.get("fixed_file") or rec["file"])
         if gs is None:
             return "found", "fixed: scan: %s" % " ".join(err)
-        left = [g for g in gs if matches(g, rec, rec.get("fixed_function") or rec["function"])]
+        left = still(gs, hits, rec, rec.get("fixed_function") or rec["function"])
         if left:
             return "found, not gone", "still on the fixed code at line %d" % left[0]["line"]
         return "found", ""
@@ -130,7 +141,7 @@ def score(lockbot, trees, rec):
         gs, err = edited_scan(lockbot, tree, index, rec["file"], rec["fixed_edit"])
         if gs is None:
             return "found", "fixed: %s" % " ".join(err)
-        if [g for g in gs if matches(g, rec, rec["function"])]:
+        if still(gs, hits, rec, rec["function"]):
             return "found, not gone", "still after the fix"
     return "found", ""
 
