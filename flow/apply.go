@@ -357,6 +357,10 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 		if viaOps && beyondOps(e) {
 			continue
 		}
+		if e.Kind == ECallArg {
+			f.callArg(b, s, g, e, st, subst, callStep, tbl)
+			continue
+		}
 		// The translation into this call's terms is done once per call
 		// site; what depends on the path (is the effect possible for these
 		// arguments, does this gfp mask block) is checked per state.
@@ -395,6 +399,89 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 			}
 			f.observeKeyed(s, st, te, exclude, b, sk)
 		}
+	}
+}
+
+// callArg observes what the function this call hands g as a callback
+// does when g calls it (an ECallArg of g): with what this path holds
+// and what g holds around the call (ieee80211_iterate_stations_atomic()
+// runs its iterator under rcu_read_lock()). A function this one was
+// handed in turn passes the effect on to its own callers.
+func (f *flow) callArg(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, e *Effect, st *State, subst map[string]*cparse.Expr, callStep Step, tbl string) {
+	if e.FnParam < 0 || e.FnParam >= len(s.Call.Args) {
+		return
+	}
+	name := funcArg(s.Call.Args[e.FnParam])
+	if name == "" {
+		return
+	}
+	ck := effectSite{s, e}
+	base, ok := f.translated[ck]
+	if !ok {
+		base = f.translateEffect(s, e, g, subst, callStep, tbl)
+		f.translated[ck] = base
+	}
+	if base == nil {
+		return
+	}
+	if len(e.Conds) > 0 && f.outcomeFacts(s, &Outcome{Conds: e.Conds}, st, subst, g) == nil {
+		return
+	}
+	if i := fnParam(f.fn, name); i >= 0 {
+		n := *base
+		n.keyCache, n.obsCache = "", ""
+		n.FnParam = i
+		f.observeKeyed(s, st, &n, nil, b, f.obsStateKey(st))
+		return
+	}
+	cb := f.p.Lookup(f.fn, name)
+	if cb == nil || cb.Sum == nil || cb == f.fi {
+		return
+	}
+	in := st.clone()
+	for _, c := range base.Inner {
+		cx := *c
+		cx.keyCache = ""
+		cx.FromCaller = false
+		if cx.Via != nil {
+			cx.Via = cx.Via.Push(callStep)
+		} else {
+			cx.Via = NewPath(callStep)
+		}
+		in.Held = append(in.Held, &cx)
+	}
+	runs := Step{File: cb.F.File.Path, Line: cb.F.Line, Func: cb.F.Name, Note: fmt.Sprintf("%s() runs %s(), which %s() handed it", g.F.Name, name, f.fn.Name)}
+	for _, y := range cb.Sum.Effects {
+		switch y.Kind {
+		case ESleep, EAlloc, EWait, ETake:
+		default:
+			continue
+		}
+		if y.GfpParam >= 0 || len(y.Unheld) > 0 || y.Drops != nil || len(base.Chain)+len(y.Chain)+1 > maxChain {
+			continue
+		}
+		conds := false
+		for i := range y.Conds {
+			if !configFact(&y.Conds[i]) {
+				conds = true
+			}
+		}
+		if conds {
+			continue // on the callback's arguments, which g passes
+		}
+		n := *y
+		n.keyCache, n.obsCache = "", ""
+		n.OpsArg, n.OpsVar = 0, ""
+		n.Chain = append(append(append([]Step(nil), base.Chain...), runs), y.Chain...)
+		if y.Ctx != nil {
+			cx := *y.Ctx
+			cx.keyCache = ""
+			if !globalLock(cx.Expr, cb.F) {
+				cx.Expr, cx.Inst, cx.Flags = nil, "", nil
+			}
+			n.Ctx = &cx
+		}
+		f.observeKeyed(s, in, &n, nil, b, f.obsStateKey(in))
 	}
 }
 

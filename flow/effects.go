@@ -21,10 +21,11 @@ const (
 	EQueue                   // queues Item on Queue
 	ESeqWrite                // begins a write on a plain seqcount_t (Ctx)
 	ERelease                 // releases a lock this path already released
+	ECallArg                 // calls the function its parameter FnParam points to
 )
 
 func (k EffKind) String() string {
-	return [...]string{"take", "sleep", "alloc", "wait", "register", "queue", "seqwrite", "release"}[k]
+	return [...]string{"take", "sleep", "alloc", "wait", "register", "queue", "seqwrite", "release", "callarg"}[k]
 }
 
 // Effect is one thing a statement does, directly or deep in a callee.
@@ -59,6 +60,10 @@ type Effect struct {
 	Item   string // work item class
 	Queue  string // workqueue class
 	Fn     string // registered callback
+	// FnParam is the parameter an ECallArg calls through: an iterator
+	// (ieee80211_iterate_stations_atomic) calling the function its caller
+	// hands it, with what it holds there in Inner.
+	FnParam int
 	// Inner are the contexts callees held when it happened.
 	Inner []*Ctx
 	// Chain leads from the statement down to the primitive.
@@ -257,7 +262,7 @@ func (e *Effect) computeKey() string {
 			b.WriteString("|0")
 		}
 	}
-	for _, s := range []string{e.Wait, e.Item, e.Queue, e.Fn, strings.Join(e.Unless, ","), strconv.Itoa(e.OpsArg), e.OpsVar} {
+	for _, s := range []string{e.Wait, e.Item, e.Queue, e.Fn, strings.Join(e.Unless, ","), strconv.Itoa(e.OpsArg), e.OpsVar, strconv.Itoa(e.FnParam)} {
 		b.WriteByte('|')
 		b.WriteString(s)
 	}
@@ -637,7 +642,7 @@ func propagates(o *Obs) bool {
 		return false
 	}
 	switch e.Kind {
-	case ETake, EWait:
+	case ETake, EWait, ECallArg:
 		return true
 	case ESleep:
 		return !has(func(c *Ctx) bool { return c.Kind.Category == kb.Spinning || c.Kind.Category == kb.Atomic })

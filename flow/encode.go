@@ -11,7 +11,7 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 9
+const SummaryVersion = 10
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its
@@ -93,6 +93,7 @@ type effectRec struct {
 	Unless   []string  `json:"unless,omitempty"`
 	ModeAlt  bool      `json:"mode_alt,omitempty"`
 	OpsArg   int       `json:"ops_arg,omitempty"`
+	FnParam  int       `json:"fn_param,omitempty"`
 	OpsVar   string    `json:"ops_var,omitempty"`
 	Wait     string    `json:"wait,omitempty"`
 	Item     string    `json:"item,omitempty"`
@@ -126,7 +127,7 @@ func Record(fi *FuncInfo) *FuncRecord {
 	}
 	for _, e := range s.Effects {
 		r.Effects = append(r.Effects, effectRec{Kind: e.Kind, Ctx: ctxRecPtr(e.Ctx), What: e.What, GfpParam: e.GfpParam,
-			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, FnParam: e.FnParam, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: ctxRecs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: ctxRecPtr(e.Drops), Unheld: ctxRecs(e.Unheld),
 			Facts: factRecs(e.Conds)})
 	}
@@ -258,7 +259,7 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	}
 	for _, e := range r.Effects {
 		s.Effects = append(s.Effects, &Effect{Kind: e.Kind, Ctx: d.ctx(e.Ctx), What: e.What, GfpParam: e.GfpParam,
-			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, FnParam: e.FnParam, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: d.ctxs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: d.ctx(e.Drops), Unheld: d.ctxs(e.Unheld),
 			Conds: d.facts(e.Facts)})
 	}

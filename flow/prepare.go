@@ -47,6 +47,9 @@ func (p *Program) relevant(fi *FuncInfo) bool {
 				if g := p.Lookup(fi.F, name); g != nil && g.Sum != nil && !g.Sum.trivial() {
 					return true
 				}
+				if fnParam(fi.F, name) >= 0 {
+					return true // calls what its caller hands it (ECallArg)
+				}
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package flow
 // Statements: what an assignment or a call does to a state.
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -376,6 +377,16 @@ func (f *flow) callMatters(s *cparse.Stmt, st *State) bool {
 // for the index, and a call through an ops table observes each
 // implementation's effects. It returns the states after the call.
 func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
+	if f.record {
+		if name := s.Callee(); name != "" {
+			if i := fnParam(f.fn, name); i >= 0 {
+				// A call of the function the caller passes: the caller
+				// sees it run with what this path holds (ECallArg).
+				f.observe(s, st, &Effect{Kind: ECallArg, GfpParam: -1, FnParam: i, What: name + "()",
+					Chain: []Step{f.step(s.Line, fmt.Sprintf("calls the function its parameter %s points to", name))}}, nil, b)
+			}
+		}
+	}
 	if f.record && len(st.Held) > 0 {
 		f.noteUnknown(s.Callee(), st)
 	}
@@ -433,6 +444,17 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	}
 	f.unknownUnlock(name, s.Call.Args, n)
 	return []*State{n}
+}
+
+// fnParam is the index of fn's parameter named name when the function
+// calls it (a function pointer its caller passes), else -1.
+func fnParam(fn *cparse.Func, name string) int {
+	for i, p := range fn.Params {
+		if p.Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // noteUnknown records a function called in a spinning or RCU context

@@ -123,10 +123,14 @@ func (p *Pass) Report(f *Finding, fp ...string) {
 // call the effect goes through).
 func compactChain(ch []flow.Step) []flow.Step {
 	var out []flow.Step
+	seen := map[flow.Step]bool{}
 	for _, s := range ch {
-		if n := len(out); n > 0 && out[n-1] == s {
+		if seen[s] {
+			// The held context's path and the effect's both start at
+			// the call: once is enough.
 			continue
 		}
+		seen[s] = true
 		out = append(out, s)
 	}
 	return out
