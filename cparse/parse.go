@@ -97,6 +97,14 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	// tree-sitter's own timeout, not a cancellable context: a cancelled
 	// parser resumes the old input on its next parse.
 	timeout := min(p.Timeout, ParseTimeout(len(src)))
+	defined, spans := definerExpansions(src, pre.defs)
+	for _, sp := range spans {
+		for k := sp[0]; k < sp[1] && k < len(pre.src); k++ {
+			if pre.src[k] != '\n' {
+				pre.src[k] = ' '
+			}
+		}
+	}
 	ft, err := p.flat.parse(p.ts, pre.src, timeout, p.table)
 	if err != nil {
 		if errors.Is(err, errTimeout) {
@@ -142,7 +150,70 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 		// buffers are reused.
 		f.Funcs = append(f.Funcs, p.macroFuncs(f, synth, pre, macroFns, types, timeout)...)
 	}
+	for _, text := range defined {
+		f.Funcs = append(f.Funcs, p.generatedFuncs(f, text, pre, types, timeout)...)
+	}
 	return f, nil
+}
+
+// generatedFuncs parses the functions one expansion of a definer macro
+// writes (definers.go): f's functions, on the lines of the macro's
+// definition. A name f defines already is not defined twice.
+func (p *Parser) generatedFuncs(f *File, text []byte, real prepassResult, types *fileTypes, timeout time.Duration) []*Func {
+	sf := &File{Path: f.Path, Src: text, Structs: map[string]*Struct{}, Typedefs: map[string]Type{}, Globals: map[string]Type{}, Consts: map[string]int64{}}
+	sf.lines = append(sf.lines, 0)
+	for i, c := range text {
+		if c == '\n' {
+			sf.lines = append(sf.lines, i+1)
+		}
+	}
+	pre := prepass(text, p.dialect, types)
+	pre.opaque, pre.expand = real.opaque, real.expand
+	if pre.brackets > MaxNesting || pre.opRun > 2*MaxExprHeight {
+		return nil
+	}
+	ft, err := p.flat.parse(p.ts, pre.src, timeout, p.table)
+	if err != nil {
+		return nil
+	}
+	b := &fileBuilder{p: p, f: sf, src: text, pre: pre, types: types, conds: map[*tsNode]*condList{},
+		scratch: &exprScratch{str: string(text)}}
+	for _, n := range b.topLevel(ft.root()) {
+		b.declarations(n)
+	}
+	for _, n := range b.topLevel(ft.root()) {
+		if p.typ(n) == "function_definition" {
+			b.function(n, nil)
+		}
+	}
+	if b.tooDeep || b.scratch.tooDeep {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, fn := range f.Funcs {
+		have[fn.Name] = true
+	}
+	var out []*Func
+	for _, fn := range sf.Funcs {
+		if have[fn.Name] {
+			continue
+		}
+		fn.File = f
+		out = append(out, fn)
+	}
+	// What the expansion declares (the struct it defines, a per-CPU
+	// variable) types the functions' expressions.
+	for k, v := range sf.Structs {
+		if _, ok := f.Structs[k]; !ok {
+			f.Structs[k] = v
+		}
+	}
+	for k, v := range sf.Globals {
+		if _, ok := f.Globals[k]; !ok {
+			f.Globals[k] = v
+		}
+	}
+	return out
 }
 
 // macroFuncs parses the functions macroSource wrote for f's macros. They
