@@ -17,6 +17,8 @@ type OpsTarget struct {
 	Line int    `json:"line"` // of the initializer
 	// Var is the table variable (cparse.OpsInit.Var), "" when unnamed.
 	Var string `json:"var,omitempty"`
+	// By is the function that registers Fn (RegisterKey's entries).
+	By string `json:"by,omitempty"`
 }
 
 // maxOpsTargets bounds the implementations a call through a member is
@@ -41,6 +43,32 @@ func newOpsTable(files []*cparse.File) *opsTable {
 		}
 	}
 	return t
+}
+
+// RegisterKey is the key under which an index keeps the callbacks
+// registered for a work item class (INIT_WORK(&x->work, fn)), beside the
+// ops tables' members.
+func RegisterKey(item string) string { return "register " + item }
+
+// Registered lists the callbacks registered for a work item class in
+// other files of the tree, as the index recorded them.
+func (p *Program) Registered(item string) []OpsTarget {
+	if p.ext == nil {
+		return nil
+	}
+	var l []OpsTarget
+	for _, x := range p.ext.Ops(RegisterKey(item)) {
+		if !p.analysedFile(x.File) {
+			l = append(l, x)
+		}
+	}
+	return l
+}
+
+// LookupIn returns the function name of a tree-relative file: one of
+// the analysed files' or the index's.
+func (p *Program) LookupIn(name, file string) *FuncInfo {
+	return p.lookupIn(name, file)
 }
 
 // opsTargets lists what ops tables store in member key ("struct

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -530,6 +531,27 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 				r.ops = map[string][]flow.OpsTarget{}
 			}
 			r.ops[o.Key()] = append(r.ops[o.Key()], flow.OpsTarget{Fn: o.Fn, File: r.file.rel, Line: o.Line, Var: o.Var})
+		}
+	}
+	for _, fi := range prog.Funcs {
+		if fi.F.File.Path != abs || fi.Result == nil {
+			continue
+		}
+		// Work items and timers this file registers a callback for
+		// (INIT_WORK, timer_setup), by the item's class: a wait in
+		// another file (cancel_work_sync) finds the callback here.
+		for _, o := range fi.Result.Obs {
+			if o.Eff.Kind != flow.ERegister || o.Eff.Item == "" || o.Eff.Fn == "" {
+				continue
+			}
+			if r.ops == nil {
+				r.ops = map[string][]flow.OpsTarget{}
+			}
+			k := flow.RegisterKey(o.Eff.Item)
+			t := flow.OpsTarget{Fn: o.Eff.Fn, File: r.file.rel, Line: o.Line, By: fi.F.Name}
+			if !slices.Contains(r.ops[k], t) {
+				r.ops[k] = append(r.ops[k], t)
+			}
 		}
 	}
 	for _, fi := range prog.Funcs {

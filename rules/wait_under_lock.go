@@ -85,7 +85,15 @@ func runWaitUnderLock(pass *Pass) {
 				}
 				for _, item := range items {
 					for _, r := range reg[item] {
-						waitForCallback(pass, fi, o, r, item)
+						waitForCallback(pass, fi, o, pass.Prog.Lookup(r.Fn.F, r.Eff.Fn), r.Eff.Chain, item)
+					}
+					if len(reg[item]) > 0 || item == "" {
+						continue
+					}
+					// Registered in another file, as the index says.
+					for _, t := range pass.Prog.Registered(item) {
+						step := flow.Step{File: t.File, Line: t.Line, Func: t.By, Note: fmt.Sprintf("registers %s() for %s", t.Fn, item)}
+						waitForCallback(pass, fi, o, pass.Prog.LookupIn(t.Fn, t.File), []flow.Step{step}, item)
 					}
 				}
 			}
@@ -93,9 +101,9 @@ func runWaitUnderLock(pass *Pass) {
 	}
 }
 
-// waitForCallback reports a wait under a lock the registered callback takes.
-func waitForCallback(pass *Pass, fi *flow.FuncInfo, o *flow.Obs, r *flow.Obs, item string) {
-	cb := pass.Prog.Lookup(r.Fn.F, r.Eff.Fn)
+// waitForCallback reports a wait under a lock the registered callback
+// cb takes; reg is the registration's chain.
+func waitForCallback(pass *Pass, fi *flow.FuncInfo, o *flow.Obs, cb *flow.FuncInfo, reg []flow.Step, item string) {
 	if cb == nil || cb.Sum == nil {
 		return
 	}
@@ -112,7 +120,7 @@ func waitForCallback(pass *Pass, fi *flow.FuncInfo, o *flow.Obs, r *flow.Obs, it
 			var chain []flow.Step
 			chain = append(chain, h.Via.Steps()...)
 			chain = append(chain, o.Eff.Chain...)
-			chain = append(chain, r.Eff.Chain...)
+			chain = append(chain, reg...)
 			chain = append(chain, t.Chain...)
 			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
 				item, cb.F.Name, h.Class)
