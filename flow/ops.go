@@ -19,6 +19,9 @@ type OpsTarget struct {
 	Var string `json:"var,omitempty"`
 	// By is the function that registers Fn (RegisterKey's entries).
 	By string `json:"by,omitempty"`
+	// Chain is the evidence of a lock order site (rules.OrderKey's
+	// entries): where Fn took the held lock, and the second.
+	Chain []Step `json:"chain,omitempty"`
 }
 
 // maxOpsTargets bounds the implementations a call through a member is
@@ -53,11 +56,17 @@ func RegisterKey(item string) string { return "register " + item }
 // Registered lists the callbacks registered for a work item class in
 // other files of the tree, as the index recorded them.
 func (p *Program) Registered(item string) []OpsTarget {
+	return p.OpsSites(RegisterKey(item))
+}
+
+// OpsSites lists the index's entries under key from files other than
+// the analysed ones.
+func (p *Program) OpsSites(key string) []OpsTarget {
 	if p.ext == nil {
 		return nil
 	}
 	var l []OpsTarget
-	for _, x := range p.ext.Ops(RegisterKey(item)) {
+	for _, x := range p.ext.Ops(key) {
 		if !p.analysedFile(x.File) {
 			l = append(l, x)
 		}

@@ -210,12 +210,20 @@ func (p *Program) KnownClass(class string) bool {
 		if strings.HasSuffix(class[:i], "()") {
 			return true
 		}
-		_, ok := p.structs[class[:i]]
-		return ok
+		if _, ok := p.structs[class[:i]]; ok {
+			return true
+		}
+		// A struct of the tree's headers, which the index knows.
+		return p.types != nil && p.types.Struct(class[:i]) != nil
 	}
 	name := strings.TrimSuffix(strings.TrimPrefix(class, "*"), "[]")
-	_, ok := p.globals[name]
-	return ok
+	if _, ok := p.globals[name]; ok {
+		return true
+	}
+	// A global lock the knowledge base names (rtnl_lock() takes
+	// &rtnl_mutex): declared in a header the analysis need not read.
+	spec := p.kb.LockGlobals()
+	return spec[name]
 }
 
 // AddressTaken reports whether the function is used other than by direct

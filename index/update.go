@@ -549,10 +549,17 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 			}
 			k := flow.RegisterKey(o.Eff.Item)
 			t := flow.OpsTarget{Fn: o.Eff.Fn, File: r.file.rel, Line: o.Line, By: fi.F.Name}
-			if !slices.Contains(r.ops[k], t) {
+			if !slices.ContainsFunc(r.ops[k], func(x flow.OpsTarget) bool { return x.Fn == t.Fn && x.Line == t.Line }) {
 				r.ops[k] = append(r.ops[k], t)
 			}
 		}
+	}
+	// Lock order edges, for an AB-BA across files.
+	for k, l := range rules.OrderSites(prog, abs, r.file.rel) {
+		if r.ops == nil {
+			r.ops = map[string][]flow.OpsTarget{}
+		}
+		r.ops[k] = append(r.ops[k], l...)
 	}
 	for _, fi := range prog.Funcs {
 		path := fi.F.File.Path

@@ -263,6 +263,8 @@ type KB struct {
 	OpsContexts map[string]*OpsContext `yaml:"ops_contexts"`
 
 	kindByType map[string]*Kind
+	// lockGlobals are the global locks functions' lock_expr name.
+	lockGlobals map[string]bool
 	// dialect is what the parser needs of the knowledge base, made once:
 	// a KB does not change after Load, and every parse asks for it.
 	dialect *cparse.Dialect
@@ -285,6 +287,10 @@ type file struct {
 	// OpsContexts: see KB.OpsContexts.
 	OpsContexts map[string]*OpsContext `yaml:"ops_contexts"`
 }
+
+// LockGlobals returns the global locks the functions' lock_expr name
+// ("&rtnl_mutex"): real kernel objects, whatever file declares them.
+func (k *KB) LockGlobals() map[string]bool { return k.lockGlobals }
 
 // OpsContext says that the kernel calls the Members of an ops structure
 // with a context of Kind held: irq_chip's callbacks run under the raw
@@ -499,6 +505,12 @@ func (k *KB) check() error {
 		}
 	}
 	k.kindByType = map[string]*Kind{}
+	k.lockGlobals = map[string]bool{}
+	for _, f := range k.Funcs {
+		if e := strings.TrimPrefix(f.LockExpr, "&"); e != f.LockExpr && isName(e) {
+			k.lockGlobals[e] = true
+		}
+	}
 	for _, kd := range k.Kinds {
 		switch kd.Category {
 		case Sleeping, Spinning, Atomic, None:
@@ -666,4 +678,18 @@ func (f *Func) Unless() []string {
 		}
 	}
 	return out
+}
+
+// isName reports a C identifier.
+func isName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '_' && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }

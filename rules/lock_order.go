@@ -34,39 +34,84 @@ type orderEdge struct {
 	outer *flow.Ctx
 }
 
+// orderEdges lists fi's lock order edges: a lock taken while another is
+// held, each pair of classes once, both close enough to fi (maxOrderDepth)
+// and named well enough to compare by class.
+func orderEdges(prog *flow.Program, fi *flow.FuncInfo, each func(k [2]string, o *flow.Obs, outer *flow.Ctx)) {
+	if fi.Result == nil || fi.Result.Failed {
+		return
+	}
+	for _, o := range fi.Result.Obs {
+		e := o.Eff
+		if e.Kind != flow.ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || !prog.KnownClass(e.Ctx.Class) ||
+			len(flow.CalleePath(e.Chain)) > maxOrderDepth {
+			continue
+		}
+		for _, h := range o.Held {
+			if !h.Kind.Lock || h.Kind.NoOrder || !prog.KnownClass(h.Class) || h.Class == e.Ctx.Class ||
+				len(flow.CalleePath(h.Via.Steps())) > maxOrderDepth {
+				continue
+			}
+			if h.Inst == "" && strings.Contains(h.Class, "::") {
+				// The held lock's instance was lost (taken in a loop over
+				// an array, its pointer reassigned): it may well have
+				// been released by now.
+				continue
+			}
+			// lockdep orders classes with their subclass: A/1 inside B
+			// inside A/0 is no cycle.
+			each([2]string{orderName(h), orderName(e.Ctx)}, o, h)
+		}
+	}
+}
+
+// OrderKey is the key under which an index keeps the sites that take
+// lock class b while holding a.
+func OrderKey(a, b string) string { return "order " + a + " -> " + b }
+
+// maxOrderChain bounds the evidence an index keeps of an order edge.
+const maxOrderChain = 12
+
+// OrderSites lists the lock order edges of a file's functions, by
+// OrderKey, for an index: the other half of an AB-BA in another file.
+func OrderSites(prog *flow.Program, file string, rel string) map[string][]flow.OpsTarget {
+	out := map[string][]flow.OpsTarget{}
+	for _, fi := range prog.Funcs {
+		if fi.F.File.Path != file || fi.F.Macro {
+			continue
+		}
+		orderEdges(prog, fi, func(k [2]string, o *flow.Obs, outer *flow.Ctx) {
+			key := OrderKey(k[0], k[1])
+			for _, t := range out[key] {
+				if t.Fn == fi.F.Name {
+					return
+				}
+			}
+			chain := append(append([]flow.Step(nil), outer.Via.Steps()...), o.Eff.Chain...)
+			if len(chain) > maxOrderChain {
+				return
+			}
+			for i := range chain {
+				if chain[i].File == file {
+					chain[i].File = rel
+				}
+			}
+			out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: o.Line, Chain: chain})
+		})
+	}
+	return out
+}
+
 func runLockOrder(pass *Pass) {
 	edges := map[[2]string]*orderEdge{}
 	var keys [][2]string
 	for _, fi := range pass.Prog.Funcs {
-		if fi.Result == nil || fi.Result.Failed {
-			continue
-		}
-		for _, o := range fi.Result.Obs {
-			e := o.Eff
-			if e.Kind != flow.ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || !pass.Prog.KnownClass(e.Ctx.Class) ||
-				len(flow.CalleePath(e.Chain)) > maxOrderDepth {
-				continue
+		orderEdges(pass.Prog, fi, func(k [2]string, o *flow.Obs, h *flow.Ctx) {
+			if _, ok := edges[k]; !ok {
+				edges[k] = &orderEdge{fi, o, h}
+				keys = append(keys, k)
 			}
-			for _, h := range o.Held {
-				if !h.Kind.Lock || h.Kind.NoOrder || !pass.Prog.KnownClass(h.Class) || h.Class == e.Ctx.Class ||
-					len(flow.CalleePath(h.Via.Steps())) > maxOrderDepth {
-					continue
-				}
-				if h.Inst == "" && strings.Contains(h.Class, "::") {
-					// The held lock's instance was lost (taken in a loop over
-					// an array, its pointer reassigned): it may well have
-					// been released by now.
-					continue
-				}
-				// lockdep orders classes with their subclass: A/1 inside B
-				// inside A/0 is no cycle.
-				k := [2]string{orderName(h), orderName(e.Ctx)}
-				if _, ok := edges[k]; !ok {
-					edges[k] = &orderEdge{fi, o, h}
-					keys = append(keys, k)
-				}
-			}
-		}
+		})
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+"\x00"+keys[i][1] < keys[j][0]+"\x00"+keys[j][1] })
 	for _, k := range keys {
@@ -93,6 +138,26 @@ func runLockOrder(pass *Pass) {
 		var chain []flow.Step
 		chain = append(chain, there.outer.Via.Steps()...)
 		chain = append(chain, there.o.Eff.Chain...)
+		chain = append(chain, here.outer.Via.Steps()...)
+		chain = append(chain, here.o.Eff.Chain...)
+		pass.Report(&Finding{File: here.fi.F.File.Path, Line: here.o.Line, Function: here.fi.F.Name, Message: msg, Chain: chain},
+			k[0], k[1])
+	}
+	// The other order in a file of the tree the index knows.
+	for _, k := range keys {
+		here := edges[k]
+		if !here.fi.Report || edges[[2]string{k[1], k[0]}] != nil {
+			continue
+		}
+		there := pass.Prog.OpsSites(OrderKey(k[1], k[0]))
+		if len(there) == 0 {
+			continue
+		}
+		t := there[0]
+		msg := fmt.Sprintf("%s() takes %s while holding %s, but %s() in %s takes them in the opposite order: possible AB-BA deadlock",
+			here.fi.F.Name, here.o.Eff.Ctx.Class, here.outer.Class, t.Fn, t.File)
+		var chain []flow.Step
+		chain = append(chain, t.Chain...)
 		chain = append(chain, here.outer.Via.Steps()...)
 		chain = append(chain, here.o.Eff.Chain...)
 		pass.Report(&Finding{File: here.fi.F.File.Path, Line: here.o.Line, Function: here.fi.F.Name, Message: msg, Chain: chain},
