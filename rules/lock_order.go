@@ -37,18 +37,23 @@ type orderEdge struct {
 // orderEdges lists fi's lock order edges: a lock taken while another is
 // held, each pair of classes once, both close enough to fi (maxOrderDepth)
 // and named well enough to compare by class.
-func orderEdges(prog *flow.Program, fi *flow.FuncInfo, each func(k [2]string, o *flow.Obs, outer *flow.Ctx)) {
+//
+// known says which classes are names to compare: the rule's, a struct
+// or global the analysis has seen; an index's, also a member of a struct
+// named by a declared type, whose definition a local header further
+// than the include depth holds (mlx5e_priv in en.h).
+func orderEdges(fi *flow.FuncInfo, known func(string) bool, each func(k [2]string, o *flow.Obs, outer *flow.Ctx)) {
 	if fi.Result == nil || fi.Result.Failed {
 		return
 	}
 	for _, o := range fi.Result.Obs {
 		e := o.Eff
-		if e.Kind != flow.ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || !prog.KnownClass(e.Ctx.Class) ||
+		if e.Kind != flow.ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || !known(e.Ctx.Class) ||
 			len(flow.CalleePath(e.Chain)) > maxOrderDepth {
 			continue
 		}
 		for _, h := range o.Held {
-			if !h.Kind.Lock || h.Kind.NoOrder || !prog.KnownClass(h.Class) || h.Class == e.Ctx.Class ||
+			if !h.Kind.Lock || h.Kind.NoOrder || !known(h.Class) || h.Class == e.Ctx.Class ||
 				len(flow.CalleePath(h.Via.Steps())) > maxOrderDepth {
 				continue
 			}
@@ -76,11 +81,14 @@ const maxOrderChain = 12
 // OrderKey, for an index: the other half of an AB-BA in another file.
 func OrderSites(prog *flow.Program, file string, rel string) map[string][]flow.OpsTarget {
 	out := map[string][]flow.OpsTarget{}
+	known := func(class string) bool {
+		return prog.KnownClass(class) || strings.HasPrefix(class, "struct ") && strings.Contains(class, "::")
+	}
 	for _, fi := range prog.Funcs {
 		if fi.F.File.Path != file || fi.F.Macro {
 			continue
 		}
-		orderEdges(prog, fi, func(k [2]string, o *flow.Obs, outer *flow.Ctx) {
+		orderEdges(fi, known, func(k [2]string, o *flow.Obs, outer *flow.Ctx) {
 			key := OrderKey(k[0], k[1])
 			for _, t := range out[key] {
 				if t.Fn == fi.F.Name {
@@ -106,7 +114,7 @@ func runLockOrder(pass *Pass) {
 	edges := map[[2]string]*orderEdge{}
 	var keys [][2]string
 	for _, fi := range pass.Prog.Funcs {
-		orderEdges(pass.Prog, fi, func(k [2]string, o *flow.Obs, h *flow.Ctx) {
+		orderEdges(fi, pass.Prog.KnownClass, func(k [2]string, o *flow.Obs, h *flow.Ctx) {
 			if _, ok := edges[k]; !ok {
 				edges[k] = &orderEdge{fi, o, h}
 				keys = append(keys, k)
