@@ -4,6 +4,7 @@ package flow
 // contexts held there, recorded once per state that can tell them apart.
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,6 +42,9 @@ func (f *flow) obsStateKey(st *State) string {
 // bootPath reports a path taken only before the scheduler runs
 // ("if (system_state < SYSTEM_SCHEDULING)"), which no rule reports on.
 func (f *flow) bootPath(st *State) bool {
+	if slices.Contains(f.p.kb.BootFunctions, f.fn.Name) {
+		return true
+	}
 	if len(f.p.boot) == 0 {
 		return false
 	}

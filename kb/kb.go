@@ -257,7 +257,11 @@ type KB struct {
 	// BootOnly maps a condition to the value it has only before the
 	// scheduler runs: no rule reports what a path taken then does.
 	BootOnly map[string]bool `yaml:"boot_only"`
-	Syntax   Syntax          `yaml:"syntax"`
+	// BootFunctions run before the scheduler, on the boot CPU with
+	// interrupts off by design (start_kernel): no rule reports what their
+	// paths do, as with BootOnly's conditions.
+	BootFunctions []string `yaml:"boot_functions"`
+	Syntax        Syntax   `yaml:"syntax"`
 	// OpsContexts are the contexts the kernel calls the members of an
 	// ops structure in, by the structure's tag ("struct irq_chip").
 	OpsContexts map[string]*OpsContext `yaml:"ops_contexts"`
@@ -283,7 +287,9 @@ type file struct {
 	Nowait    []string             `yaml:"nowait"`
 	RTConfig  []string             `yaml:"rt_config"`
 	BootOnly  map[string]bool      `yaml:"boot_only"`
-	Syntax    Syntax               `yaml:"syntax"`
+	// BootFunctions: see KB.BootFunctions.
+	BootFunctions []string `yaml:"boot_functions"`
+	Syntax        Syntax   `yaml:"syntax"`
 	// OpsContexts: see KB.OpsContexts.
 	OpsContexts map[string]*OpsContext `yaml:"ops_contexts"`
 }
@@ -435,6 +441,7 @@ func (k *KB) merge(name string, data []byte) error {
 		}
 		k.OpsContexts[n] = v
 	}
+	k.BootFunctions = append(k.BootFunctions, f.BootFunctions...)
 	for c, v := range f.BootOnly {
 		if k.BootOnly == nil {
 			k.BootOnly = map[string]bool{}
