@@ -98,3 +98,43 @@ void user(struct s *p)
 		t.Errorf("user() defined %d times", user)
 	}
 }
+
+// TestMacroFallbacks: a macro a file defines only for user space
+// (#ifndef __KERNEL__, the #else of #ifdef __KERNEL__) or only where
+// nothing defined it before ("#ifndef pr_info") is not the kernel's, and
+// is not read as a function; the other arm's is.
+func TestMacroFallbacks(t *testing.T) {
+	src := `#ifndef __KERNEL__
+#ifndef pr_info
+#define pr_info(args...)	fprintf(stderr, args);
+#endif
+#define ulock(x) pthread_mutex_lock(x)
+#endif
+#ifdef __KERNEL__
+#define klock(x) mutex_lock(x)
+#else
+#define ulock2(x) pthread_mutex_lock(x)
+#endif
+#ifndef warn_once
+#define warn_once(x) printk(x)
+#endif
+#if !defined(__KERNEL__)
+#define other_user(x) fprintf(stderr, x)
+#endif
+`
+	p := cparse.NewParser(kb.MustDefault().Dialect())
+	defer p.Close()
+	f, err := p.Parse("t.h", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, fn := range f.Funcs {
+		if fn.Macro {
+			names = append(names, fn.Name)
+		}
+	}
+	if strings.Join(names, " ") != "klock" {
+		t.Errorf("macro functions %v, want klock alone", names)
+	}
+}

@@ -268,6 +268,15 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 
 	type ppFrame struct{ depthAtIf, depthAfterFirst, nestAtIf, nestAfterFirst int }
 	var ppStack []ppFrame
+	// conds are the enclosing conditionals' directives ("ifndef pr_info"),
+	// with the arm a #define is in: one in a user-space arm or a
+	// fallback ("#ifndef pr_info / #define pr_info(args...) fprintf(...)")
+	// is not the kernel's definition, and is not read as one.
+	type ppCond struct {
+		dir   string
+		else_ bool
+	}
+	var conds []ppCond
 	depth := 0
 	nest, run := 0, 0    // see brackets and opRun
 	prevSig := byte(';') // last significant punctuation or a marker
@@ -328,7 +337,15 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 			if strings.HasPrefix(dir, "define") {
 				if name, body, ok := macroDef(dir); ok {
 					defined[name]++
-					res.defs = append(res.defs, macroDefn{name: name, s: s, e: i})
+					fallback := false
+					for _, c := range conds {
+						if notKernelArm(c.dir, c.else_) || !c.else_ && guardsName(c.dir, name) {
+							fallback = true
+						}
+					}
+					if !fallback {
+						res.defs = append(res.defs, macroDefn{name: name, s: s, e: i})
+					}
 					if d != nil && mentionsAny(body, d.LockWords) {
 						if _, t := exprMacro(dir, types); t != nil {
 							res.expand[name] = t
@@ -352,7 +369,11 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 			switch {
 			case strings.HasPrefix(dir, "if"):
 				ppStack = append(ppStack, ppFrame{depth, -1, nest, -1})
+				conds = append(conds, ppCond{dir: dir})
 			case strings.HasPrefix(dir, "el"):
+				if len(conds) > 0 {
+					conds[len(conds)-1].else_ = true
+				}
 				// Each arm of #if/#else starts at the depth the #if had; the
 				// first arm decides the depth after #endif.
 				if len(ppStack) > 0 {
@@ -363,6 +384,9 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 					depth, nest = f.depthAtIf, f.nestAtIf
 				}
 			case strings.HasPrefix(dir, "endif"):
+				if len(conds) > 0 {
+					conds = conds[:len(conds)-1]
+				}
 				if len(ppStack) > 0 {
 					f := ppStack[len(ppStack)-1]
 					ppStack = ppStack[:len(ppStack)-1]
@@ -694,4 +718,37 @@ func guardDef(d GuardDefiner, args []*Expr) *GuardDef {
 		return nil // statements, not calls: not followed
 	}
 	return &GuardDef{Name: args[0].Name, Lock: lock, Unlock: unlock, LockT: d.LockT, NoObject: d.NoObject}
+}
+
+// condName reads the name an #ifdef/#ifndef/#if [!]defined(X) tests, and
+// whether the test is negated; "" for anything else.
+func condName(dir string) (name string, neg bool) {
+	f := strings.Fields(strings.NewReplacer("(", " ", ")", " ").Replace(dir))
+	switch {
+	case len(f) == 2 && f[0] == "ifdef":
+		return f[1], false
+	case len(f) == 2 && f[0] == "ifndef":
+		return f[1], true
+	case len(f) == 3 && f[0] == "if" && f[1] == "defined":
+		return f[2], false
+	case len(f) == 3 && f[0] == "if" && f[1] == "!defined":
+		return f[2], true
+	case len(f) == 4 && f[0] == "if" && f[1] == "!" && f[2] == "defined":
+		return f[3], true
+	}
+	return "", false
+}
+
+// notKernelArm reports the arm of a conditional that only user space
+// compiles: "#ifndef __KERNEL__", or the #else of "#ifdef __KERNEL__".
+func notKernelArm(dir string, elseArm bool) bool {
+	name, neg := condName(dir)
+	return name == "__KERNEL__" && neg != elseArm
+}
+
+// guardsName reports "#ifndef NAME": what follows defines NAME only
+// where nothing else has.
+func guardsName(dir, name string) bool {
+	n, neg := condName(dir)
+	return neg && n == name
 }

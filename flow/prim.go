@@ -217,7 +217,11 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 			f.observe(s, st, &Effect{Kind: ESleep, GfpParam: -1, Blocks: true, What: text,
 				Chain: []Step{f.step(line, fmt.Sprintf("%s may sleep waiting for %s", text, c.Name()))}}, nil, b)
 		}
-		f.observe(s, st, &Effect{Kind: ETake, GfpParam: -1, Ctx: c, What: text, Chain: []Step{c.Via.Step}}, nil, b)
+		if spec.Release == "" {
+			// A conversion (downgrade_write) keeps the lock it had: it
+			// takes nothing new, for lock order or anything else.
+			f.observe(s, st, &Effect{Kind: ETake, GfpParam: -1, Ctx: c, What: text, Chain: []Step{c.Via.Step}}, nil, b)
+		}
 	}
 	var also *Ctx
 	if spec.AlsoAcquire != "" {

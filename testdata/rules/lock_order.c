@@ -75,3 +75,26 @@ void reap(struct node *b)
 	mutex_unlock(&b->write_lock);
 	mutex_unlock(&bucket_lock);
 }
+
+/*
+ * downgrade_write() keeps the lock it converts: it is no acquisition, so
+ * it orders nothing (xfs_ilock_demote() under a lock fuse takes after).
+ */
+struct dg { struct rw_semaphore sem; struct mutex m; };
+
+void dg_demote(struct dg *d)
+{
+	down_write(&d->sem);
+	mutex_lock(&d->m);
+	downgrade_write(&d->sem);
+	mutex_unlock(&d->m);
+	up_read(&d->sem);
+}
+
+void dg_order(struct dg *d)
+{
+	down_write(&d->sem);
+	mutex_lock(&d->m);
+	mutex_unlock(&d->m);
+	up_write(&d->sem);
+}
