@@ -13,7 +13,8 @@ import (
 // function with a pasted name gives that function, on the lines of the
 // macro's definition, with the arguments in place (## pasted, #
 // stringized); the invocation does not swallow the function after it; a
-// definer invoked inside a function, or defined twice, gives nothing.
+// definer invoked inside a function, or defined twice, gives nothing, nor
+// does one whose function is static (a helper for its file alone).
 func TestDefinerFuncs(t *testing.T) {
 	src := `#define DEFINE_GETTER(type, tag)			\
 type get_ ##type(struct ctx *c)				\
@@ -33,6 +34,9 @@ int after(struct ctx *c)
 {
 	return get_u32(c);
 }
+
+#define DEFINE_STATIC(x) static int st_ ##x(void) { return 0; }
+DEFINE_STATIC(a)
 
 #define TWICE(x) int twice_ ##x(void) { return 1; }
 #define TWICE(x) int twice_ ##x(void) { return 2; }
@@ -83,5 +87,8 @@ void inner(void)
 	}
 	if a := got["after"]; a.Line != 15 {
 		t.Errorf("after() on line %d, want 15", a.Line)
+	}
+	if f.ErrorNodes != 0 {
+		t.Errorf("%d syntax errors: an invocation was read as code", f.ErrorNodes)
 	}
 }

@@ -195,7 +195,11 @@ func (p *Parser) generatedFuncs(f *File, text []byte, real prepassResult, types 
 	}
 	var out []*Func
 	for _, fn := range sf.Funcs {
-		if have[fn.Name] {
+		if have[fn.Name] || fn.Static {
+			// A static helper the macro makes for its file alone (ALSA's
+			// snd_pcm_group_lock_irq(), a mutex or a spinlock by a flag
+			// its callers pair with the unlock's) stays unknown, as
+			// before: only the file's exported API is worth the risk.
 			continue
 		}
 		fn.File = f
