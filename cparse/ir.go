@@ -16,6 +16,10 @@ type File struct {
 	Typedefs map[string]Type
 	Globals  map[string]Type
 	Includes []string // quoted #include names
+	// Defines are the object-like macros the file defines whatever the
+	// configuration: outside every #if but include guards and #ifdef
+	// __KERNEL__ (aclinux.h's ACPI_GPE_USE_LOGICAL_ADDRESSES).
+	Defines []string
 	// Ops are the functions stored in struct members by initializers.
 	Ops []OpsInit
 	// Guards are the guard classes the file defines (DEFINE_GUARD), by

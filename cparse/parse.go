@@ -76,6 +76,7 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	}
 	types := &fileTypes{d: p.dialect, f: f}
 	pre := prepass(src, p.dialect, types)
+	f.Defines = pre.objDefines
 	for _, g := range pre.guards {
 		if f.Guards == nil {
 			f.Guards = map[string]*GuardDef{}

@@ -153,6 +153,9 @@ type prepassResult struct {
 	// defs are the function-like macros defined once in the file, to be
 	// read as functions (macroSource).
 	defs []macroDefn
+	// objDefines are the object-like macros the file defines whatever
+	// the configuration (see File.Defines).
+	objDefines []string
 	// brackets is the deepest nesting of (, [ and { in the code, and
 	// opRun the longest run of operator characters with nothing but
 	// spaces between them ("!!!!", "-- * --"): what the text alone shows
@@ -335,6 +338,23 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 			}
 			dir := strings.TrimSpace(strings.TrimPrefix(string(orig[s:i]), "#"))
 			if strings.HasPrefix(dir, "define") {
+				if name := objectMacro(dir); name != "" && !strings.HasPrefix(name, "CONFIG_") {
+					// Defined whatever the configuration (inside include
+					// guards and __KERNEL__ arms only): an #ifdef of it in
+					// the kernel's code is decided.
+					plain := true
+					for _, c := range conds {
+						n, neg := condName(c.dir)
+						kernel := n == "__KERNEL__" && !neg && !c.else_
+						guard := neg && !c.else_ && includeGuard(n)
+						if !kernel && !guard {
+							plain = false
+						}
+					}
+					if plain {
+						res.objDefines = append(res.objDefines, name)
+					}
+				}
 				if name, body, ok := macroDef(dir); ok {
 					defined[name]++
 					fallback := false
@@ -751,4 +771,25 @@ func notKernelArm(dir string, elseArm bool) bool {
 func guardsName(dir, name string) bool {
 	n, neg := condName(dir)
 	return neg && n == name
+}
+
+// objectMacro is the name an object-like "#define NAME [value]" defines,
+// "" for a function-like one.
+func objectMacro(dir string) string {
+	rest := strings.TrimSpace(strings.TrimPrefix(dir, "define"))
+	i := 0
+	for i < len(rest) && isIdentChar(rest[i]) {
+		i++
+	}
+	if i == 0 || i < len(rest) && rest[i] == '(' {
+		return ""
+	}
+	return rest[:i]
+}
+
+// includeGuard reports a name shaped like a header's include guard
+// (_LINUX_CLK_H, __ACLINUX_H__).
+func includeGuard(name string) bool {
+	n := strings.TrimRight(name, "_")
+	return strings.HasSuffix(n, "_H") || strings.HasSuffix(n, "_H_INCLUDED")
 }

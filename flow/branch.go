@@ -50,6 +50,14 @@ func (f *flow) branch(b *cparse.Block, st *State) []int {
 		}
 		return f.propagate(b.Succs[1], st)
 	}
+	if b.Pre {
+		// "#ifdef ACPI_GPE_USE_LOGICAL_ADDRESSES": a macro the kernel's
+		// headers define whatever the configuration takes the first arm.
+		if c := b.Cond.Strip(); c != nil && c.Kind == cparse.EIdent && strings.HasPrefix(c.Name, "defined(") && strings.HasSuffix(c.Name, ")") &&
+			f.p.definedMacro(strings.TrimSuffix(strings.TrimPrefix(c.Name, "defined("), ")")) {
+			return f.propagate(b.Succs[0], st)
+		}
+	}
 	key, neg, idents, expr := f.atom(b.Cond)
 	if key == "" {
 		return append(f.propagate(b.Succs[0], st), f.propagate(b.Succs[1], st)...)

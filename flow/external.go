@@ -301,6 +301,12 @@ func withEffects(fi *FuncInfo, more []*Effect) *FuncInfo {
 // other file the name is something else (mt76_rmw() is a macro in mt76.h
 // and a static inline in mt7601u.h).
 func sharedHeader(path string) bool {
+	return SharedHeader(path)
+}
+
+// SharedHeader reports a header any file may include with <...>:
+// include/ and an architecture's include/.
+func SharedHeader(path string) bool {
 	return strings.HasPrefix(path, "include/") || strings.HasPrefix(path, "arch/") && strings.Contains(path, "/include/")
 }
 

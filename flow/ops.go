@@ -3,6 +3,7 @@ package flow
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -36,10 +37,12 @@ type opsTable struct {
 	local map[string][]OpsTarget
 	mu    sync.Mutex
 	all   map[string][]OpsTarget
+	// defined memoises definedMacro.
+	defined map[string]bool
 }
 
 func newOpsTable(files []*cparse.File) *opsTable {
-	t := &opsTable{local: map[string][]OpsTarget{}, all: map[string][]OpsTarget{}}
+	t := &opsTable{local: map[string][]OpsTarget{}, all: map[string][]OpsTarget{}, defined: map[string]bool{}}
 	for _, f := range files {
 		for _, o := range f.Ops {
 			t.local[o.Key()] = append(t.local[o.Key()], OpsTarget{Fn: o.Fn, File: f.Path, Line: o.Line, Var: o.Var})
@@ -52,6 +55,38 @@ func newOpsTable(files []*cparse.File) *opsTable {
 // registered for a work item class (INIT_WORK(&x->work, fn)), beside the
 // ops tables' members.
 func RegisterKey(item string) string { return "register " + item }
+
+// DefineKey is the key under which an index keeps the headers that
+// define an object-like macro whatever the configuration.
+func DefineKey(name string) string { return "define " + name }
+
+// definedMacro reports a macro the analysed files or the tree's headers
+// define whatever the configuration (not CONFIG_ options, which a
+// configuration decides).
+func (p *Program) definedMacro(name string) bool {
+	if strings.HasPrefix(name, "CONFIG_") {
+		return false
+	}
+	p.ops.mu.Lock()
+	v, ok := p.ops.defined[name]
+	p.ops.mu.Unlock()
+	if ok {
+		return v
+	}
+	for _, f := range p.Files {
+		if slices.Contains(f.Defines, name) {
+			v = true
+			break
+		}
+	}
+	if !v && p.ext != nil {
+		v = len(p.ext.Ops(DefineKey(name))) > 0
+	}
+	p.ops.mu.Lock()
+	p.ops.defined[name] = v
+	p.ops.mu.Unlock()
+	return v
+}
 
 // Registered lists the callbacks registered for a work item class in
 // other files of the tree, as the index recorded them.

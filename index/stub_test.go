@@ -155,3 +155,60 @@ func TestIndexPassedThroughNull(t *testing.T) {
 		t.Errorf("findings %v, want u:SLEEP_IN_ATOMIC (msleep when the property is found)", got)
 	}
 }
+
+// defineTree: a header of include/ defines a feature macro for the
+// kernel (aclinux.h's ACPI_GPE_USE_LOGICAL_ADDRESSES inside #ifdef
+// __KERNEL__); a driver's #ifdef of it is decided through the index.
+var defineTree = map[string]string{
+	"include/acpi/platform/acl.h": `#ifndef __ACL_H__
+#define __ACL_H__
+#ifdef __KERNEL__
+#define GPE_USE_LOGICAL
+#endif
+#endif
+`,
+	"drivers/acpi/gpe.c": `#include <acpi/platform/acl.h>
+
+struct gpe { spinlock_t lock; void *addr; };
+
+static void gpe_write(struct gpe *g, u8 v)
+{
+#ifdef GPE_USE_LOGICAL
+	writeb(v, g->addr);
+#else
+	msleep(1);
+#endif
+}
+
+void gpe_clear(struct gpe *g)
+{
+	spin_lock(&g->lock);
+	gpe_write(g, 1);
+	spin_unlock(&g->lock);
+}
+`,
+}
+
+// TestIndexHeaderDefines: the index keeps the object-like macros the
+// kernel's headers define whatever the configuration, and a scan decides
+// an #ifdef of one: the #else that sleeps is not built.
+func TestIndexHeaderDefines(t *testing.T) {
+	tree := t.TempDir()
+	for rel, text := range defineTree {
+		p := filepath.Join(tree, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f := scanFile(t, tree, "drivers/acpi/gpe.c", nil); len(f) != 1 {
+		t.Errorf("without the index: %d findings, want the #else's sleep", len(f))
+	}
+	ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	if f := scanFile(t, tree, "drivers/acpi/gpe.c", ix); len(f) != 0 {
+		t.Errorf("with the index: %d findings, want none", len(f))
+	}
+}

@@ -516,6 +516,19 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 			continue
 		}
 		r.notParsed = false
+		if strings.HasSuffix(f.Path, ".h") && flow.SharedHeader(r.file.rel) {
+			// What the kernel's headers define whatever the
+			// configuration: an #ifdef of it anywhere is decided.
+			for _, name := range f.Defines {
+				if r.ops == nil {
+					r.ops = map[string][]flow.OpsTarget{}
+				}
+				k := flow.DefineKey(name)
+				if len(r.ops[k]) == 0 {
+					r.ops[k] = []flow.OpsTarget{{File: r.file.rel}}
+				}
+			}
+		}
 		if strings.HasSuffix(f.Path, ".h") {
 			for name, s := range f.Structs {
 				if !strings.Contains(name, "<anonymous") && len(s.Fields) > 0 {
