@@ -54,7 +54,7 @@ func (f *flow) branch(b *cparse.Block, st *State) []int {
 		// "#ifdef ACPI_GPE_USE_LOGICAL_ADDRESSES": a macro the kernel's
 		// headers define whatever the configuration takes the first arm.
 		if c := b.Cond.Strip(); c != nil && c.Kind == cparse.EIdent && strings.HasPrefix(c.Name, "defined(") && strings.HasSuffix(c.Name, ")") &&
-			f.p.definedMacro(strings.TrimSuffix(strings.TrimPrefix(c.Name, "defined("), ")")) {
+			f.p.definedMacro(f.fn.File, strings.TrimSuffix(strings.TrimPrefix(c.Name, "defined("), ")")) {
 			return f.propagate(b.Succs[0], st)
 		}
 	}

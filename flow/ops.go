@@ -63,9 +63,12 @@ func DefineKey(name string) string { return "define " + name }
 // definedMacro reports a macro the analysed files or the tree's headers
 // define whatever the configuration (not CONFIG_ options, which a
 // configuration decides).
-func (p *Program) definedMacro(name string) bool {
+func (p *Program) definedMacro(in *cparse.File, name string) bool {
 	if strings.HasPrefix(name, "CONFIG_") {
 		return false
+	}
+	if slices.Contains(in.Defines, name) {
+		return true
 	}
 	p.ops.mu.Lock()
 	v, ok := p.ops.defined[name]
@@ -73,8 +76,10 @@ func (p *Program) definedMacro(name string) bool {
 	if ok {
 		return v
 	}
+	// The headers read with the analysed files; another .c file's own
+	// defines are not this one's.
 	for _, f := range p.Files {
-		if slices.Contains(f.Defines, name) {
+		if strings.HasSuffix(f.Path, ".h") && slices.Contains(f.Defines, name) {
 			v = true
 			break
 		}
