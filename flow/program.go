@@ -192,6 +192,9 @@ func bootKeys(k *kb.KB) map[string]bool {
 	return m
 }
 
+// KB is the knowledge base the program was analysed with.
+func (p *Program) KB() *kb.KB { return p.kb }
+
 // bootFact reports a fact that holds only before the scheduler runs.
 func (p *Program) bootFact(f *Cond) bool {
 	v, ok := p.boot[f.Key]

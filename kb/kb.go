@@ -257,6 +257,10 @@ type KB struct {
 	// BootOnly maps a condition to the value it has only before the
 	// scheduler runs: no rule reports what a path taken then does.
 	BootOnly map[string]bool `yaml:"boot_only"`
+	// NoOrderClasses are lock classes lockdep does not validate
+	// (lockdep_set_novalidate_class): many instances nest in every order
+	// by design, so no order of theirs is reported.
+	NoOrderClasses []string `yaml:"no_order_classes"`
 	// BootFunctions run before the scheduler, on the boot CPU with
 	// interrupts off by design (start_kernel): no rule reports what their
 	// paths do, as with BootOnly's conditions.
@@ -287,6 +291,8 @@ type file struct {
 	Nowait    []string             `yaml:"nowait"`
 	RTConfig  []string             `yaml:"rt_config"`
 	BootOnly  map[string]bool      `yaml:"boot_only"`
+	// NoOrderClasses: see KB.NoOrderClasses.
+	NoOrderClasses []string `yaml:"no_order_classes"`
 	// BootFunctions: see KB.BootFunctions.
 	BootFunctions []string `yaml:"boot_functions"`
 	Syntax        Syntax   `yaml:"syntax"`
@@ -442,6 +448,7 @@ func (k *KB) merge(name string, data []byte) error {
 		k.OpsContexts[n] = v
 	}
 	k.BootFunctions = append(k.BootFunctions, f.BootFunctions...)
+	k.NoOrderClasses = append(k.NoOrderClasses, f.NoOrderClasses...)
 	for c, v := range f.BootOnly {
 		if k.BootOnly == nil {
 			k.BootOnly = map[string]bool{}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,6 +47,7 @@ func orderEdges(fi *flow.FuncInfo, known func(string) bool, each func(k [2]strin
 	if fi.Result == nil || fi.Result.Failed {
 		return
 	}
+
 	for _, o := range fi.Result.Obs {
 		e := o.Eff
 		if e.Kind != flow.ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || !known(e.Ctx.Class) ||
@@ -70,6 +72,24 @@ func orderEdges(fi *flow.FuncInfo, known func(string) bool, each func(k [2]strin
 	}
 }
 
+// indexKnown is the class test of the order edges compared with the
+// index's: the analysis's known classes, and members of structs named by
+// a declared type.
+func indexKnown(prog *flow.Program) func(string) bool {
+	return func(class string) bool {
+		return !slices.Contains(prog.KB().NoOrderClasses, class) &&
+			(prog.KnownClass(class) || strings.HasPrefix(class, "struct ") && strings.Contains(class, "::"))
+	}
+}
+
+// ruleKnown is the class test of the edges compared within the analysed
+// files.
+func ruleKnown(prog *flow.Program) func(string) bool {
+	return func(class string) bool {
+		return !slices.Contains(prog.KB().NoOrderClasses, class) && prog.KnownClass(class)
+	}
+}
+
 // OrderKey is the key under which an index keeps the sites that take
 // lock class b while holding a.
 func OrderKey(a, b string) string { return "order " + a + " -> " + b }
@@ -81,9 +101,7 @@ const maxOrderChain = 12
 // OrderKey, for an index: the other half of an AB-BA in another file.
 func OrderSites(prog *flow.Program, file string, rel string) map[string][]flow.OpsTarget {
 	out := map[string][]flow.OpsTarget{}
-	known := func(class string) bool {
-		return prog.KnownClass(class) || strings.HasPrefix(class, "struct ") && strings.Contains(class, "::")
-	}
+	known := indexKnown(prog)
 	for _, fi := range prog.Funcs {
 		if fi.F.File.Path != file || fi.F.Macro {
 			continue
@@ -114,7 +132,7 @@ func runLockOrder(pass *Pass) {
 	edges := map[[2]string]*orderEdge{}
 	var keys [][2]string
 	for _, fi := range pass.Prog.Funcs {
-		orderEdges(fi, pass.Prog.KnownClass, func(k [2]string, o *flow.Obs, h *flow.Ctx) {
+		orderEdges(fi, ruleKnown(pass.Prog), func(k [2]string, o *flow.Obs, h *flow.Ctx) {
 			if _, ok := edges[k]; !ok {
 				edges[k] = &orderEdge{fi, o, h}
 				keys = append(keys, k)
@@ -151,10 +169,27 @@ func runLockOrder(pass *Pass) {
 		pass.Report(&Finding{File: here.fi.F.File.Path, Line: here.o.Line, Function: here.fi.F.Name, Message: msg, Chain: chain},
 			k[0], k[1])
 	}
-	// The other order in a file of the tree the index knows.
-	for _, k := range keys {
-		here := edges[k]
-		if !here.fi.Report || edges[[2]string{k[1], k[0]}] != nil {
+	// The other order in a file of the tree the index knows. A class
+	// matched there by its exact name may be a member of a struct whose
+	// definition this scan did not read (mlx5e_priv in en.h, past the
+	// include depth), as the index's sites may.
+	xedges := map[[2]string]*orderEdge{}
+	var xkeys [][2]string
+	for _, fi := range pass.Prog.Funcs {
+		if !fi.Report {
+			continue
+		}
+		orderEdges(fi, indexKnown(pass.Prog), func(k [2]string, o *flow.Obs, h *flow.Ctx) {
+			if _, ok := xedges[k]; !ok {
+				xedges[k] = &orderEdge{fi, o, h}
+				xkeys = append(xkeys, k)
+			}
+		})
+	}
+	sort.Slice(xkeys, func(i, j int) bool { return xkeys[i][0]+"\x00"+xkeys[i][1] < xkeys[j][0]+"\x00"+xkeys[j][1] })
+	for _, k := range xkeys {
+		here := xedges[k]
+		if edges[[2]string{k[1], k[0]}] != nil || xedges[[2]string{k[1], k[0]}] != nil {
 			continue
 		}
 		there := pass.Prog.OpsSites(OrderKey(k[1], k[0]))

@@ -98,3 +98,27 @@ void dg_order(struct dg *d)
 	mutex_unlock(&d->m);
 	up_write(&d->sem);
 }
+
+/*
+ * A device's mutex is a class lockdep does not validate
+ * (lockdep_set_novalidate_class in device_initialize()): parents and
+ * children, bus and host devices nest in every order by design.
+ */
+struct device { struct mutex mutex; };
+struct pdev { struct device dev; struct mutex rescan; };
+
+void pdev_sriov_store(struct pdev *p)
+{
+	mutex_lock(&p->dev.mutex);
+	mutex_lock(&p->rescan);
+	mutex_unlock(&p->rescan);
+	mutex_unlock(&p->dev.mutex);
+}
+
+void pdev_rescan(struct pdev *p, struct device *child)
+{
+	mutex_lock(&p->rescan);
+	mutex_lock(&child->mutex);
+	mutex_unlock(&child->mutex);
+	mutex_unlock(&p->rescan);
+}
