@@ -79,45 +79,11 @@ func definerExpansions(orig []byte, defs []macroDefn) (texts [][]byte, spans [][
 // its body, the body keeping its line breaks and the text before it
 // blanked.
 func parseDefiner(m macroDefn, dir []byte) *definer {
-	t := make([]byte, len(dir))
-	copy(t, dir)
-	for i := 0; i < len(t); i++ {
-		switch {
-		case t[i] == '\\' && i+1 < len(t) && t[i+1] == '\n':
-			t[i] = ' '
-		case t[i] == '\\' && i+2 < len(t) && t[i+1] == '\r' && t[i+2] == '\n':
-			t[i], t[i+1] = ' ', ' '
-		case t[i] == '/' && i+1 < len(t) && t[i+1] == '*':
-			j := bytes.Index(t[i+2:], []byte("*/"))
-			end := len(t)
-			if j >= 0 {
-				end = i + 2 + j + 2
-			}
-			for k := i; k < end; k++ {
-				if t[k] != '\n' {
-					t[k] = ' '
-				}
-			}
-			i = end - 1
-		case t[i] == '/' && i+1 < len(t) && t[i+1] == '/':
-			for ; i < len(t) && t[i] != '\n'; i++ {
-				t[i] = ' '
-			}
-		case t[i] == '"' || t[i] == '\'':
-			i = skipQuoted(t, i, len(t)) - 1
-		}
-	}
-	s := string(t)
-	k := strings.Index(s, m.name)
-	if k < 0 || k+len(m.name) >= len(s) || s[k+len(m.name)] != '(' {
+	d, ok := readDirective(dir, m.name)
+	if !ok {
 		return nil
 	}
-	open := k + len(m.name)
-	cl := strings.IndexByte(s[open:], ')')
-	if cl < 0 {
-		return nil
-	}
-	cl += open
+	s, open, cl := d.text, d.open, d.close
 	var params []string
 	if list := strings.TrimSpace(s[open+1 : cl]); list != "" {
 		for _, p := range strings.Split(list, ",") {

@@ -111,47 +111,13 @@ func macroSource(orig []byte, defs []macroDefn, d *Dialect) ([]byte, map[string]
 // continuation lines, as a function definition with the same line
 // breaks, or returns nil.
 func macroFunc(dir []byte, name string) []byte {
-	t := make([]byte, len(dir))
-	copy(t, dir)
-	// Comments are spaces, continuations line breaks: only the line
-	// structure must stay.
-	for i := 0; i < len(t); i++ {
-		switch {
-		case t[i] == '\\' && i+1 < len(t) && t[i+1] == '\n':
-			t[i] = ' '
-		case t[i] == '\\' && i+2 < len(t) && t[i+1] == '\r' && t[i+2] == '\n':
-			t[i], t[i+1] = ' ', ' '
-		case t[i] == '/' && i+1 < len(t) && t[i+1] == '*':
-			j := bytes.Index(t[i+2:], []byte("*/"))
-			end := len(t)
-			if j >= 0 {
-				end = i + 2 + j + 2
-			}
-			for k := i; k < end; k++ {
-				if t[k] != '\n' {
-					t[k] = ' '
-				}
-			}
-			i = end - 1
-		case t[i] == '/' && i+1 < len(t) && t[i+1] == '/':
-			return nil
-		case t[i] == '"' || t[i] == '\'':
-			i = skipQuoted(t, i, len(t)) - 1
-		case t[i] == '#' && i > 0:
-			return nil // stringizing or pasting: the text is not C as written
-		}
-	}
-	s := string(t)
-	k := strings.Index(s, name)
-	if k < 0 || k+len(name) >= len(s) || s[k+len(name)] != '(' {
+	d, ok := readDirective(dir, name)
+	if !ok || d.lineComment || d.hashOp {
+		// A line comment would swallow the code after it; # and ## mean
+		// the text is not C as written.
 		return nil
 	}
-	open := k + len(name)
-	cl := strings.IndexByte(s[open:], ')')
-	if cl < 0 {
-		return nil
-	}
-	cl += open
+	s, open, cl := d.text, d.open, d.close
 	var params []string
 	if list := strings.TrimSpace(s[open+1 : cl]); list != "" {
 		for _, p := range strings.Split(list, ",") {
@@ -177,7 +143,7 @@ func macroFunc(dir []byte, name string) []byte {
 	b.Grow(len(s) + 32)
 	// The header line: "#  define NAME(" becomes "long NAME(", the
 	// newlines before the name (none in practice) kept.
-	b.WriteString(strings.Repeat("\n", strings.Count(s[:k], "\n")))
+	b.WriteString(strings.Repeat("\n", strings.Count(s[:open-len(name)], "\n")))
 	switch {
 	case strings.HasPrefix(trimmed, "({") && strings.HasSuffix(trimmed, "})"):
 		// A statement expression: its statements are the body, its value
@@ -205,6 +171,66 @@ func macroFunc(dir []byte, name string) []byte {
 		b.WriteString(trailingNewlines(body))
 	}
 	return []byte(b.String())
+}
+
+// directive is a function-like #define's text with its continuations and
+// comments as spaces, line breaks kept (only the line structure must
+// stay), with the offsets of the '(' and ')' around its parameters.
+type directive struct {
+	text        string
+	open, close int
+	// lineComment: the text had a // comment (blanked to its line's
+	// end); hashOp: a # operator (stringizing or pasting).
+	lineComment, hashOp bool
+}
+
+// readDirective reads "#define NAME(a, b) body" with its continuation
+// lines.
+func readDirective(dir []byte, name string) (directive, bool) {
+	var d directive
+	t := make([]byte, len(dir))
+	copy(t, dir)
+	for i := 0; i < len(t); i++ {
+		switch {
+		case t[i] == '\\' && i+1 < len(t) && t[i+1] == '\n':
+			t[i] = ' '
+		case t[i] == '\\' && i+2 < len(t) && t[i+1] == '\r' && t[i+2] == '\n':
+			t[i], t[i+1] = ' ', ' '
+		case t[i] == '/' && i+1 < len(t) && t[i+1] == '*':
+			j := bytes.Index(t[i+2:], []byte("*/"))
+			end := len(t)
+			if j >= 0 {
+				end = i + 2 + j + 2
+			}
+			for k := i; k < end; k++ {
+				if t[k] != '\n' {
+					t[k] = ' '
+				}
+			}
+			i = end - 1
+		case t[i] == '/' && i+1 < len(t) && t[i+1] == '/':
+			d.lineComment = true
+			for ; i < len(t) && t[i] != '\n'; i++ {
+				t[i] = ' '
+			}
+		case t[i] == '"' || t[i] == '\'':
+			i = skipQuoted(t, i, len(t)) - 1
+		case t[i] == '#' && i > 0:
+			d.hashOp = true
+		}
+	}
+	s := string(t)
+	k := strings.Index(s, name)
+	if k < 0 || k+len(name) >= len(s) || s[k+len(name)] != '(' {
+		return d, false
+	}
+	open := k + len(name)
+	cl := strings.IndexByte(s[open:], ')')
+	if cl < 0 {
+		return d, false
+	}
+	d.text, d.open, d.close = s, open, open+cl
+	return d, true
 }
 
 // trailingNewlines is the line breaks at the end of s, after its last

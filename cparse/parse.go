@@ -161,33 +161,8 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 // writes (definers.go): f's functions, on the lines of the macro's
 // definition. A name f defines already is not defined twice.
 func (p *Parser) generatedFuncs(f *File, text []byte, real prepassResult, types *fileTypes, timeout time.Duration) []*Func {
-	sf := &File{Path: f.Path, Src: text, Structs: map[string]*Struct{}, Typedefs: map[string]Type{}, Globals: map[string]Type{}, Consts: map[string]int64{}}
-	sf.lines = append(sf.lines, 0)
-	for i, c := range text {
-		if c == '\n' {
-			sf.lines = append(sf.lines, i+1)
-		}
-	}
-	pre := prepass(text, p.dialect, types)
-	pre.opaque, pre.expand = real.opaque, real.expand
-	if pre.brackets > MaxNesting || pre.opRun > 2*MaxExprHeight {
-		return nil
-	}
-	ft, err := p.flat.parse(p.ts, pre.src, timeout, p.table)
-	if err != nil {
-		return nil
-	}
-	b := &fileBuilder{p: p, f: sf, src: text, pre: pre, types: types, conds: map[*tsNode]*condList{},
-		scratch: &exprScratch{str: string(text)}}
-	for _, n := range b.topLevel(ft.root()) {
-		b.declarations(n)
-	}
-	for _, n := range b.topLevel(ft.root()) {
-		if p.typ(n) == "function_definition" {
-			b.function(n, nil)
-		}
-	}
-	if b.tooDeep || b.scratch.tooDeep {
+	sf := p.parseSynth(f, text, real, nil, types, timeout, true)
+	if sf == nil {
 		return nil
 	}
 	have := map[string]bool{}
@@ -226,16 +201,29 @@ func (p *Parser) generatedFuncs(f *File, text []byte, real prepassResult, types 
 // not f's syntax error, and a text it cannot parse in time, or too deep,
 // gives none.
 func (p *Parser) macroFuncs(f *File, synth []byte, real prepassResult, names map[string]bool, types *fileTypes, timeout time.Duration) []*Func {
-	sf := &File{Path: f.Path, Src: synth, Structs: map[string]*Struct{}, Typedefs: map[string]Type{}, Globals: map[string]Type{}, Consts: map[string]int64{}}
+	sf := p.parseSynth(f, synth, real, names, types, timeout, false)
+	if sf == nil {
+		return nil
+	}
+	for _, fn := range sf.Funcs {
+		fn.File, fn.Macro, fn.Static = f, true, true
+	}
+	return sf.Funcs
+}
+
+// parseSynth parses a text written for f (its macros as functions, a
+// definer's expansion) on f's lines, with f's own lock macros read in it
+// as in f; declare reads its declarations too. nil when it is too deep or
+// cannot be parsed in time.
+func (p *Parser) parseSynth(f *File, text []byte, real prepassResult, names map[string]bool, types *fileTypes, timeout time.Duration, declare bool) *File {
+	sf := &File{Path: f.Path, Src: text, Structs: map[string]*Struct{}, Typedefs: map[string]Type{}, Globals: map[string]Type{}, Consts: map[string]int64{}}
 	sf.lines = append(sf.lines, 0)
-	for i, c := range synth {
+	for i, c := range text {
 		if c == '\n' {
 			sf.lines = append(sf.lines, i+1)
 		}
 	}
-	pre := prepass(synth, p.dialect, types)
-	// The file's own lock macros are read in these bodies as in its
-	// functions.
+	pre := prepass(text, p.dialect, types)
 	pre.opaque, pre.expand = real.opaque, real.expand
 	if pre.brackets > MaxNesting || pre.opRun > 2*MaxExprHeight {
 		return nil
@@ -244,9 +232,15 @@ func (p *Parser) macroFuncs(f *File, synth []byte, real prepassResult, names map
 	if err != nil {
 		return nil
 	}
-	b := &fileBuilder{p: p, f: sf, src: synth, pre: pre, types: types, conds: map[*tsNode]*condList{},
-		scratch: &exprScratch{str: string(synth)}, macroFns: names}
-	for _, n := range b.topLevel(ft.root()) {
+	b := &fileBuilder{p: p, f: sf, src: text, pre: pre, types: types, conds: map[*tsNode]*condList{},
+		scratch: &exprScratch{str: string(text)}, macroFns: names}
+	tops := b.topLevel(ft.root())
+	if declare {
+		for _, n := range tops {
+			b.declarations(n)
+		}
+	}
+	for _, n := range tops {
 		if p.typ(n) == "function_definition" {
 			b.function(n, nil)
 		}
@@ -254,10 +248,7 @@ func (p *Parser) macroFuncs(f *File, synth []byte, real prepassResult, names map
 	if b.tooDeep || b.scratch.tooDeep {
 		return nil
 	}
-	for _, fn := range sf.Funcs {
-		fn.File, fn.Macro, fn.Static = f, true, true
-	}
-	return sf.Funcs
+	return sf
 }
 
 func hasDeclarations(tops []*tsNode, p *Parser) bool {

@@ -364,12 +364,7 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 		// The translation into this call's terms is done once per call
 		// site; what depends on the path (is the effect possible for these
 		// arguments, does this gfp mask block) is checked per state.
-		ck := effectSite{s, e}
-		base, ok := f.translated[ck]
-		if !ok {
-			base = f.translateEffect(s, e, g, subst, callStep, tbl)
-			f.translated[ck] = base
-		}
+		base := f.translatedAt(s, e, g, subst, callStep, tbl)
 		if base == nil {
 			continue
 		}
@@ -402,6 +397,18 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 	}
 }
 
+// translatedAt is e in this call's terms (translateEffect), translated
+// once per call site.
+func (f *flow) translatedAt(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map[string]*cparse.Expr, callStep Step, tbl string) *Effect {
+	ck := effectSite{s, e}
+	base, ok := f.translated[ck]
+	if !ok {
+		base = f.translateEffect(s, e, g, subst, callStep, tbl)
+		f.translated[ck] = base
+	}
+	return base
+}
+
 // callArg observes what the function this call hands g as a callback
 // does when g calls it (an ECallArg of g): with what this path holds
 // and what g holds around the call (ieee80211_iterate_stations_atomic()
@@ -415,12 +422,7 @@ func (f *flow) callArg(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, e *Effect, 
 	if name == "" {
 		return
 	}
-	ck := effectSite{s, e}
-	base, ok := f.translated[ck]
-	if !ok {
-		base = f.translateEffect(s, e, g, subst, callStep, tbl)
-		f.translated[ck] = base
-	}
+	base := f.translatedAt(s, e, g, subst, callStep, tbl)
 	if base == nil {
 		return
 	}

@@ -133,10 +133,16 @@ func nullObject(st *State, c *Ctx) bool {
 	return ok && !v
 }
 
+// marks reports a release mark of lock c: its instance, or without one
+// its class.
+func (m relMark) marks(c *Ctx) bool {
+	return m.fam == Family(c.Kind) && (c.Inst != "" && m.inst == c.Inst || c.Inst == "" && c.Class != "" && m.class == c.Class)
+}
+
 // maybeReleased reports a lock some path merged into st released.
 func maybeReleased(st *State, c *Ctx) bool {
 	for _, m := range st.RelMaybe {
-		if m.fam == Family(c.Kind) && (c.Inst != "" && m.inst == c.Inst || c.Inst == "" && c.Class != "" && m.class == c.Class) {
+		if m.marks(c) {
 			return true
 		}
 	}
@@ -147,8 +153,7 @@ func maybeReleased(st *State, c *Ctx) bool {
 func (r *FuncResult) releaseBlocks(c *Ctx) map[int]bool {
 	var out map[int]bool
 	for _, x := range r.releases {
-		m := x.m
-		if m.fam == Family(c.Kind) && (c.Inst != "" && m.inst == c.Inst || c.Inst == "" && c.Class != "" && m.class == c.Class) {
+		if x.m.marks(c) {
 			if out == nil {
 				out = map[int]bool{}
 			}
@@ -325,7 +330,7 @@ func holds(st *State, c *Ctx) bool {
 
 func released(st *State, c *Ctx) bool {
 	for _, m := range st.Released {
-		if !m.failed && m.fam == Family(c.Kind) && (c.Inst != "" && m.inst == c.Inst || c.Inst == "" && c.Class != "" && m.class == c.Class || !c.Kind.Lock) {
+		if !m.failed && (m.marks(c) || m.fam == Family(c.Kind) && !c.Kind.Lock) {
 			return true
 		}
 	}

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -110,16 +109,7 @@ void bar_dual(struct bar *b)
 // macro handed an unlock and a relock is not read (where it runs them is
 // its body's business), and a function of the macro's name wins.
 func TestIndexHeaderMacros(t *testing.T) {
-	tree := t.TempDir()
-	for rel, text := range macroTree {
-		p := filepath.Join(tree, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tree := writeTree(t, macroTree)
 	ix, st := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
 	defer ix.Close()
 	if st.Failed != 0 {

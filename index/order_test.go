@@ -1,7 +1,6 @@
 package index
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,16 +61,7 @@ void pp_cfg_same_order(struct priv *priv)
 // an AB-BA, with the other file's sites in the chain; the same order in
 // both files is none.
 func TestIndexLockOrder(t *testing.T) {
-	tree := t.TempDir()
-	for rel, text := range orderTree {
-		p := filepath.Join(tree, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tree := writeTree(t, orderTree)
 	if f := scanFile(t, tree, "drivers/pp/reporter.c", nil); len(f) != 0 {
 		t.Errorf("without the index: %d findings, want none", len(f))
 	}

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,16 +62,7 @@ void dd_stop_other(struct dd *d)
 // registration in the chain; a wait for an item whose callback takes
 // nothing is not.
 func TestIndexRegistrations(t *testing.T) {
-	tree := t.TempDir()
-	for rel, text := range registerTree {
-		p := filepath.Join(tree, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tree := writeTree(t, registerTree)
 	if f := scanFile(t, tree, "drivers/dd/stop.c", nil); len(f) != 0 {
 		t.Errorf("without the index: %d findings, want none", len(f))
 	}

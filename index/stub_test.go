@@ -1,7 +1,6 @@
 package index
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,16 +59,7 @@ static void vop_enable(struct vop *vop)
 // mutex, and so shows the end of the function leaking it (a void
 // function: the returns cannot be told apart).
 func TestIndexConfigStub(t *testing.T) {
-	tree := t.TempDir()
-	for rel, text := range stubTree {
-		p := filepath.Join(tree, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tree := writeTree(t, stubTree)
 	ix, st := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
 	defer ix.Close()
 	if st.Failed != 0 {
@@ -135,16 +125,7 @@ void u(struct s *s, struct device_node *np)
 // outcomes for NULL, stated on its parameter: the path where a caller
 // passing NULL finds the property is not lost.
 func TestIndexPassedThroughNull(t *testing.T) {
-	tree := t.TempDir()
-	for rel, text := range passTree {
-		p := filepath.Join(tree, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tree := writeTree(t, passTree)
 	ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
 	defer ix.Close()
 	var got []string
@@ -193,16 +174,7 @@ void gpe_clear(struct gpe *g)
 // kernel's headers define whatever the configuration, and a scan decides
 // an #ifdef of one: the #else that sleeps is not built.
 func TestIndexHeaderDefines(t *testing.T) {
-	tree := t.TempDir()
-	for rel, text := range defineTree {
-		p := filepath.Join(tree, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tree := writeTree(t, defineTree)
 	if f := scanFile(t, tree, "drivers/acpi/gpe.c", nil); len(f) != 1 {
 		t.Errorf("without the index: %d findings, want the #else's sleep", len(f))
 	}
