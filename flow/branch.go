@@ -76,9 +76,18 @@ func (f *flow) branch(b *cparse.Block, st *State) []int {
 		return f.propagate(b.Succs[1], st)
 	}
 	t := st.clone()
-	t.setFact(Cond{Key: key, Val: !neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, !neg)})
 	e := st.clone()
-	e.setFact(Cond{Key: key, Val: neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, neg)})
+	// "x < 0" is keyed as "x": a negative value is a nonzero one, an
+	// error code. Its other side says nothing of x, which may be
+	// positive: "if (n < 0) return; if (n == 0) return; work(n);"
+	// reaches work().
+	sign := signTest(b.Cond)
+	if !sign || !neg {
+		t.setFact(Cond{Key: key, Val: !neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, !neg)})
+	}
+	if !sign || neg {
+		e.setFact(Cond{Key: key, Val: neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, neg)})
+	}
 	var out []int
 	if def := f.boolDefs[key]; def == nil || f.implyAtoms(def, !neg, t) {
 		out = f.propagate(b.Succs[0], t)
@@ -207,6 +216,16 @@ func otherConstant(expr *cparse.Expr, st *State) (val, ok bool) {
 }
 
 // errorTest gives the fact class of "x < 0" taken true: an error code.
+// signTest reports a comparison of a value with zero by sign ("x < 0",
+// "x >= 0", maybe negated), which atom keys as the value itself.
+func signTest(cond *cparse.Expr) bool {
+	e := cond.Strip()
+	for e != nil && e.Kind == cparse.EUnary && e.Op == "!" {
+		e = e.X.Strip()
+	}
+	return e != nil && e.Kind == cparse.EBinary && (e.Op == "<" || e.Op == ">=") && isNull(e.Y)
+}
+
 func (f *flow) errorTest(cond *cparse.Expr, keyVal bool) RetClass {
 	e := cond.Strip()
 	if e != nil && e.Kind == cparse.EBinary && e.Op == "<" && isNull(e.Y) && keyVal {

@@ -804,11 +804,18 @@ func (p *Program) memberWrites(fi *FuncInfo) map[int][]string {
 }
 
 // paramDefs finds the locals assigned exactly once, from an expression of
-// parameters the function never changes, and whose address is never
-// taken: each such local is that expression wherever it is used.
-// container_of and its kin are the only calls allowed in the expression,
-// being address arithmetic.
-func paramDefs(fn *cparse.Func) map[string]*cparse.Expr {
+// parameters the function never changes (or of other such locals), and
+// whose address is never taken: each such local is that expression
+// wherever it is used. container_of and its kin are allowed in the
+// expression, being address arithmetic, and so are the calls accessor
+// allows: a getter of what its arguments point to (dev_get_drvdata(),
+// rdev_get_dev()) names the same object wherever it is called with the
+// same arguments, so pmbus_regulator_get_status()'s data and its
+// callee's, both i2c_get_clientdata(to_i2c_client(rdev_get_dev(rdev)->parent)),
+// are one lock owner.
+//
+// It also returns the parameters the function never changes.
+func paramDefs(fn *cparse.Func, accessor func(name string) bool) (map[string]*cparse.Expr, map[string]bool) {
 	params := map[string]bool{}
 	for _, prm := range fn.Params {
 		if prm.Name != "" {
@@ -816,7 +823,7 @@ func paramDefs(fn *cparse.Func) map[string]*cparse.Expr {
 		}
 	}
 	if len(params) == 0 {
-		return nil
+		return nil, nil
 	}
 	defs := map[string]*cparse.Expr{}
 	count := map[string]int{}
@@ -874,35 +881,71 @@ func paramDefs(fn *cparse.Func) map[string]*cparse.Expr {
 			}
 		}
 	}
-	var out map[string]*cparse.Expr
-	for name, d := range defs {
-		if count[name] != 1 || bad[name] || !onlyParams(d, params, bad) {
-			continue
+	// Stable names: the unchanged parameters, then each local defined
+	// from stable names only, until none is added (a chain dev, client,
+	// data is as deep as its locals).
+	stable := map[string]bool{}
+	unchanged := map[string]bool{}
+	for name := range params {
+		if !bad[name] {
+			stable[name] = true
+			unchanged[name] = true
 		}
-		if out == nil {
-			out = map[string]*cparse.Expr{}
-		}
-		out[name] = d
 	}
-	return out
+	// Each definition in the parameters' terms, in the order the names
+	// became stable: the locals it reads are already in theirs. One that
+	// grows too large (x = y + y, y = z + z, ...) is dropped, and with it
+	// those that read it.
+	var out map[string]*cparse.Expr
+	for grew := true; grew; {
+		grew = false
+		for name, d := range defs {
+			if stable[name] || count[name] != 1 || bad[name] || !onlyParams(d, stable, accessor) {
+				continue
+			}
+			stable[name] = true
+			grew = true
+			if d.ReadsAny(func(id string) bool { return stable[id] && !unchanged[id] && out[id] == nil }) {
+				continue // reads a local dropped as too large
+			}
+			if out != nil {
+				d = d.Subst(out)
+			}
+			if d.Larger(maxFactNodes) {
+				continue
+			}
+			if out == nil {
+				out = map[string]*cparse.Expr{}
+			}
+			out[name] = d
+		}
+	}
+	return out, unchanged
 }
 
 // containerMacros compute an outer object's address from a member's.
 var containerMacros = map[string]bool{"container_of": true, "container_of_const": true, "list_entry": true, "hlist_entry": true}
 
-// onlyParams reports an expression of unchanged parameters, constants,
-// types and address arithmetic only.
-func onlyParams(x *cparse.Expr, params, changed map[string]bool) bool {
+// onlyParams reports an expression of the stable names (unchanged
+// parameters and locals standing for expressions of them), constants,
+// types, address arithmetic and accessor calls only.
+func onlyParams(x *cparse.Expr, stable map[string]bool, accessor func(string) bool) bool {
 	ok := true
 	x.Walk(func(e *cparse.Expr) bool {
 		switch e.Kind {
 		case cparse.ECall:
-			if !containerMacros[e.CallName()] {
+			name := e.CallName()
+			args := e.Args
+			switch {
+			case containerMacros[name]:
+				args = args[:min(len(args), 1)]
+			case name != "" && accessor != nil && accessor(name) && len(args) > 0:
+			default:
 				ok = false
 				return false
 			}
-			for _, a := range e.Args[:1] {
-				if !onlyParams(a, params, changed) {
+			for _, a := range args {
+				if !onlyParams(a, stable, accessor) {
 					ok = false
 				}
 			}
@@ -910,7 +953,7 @@ func onlyParams(x *cparse.Expr, params, changed map[string]bool) bool {
 		case cparse.ESizeof, cparse.EType:
 			return false
 		case cparse.EIdent:
-			if !params[e.Name] || changed[e.Name] {
+			if !stable[e.Name] {
 				ok = false
 			}
 		case cparse.EAssign:

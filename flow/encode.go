@@ -11,7 +11,7 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 12
+const SummaryVersion = 13
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its
@@ -62,6 +62,10 @@ type callRec struct {
 	Facts []factRec   `json:"facts,omitempty"`
 	// ArgsAct is Call.ArgsAct.
 	ArgsAct bool `json:"args_act,omitempty"`
+	// Args are Call.Args, as text ("" for an argument not recorded).
+	Args []string `json:"args,omitempty"`
+	// OpsParam is Call.OpsParam.
+	OpsParam int `json:"ops_param,omitempty"`
 }
 
 type factRec struct {
@@ -135,7 +139,7 @@ func Record(fi *FuncInfo) *FuncRecord {
 	r.Locals = namedLocals(f, s)
 	for _, c := range fi.Result.Calls {
 		r.Calls = append(r.Calls, callRec{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: ctxRecs(c.Inner), Gfp: c.Gfp,
-			Facts: factRecs(c.Conds), ArgsAct: c.ArgsAct})
+			Facts: factRecs(c.Conds), ArgsAct: c.ArgsAct, Args: argTexts(c.Args), OpsParam: c.OpsParam})
 	}
 	return r
 }
@@ -266,7 +270,7 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	s.Requires = d.ctxs(r.Requires)
 	for _, c := range r.Calls {
 		fi.Result.Calls = append(fi.Result.Calls, &Call{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: d.ctxs(c.Inner),
-			Gfp: c.Gfp, Conds: d.facts(c.Facts), ArgsAct: c.ArgsAct})
+			Gfp: c.Gfp, Conds: d.facts(c.Facts), ArgsAct: c.ArgsAct, Args: d.args(c.Args), OpsParam: c.OpsParam})
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("function record %s (%s:%d): %w", r.Name, r.File, r.Line, d.err)
@@ -328,6 +332,41 @@ func (d *decoder) ctxs(rs []ctxRec) []*Ctx {
 	for i := range rs {
 		if c := d.ctx(&rs[i]); c != nil {
 			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// argTexts writes a call's recorded arguments; none recorded is no list.
+func argTexts(xs []*cparse.Expr) []string {
+	var out []string
+	for i, x := range xs {
+		if x == nil {
+			continue
+		}
+		if out == nil {
+			out = make([]string, len(xs))
+		}
+		out[i] = x.String()
+		if x == OpaqueArg {
+			out[i] = "?"
+		}
+	}
+	return out
+}
+
+func (d *decoder) args(ss []string) []*cparse.Expr {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]*cparse.Expr, len(ss))
+	for i, s := range ss {
+		switch s {
+		case "":
+		case "?":
+			out[i] = OpaqueArg
+		default:
+			out[i] = d.expr(s)
 		}
 	}
 	return out

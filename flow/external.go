@@ -251,9 +251,15 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 					}
 					callee, effs := full(o)
 					for _, y := range effs {
-						if !beyondOps(y) {
-							add(lift(s.k, st.fi.F, c, callee.fi.F, opsNote(t.Fn, c.Ops, t), y))
+						if beyondOps(y) {
+							continue
 						}
+						n := lift(s.k, st.fi.F, c, callee.fi.F, opsNote(t.Fn, c.Ops, t), y)
+						if n != nil && c.OpsParam > 0 && t.Var != "" {
+							// The table is the one fn's caller hands over.
+							n.OpsArg, n.OpsVar = c.OpsParam, t.Var
+						}
+						add(n)
 					}
 				}
 			}

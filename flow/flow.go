@@ -46,6 +46,11 @@ type flow struct {
 	// defs are this function's locals that stand for an expression of
 	// its parameters (see paramDefs).
 	defs map[string]*cparse.Expr
+	// stableParams are the parameters the function never changes.
+	stableParams map[string]bool
+	// memAssigned are the variables assigned from memory or a call
+	// (opaque), computed on first use.
+	memAssigned map[string]bool
 	// valueDefs are those of defs that read no memory ("__sleep_us =
 	// (sleep_us)" in read_poll_timeout()): a test of one is a test of
 	// the parameters, which a caller decides by what it passes.
@@ -171,7 +176,16 @@ func (p *Program) flow(fi *FuncInfo) *FuncResult {
 	f := &flow{p: p, fi: fi, fn: fn, env: typeEnv{p, fn}, in: make([][]*State, len(fn.Blocks)), inKeys: make([][]string, len(fn.Blocks)),
 		out: &FuncResult{}, seen: map[obsSeen]bool{}, exprTpl: map[string]*cparse.Expr{}, translated: map[effectSite]*Effect{}, ctxCache: map[ctxSite]*Ctx{},
 		argCache: map[exprSite]*argAtom{}, relCache: map[exprSite]*cparse.Expr{}}
-	f.defs = paramDefs(fn)
+	f.defs, f.stableParams = paramDefs(fn, func(name string) bool {
+		// An accessor: a function lockbot knows with nothing a caller
+		// sees (no lock, no sleep, no allocation), which the knowledge
+		// base says nothing of either.
+		if p.kb.Funcs[name] != nil {
+			return false
+		}
+		g := p.Lookup(fn, name)
+		return g != nil && g != fi && g.Sum != nil && g.Sum.trivial()
+	})
 	for name, d := range f.defs {
 		if !derefs(d) {
 			if f.valueDefs == nil {

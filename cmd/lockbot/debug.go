@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,18 +82,76 @@ func newDebug(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			found := false
 			for _, fi := range prog.Funcs {
 				if fi.F.Name == args[0] {
 					fmt.Fprintf(cmd.OutOrStdout(), "%s (%s:%d)\n%s", fi.F.Name, fi.F.File.Path, fi.F.Line, fi.Dump())
+					found = true
 				}
+			}
+			if !found && opt.Externals != nil {
+				// Not in the files: what the index answers for it, as
+				// the files' callers see it.
+				if fi := opt.Externals.Lookup(args[0]); fi != nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s (%s:%d, from the index)\n%s", fi.F.Name, fi.F.File.Path, fi.F.Line, fi.Dump())
+					found = true
+				}
+			}
+			if !found {
+				return fmt.Errorf("no function %s in %s", args[0], strings.Join(args[1:], " "))
 			}
 			return nil
 		},
 	}
 	sum.Flags().StringVar(&indexFile, "index", "", "index of the tree's functions")
 	sum.Flags().BoolVar(&link, "link", false, "analyse as the index does (every function a caller in another file may link)")
-	debug.AddCommand(cfg, sum, newDebugParse())
+	debug.AddCommand(cfg, sum, newDebugParse(), newDebugIndex(g))
 	return debug
+}
+
+// newDebugIndex prints what an index keeps: the records of functions
+// (the calls they make, which a lookup links), or the entries of a key
+// of its ops bucket ("held struct foo_ops.del", "register ...").
+func newDebugIndex(g *globalFlags) *cobra.Command {
+	var key string
+	c := &cobra.Command{
+		Use:   "index INDEX [FUNCTION...]",
+		Short: "Print an index's records of functions, or the entries of one of its keys",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := kb.Load(g.kbFiles...)
+			if err != nil {
+				return err
+			}
+			ix, err := openIndex(g, k, args[0], "")
+			if err != nil {
+				return err
+			}
+			defer ix.Close()
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			if key != "" {
+				ts, err := ix.OpsTargets(key)
+				if err != nil {
+					return err
+				}
+				return enc.Encode(ts)
+			}
+			for _, name := range args[1:] {
+				rs, err := ix.Records(name)
+				if err != nil {
+					return err
+				}
+				for _, r := range rs {
+					if err := enc.Encode(r); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&key, "key", "", "print this key's entries instead")
+	return c
 }
 
 // newDebugParse is the baseline scan is measured against: the files scan

@@ -1,0 +1,254 @@
+package index
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// argTree: blk_rq_unmap_user() in block/ reaches a sleep in lib/ only
+// when the request's bio is a read (bio_uncopy_user()'s "if
+// (bio_data_dir(bio) == READ)"), three files away from the SCSI driver
+// that calls it under a spinlock. The link carries the condition up on
+// the argument passed through, where it was dropped with the effect. A
+// condition on an argument the caller reads from memory (the next bio of
+// a chain, a length a call returns) is one no caller can decide: the
+// effect stays, without it. A constant argument is not followed through
+// the link: the effect goes (bio_uncopy_len(bio, 0) never copies). Nor
+// is a gfp mask the caller computes (gfp_memcg_charge(), GFP_NOWAIT
+// outside a task) an unknown: the effect goes with it.
+var argTree = map[string]string{
+	"lib/iov.c": `size_t copy_page_to_iter(struct page *page, size_t bytes)
+{
+	might_fault();
+	return bytes;
+}
+
+void charge_mem(struct page *page, gfp_t gfp, int nr)
+{
+	if (nr > 0 && gfp != GFP_NOWAIT)
+		msleep(1);
+}
+`,
+	"block/map.c": `static int bio_copy_to_iter(struct bio *bio)
+{
+	return copy_page_to_iter(bio->page, bio->size);
+}
+
+static int bio_uncopy_user(struct bio *bio)
+{
+	int ret = 0;
+
+	if (bio_data_dir(bio) == READ)
+		ret = bio_copy_to_iter(bio);
+	kfree(bio->bi_private);
+	return ret;
+}
+
+int blk_rq_unmap_user(struct bio *bio)
+{
+	return bio_uncopy_user(bio);
+}
+
+int blk_rq_unmap_chain(struct bio *bio)
+{
+	int ret = 0;
+
+	while (bio) {
+		ret |= bio_uncopy_user(bio);
+		bio = bio->bi_next;
+	}
+	return ret;
+}
+
+static int bio_uncopy_len(struct bio *bio, int len)
+{
+	if (len > 4)
+		return bio_copy_to_iter(bio);
+	return 0;
+}
+
+int blk_charge(struct bio *bio)
+{
+	charge_mem(bio->page, gfp_charge(), bio_pages(bio));
+	return 0;
+}
+
+int blk_rq_unmap_short(struct bio *bio)
+{
+	return bio_uncopy_len(bio, 0);
+}
+
+int blk_rq_unmap_len(struct bio *bio)
+{
+	int len = bio_len(bio);
+
+	return bio_uncopy_len(bio, len);
+}
+`,
+	"drivers/scsi/sg.c": `struct sg_fd {
+	rwlock_t rq_list_lock;
+	struct bio *bio;
+};
+
+void sg_remove(struct sg_fd *sfp)
+{
+	unsigned long flags;
+
+	write_lock_irqsave(&sfp->rq_list_lock, flags);
+	blk_rq_unmap_user(sfp->bio);
+	write_unlock_irqrestore(&sfp->rq_list_lock, flags);
+}
+
+void sg_remove_chain(struct sg_fd *sfp)
+{
+	unsigned long flags;
+
+	write_lock_irqsave(&sfp->rq_list_lock, flags);
+	blk_rq_unmap_chain(sfp->bio);
+	write_unlock_irqrestore(&sfp->rq_list_lock, flags);
+}
+
+void sg_remove_charge(struct sg_fd *sfp)
+{
+	unsigned long flags;
+
+	write_lock_irqsave(&sfp->rq_list_lock, flags);
+	blk_charge(sfp->bio);
+	write_unlock_irqrestore(&sfp->rq_list_lock, flags);
+}
+
+void sg_remove_short(struct sg_fd *sfp)
+{
+	unsigned long flags;
+
+	write_lock_irqsave(&sfp->rq_list_lock, flags);
+	blk_rq_unmap_short(sfp->bio);
+	write_unlock_irqrestore(&sfp->rq_list_lock, flags);
+}
+
+void sg_remove_len(struct sg_fd *sfp)
+{
+	unsigned long flags;
+
+	write_lock_irqsave(&sfp->rq_list_lock, flags);
+	blk_rq_unmap_len(sfp->bio);
+	write_unlock_irqrestore(&sfp->rq_list_lock, flags);
+}
+`,
+}
+
+func TestIndexLinkArgConds(t *testing.T) {
+	tree := writeTree(t, argTree)
+	ix, st := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	if st.Failed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	var got []string
+	for _, f := range scanFile(t, tree, "drivers/scsi/sg.c", ix) {
+		var notes []string
+		for _, s := range f.Chain {
+			notes = append(notes, s.Note)
+		}
+		got = append(got, f.Function+":"+f.Rule+":"+strings.Join(notes, " | "))
+	}
+	want := []string{"sg_remove:", "sg_remove_chain:", "sg_remove_len:"}
+	if len(got) != len(want) {
+		t.Fatalf("findings %q, want in %q", got, want)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i], w+"SLEEP_IN_ATOMIC:") || !strings.Contains(got[i], "might_fault") {
+			t.Errorf("finding %q, want %s's sleep through the link to might_fault()", got[i], w)
+		}
+	}
+}
+
+// actionTree: a core passes the table of actions to run (snd_pcm_stop()
+// hands &snd_pcm_action_stop to snd_pcm_action(), whose helper calls
+// ops->do_action()); only the prepare table's action sleeps, in another
+// file. A driver stopping the stream under its lock is not told the
+// prepare action sleeps; one preparing it is.
+var actionTree = map[string]string{
+	"lib/sync.c": `void sync_stop(struct s *x)
+{
+	msleep(1);
+}
+`,
+	"sound/core/native.c": `struct s;
+struct action_ops {
+	int (*do_action)(struct s *x);
+};
+
+static int do_prepare(struct s *x)
+{
+	sync_stop(x);
+	return 0;
+}
+
+static int do_stop(struct s *x)
+{
+	return 0;
+}
+
+static const struct action_ops action_prepare = {
+	.do_action = do_prepare,
+};
+
+static const struct action_ops action_stop = {
+	.do_action = do_stop,
+};
+
+static int action_single(const struct action_ops *ops, struct s *x)
+{
+	return ops->do_action(x);
+}
+
+static int s_action(const struct action_ops *ops, struct s *x)
+{
+	return action_single(ops, x);
+}
+
+int s_stop(struct s *x)
+{
+	return s_action(&action_stop, x);
+}
+
+int s_prepare(struct s *x)
+{
+	return s_action(&action_prepare, x);
+}
+`,
+	"sound/pci/card.c": `static spinlock_t card_lock;
+
+void card_irq(struct s *x)
+{
+	spin_lock(&card_lock);
+	s_stop(x);
+	spin_unlock(&card_lock);
+}
+
+void card_reset(struct s *x)
+{
+	spin_lock(&card_lock);
+	s_prepare(x);
+	spin_unlock(&card_lock);
+}
+`,
+}
+
+func TestIndexLinkNarrowsOps(t *testing.T) {
+	tree := writeTree(t, actionTree)
+	ix, st := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	if st.Failed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	var got []string
+	for _, f := range scanFile(t, tree, "sound/pci/card.c", ix) {
+		got = append(got, f.Function+":"+f.Rule)
+	}
+	if len(got) != 1 || got[0] != "card_reset:SLEEP_IN_ATOMIC" {
+		t.Errorf("findings %q, want card_reset's sleep through the prepare table alone", got)
+	}
+}
