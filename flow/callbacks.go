@@ -59,7 +59,6 @@ func (p *Program) callbackContexts() map[*FuncInfo][]*Ctx {
 			}
 		}
 	}
-	p.heldContexts(add)
 	for tag, oc := range p.kb.OpsContexts {
 		kind := p.kb.Kinds[oc.Kind]
 		for _, m := range oc.Members {

@@ -11,7 +11,7 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 13
+const SummaryVersion = 14
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its
@@ -348,9 +348,6 @@ func argTexts(xs []*cparse.Expr) []string {
 			out = make([]string, len(xs))
 		}
 		out[i] = x.String()
-		if x == OpaqueArg {
-			out[i] = "?"
-		}
 	}
 	return out
 }
@@ -361,11 +358,7 @@ func (d *decoder) args(ss []string) []*cparse.Expr {
 	}
 	out := make([]*cparse.Expr, len(ss))
 	for i, s := range ss {
-		switch s {
-		case "":
-		case "?":
-			out[i] = OpaqueArg
-		default:
+		if s != "" {
 			out[i] = d.expr(s)
 		}
 	}

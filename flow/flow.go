@@ -48,9 +48,6 @@ type flow struct {
 	defs map[string]*cparse.Expr
 	// stableParams are the parameters the function never changes.
 	stableParams map[string]bool
-	// memAssigned are the variables assigned from memory or a call
-	// (opaque), computed on first use.
-	memAssigned map[string]bool
 	// valueDefs are those of defs that read no memory ("__sleep_us =
 	// (sleep_us)" in read_poll_timeout()): a test of one is a test of
 	// the parameters, which a caller decides by what it passes.

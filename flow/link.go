@@ -32,11 +32,9 @@ type Call struct {
 	// ArgsAct: an argument calls a function, so a macro of that name
 	// is not read as a function here (calleeOf).
 	ArgsAct bool
-	// Args are the arguments that are expressions of the function's own
-	// unchanged parameters, in their terms (nil for the others): a
-	// callee's effect that depends on its argument's state
-	// ("bio_data_dir(bio) == READ") is then the same condition on the
-	// caller's parameter, and goes on up the link instead of being lost.
+	// Args are the arguments that may name a table a callee calls
+	// through (paramArgs), nil for the others: the link narrows such a
+	// call to that table's implementation, as narrowOps does in a file.
 	Args []*cparse.Expr
 	// OpsParam is 1 + the parameter a call through a member reads its
 	// table from ("ops" in ops->do_action()), or 0: the effects through
@@ -163,27 +161,23 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 	f.out.Calls = append(f.out.Calls, c)
 }
 
-// paramArgs are a call's arguments in the terms of the function's
-// unchanged parameters (Call.Args), nil when none is.
+// paramArgs are a call's arguments that name a table a callee may call
+// through (Call.Args): the address of a global ("&snd_pcm_action_stop"),
+// or one of the function's own unchanged parameters passed on; nil when
+// none is.
 func (f *flow) paramArgs(call *cparse.Expr) []*cparse.Expr {
 	var out []*cparse.Expr
 	for i, a := range call.Args {
 		if a == nil || i >= maxLinkArgs {
 			break
 		}
-		x := Canon(a.Subst(f.defs))
+		x := a.Strip()
 		switch {
 		case x == nil:
 			continue
+		case x.Kind == cparse.EIdent && f.stableParams[x.Name]:
 		case f.globalTable(x):
-			// &snd_pcm_action_stop: which table a callee's call through
-			// its parameter reaches.
-		case !onlyParams(x, f.stableParams, nil):
-			if !f.opaque(x) {
-				continue
-			}
-			x = OpaqueArg
-		case x.Larger(maxFactNodes) || len(x.Idents()) == 0:
+		default:
 			continue
 		}
 		if out == nil {
@@ -201,53 +195,6 @@ func (f *flow) globalTable(x *cparse.Expr) bool {
 	}
 	v := x.X.Strip()
 	return v != nil && v.Kind == cparse.EIdent && !f.env.isLocal(v.Name) && f.env.paramIndex(v.Name) < 0
-}
-
-// OpaqueArg stands in Call.Args for an argument read from memory or
-// computed by a call in the function (the next bio of a chain): its
-// callers cannot know it any more than the link can, so a condition of
-// the callee's on it is no condition for them.
-var OpaqueArg = &cparse.Expr{Kind: cparse.EIdent, Name: "?"}
-
-// opaque reports an argument whose value the function reads from memory
-// or gets from a call, rather than from its parameters or constants.
-func (f *flow) opaque(x *cparse.Expr) bool {
-	if f.memAssigned == nil {
-		f.memAssigned = map[string]bool{}
-		for _, b := range f.fn.Blocks {
-			for _, s := range b.Stmts {
-				if s.LHS == nil {
-					continue
-				}
-				l := s.LHS.Strip()
-				if l == nil || l.Kind != cparse.EIdent {
-					continue
-				}
-				if s.Kind == cparse.SCall || s.Kind == cparse.SLoopVar || s.Kind == cparse.SAssign && readsMemory(s.RHS) {
-					f.memAssigned[l.Name] = true
-				}
-			}
-		}
-	}
-	return readsMemory(x) || x.ReadsAny(func(id string) bool { return f.memAssigned[id] })
-}
-
-// readsMemory reports an expression that calls a function or reads
-// through a pointer.
-func readsMemory(x *cparse.Expr) bool {
-	found := false
-	x.Walk(func(e *cparse.Expr) bool {
-		switch {
-		case found:
-		case e.Kind == cparse.ECall && !containerMacros[e.CallName()],
-			e.Kind == cparse.EField && e.Op == "->",
-			e.Kind == cparse.EIndex,
-			e.Kind == cparse.EUnary && e.Op == "*":
-			found = true
-		}
-		return !found
-	})
-	return found
 }
 
 // mergeCall folds another path's view of a call into the one recorded:
@@ -318,14 +265,12 @@ func lift(k *kb.KB, fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Ef
 			continue // "if (p)": the link takes the argument to be a real pointer
 		}
 		if !configFact(&fa) && ctxTest(k, &fa) == nil {
-			t, keep, ok := argCond(fa, c, g)
-			if !ok {
-				return nil // a condition on g's arguments, which are not recorded
-			}
-			if !keep {
-				continue
-			}
-			fa = t
+			// A condition on g's arguments: what fn passes is not
+			// followed across a link, and a condition no caller there
+			// can decide (a device's capability, a computed mask) makes
+			// more false findings than real ones (measured on 6.12:
+			// restating them added 984 findings, 2 of 20 sampled real).
+			return nil
 		}
 		n.Conds = append(n.Conds, fa)
 	}
@@ -383,7 +328,7 @@ func linkNarrow(n *Effect, c *Call, fn *cparse.Func) bool {
 		a = c.Args[i]
 	}
 	switch {
-	case a == nil || a == OpaqueArg:
+	case a == nil:
 	case a.Kind == cparse.EUnary && a.Op == "&" && a.X != nil && a.X.Kind == cparse.EIdent:
 		if a.X.Name != n.OpsVar {
 			return false
@@ -398,45 +343,6 @@ func linkNarrow(n *Effect, c *Call, fn *cparse.Func) bool {
 	}
 	n.OpsVar = ""
 	return true
-}
-
-// argCond restates a condition on g's parameters in the terms of fn's,
-// through the arguments c recorded: false when one of them is not.
-//
-// A condition on an argument fn computes (OpaqueArg) is dropped: keep is
-// false, and the effect happens as far as fn's callers can tell.
-func argCond(fa Cond, c *Call, g *cparse.Func) (t Cond, keep, ok bool) {
-	if fa.Expr == nil || len(c.Args) == 0 {
-		return fa, false, false
-	}
-	subst := map[string]*cparse.Expr{}
-	for i, p := range g.Params {
-		if i < len(c.Args) && c.Args[i] != nil && p.Name != "" {
-			if c.Args[i] == OpaqueArg && p.Type.Base == "gfp_t" {
-				// A mask fn computes (gfp_memcg_charge(): GFP_NOWAIT
-				// outside a task) is its context's, not an unknown.
-				continue
-			}
-			subst[p.Name] = c.Args[i]
-		}
-	}
-	opaque := false
-	for _, id := range fa.Expr.Idents() {
-		switch {
-		case subst[id] == OpaqueArg:
-			opaque = true
-		case subst[id] == nil && !isUpperName(id):
-			return fa, false, false // a parameter not recorded, or g's own variable
-		}
-	}
-	if opaque {
-		return fa, false, true
-	}
-	x := Canon(fa.Expr.Subst(subst))
-	if x == nil || x.Larger(maxFactNodes) {
-		return fa, false, false
-	}
-	return Cond{Key: x.String(), Val: fa.Val, Idents: x.Idents(), Expr: x}, true, true
 }
 
 // globalLock reports whether a lock expression names a global object

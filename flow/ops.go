@@ -21,12 +21,8 @@ type OpsTarget struct {
 	// By is the function that registers Fn (RegisterKey's entries).
 	By string `json:"by,omitempty"`
 	// Chain is the evidence of a lock order site (rules.OrderKey's
-	// entries): where Fn took the held lock, and the second; of a
-	// HeldKey's entry, where the context was entered down to the call.
+	// entries): where Fn took the held lock, and the second.
 	Chain []Step `json:"chain,omitempty"`
-	// Kind and Class are the context a HeldKey's entry holds.
-	Kind  string `json:"kind,omitempty"`
-	Class string `json:"class,omitempty"`
 }
 
 // maxOpsTargets bounds the implementations a call through a member is

@@ -2,21 +2,17 @@ package index
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
-// argTree: blk_rq_unmap_user() in block/ reaches a sleep in lib/ only
-// when the request's bio is a read (bio_uncopy_user()'s "if
-// (bio_data_dir(bio) == READ)"), three files away from the SCSI driver
-// that calls it under a spinlock. The link carries the condition up on
-// the argument passed through, where it was dropped with the effect. A
-// condition on an argument the caller reads from memory (the next bio of
-// a chain, a length a call returns) is one no caller can decide: the
-// effect stays, without it. A constant argument is not followed through
-// the link: the effect goes (bio_uncopy_len(bio, 0) never copies). Nor
-// is a gfp mask the caller computes (gfp_memcg_charge(), GFP_NOWAIT
-// outside a task) an unknown: the effect goes with it.
+// argTree: effects two and three files down that depend on the callee's
+// argument: bio_uncopy_user() copies to user space only for a read, a
+// charge sleeps only for a blocking mask the caller computes, a copy only
+// for a length over 4. The link does not follow arguments into other
+// files: each such effect is dropped, whatever the caller passes (a
+// device's capability, as in amdgpu_kiq_wreg()'s SR-IOV-only sleep, is
+// no more decidable by a caller than by the link, and restating them
+// measured mostly false on 6.12).
 var argTree = map[string]string{
 	"lib/iov.c": `size_t copy_page_to_iter(struct page *page, size_t bytes)
 {
@@ -138,7 +134,7 @@ void sg_remove_len(struct sg_fd *sfp)
 `,
 }
 
-func TestIndexLinkArgConds(t *testing.T) {
+func TestIndexLinkDropsArgConds(t *testing.T) {
 	tree := writeTree(t, argTree)
 	ix, st := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
 	defer ix.Close()
@@ -147,20 +143,10 @@ func TestIndexLinkArgConds(t *testing.T) {
 	}
 	var got []string
 	for _, f := range scanFile(t, tree, "drivers/scsi/sg.c", ix) {
-		var notes []string
-		for _, s := range f.Chain {
-			notes = append(notes, s.Note)
-		}
-		got = append(got, f.Function+":"+f.Rule+":"+strings.Join(notes, " | "))
+		got = append(got, f.Function+":"+f.Rule)
 	}
-	want := []string{"sg_remove:", "sg_remove_chain:", "sg_remove_len:"}
-	if len(got) != len(want) {
-		t.Fatalf("findings %q, want in %q", got, want)
-	}
-	for i, w := range want {
-		if !strings.HasPrefix(got[i], w+"SLEEP_IN_ATOMIC:") || !strings.Contains(got[i], "might_fault") {
-			t.Errorf("finding %q, want %s's sleep through the link to might_fault()", got[i], w)
-		}
+	if len(got) != 0 {
+		t.Errorf("findings %q, want none: each effect depends on an argument the link does not follow", got)
 	}
 }
 

@@ -567,19 +567,6 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 			}
 		}
 	}
-	// Atomic contexts held around calls through ops members, for the
-	// implementations in other files.
-	for k, l := range prog.HeldSites(abs, func(p string) string {
-		if rel, err := filepath.Rel(opt.Tree, p); err == nil && !strings.HasPrefix(rel, "..") {
-			return filepath.ToSlash(rel)
-		}
-		return p
-	}) {
-		if r.ops == nil {
-			r.ops = map[string][]flow.OpsTarget{}
-		}
-		r.ops[k] = append(r.ops[k], l...)
-	}
 	// Lock order edges, for an AB-BA across files.
 	for k, l := range rules.OrderSites(prog, abs, r.file.rel) {
 		if r.ops == nil {
