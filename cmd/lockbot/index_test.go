@@ -316,3 +316,34 @@ func TestIndexSpecialFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugIndex: the developer's view of an index. debug summary of a
+// function the files do not define prints the index's linked summary,
+// and a name nothing defines is an error; debug index prints a
+// function's records with the calls they make, and a key's entries.
+func TestDebugIndex(t *testing.T) {
+	tree := t.TempDir()
+	if out, err := exec.Command("cp", "-r", "../../testdata/index/tree/.", tree).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	idx := filepath.Join(t.TempDir(), "index.db")
+	if out, stderr, code := runBin(t, "index", "--tree", tree, "--out", idx); code != 0 {
+		t.Fatalf("index: exit %d\n%s%s", code, out, stderr)
+	}
+	caller := filepath.Join(tree, "drivers/foo/foo_main.c")
+	out, stderr, code := runBin(t, "debug", "summary", "--index", idx, "foo_resize", caller)
+	if code != 0 || !strings.Contains(out, "foo_resize (drivers/foo/foo_core.c:") || !strings.Contains(out, "from the index") || !strings.Contains(out, "kmalloc") {
+		t.Errorf("debug summary of an indexed callee: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, stderr, code := runBin(t, "debug", "summary", "--index", idx, "no_such_fn", caller); code == 0 || !strings.Contains(stderr, "no function no_such_fn") {
+		t.Errorf("debug summary of an unknown name: exit %d, %s", code, stderr)
+	}
+	out, stderr, code = runBin(t, "debug", "index", idx, "foo_resize")
+	if code != 0 || !strings.Contains(out, `"name":"foo_resize"`) || !strings.Contains(out, `"calls":[`) {
+		t.Errorf("debug index of foo_resize: exit %d\n%s%s", code, out, stderr)
+	}
+	out, stderr, code = runBin(t, "debug", "index", idx, "--key", "struct foo_ops.reset")
+	if code != 0 || !strings.Contains(out, `"fn":"foo_hw_reset"`) {
+		t.Errorf("debug index --key: exit %d\n%s%s", code, out, stderr)
+	}
+}
