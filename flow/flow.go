@@ -173,16 +173,7 @@ func (p *Program) flow(fi *FuncInfo) *FuncResult {
 	f := &flow{p: p, fi: fi, fn: fn, env: typeEnv{p, fn}, in: make([][]*State, len(fn.Blocks)), inKeys: make([][]string, len(fn.Blocks)),
 		out: &FuncResult{}, seen: map[obsSeen]bool{}, exprTpl: map[string]*cparse.Expr{}, translated: map[effectSite]*Effect{}, ctxCache: map[ctxSite]*Ctx{},
 		argCache: map[exprSite]*argAtom{}, relCache: map[exprSite]*cparse.Expr{}}
-	f.defs, f.stableParams = paramDefs(fn, func(name string) bool {
-		// An accessor: a function lockbot knows with nothing a caller
-		// sees (no lock, no sleep, no allocation), which the knowledge
-		// base says nothing of either.
-		if p.kb.Funcs[name] != nil {
-			return false
-		}
-		g := p.Lookup(fn, name)
-		return g != nil && g != fi && g.Sum != nil && g.Sum.trivial()
-	})
+	f.defs, f.stableParams = paramDefs(fn)
 	for name, d := range f.defs {
 		if !derefs(d) {
 			if f.valueDefs == nil {
