@@ -215,7 +215,6 @@ func otherConstant(expr *cparse.Expr, st *State) (val, ok bool) {
 	return false, false
 }
 
-// errorTest gives the fact class of "x < 0" taken true: an error code.
 // signTest reports a comparison of a value with zero by sign ("x < 0",
 // "x >= 0", maybe negated), which atom keys as the value itself.
 func signTest(cond *cparse.Expr) bool {
@@ -226,6 +225,7 @@ func signTest(cond *cparse.Expr) bool {
 	return e != nil && e.Kind == cparse.EBinary && (e.Op == "<" || e.Op == ">=") && isNull(e.Y)
 }
 
+// errorTest gives the fact class of "x < 0" taken true: an error code.
 func (f *flow) errorTest(cond *cparse.Expr, keyVal bool) RetClass {
 	e := cond.Strip()
 	if e != nil && e.Kind == cparse.EBinary && e.Op == "<" && isNull(e.Y) && keyVal {

@@ -806,7 +806,8 @@ func (p *Program) memberWrites(fi *FuncInfo) map[int][]string {
 // paramDefs finds the locals assigned exactly once, from an expression of
 // parameters the function never changes (or of other such locals), and
 // whose address is never taken: each such local is that expression
-// wherever it is used ("dev = &r->dev; chip = to_chip(dev->parent)").
+// wherever it is used ("dev = &r->dev; chip = container_of(dev->parent,
+// struct chip, dev)").
 // container_of and its kin are the only calls allowed in the expression,
 // being address arithmetic. Getters (dev_get_drvdata()) were allowed
 // too, and measured on 6.12: the lock owners they equate made 49 new

@@ -220,30 +220,40 @@ func (f *flow) opsParam(call *cparse.Expr) int {
 // another table, the effect with the tag moved to this function's
 // parameter when it passes its own on, and without the tag otherwise.
 func (f *flow) narrowOps(n *Effect, args []*cparse.Expr) *Effect {
+	if !narrowByArg(n, args, f.env.isLocal, f.env.paramIndex) {
+		return nil
+	}
+	return n
+}
+
+// narrowByArg is narrowOps on a list of arguments (a call's, or those an
+// index recorded): false when the argument is the address of another
+// table than n's; n keeps the tag, moved to the caller's parameter,
+// when the argument is one; otherwise n loses it.
+func narrowByArg(n *Effect, args []*cparse.Expr, isLocal func(string) bool, paramIndex func(string) int) bool {
 	i := n.OpsArg - 1
 	n.OpsArg = 0
-	if i >= len(args) {
-		n.OpsVar = ""
-		return n
+	var a *cparse.Expr
+	if i < len(args) {
+		a = args[i].Strip()
 	}
-	a := args[i].Strip()
 	if a != nil && a.Kind == cparse.EUnary && a.Op == "&" {
-		if x := a.X.Strip(); x != nil && x.Kind == cparse.EIdent && !f.env.isLocal(x.Name) {
+		if x := a.X.Strip(); x != nil && x.Kind == cparse.EIdent && !isLocal(x.Name) {
 			if x.Name != n.OpsVar {
-				return nil // the caller hands over another table
+				return false // the caller hands over another table
 			}
 			n.OpsVar = ""
-			return n
+			return true
 		}
 	}
 	if a != nil && a.Kind == cparse.EIdent {
-		if j := f.env.paramIndex(a.Name); j >= 0 {
+		if j := paramIndex(a.Name); j >= 0 {
 			n.OpsArg = j + 1
-			return n
+			return true
 		}
 	}
 	n.OpsVar = ""
-	return n
+	return true
 }
 
 // opsCallees resolves a call through a member to the functions ops tables

@@ -111,7 +111,7 @@ func newDebug(g *globalFlags) *cobra.Command {
 
 // newDebugIndex prints what an index keeps: the records of functions
 // (the calls they make, which a lookup links), or the entries of a key
-// of its ops bucket ("held struct foo_ops.del", "register ...").
+// of its ops bucket ("struct foo_ops.reset", "register ...").
 func newDebugIndex(g *globalFlags) *cobra.Command {
 	var key string
 	c := &cobra.Command{
