@@ -1,6 +1,7 @@
 package cparse_test
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -137,4 +138,52 @@ func TestMacroFallbacks(t *testing.T) {
 	if strings.Join(names, " ") != "klock" {
 		t.Errorf("macro functions %v, want klock alone", names)
 	}
+}
+
+// TestMacroFuncConds: a macro inside an #if arm carries the arm's
+// condition, as a function there does: it is one configuration's variant.
+func TestMacroFuncConds(t *testing.T) {
+	src := `#ifdef CONFIG_JUMP_LABEL
+void key_enable(struct k *key);
+#define key_enable_locked(k) key_enable(k)
+#else
+#define key_enable_locked(k) key_stub(k)
+#endif
+#define key_any(k) key_enable(k)
+`
+	p := cparse.NewParser(kb.MustDefault().Dialect())
+	defer p.Close()
+	f, err := p.Parse("t.h", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, fn := range f.Funcs {
+		if !fn.Macro {
+			continue
+		}
+		var cs []string
+		for _, c := range fn.Conds {
+			cs = append(cs, fmt.Sprintf("%s=%v", c.Atom.Name, c.Val))
+		}
+		got[fn.Name] = strings.Join(cs, " ")
+	}
+	// key_enable_locked is defined twice, so not read; the other two are.
+	if len(got) != 1 || got["key_any"] != "" {
+		t.Errorf("macro conditions %q", got)
+	}
+	src2 := strings.Replace(src, "#define key_enable_locked(k) key_enable(k)\n", "", 1)
+	f, err = p.Parse("t.h", []byte(src2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range f.Funcs {
+		if fn.Name == "key_enable_locked" {
+			if len(fn.Conds) != 1 || fn.Conds[0].Atom.Name != "defined(CONFIG_JUMP_LABEL)" || fn.Conds[0].Val {
+				t.Errorf("key_enable_locked conditions %+v, want defined(CONFIG_JUMP_LABEL) false", fn.Conds)
+			}
+			return
+		}
+	}
+	t.Error("key_enable_locked not read")
 }

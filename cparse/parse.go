@@ -147,9 +147,25 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 		return nil, fmt.Errorf("%s: %w: tree-sitter found no C declarations", path, ErrNotC)
 	}
 	if synth != nil {
+		// The #if arms around each macro, from the file's own tree: a
+		// macro of the !CONFIG_JUMP_LABEL arm is a variant as a stub
+		// function is.
+		conds := map[string][]PreCond{}
+		for _, n := range tops {
+			// The prepass leaves "#define NAME 0" of a function-like one.
+			if t := p.typ(n); t != "preproc_def" && t != "preproc_function_def" || b.conds[n] == nil {
+				continue
+			}
+			if nm := n.ChildByFieldName("name"); nm != nil {
+				conds[nm.Content(src)] = b.conds[n].conds()
+			}
+		}
 		// The file's own tree is not used past here: the flattener's
 		// buffers are reused.
-		f.Funcs = append(f.Funcs, p.macroFuncs(f, synth, pre, macroFns, types, timeout)...)
+		for _, fn := range p.macroFuncs(f, synth, pre, macroFns, types, timeout) {
+			fn.Conds = conds[fn.Name]
+			f.Funcs = append(f.Funcs, fn)
+		}
 	}
 	for _, text := range defined {
 		f.Funcs = append(f.Funcs, p.generatedFuncs(f, text, pre, types, timeout)...)

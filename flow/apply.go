@@ -112,6 +112,13 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 			if s.LHS != nil && (used || f.handed[s.ID]) {
 				f.setVarFact(n, s.LHS, val, o.Ret)
 			}
+		} else if o.Ret == RetNonNeg {
+			if used {
+				n.setFact(Cond{Key: nonNegKey("$call" + strconv.Itoa(s.ID)), Val: true})
+			}
+			if l := Canon(s.LHS); l != nil && (used || f.handed[s.ID]) {
+				n.setFact(Cond{Key: nonNegKey(l.String()), Val: true, Idents: l.Idents()})
+			}
 		}
 		out = append(out, n)
 	}
@@ -952,6 +959,38 @@ func (f *flow) siteExpr(s *cparse.Stmt, x *cparse.Expr, g *FuncInfo, subst map[s
 // translateEffect brings a callee's effect into this call's terms. An
 // effect that depends on the callee's gfp parameter happens here only if
 // the argument allows direct reclaim.
+// registerArgs names what a wrapper registers in this call's terms: the
+// callback and the work item its caller passes, or this function's own
+// parameters when it is a wrapper in turn. False when the call does not
+// pass a function by name.
+func (f *flow) registerArgs(n *Effect, args []*cparse.Expr) bool {
+	if n.RegFn > 0 {
+		if n.RegFn > len(args) {
+			return false
+		}
+		name := funcArg(args[n.RegFn-1])
+		if name == "" {
+			return false
+		}
+		n.Fn, n.RegFn = name, fnParam(f.fn, name)+1
+		n.Chain = append([]Step(nil), n.Chain...)
+		n.Chain[0].Note = fmt.Sprintf("%s() registers %s()", strings.TrimSuffix(strings.TrimPrefix(n.Chain[0].Note, "calls "), "()"), name)
+	}
+	if n.RegItem > 0 {
+		if n.RegItem > len(args) {
+			return false
+		}
+		a := args[n.RegItem-1]
+		n.RegItem, n.Item = 0, ""
+		if x := a.Strip(); x != nil && x.Kind == cparse.EIdent && fnParam(f.fn, x.Name) >= 0 {
+			n.RegItem = fnParam(f.fn, x.Name) + 1
+		} else {
+			n.Item = f.env.classOf(a)
+		}
+	}
+	return true
+}
+
 func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map[string]*cparse.Expr, callStep Step, tbl string) *Effect {
 	for _, s := range e.Chain {
 		if s.Func == f.fn.Name && s.File == f.fn.File.Path {
@@ -1006,6 +1045,9 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 			f.unheldSite[k] = l
 		}
 		n.Unheld = l
+	}
+	if n.Kind == ERegister && (n.RegFn > 0 || n.RegItem > 0) && !f.registerArgs(&n, s.Call.Args) {
+		return nil
 	}
 	if n.OpsArg > 0 {
 		return f.narrowOps(&n, s.Call.Args)

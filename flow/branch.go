@@ -59,15 +59,47 @@ func (f *flow) branch(b *cparse.Block, st *State) []int {
 		}
 	}
 	key, neg, idents, expr := f.atom(b.Cond)
+	if v, ok := f.p.configTest(f.fn, b.Cond); ok {
+		// The configuration takes one arm. The fact stays on the path:
+		// the RT rules read "#ifdef CONFIG_TRANSPARENT_HUGEPAGE" from it.
+		n := st
+		succ := b.Succs[1]
+		if v {
+			succ = b.Succs[0]
+		}
+		if key != "" {
+			n = st.clone()
+			if b.Pre {
+				idents = preIdents(key)
+			}
+			n.setFact(Cond{Key: key, Val: v != neg, Idents: idents, Expr: expr})
+		}
+		return f.propagate(succ, n)
+	}
 	if key == "" {
 		return append(f.propagate(b.Succs[0], st), f.propagate(b.Succs[1], st)...)
 	}
 	if b.Pre {
 		idents = preIdents(key)
 	}
+	sign := signTest(b.Cond)
 	v, ok := st.fact(key)
 	if !ok {
 		v, ok = otherConstant(expr, st)
+	}
+	if ok && sign && v && st.factClass(key) != RetError {
+		// Nonzero but not known negative: "x < 0" is open, unless x is
+		// a positive constant, true or a non-NULL pointer.
+		// (For a sign test the key's value is "negative".)
+		ok, v = st.factClass(key) == RetNonZero, false
+	}
+	if !ok && sign {
+		// A value known not negative: "idx < 0" after "if (idx < 0)
+		// return idx;", or the result of a function whose returns that
+		// reach here are not (ipc_addid() locks on success).
+		if nn, known := st.fact(nonNegKey(key)); known && nn {
+			v, ok = false, true
+		}
 	}
 	if ok {
 		if v != neg {
@@ -78,15 +110,18 @@ func (f *flow) branch(b *cparse.Block, st *State) []int {
 	t := st.clone()
 	e := st.clone()
 	// "x < 0" is keyed as "x": a negative value is a nonzero one, an
-	// error code. Its other side says nothing of x, which may be
-	// positive: "if (n < 0) return; if (n == 0) return; work(n);"
+	// error code. Its other side says only that x is not negative, and
+	// may be positive: "if (n < 0) return; if (n == 0) return; work(n);"
 	// reaches work().
-	sign := signTest(b.Cond)
 	if !sign || !neg {
 		t.setFact(Cond{Key: key, Val: !neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, !neg)})
+	} else {
+		t.setFact(Cond{Key: nonNegKey(key), Val: true, Idents: idents})
 	}
 	if !sign || neg {
 		e.setFact(Cond{Key: key, Val: neg, Idents: idents, Expr: expr, Class: f.errorTest(b.Cond, neg)})
+	} else {
+		e.setFact(Cond{Key: nonNegKey(key), Val: true, Idents: idents})
 	}
 	var out []int
 	if def := f.boolDefs[key]; def == nil || f.implyAtoms(def, !neg, t) {
@@ -214,6 +249,10 @@ func otherConstant(expr *cparse.Expr, st *State) (val, ok bool) {
 	}
 	return false, false
 }
+
+// nonNegKey is the key of the fact that a value is not negative: its
+// sign is known, not whether it is zero.
+func nonNegKey(key string) string { return "$nonneg " + key }
 
 // signTest reports a comparison of a value with zero by sign ("x < 0",
 // "x >= 0", maybe negated), which atom keys as the value itself.

@@ -170,6 +170,9 @@ func (f *flow) retClass(ret *cparse.Expr, st *State) RetClass {
 			// trylock's success: say nothing.
 			return RetUnknown
 		}
+		if nn, ok := st.fact(nonNegKey(key)); ok && nn && !neg {
+			return RetNonNeg
+		}
 	}
 	return RetUnknown
 }

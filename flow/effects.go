@@ -64,6 +64,11 @@ type Effect struct {
 	// (ieee80211_iterate_stations_atomic) calling the function its caller
 	// hands it, with what it holds there in Inner.
 	FnParam int
+	// RegFn and RegItem are, for an ERegister, the parameters (1-based;
+	// 0 none) the callback and the work item came from: a wrapper
+	// ("#define INIT_DELAYED_WORK_RSL(x, y, z) INIT_DELAYED_WORK(x, y)")
+	// registers what its caller passes, which the call site names.
+	RegFn, RegItem int
 	// Inner are the contexts callees held when it happened.
 	Inner []*Ctx
 	// Chain leads from the statement down to the primitive.
@@ -121,10 +126,11 @@ const (
 	RetZero    // 0, NULL, false
 	RetNonZero // a positive constant, true, a known non-null value
 	RetError   // -EINVAL, ERR_PTR(), a nonzero error code
+	RetNonNeg  // an int the path knows is not negative: not an error code
 )
 
 func (r RetClass) String() string {
-	return [...]string{"unknown", "void", "zero", "nonzero", "error"}[r]
+	return [...]string{"unknown", "void", "zero", "nonzero", "error", "nonneg"}[r]
 }
 
 // FuncResult is the result of the shared pass over one function.
@@ -262,7 +268,7 @@ func (e *Effect) computeKey() string {
 			b.WriteString("|0")
 		}
 	}
-	for _, s := range []string{e.Wait, e.Item, e.Queue, e.Fn, strings.Join(e.Unless, ","), strconv.Itoa(e.OpsArg), e.OpsVar, strconv.Itoa(e.FnParam)} {
+	for _, s := range []string{e.Wait, e.Item, e.Queue, e.Fn, strings.Join(e.Unless, ","), strconv.Itoa(e.OpsArg), e.OpsVar, strconv.Itoa(e.FnParam), strconv.Itoa(e.RegFn), strconv.Itoa(e.RegItem)} {
 		b.WriteByte('|')
 		b.WriteString(s)
 	}
@@ -650,6 +656,10 @@ func propagates(o *Obs) bool {
 		return !has(func(c *Ctx) bool { return c.Kind.Category == kb.Atomic })
 	case ESeqWrite:
 		return !has(func(c *Ctx) bool { return c.Kind.PreemptOff })
+	case ERegister:
+		// A wrapper's registration of what its caller passes: the
+		// caller's call site names the callback and the item.
+		return e.RegFn > 0 || e.RegItem > 0
 	}
 	return false
 }

@@ -11,7 +11,7 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 15
+const SummaryVersion = 16
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its
@@ -38,6 +38,15 @@ type FuncRecord struct {
 	// Failed: the analysis gave up on the function; callers treat it as
 	// unknown.
 	Failed bool `json:"failed,omitempty"`
+	// Conds are the preprocessor conditions around the definition
+	// (cparse.Func.Conds): a configuration chooses among variants by them.
+	Conds []preCondRec `json:"conds,omitempty"`
+}
+
+// preCondRec is a cparse.PreCond: its atom's text and value.
+type preCondRec struct {
+	Key string `json:"key"`
+	Val bool   `json:"val"`
 }
 
 type ctxRec struct {
@@ -98,6 +107,8 @@ type effectRec struct {
 	ModeAlt  bool      `json:"mode_alt,omitempty"`
 	OpsArg   int       `json:"ops_arg,omitempty"`
 	FnParam  int       `json:"fn_param,omitempty"`
+	RegFn    int       `json:"reg_fn,omitempty"`
+	RegItem  int       `json:"reg_item,omitempty"`
 	OpsVar   string    `json:"ops_var,omitempty"`
 	Wait     string    `json:"wait,omitempty"`
 	Item     string    `json:"item,omitempty"`
@@ -115,6 +126,11 @@ type effectRec struct {
 func Record(fi *FuncInfo) *FuncRecord {
 	f := fi.F
 	r := &FuncRecord{Name: f.Name, Line: f.Line, Static: f.Static, Macro: f.Macro, Ret: f.Ret, Params: f.Params}
+	for _, c := range f.Conds {
+		if c.Atom != nil {
+			r.Conds = append(r.Conds, preCondRec{Key: c.Atom.Name, Val: c.Val})
+		}
+	}
 	if f.File != nil {
 		r.File = f.File.Path
 	}
@@ -131,7 +147,7 @@ func Record(fi *FuncInfo) *FuncRecord {
 	}
 	for _, e := range s.Effects {
 		r.Effects = append(r.Effects, effectRec{Kind: e.Kind, Ctx: ctxRecPtr(e.Ctx), What: e.What, GfpParam: e.GfpParam,
-			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, FnParam: e.FnParam, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, FnParam: e.FnParam, RegFn: e.RegFn, RegItem: e.RegItem, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: ctxRecs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: ctxRecPtr(e.Drops), Unheld: ctxRecs(e.Unheld),
 			Facts: factRecs(e.Conds)})
 	}
@@ -251,6 +267,9 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	for _, n := range r.Locals {
 		f.Locals[n] = cparse.Type{}
 	}
+	for _, c := range r.Conds {
+		f.Conds = append(f.Conds, cparse.PreCond{Atom: &cparse.Expr{Kind: cparse.EIdent, Name: c.Key}, Val: c.Val})
+	}
 	fi := &FuncInfo{F: f, Result: &FuncResult{Failed: r.Failed}}
 	if r.Failed {
 		fi.Sum = &Summary{}
@@ -263,7 +282,7 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	}
 	for _, e := range r.Effects {
 		s.Effects = append(s.Effects, &Effect{Kind: e.Kind, Ctx: d.ctx(e.Ctx), What: e.What, GfpParam: e.GfpParam,
-			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, FnParam: e.FnParam, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, FnParam: e.FnParam, RegFn: e.RegFn, RegItem: e.RegItem, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: d.ctxs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: d.ctx(e.Drops), Unheld: d.ctxs(e.Unheld),
 			Conds: d.facts(e.Facts)})
 	}

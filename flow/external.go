@@ -52,6 +52,7 @@ type RecordErrors interface {
 type RecordSet struct {
 	k   *kb.KB
 	src RecordStore
+	kc  Kconfig // nil: every variant is possible
 
 	mu      sync.Mutex
 	records map[string][]*FuncRecord
@@ -93,12 +94,13 @@ func (m *MemStore) OpsTargets(key string) ([]OpsTarget, error) { return m.ops[ke
 
 // NewRecordSet holds records in memory for lookup by name.
 func NewRecordSet(k *kb.KB, recs []*FuncRecord) *RecordSet {
-	return NewLinker(k, NewMemStore(recs, nil))
+	return NewLinker(k, NewMemStore(recs, nil), nil)
 }
 
-// NewLinker looks records up in src, once per name or member.
-func NewLinker(k *kb.KB, src RecordStore) *RecordSet {
-	return &RecordSet{k: k, src: src, records: map[string][]*FuncRecord{}, ops: map[string][]OpsTarget{},
+// NewLinker looks records up in src, once per name or member, choosing
+// among a name's variants by kc (nil: none is chosen).
+func NewLinker(k *kb.KB, src RecordStore, kc Kconfig) *RecordSet {
+	return &RecordSet{k: k, src: src, kc: kc, records: map[string][]*FuncRecord{}, ops: map[string][]OpsTarget{},
 		state: map[*FuncRecord]*linkState{}, visible: map[string]*FuncInfo{}}
 }
 
@@ -155,7 +157,7 @@ func (s *RecordSet) Lookup(name string) *FuncInfo {
 		return fi
 	}
 	var fi *FuncInfo
-	if r := pickRecord(s.recs(name)); r != nil {
+	if r := s.pick(name); r != nil {
 		fi = s.linkedInfo(r)
 	}
 	s.visible[name] = fi
@@ -189,6 +191,9 @@ func (s *RecordSet) decode(r *FuncRecord) *linkState {
 		st = &linkState{}
 		if fi, err := r.FuncInfo(s.k); err == nil {
 			fi.external = true
+			if s.kc != nil {
+				pruneConfig(s.kc, fi)
+			}
 			st.fi = fi
 		} else {
 			s.fail(r.Name, fmt.Errorf("the record of %s (%s) cannot be decoded: %w", r.Name, r.File, err))
@@ -277,7 +282,16 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 					break
 				}
 			}
-		} else if o := pickRecord(s.recs(c.Fn)); o != nil && !(o.Macro && c.ArgsAct) {
+			if callee != nil && callee.fi != nil && s.kc != nil && !defLive(s.kc, callee.fi.F.Conds) {
+				// The file's variant is the stub the configuration
+				// leaves out (clk_prepare() without
+				// CONFIG_HAVE_CLK_PREPARE): the one it builds serves.
+				callee, effs = nil, nil
+				if o := s.pick(c.Fn); o != nil && !(o.Macro && c.ArgsAct) {
+					callee, effs = full(o)
+				}
+			}
+		} else if o := s.pick(c.Fn); o != nil && !(o.Macro && c.ArgsAct) {
 			callee, effs = full(o)
 		}
 		if callee == nil || callee.fi == nil {
@@ -314,6 +328,76 @@ func sharedHeader(path string) bool {
 // include/ and an architecture's include/.
 func SharedHeader(path string) bool {
 	return strings.HasPrefix(path, "include/") || strings.HasPrefix(path, "arch/") && strings.Contains(path, "/include/")
+}
+
+// pick chooses among the definitions of name those the configuration
+// keeps.
+func (s *RecordSet) pick(name string) *FuncRecord {
+	rs := s.recs(name)
+	if s.kc == nil || len(rs) < 2 {
+		return pickRecord(rs)
+	}
+	live := make([]*FuncRecord, 0, len(rs))
+	for _, r := range rs {
+		if !s.kc.Builds(r.File) {
+			continue
+		}
+		if !recordLive(s.kc, r) {
+			continue
+		}
+		live = append(live, r)
+	}
+	return pickRecord(live)
+}
+
+// recordLive reports whether the configuration keeps a record's
+// definition: each decided condition around it holds.
+func recordLive(kc Kconfig, r *FuncRecord) bool {
+	for _, c := range r.Conds {
+		if v, ok := kc.Eval(c.Key); ok && v != c.Val {
+			return false
+		}
+	}
+	return true
+}
+
+// pruneConfig drops from a decoded record what happens only in arms the
+// configuration leaves out: effects, outcomes and calls under a
+// configuration fact it contradicts.
+func pruneConfig(kc Kconfig, fi *FuncInfo) {
+	if !kc.Builds(fi.F.File.Path) {
+		return // a file it does not build: its arms are not its to decide
+	}
+	s := fi.Sum
+	var effs []*Effect
+	for _, e := range s.Effects {
+		if !factsContradict(kc, e.Conds) {
+			effs = append(effs, e)
+		}
+	}
+	var outs []*Outcome
+	for _, o := range s.Outcomes {
+		if !factsContradict(kc, o.Conds) {
+			outs = append(outs, o)
+		}
+	}
+	if len(outs) == 0 {
+		outs = s.Outcomes // every return under a contradiction: keep what the record says
+	}
+	var calls []*Call
+	for _, c := range fi.Result.Calls {
+		if !factsContradict(kc, c.Conds) {
+			calls = append(calls, c)
+		}
+	}
+	if len(effs) == len(s.Effects) && len(outs) == len(s.Outcomes) && len(calls) == len(fi.Result.Calls) {
+		return
+	}
+	n := *s
+	n.Effects, n.Outcomes = effs, outs
+	n.freeze()
+	fi.Sum = &n
+	fi.Result.Calls = calls
 }
 
 // pickRecord chooses among definitions of one name: a single non-static

@@ -163,8 +163,16 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 		}
 		if spec.Register != "" && spec.Item != nil && spec.Fn != nil && *spec.Item < len(args) && *spec.Fn < len(args) {
 			if fn := args[*spec.Fn].Strip(); fn != nil && fn.Kind == cparse.EIdent {
-				f.observe(s, st, &Effect{Kind: ERegister, GfpParam: -1, Item: f.env.classOf(args[*spec.Item]), Fn: fn.Name, What: text,
-					Chain: []Step{f.step(line, fmt.Sprintf("%s registers %s()", text, fn.Name))}}, nil, b)
+				e := &Effect{Kind: ERegister, GfpParam: -1, Item: f.env.classOf(args[*spec.Item]), Fn: fn.Name, What: text,
+					Chain: []Step{f.step(line, fmt.Sprintf("%s registers %s()", text, fn.Name))}}
+				// In a wrapper, what the caller passes.
+				e.RegFn = fnParam(f.fn, fn.Name) + 1
+				if it := args[*spec.Item].Strip(); it != nil && it.Kind == cparse.EIdent {
+					if e.RegItem = fnParam(f.fn, it.Name) + 1; e.RegItem > 0 {
+						e.Item = ""
+					}
+				}
+				f.observe(s, st, e, nil, b)
 			}
 		}
 		if spec.Enqueue && spec.Item != nil && spec.Queue != nil && *spec.Item < len(args) && *spec.Queue < len(args) {

@@ -35,6 +35,10 @@ type Program struct {
 	valueIdents map[string]bool
 	rt          RTScope
 	rtFiles     map[string]bool
+	// kc is the configuration; kcFiles, which files it builds.
+	kc      Kconfig
+	kcMu    sync.Mutex
+	kcFiles map[string]bool
 	// ext supplies functions outside the analysed files.
 	ext       Externals
 	linkCalls bool
@@ -96,6 +100,9 @@ type Config struct {
 	// RT tells which code a PREEMPT_RT kernel cannot build; nil when
 	// unknown.
 	RT RTScope
+	// Kconfig decides configuration variants; nil: every arm is
+	// possible.
+	Kconfig Kconfig
 	// Externals supplies the summaries of functions the files call but
 	// do not define (an index of the tree); nil: such calls are unknown.
 	Externals Externals
@@ -126,7 +133,7 @@ func NewProgram(files []*cparse.File, cfg Config) *Program {
 	p := &Program{kb: k, Files: files, byName: map[string][]*FuncInfo{},
 		structs: map[string]*cparse.Struct{}, typedefs: map[string]cparse.Type{}, globals: map[string]cparse.Type{}, log: log,
 		ops: newOpsTable(files), consts: map[string]int64{}, boot: bootKeys(k),
-		rt: cfg.RT, ext: cfg.Externals, types: cfg.Types, linkCalls: cfg.LinkCalls, budget: cfg.Budget}
+		rt: cfg.RT, kc: cfg.Kconfig, kcFiles: map[string]bool{}, ext: cfg.Externals, types: cfg.Types, linkCalls: cfg.LinkCalls, budget: cfg.Budget}
 	if ts, ok := cfg.Externals.(TypeSource); ok && p.types == nil {
 		p.types = ts
 	}
@@ -273,10 +280,10 @@ func (p *Program) Lookup(caller *cparse.Func, name string) *FuncInfo {
 	if shadowed(caller, name) {
 		return nil
 	}
-	cands := p.byName[name]
+	cands := p.liveDefs(caller, p.byName[name])
 	if len(cands) == 0 {
 		if p.ext != nil {
-			return p.ext.Lookup(name)
+			return p.externalFor(caller, name)
 		}
 		return nil
 	}

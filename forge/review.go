@@ -155,7 +155,7 @@ func (s *Server) review(ctx context.Context, gh *github.Client, j *store.Job, pr
 	base := review.Base{Tree: tree, Label: rv.base, Settings: &settingsTree, SettingsRev: short(settingsTree.ref)}
 	// A Reviewer per job, as the index was opened per job: the server's
 	// knowledge base is loaded already, so it costs the index's open.
-	setup := review.Setup{KB: s.cfg.KB, SettingsFromBase: true, IncludeDepth: 2, Log: log}
+	setup := review.Setup{KB: s.cfg.KB, SettingsFromBase: true, IncludeDepth: 2, KconfigFile: s.cfg.Kconfig, Log: log}
 	var indexNote string
 	if p := s.cfg.IndexPath; p != "" {
 		setup.OpenIndex = func(k *kb.KB) (*index.Index, error) {

@@ -58,7 +58,11 @@ type Config struct {
 	// IndexPath is a lockbot index of the tree the repositories follow;
 	// "" for none.
 	IndexPath string
-	Workers   int
+	// Kconfig is the kernel configuration that resolves #ifdef variants
+	// (a .config; "" for none: the bases are not checked out, so there
+	// is no tree's own).
+	Kconfig string
+	Workers int
 	// Lease is how long a claimed job is a worker's without a heartbeat.
 	Lease time.Duration
 	// Poll is how often idle workers look for jobs another replica

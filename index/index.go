@@ -109,8 +109,13 @@ type Index struct {
 	// read reads the tree's files: readRegular, but for tests.
 	read readFunc
 
-	// set decodes and links the records read, once.
+	// set decodes and links the records read, once, choosing variants
+	// by kc.
 	set *flow.RecordSet
+	kc  flow.Kconfig
+	// raw links without kc, for callers the configuration does not
+	// build; nil without one.
+	raw *flow.RecordSet
 
 	typesMu sync.Mutex
 	types   map[string]*cparse.Struct
@@ -159,6 +164,10 @@ type OpenOptions struct {
 	// RecordError); nil: slog's default logger, so that it is never
 	// silent.
 	Log *slog.Logger
+	// Kconfig chooses among a name's variants when records are looked
+	// up; nil: a name with several definitions is unknown. Records are
+	// written without it, so one index serves every configuration.
+	Kconfig flow.Kconfig
 }
 
 // Open opens the index at path for reading (and, when write is set,
@@ -197,7 +206,8 @@ func OpenWith(path string, k *kb.KB, opt OpenOptions) (*Index, error) {
 		return nil, err
 	}
 	ix := &Index{db: db, path: path, k: k, log: log, read: readRegular, types: map[string]*cparse.Struct{}}
-	ix.set = flow.NewLinker(k, ix)
+	ix.kc = opt.Kconfig
+	ix.set = flow.NewLinker(k, ix, ix.kc)
 	if opt.Write {
 		err = ix.prepare()
 	} else {
@@ -208,6 +218,17 @@ func OpenWith(path string, k *kb.KB, opt OpenOptions) (*Index, error) {
 		return nil, err
 	}
 	return ix, nil
+}
+
+// UseKconfig makes lookups choose among variants by kc (nil: none is
+// chosen). Call it before the index serves lookups.
+func (ix *Index) UseKconfig(kc flow.Kconfig) {
+	ix.kc = kc
+	ix.set = flow.NewLinker(ix.k, ix, kc)
+	ix.raw = nil
+	if kc != nil {
+		ix.raw = flow.NewLinker(ix.k, ix, nil)
+	}
 }
 
 // openBolt opens the bbolt file, a panic or a fault in it being damage.
@@ -386,6 +407,15 @@ func (ix *Index) OpsTargets(key string) ([]flow.OpsTarget, error) {
 // Lookup implements flow.Externals: the one visible definition of name,
 // with what its callees in other files do, decoded once.
 func (ix *Index) Lookup(name string) *flow.FuncInfo { return ix.set.Lookup(name) }
+
+// LookupUnconfigured implements flow.UnconfiguredLookup: name resolved
+// without the configuration, for a caller it does not build.
+func (ix *Index) LookupUnconfigured(name string) *flow.FuncInfo {
+	if ix.raw == nil {
+		return ix.set.Lookup(name)
+	}
+	return ix.raw.Lookup(name)
+}
 
 // LookupIn implements flow.Externals: the definition of name in a
 // tree-relative file.

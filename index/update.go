@@ -233,7 +233,7 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 	}
 	u.prog.done()
 	// Lookups after an update read the new records.
-	ix.set = flow.NewLinker(ix.k, ix)
+	ix.UseKconfig(ix.kc)
 	ix.resetTypes()
 	for p := range u.skipped {
 		u.st.Skipped = append(u.st.Skipped, p)

@@ -25,8 +25,7 @@ type RT struct {
 	// their symbols are out of an RT kernel.
 	nonRTArch map[string]bool
 
-	mu    sync.Mutex
-	makes map[string]map[string][]string // dir -> object or subdir -> conditions
+	mk makefiles
 }
 
 // FindRoot returns the top of the kernel tree holding path: the nearest
@@ -143,7 +142,7 @@ func LoadRT(root, rtSymbol string) (*RT, error) {
 			}
 		}
 	}
-	return &RT{root: root, excluded: excluded, nonRTArch: nonRT, makes: map[string]map[string][]string{}}, nil
+	return &RT{root: root, excluded: excluded, nonRTArch: nonRT}, nil
 }
 
 // archOf returns the architecture whose arch/ directory holds a file.
@@ -416,13 +415,7 @@ var makeLineRE = regexp.MustCompile(`^([A-Za-z0-9_.-]+)-(\$\(CONFIG_([A-Za-z0-9_
 // objConds returns the configuration symbols an object (or subdir/) of a
 // directory's Makefile is built under, following composite objects.
 func (r *RT) objConds(dir, obj string) []string {
-	r.mu.Lock()
-	m, ok := r.makes[dir]
-	if !ok {
-		m = readMakefile(dir)
-		r.makes[dir] = m
-	}
-	r.mu.Unlock()
+	m := r.mk.read(dir)
 	var out []string
 	seen := map[string]bool{}
 	var walk func(o string)
@@ -431,13 +424,14 @@ func (r *RT) objConds(dir, obj string) []string {
 			return
 		}
 		seen[o] = true
-		for _, c := range m[o] {
-			if strings.HasPrefix(c, "@") {
-				// Part of composite object c[1:]: its own condition applies.
-				walk(c[1:])
-				continue
+		for _, l := range m[o] {
+			if l.cond != "" {
+				out = append(out, l.cond)
 			}
-			out = append(out, c)
+			if l.comp != "" {
+				// Part of composite object l.comp: its own condition applies.
+				walk(l.comp)
+			}
 		}
 	}
 	walk(obj)
@@ -448,10 +442,38 @@ func (r *RT) objConds(dir, obj string) []string {
 // are under 100 KiB.
 const maxKbuildFile = 4 << 20
 
-// readMakefile maps each object of a Kbuild Makefile to its conditions:
-// "CONFIG_X" for obj-$(CONFIG_X) += o, "@comp.o" for comp-y += o.
-func readMakefile(dir string) map[string][]string {
-	m := map[string][]string{}
+// makeLine is one line of a Makefile that lists an object: built under
+// cond (none for obj-y), as part of the composite object comp (none for
+// obj-...).
+type makeLine struct {
+	comp, cond string
+}
+
+// makefiles reads a tree's Makefiles once each.
+type makefiles struct {
+	mu    sync.Mutex
+	makes map[string]map[string][]makeLine // dir -> object or subdir/ -> lines
+}
+
+func (m *makefiles) read(dir string) map[string][]makeLine {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.makes == nil {
+		m.makes = map[string]map[string][]makeLine{}
+	}
+	r, ok := m.makes[dir]
+	if !ok {
+		r = readMakefile(dir)
+		m.makes[dir] = r
+	}
+	return r
+}
+
+// readMakefile maps each object of a Kbuild Makefile to the lines that
+// list it: obj-$(CONFIG_X) += o, obj-y += o, comp-$(CONFIG_X) += o,
+// comp-y += o, comp-objs += o.
+func readMakefile(dir string) map[string][]makeLine {
+	m := map[string][]makeLine{}
 	for _, name := range []string{"Makefile", "Kbuild"} {
 		data, err := diff.ReadRegular(filepath.Join(dir, name), maxKbuildFile)
 		if err != nil {
@@ -465,20 +487,17 @@ func readMakefile(dir string) map[string][]string {
 				continue
 			}
 			target, cond, objs := sm[1], sm[3], strings.Fields(sm[4])
+			if target == "ccflags" || target == "subdir" || target == "extra" || target == "always" || target == "hostprogs" || target == "targets" {
+				continue
+			}
 			for _, o := range objs {
-				if i := strings.IndexByte(o, '#'); i == 0 {
+				if strings.HasPrefix(o, "#") {
 					break
 				}
-				switch {
-				case target == "obj" && cond != "":
-					m[o] = append(m[o], cond)
-				case target != "obj" && target != "ccflags" && target != "subdir":
-					// comp-$(CONFIG_X) += o or comp-y += o: o is part of
-					// comp.o, and with a condition of its own.
-					m[o] = append(m[o], "@"+target+".o")
-					if cond != "" {
-						m[o] = append(m[o], cond)
-					}
+				if target == "obj" || target == "lib" {
+					m[o] = append(m[o], makeLine{cond: cond})
+				} else {
+					m[o] = append(m[o], makeLine{comp: target + ".o", cond: cond})
 				}
 			}
 		}

@@ -56,6 +56,9 @@ type KernelConfig struct {
 	KB    []string `yaml:"kb"`
 	// IncludeDepth is check's --include-depth.
 	IncludeDepth *int `yaml:"include_depth"`
+	// Kconfig is check's --kconfig: a .config, or none; "": the
+	// repository's .config, else Debian's x86_64 configuration.
+	Kconfig string `yaml:"kconfig"`
 }
 
 // OutboxConfig is where replies go without --send.

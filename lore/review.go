@@ -39,6 +39,7 @@ func newReviewer(cfg *Config, extraKB []string, log *slog.Logger) (*reviewer, er
 		// working tree says what PREEMPT_RT builds. A bare repository has
 		// none, and the RT-only rules then apply everywhere.
 		Kconfig:      cfg.Kernel.Repo,
+		KconfigFile:  cfg.Kernel.Kconfig,
 		IncludeDepth: *cfg.Kernel.IncludeDepth,
 		Log:          log,
 	}

@@ -28,6 +28,9 @@ type Options struct {
 	Analyzers []*rules.Analyzer
 	NoRT      bool
 	RT        flow.RTScope
+	// Kconfig resolves configuration variants; nil: every arm is
+	// possible.
+	Kconfig flow.Kconfig
 	// All adds the pre-existing findings of the touched files.
 	All bool
 	// OnlyPatch keeps the findings of one patch (1-based position in the
@@ -239,7 +242,7 @@ func (r *reviewer) analyse(ctx context.Context, files map[string][]byte) (*rules
 	if len(names) > 0 {
 		var err error
 		res, err = rules.Analyze(ctx, srcs, rules.Options{KB: r.opt.KB, Analyzers: r.opt.Analyzers, NoRT: r.opt.NoRT, RT: r.opt.RT,
-			Log: r.opt.Log, Externals: r.opt.Externals})
+			Kconfig: r.opt.Kconfig, Log: r.opt.Log, Externals: r.opt.Externals})
 		if err != nil {
 			return nil, err
 		}

@@ -52,6 +52,11 @@ type Setup struct {
 	// PREEMPT_RT build leaves out; "", or a tree without one: the RT-only
 	// rules apply everywhere.
 	Kconfig string
+	// KconfigFile is the kernel configuration that resolves #ifdef
+	// variants (kbuild.ResolveConfig): a file, "none", or "" for the
+	// tree's .config or, in a kernel tree without one, Debian's x86_64
+	// configuration.
+	KconfigFile string
 	// NoRT turns the PREEMPT_RT-only rules off whatever the settings say
 	// (--no-rt).
 	NoRT bool
@@ -117,6 +122,7 @@ type Reviewer struct {
 	cfg   *config.Config // Setup.Settings', or the defaults
 	kb    *kb.KB         // with Setup.Settings' kb files
 	rt    flow.RTScope
+	kc    *kbuild.Config // nil: no configuration resolves variants
 	ix    *index.Index
 
 	mu sync.Mutex
@@ -175,6 +181,22 @@ func Open(s Setup) (*Reviewer, error) {
 			r.log.Debug("no usable Kconfig: RT-only rules apply everywhere", "root", s.Kconfig, "err", err)
 		}
 	}
+	if s.Kconfig != "" || s.KconfigFile != "" {
+		root := ""
+		if s.Kconfig != "" {
+			if abs, err := filepath.Abs(s.Kconfig); err == nil {
+				root = abs
+			}
+		}
+		rt := r.rt
+		kc, err := kbuild.ResolveConfig(s.KconfigFile, root, func(sym string) bool {
+			return slices.Contains(r.kb.RTConfig, sym) || rt != nil && rt.ExcludedConfig(sym)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("review: %w", err)
+		}
+		r.kc = kc
+	}
 	if s.OpenIndex != nil {
 		// The caller's errors, as they are: it knows what its index is.
 		ix, err := s.OpenIndex(r.kb)
@@ -182,6 +204,9 @@ func Open(s Setup) (*Reviewer, error) {
 			return nil, err
 		}
 		r.ix = ix
+		if ix != nil && r.kc != nil {
+			ix.UseKconfig(r.kc)
+		}
 	}
 	return r, nil
 }
@@ -213,6 +238,9 @@ func (r *Reviewer) Review(ctx context.Context, b Base, s *diff.Series) (*Outcome
 	}
 	opt := Options{KB: k, Tree: b.Tree, NoRT: r.setup.NoRT, RT: r.rt, All: r.setup.All, OnlyPatch: r.setup.OnlyPatch,
 		IncludeDepth: r.setup.IncludeDepth, Log: r.log}
+	if r.kc != nil {
+		opt.Kconfig = r.kc
+	}
 	// The index's summaries were made with its knowledge base: under
 	// another (a base's kb files) they would mean something else.
 	useIndex := r.ix != nil && k == r.kb

@@ -330,3 +330,43 @@ func TestResolveCommitGuard(t *testing.T) {
 		t.Error("an option in a revision wrote a file")
 	}
 }
+
+// slowHit sleeps in bar_count_hit(), under the bucket's bit lock, only in
+// an #ifdef CONFIG_BAR_SLOW arm.
+const slowHit = `diff --git a/drivers/bar/bar.c b/drivers/bar/bar.c
+--- a/drivers/bar/bar.c
++++ b/drivers/bar/bar.c
+@@ -13,4 +13,7 @@ static struct hlist_bl_head *bar_bucket(struct bar *b, unsigned long key)
+ static void bar_count_hit(struct bar *b, struct bar_entry *e)
+ {
++#ifdef CONFIG_BAR_SLOW
++	msleep(1);
++#endif
+ 	e->hits++;
+ }
+`
+
+// TestReviewerKconfigFile: a configuration decides the arm a patch adds.
+func TestReviewerKconfigFile(t *testing.T) {
+	s := readDiff(t, slowHit)
+	dir := t.TempDir()
+	with, without := filepath.Join(dir, "with"), filepath.Join(dir, "without")
+	os.WriteFile(with, []byte("CONFIG_BAR_SLOW=y\n"), 0o644)
+	os.WriteFile(without, []byte("CONFIG_X86=y\n"), 0o644)
+	for _, c := range []struct {
+		file string
+		want int
+	}{{"", 1}, {"none", 1}, {with, 1}, {without, 0}} {
+		r := open(t, Setup{KconfigFile: c.file, IncludeDepth: 2})
+		out, err := r.Review(context.Background(), Base{Tree: reviewTree(nil)}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Result.Findings) != c.want {
+			t.Errorf("--kconfig %q: findings %v, want %d", c.file, rulesOf(out.Result.Findings), c.want)
+		}
+	}
+	if _, err := Open(Setup{KconfigFile: filepath.Join(dir, "missing")}); err == nil {
+		t.Error("a missing configuration was accepted")
+	}
+}

@@ -22,6 +22,9 @@ type Options struct {
 	// RT tells which code a PREEMPT_RT kernel cannot build (from the
 	// tree's Kconfig and Makefiles); nil when unknown.
 	RT flow.RTScope
+	// Kconfig decides configuration variants (kbuild.Config); nil: every
+	// arm is possible.
+	Kconfig flow.Kconfig
 	// Externals supplies the summaries of functions the sources call but
 	// do not define (an index of the tree); nil: such calls are unknown.
 	Externals flow.Externals
@@ -154,7 +157,7 @@ func build(ctx context.Context, srcs []source.Source, opt Options) (prog *flow.P
 		size += len(s.Src)
 	}
 	prog = flow.NewProgram(parsed, flow.Config{KB: opt.KB, Report: func(f *cparse.File) bool { return report[f] }, Log: opt.Log,
-		RT: opt.RT, Externals: opt.Externals, Types: opt.Types, LinkCalls: opt.LinkCalls, Budget: workBudget(size)})
+		RT: opt.RT, Kconfig: opt.Kconfig, Externals: opt.Externals, Types: opt.Types, LinkCalls: opt.LinkCalls, Budget: workBudget(size)})
 	prog.Stats.Skipped = len(skipped)
 	if err := prog.Analyze(ctx, opt.Workers); err != nil {
 		// Functions were passed over: what the program says is not the

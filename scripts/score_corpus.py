@@ -16,9 +16,12 @@ NEAR = 3  # lines a finding may be off the record's line
 
 def scan(lockbot, tree, index, rel, cwd=None):
     """The findings of `lockbot scan` of one file, relative to its tree."""
-    cmd = [lockbot, "scan", "--format", "json"]
+    cmd = [lockbot, "scan", "--format", "json", "--tree", tree]
     if index:
         cmd += ["--index", index]
+    if os.environ.get("LOCKBOT_KCONFIG"):
+        # "none" scores without configuration variants resolved.
+        cmd += ["--kconfig", os.environ["LOCKBOT_KCONFIG"]]
     cmd.append(rel)
     p = subprocess.run(cmd, cwd=cwd or tree, capture_output=True, text=True, timeout=600)
     if p.returncode not in (0, 1):

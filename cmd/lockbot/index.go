@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ import (
 	"lockbot/flow"
 	"lockbot/index"
 	"lockbot/kb"
+	"lockbot/kbuild"
 )
 
 func newIndex(g *globalFlags) *cobra.Command {
@@ -245,4 +247,19 @@ func tuneGC() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(1 << 30)
 	}
+}
+
+const kconfigUsage = "kernel configuration that resolves #ifdef variants and which files are built: a .config (plain, gzip or xz), or none (default: the tree's .config, else Debian's x86_64 configuration inside a kernel tree)"
+
+// resolveKconfig reads the configuration a run resolves variants by; nil
+// when there is none. The symbols of PREEMPT_RT, and those RT excludes,
+// stay undecided: the RT rules judge their arms.
+func resolveKconfig(name, root string, k *kb.KB, rt flow.RTScope) (*kbuild.Config, error) {
+	kc, err := kbuild.ResolveConfig(name, root, func(sym string) bool {
+		return slices.Contains(k.RTConfig, sym) || rt != nil && rt.ExcludedConfig(sym)
+	})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return kc, nil
 }

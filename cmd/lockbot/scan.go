@@ -23,6 +23,8 @@ func newScan(g *globalFlags) *cobra.Command {
 		terse        bool
 		includeDepth int
 		indexFile    string
+		kconfig      string
+		treeDir      string
 	)
 	cmd := &cobra.Command{
 		Use:   "scan [flags] PATH...",
@@ -52,6 +54,13 @@ types and helpers, not reported.`,
 			}
 			opt := rules.Options{KB: k, NoRT: noRT, Log: log}
 			root, inTree := kbuild.FindRoot(args[0])
+			if treeDir != "" {
+				// A copy of a tree's files (a patched directory) scanned
+				// with the tree's Kconfig, Makefiles and configuration.
+				if root, inTree = kbuild.FindRoot(treeDir); !inTree {
+					return usageError{fmt.Errorf("--tree %s: not in a kernel tree (no Kconfig, Makefile and scripts/ above it)", treeDir)}
+				}
+			}
 			if inTree && !noRT {
 				// Inside a kernel tree: learn which code PREEMPT_RT excludes.
 				rt, err := kbuild.LoadRT(root, "PREEMPT_RT")
@@ -64,12 +73,23 @@ types and helpers, not reported.`,
 			if !inTree {
 				root = ""
 			}
+			kc, err := resolveKconfig(kconfig, root, k, opt.RT)
+			if err != nil {
+				return err
+			}
+			if kc != nil {
+				opt.Kconfig = kc
+				log.Debug("configuration variants resolved", "config", kc.Name)
+			}
 			ix, err := openIndex(g, k, indexFile, root)
 			if err != nil {
 				return err
 			}
 			if ix != nil {
 				defer ix.Close()
+				if kc != nil {
+					ix.UseKconfig(kc)
+				}
 				opt.Externals = ix
 			}
 			res, err := rules.Analyze(context.Background(), srcs, opt)
@@ -113,6 +133,8 @@ types and helpers, not reported.`,
 	cmd.Flags().BoolVar(&terse, "terse", false, "one line per finding")
 	cmd.Flags().IntVar(&includeDepth, "include-depth", 2, "levels of quoted #include files to read as context")
 	cmd.Flags().StringVar(&indexFile, "index", "", "index of the tree's functions (default: the tree's "+index.DefaultPath+" when it exists)")
+	cmd.Flags().StringVar(&kconfig, "kconfig", "", kconfigUsage)
+	cmd.Flags().StringVar(&treeDir, "tree", "", "kernel tree whose Kconfig, Makefiles and configuration apply (default: the tree above the first path)")
 	return cmd
 }
 

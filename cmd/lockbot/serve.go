@@ -23,6 +23,7 @@ import (
 
 type serveFlags struct {
 	listen, db, keyFile, secretFile, apiURL, index string
+	kconfig                                        string
 	appID                                          int64
 	cfg                                            forge.Config
 }
@@ -53,6 +54,7 @@ LOCKBOT_WEBHOOK_SECRET, the App ID from LOCKBOT_APP_ID.`,
 	fl.StringVar(&sf.secretFile, "webhook-secret-file", "", "file holding the App's webhook secret")
 	fl.StringVar(&sf.apiURL, "github-url", "https://api.github.com", "GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3)")
 	fl.StringVar(&sf.index, "index", "", "a lockbot index of the tree the repositories follow, for callees in other files")
+	fl.StringVar(&sf.kconfig, "kconfig", "", "kernel configuration that resolves #ifdef variants and which files are built: a .config (plain, gzip or xz); default none")
 	fl.IntVar(&sf.cfg.Workers, "workers", 2, "reviews run at once")
 	fl.DurationVar(&sf.cfg.Lease, "lease", 2*time.Minute, "how long a job stays a worker's without a heartbeat")
 	fl.IntVar(&sf.cfg.MaxFiles, "max-files", 300, "pull requests changing more files are not reviewed")
@@ -72,7 +74,7 @@ func runServe(cmd *cobra.Command, g *globalFlags, sf *serveFlags) error {
 	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 	cfg := sf.cfg
-	cfg.Log, cfg.APIURL, cfg.IndexPath, cfg.KBFiles = log, sf.apiURL, sf.index, g.kbFiles
+	cfg.Log, cfg.APIURL, cfg.IndexPath, cfg.KBFiles, cfg.Kconfig = log, sf.apiURL, sf.index, g.kbFiles, sf.kconfig
 	cfg.AppID = sf.appID
 	if cfg.AppID == 0 {
 		if v := os.Getenv("LOCKBOT_APP_ID"); v != "" {

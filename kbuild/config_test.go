@@ -1,0 +1,156 @@
+package kbuild
+
+import (
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const testConfig = `#
+# Automatically generated file; DO NOT EDIT.
+CONFIG_X86=y
+CONFIG_PM=y
+CONFIG_USB=m
+CONFIG_HZ=250
+CONFIG_LOCALVERSION="-test"
+# CONFIG_HAVE_CLK is not set
+CONFIG_SHMEM=y
+CONFIG_PREEMPT_RT=y
+`
+
+func TestConfigEval(t *testing.T) {
+	c, err := ParseConfig(strings.NewReader(testConfig), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = c.ForTree("", func(s string) bool { return s == "CONFIG_PREEMPT_RT" })
+	for expr, want := range map[string]struct{ val, ok bool }{
+		"defined(CONFIG_PM)":                                  {true, true},
+		"defined(CONFIG_HAVE_CLK)":                            {false, true},
+		"defined(CONFIG_USB)":                                 {false, true}, // a module defines CONFIG_USB_MODULE
+		"defined(CONFIG_USB_MODULE)":                          {true, true},
+		"#if IS_ENABLED(CONFIG_USB)":                          {true, true},
+		"IS_BUILTIN(CONFIG_USB)":                              {false, true},
+		"IS_MODULE(CONFIG_USB)":                               {true, true},
+		"IS_REACHABLE(CONFIG_USB)":                            {false, false}, // depends on the caller
+		"#if defined(CONFIG_PM) && !defined(CONFIG_HAVE_CLK)": {true, true},
+		"#if defined CONFIG_HAVE_CLK || defined(MODULE)":      {false, false},
+		"#if defined(CONFIG_PM) || defined(MODULE)":           {true, true}, // one side decides
+		"#if defined(CONFIG_HAVE_CLK) && defined(MODULE)":     {false, true},
+		"#if CONFIG_HZ >= 1000":                               {false, true},
+		"#if CONFIG_HZ == 250":                                {true, true},
+		"#if CONFIG_USB":                                      {false, true},  // not defined for m
+		"defined(CONFIG_PREEMPT_RT)":                          {false, false}, // the RT rules judge these arms
+		"IS_ENABLED(CONFIG_PREEMPT_RT)":                       {false, false},
+		"defined(__KERNEL__)":                                 {false, false},
+		"#if LINUX_VERSION_CODE > 5":                          {false, false},
+		"#if (defined(CONFIG_PM)":                             {false, false}, // malformed
+		"IS_ENABLED(CONFIG_PM) && x":                          {false, false},
+	} {
+		v, ok := c.Eval(expr)
+		if v != want.val || ok != want.ok {
+			t.Errorf("Eval(%q) = %v, %v; want %v, %v", expr, v, ok, want.val, want.ok)
+		}
+	}
+	if got := c.Value("CONFIG_LOCALVERSION"); got != "-test" {
+		t.Errorf("Value(LOCALVERSION) = %q", got)
+	}
+	if c.Arch() != "x86" {
+		t.Errorf("Arch() = %q, want x86", c.Arch())
+	}
+}
+
+func TestConfigFormats(t *testing.T) {
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write([]byte(testConfig))
+	w.Close()
+	c, err := ParseConfig(&gz, "config.gz")
+	if err != nil || c.Value("PM") != "y" {
+		t.Fatalf("gzip: %v, PM=%q", err, c.Value("PM"))
+	}
+	// The embedded default is xz, as Debian ships it.
+	d := DefaultConfig()
+	if d.Value("PM") != "y" || d.Value("SUPERH") != "" || d.Arch() != "x86" {
+		t.Errorf("default: PM=%q SUPERH=%q arch=%q", d.Value("PM"), d.Value("SUPERH"), d.Arch())
+	}
+	if _, err := ParseConfig(strings.NewReader("not a config\n"), "x"); err == nil {
+		t.Error("a file without CONFIG_ lines was accepted")
+	}
+	if _, err := ParseConfig(bytes.NewReader([]byte{0x1f, 0x8b, 1, 2, 3}), "x"); err == nil {
+		t.Error("broken gzip accepted")
+	}
+	big := strings.Repeat("CONFIG_A=y\n", maxConfig/11+10)
+	if _, err := ParseConfig(strings.NewReader(big), "x"); err == nil {
+		t.Error("a configuration over the bound was accepted")
+	}
+	if _, err := LoadConfig(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("a missing file was accepted")
+	}
+}
+
+func TestConfigBuilds(t *testing.T) {
+	root, _ := filepath.Abs("../testdata/kbuild")
+	c, err := ParseConfig(strings.NewReader("CONFIG_X86=y\nCONFIG_SHMEM=y\n"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = c.ForTree(root, nil)
+	for file, built := range map[string]bool{
+		"mm/memory.c":                 true,  // obj-y
+		"mm/huge_memory.c":            false, // obj-$(CONFIG_TRANSPARENT_HUGEPAGE), unset
+		"mm/shmem_extra.c":            true,  // obj-$(CONFIG_SHMEM)
+		"mm/ro_helper.c":              false, // part of thp_ro.o, whose own setting is unset
+		"drivers/thp/thp_driver.c":    false, // its directory is conditional
+		"drivers/s390/sclp.c":         false,
+		"drivers/macintosh/via-pmu.c": false, // obj-$(CONFIG_ADB_PMU) in an obj-y directory
+		"arch/s390/kernel/setup.c":    false, // another architecture
+		"arch/x86/kernel/setup.c":     true,
+		"include/linux/pm.h":          true, // headers are built where included
+		"mm/unlisted.c":               true, // no Makefile says otherwise
+	} {
+		if got := c.Builds(file); got != built {
+			t.Errorf("Builds(%s) = %v, want %v", file, got, built)
+		}
+		if got := c.Builds(filepath.Join(root, file)); got != built {
+			t.Errorf("Builds(absolute %s) = %v, want %v", file, got, built)
+		}
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), ".config")
+	if err := os.WriteFile(p, []byte(testConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(p)
+	if err != nil || c.Value("USB") != "m" {
+		t.Fatalf("LoadConfig: %v, USB=%q", err, c.Value("USB"))
+	}
+}
+
+func TestResolveConfig(t *testing.T) {
+	root, _ := filepath.Abs("../testdata/kbuild")
+	if c, err := ResolveConfig("none", root, nil); c != nil || err != nil {
+		t.Errorf("none: %v, %v", c, err)
+	}
+	if c, err := ResolveConfig("", "", nil); c != nil || err != nil {
+		t.Errorf("outside a tree: %v, %v", c, err)
+	}
+	c, err := ResolveConfig("", root, nil)
+	if err != nil || c == nil || c.Name != DefaultConfigName || c.Builds("drivers/s390/sclp.c") {
+		t.Fatalf("a tree without .config: %v, %+v", err, c)
+	}
+	p := filepath.Join(t.TempDir(), "cfg")
+	os.WriteFile(p, []byte("CONFIG_S390=y\n"), 0o644)
+	c, err = ResolveConfig(p, root, nil)
+	if err != nil || !c.Builds("drivers/s390/sclp.c") || c.Builds("arch/x86/kernel/setup.c") {
+		t.Fatalf("a named file: %v, %+v", err, c)
+	}
+	if _, err := ResolveConfig(filepath.Join(t.TempDir(), "missing"), root, nil); err == nil {
+		t.Error("a missing file was accepted")
+	}
+}
