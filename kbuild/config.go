@@ -274,11 +274,16 @@ func (c *Config) Eval(expr string) (val, ok bool) {
 // evaluator is a recursive descent over the tokens of an #if
 // expression, with three values: known nonzero, known zero, unknown.
 type evaluator struct {
-	c    *Config
-	toks []string
-	pos  int
-	bad  bool
+	c     *Config
+	toks  []string
+	pos   int
+	bad   bool
+	depth int
 }
+
+// maxEvalDepth bounds the nesting of an #if expression: the text comes
+// from the patches reviewed.
+const maxEvalDepth = 100
 
 func (e *evaluator) peek() string {
 	if e.pos < len(e.toks) {
@@ -366,6 +371,11 @@ func (e *evaluator) cmp() (int64, bool) {
 }
 
 func (e *evaluator) unary() (int64, bool) {
+	if e.depth++; e.depth > maxEvalDepth {
+		e.bad = true
+		return 0, false
+	}
+	defer func() { e.depth-- }()
 	t := e.next()
 	switch {
 	case t == "!":

@@ -154,3 +154,28 @@ func TestResolveConfig(t *testing.T) {
 		t.Error("a missing file was accepted")
 	}
 }
+
+func TestConfigEvalDeep(t *testing.T) {
+	c, _ := ParseConfig(strings.NewReader(testConfig), "test")
+	deep := "#if " + strings.Repeat("(", 100000) + "defined(CONFIG_PM)" + strings.Repeat(")", 100000)
+	if _, ok := c.Eval(deep); ok {
+		t.Error("an expression nested 100000 deep was decided")
+	}
+	bangs := "#if " + strings.Repeat("!", 100000) + "defined(CONFIG_PM)"
+	if _, ok := c.Eval(bangs); ok {
+		t.Error("100000 negations were decided")
+	}
+	if v, ok := c.Eval("#if " + strings.Repeat("(", 20) + "defined(CONFIG_PM)" + strings.Repeat(")", 20)); !ok || !v {
+		t.Error("a modest nesting was not decided")
+	}
+}
+
+func FuzzConfigEval(f *testing.F) {
+	c, _ := ParseConfig(strings.NewReader(testConfig), "test")
+	for _, s := range []string{"defined(CONFIG_PM)", "#if IS_ENABLED(CONFIG_USB) && !(CONFIG_HZ > 100)", "#if (", "#if 0x1ffffffffffffffffff", "#if defined"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c.Eval(s)
+	})
+}
