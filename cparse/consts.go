@@ -43,6 +43,28 @@ func evalInt(x *Expr, consts map[string]int64, depth int) (int64, bool) {
 		case "+":
 			return v, true
 		}
+	case ECall:
+		// The kernel's bit macros (include/vdso/bits.h, linux/bits.h):
+		// flags are spelled BIT(2), masks GENMASK(7, 4).
+		var args []int64
+		for _, a := range x.Args {
+			v, ok := evalInt(a, consts, depth+1)
+			if !ok {
+				return 0, false
+			}
+			args = append(args, v)
+		}
+		switch name := x.CallName(); {
+		case len(args) == 1 && (name == "BIT" || name == "BIT_ULL" || name == "_BITUL" || name == "_BITULL"):
+			if args[0] >= 0 && args[0] < 63 {
+				return 1 << args[0], true
+			}
+		case len(args) == 2 && (name == "GENMASK" || name == "GENMASK_ULL"):
+			h, l := args[0], args[1]
+			if l >= 0 && h >= l && h < 63 {
+				return (1<<(h-l+1) - 1) << l, true
+			}
+		}
 	case EBinary:
 		a, okA := evalInt(x.X, consts, depth+1)
 		b, okB := evalInt(x.Y, consts, depth+1)

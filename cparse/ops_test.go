@@ -57,6 +57,9 @@ enum chg_state_flags {
 	CS_NEXT,
 };
 typedef enum { A_ZERO, A_ONE, A_UNKNOWN = SOMETHING, A_AFTER } a_t;
+enum ice_vf_flags { VF_RESET_VFLR = BIT(0), VF_RESET_NOTIFY = BIT(1), VF_RESET_LOCK = BIT(2) };
+#define HI_NIBBLE GENMASK(7, 4)
+#define TOO_WIDE BIT(64)
 struct s { enum { IN_STRUCT = 7 } kind; };
 `)
 	p := NewParser(&Dialect{})
@@ -66,13 +69,14 @@ struct s { enum { IN_STRUCT = 7 } kind; };
 		t.Fatal(err)
 	}
 	want := map[string]int64{"C_MASK": 31, "SHIFTED": 32, "CS_HARD": 1, "CS_VERBOSE": 2, "CS_LOCAL_ONLY": 16,
-		"CS_BOTH": 17, "CS_NEXT": 18, "A_ZERO": 0, "A_ONE": 1, "IN_STRUCT": 7}
+		"CS_BOTH": 17, "CS_NEXT": 18, "A_ZERO": 0, "A_ONE": 1, "IN_STRUCT": 7,
+		"VF_RESET_VFLR": 1, "VF_RESET_NOTIFY": 2, "VF_RESET_LOCK": 4, "HI_NIBBLE": 0xf0}
 	for name, v := range want {
 		if got, ok := f.Consts[name]; !ok || got != v {
 			t.Errorf("%s = %d (%v), want %d", name, got, ok, v)
 		}
 	}
-	for _, name := range []string{"NOT_A_NUMBER", "A_UNKNOWN", "A_AFTER"} {
+	for _, name := range []string{"NOT_A_NUMBER", "A_UNKNOWN", "A_AFTER", "TOO_WIDE"} {
 		if v, ok := f.Consts[name]; ok {
 			t.Errorf("%s = %d, want unknown", name, v)
 		}

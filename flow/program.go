@@ -174,6 +174,13 @@ func NewProgram(files []*cparse.File, cfg Config) *Program {
 				continue
 			}
 			fi := &FuncInfo{F: fn, Report: rep}
+			if rep && p.kc != nil {
+				// A definition the configuration does not compile (an
+				// #ifdef CONFIG_X arm it leaves out) is not reported on.
+				if kc := p.configFor(fn.File); kc != nil && !defLive(kc, fn.Conds) {
+					fi.Report = false
+				}
+			}
 			p.Funcs = append(p.Funcs, fi)
 			p.byName[fn.Name] = append(p.byName[fn.Name], fi)
 			if rep {

@@ -13,7 +13,8 @@ import (
 // A file's own #ifdef variants: the stub comes first, the real helper
 // (which sleeps) second. A configuration chooses; without one the first
 // definition serves, as before. An IS_ENABLED() test is decided the same
-// way. A symbol PREEMPT_RT excludes is never decided: a configuration
+// way, and a function in an arm the configuration leaves out is not
+// reported on. A symbol PREEMPT_RT excludes is never decided: a configuration
 // with transparent huge pages still leaves rt_arm()'s other arm to an RT
 // kernel, where it nests a spinlock_t in a raw one.
 func TestKconfigVariants(t *testing.T) {
@@ -47,6 +48,15 @@ void maybe_slow(void)
 		msleep(1);
 	spin_unlock(&l);
 }
+
+#ifdef CONFIG_HOSTMODE
+void host_only(void)
+{
+	spin_lock(&l);
+	msleep(1);
+	spin_unlock(&l);
+}
+#endif
 
 void rt_arm(void)
 {
@@ -82,7 +92,8 @@ void rt_arm(void)
 		return strings.Join(got, " ")
 	}
 	for config, want := range map[string]string{
-		"":                             "maybe_slow:SLEEP_IN_ATOMIC rt_arm:RT_SLEEPING_LOCK_IN_ATOMIC",
+		"":                             "maybe_slow:SLEEP_IN_ATOMIC host_only:SLEEP_IN_ATOMIC rt_arm:RT_SLEEPING_LOCK_IN_ATOMIC",
+		"CONFIG_HOSTMODE=y\n":          "host_only:SLEEP_IN_ATOMIC rt_arm:RT_SLEEPING_LOCK_IN_ATOMIC",
 		"CONFIG_PM=y\n":                "get_locked:SLEEP_IN_ATOMIC rt_arm:RT_SLEEPING_LOCK_IN_ATOMIC",
 		"CONFIG_SLOW=y\nCONFIG_PM=y\n": "get_locked:SLEEP_IN_ATOMIC maybe_slow:SLEEP_IN_ATOMIC rt_arm:RT_SLEEPING_LOCK_IN_ATOMIC",
 		"CONFIG_SLOW=m\n":              "maybe_slow:SLEEP_IN_ATOMIC rt_arm:RT_SLEEPING_LOCK_IN_ATOMIC",
