@@ -376,6 +376,20 @@ func (p *Program) callGraph() {
 		seen := map[*FuncInfo]bool{}
 		for _, b := range fi.F.Blocks {
 			for _, s := range b.Stmts {
+				if s.Kind == cparse.SCall && s.Call != nil {
+					// A function handed over as an argument may be run by
+					// the callee (scc_start_tx_timer(scc, t_txdelay, 0)):
+					// its summary must be ready first, or what the caller
+					// sees of it depends on which worker ran first.
+					for _, a := range s.Call.Args {
+						if n := funcArg(a); n != "" {
+							if c := p.Lookup(fi.F, n); c != nil && c != fi && !c.external && !seen[c] {
+								seen[c] = true
+								fi.callees = append(fi.callees, c)
+							}
+						}
+					}
+				}
 				name := s.Callee()
 				if spec := p.kb.Funcs[name]; spec != nil && spec.Callback != nil && *spec.Callback < len(s.Call.Args) {
 					// kref_put(ref, release) runs release here: its
