@@ -250,6 +250,17 @@ func otherConstant(expr *cparse.Expr, st *State) (val, ok bool) {
 	return false, false
 }
 
+// stripNot returns a condition without its parentheses, casts and
+// negations, and whether an odd number of "!" was taken off.
+func stripNot(cond *cparse.Expr) (e *cparse.Expr, neg bool) {
+	e = cond.Strip()
+	for e != nil && e.Kind == cparse.EUnary && e.Op == "!" {
+		neg = !neg
+		e = e.X.Strip()
+	}
+	return e, neg
+}
+
 // nonNegKey is the key of the fact that a value is not negative: its
 // sign is known, not whether it is zero.
 func nonNegKey(key string) string { return "$nonneg " + key }
@@ -257,10 +268,7 @@ func nonNegKey(key string) string { return "$nonneg " + key }
 // signTest reports a comparison of a value with zero by sign ("x < 0",
 // "x >= 0", maybe negated), which atom keys as the value itself.
 func signTest(cond *cparse.Expr) bool {
-	e := cond.Strip()
-	for e != nil && e.Kind == cparse.EUnary && e.Op == "!" {
-		e = e.X.Strip()
-	}
+	e, _ := stripNot(cond)
 	return e != nil && e.Kind == cparse.EBinary && (e.Op == "<" || e.Op == ">=") && isNull(e.Y)
 }
 
@@ -279,12 +287,7 @@ func (f *flow) decide(cond *cparse.Expr, st *State) (val, ok bool) {
 	if v, ok := f.impliedFalse(cond, st); ok {
 		return v, true
 	}
-	neg := false
-	e := cond.Strip()
-	for e != nil && e.Kind == cparse.EUnary && e.Op == "!" {
-		neg = !neg
-		e = e.X.Strip()
-	}
+	e, neg := stripNot(cond)
 	if e == nil {
 		return false, false
 	}

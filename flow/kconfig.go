@@ -17,7 +17,8 @@ type Kconfig interface {
 	// "IS_ENABLED(CONFIG_X)", "#if ..."); ok is false when the
 	// configuration does not decide it.
 	Eval(expr string) (val, ok bool)
-	// Builds reports whether a file (relative to the tree) is built.
+	// Builds reports whether a file (relative to the tree) is built;
+	// it is asked often, and must remember its answers.
 	Builds(path string) bool
 }
 
@@ -34,18 +35,10 @@ func (p *Program) configFor(f *cparse.File) Kconfig {
 	return p.kc
 }
 
+// builds reports whether the configuration builds a file (kbuild.Config
+// keeps the answers).
 func (p *Program) builds(path string) bool {
-	if p.kc == nil {
-		return true
-	}
-	p.kcMu.Lock()
-	defer p.kcMu.Unlock()
-	b, ok := p.kcFiles[path]
-	if !ok {
-		b = p.kc.Builds(path)
-		p.kcFiles[path] = b
-	}
-	return b
+	return p.kc == nil || p.kc.Builds(path)
 }
 
 // configTest is the value the configuration gives a branch condition of
@@ -55,12 +48,7 @@ func (p *Program) configTest(fn *cparse.Func, cond *cparse.Expr) (val, ok bool) 
 	if kc == nil {
 		return false, false
 	}
-	neg := false
-	e := cond.Strip()
-	for e != nil && e.Kind == cparse.EUnary && e.Op == "!" {
-		neg = !neg
-		e = e.X.Strip()
-	}
+	e, neg := stripNot(cond)
 	if e == nil {
 		return false, false
 	}

@@ -130,10 +130,7 @@ func (f *flow) prepare() {
 	// such a test. A call that merely passes the flag on is not one.
 	var nowaitTest func(e *cparse.Expr) bool
 	nowaitTest = func(e *cparse.Expr) bool {
-		e = e.Strip()
-		for e != nil && e.Kind == cparse.EUnary && e.Op == "!" {
-			e = e.X.Strip()
-		}
+		e, _ = stripNot(e)
 		if e == nil {
 			return false
 		}

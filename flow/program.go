@@ -35,10 +35,8 @@ type Program struct {
 	valueIdents map[string]bool
 	rt          RTScope
 	rtFiles     map[string]bool
-	// kc is the configuration; kcFiles, which files it builds.
-	kc      Kconfig
-	kcMu    sync.Mutex
-	kcFiles map[string]bool
+	// kc is the configuration.
+	kc Kconfig
 	// ext supplies functions outside the analysed files.
 	ext       Externals
 	linkCalls bool
@@ -133,7 +131,7 @@ func NewProgram(files []*cparse.File, cfg Config) *Program {
 	p := &Program{kb: k, Files: files, byName: map[string][]*FuncInfo{},
 		structs: map[string]*cparse.Struct{}, typedefs: map[string]cparse.Type{}, globals: map[string]cparse.Type{}, log: log,
 		ops: newOpsTable(files), consts: map[string]int64{}, boot: bootKeys(k),
-		rt: cfg.RT, kc: cfg.Kconfig, kcFiles: map[string]bool{}, ext: cfg.Externals, types: cfg.Types, linkCalls: cfg.LinkCalls, budget: cfg.Budget}
+		rt: cfg.RT, kc: cfg.Kconfig, ext: cfg.Externals, types: cfg.Types, linkCalls: cfg.LinkCalls, budget: cfg.Budget}
 	if ts, ok := cfg.Externals.(TypeSource); ok && p.types == nil {
 		p.types = ts
 	}
