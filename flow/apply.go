@@ -510,6 +510,7 @@ func (f *flow) realizeGfp(base, e *Effect, g *FuncInfo, args []*cparse.Expr, st 
 	case gfpBlocking:
 		n.GfpParam = -1
 		n.Sleeps = e.Kind == EAlloc
+		n.MaskHere = true
 	case gfpParam:
 		n.GfpParam = gv.param
 	default:
@@ -982,9 +983,20 @@ func (f *flow) registerArgs(n *Effect, args []*cparse.Expr) bool {
 		}
 		a := args[n.RegItem-1]
 		n.RegItem, n.Item = 0, ""
-		if x := a.Strip(); x != nil && x.Kind == cparse.EIdent && fnParam(f.fn, x.Name) >= 0 {
+		switch x := a.Strip(); {
+		case x != nil && x.Kind == cparse.EIdent && fnParam(f.fn, x.Name) >= 0:
 			n.RegItem = fnParam(f.fn, x.Name) + 1
-		} else {
+		case n.Member != "":
+			// The callback is the one this function stores in the
+			// item's member ("tegra->id_nb.notifier_call = cb").
+			name := memberCallback(f.fn, a, n.Member)
+			if name == "" {
+				return false
+			}
+			n.Fn = name
+			n.Chain = append([]Step(nil), n.Chain...)
+			n.Chain[0].Note = fmt.Sprintf("%s() registers %s()", strings.TrimSuffix(strings.TrimPrefix(n.Chain[0].Note, "calls "), "()"), name)
+		default:
 			n.Item = f.env.classOf(a)
 		}
 	}
@@ -998,6 +1010,7 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 		}
 	}
 	n := *e
+	n.MaskHere = false
 	n.Conds = nil
 	for _, fa := range e.Conds {
 		if configFact(&fa) || ctxTest(f.p.kb, &fa) != nil {

@@ -59,6 +59,41 @@ func (p *Program) callbackContexts() map[*FuncInfo][]*Ctx {
 			}
 		}
 	}
+	// Registrations through wrappers: devm_usb_get_phy_by_node(dev, node,
+	// &tegra->id_nb) registers the notifier_block on an atomic chain
+	// (usb_register_notifier() in include/linux/usb/phy.h), and the
+	// callback the caller stored in it runs there.
+	wraps := p.wrapperRegistrations()
+	for _, fi := range p.Funcs {
+		for _, b := range fi.F.Blocks {
+			for _, s := range b.Stmts {
+				if s.Kind != cparse.SCall || p.kb.Funcs[s.Callee()] != nil {
+					continue
+				}
+				g := p.Lookup(fi.F, s.Callee())
+				for _, r := range p.registrationsOf(g, wraps) {
+					if r.param >= len(s.Call.Args) {
+						continue
+					}
+					arg := s.Call.Args[r.param]
+					name := funcArg(arg)
+					if r.member != "" {
+						name = memberCallback(fi.F, arg, r.member)
+					}
+					kind := p.kb.Kinds[r.runs]
+					if name == "" || fnParam(fi.F, name) >= 0 || kind == nil {
+						continue
+					}
+					cb := p.Lookup(fi.F, name)
+					if cb == nil || cb.external {
+						continue
+					}
+					add(cb, &Ctx{Kind: kind, FromCaller: true, Via: NewPath(Step{File: fi.F.File.Path, Line: s.Line, Func: fi.F.Name,
+						Note: fmt.Sprintf("%s() registers %s()%s, which runs it in %s", s.Callee(), name, r.how, kind.Desc)})})
+				}
+			}
+		}
+	}
 	for tag, oc := range p.kb.OpsContexts {
 		kind := p.kb.Kinds[oc.Kind]
 		for _, m := range oc.Members {
@@ -129,4 +164,109 @@ func memberCallback(fn *cparse.Func, obj *cparse.Expr, member string) string {
 		}
 	}
 	return name
+}
+
+// ctxReg is a registration a function makes of what its caller passes: a
+// callback (its parameter param) or an object whose member holds one.
+type ctxReg struct {
+	param  int    // 0-based
+	member string // "": the parameter is the callback itself
+	runs   string // the kind it runs in
+	how    string // " with atomic_notifier_chain_register(...) (file:line)"
+}
+
+// registrationsOf is what a call to g registers of its arguments: from
+// an index record's summary (ERegister effects with Runs), or from the
+// analysed code's wrappers.
+func (p *Program) registrationsOf(g *FuncInfo, wraps map[*FuncInfo][]ctxReg) []ctxReg {
+	if g == nil {
+		return nil
+	}
+	if !g.external {
+		return wraps[g]
+	}
+	var out []ctxReg
+	for _, e := range g.Sum.Effects {
+		if e.Kind != ERegister || e.Runs == "" {
+			continue
+		}
+		how := ""
+		if n := len(e.Chain); n > 0 {
+			last := e.Chain[n-1]
+			how = fmt.Sprintf(" with %s (%s:%d)", e.What, last.File, last.Line)
+		}
+		switch {
+		case e.RegItem > 0 && e.Member != "":
+			out = append(out, ctxReg{param: e.RegItem - 1, member: e.Member, runs: e.Runs, how: how})
+		case e.RegFn > 0:
+			out = append(out, ctxReg{param: e.RegFn - 1, runs: e.Runs, how: how})
+		}
+	}
+	return out
+}
+
+// maxWrapperRounds bounds the rounds of wrapperRegistrations: each finds
+// wrappers one call deeper, and real code nests two or three.
+const maxWrapperRounds = 8
+
+// wrapperRegistrations finds, before the analysis, the analysed
+// functions that register what their callers pass with a function whose
+// callback runs in a context (the knowledge base's runs_in, or a wrapper
+// of one): what callbackContexts needs before any summary exists.
+func (p *Program) wrapperRegistrations() map[*FuncInfo][]ctxReg {
+	out := map[*FuncInfo][]ctxReg{}
+	has := func(fi *FuncInfo, r ctxReg) bool {
+		for _, x := range out[fi] {
+			if x.param == r.param && x.member == r.member && x.runs == r.runs {
+				return true
+			}
+		}
+		return false
+	}
+	for round, changed := 0, true; changed && round < maxWrapperRounds; round++ {
+		changed = false
+		for _, fi := range p.Funcs {
+			for _, b := range fi.F.Blocks {
+				for _, s := range b.Stmts {
+					if s.Kind != cparse.SCall || len(s.Call.Args) == 0 {
+						continue
+					}
+					var inner []ctxReg
+					if spec := p.kb.Funcs[s.Callee()]; spec != nil {
+						switch {
+						case spec.RunsIn == "":
+						case spec.Fn != nil:
+							inner = []ctxReg{{param: *spec.Fn, runs: spec.RunsIn}}
+						case spec.FnMember != "" && spec.Item != nil:
+							inner = []ctxReg{{param: *spec.Item, member: spec.FnMember, runs: spec.RunsIn}}
+						}
+					} else if g := p.Lookup(fi.F, s.Callee()); g != nil && g != fi {
+						inner = p.registrationsOf(g, out)
+					}
+					for _, r := range inner {
+						if r.param >= len(s.Call.Args) {
+							continue
+						}
+						a := s.Call.Args[r.param].Strip()
+						if r.member == "" {
+							if funcArg(a) == "" {
+								continue
+							}
+							a = &cparse.Expr{Kind: cparse.EIdent, Name: funcArg(a)}
+						}
+						if a == nil || a.Kind != cparse.EIdent || fnParam(fi.F, a.Name) < 0 {
+							continue
+						}
+						n := ctxReg{param: fnParam(fi.F, a.Name), member: r.member, runs: r.runs,
+							how: fmt.Sprintf(" with %s() (%s:%d)", s.Callee(), fi.F.File.Path, s.Line)}
+						if !has(fi, n) {
+							out[fi] = append(out[fi], n)
+							changed = true
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
 }

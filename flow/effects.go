@@ -44,6 +44,10 @@ type Effect struct {
 	// as an allocation does.
 	Sleeps bool
 	Frees  bool
+	// MaskHere: an allocation whose blocking mask the observing function
+	// itself passes to the callee that allocates with it (realizeGfp);
+	// not kept in summaries.
+	MaskHere bool
 	// Unless are the kinds inside which the effect does not happen
 	// (kb's sleeps_unless): a caller holding one, or the context a
 	// callback runs in, does not see it.
@@ -69,6 +73,13 @@ type Effect struct {
 	// ("#define INIT_DELAYED_WORK_RSL(x, y, z) INIT_DELAYED_WORK(x, y)")
 	// registers what its caller passes, which the call site names.
 	RegFn, RegItem int
+	// Runs is, for an ERegister of a callback the kernel calls in a
+	// context (runs_in: an atomic notifier chain's, an interrupt
+	// handler's), that context's kind; Member is the member of the item
+	// the callback is stored in (notifier_block.notifier_call), when it
+	// is not an argument. A wrapper (devm_usb_get_phy_by_node()) hands on
+	// what its caller passes, and the caller's callback runs there.
+	Runs, Member string
 	// Inner are the contexts callees held when it happened.
 	Inner []*Ctx
 	// Chain leads from the statement down to the primitive.
@@ -100,6 +111,9 @@ type Obs struct {
 	Eff  *Effect
 	// Nowait is set when only NOWAIT requests reach the statement.
 	Nowait *Step
+	// Admitted is set when a NOWAIT request reaches the statement after
+	// a test that turns other NOWAIT requests away (nowaitRegions).
+	Admitted *Step
 	// Exclude is a held lock the call drops while it sleeps
 	// (cond_resched_lock, wait_event_lock_irq).
 	Exclude *Ctx
@@ -268,7 +282,7 @@ func (e *Effect) computeKey() string {
 			b.WriteString("|0")
 		}
 	}
-	for _, s := range []string{e.Wait, e.Item, e.Queue, e.Fn, strings.Join(e.Unless, ","), strconv.Itoa(e.OpsArg), e.OpsVar, strconv.Itoa(e.FnParam), strconv.Itoa(e.RegFn), strconv.Itoa(e.RegItem)} {
+	for _, s := range []string{e.Wait, e.Item, e.Queue, e.Fn, strings.Join(e.Unless, ","), strconv.Itoa(e.OpsArg), e.OpsVar, strconv.Itoa(e.FnParam), strconv.Itoa(e.RegFn), strconv.Itoa(e.RegItem), e.Runs, e.Member} {
 		b.WriteByte('|')
 		b.WriteString(s)
 	}

@@ -11,7 +11,7 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 16
+const SummaryVersion = 18
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its
@@ -75,6 +75,8 @@ type callRec struct {
 	Args []string `json:"args,omitempty"`
 	// OpsParam is Call.OpsParam.
 	OpsParam int `json:"ops_param,omitempty"`
+	// Asserted is Call.Asserted.
+	Asserted []ctxRec `json:"asserted,omitempty"`
 }
 
 type factRec struct {
@@ -109,6 +111,8 @@ type effectRec struct {
 	FnParam  int       `json:"fn_param,omitempty"`
 	RegFn    int       `json:"reg_fn,omitempty"`
 	RegItem  int       `json:"reg_item,omitempty"`
+	Runs     string    `json:"runs,omitempty"`
+	Member   string    `json:"member,omitempty"`
 	OpsVar   string    `json:"ops_var,omitempty"`
 	Wait     string    `json:"wait,omitempty"`
 	Item     string    `json:"item,omitempty"`
@@ -147,7 +151,7 @@ func Record(fi *FuncInfo) *FuncRecord {
 	}
 	for _, e := range s.Effects {
 		r.Effects = append(r.Effects, effectRec{Kind: e.Kind, Ctx: ctxRecPtr(e.Ctx), What: e.What, GfpParam: e.GfpParam,
-			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, FnParam: e.FnParam, RegFn: e.RegFn, RegItem: e.RegItem, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, FnParam: e.FnParam, RegFn: e.RegFn, RegItem: e.RegItem, Runs: e.Runs, Member: e.Member, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: ctxRecs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: ctxRecPtr(e.Drops), Unheld: ctxRecs(e.Unheld),
 			Facts: factRecs(e.Conds)})
 	}
@@ -155,7 +159,7 @@ func Record(fi *FuncInfo) *FuncRecord {
 	r.Locals = namedLocals(f, s)
 	for _, c := range fi.Result.Calls {
 		r.Calls = append(r.Calls, callRec{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: ctxRecs(c.Inner), Gfp: c.Gfp,
-			Facts: factRecs(c.Conds), ArgsAct: c.ArgsAct, Args: argTexts(c.Args), OpsParam: c.OpsParam})
+			Facts: factRecs(c.Conds), ArgsAct: c.ArgsAct, Args: argTexts(c.Args), OpsParam: c.OpsParam, Asserted: ctxRecs(c.Asserted)})
 	}
 	return r
 }
@@ -282,14 +286,14 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	}
 	for _, e := range r.Effects {
 		s.Effects = append(s.Effects, &Effect{Kind: e.Kind, Ctx: d.ctx(e.Ctx), What: e.What, GfpParam: e.GfpParam,
-			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, FnParam: e.FnParam, RegFn: e.RegFn, RegItem: e.RegItem, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, FnParam: e.FnParam, RegFn: e.RegFn, RegItem: e.RegItem, Runs: e.Runs, Member: e.Member, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: d.ctxs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: d.ctx(e.Drops), Unheld: d.ctxs(e.Unheld),
 			Conds: d.facts(e.Facts)})
 	}
 	s.Requires = d.ctxs(r.Requires)
 	for _, c := range r.Calls {
 		fi.Result.Calls = append(fi.Result.Calls, &Call{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: d.ctxs(c.Inner),
-			Gfp: c.Gfp, Conds: d.facts(c.Facts), ArgsAct: c.ArgsAct, Args: d.args(c.Args), OpsParam: c.OpsParam})
+			Gfp: c.Gfp, Conds: d.facts(c.Facts), ArgsAct: c.ArgsAct, Args: d.args(c.Args), OpsParam: c.OpsParam, Asserted: d.ctxs(c.Asserted)})
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("function record %s (%s:%d): %w", r.Name, r.File, r.Line, d.err)

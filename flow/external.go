@@ -2,6 +2,10 @@ package flow
 
 import (
 	"fmt"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 
@@ -19,6 +23,13 @@ type Externals interface {
 	// Ops returns what ops tables store in a member ("struct
 	// target_type.map"), in tree-relative files.
 	Ops(key string) []OpsTarget
+}
+
+// KeyLister may be implemented by Externals: the distinct keys of its
+// ops entries that begin with prefix, at most max of them, sorted. A lock
+// order's successors ("order A -> ") come from it.
+type KeyLister interface {
+	KeysWithPrefix(prefix string, max int) []string
 }
 
 // TypeSource supplies struct definitions by tag ("struct dm_target"):
@@ -59,7 +70,19 @@ type RecordSet struct {
 	ops     map[string][]OpsTarget
 	state   map[*FuncRecord]*linkState
 	visible map[string]*FuncInfo
+	// variants are anyVariant's answers, by name and caller directory.
+	variants map[string]*FuncInfo
+	// known is the configuration a set without one (kc nil) still
+	// knows of, for a caller it does not build (UseVariants).
+	known Kconfig
 }
+
+// UseVariants gives a set that links without a configuration the one
+// the run has: anyVariant joins only the variants that configuration
+// builds. An ARM driver's clk_get_rate() may be drivers/clk/clk.c's, which
+// x86_64 builds too, but its ioremap() is not lib/logic_iomem.c's, which
+// only User-Mode Linux builds. Call it before the set serves lookups.
+func (s *RecordSet) UseVariants(kc Kconfig) { s.known = kc }
 
 // linkState is a record being linked: its decoded function and the
 // effects its calls into other files add.
@@ -101,7 +124,7 @@ func NewRecordSet(k *kb.KB, recs []*FuncRecord) *RecordSet {
 // among a name's variants by kc (nil: none is chosen).
 func NewLinker(k *kb.KB, src RecordStore, kc Kconfig) *RecordSet {
 	return &RecordSet{k: k, src: src, kc: kc, records: map[string][]*FuncRecord{}, ops: map[string][]OpsTarget{},
-		state: map[*FuncRecord]*linkState{}, visible: map[string]*FuncInfo{}}
+		state: map[*FuncRecord]*linkState{}, visible: map[string]*FuncInfo{}, variants: map[string]*FuncInfo{}}
 }
 
 // LookupIn returns the definition of name in a file, linked.
@@ -153,6 +176,10 @@ func (s *RecordSet) linkedInfo(r *FuncRecord) *FuncInfo {
 func (s *RecordSet) Lookup(name string) *FuncInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.lookup(name)
+}
+
+func (s *RecordSet) lookup(name string) *FuncInfo {
 	if fi, ok := s.visible[name]; ok {
 		return fi
 	}
@@ -162,6 +189,122 @@ func (s *RecordSet) Lookup(name string) *FuncInfo {
 	}
 	s.visible[name] = fi
 	return fi
+}
+
+// LookupFrom is Lookup for a caller in file (tree-relative) when no
+// configuration decides: a name with several definitions resolves to the
+// caller's own subsystem's, or to what any of them may do (anyVariant).
+func (s *RecordSet) LookupFrom(name, file string) *FuncInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fi := s.lookup(name); fi != nil || s.kc != nil {
+		return fi
+	}
+	key := name + "\x00" + path.Dir(file)
+	if fi, ok := s.variants[key]; ok {
+		return fi
+	}
+	fi := s.anyVariant(name, file)
+	s.variants[key] = fi
+	return fi
+}
+
+// anyVariant is, for a name with several definitions and no
+// configuration to choose among them, what a caller in file must assume.
+// A definition in the caller's own subsystem, deeper than drivers/ or
+// fs/, is the one it is built with (drivers/sh's drivers use
+// drivers/sh/clk's clk_prepare()). Otherwise the function may sleep if
+// any variant may (lock-semantics.md): a header's stub for
+// !CONFIG_HAVE_CLK returns 0, drivers/clk/clk.c's clk_get_rate() takes a
+// mutex, and an ARM driver the configuration does not build gets either.
+// Only the sleeps are joined: which locks a variant takes and leaves
+// held, and what it returns, stay unknown, as for any unknown function.
+// An architecture's variants are left out: they are the same primitive
+// for another machine (arch_enter_lazy_mmu_mode()), not a
+// configuration's stub and its real definition.
+func (s *RecordSet) anyVariant(name, file string) *FuncInfo {
+	var all []*FuncRecord
+	for _, r := range s.recs(name) {
+		if r.Macro {
+			continue
+		}
+		if r.Static && !(strings.HasSuffix(r.File, ".h") && SharedHeader(r.File)) {
+			continue // another file's own function
+		}
+		all = append(all, r)
+	}
+	if len(all) < 2 {
+		return nil
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].File < all[j].File })
+	best, bestN, ties := (*FuncRecord)(nil), 0, 0
+	for _, r := range all {
+		switch n := sharedDirs(file, r.File); {
+		case n > bestN:
+			best, bestN, ties = r, n, 1
+		case n == bestN:
+			ties++
+		}
+	}
+	if bestN >= 2 && ties == 1 {
+		return s.linkedInfo(best) // arch/powerpc's ioremap() for arch/powerpc/platforms/
+	}
+	var cands []*FuncRecord
+	for _, r := range all {
+		if strings.HasPrefix(r.File, "arch/") {
+			continue
+		}
+		if s.known != nil && (!s.known.Builds(r.File) || !recordLive(s.known, r)) {
+			continue
+		}
+		cands = append(cands, r)
+	}
+	for _, r := range cands {
+		fi := s.linkedInfo(r)
+		if fi == nil {
+			continue
+		}
+		var effs []*Effect
+		for _, e := range fi.Sum.Effects {
+			if e.Kind != ESleep && !(e.Kind == EAlloc && e.Sleeps && !e.Frees) {
+				continue
+			}
+			n := *e
+			n.keyCache, n.obsCache = "", ""
+			n.Chain = append([]Step{{File: r.File, Line: fi.F.Line, Func: name,
+				Note: fmt.Sprintf("%s() as %s defines it: %d definitions, and no configuration says which is built", name, r.File, len(all))}},
+				e.Chain...)
+			effs = append(effs, &n)
+		}
+		if len(effs) == 0 {
+			continue
+		}
+		sum := &Summary{Effects: effs, Outcomes: []*Outcome{{Ret: RetUnknown}}}
+		sum.freeze()
+		n := *fi
+		n.Sum = sum
+		return &n
+	}
+	return nil
+}
+
+// sharedDirs is the number of leading directories of b that a's
+// directory has, from its start or, for a path that is not tree-relative
+// (a scan's absolute argument), from any of its directories.
+func sharedDirs(a, b string) int {
+	da, db := strings.Split(path.Dir(filepath.ToSlash(a)), "/"), strings.Split(path.Dir(b), "/")
+	best := 0
+	for i := range da {
+		n := 0
+		for i+n < len(da) && n < len(db) && da[i+n] == db[n] && db[n] != "." {
+			n++
+		}
+		best = max(best, n)
+		if !filepath.IsAbs(a) {
+			break
+		}
+	}
+	return best
 }
 
 func (s *RecordSet) recs(name string) []*FuncRecord {
@@ -250,8 +393,17 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 				continue
 			}
 			for _, t := range ts {
-				for _, o := range s.recs(t.Fn) {
-					if o.File != t.File {
+				recs := s.recs(t.Fn)
+				if t.Assigned && !slices.ContainsFunc(recs, func(o *FuncRecord) bool { return o.File == t.File }) {
+					// Another file's function, stored by an assignment.
+					recs = nil
+					if o := s.pick(t.Fn); o != nil && !o.Macro {
+						recs = []*FuncRecord{o}
+					}
+					t.File = ""
+				}
+				for _, o := range recs {
+					if t.File != "" && o.File != t.File {
 						continue
 					}
 					callee, effs := full(o)

@@ -83,7 +83,11 @@ type flow struct {
 	caseVars map[string]bool
 	// nowait maps blocks only NOWAIT requests reach to the branch that
 	// makes it so.
-	nowait     map[int]*Step
+	nowait map[int]*Step
+	// gates are the keys of NOWAIT tests whose NOWAIT side rejects some
+	// requests (returns): the requests that pass are admitted, and a path
+	// whose facts say the test was true carries one (nowaitGates).
+	gates      map[string]*Step
 	nowaitVars map[string]bool
 	// loopHead are the blocks a loop is entered by: where a path that
 	// went round it meets one that did not (State.RelMaybe).

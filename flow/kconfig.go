@@ -89,18 +89,21 @@ func defLive(kc Kconfig, conds []cparse.PreCond) bool {
 }
 
 // UnconfiguredLookup may be implemented by Externals that resolve names
-// by a configuration: it resolves a name without it, for a caller in a
-// file the configuration does not build (a driver for another
-// architecture must not be given x86's variants, nor lose its own).
+// by a configuration: it resolves a name for a caller in file when no
+// configuration decides, because there is none or because it does not
+// build the caller's file (a driver for another architecture must not be
+// given x86's variants, nor lose its own). Where several definitions
+// remain, the caller's own subsystem's serves, or the function may sleep
+// if any of them may.
 type UnconfiguredLookup interface {
-	LookupUnconfigured(name string) *FuncInfo
+	LookupUnconfigured(name, file string) *FuncInfo
 }
 
 // externalFor resolves name for caller outside the analysed files.
 func (p *Program) externalFor(caller *cparse.Func, name string) *FuncInfo {
-	if p.kc != nil && !p.builds(caller.File.Path) {
+	if p.kc == nil || !p.builds(caller.File.Path) {
 		if u, ok := p.ext.(UnconfiguredLookup); ok {
-			return u.LookupUnconfigured(name)
+			return u.LookupUnconfigured(name, caller.File.Path)
 		}
 	}
 	return p.ext.Lookup(name)

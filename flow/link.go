@@ -40,6 +40,10 @@ type Call struct {
 	// table from ("ops" in ops->do_action()), or 0: the effects through
 	// it are those of the table the caller hands over.
 	OpsParam int
+	// Asserted are, for a call through an ops member, the locks the
+	// function's caller holds by its own assertion (lockdep_assert_held,
+	// __must_hold): every implementation of the member runs under them.
+	Asserted []*Ctx
 	// stmt is the call statement Args were read from, while recording.
 	stmt *cparse.Stmt
 }
@@ -102,6 +106,11 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 	c := &Call{Fn: name, File: file, Ops: ops, Line: s.Line, Inner: inner, ArgsAct: name != "" && file == "" && macroArgsAct(s.Call), stmt: s}
 	if ops != "" {
 		c.OpsParam = f.opsParam(s.Call) + 1
+		for _, h := range st.Held {
+			if h.FromCaller && h.Kind.Lock && h.Class != "" {
+				c.Asserted = append(c.Asserted, h)
+			}
+		}
 	}
 	for i, a := range s.Call.Args {
 		v := 0
@@ -238,10 +247,29 @@ func mergeCall(c, o *Call) {
 // fn: nil when it does not reach fn's callers (it depends on what g's
 // arguments are, or it is fn's own violation, reported in fn's file).
 func lift(k *kb.KB, fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Effect) *Effect {
+	regFn, regItem := 0, 0
 	switch y.Kind {
 	case ESleep, EAlloc, EWait:
 	case ETake:
 		if y.Ctx == nil {
+			return nil
+		}
+	case ERegister:
+		// A wrapper's registration of a callback that runs in a context
+		// (usb_register_notifier() in devm_usb_get_phy_by_node()): fn
+		// registers what its own caller passes, when it hands on one of
+		// its parameters.
+		if y.Runs == "" {
+			return nil
+		}
+		param := func(i int) int {
+			if i <= 0 || i > len(c.Args) || c.Args[i-1] == nil || c.Args[i-1].Kind != cparse.EIdent {
+				return 0
+			}
+			return fnParam(fn, c.Args[i-1].Name) + 1
+		}
+		regFn, regItem = param(y.RegFn), param(y.RegItem)
+		if regFn == 0 && regItem == 0 {
 			return nil
 		}
 	default:
@@ -252,6 +280,9 @@ func lift(k *kb.KB, fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Ef
 	}
 	n := *y
 	n.keyCache, n.obsCache = "", ""
+	if y.Kind == ERegister {
+		n.RegFn, n.RegItem = regFn, regItem
+	}
 	if y.OpsArg > 0 {
 		// Reached through the table g's parameter points to: the one
 		// this call hands over decides (narrowOps, across the link).

@@ -108,6 +108,12 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	if e.ModeAlt && atomicHeld(st) {
 		return // atomic callers take the spinning arm (mode.go)
 	}
+	// A NOWAIT request a gate let through is a path of its own: the
+	// same state without that fact must not stand for it.
+	admitted := f.admittedBy(st)
+	if admitted != nil {
+		stateKey += "\x00admitted"
+	}
 	k := obsSeen{s.ID, e.obsKey(), stateKey}
 	if f.seen[k] {
 		return
@@ -137,10 +143,17 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 		ne.Conds = append(append([]Cond(nil), e.Conds...), facts...)
 		e = &ne
 	}
-	o := &Obs{Fn: f.fi, Line: s.Line, Held: append([]*Ctx(nil), st.Held...), Eff: e, Exclude: exclude,
+	held := append([]*Ctx(nil), st.Held...)
+	if f.actionTested(st) {
+		held = slices.DeleteFunc(held, func(c *Ctx) bool { return c.FromCaller && c.Kind.ByAction })
+	}
+	o := &Obs{Fn: f.fi, Line: s.Line, Held: held, Eff: e, Exclude: exclude,
 		NonRT: f.p.nonRTState(st.Conds) || f.p.nonRT(e.Conds)}
 	if f.nowait != nil {
 		o.Nowait = f.nowait[block.ID]
+	}
+	if o.Nowait == nil {
+		o.Admitted = admitted
 	}
 	f.out.Obs = append(f.out.Obs, o)
 	f.obsBlock = append(f.obsBlock, block.ID)
@@ -247,4 +260,35 @@ func stepsKey(steps []Step) []string {
 		r = append(r, s.Func)
 	}
 	return r
+}
+
+// admittedBy is the NOWAIT gate the path passed with its test true: a
+// NOWAIT request the function let through (nowaitRegions).
+func (f *flow) admittedBy(st *State) *Step {
+	if f.gates == nil {
+		return nil
+	}
+	for _, fa := range st.Conds {
+		if g := f.gates[fa.Key]; g != nil && fa.Val {
+			return g
+		}
+	}
+	return nil
+}
+
+// actionTested reports a path that tested the function's second
+// parameter, the action a notifier callback is called for: a context
+// whose callers choose what the callback does by it (kb's by_action) is
+// not counted there.
+func (f *flow) actionTested(st *State) bool {
+	if len(f.fn.Params) < 2 || f.fn.Params[1].Name == "" {
+		return false
+	}
+	action := f.fn.Params[1].Name
+	for _, fa := range st.Conds {
+		if slices.Contains(fa.Idents, action) {
+			return true
+		}
+	}
+	return false
 }

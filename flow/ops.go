@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 
@@ -23,6 +24,9 @@ type OpsTarget struct {
 	// Chain is the evidence of a lock order site (rules.OrderKey's
 	// entries): where Fn took the held lock, and the second.
 	Chain []Step `json:"chain,omitempty"`
+	// Assigned: a statement of File stores Fn in the member; Fn may be
+	// defined in another file (cparse.OpsInit.Assigned).
+	Assigned bool `json:"assigned,omitempty"`
 }
 
 // maxOpsTargets bounds the implementations a call through a member is
@@ -45,7 +49,7 @@ func newOpsTable(files []*cparse.File) *opsTable {
 	t := &opsTable{local: map[string][]OpsTarget{}, all: map[string][]OpsTarget{}, defined: map[string]bool{}}
 	for _, f := range files {
 		for _, o := range f.Ops {
-			t.local[o.Key()] = append(t.local[o.Key()], OpsTarget{Fn: o.Fn, File: f.Path, Line: o.Line, Var: o.Var})
+			t.local[o.Key()] = append(t.local[o.Key()], OpsTarget{Fn: o.Fn, File: f.Path, Line: o.Line, Var: o.Var, Assigned: o.Assigned})
 		}
 	}
 	return t
@@ -91,6 +95,44 @@ func (p *Program) definedMacro(in *cparse.File, name string) bool {
 	p.ops.defined[name] = v
 	p.ops.mu.Unlock()
 	return v
+}
+
+// LocalOps lists the ops members ("struct thermal_zone_device_ops.get_temp")
+// the analysed files' tables store fi in, sorted.
+func (p *Program) LocalOps(fi *FuncInfo) []string {
+	var out []string
+	for key, ts := range p.ops.local {
+		for _, t := range ts {
+			if t.Fn == fi.F.Name && t.File == fi.F.File.Path {
+				out = append(out, key)
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ExternalLookup resolves name among the index's functions, as a call
+// from a file with no definition of its own would; nil without an index.
+func (p *Program) ExternalLookup(name string) *FuncInfo {
+	if p.ext == nil {
+		return nil
+	}
+	return p.ext.Lookup(name)
+}
+
+// OpsTargetsOf lists what the tree's ops tables store in member key, the
+// analysed files' and the index's.
+func (p *Program) OpsTargetsOf(key string) []OpsTarget { return p.opsTargets(key) }
+
+// KeysWithPrefix lists the index's keys that begin with prefix, at most
+// max of them; none without an index that lists its keys.
+func (p *Program) KeysWithPrefix(prefix string, max int) []string {
+	if l, ok := p.ext.(KeyLister); ok {
+		return l.KeysWithPrefix(prefix, max)
+	}
+	return nil
 }
 
 // Registered lists the callbacks registered for a work item class in
@@ -151,6 +193,23 @@ func (p *Program) analysedFile(rel string) bool {
 		}
 	}
 	return false
+}
+
+// OpsFunc is the function an ops entry names: the one of its file, or,
+// for a member a statement assigns, the one visible from there.
+func (p *Program) OpsFunc(t OpsTarget) *FuncInfo {
+	if g := p.lookupIn(t.Fn, t.File); g != nil || !t.Assigned {
+		return g
+	}
+	for _, c := range p.byName[t.Fn] {
+		if !c.F.Static && !c.F.Macro {
+			return c
+		}
+	}
+	if p.ext != nil {
+		return p.ext.Lookup(t.Fn)
+	}
+	return nil
 }
 
 // lookupIn finds the definition of name in file: an analysed one, or the
@@ -266,7 +325,7 @@ func (f *flow) opsCallees(s *cparse.Stmt) []opsCallee {
 	if key := opsMember(f.env, s.Call); key != "" {
 		if ts := f.p.opsTargets(key); len(ts) <= maxOpsTargets {
 			for _, t := range ts {
-				g := f.p.lookupIn(t.Fn, t.File)
+				g := f.p.OpsFunc(t)
 				if g == nil || g.Sum == nil || g == f.fi {
 					continue
 				}
@@ -293,7 +352,7 @@ func (p *Program) opsMatter(fi *FuncInfo, s *cparse.Stmt) bool {
 		return false
 	}
 	for _, t := range ts {
-		if g := p.lookupIn(t.Fn, t.File); g != nil && g != fi && g.Sum != nil && !g.Sum.trivial() {
+		if g := p.OpsFunc(t); g != nil && g != fi && g.Sum != nil && !g.Sum.trivial() {
 			return true
 		}
 	}

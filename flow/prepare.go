@@ -292,15 +292,15 @@ func (f *flow) prepare() {
 		if b.Term != cparse.TBranch || b.Cond == nil || b.Pre || !nowaitTest(b.Cond) {
 			continue
 		}
-		_, neg, _, _ := f.atom(b.Cond)
+		key, neg, _, _ := f.atom(b.Cond)
 		target := b.Succs[0]
 		if neg {
 			target = b.Succs[1]
 		}
-		edges = append(edges, nowaitEdge{b, target})
+		edges = append(edges, nowaitEdge{b, target, key})
 	}
 	if len(edges) > 0 {
-		f.nowait = nowaitRegions(f.fn, edges)
+		f.nowait, f.gates = nowaitRegions(f.fn, edges, f.tested)
 	}
 }
 

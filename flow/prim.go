@@ -175,6 +175,11 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 				f.observe(s, st, e, nil, b)
 			}
 		}
+		if spec.RunsIn != "" {
+			if e := f.contextRegistration(spec, args, text, line); e != nil {
+				f.observe(s, st, e, nil, b)
+			}
+		}
 		if spec.Enqueue && spec.Item != nil && spec.Queue != nil && *spec.Item < len(args) && *spec.Queue < len(args) {
 			f.observe(s, st, &Effect{Kind: EQueue, GfpParam: -1, Item: f.env.classOf(args[*spec.Item]),
 				Queue: f.queueClass(args[*spec.Queue]), What: text,
@@ -494,4 +499,41 @@ func callText(call *cparse.Expr) string {
 		s = name + "(...)"
 	}
 	return s
+}
+
+// contextRegistration is a wrapper's registration of what its caller
+// passes with a function whose callback runs in a context (runs_in):
+// usb_register_notifier(x, nb) registers nb on an atomic notifier chain,
+// and the caller's nb->notifier_call runs there. Registrations of the
+// function's own callbacks are callbackContexts' business; nil for them.
+func (f *flow) contextRegistration(spec *kb.Func, args []*cparse.Expr, text string, line int) *Effect {
+	kind := f.p.kb.Kinds[spec.RunsIn]
+	if kind == nil {
+		return nil
+	}
+	e := &Effect{Kind: ERegister, GfpParam: -1, Runs: spec.RunsIn, What: text}
+	switch {
+	case spec.Fn != nil:
+		if *spec.Fn >= len(args) {
+			return nil
+		}
+		name := funcArg(args[*spec.Fn])
+		if name == "" || fnParam(f.fn, name) < 0 {
+			return nil
+		}
+		e.Fn, e.RegFn = name, fnParam(f.fn, name)+1
+	case spec.FnMember != "" && spec.Item != nil:
+		if *spec.Item >= len(args) {
+			return nil
+		}
+		it := args[*spec.Item].Strip()
+		if it == nil || it.Kind != cparse.EIdent || fnParam(f.fn, it.Name) < 0 {
+			return nil
+		}
+		e.RegItem, e.Member = fnParam(f.fn, it.Name)+1, spec.FnMember
+	default:
+		return nil
+	}
+	e.Chain = []Step{f.step(line, fmt.Sprintf("%s runs its callback in %s", text, kind.Desc))}
+	return e
 }

@@ -400,7 +400,7 @@ func (p *Program) callGraph() {
 					// Through an ops table: the implementations first.
 					if key := opsMember(typeEnv{p, fi.F}, s.Call); key != "" {
 						for _, t := range p.ops.local[key] {
-							if c := p.lookupIn(t.Fn, t.File); c != nil && c != fi && !seen[c] {
+							if c := p.OpsFunc(t); c != nil && c != fi && !seen[c] {
 								seen[c] = true
 								fi.callees = append(fi.callees, c)
 							}

@@ -228,6 +228,7 @@ func (ix *Index) UseKconfig(kc flow.Kconfig) {
 	ix.raw = nil
 	if kc != nil {
 		ix.raw = flow.NewLinker(ix.k, ix, nil)
+		ix.raw.UseVariants(kc)
 	}
 }
 
@@ -409,12 +410,40 @@ func (ix *Index) OpsTargets(key string) ([]flow.OpsTarget, error) {
 func (ix *Index) Lookup(name string) *flow.FuncInfo { return ix.set.Lookup(name) }
 
 // LookupUnconfigured implements flow.UnconfiguredLookup: name resolved
-// without the configuration, for a caller it does not build.
-func (ix *Index) LookupUnconfigured(name string) *flow.FuncInfo {
+// without the configuration, for a caller in file that it does not build
+// or when there is none.
+func (ix *Index) LookupUnconfigured(name, file string) *flow.FuncInfo {
 	if ix.raw == nil {
-		return ix.set.Lookup(name)
+		return ix.set.LookupFrom(name, file)
 	}
-	return ix.raw.Lookup(name)
+	return ix.raw.LookupFrom(name, file)
+}
+
+// KeysWithPrefix implements flow.KeyLister: the distinct names of the
+// ops bucket's entries that begin with prefix ("order A -> "), sorted, at
+// most max. A damaged index lists what it can read; the damage is
+// reported as for any record.
+func (ix *Index) KeysWithPrefix(prefix string, max int) []string {
+	var out []string
+	err := ix.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOps)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		p := []byte(prefix)
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p) && len(out) < max; k, _ = c.Next() {
+			name, _, _ := bytes.Cut(k, []byte{0})
+			if n := string(name); len(out) == 0 || out[len(out)-1] != n {
+				out = append(out, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		ix.RecordError(prefix, err)
+	}
+	return out
 }
 
 // LookupIn implements flow.Externals: the definition of name in a

@@ -34,9 +34,25 @@ static inline int clk_prepare_enable(struct clk *clk)
 {
 	return clk_prepare(clk);
 }
+
+#ifdef CONFIG_HAVE_CLK
+unsigned long clk_get_rate(struct clk *clk);
+#else
+static inline unsigned long clk_get_rate(struct clk *clk)
+{
+	return 0;
+}
+#endif
 `,
-	"drivers/Makefile": "obj-y += clk/ foo/\nobj-$(CONFIG_SUPERH) += sh/\n",
+	"drivers/Makefile": "obj-y += clk/ foo/\nobj-$(CONFIG_SUPERH) += sh/\nobj-$(CONFIG_ARM) += pwm/\n",
 	"drivers/clk/clk.c": `static DEFINE_MUTEX(prepare_lock);
+
+unsigned long clk_get_rate(struct clk *clk)
+{
+	mutex_lock(&prepare_lock);
+	mutex_unlock(&prepare_lock);
+	return 1;
+}
 
 int clk_prepare(struct clk *clk)
 {
@@ -48,6 +64,28 @@ int clk_prepare(struct clk *clk)
 	"drivers/sh/clk/core.c": `int clk_prepare(struct clk *clk)
 {
 	return 0;
+}
+
+unsigned long clk_get_rate(struct clk *clk)
+{
+	return 0;
+}
+`,
+	// An ARM driver (F-02, pwm-atmel-tcb.c): an x86 configuration does
+	// not build it, so which clk_get_rate() it calls is not decided; it
+	// may sleep, since one of the three variants does.
+	"drivers/pwm/pwm-tcb.c": `#include <linux/clk.h>
+
+static DEFINE_SPINLOCK(tcb_lock);
+
+unsigned long tcb_config(struct clk *clk)
+{
+	unsigned long rate;
+
+	spin_lock(&tcb_lock);
+	rate = clk_get_rate(clk);
+	spin_unlock(&tcb_lock);
+	return rate;
 }
 `,
 	// A caller in drivers/sh/, which an x86 configuration does not
@@ -61,6 +99,7 @@ void intc_enable(struct clk *clk)
 {
 	spin_lock(&intc_lock);
 	clk_prepare(clk);
+	clk_get_rate(clk);
 	spin_unlock(&intc_lock);
 }
 `,
@@ -152,9 +191,25 @@ func TestIndexKconfig(t *testing.T) {
 			t.Errorf("config %q: findings %q, want %q", c.config, got, c.want)
 		}
 	}
+	// drivers/sh's callers get drivers/sh/clk's variants, their own
+	// subsystem's, with or without a configuration.
 	for _, config := range []string{"", "CONFIG_X86=y\nCONFIG_HAVE_CLK_PREPARE=y\n"} {
 		if got := scan(config, "drivers/sh/intc/irq.c"); len(got) != 0 {
 			t.Errorf("config %q, drivers/sh: findings %q, want none", config, got)
 		}
+	}
+	// The ARM driver: any variant may be built, and one sleeps; the chain
+	// names the one.
+	for _, config := range []string{"", "CONFIG_X86=y\nCONFIG_HAVE_CLK=y\n"} {
+		got := scan(config, "drivers/pwm/pwm-tcb.c")
+		if len(got) != 1 || !strings.HasPrefix(got[0], "tcb_config:SLEEP_IN_ATOMIC:") || !strings.Contains(got[0], "prepare_lock") {
+			t.Errorf("config %q, drivers/pwm: findings %q, want tcb_config's clk_get_rate() under tcb_lock", config, got)
+		}
+	}
+	// With ARM and SuperH in the configuration the file is built and the
+	// configuration decides: two definitions are built, and neither is
+	// guessed.
+	if got := scan("CONFIG_ARM=y\nCONFIG_SUPERH=y\nCONFIG_HAVE_CLK=y\n", "drivers/pwm/pwm-tcb.c"); len(got) != 0 {
+		t.Errorf("ARM and SuperH: findings %q, want none", got)
 	}
 }

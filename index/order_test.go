@@ -82,3 +82,302 @@ func TestIndexLockOrder(t *testing.T) {
 		t.Errorf("findings %v, want pp_reporter_recover:LOCK_ORDER_INVERSION", got)
 	}
 }
+
+// opsOrderTree is the qcom thermal driver's inversion (D-29 in corpus/):
+// the core calls the zone's get_temp() with the zone's lock held, the
+// driver's get_temp() takes the chip's lock, and the driver's init takes
+// the zone's lock (through a core function) under the chip's lock. A
+// driver that drops the chip's lock first has no cycle.
+var opsOrderTree = map[string]string{
+	"include/linux/tz.h": `struct tz_device;
+struct tz_ops {
+	int (*get_temp)(struct tz_device *tz, int *temp);
+};
+struct tz_device {
+	struct mutex lock;
+	struct tz_ops ops;
+	void *priv;
+};
+int tz_get_crit_temp(struct tz_device *tz, int *temp);
+`,
+	// Who takes the zone's lock around __tz_get_temp() is for the
+	// assertion to say (the thermal core's callers are many, and its
+	// get_temp() has more implementations than a call is linked to).
+	"drivers/tz/core.c": `#include <linux/tz.h>
+
+int __tz_get_temp(struct tz_device *tz, int *temp)
+{
+	lockdep_assert_held(&tz->lock);
+	return tz->ops.get_temp(tz, temp);
+}
+
+int tz_get_crit_temp(struct tz_device *tz, int *temp)
+{
+	mutex_lock(&tz->lock);
+	*temp = 100;
+	mutex_unlock(&tz->lock);
+	return 0;
+}
+`,
+	"drivers/tz/chip.c": `#include <linux/tz.h>
+
+struct chip {
+	struct mutex lock;
+	struct tz_device *tz;
+	int temp;
+};
+
+static int chip_get_temp(struct tz_device *tz, int *temp)
+{
+	struct chip *chip = tz->priv;
+
+	mutex_lock(&chip->lock);
+	*temp = chip->temp;
+	mutex_unlock(&chip->lock);
+	return 0;
+}
+
+static const struct tz_ops chip_ops = {
+	.get_temp = chip_get_temp,
+};
+
+int chip_init(struct chip *chip)
+{
+	int crit;
+
+	mutex_lock(&chip->lock);
+	tz_get_crit_temp(chip->tz, &crit);
+	chip->temp = crit;
+	mutex_unlock(&chip->lock);
+	return 0;
+}
+`,
+	"drivers/tz/chip2.c": `#include <linux/tz.h>
+
+struct chip2 {
+	struct mutex lock;
+	struct tz_device *tz;
+	int temp;
+};
+
+static int chip2_get_temp(struct tz_device *tz, int *temp)
+{
+	struct chip2 *chip = tz->priv;
+
+	mutex_lock(&chip->lock);
+	*temp = chip->temp;
+	mutex_unlock(&chip->lock);
+	return 0;
+}
+
+static const struct tz_ops chip2_ops = {
+	.get_temp = chip2_get_temp,
+};
+
+int chip2_init(struct chip2 *chip)
+{
+	int crit;
+
+	tz_get_crit_temp(chip->tz, &crit);
+	mutex_lock(&chip->lock);
+	chip->temp = crit;
+	mutex_unlock(&chip->lock);
+	return 0;
+}
+`,
+}
+
+// TestIndexOpsHeldOrder: the index keeps the locks held around calls
+// through an ops member, so an implementation's lock, taken by its own
+// file in the other order, closes a cycle with the core.
+func TestIndexOpsHeldOrder(t *testing.T) {
+	tree := writeTree(t, opsOrderTree)
+	ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	var got []string
+	for _, f := range scanFile(t, tree, "drivers/tz/chip.c", ix) {
+		got = append(got, f.Function+":"+f.Rule)
+		core := false
+		for _, s := range f.Chain {
+			core = core || s.File == "drivers/tz/core.c" && s.Func == "__tz_get_temp"
+		}
+		if !core || !strings.Contains(f.Message, "chip_get_temp() through struct tz_ops.get_temp") {
+			t.Errorf("%s: chain %+v does not show the core's call through the table", f.Message, f.Chain)
+		}
+	}
+	if strings.Join(got, " ") != "chip_init:LOCK_ORDER_INVERSION" {
+		t.Errorf("chip.c: findings %v, want chip_init:LOCK_ORDER_INVERSION", got)
+	}
+	if f := scanFile(t, tree, "drivers/tz/chip2.c", ix); len(f) != 0 {
+		t.Errorf("chip2.c: %d findings, want none", len(f))
+	}
+}
+
+// cycle3Tree: xenbus's three-class cycle (B-11 in corpus/). xs.c takes
+// the response mutex under the watch rwsem; comms.c calls through req->cb,
+// which xs.c sets to the frontend's reply function, under the response
+// mutex, and that takes the reply mutex; the frontend takes the watch
+// rwsem under the reply mutex. other.c takes the reply mutex under its
+// own lock, which nobody takes under the reply mutex: no cycle.
+var cycle3Tree = map[string]string{
+	"drivers/xen/xenbus.h": `struct xb_req {
+	void (*cb)(struct xb_req *req);
+	int state;
+};
+extern struct mutex xs_response_mutex;
+void xs_queue_reply(struct xb_req *req);
+void xs_register_watch(void);
+`,
+	// xs.c stores the frontend's function in the member comms.c calls
+	// through.
+	"drivers/xen/xs.c": `#include "xenbus.h"
+static DECLARE_RWSEM(xs_watch_rwsem);
+
+void xs_suspend(void)
+{
+	down_write(&xs_watch_rwsem);
+	mutex_lock(&xs_response_mutex);
+}
+
+void xs_register_watch(void)
+{
+	down_read(&xs_watch_rwsem);
+	up_read(&xs_watch_rwsem);
+}
+
+void xs_request(struct xb_req *req)
+{
+	req->cb = xs_queue_reply;
+}
+`,
+	"drivers/xen/comms.c": `#include "xenbus.h"
+DEFINE_MUTEX(xs_response_mutex);
+
+void xs_thread(struct xb_req *req)
+{
+	mutex_lock(&xs_response_mutex);
+	req->cb(req);
+	mutex_unlock(&xs_response_mutex);
+}
+`,
+	// The frontend takes the watch rwsem under its reply mutex through a
+	// helper of its own.
+	"drivers/xen/frontend.c": `#include "xenbus.h"
+DEFINE_MUTEX(reply_mutex);
+
+void xs_queue_reply(struct xb_req *req)
+{
+	mutex_lock(&reply_mutex);
+	req->state = 1;
+	mutex_unlock(&reply_mutex);
+}
+
+static void xs_write_watch(void)
+{
+	xs_register_watch();
+}
+
+void xs_file_write(void)
+{
+	mutex_lock(&reply_mutex);
+	xs_write_watch();
+	mutex_unlock(&reply_mutex);
+}
+`,
+	"drivers/xen/other.c": `static DEFINE_MUTEX(other_lock);
+extern struct mutex reply_mutex;
+
+void other_work(void)
+{
+	mutex_lock(&other_lock);
+	mutex_lock(&reply_mutex);
+	mutex_unlock(&reply_mutex);
+	mutex_unlock(&other_lock);
+}
+`,
+}
+
+// TestIndexOrderCycle3: a cycle of three classes over three files is an
+// AB-BA in effect, reported in the scanned file with all three sites; a
+// chain that does not close is not.
+func TestIndexOrderCycle3(t *testing.T) {
+	tree := writeTree(t, cycle3Tree)
+	ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	var got []string
+	for _, f := range scanFile(t, tree, "drivers/xen/xs.c", ix) {
+		got = append(got, f.Function+":"+f.Rule)
+		files := map[string]bool{}
+		for _, s := range f.Chain {
+			files[s.File] = true
+		}
+		if !files["drivers/xen/comms.c"] || !files["drivers/xen/frontend.c"] || !strings.Contains(f.Message, "cycle of three") {
+			t.Errorf("%s: chain %+v does not show the other two files", f.Message, f.Chain)
+		}
+	}
+	if strings.Join(got, " ") != "xs_suspend:LOCK_ORDER_INVERSION" {
+		t.Errorf("xs.c: findings %v, want xs_suspend:LOCK_ORDER_INVERSION", got)
+	}
+	if f := scanFile(t, tree, "drivers/xen/other.c", ix); len(f) != 0 {
+		t.Errorf("other.c: %d findings, want none", len(f))
+	}
+}
+
+// linkOrderTree: the other order of an AB-BA is taken through a call to
+// a third file, which the index's own order edges (each file's, through
+// its own callees) do not show: a.c holds alpha_lock and calls
+// beta_take() of b.c, which takes beta_lock; c.c takes alpha_lock under
+// beta_lock.
+var linkOrderTree = map[string]string{
+	"drivers/ab/a.c": `DEFINE_MUTEX(alpha_lock);
+void beta_take(void);
+
+void alpha_work(void)
+{
+	mutex_lock(&alpha_lock);
+	beta_take();
+	mutex_unlock(&alpha_lock);
+}
+`,
+	"drivers/ab/b.c": `DEFINE_MUTEX(beta_lock);
+
+void beta_take(void)
+{
+	mutex_lock(&beta_lock);
+	mutex_unlock(&beta_lock);
+}
+`,
+	"drivers/ab/c.c": `extern struct mutex alpha_lock;
+extern struct mutex beta_lock;
+
+void gamma_work(void)
+{
+	mutex_lock(&beta_lock);
+	mutex_lock(&alpha_lock);
+	mutex_unlock(&alpha_lock);
+	mutex_unlock(&beta_lock);
+}
+`,
+}
+
+// TestIndexLinkedOrder: the index keeps the calls made under each lock
+// to other files, and the scan links them.
+func TestIndexLinkedOrder(t *testing.T) {
+	tree := writeTree(t, linkOrderTree)
+	ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	var got []string
+	for _, f := range scanFile(t, tree, "drivers/ab/c.c", ix) {
+		got = append(got, f.Function+":"+f.Rule)
+		linked := false
+		for _, s := range f.Chain {
+			linked = linked || s.File == "drivers/ab/b.c" && s.Func == "beta_take"
+		}
+		if !linked || !strings.Contains(f.Message, "alpha_work() in drivers/ab/a.c") {
+			t.Errorf("%s: chain %+v does not lead through beta_take()", f.Message, f.Chain)
+		}
+	}
+	if strings.Join(got, " ") != "gamma_work:LOCK_ORDER_INVERSION" {
+		t.Errorf("c.c: findings %v, want gamma_work:LOCK_ORDER_INVERSION", got)
+	}
+}

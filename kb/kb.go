@@ -61,6 +61,13 @@ type Kind struct {
 	// Implies names kinds this one enters too: kmap_atomic() disables
 	// page faults as pagefault_disable() does.
 	Implies []string `yaml:"implies"`
+	// ByAction marks callback contexts whose callers choose, by the
+	// callback's second argument, what the callback does there: a path of
+	// the callback that tests that argument is one some callers of the
+	// chain may never take (switchdev's atomic chain never sends
+	// SWITCHDEV_PORT_ATTR_SET, its blocking chain does), and the context
+	// is not counted on it.
+	ByAction bool `yaml:"by_action"`
 	// Types are the C types of the lock object, to find the kind of a lock
 	// named in __must_hold or lockdep_assert_held.
 	Types []string `yaml:"types"`

@@ -17,7 +17,9 @@ var LockOrderInversion = &Analyzer{
 	Doc: `If one path takes lock A and then lock B while another takes B and then A, two
 CPUs running them at once can each hold one lock and wait forever for the other.
 lockdep reports this as "possible circular locking dependency" once both paths have
-run; here both orders are found in the analysed code, through callees too. Locks are
+run; here both orders are found in the analysed code, through callees too, and with an
+index in other files of the tree: their own edges, calls they make with a lock held,
+ops members the core calls under its lock, and cycles of three classes. Locks are
 compared by class, as lockdep does (struct type and field, or global name).`,
 	Fix: "take the two locks in one documented order everywhere, or drop the first before taking the second",
 	Ref: "Documentation/locking/lockdep-design.rst",
@@ -94,6 +96,18 @@ func ruleKnown(prog *flow.Program) func(string) bool {
 // lock class b while holding a.
 func OrderKey(a, b string) string { return "order " + a + " -> " + b }
 
+// OpsHeldKey is the key under which an index keeps the sites that call
+// through an ops member ("struct thermal_zone_device_ops.get_temp") with a
+// lock held, the lock's class in each entry's Var: every implementation
+// of the member takes its locks inside that one.
+func OpsHeldKey(member string) string { return "opsheld " + member }
+
+// HeldCallKey is the key under which an index keeps the calls made with
+// lock class a held to functions of other files, or through ops members
+// (in the entry's Var), whose effects the file's own analysis does not
+// see: what they take is an order edge only the link shows.
+func HeldCallKey(a string) string { return "heldcall " + a }
+
 // maxOrderChain bounds the evidence an index keeps of an order edge.
 const maxOrderChain = 12
 
@@ -124,8 +138,196 @@ func OrderSites(prog *flow.Program, file string, rel string) map[string][]flow.O
 			}
 			out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: o.Line, Chain: chain})
 		})
+		opsHeldSites(fi, known, file, rel, out)
+		heldCallSites(prog, fi, known, file, rel, out)
 	}
 	return out
+}
+
+// heldCallSites adds to out the calls fi makes with a lock held to
+// functions its file does not define, and through ops members: one entry
+// per class and callee. A call to one of the file's own functions holds
+// the lock around that function's calls of other files too
+// (xenbus_file_write() holds msgbuffer_mutex around xenbus_write_watch(),
+// which calls register_xenbus_watch() of xenbus_xs.c).
+func heldCallSites(prog *flow.Program, fi *flow.FuncInfo, known func(string) bool, file, rel string, out map[string][]flow.OpsTarget) {
+	if fi.Result == nil || fi.Result.Failed {
+		return
+	}
+	for _, c := range fi.Result.Calls {
+		if c.Fn == "" && c.Ops == "" {
+			continue
+		}
+		var held []*flow.Ctx
+		for _, h := range c.Inner {
+			if h.Kind == nil || !h.Kind.Lock || h.Kind.NoOrder || h.Try || !known(h.Class) ||
+				h.Inst == "" && strings.Contains(h.Class, "::") || len(flow.CalleePath(h.Via.Steps())) > maxOrderDepth {
+				continue
+			}
+			held = append(held, h)
+		}
+		if len(held) == 0 {
+			continue
+		}
+		step := flow.Step{File: file, Line: c.Line, Func: fi.F.Name}
+		for _, x := range outsideCalls(prog, fi, c, step, maxOrderDepth) {
+			for _, h := range held {
+				key := HeldCallKey(orderName(h))
+				if slices.ContainsFunc(out[key], func(t flow.OpsTarget) bool { return t.By == x.call.Fn && t.Var == x.call.Ops && t.Fn == fi.F.Name }) {
+					continue
+				}
+				chain := append(h.Via.Steps(), x.chain...)
+				if len(chain) > maxOrderChain {
+					continue
+				}
+				for i := range chain {
+					if chain[i].File == file {
+						chain[i].File = rel
+					}
+				}
+				out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: c.Line, By: x.call.Fn, Var: x.call.Ops, Chain: chain})
+			}
+		}
+	}
+}
+
+// outsideCall is a call to another file reached from a call of fi: the
+// steps from fi's call site down to it.
+type outsideCall struct {
+	call  *flow.Call
+	chain []flow.Step
+}
+
+// maxOutsideCalls bounds what one call of a file's own function yields.
+const maxOutsideCalls = 32
+
+// outsideCalls lists the calls to other files (and through ops members)
+// that c makes: c itself, or, for one of the file's own functions, its
+// calls of that kind, depth calls deep at most.
+func outsideCalls(prog *flow.Program, fi *flow.FuncInfo, c *flow.Call, step flow.Step, depth int) []outsideCall {
+	callee := c.Fn + "()"
+	if c.Ops != "" {
+		callee = c.Ops
+	}
+	step.Note = "calls " + callee
+	if c.File == "" {
+		return []outsideCall{{c, []flow.Step{step}}}
+	}
+	g := prog.LookupIn(c.Fn, c.File)
+	if depth <= 1 || g == nil || g == fi || g.Result == nil || g.Result.Failed {
+		return nil
+	}
+	var out []outsideCall
+	for _, d := range g.Result.Calls {
+		if d.Fn == "" && d.Ops == "" || d.File == c.File && d.Fn == c.Fn {
+			continue
+		}
+		for _, x := range outsideCalls(prog, g, d, flow.Step{File: g.F.File.Path, Line: d.Line, Func: g.F.Name}, depth-1) {
+			out = append(out, outsideCall{x.call, append([]flow.Step{step}, x.chain...)})
+			if len(out) >= maxOutsideCalls {
+				return out
+			}
+		}
+	}
+	return out
+}
+
+// maxHeldCalls bounds the calls made under one class that linkedOrder
+// follows: a class held around hundreds of calls (rtnl_mutex) would
+// otherwise cost a scan more than the rest of its work.
+const maxHeldCalls = 256
+
+// linkedOrder finds a site of another file that takes class b while
+// holding a: an index's order edge, or a call made under a to a function
+// that, through its links, takes b. Its chain leads from a's acquisition
+// to b's; nil when there is none.
+func linkedOrder(pass *Pass, a, b string) *flow.OpsTarget {
+	if there := pass.Prog.OpsSites(OrderKey(a, b)); len(there) > 0 {
+		return &there[0]
+	}
+	for i, t := range pass.Prog.OpsSites(HeldCallKey(a)) {
+		if i >= maxHeldCalls {
+			break
+		}
+		if chain := takesIn(pass, t, func(c string) bool { return c == b }); chain != nil {
+			return &flow.OpsTarget{Fn: t.Fn, File: t.File, Line: t.Line, Chain: chain}
+		}
+	}
+	return nil
+}
+
+// takesIn is the chain of a held call t down to an acquisition of a class
+// want accepts, through the callee's links or the ops member's
+// implementations; nil when it takes none.
+func takesIn(pass *Pass, t flow.OpsTarget, want func(string) bool) []flow.Step {
+	var callees []*flow.FuncInfo
+	if t.Var != "" {
+		ts := pass.Prog.OpsTargetsOf(t.Var)
+		if len(ts) > maxOpsOrderTargets {
+			return nil
+		}
+		for _, x := range ts {
+			if g := pass.Prog.OpsFunc(x); g != nil {
+				callees = append(callees, g)
+			}
+		}
+	} else if g := pass.Prog.ExternalLookup(t.By); g != nil {
+		callees = append(callees, g)
+	}
+	for _, g := range callees {
+		if g.Sum == nil {
+			continue
+		}
+		for _, e := range g.Sum.Effects {
+			if e.Kind != flow.ETake || e.Ctx == nil || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder ||
+				len(flow.CalleePath(e.Chain))+1 > maxOrderDepth || !want(orderName(e.Ctx)) {
+				continue
+			}
+			return append(append([]flow.Step(nil), t.Chain...), e.Chain...)
+		}
+	}
+	return nil
+}
+
+// maxOpsOrderTargets bounds the implementations of an ops member a held
+// call is taken to reach, as calls through members are (flow's
+// maxOpsTargets).
+const maxOpsOrderTargets = 8
+
+// opsHeldSites adds to out the calls fi makes through ops members with
+// locks held (the thermal core calls tz->ops.get_temp() under tz->lock,
+// which __thermal_zone_get_temp() asserts), one entry per member and
+// class.
+func opsHeldSites(fi *flow.FuncInfo, known func(string) bool, file, rel string, out map[string][]flow.OpsTarget) {
+	if fi.Result == nil || fi.Result.Failed {
+		return
+	}
+	for _, c := range fi.Result.Calls {
+		if c.Ops == "" {
+			continue
+		}
+		for _, h := range append(append([]*flow.Ctx(nil), c.Inner...), c.Asserted...) {
+			if h.Kind == nil || !h.Kind.Lock || h.Kind.NoOrder || h.Try || !known(h.Class) ||
+				h.Inst == "" && strings.Contains(h.Class, "::") || len(flow.CalleePath(h.Via.Steps())) > maxOrderDepth {
+				continue
+			}
+			key, class := OpsHeldKey(c.Ops), orderName(h)
+			if slices.ContainsFunc(out[key], func(t flow.OpsTarget) bool { return t.Fn == fi.F.Name && t.Var == class }) {
+				continue
+			}
+			chain := append(h.Via.Steps(), flow.Step{File: file, Line: c.Line, Func: fi.F.Name,
+				Note: fmt.Sprintf("calls through %s with %s held", c.Ops, h.Class)})
+			if len(chain) > maxOrderChain {
+				continue
+			}
+			for i := range chain {
+				if chain[i].File == file {
+					chain[i].File = rel
+				}
+			}
+			out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: c.Line, Var: class, Chain: chain})
+		}
+	}
 }
 
 func runLockOrder(pass *Pass) {
@@ -194,6 +396,16 @@ func runLockOrder(pass *Pass) {
 		}
 		there := pass.Prog.OpsSites(OrderKey(k[1], k[0]))
 		if len(there) == 0 {
+			if t := linkedOrder(pass, k[1], k[0]); t != nil {
+				there = []flow.OpsTarget{*t}
+			}
+		}
+		if len(there) == 0 {
+			if f := opsHeldOrder(pass, here, k); f != nil {
+				pass.Report(f, k[0], k[1])
+			} else if f := orderThroughThird(pass, here, k); f != nil {
+				pass.Report(f, k[0], k[1])
+			}
 			continue
 		}
 		t := there[0]
@@ -220,4 +432,127 @@ func siteLess(a, b *orderEdge) bool {
 		return a.fi.F.File.Path < b.fi.F.File.Path
 	}
 	return a.o.Line < b.o.Line
+}
+
+// opsHeldOrder finds the other order of here's edge k (k[1] taken while
+// k[0] is held) through an ops table of the analysed files: another file
+// calls through a member with k[1] held (OpsHeldKey), and the analysed
+// function the table stores there takes k[0]. qpnp_tm_init() takes the
+// thermal zone's lock under chip->lock, and the thermal core calls
+// qpnp_tm_get_temp(), which takes chip->lock, under the zone's lock.
+func opsHeldOrder(pass *Pass, here *orderEdge, k [2]string) *Finding {
+	for _, g := range pass.Prog.Funcs {
+		members := pass.Prog.LocalOps(g)
+		if len(members) == 0 {
+			continue
+		}
+		var take *flow.Obs
+		orderEdgesTakes(g, indexKnown(pass.Prog), func(o *flow.Obs) {
+			if take == nil && orderName(o.Eff.Ctx) == k[0] {
+				take = o
+			}
+		})
+		if take == nil {
+			continue
+		}
+		for _, m := range members {
+			for _, t := range pass.Prog.OpsSites(OpsHeldKey(m)) {
+				if t.Var != k[1] {
+					continue
+				}
+				msg := fmt.Sprintf("%s() takes %s while holding %s, but %s() in %s holds %s when it calls %s() through %s, which takes %s: possible AB-BA deadlock",
+					here.fi.F.Name, here.o.Eff.Ctx.Class, here.outer.Class, t.Fn, t.File, k[1], g.F.Name, m, k[0])
+				var chain []flow.Step
+				chain = append(chain, t.Chain...)
+				chain = append(chain, flow.Step{File: g.F.File.Path, Line: g.F.Line, Func: g.F.Name,
+					Note: fmt.Sprintf("%s() is %s in this file's table", g.F.Name, m)})
+				chain = append(chain, take.Eff.Chain...)
+				chain = append(chain, here.outer.Via.Steps()...)
+				chain = append(chain, here.o.Eff.Chain...)
+				return &Finding{File: here.fi.F.File.Path, Line: here.o.Line, Function: here.fi.F.Name, Message: msg, Chain: chain}
+			}
+		}
+	}
+	return nil
+}
+
+// orderEdgesTakes calls each with fi's lock acquisitions that count for
+// lock order, held lock or not: those close enough to fi and named well
+// enough to compare by class, as orderEdges takes them.
+func orderEdgesTakes(fi *flow.FuncInfo, known func(string) bool, each func(o *flow.Obs)) {
+	if fi.Result == nil || fi.Result.Failed {
+		return
+	}
+	for _, o := range fi.Result.Obs {
+		e := o.Eff
+		if e.Kind != flow.ETake || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || !known(e.Ctx.Class) ||
+			len(flow.CalleePath(e.Chain)) > maxOrderDepth {
+			continue
+		}
+		each(o)
+	}
+}
+
+// maxThirdClasses bounds the classes orderThroughThird tries as the
+// third of a cycle: the locks taken under one class in the whole tree.
+const maxThirdClasses = 64
+
+// orderThroughThird finds a cycle of three classes that closes here's
+// edge k (k[1] taken while k[0] is held) through two files of the tree:
+// one takes a third class x under k[1], another k[0] under x. xs_suspend()
+// takes xs_response_mutex under xs_watch_rwsem; xenbus_thread() takes the
+// frontend's reply_mutex under xs_response_mutex; xenbus_file_write()
+// takes xs_watch_rwsem under the reply mutex. lockdep reports such a cycle
+// as it does two classes.
+func orderThroughThird(pass *Pass, here *orderEdge, k [2]string) *Finding {
+	prefix := OrderKey(k[1], "")
+	try := func(x string, fwd flow.OpsTarget) *Finding {
+		// x comes from the index, whose sites name only classes their
+		// files knew.
+		if x == k[0] || x == k[1] {
+			return nil
+		}
+		b := linkedOrder(pass, x, k[0])
+		if b == nil {
+			return nil
+		}
+		msg := fmt.Sprintf("%s() takes %s while holding %s; %s() in %s takes %s while holding it, and %s() in %s takes %s while holding that: a cycle of three lock classes, possible deadlock",
+			here.fi.F.Name, here.o.Eff.Ctx.Class, here.outer.Class, fwd.Fn, fwd.File, x, b.Fn, b.File, here.outer.Class)
+		var chain []flow.Step
+		chain = append(chain, here.outer.Via.Steps()...)
+		chain = append(chain, here.o.Eff.Chain...)
+		chain = append(chain, fwd.Chain...)
+		chain = append(chain, b.Chain...)
+		return &Finding{File: here.fi.F.File.Path, Line: here.o.Line, Function: here.fi.F.Name, Message: msg, Chain: chain}
+	}
+	for _, key := range pass.Prog.KeysWithPrefix(prefix, maxThirdClasses) {
+		if fwd := pass.Prog.OpsSites(key); len(fwd) > 0 {
+			if f := try(strings.TrimPrefix(key, prefix), fwd[0]); f != nil {
+				return f
+			}
+		}
+	}
+	// Classes taken under k[1] through a call to another file.
+	tried := 0
+	for i, t := range pass.Prog.OpsSites(HeldCallKey(k[1])) {
+		if i >= maxHeldCalls || tried >= maxThirdClasses {
+			break
+		}
+		var x string
+		chain := takesIn(pass, t, func(c string) bool {
+			if c == k[0] || c == k[1] {
+				return false
+			}
+			x = c
+			return true
+		})
+		if chain == nil {
+			continue
+		}
+		tried++
+		if f := try(x, flow.OpsTarget{Fn: t.Fn, File: t.File, Line: t.Line, Chain: chain}); f != nil {
+			return f
+		}
+	}
+	return nil
 }

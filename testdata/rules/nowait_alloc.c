@@ -130,3 +130,78 @@ int nowait_cache_fixed(struct kiocb *iocb, struct inode_info *ii)
 	ii->cache = kmalloc(64, gfp);
 	return ii->cache ? 0 : -ENOMEM;
 }
+
+/*
+ * dm before 6f25dd1c57b8: NOWAIT requests the target cannot serve are
+ * turned away, the rest go on to an allocation that may wait for
+ * writeback.
+ */
+struct clone_info {
+	struct bio *bio;
+	int target_nowait;
+	void *clone;
+};
+
+int split_and_process(struct clone_info *ci)
+{
+	if (unlikely((ci->bio->bi_opf & REQ_NOWAIT) != 0) && unlikely(!ci->target_nowait))
+		return BLK_STS_NOTSUPP;
+	ci->clone = kmalloc(64, GFP_NOIO); /* want NOWAIT_MAY_BLOCK "line 147 lets through" */
+	return 0;
+}
+
+/* The fix: the admitted requests allocate with GFP_NOWAIT. */
+int split_and_process_fixed(struct clone_info *ci)
+{
+	if (unlikely(ci->bio->bi_opf & REQ_NOWAIT)) {
+		if (unlikely(!ci->target_nowait))
+			return BLK_STS_NOTSUPP;
+		ci->clone = kmalloc(64, GFP_NOWAIT);
+		if (!ci->clone)
+			return BLK_STS_AGAIN;
+	} else {
+		ci->clone = kmalloc(64, GFP_NOIO);
+	}
+	return 0;
+}
+
+/* The mask chosen by the same test: the NOWAIT path's is GFP_NOWAIT. */
+int split_and_process_mask(struct clone_info *ci)
+{
+	gfp_t gfp = GFP_NOIO;
+
+	if (unlikely(ci->bio->bi_opf & REQ_NOWAIT)) {
+		if (unlikely(!ci->target_nowait))
+			return BLK_STS_NOTSUPP;
+		gfp = GFP_NOWAIT;
+	}
+	ci->clone = kmalloc(64, gfp);
+	return 0;
+}
+
+/* No NOWAIT request is turned away: the function makes no promise. */
+int note_nowait(struct clone_info *ci)
+{
+	if (ci->bio->bi_opf & REQ_NOWAIT)
+		ci->target_nowait = 1;
+	ci->clone = kmalloc(64, GFP_NOIO);
+	return 0;
+}
+
+/*
+ * dm 6.12: a NOWAIT request whose GFP_NOWAIT allocation fails is failed;
+ * abnormal NOWAIT requests are served blocking, by design ("Only support
+ * nowait for normal IO"). A return after work is no gate.
+ */
+void split_and_process_io(struct clone_info *ci, int abnormal)
+{
+	if (unlikely(ci->bio->bi_opf & REQ_NOWAIT) && !abnormal) {
+		ci->clone = kmalloc(64, GFP_NOWAIT);
+		if (unlikely(!ci->clone)) {
+			bio_wouldblock_error(ci->bio);
+			return;
+		}
+	} else {
+		ci->clone = kmalloc(64, GFP_NOIO);
+	}
+}
