@@ -106,7 +106,14 @@ func (p *Program) callbackContexts() map[*FuncInfo][]*Ctx {
 				if oc.Why != "" {
 					note = fmt.Sprintf(oc.Why, t.Fn, m)
 				}
-				add(g, &Ctx{Kind: kind, FromCaller: true, Via: NewPath(Step{File: t.File, Line: t.Line, Func: t.Fn, Note: note})})
+				c := &Ctx{Kind: kind, FromCaller: true, Via: NewPath(Step{File: t.File, Line: t.Line, Func: t.Fn, Note: note})}
+				if oc.WhenNull != nil {
+					if *oc.WhenNull >= len(g.F.Params) || g.F.Params[*oc.WhenNull].Name == "" {
+						continue
+					}
+					c.WhenNull = g.F.Params[*oc.WhenNull].Name
+				}
+				add(g, c)
 			}
 		}
 	}

@@ -77,6 +77,11 @@ type Ctx struct {
 	FromCaller bool
 	// Via is how the context was entered: call sites down to the primitive.
 	Via *Path
+	// WhenNull, for a context the caller gives a callback, names the
+	// callback's parameter that is NULL exactly when it is called in that
+	// context (kb.OpsContext.WhenNull): a path that found it non-NULL is
+	// out of it.
+	WhenNull string
 	// Flags are variables set to a true constant when the lock was taken
 	// ("locked = 1"): a callee given their address may drop the lock.
 	Flags []string

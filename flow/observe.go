@@ -147,6 +147,13 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	if f.actionTested(st) {
 		held = slices.DeleteFunc(held, func(c *Ctx) bool { return c.FromCaller && c.Kind.ByAction })
 	}
+	held = slices.DeleteFunc(held, func(c *Ctx) bool {
+		if c.WhenNull == "" {
+			return false
+		}
+		v, known := st.fact(c.WhenNull)
+		return known && v // "if (!dentry) return ERR_PTR(-ECHILD);" was passed
+	})
 	o := &Obs{Fn: f.fi, Line: s.Line, Held: held, Eff: e, Exclude: exclude,
 		NonRT: f.p.nonRTState(st.Conds) || f.p.nonRT(e.Conds)}
 	if f.nowait != nil {

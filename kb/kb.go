@@ -319,6 +319,11 @@ type OpsContext struct {
 	Members []string `yaml:"members"`
 	Why     string   `yaml:"why"`
 	Src     string   `yaml:"src"`
+	// WhenNull is the argument (0-based) the core passes NULL exactly
+	// when it calls the member in Kind: the RCU path walk calls
+	// ->get_link() with a NULL dentry. A path of the callback that found
+	// the argument non-NULL is out of that context. nil: always in it.
+	WhenNull *int `yaml:"when_null"`
 }
 
 // Load reads the embedded knowledge base and then each extra file (a path
