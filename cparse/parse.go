@@ -171,6 +171,7 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	for _, text := range defined {
 		f.Funcs = append(f.Funcs, p.generatedFuncs(f, text, pre, types, timeout)...)
 	}
+	f.Ops = append(f.Ops, p.expandedTables(f, b.pendingInits, pre, types, timeout)...)
 	return f, nil
 }
 
@@ -234,6 +235,9 @@ func (p *Parser) macroFuncs(f *File, synth []byte, real prepassResult, names map
 // cannot be parsed in time.
 func (p *Parser) parseSynth(f *File, text []byte, real prepassResult, names map[string]bool, types *fileTypes, timeout time.Duration, declare bool) *File {
 	sf := &File{Path: f.Path, Src: text, Structs: map[string]*Struct{}, Typedefs: map[string]Type{}, Globals: map[string]Type{}, Consts: map[string]int64{}}
+	for k, v := range f.Structs {
+		sf.Structs[k] = v // the file's own types name the members of what it generates
+	}
 	sf.lines = append(sf.lines, 0)
 	for i, c := range text {
 		if c == '\n' {
@@ -316,6 +320,11 @@ type fileBuilder struct {
 	// most it reached; tooDeep is set past MaxNesting.
 	nest, deepest int
 	tooDeep       bool
+	// initDefs are the file's function-like macros by name, for
+	// initializers built by them (expandInit); pendingInits the
+	// initializers whose macros were expanded, parsed after the file.
+	initDefs     map[string]initMacro
+	pendingInits []pendingInit
 }
 
 // condList is a stack of preprocessor conditions shared between levels:
@@ -521,10 +530,31 @@ func (b *fileBuilder) opsTable(st string, list *tsNode, arr bool, tableVar strin
 			if arr {
 				b.opsTable(st, c, false, "")
 			}
+		case "call_expression":
+			// INIT_MESON8_COMMON_DATA(134): an initializer the file's own
+			// macro writes (irq-meson-gpio.c), read once expanded.
+			if text, ok := b.expandInit(int(c.StartByte()), int(c.EndByte())); ok {
+				v := tableVar
+				if arr {
+					v = ""
+				}
+				b.pendingInits = append(b.pendingInits, pendingInit{st: st, text: text, tableVar: v, line: b.f.Line(int(c.StartByte()))})
+			}
 		case "initializer_pair":
 			d, v := c.ChildByFieldName("designator"), c.ChildByFieldName("value")
 			if arr && d != nil && v != nil && b.p.typ(d) == "subscript_designator" && b.p.typ(v) == "initializer_list" {
 				b.opsTable(st, v, false, "") // [FOO_X] = { .fn = f }
+				continue
+			}
+			if d != nil && v != nil && b.p.typ(d) == "field_designator" && b.p.typ(v) == "initializer_list" {
+				// .ops = { .set_type = f }: a member that is itself a
+				// struct, whose type the file's definition names.
+				field := strings.TrimSpace(strings.TrimPrefix(d.Content(b.src), "."))
+				if s := b.f.Structs[st]; s != nil {
+					if t, ok := s.Fields[field]; ok && t.Ptr == 0 && !t.Array && strings.HasPrefix(t.Base, "struct ") {
+						b.opsTable(t.Base, v, false, "")
+					}
+				}
 				continue
 			}
 			if d == nil || v == nil || b.p.typ(d) != "field_designator" || c.NamedChildCount() != 2 {
@@ -896,6 +926,175 @@ func memberAssigns(f *File, fn *Func) []OpsInit {
 			}
 			out = append(out, OpsInit{Struct: t.Base, Field: l.Name, Fn: name, Line: s.Line, Assigned: true})
 		}
+	}
+	return out
+}
+
+// initMacro is a function-like macro of the file: its parameters and its
+// body, continuation lines joined.
+type initMacro struct {
+	params []string
+	body   string
+}
+
+// pendingInit is an initializer written by macros, expanded: the struct
+// it fills, the table variable, and the line of the macro's call.
+type pendingInit struct {
+	st, text, tableVar string
+	line               int
+}
+
+// Bounds of initializer macro expansion: nesting of macros in macros, and
+// the text one call may grow to.
+const (
+	maxInitExpansionDepth = 8
+	maxInitExpansion      = 64 << 10
+)
+
+// expandInit expands the file's function-like macros in the text of an
+// initializer element (src[s:e]); ok is false when it names none, or the
+// expansion is beyond what initializers need (token pasting,
+// stringizing, variadic macros, the bounds).
+func (b *fileBuilder) expandInit(s, e int) (string, bool) {
+	if b.initDefs == nil {
+		b.initDefs = map[string]initMacro{}
+		for _, d := range b.pre.defs {
+			dir := strings.ReplaceAll(string(b.src[d.s:d.e]), "\\\n", " ")
+			dir = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(dir), "#"))
+			name, params, body, ok := macroParts(dir)
+			if !ok || strings.Contains(body, "#") || strings.Contains(params, "...") {
+				continue
+			}
+			var ps []string
+			for _, p := range strings.Split(params, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					ps = append(ps, p)
+				}
+			}
+			b.initDefs[name] = initMacro{params: ps, body: body}
+		}
+	}
+	out, changed, ok := expandMacros(string(b.src[s:e]), b.initDefs, maxInitExpansionDepth)
+	return out, ok && changed
+}
+
+// expandMacros replaces the calls of defs' macros in text by their bodies,
+// arguments in place, depth levels deep.
+func expandMacros(text string, defs map[string]initMacro, depth int) (out string, changed, ok bool) {
+	if depth == 0 || len(text) > maxInitExpansion {
+		return "", false, false
+	}
+	var sb strings.Builder
+	for i := 0; i < len(text); {
+		if !isIdentStart(text[i]) || i > 0 && isIdentChar(text[i-1]) {
+			sb.WriteByte(text[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && isIdentChar(text[j]) {
+			j++
+		}
+		m, isMacro := defs[text[i:j]]
+		k := j
+		for k < len(text) && (text[k] == ' ' || text[k] == '\t' || text[k] == '\n') {
+			k++
+		}
+		if !isMacro || k >= len(text) || text[k] != '(' {
+			sb.WriteString(text[i:j])
+			i = j
+			continue
+		}
+		args, end, good := splitInitArgs(text, k)
+		if !good || len(args) != len(m.params) && !(len(m.params) == 0 && len(args) == 1 && strings.TrimSpace(args[0]) == "") {
+			return "", false, false
+		}
+		exp, _, good := expandMacros(substParams(m.body, m.params, args), defs, depth-1)
+		if !good {
+			return "", false, false
+		}
+		sb.WriteString(exp)
+		changed = true
+		i = end
+		if sb.Len() > maxInitExpansion {
+			return "", false, false
+		}
+	}
+	return sb.String(), changed, true
+}
+
+// splitInitArgs splits the parenthesized arguments at text[open] by their
+// top-level commas; end is past the closing parenthesis.
+func splitInitArgs(text string, open int) (args []string, end int, ok bool) {
+	depth, start := 0, open+1
+	for i := open; i < len(text); i++ {
+		switch text[i] {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+			if depth == 0 {
+				return append(args, text[start:i]), i + 1, text[i] == ')'
+			}
+		case ',':
+			if depth == 1 {
+				args = append(args, text[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return nil, 0, false
+}
+
+// substParams puts args in place of the macro's parameters in body.
+func substParams(body string, params, args []string) string {
+	var sb strings.Builder
+	for i := 0; i < len(body); {
+		if !isIdentStart(body[i]) || i > 0 && isIdentChar(body[i-1]) {
+			sb.WriteByte(body[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(body) && isIdentChar(body[j]) {
+			j++
+		}
+		word := body[i:j]
+		if k := slices.Index(params, word); k >= 0 {
+			word = strings.TrimSpace(args[k])
+		}
+		sb.WriteString(word)
+		i = j
+	}
+	return sb.String()
+}
+
+// expandedTables parses the initializers expanded from macros as tables
+// of their own, and returns the functions they store, on the lines of the
+// macros' calls.
+func (p *Parser) expandedTables(f *File, pending []pendingInit, pre prepassResult, types *fileTypes, timeout time.Duration) []OpsInit {
+	if len(pending) == 0 {
+		return nil
+	}
+	var sb strings.Builder
+	for i, pi := range pending {
+		fmt.Fprintf(&sb, "static %s __lockbot_init_%d = { %s };\n", pi.st, i, strings.ReplaceAll(pi.text, "\n", " "))
+	}
+	sf := p.parseSynth(f, []byte(sb.String()), pre, nil, types, timeout, true)
+	if sf == nil {
+		return nil
+	}
+	var out []OpsInit
+	for _, o := range sf.Ops {
+		i := o.Line - 1
+		if i < 0 || i >= len(pending) {
+			continue
+		}
+		if o.Var != "" {
+			o.Var = pending[i].tableVar
+		}
+		o.Line = pending[i].line
+		out = append(out, o)
 	}
 	return out
 }
