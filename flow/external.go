@@ -389,7 +389,7 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 	for _, c := range st.fi.Result.Calls {
 		if c.Ops != "" {
 			ts := s.opsTargets(c.Ops)
-			if len(ts) > maxOpsTargets {
+			if OpsFnCount(ts) > maxOpsTargets {
 				continue
 			}
 			for _, t := range ts {

@@ -35,6 +35,18 @@ type OpsTarget struct {
 // of a subsystem's own ops do.
 const maxOpsTargets = 8
 
+// OpsFnCount counts the functions ts names: tables a macro writes repeat
+// one function in each (irq-meson-gpio.c's eleven params tables share two
+// set_type functions), and it is the functions that say how much a call
+// through the member may reach.
+func OpsFnCount(ts []OpsTarget) int {
+	seen := make(map[[2]string]bool, len(ts))
+	for _, t := range ts {
+		seen[[2]string{t.Fn, t.File}] = true
+	}
+	return len(seen)
+}
+
 // opsTable holds the ops tables of the analysed files and, through the
 // externals, of the tree.
 type opsTable struct {
@@ -323,12 +335,14 @@ func (f *flow) opsCallees(s *cparse.Stmt) []opsCallee {
 	}
 	var l []opsCallee
 	if key := opsMember(f.env, s.Call); key != "" {
-		if ts := f.p.opsTargets(key); len(ts) <= maxOpsTargets {
+		if ts := f.p.opsTargets(key); OpsFnCount(ts) <= maxOpsTargets {
+			seen := map[*FuncInfo]bool{}
 			for _, t := range ts {
 				g := f.p.OpsFunc(t)
-				if g == nil || g.Sum == nil || g == f.fi {
+				if g == nil || g.Sum == nil || g == f.fi || seen[g] {
 					continue
 				}
+				seen[g] = true
 				l = append(l, opsCallee{g, f.step(s.Line, opsNote(g.F.Name, key, t)), t.Var})
 			}
 		}
@@ -348,7 +362,7 @@ func (p *Program) opsMatter(fi *FuncInfo, s *cparse.Stmt) bool {
 		return false
 	}
 	ts := p.opsTargets(key)
-	if len(ts) > maxOpsTargets {
+	if OpsFnCount(ts) > maxOpsTargets {
 		return false
 	}
 	for _, t := range ts {

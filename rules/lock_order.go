@@ -263,7 +263,7 @@ func takesIn(pass *Pass, t flow.OpsTarget, want func(string) bool) []flow.Step {
 	var callees []*flow.FuncInfo
 	if t.Var != "" {
 		ts := pass.Prog.OpsTargetsOf(t.Var)
-		if len(ts) > maxOpsOrderTargets {
+		if flow.OpsFnCount(ts) > maxOpsOrderTargets {
 			return nil
 		}
 		for _, x := range ts {
