@@ -27,6 +27,8 @@ type OpsTarget struct {
 	// Assigned: a statement of File stores Fn in the member; Fn may be
 	// defined in another file (cparse.OpsInit.Assigned).
 	Assigned bool `json:"assigned,omitempty"`
+	// Kind is the kind of the lock an OpsHeldKey entry's site holds.
+	Kind string `json:"kind,omitempty"`
 }
 
 // maxOpsTargets bounds the implementations a call through a member is
@@ -66,6 +68,12 @@ func newOpsTable(files []*cparse.File) *opsTable {
 	}
 	return t
 }
+
+// OpsHeldKey is the key under which an index keeps the sites that call
+// through an ops member ("struct thermal_zone_device_ops.get_temp") with a
+// lock held, the lock's class in each entry's Var and its kind in Kind:
+// every implementation of the member runs inside that lock.
+func OpsHeldKey(member string) string { return "opsheld " + member }
 
 // RegisterKey is the key under which an index keeps the callbacks
 // registered for a work item class (INIT_WORK(&x->work, fn)), beside the

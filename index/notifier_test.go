@@ -105,3 +105,100 @@ func TestIndexNotifierWrapper(t *testing.T) {
 		t.Errorf("findings %q, want hcd_id_notify's kasprintf in atomic notifier context, registered through devm_usb_get_phy_by_node()", got)
 	}
 }
+
+// heldOpsTree: bonding's ipsec bug (A-02 in corpus/). The xfrm core
+// holds x->lock (a spinlock) around a helper that calls
+// ->xdo_dev_state_delete(); bonding's implementation takes a mutex. The
+// other member is called under a mutex only: its implementation may
+// sleep.
+var heldOpsTree = map[string]string{
+	"include/linux/xfrm.h": `struct xfrm_state;
+struct xfrmdev_ops {
+	void (*xdo_dev_state_delete)(struct xfrm_state *x);
+	void (*xdo_dev_state_free)(struct xfrm_state *x);
+};
+struct xfrm_state {
+	spinlock_t lock;
+	struct mutex mlock;
+	const struct xfrmdev_ops *ops;
+};
+`,
+	"net/xfrm/state.c": `#include <linux/xfrm.h>
+
+static void xfrm_dev_state_delete(struct xfrm_state *x)
+{
+	x->ops->xdo_dev_state_delete(x);
+}
+
+static void __xfrm_state_delete(struct xfrm_state *x)
+{
+	xfrm_dev_state_delete(x);
+}
+
+void xfrm_state_delete(struct xfrm_state *x)
+{
+	spin_lock_bh(&x->lock);
+	__xfrm_state_delete(x);
+	spin_unlock_bh(&x->lock);
+}
+
+void xfrm_state_free(struct xfrm_state *x)
+{
+	mutex_lock(&x->mlock);
+	x->ops->xdo_dev_state_free(x);
+	mutex_unlock(&x->mlock);
+}
+`,
+	"drivers/net/bond.c": `#include <linux/xfrm.h>
+
+static DEFINE_MUTEX(ipsec_lock);
+
+static void bond_ipsec_del_sa(struct xfrm_state *x)
+{
+	mutex_lock(&ipsec_lock);
+	mutex_unlock(&ipsec_lock);
+}
+
+static void bond_ipsec_free_sa(struct xfrm_state *x)
+{
+	mutex_lock(&ipsec_lock);
+	mutex_unlock(&ipsec_lock);
+}
+
+static const struct xfrmdev_ops bond_xfrmdev_ops = {
+	.xdo_dev_state_delete = bond_ipsec_del_sa,
+	.xdo_dev_state_free = bond_ipsec_free_sa,
+};
+`,
+}
+
+// TestIndexHeldOpsContext: the index keeps the locks held around calls
+// through ops members, through the caller file's own helpers, and an
+// implementation in another file runs inside a spinning one.
+func TestIndexHeldOpsContext(t *testing.T) {
+	tree := writeTree(t, heldOpsTree)
+	ix, st := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	if st.Failed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	srcs, err := source.LoadPaths([]string{filepath.Join(tree, "drivers/net/bond.c")}, source.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := rules.Analyze(context.Background(), srcs, rules.Options{KB: kb.MustDefault(), Externals: ix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		var chain []string
+		for _, s := range f.Chain {
+			chain = append(chain, s.Func)
+		}
+		got = append(got, f.Function+":"+f.Rule+":"+strings.Join(chain, ","))
+	}
+	if len(got) != 1 || !strings.HasPrefix(got[0], "bond_ipsec_del_sa:SLEEP_IN_ATOMIC:xfrm_state_delete,xfrm_state_delete,__xfrm_state_delete,xfrm_dev_state_delete") {
+		t.Errorf("findings %q, want bond_ipsec_del_sa's mutex under xfrm_state_delete()'s spinlock", got)
+	}
+}

@@ -96,12 +96,6 @@ func ruleKnown(prog *flow.Program) func(string) bool {
 // lock class b while holding a.
 func OrderKey(a, b string) string { return "order " + a + " -> " + b }
 
-// OpsHeldKey is the key under which an index keeps the sites that call
-// through an ops member ("struct thermal_zone_device_ops.get_temp") with a
-// lock held, the lock's class in each entry's Var: every implementation
-// of the member takes its locks inside that one.
-func OpsHeldKey(member string) string { return "opsheld " + member }
-
 // HeldCallKey is the key under which an index keeps the calls made with
 // lock class a held to functions of other files, or through ops members
 // (in the entry's Var), whose effects the file's own analysis does not
@@ -113,6 +107,8 @@ const maxOrderChain = 12
 
 // OrderSites lists the lock order edges of a file's functions, by
 // OrderKey, for an index: the other half of an AB-BA in another file.
+// With them go the calls made with a lock held to other files
+// (HeldCallKey) and through ops members (flow.OpsHeldKey).
 func OrderSites(prog *flow.Program, file string, rel string) map[string][]flow.OpsTarget {
 	out := map[string][]flow.OpsTarget{}
 	known := indexKnown(prog)
@@ -138,7 +134,7 @@ func OrderSites(prog *flow.Program, file string, rel string) map[string][]flow.O
 			}
 			out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: o.Line, Chain: chain})
 		})
-		opsHeldSites(fi, known, file, rel, out)
+		opsHeldSites(prog, fi, known, file, rel, out)
 		heldCallSites(prog, fi, known, file, rel, out)
 	}
 	return out
@@ -295,37 +291,51 @@ func takesIn(pass *Pass, t flow.OpsTarget, want func(string) bool) []flow.Step {
 const maxOpsOrderTargets = 8
 
 // opsHeldSites adds to out the calls fi makes through ops members with
-// locks held (the thermal core calls tz->ops.get_temp() under tz->lock,
-// which __thermal_zone_get_temp() asserts), one entry per member and
-// class.
-func opsHeldSites(fi *flow.FuncInfo, known func(string) bool, file, rel string, out map[string][]flow.OpsTarget) {
+// locks held, directly or through the file's own functions (the thermal
+// core calls tz->ops.get_temp() under tz->lock, which
+// __thermal_zone_get_temp() asserts; xfrm_state_delete() holds x->lock
+// around __xfrm_state_delete(), which calls xfrm_dev_state_delete(),
+// which calls ->xdo_dev_state_delete()): one entry per member and class,
+// with the lock's kind.
+func opsHeldSites(prog *flow.Program, fi *flow.FuncInfo, known func(string) bool, file, rel string, out map[string][]flow.OpsTarget) {
 	if fi.Result == nil || fi.Result.Failed {
 		return
 	}
 	for _, c := range fi.Result.Calls {
-		if c.Ops == "" {
+		if c.Fn == "" && c.Ops == "" {
 			continue
 		}
+		var held []*flow.Ctx
 		for _, h := range append(append([]*flow.Ctx(nil), c.Inner...), c.Asserted...) {
 			if h.Kind == nil || !h.Kind.Lock || h.Kind.NoOrder || h.Try || !known(h.Class) ||
 				h.Inst == "" && strings.Contains(h.Class, "::") || len(flow.CalleePath(h.Via.Steps())) > maxOrderDepth {
 				continue
 			}
-			key, class := OpsHeldKey(c.Ops), orderName(h)
-			if slices.ContainsFunc(out[key], func(t flow.OpsTarget) bool { return t.Fn == fi.F.Name && t.Var == class }) {
+			held = append(held, h)
+		}
+		if len(held) == 0 {
+			continue
+		}
+		for _, x := range outsideCalls(prog, fi, c, flow.Step{File: file, Line: c.Line, Func: fi.F.Name}, maxOrderDepth) {
+			if x.call.Ops == "" {
 				continue
 			}
-			chain := append(h.Via.Steps(), flow.Step{File: file, Line: c.Line, Func: fi.F.Name,
-				Note: fmt.Sprintf("calls through %s with %s held", c.Ops, h.Class)})
-			if len(chain) > maxOrderChain {
-				continue
-			}
-			for i := range chain {
-				if chain[i].File == file {
-					chain[i].File = rel
+			for _, h := range held {
+				key, class := flow.OpsHeldKey(x.call.Ops), orderName(h)
+				if slices.ContainsFunc(out[key], func(t flow.OpsTarget) bool { return t.Fn == fi.F.Name && t.Var == class }) {
+					continue
 				}
+				chain := append(h.Via.Steps(), x.chain...)
+				if len(chain) > maxOrderChain {
+					continue
+				}
+				for i := range chain {
+					if chain[i].File == file {
+						chain[i].File = rel
+					}
+				}
+				out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: c.Line, Var: class, Kind: h.Kind.Name, Chain: chain})
 			}
-			out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: c.Line, Var: class, Chain: chain})
 		}
 	}
 }
@@ -456,7 +466,7 @@ func opsHeldOrder(pass *Pass, here *orderEdge, k [2]string) *Finding {
 			continue
 		}
 		for _, m := range members {
-			for _, t := range pass.Prog.OpsSites(OpsHeldKey(m)) {
+			for _, t := range pass.Prog.OpsSites(flow.OpsHeldKey(m)) {
 				if t.Var != k[1] {
 					continue
 				}
