@@ -50,9 +50,6 @@ type OpsInit struct {
 	// a call handed &Var reaches Fn and no other table's. "" for an
 	// element of an array.
 	Var string
-	// Assigned: a statement stores Fn in the member ("req->cb = fn;"),
-	// and Fn may be another file's function.
-	Assigned bool
 }
 
 // Key names the member: "struct target_type.map".

@@ -869,65 +869,6 @@ func (b *fileBuilder) function(n *tsNode, macro *tsNode) {
 	cb := &cfgBuilder{fb: b, fn: fn, labels: map[string]int{}, bodyStart: bodyStart, bodyEnd: int(body.EndByte())}
 	cb.build(body)
 	b.f.Funcs = append(b.f.Funcs, fn)
-	b.f.Ops = append(b.f.Ops, memberAssigns(b.f, fn)...)
-}
-
-// memberAssigns are the functions fn stores in a member of a struct its
-// parameter or local points to ("req->cb = xenbus_dev_queue_reply;"):
-// calls through that member ("req->cb(req)") may reach them, as they may
-// the functions ops tables' initializers store. Only a plain name is
-// taken, and not one of fn's own variables or the file's globals: a
-// function pointer copied from elsewhere names no function.
-func memberAssigns(f *File, fn *Func) []OpsInit {
-	var out []OpsInit
-	for _, b := range fn.Blocks {
-		for _, s := range b.Stmts {
-			if s.Kind != SAssign || s.Op != "=" || s.LHS == nil || s.RHS == nil {
-				continue
-			}
-			l, r := s.LHS.Strip(), s.RHS.Strip()
-			if r != nil && r.Kind == EUnary && r.Op == "&" {
-				r = r.X.Strip()
-			}
-			if l == nil || r == nil || l.Kind != EField || r.Kind != EIdent || l.X == nil {
-				continue
-			}
-			name := r.Name
-			if name == "" || !isIdentStart(name[0]) || strings.ToUpper(name) == name {
-				continue // NULL, a macro
-			}
-			if _, ok := fn.Locals[name]; ok {
-				continue
-			}
-			if _, ok := f.Globals[name]; ok {
-				continue
-			}
-			if slices.ContainsFunc(fn.Params, func(p Param) bool { return p.Name == name }) {
-				continue
-			}
-			base := l.X.Strip()
-			if base == nil || base.Kind != EIdent {
-				continue
-			}
-			t, ok := fn.Locals[base.Name]
-			if !ok {
-				for _, p := range fn.Params {
-					if p.Name == base.Name {
-						t, ok = p.Type, true
-					}
-				}
-			}
-			want := 0
-			if l.Op == "->" {
-				want = 1
-			}
-			if !ok || t.Ptr != want || t.Array || !strings.HasPrefix(t.Base, "struct ") {
-				continue
-			}
-			out = append(out, OpsInit{Struct: t.Base, Field: l.Name, Fn: name, Line: s.Line, Assigned: true})
-		}
-	}
-	return out
 }
 
 // initMacro is a function-like macro of the file: its parameters and its

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -393,17 +392,8 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 				continue
 			}
 			for _, t := range ts {
-				recs := s.recs(t.Fn)
-				if t.Assigned && !slices.ContainsFunc(recs, func(o *FuncRecord) bool { return o.File == t.File }) {
-					// Another file's function, stored by an assignment.
-					recs = nil
-					if o := s.pick(t.Fn); o != nil && !o.Macro {
-						recs = []*FuncRecord{o}
-					}
-					t.File = ""
-				}
-				for _, o := range recs {
-					if t.File != "" && o.File != t.File {
+				for _, o := range s.recs(t.Fn) {
+					if o.File != t.File {
 						continue
 					}
 					callee, effs := full(o)

@@ -24,9 +24,6 @@ type OpsTarget struct {
 	// Chain is the evidence of a lock order site (rules.OrderKey's
 	// entries): where Fn took the held lock, and the second.
 	Chain []Step `json:"chain,omitempty"`
-	// Assigned: a statement of File stores Fn in the member; Fn may be
-	// defined in another file (cparse.OpsInit.Assigned).
-	Assigned bool `json:"assigned,omitempty"`
 	// Kind is the kind of the lock an OpsHeldKey entry's site holds.
 	Kind string `json:"kind,omitempty"`
 }
@@ -63,7 +60,7 @@ func newOpsTable(files []*cparse.File) *opsTable {
 	t := &opsTable{local: map[string][]OpsTarget{}, all: map[string][]OpsTarget{}, defined: map[string]bool{}}
 	for _, f := range files {
 		for _, o := range f.Ops {
-			t.local[o.Key()] = append(t.local[o.Key()], OpsTarget{Fn: o.Fn, File: f.Path, Line: o.Line, Var: o.Var, Assigned: o.Assigned})
+			t.local[o.Key()] = append(t.local[o.Key()], OpsTarget{Fn: o.Fn, File: f.Path, Line: o.Line, Var: o.Var})
 		}
 	}
 	return t
@@ -215,22 +212,9 @@ func (p *Program) analysedFile(rel string) bool {
 	return false
 }
 
-// OpsFunc is the function an ops entry names: the one of its file, or,
-// for a member a statement assigns, the one visible from there.
-func (p *Program) OpsFunc(t OpsTarget) *FuncInfo {
-	if g := p.lookupIn(t.Fn, t.File); g != nil || !t.Assigned {
-		return g
-	}
-	for _, c := range p.byName[t.Fn] {
-		if !c.F.Static && !c.F.Macro {
-			return c
-		}
-	}
-	if p.ext != nil {
-		return p.ext.Lookup(t.Fn)
-	}
-	return nil
-}
+// OpsFunc is the function an ops entry names, in its table's file.
+func (p *Program) OpsFunc(t OpsTarget) *FuncInfo { return p.lookupIn(t.Fn, t.File) }
+
 
 // lookupIn finds the definition of name in file: an analysed one, or the
 // index's.

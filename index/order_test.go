@@ -213,11 +213,11 @@ func TestIndexOpsHeldOrder(t *testing.T) {
 	}
 }
 
-// cycle3Tree: xenbus's three-class cycle (B-11 in corpus/). xs.c takes
-// the response mutex under the watch rwsem; comms.c calls through req->cb,
-// which xs.c sets to the frontend's reply function, under the response
-// mutex, and that takes the reply mutex; the frontend takes the watch
-// rwsem under the reply mutex. other.c takes the reply mutex under its
+// cycle3Tree: a three-class cycle modelled on xenbus's (B-11 in corpus/).
+// xs.c takes the response mutex under the watch rwsem; comms.c calls
+// through req->cb, which the frontend's table fills with its reply
+// function, under the response mutex, and that takes the reply mutex; the
+// frontend takes the watch rwsem under the reply mutex. other.c takes the reply mutex under its
 // own lock, which nobody takes under the reply mutex: no cycle.
 var cycle3Tree = map[string]string{
 	"drivers/xen/xenbus.h": `struct xb_req {
@@ -228,8 +228,6 @@ extern struct mutex xs_response_mutex;
 void xs_queue_reply(struct xb_req *req);
 void xs_register_watch(void);
 `,
-	// xs.c stores the frontend's function in the member comms.c calls
-	// through.
 	"drivers/xen/xs.c": `#include "xenbus.h"
 static DECLARE_RWSEM(xs_watch_rwsem);
 
@@ -245,10 +243,6 @@ void xs_register_watch(void)
 	up_read(&xs_watch_rwsem);
 }
 
-void xs_request(struct xb_req *req)
-{
-	req->cb = xs_queue_reply;
-}
 `,
 	"drivers/xen/comms.c": `#include "xenbus.h"
 DEFINE_MUTEX(xs_response_mutex);
@@ -271,6 +265,10 @@ void xs_queue_reply(struct xb_req *req)
 	req->state = 1;
 	mutex_unlock(&reply_mutex);
 }
+
+static struct xb_req frontend_req = {
+	.cb = xs_queue_reply,
+};
 
 static void xs_write_watch(void)
 {

@@ -543,7 +543,7 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 			if r.ops == nil {
 				r.ops = map[string][]flow.OpsTarget{}
 			}
-			r.ops[o.Key()] = append(r.ops[o.Key()], flow.OpsTarget{Fn: o.Fn, File: r.file.rel, Line: o.Line, Var: o.Var, Assigned: o.Assigned})
+			r.ops[o.Key()] = append(r.ops[o.Key()], flow.OpsTarget{Fn: o.Fn, File: r.file.rel, Line: o.Line, Var: o.Var})
 		}
 	}
 	for _, fi := range prog.Funcs {
