@@ -215,7 +215,6 @@ func (p *Program) analysedFile(rel string) bool {
 // OpsFunc is the function an ops entry names, in its table's file.
 func (p *Program) OpsFunc(t OpsTarget) *FuncInfo { return p.lookupIn(t.Fn, t.File) }
 
-
 // lookupIn finds the definition of name in file: an analysed one, or the
 // index's.
 func (p *Program) lookupIn(name, file string) *FuncInfo {
