@@ -143,6 +143,10 @@ func (p *Program) ExternalLookup(name string) *FuncInfo {
 // analysed files' and the index's.
 func (p *Program) OpsTargetsOf(key string) []OpsTarget { return p.opsTargets(key) }
 
+// LocalOpsTargets lists what the analysed files' ops tables store in
+// member key.
+func (p *Program) LocalOpsTargets(key string) []OpsTarget { return p.ops.local[key] }
+
 // KeysWithPrefix lists the index's keys that begin with prefix, at most
 // max of them; none without an index that lists its keys.
 func (p *Program) KeysWithPrefix(prefix string, max int) []string {

@@ -213,11 +213,12 @@ func TestIndexOpsHeldOrder(t *testing.T) {
 	}
 }
 
-// cycle3Tree: a three-class cycle modelled on xenbus's (B-11 in corpus/).
-// xs.c takes the response mutex under the watch rwsem; comms.c calls
-// through req->cb, which the frontend's table fills with its reply
-// function, under the response mutex, and that takes the reply mutex; the
-// frontend takes the watch rwsem under the reply mutex. other.c takes the reply mutex under its
+// cycle3Tree: a three-class cycle modelled on xenbus's (B-11 in corpus/,
+// where comms.c calls the reply function through req->cb, which this does
+// not follow). xs.c takes the response mutex under the watch rwsem;
+// comms.c calls the frontend's reply function under the response mutex,
+// and that takes the reply mutex; the frontend takes the watch rwsem
+// under the reply mutex, through a helper of its own. other.c takes the reply mutex under its
 // own lock, which nobody takes under the reply mutex: no cycle.
 var cycle3Tree = map[string]string{
 	"drivers/xen/xenbus.h": `struct xb_req {
@@ -250,7 +251,7 @@ DEFINE_MUTEX(xs_response_mutex);
 void xs_thread(struct xb_req *req)
 {
 	mutex_lock(&xs_response_mutex);
-	req->cb(req);
+	xs_queue_reply(req);
 	mutex_unlock(&xs_response_mutex);
 }
 `,
@@ -265,10 +266,6 @@ void xs_queue_reply(struct xb_req *req)
 	req->state = 1;
 	mutex_unlock(&reply_mutex);
 }
-
-static struct xb_req frontend_req = {
-	.cb = xs_queue_reply,
-};
 
 static void xs_write_watch(void)
 {

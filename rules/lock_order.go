@@ -258,8 +258,12 @@ func linkedOrder(pass *Pass, a, b string) *flow.OpsTarget {
 func takesIn(pass *Pass, t flow.OpsTarget, want func(string) bool) []flow.Step {
 	var callees []*flow.FuncInfo
 	if t.Var != "" {
-		ts := pass.Prog.OpsTargetsOf(t.Var)
-		if flow.OpsFnCount(ts) > maxOpsOrderTargets {
+		// Only the analysed files' implementations: which of the tree's
+		// a call through a member reaches is not known (amdgpu's
+		// scheduler calls do not reach imagination's), but an analysed
+		// file's table says its function is one of them.
+		ts := pass.Prog.LocalOpsTargets(t.Var)
+		if flow.OpsFnCount(pass.Prog.OpsTargetsOf(t.Var)) > maxOpsOrderTargets {
 			return nil
 		}
 		for _, x := range ts {
