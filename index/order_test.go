@@ -342,6 +342,29 @@ void beta_take(void)
 	mutex_unlock(&beta_lock);
 }
 `,
+	// Unrelated code (another subsystem) holding delta_lock around
+	// beta_take(): its classes are not taken to be e.c's.
+	"fs/other/d.c": `DEFINE_MUTEX(delta_lock);
+void beta_take(void);
+
+void delta_work(void)
+{
+	mutex_lock(&delta_lock);
+	beta_take();
+	mutex_unlock(&delta_lock);
+}
+`,
+	"drivers/ab/e.c": `extern struct mutex delta_lock;
+extern struct mutex beta_lock;
+
+void epsilon_work(void)
+{
+	mutex_lock(&beta_lock);
+	mutex_lock(&delta_lock);
+	mutex_unlock(&delta_lock);
+	mutex_unlock(&beta_lock);
+}
+`,
 	"drivers/ab/c.c": `extern struct mutex alpha_lock;
 extern struct mutex beta_lock;
 
@@ -374,5 +397,8 @@ func TestIndexLinkedOrder(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "gamma_work:LOCK_ORDER_INVERSION" {
 		t.Errorf("c.c: findings %v, want gamma_work:LOCK_ORDER_INVERSION", got)
+	}
+	if f := scanFile(t, tree, "drivers/ab/e.c", ix); len(f) != 0 {
+		t.Errorf("e.c: %d findings through fs/other/d.c, want none", len(f))
 	}
 }

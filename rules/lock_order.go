@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -237,13 +239,18 @@ const maxHeldCalls = 256
 // holding a: an index's order edge, or a call made under a to a function
 // that, through its links, takes b. Its chain leads from a's acquisition
 // to b's; nil when there is none.
-func linkedOrder(pass *Pass, a, b string) *flow.OpsTarget {
-	if there := pass.Prog.OpsSites(OrderKey(a, b)); len(there) > 0 {
-		return &there[0]
+func linkedOrder(pass *Pass, a, b, here string) *flow.OpsTarget {
+	for _, t := range pass.Prog.OpsSites(OrderKey(a, b)) {
+		if relatedSite(here, t.File) {
+			return &t
+		}
 	}
 	for i, t := range pass.Prog.OpsSites(HeldCallKey(a)) {
 		if i >= maxHeldCalls {
 			break
+		}
+		if !relatedSite(here, t.File) {
+			continue
 		}
 		if chain := takesIn(pass, t, func(c string) bool { return c == b }); chain != nil {
 			return &flow.OpsTarget{Fn: t.Fn, File: t.File, Line: t.Line, Chain: chain}
@@ -410,7 +417,7 @@ func runLockOrder(pass *Pass) {
 		}
 		there := pass.Prog.OpsSites(OrderKey(k[1], k[0]))
 		if len(there) == 0 {
-			if t := linkedOrder(pass, k[1], k[0]); t != nil {
+			if t := linkedOrder(pass, k[1], k[0], here.fi.F.File.Path); t != nil {
 				there = []flow.OpsTarget{*t}
 			}
 		}
@@ -471,7 +478,7 @@ func opsHeldOrder(pass *Pass, here *orderEdge, k [2]string) *Finding {
 		}
 		for _, m := range members {
 			for _, t := range pass.Prog.OpsSites(flow.OpsHeldKey(m)) {
-				if t.Var != k[1] {
+				if t.Var != k[1] || !relatedSite(here.fi.F.File.Path, t.File) {
 					continue
 				}
 				msg := fmt.Sprintf("%s() takes %s while holding %s, but %s() in %s holds %s when it calls %s() through %s, which takes %s: possible AB-BA deadlock",
@@ -526,7 +533,7 @@ func orderThroughThird(pass *Pass, here *orderEdge, k [2]string) *Finding {
 		if x == k[0] || x == k[1] {
 			return nil
 		}
-		b := linkedOrder(pass, x, k[0])
+		b := linkedOrder(pass, x, k[0], here.fi.F.File.Path)
 		if b == nil {
 			return nil
 		}
@@ -540,9 +547,12 @@ func orderThroughThird(pass *Pass, here *orderEdge, k [2]string) *Finding {
 		return &Finding{File: here.fi.F.File.Path, Line: here.o.Line, Function: here.fi.F.Name, Message: msg, Chain: chain}
 	}
 	for _, key := range pass.Prog.KeysWithPrefix(prefix, maxThirdClasses) {
-		if fwd := pass.Prog.OpsSites(key); len(fwd) > 0 {
-			if f := try(strings.TrimPrefix(key, prefix), fwd[0]); f != nil {
-				return f
+		for _, fwd := range pass.Prog.OpsSites(key) {
+			if relatedSite(here.fi.F.File.Path, fwd.File) {
+				if f := try(strings.TrimPrefix(key, prefix), fwd); f != nil {
+					return f
+				}
+				break
 			}
 		}
 	}
@@ -551,6 +561,9 @@ func orderThroughThird(pass *Pass, here *orderEdge, k [2]string) *Finding {
 	for i, t := range pass.Prog.OpsSites(HeldCallKey(k[1])) {
 		if i >= maxHeldCalls || tried >= maxThirdClasses {
 			break
+		}
+		if !relatedSite(here.fi.F.File.Path, t.File) {
+			continue
 		}
 		var x string
 		chain := takesIn(pass, t, func(c string) bool {
@@ -569,4 +582,20 @@ func orderThroughThird(pass *Pass, here *orderEdge, k [2]string) *Finding {
 		}
 	}
 	return nil
+}
+
+// relatedSite reports whether a site in another file (tree-relative) is
+// code the analysed file here works with: its own directory, or one above
+// it (the thermal core in drivers/thermal for a driver in
+// drivers/thermal/qcom, the VFS in fs/ for fs/ext4). lockdep names a
+// class by its initialization, and the classes unrelated code shares a
+// name with are mostly others: ext4's and afs's i_rwsem have a class per
+// filesystem type, be2iscsi's sessions never reach qla4xxx's hardware
+// lock. Edges from such code made cycles lockdep would not report.
+func relatedSite(here, site string) bool {
+	hd, sd := path.Dir(filepath.ToSlash(here)), path.Dir(site)
+	if sd == "." || sd == "" {
+		return false
+	}
+	return hd == sd || strings.HasSuffix(hd, "/"+sd) || strings.HasPrefix(hd, sd+"/") || strings.Contains(hd, "/"+sd+"/")
 }
