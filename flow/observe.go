@@ -151,8 +151,17 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 		if c.WhenNull == "" {
 			return false
 		}
-		v, known := st.fact(c.WhenNull)
-		return known && v // "if (!dentry) return ERR_PTR(-ECHILD);" was passed
+		if v, known := st.fact(c.WhenNull); known && v {
+			return true // "if (!dentry) return ERR_PTR(-ECHILD);" was passed
+		}
+		// A callee that does it only for a non-NULL argument
+		// (page_get_link() -> __page_get_link()).
+		for _, fa := range e.Conds {
+			if fa.Key == c.WhenNull && fa.Val {
+				return true
+			}
+		}
+		return false
 	})
 	o := &Obs{Fn: f.fi, Line: s.Line, Held: held, Eff: e, Exclude: exclude,
 		NonRT: f.p.nonRTState(st.Conds) || f.p.nonRT(e.Conds)}
