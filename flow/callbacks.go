@@ -9,11 +9,9 @@ package flow
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"lockbot/cparse"
-	"lockbot/kb"
 )
 
 // callbackContexts finds the contexts each analysed function is called
@@ -96,7 +94,6 @@ func (p *Program) callbackContexts() map[*FuncInfo][]*Ctx {
 			}
 		}
 	}
-	p.heldOpsContexts(add)
 	for tag, oc := range p.kb.OpsContexts {
 		kind := p.kb.Kinds[oc.Kind]
 		for _, m := range oc.Members {
@@ -279,47 +276,4 @@ func (p *Program) wrapperRegistrations() map[*FuncInfo][]ctxReg {
 		}
 	}
 	return out
-}
-
-// heldOpsContexts gives the analysed files' ops implementations the
-// spinning locks the tree's code holds when it calls through their member
-// (the index's OpsHeldKey entries): xfrm_state_delete() holds x->lock
-// around __xfrm_state_delete(), which calls ->xdo_dev_state_delete(), so
-// bonding's bond_ipsec_del_sa() runs under a spinlock. One site per
-// member makes the point; the lock is known by its class alone.
-func (p *Program) heldOpsContexts(add func(*FuncInfo, *Ctx)) {
-	if p.ext == nil {
-		return
-	}
-	keys := make([]string, 0, len(p.ops.local))
-	for k := range p.ops.local {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
-		var site *OpsTarget
-		var kind *kb.Kind
-		for _, e := range p.OpsSites(OpsHeldKey(key)) {
-			if k := p.kb.Kinds[e.Kind]; k != nil && (k.Category == kb.Spinning || k.Category == kb.Atomic) {
-				site, kind = &e, k
-				break
-			}
-		}
-		if site == nil || len(site.Chain) == 0 {
-			continue
-		}
-		var via *Path
-		for i := len(site.Chain) - 1; i >= 0; i-- {
-			if via == nil {
-				via = NewPath(site.Chain[i])
-			} else {
-				via = via.Push(site.Chain[i])
-			}
-		}
-		for _, t := range p.ops.local[key] {
-			if g := p.OpsFunc(t); g != nil && !g.external {
-				add(g, &Ctx{Kind: kind, Class: site.Var, FromCaller: true, Via: via})
-			}
-		}
-	}
 }
