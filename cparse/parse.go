@@ -1025,12 +1025,21 @@ func (p *Parser) expandedTables(f *File, pending []pendingInit, pre prepassResul
 	if sf == nil {
 		return nil
 	}
+	// One macro writes many tables naming the same functions
+	// (irq-meson-gpio.c's eleven name two set_type functions): a function
+	// is one target however many of them name it.
 	var out []OpsInit
+	seen := map[[3]string]bool{}
 	for _, o := range sf.Ops {
 		i := o.Line - 1
 		if i < 0 || i >= len(pending) {
 			continue
 		}
+		k := [3]string{o.Struct, o.Field, o.Fn}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
 		if o.Var != "" {
 			o.Var = pending[i].tableVar
 		}

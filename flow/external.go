@@ -388,7 +388,7 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 	for _, c := range st.fi.Result.Calls {
 		if c.Ops != "" {
 			ts := s.opsTargets(c.Ops)
-			if OpsFnCount(ts) > maxOpsTargets {
+			if len(ts) > maxOpsTargets {
 				continue
 			}
 			for _, t := range ts {

@@ -34,18 +34,6 @@ type OpsTarget struct {
 // of a subsystem's own ops do.
 const maxOpsTargets = 8
 
-// OpsFnCount counts the functions ts names: tables a macro writes repeat
-// one function in each (irq-meson-gpio.c's eleven params tables share two
-// set_type functions), and it is the functions that say how much a call
-// through the member may reach.
-func OpsFnCount(ts []OpsTarget) int {
-	seen := make(map[[2]string]bool, len(ts))
-	for _, t := range ts {
-		seen[[2]string{t.Fn, t.File}] = true
-	}
-	return len(seen)
-}
-
 // opsTable holds the ops tables of the analysed files and, through the
 // externals, of the tree.
 type opsTable struct {
@@ -330,7 +318,7 @@ func (f *flow) opsCallees(s *cparse.Stmt) []opsCallee {
 	}
 	var l []opsCallee
 	if key := opsMember(f.env, s.Call); key != "" {
-		if ts := f.p.opsTargets(key); OpsFnCount(ts) <= maxOpsTargets {
+		if ts := f.p.opsTargets(key); len(ts) <= maxOpsTargets {
 			seen := map[*FuncInfo]bool{}
 			for _, t := range ts {
 				g := f.p.OpsFunc(t)
@@ -357,7 +345,7 @@ func (p *Program) opsMatter(fi *FuncInfo, s *cparse.Stmt) bool {
 		return false
 	}
 	ts := p.opsTargets(key)
-	if OpsFnCount(ts) > maxOpsTargets {
+	if len(ts) > maxOpsTargets {
 		return false
 	}
 	for _, t := range ts {

@@ -402,3 +402,33 @@ func TestIndexLinkedOrder(t *testing.T) {
 		t.Errorf("e.c: %d findings through fs/other/d.c, want none", len(f))
 	}
 }
+
+// TestIndexLinkedOrderRelease: a helper of the holder's file that drops
+// the holder's lock before calling another file (dentry_unlink_inode()
+// drops d_lock before iput()) makes no order edge of that call.
+func TestIndexLinkedOrderRelease(t *testing.T) {
+	tree := writeTree(t, map[string]string{
+		"drivers/ab/a.c": `DEFINE_MUTEX(alpha_lock);
+void beta_take(void);
+
+static void alpha_drop_and_take(void)
+{
+	mutex_unlock(&alpha_lock);
+	beta_take();
+}
+
+void alpha_work(void)
+{
+	mutex_lock(&alpha_lock);
+	alpha_drop_and_take();
+}
+`,
+		"drivers/ab/b.c": linkOrderTree["drivers/ab/b.c"],
+		"drivers/ab/c.c": linkOrderTree["drivers/ab/c.c"],
+	})
+	ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	if f := scanFile(t, tree, "drivers/ab/c.c", ix); len(f) != 0 {
+		t.Errorf("c.c: %d findings (%s), want none: alpha_lock is dropped before beta_take()", len(f), f[0].Message)
+	}
+}

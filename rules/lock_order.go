@@ -212,7 +212,7 @@ func outsideCalls(prog *flow.Program, fi *flow.FuncInfo, c *flow.Call, step flow
 		return []outsideCall{{c, []flow.Step{step}}}
 	}
 	g := prog.LookupIn(c.Fn, c.File)
-	if depth <= 1 || g == nil || g == fi || g.Result == nil || g.Result.Failed {
+	if depth <= 1 || g == nil || g == fi || g.Result == nil || g.Result.Failed || releasesCallers(g) {
 		return nil
 	}
 	var out []outsideCall
@@ -270,7 +270,7 @@ func takesIn(pass *Pass, t flow.OpsTarget, want func(string) bool) []flow.Step {
 		// scheduler calls do not reach imagination's), but an analysed
 		// file's table says its function is one of them.
 		ts := pass.Prog.LocalOpsTargets(t.Var)
-		if flow.OpsFnCount(pass.Prog.OpsTargetsOf(t.Var)) > maxOpsOrderTargets {
+		if len(pass.Prog.OpsTargetsOf(t.Var)) > maxOpsOrderTargets {
 			return nil
 		}
 		for _, x := range ts {
@@ -415,7 +415,12 @@ func runLockOrder(pass *Pass) {
 		if edges[[2]string{k[1], k[0]}] != nil || xedges[[2]string{k[1], k[0]}] != nil {
 			continue
 		}
-		there := pass.Prog.OpsSites(OrderKey(k[1], k[0]))
+		var there []flow.OpsTarget
+		for _, t := range pass.Prog.OpsSites(OrderKey(k[1], k[0])) {
+			if relatedSite(here.fi.F.File.Path, t.File) {
+				there = append(there, t)
+			}
+		}
 		if len(there) == 0 {
 			if t := linkedOrder(pass, k[1], k[0], here.fi.F.File.Path); t != nil {
 				there = []flow.OpsTarget{*t}
@@ -598,4 +603,25 @@ func relatedSite(here, site string) bool {
 		return false
 	}
 	return hd == sd || strings.HasSuffix(hd, "/"+sd) || strings.HasPrefix(hd, sd+"/") || strings.Contains(hd, "/"+sd+"/")
+}
+
+// releasesCallers reports a function that releases a lock its caller
+// holds on some path (dentry_unlink_inode() drops d_lock and i_lock
+// before iput()): what it calls of other files need not run under its
+// caller's locks, and outsideCalls does not look inside it.
+func releasesCallers(g *flow.FuncInfo) bool {
+	if g.Sum == nil {
+		return true
+	}
+	for _, o := range g.Sum.Outcomes {
+		if len(o.Released) > 0 || len(o.Maybe) > 0 {
+			return true
+		}
+	}
+	for _, e := range g.Sum.Effects {
+		if len(e.Unheld) > 0 {
+			return true
+		}
+	}
+	return false
 }
