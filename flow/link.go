@@ -293,7 +293,14 @@ func lift(k *kb.KB, fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Ef
 	n.Conds = append([]Cond(nil), c.Conds...)
 	for _, fa := range y.Conds {
 		if fa.Val && isPointerParam(&FuncInfo{F: g}, fa) {
-			continue // "if (p)": the link takes the argument to be a real pointer
+			// "if (p)": the link takes the argument to be a real pointer;
+			// when fn hands on its own parameter, the condition is fn's
+			// (page_get_link() sleeps only for a non-NULL dentry, which
+			// f2fs_get_link() passes on from the RCU path walk).
+			if a := paramArg(c, g, fa.Expr.Strip().Name, fn); a != "" {
+				n.Conds = append(n.Conds, Cond{Key: a, Val: true, Idents: []string{a}, Expr: &cparse.Expr{Kind: cparse.EIdent, Name: a}})
+			}
+			continue
 		}
 		if !configFact(&fa) && ctxTest(k, &fa) == nil {
 			// A condition on g's arguments: what fn passes is not
@@ -380,4 +387,21 @@ func globalLock(x *cparse.Expr, fn *cparse.Func) bool {
 		}
 	}
 	return true
+}
+
+// paramArg is fn's parameter that call c hands to g's parameter named
+// param, or "" when the argument is something else (or not recorded).
+func paramArg(c *Call, g *cparse.Func, param string, fn *cparse.Func) string {
+	for i, p := range g.Params {
+		if p.Name != param {
+			continue
+		}
+		if i >= len(c.Args) || c.Args[i] == nil || c.Args[i].Kind != cparse.EIdent {
+			return ""
+		}
+		if name := c.Args[i].Name; fnParam(fn, name) >= 0 {
+			return name
+		}
+	}
+	return ""
 }

@@ -105,3 +105,58 @@ func TestIndexNotifierWrapper(t *testing.T) {
 		t.Errorf("findings %q, want hcd_id_notify's kasprintf in atomic notifier context, registered through devm_usb_get_phy_by_node()", got)
 	}
 }
+
+// TestIndexGetLinkThroughLink: f2fs_get_link() hands its dentry on to
+// page_get_link() in fs/namei.c, which blocks only for a non-NULL dentry;
+// the RCU path walk's NULL dentry never gets there. The link keeps that
+// condition on the caller's own parameter.
+func TestIndexGetLinkThroughLink(t *testing.T) {
+	tree := writeTree(t, map[string]string{
+		"fs/namei.c": `struct dentry;
+struct inode;
+
+const char *page_get_link(struct dentry *dentry, struct inode *inode)
+{
+	if (!dentry)
+		return ERR_PTR(-ECHILD);
+	might_sleep();
+	return NULL;
+}
+`,
+		"fs/f2fs/namei.c": `struct dentry;
+struct inode;
+struct inode_operations {
+	const char *(*get_link)(struct dentry *, struct inode *);
+};
+const char *page_get_link(struct dentry *dentry, struct inode *inode);
+
+static const char *f2fs_get_link(struct dentry *dentry, struct inode *inode)
+{
+	return page_get_link(dentry, inode);
+}
+
+static const char *f2fs_bad_get_link(struct dentry *dentry, struct inode *inode)
+{
+	might_sleep();
+	return page_get_link(dentry, inode);
+}
+
+const struct inode_operations f2fs_symlink_ops = {
+	.get_link = f2fs_get_link,
+};
+
+const struct inode_operations f2fs_bad_symlink_ops = {
+	.get_link = f2fs_bad_get_link,
+};
+`,
+	})
+	ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	var got []string
+	for _, f := range scanFile(t, tree, "fs/f2fs/namei.c", ix) {
+		got = append(got, f.Function+":"+f.Rule)
+	}
+	if strings.Join(got, " ") != "f2fs_bad_get_link:SLEEP_IN_RCU" {
+		t.Errorf("findings %v, want only f2fs_bad_get_link:SLEEP_IN_RCU", got)
+	}
+}
