@@ -107,7 +107,8 @@ func TestIndexNotifierWrapper(t *testing.T) {
 }
 
 // TestIndexGetLinkThroughLink: f2fs_get_link() hands its dentry on to
-// page_get_link() in fs/namei.c, which blocks only for a non-NULL dentry;
+// page_get_link() in fs/namei.c, whose __page_get_link() blocks only for a
+// non-NULL dentry;
 // the RCU path walk's NULL dentry never gets there. The link keeps that
 // condition on the caller's own parameter.
 func TestIndexGetLinkThroughLink(t *testing.T) {
@@ -115,12 +116,17 @@ func TestIndexGetLinkThroughLink(t *testing.T) {
 		"fs/namei.c": `struct dentry;
 struct inode;
 
-const char *page_get_link(struct dentry *dentry, struct inode *inode)
+static const char *__page_get_link(struct dentry *dentry, struct inode *inode)
 {
 	if (!dentry)
 		return ERR_PTR(-ECHILD);
 	might_sleep();
 	return NULL;
+}
+
+const char *page_get_link(struct dentry *dentry, struct inode *inode)
+{
+	return __page_get_link(dentry, inode);
 }
 `,
 		"fs/f2fs/namei.c": `struct dentry;
