@@ -602,7 +602,31 @@ func relatedSite(here, site string) bool {
 	if sd == "." || sd == "" {
 		return false
 	}
-	return hd == sd || strings.HasSuffix(hd, "/"+sd) || strings.HasPrefix(hd, sd+"/") || strings.Contains(hd, "/"+sd+"/")
+	if !path.IsAbs(hd) {
+		return hd == sd || strings.HasPrefix(hd, sd+"/")
+	}
+	// An absolute path (a scan's argument outside a tree's root): the
+	// site's directory must start where the tree does, not inside
+	// another top-level directory (net/wireless is not
+	// drivers/net/wireless's).
+	parts := strings.Split(strings.TrimPrefix(hd, "/"), "/")
+	first := strings.SplitN(sd, "/", 2)[0]
+	for i := range parts {
+		if parts[i] != first || i > 0 && topLevelDirs[parts[i-1]] {
+			continue
+		}
+		if rest := strings.Join(parts[i:], "/"); rest == sd || strings.HasPrefix(rest, sd+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// topLevelDirs are the kernel tree's top-level directories.
+var topLevelDirs = map[string]bool{
+	"arch": true, "block": true, "certs": true, "crypto": true, "drivers": true, "fs": true, "include": true,
+	"init": true, "io_uring": true, "ipc": true, "kernel": true, "lib": true, "mm": true, "net": true,
+	"rust": true, "samples": true, "security": true, "sound": true, "virt": true,
 }
 
 // releasesCallers reports a function that releases a lock its caller

@@ -1,0 +1,29 @@
+package rules
+
+import "testing"
+
+// TestRelatedSite: a site of another file is the analysed file's own
+// directory or one above it, for tree-relative and absolute paths alike;
+// net/wireless is not drivers/net/wireless's parent.
+func TestRelatedSite(t *testing.T) {
+	for _, c := range []struct {
+		here, site string
+		want       bool
+	}{
+		{"drivers/thermal/qcom/tm.c", "drivers/thermal/thermal_sysfs.c", true},
+		{"./drivers/xen/xenbus/xs.c", "drivers/xen/xenbus/comms.c", true},
+		{"fs/ext4/inode.c", "fs/namei.c", true},
+		{"fs/ext4/inode.c", "fs/afs/file.c", false},
+		{"drivers/scsi/qla4xxx/isr.c", "drivers/scsi/be2iscsi/main.c", false},
+		{"drivers/net/wireless/ath/ath12k/reg.c", "net/wireless/nl80211.c", false},
+		{"/tmp/t/drivers/net/wireless/ath/reg.c", "net/wireless/nl80211.c", false},
+		{"/tmp/t/drivers/net/wireless/ath/reg.c", "drivers/net/wireless/core.c", true},
+		{"/tmp/TestIndexLinkedOrder1/001/drivers/ab/c.c", "drivers/ab/a.c", true},
+		{"drivers/ab/c.c", "fs/other/d.c", false},
+		{"drivers/ab/c.c", "top.c", false},
+	} {
+		if got := relatedSite(c.here, c.site); got != c.want {
+			t.Errorf("relatedSite(%q, %q) = %v, want %v", c.here, c.site, got, c.want)
+		}
+	}
+}
