@@ -11,7 +11,8 @@ import (
 // built. With one, an #ifdef CONFIG_PM arm is taken or not, and a
 // header's stub for !CONFIG_HAVE_CLK_PREPARE gives way to the real
 // clk_prepare(); without one, both arms are possible and a name with
-// several definitions is unknown.
+// several definitions is the caller's subsystem's, or may sleep if any of
+// them may (RecordSet.anyVariant).
 type Kconfig interface {
 	// Eval is the value of a test ("defined(CONFIG_X)",
 	// "IS_ENABLED(CONFIG_X)", "#if ..."); ok is false when the

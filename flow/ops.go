@@ -24,8 +24,6 @@ type OpsTarget struct {
 	// Chain is the evidence of a lock order site (rules.OrderKey's
 	// entries): where Fn took the held lock, and the second.
 	Chain []Step `json:"chain,omitempty"`
-	// Kind is the kind of the lock an OpsHeldKey entry's site holds.
-	Kind string `json:"kind,omitempty"`
 }
 
 // maxOpsTargets bounds the implementations a call through a member is
@@ -56,8 +54,8 @@ func newOpsTable(files []*cparse.File) *opsTable {
 
 // OpsHeldKey is the key under which an index keeps the sites that call
 // through an ops member ("struct thermal_zone_device_ops.get_temp") with a
-// lock held, the lock's class in each entry's Var and its kind in Kind:
-// every implementation of the member runs inside that lock.
+// lock held, the lock's class in each entry's Var: every implementation
+// of the member runs inside that lock.
 func OpsHeldKey(member string) string { return "opsheld " + member }
 
 // RegisterKey is the key under which an index keeps the callbacks

@@ -345,7 +345,7 @@ func opsHeldSites(prog *flow.Program, fi *flow.FuncInfo, known func(string) bool
 						chain[i].File = rel
 					}
 				}
-				out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: c.Line, Var: class, Kind: h.Kind.Name, Chain: chain})
+				out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: c.Line, Var: class, Chain: chain})
 			}
 		}
 	}
