@@ -129,64 +129,11 @@ func OrderSites(prog *flow.Program, file string, rel string) map[string][]flow.O
 			if len(chain) > maxOrderChain {
 				return
 			}
-			for i := range chain {
-				if chain[i].File == file {
-					chain[i].File = rel
-				}
-			}
-			out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: o.Line, Chain: chain})
+			out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: o.Line, Chain: relocate(chain, file, rel)})
 		})
-		opsHeldSites(prog, fi, known, file, rel, out)
-		heldCallSites(prog, fi, known, file, rel, out)
+		callSites(prog, fi, known, file, rel, out)
 	}
 	return out
-}
-
-// heldCallSites adds to out the calls fi makes with a lock held to
-// functions its file does not define, and through ops members: one entry
-// per class and callee. A call to one of the file's own functions holds
-// the lock around that function's calls of other files too
-// (xenbus_file_write() holds msgbuffer_mutex around xenbus_write_watch(),
-// which calls register_xenbus_watch() of xenbus_xs.c).
-func heldCallSites(prog *flow.Program, fi *flow.FuncInfo, known func(string) bool, file, rel string, out map[string][]flow.OpsTarget) {
-	if fi.Result == nil || fi.Result.Failed {
-		return
-	}
-	for _, c := range fi.Result.Calls {
-		if c.Fn == "" && c.Ops == "" {
-			continue
-		}
-		var held []*flow.Ctx
-		for _, h := range c.Inner {
-			if h.Kind == nil || !h.Kind.Lock || h.Kind.NoOrder || h.Try || !known(h.Class) ||
-				h.Inst == "" && strings.Contains(h.Class, "::") || len(flow.CalleePath(h.Via.Steps())) > maxOrderDepth {
-				continue
-			}
-			held = append(held, h)
-		}
-		if len(held) == 0 {
-			continue
-		}
-		step := flow.Step{File: file, Line: c.Line, Func: fi.F.Name}
-		for _, x := range outsideCalls(prog, fi, c, step, maxOrderDepth) {
-			for _, h := range held {
-				key := HeldCallKey(orderName(h))
-				if slices.ContainsFunc(out[key], func(t flow.OpsTarget) bool { return t.By == x.call.Fn && t.Var == x.call.Ops && t.Fn == fi.F.Name }) {
-					continue
-				}
-				chain := append(h.Via.Steps(), x.chain...)
-				if len(chain) > maxOrderChain {
-					continue
-				}
-				for i := range chain {
-					if chain[i].File == file {
-						chain[i].File = rel
-					}
-				}
-				out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: c.Line, By: x.call.Fn, Var: x.call.Ops, Chain: chain})
-			}
-		}
-	}
 }
 
 // outsideCall is a call to another file reached from a call of fi: the
@@ -301,54 +248,79 @@ func takesIn(pass *Pass, t flow.OpsTarget, want func(string) bool) []flow.Step {
 // maxOpsTargets).
 const maxOpsOrderTargets = 8
 
-// opsHeldSites adds to out the calls fi makes through ops members with
-// locks held, directly or through the file's own functions (the thermal
+// callSites adds to out, for an index, the calls fi makes with locks
+// held to functions its file does not define and through ops members,
+// directly or through the file's own functions: HeldCallKey entries by
+// the lock's class, one per class and callee (xenbus_file_write() holds
+// msgbuffer_mutex around xenbus_write_watch(), which calls
+// register_xenbus_watch() of xenbus_xs.c), and flow.OpsHeldKey entries by
+// member, one per member and class, asserted locks included (the thermal
 // core calls tz->ops.get_temp() under tz->lock, which
-// __thermal_zone_get_temp() asserts; xfrm_state_delete() holds x->lock
-// around __xfrm_state_delete(), which calls xfrm_dev_state_delete(),
-// which calls ->xdo_dev_state_delete()): one entry per member and class,
-// with the lock's kind.
-func opsHeldSites(prog *flow.Program, fi *flow.FuncInfo, known func(string) bool, file, rel string, out map[string][]flow.OpsTarget) {
+// __thermal_zone_get_temp() asserts).
+func callSites(prog *flow.Program, fi *flow.FuncInfo, known func(string) bool, file, rel string, out map[string][]flow.OpsTarget) {
 	if fi.Result == nil || fi.Result.Failed {
 		return
+	}
+	add := func(key string, t flow.OpsTarget, h *flow.Ctx, steps []flow.Step, same func(flow.OpsTarget) bool) {
+		if slices.ContainsFunc(out[key], same) {
+			return
+		}
+		chain := append(h.Via.Steps(), steps...)
+		if len(chain) > maxOrderChain {
+			return
+		}
+		t.Chain = relocate(chain, file, rel)
+		out[key] = append(out[key], t)
 	}
 	for _, c := range fi.Result.Calls {
 		if c.Fn == "" && c.Ops == "" {
 			continue
 		}
-		var held []*flow.Ctx
-		for _, h := range append(append([]*flow.Ctx(nil), c.Inner...), c.Asserted...) {
-			if h.Kind == nil || !h.Kind.Lock || h.Kind.NoOrder || h.Try || !known(h.Class) ||
-				h.Inst == "" && strings.Contains(h.Class, "::") || len(flow.CalleePath(h.Via.Steps())) > maxOrderDepth {
-				continue
-			}
-			held = append(held, h)
-		}
-		if len(held) == 0 {
+		held, asserted := orderLocks(c.Inner, known), orderLocks(c.Asserted, known)
+		if len(held)+len(asserted) == 0 {
 			continue
 		}
 		for _, x := range outsideCalls(prog, fi, c, flow.Step{File: file, Line: c.Line, Func: fi.F.Name}, maxOrderDepth) {
+			for _, h := range held {
+				add(HeldCallKey(orderName(h)), flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: c.Line, By: x.call.Fn, Var: x.call.Ops}, h, x.chain,
+					func(t flow.OpsTarget) bool { return t.By == x.call.Fn && t.Var == x.call.Ops && t.Fn == fi.F.Name })
+			}
 			if x.call.Ops == "" {
 				continue
 			}
-			for _, h := range held {
-				key, class := flow.OpsHeldKey(x.call.Ops), orderName(h)
-				if slices.ContainsFunc(out[key], func(t flow.OpsTarget) bool { return t.Fn == fi.F.Name && t.Var == class }) {
-					continue
-				}
-				chain := append(h.Via.Steps(), x.chain...)
-				if len(chain) > maxOrderChain {
-					continue
-				}
-				for i := range chain {
-					if chain[i].File == file {
-						chain[i].File = rel
-					}
-				}
-				out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: c.Line, Var: class, Chain: chain})
+			for _, h := range append(append([]*flow.Ctx(nil), held...), asserted...) {
+				class := orderName(h)
+				add(flow.OpsHeldKey(x.call.Ops), flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: c.Line, Var: class}, h, x.chain,
+					func(t flow.OpsTarget) bool { return t.Fn == fi.F.Name && t.Var == class })
 			}
 		}
 	}
+}
+
+// orderLocks are the locks of ctxs that count for lock order across
+// files: locks with a known class, close enough to the call (as
+// orderEdges takes them), and not instances lost in a loop.
+func orderLocks(ctxs []*flow.Ctx, known func(string) bool) []*flow.Ctx {
+	var out []*flow.Ctx
+	for _, h := range ctxs {
+		if h.Kind == nil || !h.Kind.Lock || h.Kind.NoOrder || h.Try || !known(h.Class) ||
+			h.Inst == "" && strings.Contains(h.Class, "::") || len(flow.CalleePath(h.Via.Steps())) > maxOrderDepth {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// relocate names the analysed file (file) in chain as the index does
+// (rel, relative to the tree).
+func relocate(chain []flow.Step, file, rel string) []flow.Step {
+	for i := range chain {
+		if chain[i].File == file {
+			chain[i].File = rel
+		}
+	}
+	return chain
 }
 
 func runLockOrder(pass *Pass) {
