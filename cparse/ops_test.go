@@ -82,3 +82,39 @@ struct s { enum { IN_STRUCT = 7 } kind; };
 		}
 	}
 }
+
+// Tables the file's own macros write are expanded within bounds: a macro
+// that names itself, or one whose expansion grows past the limit, leaves
+// the table unread rather than hanging; a plain one is read, each
+// function once.
+func TestOpsTablesFromMacros(t *testing.T) {
+	var big strings.Builder
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&big, "#define G%d(x) G%d(x) G%d(x)\n", i, i+1, i+1)
+	}
+	src := []byte(`struct ops { int (*set)(int); int (*init)(int); };
+struct params { int n; struct ops ops; };
+#define COMMON(n, s) .n = n, .ops = { .set = s, .init = my_init, },
+#define DATA(n) COMMON(n, my_set)
+#define SELF(x) SELF(x)
+` + big.String() + `#define G10(x) .ops = { .set = x },
+static const struct params a = { DATA(1) };
+static const struct params b = { DATA(2) };
+static const struct params c = { SELF(3) };
+static const struct params d = { G0(big_set) };
+`)
+	p := NewParser(&Dialect{})
+	defer p.Close()
+	f, err := p.Parse("m.c", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range f.Ops {
+		got = append(got, fmt.Sprintf("%s=%s@%d", o.Key(), o.Fn, o.Line))
+	}
+	want := "struct ops.set=my_set@17 struct ops.init=my_init@17"
+	if strings.Join(got, " ") != want {
+		t.Errorf("ops %q, want %q", got, want)
+	}
+}
