@@ -654,21 +654,64 @@ func guardCall(tpl, obj *cparse.Expr, lockT bool) *cparse.Expr {
 // calleeOf is the analysed function a direct call runs, or nil. A macro
 // runs its arguments where its body says, not before it as a call does
 // (an unlock handed to a wait macro runs around the sleep): a macro
-// whose arguments call functions is not read as a function, and is
-// unknown.
+// whose arguments call functions that act is not read as a function, and
+// is unknown.
 func (f *flow) calleeOf(s *cparse.Stmt) *FuncInfo {
 	g := f.p.Lookup(f.fn, s.Callee())
-	if g != nil && g.F.Macro && macroArgsAct(s.Call) {
+	if g != nil && g.F.Macro && f.macroArgsAct(s.Call) {
 		return nil
 	}
 	return g
 }
 
 // macroArgsAct reports a macro call an argument of which calls a
-// function: the macro may run it anywhere in its body, or never.
-func macroArgsAct(call *cparse.Expr) bool {
+// function that acts: the macro may run it anywhere in its body, or
+// never. A call the analysis knows does nothing a lock rule sees (a
+// register field's macro, BDC_CSTS(status) in readl_poll_timeout()'s
+// condition; an unknown function, as anywhere else) leaves the macro
+// read as a function.
+func (f *flow) macroArgsAct(call *cparse.Expr) bool {
+	acts := false
 	for _, a := range call.Args {
-		if hasCallExpr(a) {
+		a.Walk(func(x *cparse.Expr) bool {
+			switch x.Kind {
+			case cparse.EStmtExpr:
+				acts = true
+			case cparse.ECall:
+				acts = f.callActs(x)
+			}
+			return !acts
+		})
+		if acts {
+			return true
+		}
+	}
+	return false
+}
+
+// callActs reports whether a call in a macro's argument may do what a
+// lock rule sees: a call through a pointer, a function of the knowledge
+// base, or one whose summary has effects or moves locks.
+func (f *flow) callActs(x *cparse.Expr) bool {
+	name := x.CallName()
+	if name == "" {
+		return true
+	}
+	if isUpperName(name) {
+		return false
+	}
+	if f.p.kb.Funcs[name] != nil {
+		return true
+	}
+	g := f.p.Lookup(f.fn, name)
+	if g == nil || g.Sum == nil {
+		return false
+	}
+	if len(g.Sum.Effects) > 0 || g.Sum.NoReturn {
+		return true
+	}
+	for _, o := range g.Sum.Outcomes {
+		if len(o.Acquired)+len(o.Released)+len(o.Maybe) > 0 {
 			return true
 		}
 	}

@@ -93,6 +93,39 @@ void bar_wait(struct bar *b)
 	spin_unlock(&b->lock);
 }
 
+#define BAR_READY(v)	((v) & 1)
+
+static int bar_ready(struct bar *b)
+{
+	return b->ready;
+}
+
+static void bar_drop(struct bar *b)
+{
+	spin_unlock(&b->lock);
+}
+
+static void bar_take(struct bar *b)
+{
+	spin_lock(&b->lock);
+}
+
+void bar_poll_field(struct bar *b, void *addr)
+{
+	u32 v;
+
+	spin_lock(&b->lock);
+	readq_poll(addr, v, BAR_READY(v) && bar_ready(b), 10);
+	spin_unlock(&b->lock);
+}
+
+void bar_wait_helpers(struct bar *b)
+{
+	spin_lock(&b->lock);
+	wait_for_it(bar_ready(b), bar_drop(b), bar_take(b));
+	spin_unlock(&b->lock);
+}
+
 void bar_dual(struct bar *b)
 {
 	spin_lock(&b->lock);
@@ -106,8 +139,10 @@ void bar_dual(struct bar *b)
 // as it reads static inlines, so a file calling them learns that the
 // polling macro sleeps when its sleep argument is not 0, that the lock
 // macro takes a mutex (to sleep under a spinlock and to leak); a wait
-// macro handed an unlock and a relock is not read (where it runs them is
-// its body's business), and a function of the macro's name wins.
+// macro handed an unlock and a relock, or the file's functions that do
+// them, is not read (where it runs them is its body's business), one
+// whose condition calls a register macro and a predicate is; and a
+// function of the macro's name wins.
 func TestIndexHeaderMacros(t *testing.T) {
 	tree := writeTree(t, macroTree)
 	ix, st := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
@@ -132,7 +167,7 @@ func TestIndexHeaderMacros(t *testing.T) {
 		}
 	}
 	sort.Strings(got)
-	want := []string{"bar_leak:LOCK_LEAK", "bar_mutex:SLEEP_IN_ATOMIC", "bar_poll:SLEEP_IN_ATOMIC"}
+	want := []string{"bar_leak:LOCK_LEAK", "bar_mutex:SLEEP_IN_ATOMIC", "bar_poll:SLEEP_IN_ATOMIC", "bar_poll_field:SLEEP_IN_ATOMIC"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("findings %v, want %v", got, want)
 	}

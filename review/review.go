@@ -220,29 +220,46 @@ func (r *reviewer) analyse(ctx context.Context, files map[string][]byte) (*rules
 		}
 		srcs = append(srcs, source.Source{Path: n, Src: files[n]})
 	}
+	var load rules.CallerLoader
 	if r.opt.Tree != nil {
 		// Includes from the tree, or from the patch for a header it
 		// touches.
-		srcs = source.AddIncludes(srcs, r.opt.IncludeDepth,
-			func(from, name string) string {
-				if p := path.Clean(path.Join(path.Dir(from), name)); fs.ValidPath(p) {
-					return p
+		resolve := func(from, name string) string {
+			if p := path.Clean(path.Join(path.Dir(from), name)); fs.ValidPath(p) {
+				return p
+			}
+			return ""
+		}
+		read := func(p string) ([]byte, bool) {
+			if data, ok := files[p]; ok {
+				return data, true
+			}
+			data, err := r.opt.Tree.ReadFile(p)
+			return data, err == nil
+		}
+		srcs = source.AddIncludes(srcs, r.opt.IncludeDepth, resolve, read)
+		// The callers in other files of a function the patch changes,
+		// which the index names, are read from the tree the same way.
+		load = func(rels []string) ([]source.Source, error) {
+			var cs []source.Source
+			for _, rel := range rels {
+				data, ok := read(rel)
+				if !ok {
+					continue // named by a stale index
 				}
-				return ""
-			},
-			func(p string) ([]byte, bool) {
-				if data, ok := files[p]; ok {
-					return data, true
+				if len(data) > cparse.MaxFileSize {
+					continue
 				}
-				data, err := r.opt.Tree.ReadFile(p)
-				return data, err == nil
-			})
+				cs = append(cs, source.Source{Path: rel, Src: data})
+			}
+			return source.AddIncludes(cs, r.opt.IncludeDepth, resolve, read), nil
+		}
 	}
 	res := &rules.Result{}
 	if len(names) > 0 {
 		var err error
-		res, err = rules.Analyze(ctx, srcs, rules.Options{KB: r.opt.KB, Analyzers: r.opt.Analyzers, NoRT: r.opt.NoRT, RT: r.opt.RT,
-			Kconfig: r.opt.Kconfig, Log: r.opt.Log, Externals: r.opt.Externals})
+		res, _, err = rules.AnalyzeImpact(ctx, srcs, rules.Options{KB: r.opt.KB, Analyzers: r.opt.Analyzers, NoRT: r.opt.NoRT, RT: r.opt.RT,
+			Kconfig: r.opt.Kconfig, Log: r.opt.Log, Externals: r.opt.Externals}, load)
 		if err != nil {
 			return nil, err
 		}

@@ -256,7 +256,9 @@ const maxOpsOrderTargets = 8
 // register_xenbus_watch() of xenbus_xs.c), and flow.OpsHeldKey entries by
 // member, one per member and class, asserted locks included (the thermal
 // core calls tz->ops.get_temp() under tz->lock, which
-// __thermal_zone_get_temp() asserts).
+// __thermal_zone_get_temp() asserts). With them go CallerKey entries by
+// callee, for the calls made in any context, which a change to the callee
+// may break (ImpactFiles).
 func callSites(prog *flow.Program, fi *flow.FuncInfo, known func(string) bool, file, rel string, out map[string][]flow.OpsTarget) {
 	if fi.Result == nil || fi.Result.Failed {
 		return
@@ -272,15 +274,33 @@ func callSites(prog *flow.Program, fi *flow.FuncInfo, known func(string) bool, f
 		t.Chain = relocate(chain, file, rel)
 		out[key] = append(out[key], t)
 	}
+	caller := func(callee string, line int) {
+		if prog.KB().Funcs[callee] != nil {
+			return // the knowledge base's: no patch changes what it does
+		}
+		key := CallerKey(callee)
+		if !slices.ContainsFunc(out[key], func(t flow.OpsTarget) bool { return t.Fn == fi.F.Name }) {
+			out[key] = append(out[key], flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: line})
+		}
+	}
 	for _, c := range fi.Result.Calls {
 		if c.Fn == "" && c.Ops == "" {
 			continue
 		}
 		held, asserted := orderLocks(c.Inner, known), orderLocks(c.Asserted, known)
-		if len(held)+len(asserted) == 0 {
+		// Calls made in a context (any lock, RCU, interrupts off) are
+		// what a change to the callee may break: CallerKey entries.
+		inCtx := len(c.Inner) > 0
+		if len(held)+len(asserted) == 0 && !inCtx {
 			continue
 		}
+		if inCtx && c.Fn != "" && c.File != "" && c.File != file {
+			caller(c.Fn, c.Line) // a header's function
+		}
 		for _, x := range outsideCalls(prog, fi, c, flow.Step{File: file, Line: c.Line, Func: fi.F.Name}, maxOrderDepth) {
+			if inCtx && x.call.Fn != "" {
+				caller(x.call.Fn, c.Line)
+			}
 			for _, h := range held {
 				add(HeldCallKey(orderName(h)), flow.OpsTarget{Fn: fi.F.Name, File: rel, Line: c.Line, By: x.call.Fn, Var: x.call.Ops}, h, x.chain,
 					func(t flow.OpsTarget) bool { return t.By == x.call.Fn && t.Var == x.call.Ops && t.Fn == fi.F.Name })

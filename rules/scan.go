@@ -78,6 +78,11 @@ func Analyze(ctx context.Context, srcs []source.Source, opt Options) (*Result, e
 	if err != nil {
 		return nil, err
 	}
+	return finish(prog, srcs, opt, errs, skipped), nil
+}
+
+// finish runs the rules over a built program.
+func finish(prog *flow.Program, srcs []source.Source, opt Options, errs, skipped []source.FileError) *Result {
 	as := opt.Analyzers
 	if as == nil {
 		as = All()
@@ -103,7 +108,7 @@ func Analyze(ctx context.Context, srcs []source.Source, opt Options) (*Result, e
 		}
 		res.Parsed = append(res.Parsed, pf)
 	}
-	return res, nil
+	return res
 }
 
 // reported are the program's files that were not context.

@@ -18,7 +18,9 @@ def scan(lockbot, tree, index, rel, cwd=None):
     """The findings of `lockbot scan` of one file, relative to its tree."""
     cmd = [lockbot, "scan", "--format", "json", "--tree", tree]
     if index:
-        cmd += ["--index", index]
+        # --callers: a bug put back into a function is also found at a
+        # caller in another file that the index names (as check would).
+        cmd += ["--index", index, "--callers"]
     if os.environ.get("LOCKBOT_KCONFIG"):
         # "none" scores without configuration variants resolved.
         cmd += ["--kconfig", os.environ["LOCKBOT_KCONFIG"]]

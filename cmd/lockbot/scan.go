@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +27,7 @@ func newScan(g *globalFlags) *cobra.Command {
 		indexFile    string
 		kconfig      string
 		treeDir      string
+		callers      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "scan [flags] PATH...",
@@ -92,9 +95,22 @@ types and helpers, not reported.`,
 				}
 				opt.Externals = ix
 			}
-			res, err := rules.Analyze(context.Background(), srcs, opt)
+			var load rules.CallerLoader
+			if callers && ix != nil && root != "" {
+				load = func(rels []string) ([]source.Source, error) {
+					paths := make([]string, len(rels))
+					for i, r := range rels {
+						paths[i] = filepath.Join(root, filepath.FromSlash(r))
+					}
+					return source.LoadPaths(paths, source.LoadOptions{IncludeDepth: includeDepth, Log: log})
+				}
+			}
+			res, imp, err := rules.AnalyzeImpact(context.Background(), srcs, opt, load)
 			if err != nil {
 				return err
+			}
+			if len(imp.Files) > 0 {
+				log.Info("callers analysed", "changed", imp.Changed, "files", imp.Files, "not analysed", imp.Left)
 			}
 			log.Debug("scan done", "files", len(srcs), "functions", res.Stats.Functions, "elapsed", time.Since(start))
 			out := cmd.OutOrStdout()
@@ -134,6 +150,7 @@ types and helpers, not reported.`,
 	cmd.Flags().IntVar(&includeDepth, "include-depth", 2, "levels of quoted #include files to read as context")
 	cmd.Flags().StringVar(&indexFile, "index", "", "index of the tree's functions (default: the tree's "+index.DefaultPath+" when it exists)")
 	cmd.Flags().StringVar(&kconfig, "kconfig", "", kconfigUsage)
+	cmd.Flags().BoolVar(&callers, "callers", false, "with an index: also report what the named files' changes do to the callers in other files of the functions whose effects the index's version lacks (at most "+strconv.Itoa(rules.MaxCallerFiles)+" caller files)")
 	cmd.Flags().StringVar(&treeDir, "tree", "", "kernel tree whose Kconfig, Makefiles and configuration apply (default: the tree above the first path)")
 	return cmd
 }

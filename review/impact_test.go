@@ -1,0 +1,114 @@
+package review
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"lockbot/diff"
+	"lockbot/flow"
+	"lockbot/index"
+	"lockbot/kb"
+)
+
+// calleeTree: gg_run() of core.c is called under gg_start()'s spinlock in
+// udc.c, another file.
+var calleeTree = map[string]string{
+	"drivers/gg/gg.h": "struct gg {\n\tspinlock_t lock;\n\tint state;\n};\nint gg_run(struct gg *g);\n",
+	"drivers/gg/core.c": `#include "gg.h"
+
+static int gg_poll(struct gg *g)
+{
+	return g->state;
+}
+
+int gg_run(struct gg *g)
+{
+	return gg_poll(g);
+}
+`,
+	"drivers/gg/udc.c": `#include "gg.h"
+
+int gg_start(struct gg *g)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&g->lock, flags);
+	gg_run(g);
+	spin_unlock_irqrestore(&g->lock, flags);
+	return 0;
+}
+`,
+}
+
+const pollSleeps = `diff --git a/drivers/gg/core.c b/drivers/gg/core.c
+--- a/drivers/gg/core.c
++++ b/drivers/gg/core.c
+@@ -3,5 +3,6 @@
+ static int gg_poll(struct gg *g)
+ {
++	usleep_range(10, 20);
+ 	return g->state;
+ }
+ 
+`
+
+// TestReviewerCallerInOtherFile: a patch that makes a function sleep is
+// told that a caller in another file, which the index names, holds a
+// spinlock around it; the finding sits on the patch's line, with the
+// caller in its chain. Without the index there is nothing to say.
+func TestReviewerCallerInOtherFile(t *testing.T) {
+	tree := t.TempDir()
+	for rel, src := range calleeTree {
+		p := filepath.Join(tree, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "index.db")
+	ix, err := index.Open(path, kb.MustDefault(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Update(context.Background(), index.UpdateOptions{Tree: tree, Workers: 1, IncludeDepth: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := readDiff(t, pollSleeps)
+
+	bare := open(t, Setup{IncludeDepth: 2})
+	out, err := bare.Review(context.Background(), Base{Tree: diff.DirTree(tree)}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Result.Findings) != 0 {
+		t.Errorf("without the index: %v, want none", rulesOf(out.Result.Findings))
+	}
+
+	r := open(t, Setup{IncludeDepth: 2, OpenIndex: func(k *kb.KB) (*index.Index, error) {
+		return index.OpenWith(path, k, index.OpenOptions{})
+	}})
+	out, err = r.Review(context.Background(), Base{Tree: diff.DirTree(tree)}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := out.Result.Findings
+	if len(fs) != 1 {
+		t.Fatalf("with the index: %v, want one SLEEP_IN_ATOMIC", rulesOf(fs))
+	}
+	f := fs[0]
+	if f.Rule != "SLEEP_IN_ATOMIC" || f.File != "drivers/gg/core.c" || f.Line != 5 || f.PatchLine == 0 || !strings.Contains(f.Quote, "usleep_range") {
+		t.Errorf("got %s at %s:%d (patch line %d %q), want SLEEP_IN_ATOMIC on the added usleep_range() at core.c:5", f.Rule, f.File, f.Line, f.PatchLine, f.Quote)
+	}
+	if !slices.ContainsFunc(f.Chain, func(s flow.Step) bool { return s.File == "drivers/gg/udc.c" && s.Func == "gg_start" && s.Line == 7 }) {
+		t.Errorf("chain %+v does not show gg_start()'s spin_lock_irqsave() in udc.c", f.Chain)
+	}
+}
