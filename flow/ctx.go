@@ -82,6 +82,10 @@ type Ctx struct {
 	// context (kb.OpsContext.WhenNull): a path that found it non-NULL is
 	// out of it.
 	WhenNull string
+	// SavedIn, for an interrupts-off context a save began
+	// (local_irq_save(flags)), is the variable the state before it was
+	// saved in: a restore from it ends the context (kb's irq_flags).
+	SavedIn string
 	// Flags are variables set to a true constant when the lock was taken
 	// ("locked = 1"): a callee given their address may drop the lock.
 	Flags []string

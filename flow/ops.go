@@ -169,16 +169,6 @@ func (p *Program) LookupIn(name, file string) *FuncInfo {
 	return p.lookupIn(name, file)
 }
 
-// IndexedIn returns the index's definition of name in a tree-relative
-// file, not the analysed files' one: what the function did before the
-// analysed version of its file.
-func (p *Program) IndexedIn(name, file string) *FuncInfo {
-	if p.ext == nil {
-		return nil
-	}
-	return p.ext.LookupIn(name, file)
-}
-
 // opsTargets lists what ops tables store in member key ("struct
 // target_type.map"): the analysed files' own, then the index's for other
 // files.

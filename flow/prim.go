@@ -194,8 +194,19 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	if spec.Assert != "" {
 		f.assert(spec, lock, st, line, text)
 	}
+	restored := false
 	if spec.Release != "" {
-		f.release(s, b, f.p.kb.Kinds[spec.Release], lock, "", st, f.step(line, text), true)
+		if spec.IrqFlags != nil && *spec.IrqFlags < len(args) && f.p.kb.Kinds[spec.Release].Name == "irq" {
+			// local_irq_restore(flags): the state the save stored.
+			restored = f.restoreIrq(s, b, st, args[*spec.IrqFlags], f.step(line, text))
+		}
+		if !restored {
+			f.release(s, b, f.p.kb.Kinds[spec.Release], lock, "", st, f.step(line, text), true)
+		}
+		if spec.IrqFlags != nil && *spec.IrqFlags < len(args) && !restored {
+			// spin_unlock_irqrestore(lock, flags) after local_irq_save(flags).
+			f.restoreIrq(s, b, st, args[*spec.IrqFlags], f.step(line, text))
+		}
 	}
 	if spec.MayRelease != "" {
 		f.mayRelease(f.p.kb.Kinds[spec.MayRelease], lock, st, f.step(line, text))
@@ -222,6 +233,11 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	c := f.newCtx(kind, spec, lock, f.step(line, f.enterNote(text, kind, nil)))
 	c.Via.Step.Note = f.enterNote(text, kind, c)
 	c.Try = try
+	if spec.IrqFlags != nil && *spec.IrqFlags < len(args) {
+		if x := f.canonLock(args[*spec.IrqFlags]); x != nil {
+			c.SavedIn = x.String()
+		}
+	}
 	if spec.Subclass != nil && *spec.Subclass < len(args) {
 		c.Sub = subclass(args[*spec.Subclass])
 	}
@@ -536,4 +552,38 @@ func (f *flow) contextRegistration(spec *kb.Func, args []*cparse.Expr, text stri
 	}
 	e.Chain = []Step{f.step(line, fmt.Sprintf("%s runs its callback in %s", text, kind.Desc))}
 	return e
+}
+
+// restoreIrq ends, at a restore from flags, the interrupts-off section a
+// save to flags began and every one begun after it: the saved state comes
+// back whatever disabled interrupts in between (local_irq_save(flags); if
+// (x) local_irq_disable(); local_irq_restore(flags) leaves them as they
+// were). It reports whether a save to flags was held.
+func (f *flow) restoreIrq(s *cparse.Stmt, b *cparse.Block, st *State, flags *cparse.Expr, via Step) bool {
+	x := f.canonLock(flags)
+	if x == nil {
+		return false
+	}
+	saved := x.String()
+	at := -1
+	for i := len(st.Held) - 1; i >= 0; i-- {
+		if c := st.Held[i]; c.Kind.Name == "irq" && c.SavedIn == saved {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return false
+	}
+	n := 0
+	for _, c := range st.Held[at:] {
+		if c.Kind.Name == "irq" {
+			n++
+		}
+	}
+	irq := f.p.kb.Kinds["irq"]
+	for ; n > 0; n-- {
+		f.release(s, b, irq, nil, "", st, via, false)
+	}
+	return true
 }

@@ -73,13 +73,13 @@ int bb_probe(struct bdc *b)
 `,
 }
 
-// TestImpactCallers: a scan of a changed file with the index reports what
-// the change does to the callers the index knows in other files (a
-// function that now sleeps, called under a spinlock in udc.c), with the
-// changed line in the chain; not the callers' findings the index's
-// version already gives (bb_stop()), not callers that hold nothing, and
-// nothing for an unchanged file. A header's inline is followed the same
-// way.
+// TestImpactCallers: the analysis of a changed file, given the file as it
+// was and the index, reports what the change does to the callers the
+// index knows in other files (a function that now sleeps, called under a
+// spinlock in udc.c), with the changed line in the chain; not the
+// callers' findings the old version already gives (bb_stop()), not
+// callers that hold nothing, and nothing for an unchanged file. A
+// header's inline is followed the same way.
 func TestImpactCallers(t *testing.T) {
 	tree := writeTree(t, impactTree)
 	ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
@@ -102,7 +102,11 @@ func TestImpactCallers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, imp, err := rules.AnalyzeImpact(context.Background(), srcs, rules.Options{KB: kb.MustDefault(), Externals: ix}, load)
+		base, err := load([]string{rel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, imp, err := rules.AnalyzeImpact(context.Background(), srcs, base, rules.Options{KB: kb.MustDefault(), Externals: ix}, load)
 		if err != nil {
 			t.Fatal(err)
 		}

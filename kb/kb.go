@@ -98,6 +98,12 @@ type Func struct {
 	LockExpr string `yaml:"lock_expr"`
 	// Subclass is the lockdep subclass argument of *_nested variants.
 	Subclass *int `yaml:"subclass"`
+	// IrqFlags is the argument the interrupt state is saved in
+	// (local_irq_save(flags), with acquire: irq) or restored from
+	// (local_irq_restore(flags), spin_unlock_irqrestore(lock, flags)): a
+	// restore ends the interrupts-off section the save began, and every
+	// one begun after it, whatever released them.
+	IrqFlags *int `yaml:"irq_flags"`
 	Read     bool `yaml:"read"`
 	// Sleeps: the call may sleep. GFP: the argument that is a gfp mask; the
 	// call then sleeps when the mask allows direct reclaim.
@@ -593,6 +599,9 @@ func (k *KB) check() error {
 		}
 		if f.LockExpr != "" && f.Lock != nil {
 			errs = append(errs, fmt.Sprintf("function %s: both lock and lock_expr", f.Name))
+		}
+		if f.IrqFlags != nil && (*f.IrqFlags < 0 || f.Acquire == "" && f.Release == "") {
+			errs = append(errs, fmt.Sprintf("function %s: irq_flags needs an argument index and an acquire or a release", f.Name))
 		}
 	}
 	for n, o := range k.OpsContexts {

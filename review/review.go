@@ -83,11 +83,11 @@ func Check(ctx context.Context, s *diff.Series, opt Options) (*Result, error) {
 			continue
 		}
 		pr := &res.Patches[i]
-		before, err := r.analyse(ctx, snap.Before)
+		before, err := r.analyse(ctx, snap.Before, nil)
 		if err != nil {
 			return nil, err
 		}
-		after, err := r.analyse(ctx, snap.After)
+		after, err := r.analyse(ctx, snap.After, snap.Before)
 		if err != nil {
 			return nil, err
 		}
@@ -195,8 +195,68 @@ type reviewer struct {
 }
 
 // analyse runs the rules over a patch's touched C files, with their quoted
-// includes from the tree as context.
-func (r *reviewer) analyse(ctx context.Context, files map[string][]byte) (*rules.Result, error) {
+// includes from the tree as context. With base, the same files before the
+// patch, it also reports what the patch does to the callers in other files
+// of the functions it changes, which the index names
+// (rules.AnalyzeImpact).
+func (r *reviewer) analyse(ctx context.Context, files, base map[string][]byte) (*rules.Result, error) {
+	names := r.cNames(files)
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(files[n]))
+		h.Write(files[n])
+	}
+	if base != nil {
+		h.Write([]byte("\x00base\x00"))
+		for _, n := range r.cNames(base) {
+			fmt.Fprintf(h, "%s\x00%d\x00", n, len(base[n]))
+			h.Write(base[n])
+		}
+	}
+	key := string(h.Sum(nil))
+	if res, ok := r.memo[key]; ok {
+		return res, nil
+	}
+	srcs, err := r.sources(files, names)
+	if err != nil {
+		return nil, err
+	}
+	var load rules.CallerLoader
+	var baseSrcs []source.Source
+	if r.opt.Tree != nil && base != nil {
+		if baseSrcs, err = r.sources(base, r.cNames(base)); err != nil {
+			return nil, err
+		}
+		// The callers, read from the tree (or the patch, for a file it
+		// touches), as the files are.
+		load = func(rels []string) ([]source.Source, error) {
+			cs := map[string][]byte{}
+			for _, rel := range rels {
+				if data, ok := r.read(files, rel); ok && len(data) <= cparse.MaxFileSize {
+					cs[rel] = data
+				} // else named by a stale index
+			}
+			return r.sources(cs, r.cNames(cs))
+		}
+	}
+	res := &rules.Result{}
+	if len(names) > 0 {
+		var imp *rules.Impact
+		res, imp, err = rules.AnalyzeImpact(ctx, srcs, baseSrcs, rules.Options{KB: r.opt.KB, Analyzers: r.opt.Analyzers, NoRT: r.opt.NoRT, RT: r.opt.RT,
+			Kconfig: r.opt.Kconfig, Log: r.opt.Log, Externals: r.opt.Externals}, load)
+		if err != nil {
+			return nil, err
+		}
+		if len(imp.Files) > 0 {
+			r.opt.Log.Debug("callers in other files analysed", "changed", imp.Changed, "files", imp.Files, "not analysed", imp.Left)
+		}
+	}
+	r.memo[key] = res
+	return res, nil
+}
+
+// cNames are the C files of files the review reads, sorted.
+func (r *reviewer) cNames(files map[string][]byte) []string {
 	var names []string
 	for name := range files {
 		if source.IsCFile(name) && (r.opt.Skip == nil || !r.opt.Skip(name)) {
@@ -204,15 +264,12 @@ func (r *reviewer) analyse(ctx context.Context, files map[string][]byte) (*rules
 		}
 	}
 	sort.Strings(names)
-	h := sha256.New()
-	for _, n := range names {
-		fmt.Fprintf(h, "%s\x00%d\x00", n, len(files[n]))
-		h.Write(files[n])
-	}
-	key := string(h.Sum(nil))
-	if res, ok := r.memo[key]; ok {
-		return res, nil
-	}
+	return names
+}
+
+// sources are the named files of files, with their quoted includes from
+// the patch or the tree as context.
+func (r *reviewer) sources(files map[string][]byte, names []string) ([]source.Source, error) {
 	var srcs []source.Source
 	for _, n := range names {
 		if len(files[n]) > cparse.MaxFileSize {
@@ -220,52 +277,26 @@ func (r *reviewer) analyse(ctx context.Context, files map[string][]byte) (*rules
 		}
 		srcs = append(srcs, source.Source{Path: n, Src: files[n]})
 	}
-	var load rules.CallerLoader
-	if r.opt.Tree != nil {
-		// Includes from the tree, or from the patch for a header it
-		// touches.
-		resolve := func(from, name string) string {
+	if r.opt.Tree == nil {
+		return srcs, nil
+	}
+	return source.AddIncludes(srcs, r.opt.IncludeDepth,
+		func(from, name string) string {
 			if p := path.Clean(path.Join(path.Dir(from), name)); fs.ValidPath(p) {
 				return p
 			}
 			return ""
-		}
-		read := func(p string) ([]byte, bool) {
-			if data, ok := files[p]; ok {
-				return data, true
-			}
-			data, err := r.opt.Tree.ReadFile(p)
-			return data, err == nil
-		}
-		srcs = source.AddIncludes(srcs, r.opt.IncludeDepth, resolve, read)
-		// The callers in other files of a function the patch changes,
-		// which the index names, are read from the tree the same way.
-		load = func(rels []string) ([]source.Source, error) {
-			var cs []source.Source
-			for _, rel := range rels {
-				data, ok := read(rel)
-				if !ok {
-					continue // named by a stale index
-				}
-				if len(data) > cparse.MaxFileSize {
-					continue
-				}
-				cs = append(cs, source.Source{Path: rel, Src: data})
-			}
-			return source.AddIncludes(cs, r.opt.IncludeDepth, resolve, read), nil
-		}
+		},
+		func(p string) ([]byte, bool) { return r.read(files, p) }), nil
+}
+
+// read is a file of files (what the patch makes of it), else the tree's.
+func (r *reviewer) read(files map[string][]byte, p string) ([]byte, bool) {
+	if data, ok := files[p]; ok {
+		return data, true
 	}
-	res := &rules.Result{}
-	if len(names) > 0 {
-		var err error
-		res, _, err = rules.AnalyzeImpact(ctx, srcs, rules.Options{KB: r.opt.KB, Analyzers: r.opt.Analyzers, NoRT: r.opt.NoRT, RT: r.opt.RT,
-			Kconfig: r.opt.Kconfig, Log: r.opt.Log, Externals: r.opt.Externals}, load)
-		if err != nil {
-			return nil, err
-		}
-	}
-	r.memo[key] = res
-	return res, nil
+	data, err := r.opt.Tree.ReadFile(p)
+	return data, err == nil
 }
 
 // subtract returns the findings of a whose fingerprint b does not have as

@@ -3,12 +3,14 @@ package rules
 // Impact: what a change to a function does to its callers in other files.
 // The index keeps, by callee, the calls each file makes in a context (a
 // lock, RCU, interrupts off; CallerKey). A function of the analysed files
-// whose effects the index's version of it does not have (it now sleeps,
-// takes another lock) sends the analysis to those callers' files: they
-// are analysed with the new version and with the index's, and the
-// findings only the new one gives, through the analysed files, are what
-// the change does to them (bdc_udc_start() holds bdc->lock around
-// bdc_run(), whose poll now sleeps).
+// with an effect its version before the change did not have (it now
+// sleeps, takes another lock) sends the analysis to those callers' files:
+// they are analysed with each version, and the findings only the new one
+// gives, through the analysed files, are what the change does to them
+// (bdc_udc_start() holds bdc->lock around bdc_run(), whose poll now
+// sleeps). Both versions are analysed in one program with the callers, so
+// that what the analysis of a file sees and a link does not (an effect
+// under a condition on an argument) is the same on both sides.
 
 import (
 	"context"
@@ -47,21 +49,26 @@ type Impact struct {
 	Left  int
 }
 
-// AnalyzeImpact is Analyze, followed, when opt has an index and load is
-// not nil, by the impact of the sources' changes on their callers in
-// other files: the findings in up to MaxCallerFiles caller files that
-// the changed functions cause, added to the result.
-func AnalyzeImpact(ctx context.Context, srcs []source.Source, opt Options, load CallerLoader) (*Result, *Impact, error) {
+// AnalyzeImpact is Analyze of srcs, followed, when base holds the same
+// files before a change, opt has an index and load is not nil, by the
+// impact of the change on the callers in other files: the findings in up
+// to MaxCallerFiles caller files that the changed functions cause, added
+// to the result.
+func AnalyzeImpact(ctx context.Context, srcs, base []source.Source, opt Options, load CallerLoader) (*Result, *Impact, error) {
 	prog, errs, skipped, err := build(ctx, srcs, opt)
 	if err != nil {
 		return nil, nil, err
 	}
 	res := finish(prog, srcs, opt, errs, skipped)
 	imp := &Impact{}
-	if opt.Externals == nil || load == nil {
+	if opt.Externals == nil || load == nil || len(base) == 0 {
 		return res, imp, nil
 	}
-	changed := changedFuncs(prog)
+	old, err := Build(ctx, base, opt)
+	if err != nil {
+		return nil, nil, fmt.Errorf("before the change: %w", err)
+	}
+	changed := changedFuncs(old, prog)
 	if len(changed) == 0 {
 		return res, imp, nil
 	}
@@ -72,12 +79,15 @@ func AnalyzeImpact(ctx context.Context, srcs []source.Source, opt Options, load 
 	if len(imp.Files) == 0 {
 		return res, imp, nil
 	}
-	csrcs, err := load(imp.Files)
-	if err != nil {
+	fail := func(err error) (*Result, *Impact, error) {
 		return nil, nil, fmt.Errorf("callers of %s: %w", strings.Join(imp.Changed, ", "), err)
 	}
+	csrcs, err := load(imp.Files)
+	if err != nil {
+		return fail(err)
+	}
 	have := map[string]bool{}
-	for _, s := range srcs {
+	for _, s := range append(append([]source.Source(nil), srcs...), base...) {
 		have[s.Path] = true
 	}
 	csrcs = slices.DeleteFunc(csrcs, func(s source.Source) bool { return have[s.Path] })
@@ -87,33 +97,30 @@ func AnalyzeImpact(ctx context.Context, srcs []source.Source, opt Options, load 
 			callerFile[s.Path] = true
 		}
 	}
-	// The callers with the index's versions of the changed functions,
-	// then with the analysed ones.
-	before, err := Analyze(ctx, csrcs, opt)
+	before, err := Analyze(ctx, append(append([]source.Source(nil), base...), csrcs...), opt)
 	if err != nil {
-		return nil, nil, fmt.Errorf("callers of %s: %w", strings.Join(imp.Changed, ", "), err)
+		return fail(err)
 	}
 	after, err := Analyze(ctx, append(append([]source.Source(nil), srcs...), csrcs...), opt)
 	if err != nil {
-		return nil, nil, fmt.Errorf("callers of %s: %w", strings.Join(imp.Changed, ", "), err)
+		return fail(err)
 	}
 	analysed := map[string]bool{}
 	for _, f := range reported(srcs, prog) {
 		analysed[f.Path] = true
 	}
-	var through []*Finding
+	var through, was []*Finding
 	for _, f := range after.Findings {
 		if callerFile[f.File] && slices.ContainsFunc(f.Chain, func(s flow.Step) bool { return analysed[s.File] }) {
 			through = append(through, f)
 		}
 	}
-	var old []*Finding
 	for _, f := range before.Findings {
 		if callerFile[f.File] {
-			old = append(old, f)
+			was = append(was, f)
 		}
 	}
-	added, _ := subtractFindings(through, old)
+	added, _ := subtractFindings(through, was)
 	res.Findings = append(res.Findings, added...)
 	return res, imp, nil
 }
@@ -136,49 +143,39 @@ func subtractFindings(a, b []*Finding) (only, common []*Finding) {
 	return only, common
 }
 
-// changedFuncs are the analysed functions other files may call (a .c
-// file's non-static ones, a header's) that have an effect the index's
-// version of them does not have: a sleep, a lock of another kind or
-// class, an allocation, a wait.
-func changedFuncs(prog *flow.Program) []*flow.FuncInfo {
+// changedFuncs are the functions of prog's analysed files that other
+// files may call (a .c file's non-static ones, a header's) with an effect
+// their version in old, the same files before a change, does not have: a
+// sleep, a lock of another kind or class, an allocation, a wait. A
+// function old does not have is new: nothing calls it yet.
+func changedFuncs(old, prog *flow.Program) []*flow.FuncInfo {
+	was := map[string]*flow.FuncInfo{}
+	for _, fi := range old.Funcs {
+		if fi.Report && fi.Sum != nil {
+			was[fi.F.Name+"\x00"+filepath.Base(fi.F.File.Path)] = fi
+		}
+	}
 	var out []*flow.FuncInfo
 	for _, fi := range prog.Funcs {
 		if !fi.Report || fi.Sum == nil || fi.F.Macro || fi.F.Static && !strings.HasSuffix(fi.F.File.Path, ".h") {
 			continue
 		}
-		old := indexedVersion(prog, fi)
-		if old == nil || old.Sum == nil {
-			continue // a new function: nothing calls it yet
+		o := was[fi.F.Name+"\x00"+filepath.Base(fi.F.File.Path)]
+		if o == nil {
+			continue
 		}
-		was := map[string]bool{}
-		for _, e := range old.Sum.Effects {
-			was[effectSig(e)] = true
+		sigs := map[string]bool{}
+		for _, e := range o.Sum.Effects {
+			sigs[effectSig(e)] = true
 		}
 		for _, e := range fi.Sum.Effects {
-			if !was[effectSig(e)] {
+			if !sigs[effectSig(e)] {
 				out = append(out, fi)
 				break
 			}
 		}
 	}
 	return out
-}
-
-// indexedVersion is the index's record of fi, found by the tree-relative
-// path its file's path ends in (a scan names files as given, a review as
-// the patch does).
-func indexedVersion(prog *flow.Program, fi *flow.FuncInfo) *flow.FuncInfo {
-	p := filepath.ToSlash(fi.F.File.Path)
-	for {
-		if r := prog.IndexedIn(fi.F.Name, p); r != nil {
-			return r
-		}
-		i := strings.IndexByte(p, '/')
-		if i < 0 {
-			return nil
-		}
-		p = p[i+1:]
-	}
 }
 
 // effectSig is what an effect is to a caller, coarsely: its kind, the

@@ -7,6 +7,8 @@
 # (Debian's linux-source trees, see fetch-kernel.sh), and `lockbot check
 # --tree` reviews each. Prints what lockbot says the changes introduce, and
 # the totals; every finding printed is one a patch author would be shown.
+# LOCKBOT_INDEX names an index of the 6.1 tree to review with (callees and
+# callers in other files); without it the patches are reviewed without one.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,6 +26,9 @@ bin=$tmp/lockbot
 old_tree=$("$root/scripts/fetch-kernel.sh" "$base" | tail -n 1)
 new_tree=$("$root/scripts/fetch-kernel.sh" "$new" | tail -n 1)
 
+ixflags=()
+[[ -n ${LOCKBOT_INDEX:-} ]] && ixflags=(--index "$LOCKBOT_INDEX")
+
 patches=0 findings=0 resolved=0 failed=0
 start=$(date +%s.%N)
 for d in "${subdirs[@]}"; do
@@ -33,7 +38,7 @@ for d in "${subdirs[@]}"; do
 		p=$tmp/patch
 		make_patch "$f" "$p"
 		patches=$((patches + 1))
-		if ! out=$("$bin" check --fail-on never --tree "$old_tree" "$p" 2>&1); then
+		if ! out=$("$bin" check --fail-on never --tree "$old_tree" "${ixflags[@]}" "$p" 2>&1); then
 			echo "$f: lockbot check failed: $out" >&2
 			failed=$((failed + 1))
 			continue
@@ -43,7 +48,7 @@ for d in "${subdirs[@]}"; do
 		findings=$((findings + n))
 		resolved=$((resolved + r))
 		if ((n > 0)); then
-			"$bin" check --terse --fail-on never --tree "$old_tree" "$p"
+			"$bin" check --terse --fail-on never --tree "$old_tree" "${ixflags[@]}" "$p"
 		fi
 	done < <(cd "$old_tree" && find "$d" -name '*.c' | sort)
 done

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"log/slog"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -96,6 +98,7 @@ types and helpers, not reported.`,
 				opt.Externals = ix
 			}
 			var load rules.CallerLoader
+			var base []source.Source
 			if callers && ix != nil && root != "" {
 				load = func(rels []string) ([]source.Source, error) {
 					paths := make([]string, len(rels))
@@ -104,8 +107,11 @@ types and helpers, not reported.`,
 					}
 					return source.LoadPaths(paths, source.LoadOptions{IncludeDepth: includeDepth, Log: log})
 				}
+				if base, err = treeVersions(root, srcs, includeDepth, log); err != nil {
+					return err
+				}
 			}
-			res, imp, err := rules.AnalyzeImpact(context.Background(), srcs, opt, load)
+			res, imp, err := rules.AnalyzeImpact(context.Background(), srcs, base, opt, load)
 			if err != nil {
 				return err
 			}
@@ -150,9 +156,47 @@ types and helpers, not reported.`,
 	cmd.Flags().IntVar(&includeDepth, "include-depth", 2, "levels of quoted #include files to read as context")
 	cmd.Flags().StringVar(&indexFile, "index", "", "index of the tree's functions (default: the tree's "+index.DefaultPath+" when it exists)")
 	cmd.Flags().StringVar(&kconfig, "kconfig", "", kconfigUsage)
-	cmd.Flags().BoolVar(&callers, "callers", false, "with an index: also report what the named files' changes do to the callers in other files of the functions whose effects the index's version lacks (at most "+strconv.Itoa(rules.MaxCallerFiles)+" caller files)")
+	cmd.Flags().BoolVar(&callers, "callers", false, "with an index, for copies of the tree's files (a patched directory): also report what the changes do to the callers in other files, which the index names, of the functions that gained an effect (at most "+strconv.Itoa(rules.MaxCallerFiles)+" caller files)")
 	cmd.Flags().StringVar(&treeDir, "tree", "", "kernel tree whose Kconfig, Makefiles and configuration apply (default: the tree above the first path)")
 	return cmd
+}
+
+// treeVersions loads the tree's versions of the named files of a scan
+// that are copies from outside the tree (a patched directory scanned
+// with --tree): the files as they were, for --callers to tell what
+// changed. A named file inside the tree, or one the tree does not have,
+// has none.
+func treeVersions(root string, srcs []source.Source, includeDepth int, log *slog.Logger) ([]source.Source, error) {
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, s := range srcs {
+		if s.Context {
+			continue
+		}
+		abs, err := filepath.Abs(s.Path)
+		if err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(abs, absRoot+string(filepath.Separator)) {
+			continue
+		}
+		// The longest tail of the path that names a file of the tree.
+		parts := strings.Split(filepath.ToSlash(filepath.Clean(s.Path)), "/")
+		for i := range parts {
+			p := filepath.Join(absRoot, filepath.FromSlash(strings.Join(parts[i:], "/")))
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+				paths = append(paths, p)
+				break
+			}
+		}
+	}
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	return source.LoadPaths(paths, source.LoadOptions{IncludeDepth: includeDepth, Log: log})
 }
 
 func newRules() *cobra.Command {

@@ -1,0 +1,50 @@
+// Interrupt state saved in a flags variable and restored from it: the
+// restore brings back the state of the save, whatever disabled interrupts
+// in between, and an unlock_irqrestore restores a local_irq_save's flags.
+static DEFINE_SPINLOCK(rlock);
+static DEFINE_SPINLOCK(inner);
+static DEFINE_MUTEX(rmutex);
+static int cond_flag;
+
+/* The unlock restores the flags local_irq_save() saved: interrupts are on
+ * again at mutex_lock(). */
+void restore_by_unlock(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	spin_lock(&rlock); /* want RT_SLEEPING_LOCK_IN_ATOMIC */
+	cond_flag++;
+	spin_unlock_irqrestore(&rlock, flags);
+	mutex_lock(&rmutex);
+	mutex_unlock(&rmutex);
+}
+
+/* A conditional local_irq_disable() between save and restore: the restore
+ * ends both. */
+int restore_after_disable(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	if (cond_flag)
+		local_irq_disable();
+	local_irq_restore(flags);
+	mutex_lock(&rmutex);
+	mutex_unlock(&rmutex);
+	return 0;
+}
+
+/* A lock's own flags, restored inside an outer save: interrupts stay off
+ * until the outer restore. */
+void inner_restore_keeps_outer(void)
+{
+	unsigned long flags, f2;
+
+	local_irq_save(flags);
+	spin_lock_irqsave(&inner, f2); /* want RT_SLEEPING_LOCK_IN_ATOMIC */
+	spin_unlock_irqrestore(&inner, f2);
+	mutex_lock(&rmutex); /* want SLEEP_IN_ATOMIC */
+	mutex_unlock(&rmutex);
+	local_irq_restore(flags);
+}
