@@ -347,3 +347,51 @@ func TestDebugIndex(t *testing.T) {
 		t.Errorf("debug index --key: exit %d\n%s%s", code, out, stderr)
 	}
 }
+
+// TestScanCallers: scan --callers of a patched copy of a tree's file
+// reports, through the index, what the change does to a caller in another
+// file: foo_poke() now sleeps itself, and foo_cmd_poke() in foo_cmd.c
+// calls it under the device lock (its GFP_ATOMIC kept it from sleeping
+// before). foo_cmd_grow()'s call already slept there: not new. Without
+// the flag, or for the tree's own file, nothing.
+func TestScanCallers(t *testing.T) {
+	tree, db := indexedTree(t)
+	// What makes it a kernel tree to --tree.
+	for _, p := range []string{"Kconfig", "Makefile", "scripts/.keep"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(tree, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tree, p), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	work := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(work, "drivers/foo"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"foo_flush.c", "foo.h"} {
+		b, err := os.ReadFile(filepath.Join(tree, "drivers/foo", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "foo_flush.c" {
+			b = []byte(strings.Replace(string(b), "\treturn foo_util_alloc(d, gfp);", "\tmsleep(1);\n\treturn foo_util_alloc(d, gfp);", 1))
+		}
+		if err := os.WriteFile(filepath.Join(work, "drivers/foo", name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(work, "drivers/foo/foo_flush.c")
+	out, stderr, code := runBin(t, "scan", "--terse", "--tree", tree, "--index", db, file)
+	if code != 0 || out != "" {
+		t.Errorf("without --callers: exit %d\n%s%s", code, out, stderr)
+	}
+	out, stderr, code = runBin(t, "scan", "--terse", "--callers", "--tree", tree, "--index", db, file)
+	if code != 1 || strings.Count(out, "\n") != 1 || !strings.Contains(out, "foo_cmd.c:32: ERROR:SLEEP_IN_ATOMIC: foo_cmd_poke() calls foo_poke()") || !strings.Contains(out, "msleep(1)") {
+		t.Errorf("with --callers: exit %d, want foo_cmd_poke()'s call of foo_poke() and msleep(1)\n%s%s", code, out, stderr)
+	}
+	// The tree's own file: nothing changed, nothing to say of its callers.
+	if out, _, code := runBin(t, "scan", "--terse", "--callers", "--tree", tree, "--index", db, filepath.Join(tree, "drivers/foo/foo_flush.c")); code != 0 || out != "" {
+		t.Errorf("the tree's own file with --callers: exit %d\n%s", code, out)
+	}
+}
