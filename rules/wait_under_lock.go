@@ -112,7 +112,9 @@ func waitForCallback(pass *Pass, fi *flow.FuncInfo, o *flow.Obs, cb *flow.FuncIn
 			continue
 		}
 		for _, t := range cb.Sum.Effects {
-			if t.Kind != flow.ETake || t.Ctx.Try || t.Ctx.Class != h.Class {
+			if t.Kind != flow.ETake || t.Ctx.Try || t.Ctx.Class != h.Class || t.Ctx.Kind.EntryNeverSleeps {
+				// A callback's srcu_read_lock() never waits for this
+				// reader: readers do not block one another.
 				continue
 			}
 			msg := fmt.Sprintf("%s%s waits for %s(), which takes %s, but %s is held here: deadlock",
