@@ -15,6 +15,9 @@ type File struct {
 	Structs  map[string]*Struct // by tag: "struct foo", "union bar"
 	Typedefs map[string]Type
 	Globals  map[string]Type
+	// Statics are the file-scope variables declared static: each file's
+	// is its own object (and lockdep class), whatever its name.
+	Statics  map[string]bool
 	Includes []string // quoted #include names
 	// Defines are the object-like macros the file defines whatever the
 	// configuration: outside every #if but include guards and #ifdef

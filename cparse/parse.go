@@ -482,17 +482,34 @@ func (b *fileBuilder) declarations(n *tsNode) {
 	case "declaration":
 		tn := n.ChildByFieldName("type")
 		t := b.typeOf(tn)
+		static := false
+		for i := 0; i < int(n.NamedChildCount()); i++ {
+			if ch := n.NamedChild(i); b.p.typ(ch) == "storage_class_specifier" && ch.Content(b.src) == "static" {
+				static = true
+			}
+		}
+		markStatic := func(name string) {
+			if !static {
+				return
+			}
+			if b.f.Statics == nil {
+				b.f.Statics = map[string]bool{}
+			}
+			b.f.Statics[name] = true
+		}
 		if def, ok := b.p.dialect.Definers[t.Base]; ok {
 			// DEFINE_SPINLOCK(name): the declarator is the parenthesised name.
 			if d := n.ChildByFieldName("declarator"); d != nil {
 				if name, _, _ := b.declName(d); name != "" {
 					b.f.Globals[name] = Type{Base: def}
+					markStatic(name)
 				}
 			}
 			return
 		}
 		b.eachDeclarator(n, func(name string, ptr int, arr bool, value *tsNode) {
 			b.f.Globals[name] = Type{Base: t.Base, Ptr: t.Ptr + ptr, Array: arr}
+			markStatic(name)
 			if value != nil && ptr == 0 && strings.HasPrefix(t.Base, "struct ") {
 				v := name
 				if arr {

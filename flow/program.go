@@ -232,6 +232,9 @@ func (p *Program) KnownClass(class string) bool {
 		return p.types != nil && p.types.Struct(class[:i]) != nil
 	}
 	name := strings.TrimSuffix(strings.TrimPrefix(class, "*"), "[]")
+	if i := strings.IndexByte(name, '@'); i > 0 {
+		name = name[:i] // a file's static (typeEnv.globalClass)
+	}
 	if _, ok := p.globals[name]; ok {
 		return true
 	}

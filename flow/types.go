@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"path/filepath"
 	"strings"
 
 	"lockbot/cparse"
@@ -260,7 +261,7 @@ func (e typeEnv) objClass(obj *cparse.Expr) string {
 			}
 			return ""
 		}
-		return obj.Name
+		return e.globalClass(obj.Name)
 	case cparse.EField:
 		if t, ok := e.typeOf(obj.X); ok && strings.HasPrefix(t.Base, "struct ") || ok && strings.HasPrefix(t.Base, "union ") {
 			if !strings.Contains(t.Base, "<anonymous") {
@@ -296,6 +297,29 @@ func (e typeEnv) objClass(obj *cparse.Expr) string {
 		}
 	}
 	return ""
+}
+
+// globalClass is the class of a global lock: its name, qualified by its
+// file for a static one (two files' static DEFINE_MUTEX(register_mutex)
+// are two locks, as lockdep keys them by address), unless the knowledge
+// base names it (rtnl_lock() takes rtnetlink.c's static rtnl_mutex).
+func (e typeEnv) globalClass(name string) string {
+	if f := e.fn.File; f.Statics[name] && !e.prog.kb.LockGlobals()[name] {
+		return name + "@" + fileTail(f.Path)
+	}
+	return name
+}
+
+// fileTail is the last directory and name of a path ("core/init.c"),
+// which names a file for a reader without the tree it is in.
+func fileTail(p string) string {
+	p = filepath.ToSlash(p)
+	if i := strings.LastIndexByte(p, '/'); i > 0 {
+		if j := strings.LastIndexByte(p[:i], '/'); j >= 0 {
+			return p[j+1:]
+		}
+	}
+	return p
 }
 
 // lockType returns the C type of the lock object, or "".

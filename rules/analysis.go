@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -107,6 +109,7 @@ func (p *Pass) Report(f *Finding, fp ...string) {
 	h := sha256.Sum256([]byte(a.Name + "\x00" + f.Function + "\x00" + strings.Join(fp, "\x00")))
 	f.Fingerprint = hex.EncodeToString(h[:8])
 	f.Chain = compactChain(f.Chain)
+	f.Message = ownStatics(f.Message, f.File)
 	k := fmt.Sprintf("%s:%d:%s", f.File, f.Line, f.Fingerprint)
 	if i, ok := p.seen[k]; ok {
 		// One finding per site and cause: keep the shortest witness.
@@ -117,6 +120,22 @@ func (p *Pass) Report(f *Finding, fp ...string) {
 	}
 	p.seen[k] = len(p.findings)
 	p.findings = append(p.findings, f)
+}
+
+// staticClass is a file's static lock as a class names it
+// (flow's globalClass: "register_mutex@core/init.c").
+var staticClass = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_]*)@([A-Za-z0-9_.+-]+/[A-Za-z0-9_.+-]+\.[ch])\b`)
+
+// ownStatics names the static locks of the finding's own file without
+// their file in its message: the file goes without saying there.
+func ownStatics(msg, file string) string {
+	return staticClass.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := staticClass.FindStringSubmatch(m)
+		if strings.HasSuffix(filepath.ToSlash(file), "/"+sub[2]) || filepath.ToSlash(file) == sub[2] {
+			return sub[1]
+		}
+		return m
+	})
 }
 
 // compactChain drops repeated steps (a context entered through the same

@@ -27,3 +27,16 @@ func TestRelatedSite(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnStatics: a message names the finding's own file's static locks
+// plainly, another file's with their file.
+func TestOwnStatics(t *testing.T) {
+	msg := "f() takes register_mutex@core/init.c while holding list_lock@core/sound.c"
+	got := ownStatics(msg, "sound/core/init.c")
+	if want := "f() takes register_mutex while holding list_lock@core/sound.c"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := ownStatics(msg, "sound/usb/init.c"); got != msg {
+		t.Errorf("another directory's init.c: got %q", got)
+	}
+}
