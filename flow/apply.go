@@ -73,6 +73,14 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		for _, r := range o.Released {
 			via := callStep
 			via.Note = fmt.Sprintf("calls %s(), which releases %s", g.F.Name, r.Kind.Desc)
+			if i, ok := strings.CutPrefix(r.SavedIn, paramSave); ok {
+				// The callee restores the state saved in what this call
+				// passes.
+				if j, err := strconv.Atoi(i); err == nil && j < len(s.Call.Args) {
+					f.restoreIrq(s, b, n, s.Call.Args[j], via)
+				}
+				continue
+			}
 			f.release(s, b, r.Kind, f.releaseArg(s, r, subst, g), r.Class, n, via, false)
 		}
 		for _, r := range o.Maybe {

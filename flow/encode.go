@@ -59,6 +59,7 @@ type ctxRec struct {
 	FromCaller bool     `json:"from_caller,omitempty"`
 	Via        []Step   `json:"via,omitempty"`
 	Flags      []string `json:"flags,omitempty"`
+	SavedIn    string   `json:"saved_in,omitempty"`
 }
 
 type callRec struct {
@@ -227,7 +228,7 @@ func ctxRecPtr(c *Ctx) *ctxRec {
 		return nil
 	}
 	r := &ctxRec{Kind: c.Kind.Name, Class: c.Class, Inst: c.Inst, Sub: c.Sub, Try: c.Try, FromCaller: c.FromCaller,
-		Via: c.Via.Steps(), Flags: c.Flags}
+		Via: c.Via.Steps(), Flags: c.Flags, SavedIn: c.SavedIn}
 	if c.Expr != nil {
 		r.Expr = c.Expr.String()
 	}
@@ -339,7 +340,7 @@ func (d *decoder) ctx(r *ctxRec) *Ctx {
 		return nil
 	}
 	c := &Ctx{Kind: kind, Class: r.Class, Inst: r.Inst, Expr: d.expr(r.Expr), Sub: r.Sub, Try: r.Try,
-		FromCaller: r.FromCaller, Flags: r.Flags}
+		FromCaller: r.FromCaller, Flags: r.Flags, SavedIn: r.SavedIn}
 	for i := len(r.Via) - 1; i >= 0; i-- {
 		if c.Via == nil {
 			c.Via = NewPath(r.Via[i])

@@ -554,6 +554,10 @@ func (f *flow) contextRegistration(spec *kb.Func, args []*cparse.Expr, text stri
 	return e
 }
 
+// paramSave prefixes, in a released interrupts-off context, the index of
+// the parameter whose saved state a function restores for its caller.
+const paramSave = "$param"
+
 // restoreIrq ends, at a restore from flags, the interrupts-off section a
 // save to flags began and every one begun after it: the saved state comes
 // back whatever disabled interrupts in between (local_irq_save(flags); if
@@ -573,6 +577,15 @@ func (f *flow) restoreIrq(s *cparse.Stmt, b *cparse.Block, st *State, flags *cpa
 		}
 	}
 	if at < 0 {
+		if x.Kind == cparse.EIdent && !f.env.isLocal(x.Name) {
+			if i := f.env.paramIndex(x.Name); i >= 0 {
+				// The flags are the caller's (process_finished_items(...,
+				// flags) unlocks with the state its caller saved): the
+				// caller's save ends at this call.
+				st.CallerRel = append(st.CallerRel, &Ctx{Kind: f.p.kb.Kinds["irq"], FromCaller: true,
+					SavedIn: paramSave + strconv.Itoa(i), Via: NewPath(via)})
+			}
+		}
 		return false
 	}
 	n := 0

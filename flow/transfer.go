@@ -691,14 +691,12 @@ func (f *flow) macroArgsAct(call *cparse.Expr) bool {
 
 // callActs reports whether a call in a macro's argument may do what a
 // lock rule sees: a call through a pointer, a function of the knowledge
-// base, or one whose summary has effects or moves locks.
+// base, or one whose summary has effects or moves locks (a macro too:
+// jfs's LCACHE_LOCK(flags) handed to __SLEEP_COND() takes a spinlock).
 func (f *flow) callActs(x *cparse.Expr) bool {
 	name := x.CallName()
 	if name == "" {
 		return true
-	}
-	if isUpperName(name) {
-		return false
 	}
 	if f.p.kb.Funcs[name] != nil {
 		return true

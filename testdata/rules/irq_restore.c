@@ -48,3 +48,27 @@ void inner_restore_keeps_outer(void)
 	mutex_unlock(&rmutex);
 	local_irq_restore(flags);
 }
+
+/* A helper restores the flags its caller saved (bcachefs's
+ * process_finished_items()): the caller's section ends at the call, on
+ * this path as on the one that restores itself. */
+static void unlock_restore(spinlock_t *l, unsigned long flags)
+{
+	spin_unlock_irqrestore(l, flags);
+}
+
+int restore_in_callee(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	spin_lock(&rlock); /* want RT_SLEEPING_LOCK_IN_ATOMIC */
+	if (cond_flag) {
+		unlock_restore(&rlock, flags);
+		return 1;
+	}
+	spin_unlock_irqrestore(&rlock, flags);
+	mutex_lock(&rmutex);
+	mutex_unlock(&rmutex);
+	return 0;
+}
