@@ -14,6 +14,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -278,7 +280,11 @@ type KB struct {
 	// interrupts off by design (start_kernel): no rule reports what their
 	// paths do, as with BootOnly's conditions.
 	BootFunctions []string `yaml:"boot_functions"`
-	Syntax        Syntax   `yaml:"syntax"`
+	// Deliberate is code that breaks the locking rules on purpose
+	// (lockdep's self-tests, lockup and torture tests): its findings are
+	// left out unless asked for.
+	Deliberate []Deliberate `yaml:"deliberate"`
+	Syntax     Syntax       `yaml:"syntax"`
 	// OpsContexts are the contexts the kernel calls the members of an
 	// ops structure in, by the structure's tag ("struct irq_chip").
 	OpsContexts map[string]*OpsContext `yaml:"ops_contexts"`
@@ -308,7 +314,9 @@ type file struct {
 	NoOrderClasses []string `yaml:"no_order_classes"`
 	// BootFunctions: see KB.BootFunctions.
 	BootFunctions []string `yaml:"boot_functions"`
-	Syntax        Syntax   `yaml:"syntax"`
+	// Deliberate: see KB.Deliberate.
+	Deliberate []Deliberate `yaml:"deliberate"`
+	Syntax     Syntax       `yaml:"syntax"`
 	// OpsContexts: see KB.OpsContexts.
 	OpsContexts map[string]*OpsContext `yaml:"ops_contexts"`
 }
@@ -316,6 +324,32 @@ type file struct {
 // LockGlobals returns the global locks the functions' lock_expr name
 // ("&rtnl_mutex"): real kernel objects, whatever file declares them.
 func (k *KB) LockGlobals() map[string]bool { return k.lockGlobals }
+
+// Deliberate names files that break the locking rules on purpose: Path
+// is a tree-relative path or a path.Match pattern over as many trailing
+// components ("kernel/*torture.c").
+type Deliberate struct {
+	Path string `yaml:"path"`
+	Why  string `yaml:"why"`
+	Src  string `yaml:"src"`
+}
+
+// IsDeliberate reports whether a file (tree-relative, or a path ending in
+// one) breaks the rules on purpose, and why.
+func (k *KB) IsDeliberate(file string) (string, bool) {
+	file = filepath.ToSlash(file)
+	parts := strings.Split(file, "/")
+	for _, d := range k.Deliberate {
+		n := strings.Count(d.Path, "/") + 1
+		if n > len(parts) {
+			continue
+		}
+		if ok, _ := path.Match(d.Path, strings.Join(parts[len(parts)-n:], "/")); ok {
+			return d.Why, true
+		}
+	}
+	return "", false
+}
 
 // OpsContext says that the kernel calls the Members of an ops structure
 // with a context of Kind held: irq_chip's callbacks run under the raw
@@ -466,6 +500,7 @@ func (k *KB) merge(name string, data []byte) error {
 		k.OpsContexts[n] = v
 	}
 	k.BootFunctions = append(k.BootFunctions, f.BootFunctions...)
+	k.Deliberate = append(k.Deliberate, f.Deliberate...)
 	k.NoOrderClasses = append(k.NoOrderClasses, f.NoOrderClasses...)
 	for c, v := range f.BootOnly {
 		if k.BootOnly == nil {
@@ -602,6 +637,11 @@ func (k *KB) check() error {
 		}
 		if f.IrqFlags != nil && (*f.IrqFlags < 0 || f.Acquire == "" && f.Release == "") {
 			errs = append(errs, fmt.Sprintf("function %s: irq_flags needs an argument index and an acquire or a release", f.Name))
+		}
+	}
+	for _, d := range k.Deliberate {
+		if _, err := path.Match(d.Path, ""); err != nil || d.Path == "" || d.Why == "" || d.Src == "" {
+			errs = append(errs, fmt.Sprintf("deliberate %q: needs a valid path pattern, why and src", d.Path))
 		}
 	}
 	for n, o := range k.OpsContexts {

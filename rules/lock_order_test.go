@@ -1,6 +1,12 @@
 package rules
 
-import "testing"
+import (
+	"context"
+	"testing"
+
+	"lockbot/kb"
+	"lockbot/source"
+)
 
 // TestRelatedSite: a site of another file is the analysed file's own
 // directory or one above it, for tree-relative and absolute paths alike;
@@ -38,5 +44,32 @@ func TestOwnStatics(t *testing.T) {
 	}
 	if got := ownStatics(msg, "sound/usb/init.c"); got != msg {
 		t.Errorf("another directory's init.c: got %q", got)
+	}
+}
+
+// TestDeliberate: a file that breaks the rules on purpose (lockdep's
+// self-tests) has its findings left out unless asked for; the same code
+// elsewhere is reported.
+func TestDeliberate(t *testing.T) {
+	src := []byte("static DEFINE_SPINLOCK(a);\nvoid aa(void)\n{\n\tspin_lock(&a);\n\tspin_lock(&a);\n}\n")
+	run := func(path string, deliberate bool) int {
+		t.Helper()
+		res, err := Analyze(context.Background(), []source.Source{{Path: path, Src: src}}, Options{KB: kb.MustDefault(), Deliberate: deliberate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(res.Findings)
+	}
+	if n := run("lib/locking-selftest.c", false); n != 0 {
+		t.Errorf("lib/locking-selftest.c: %d findings, want none by default", n)
+	}
+	if n := run("/src/linux/kernel/rcu/rcutorture.c", false); n != 0 {
+		t.Errorf("rcutorture.c: %d findings, want none by default", n)
+	}
+	if n := run("lib/locking-selftest.c", true); n != 1 {
+		t.Errorf("lib/locking-selftest.c asked for: %d findings, want 1", n)
+	}
+	if n := run("lib/locking.c", false); n != 1 {
+		t.Errorf("lib/locking.c: %d findings, want 1", n)
 	}
 }

@@ -38,6 +38,10 @@ type Options struct {
 	Cache *source.ParseCache
 	// Parsers, when set, lends the parsers; its dialect must be KB's.
 	Parsers *source.ParserPool
+	// Deliberate keeps the findings in files that break the rules on
+	// purpose (kb's deliberate: lockdep's self-tests, torture tests),
+	// which are left out otherwise.
+	Deliberate bool
 }
 
 // Result is what an analysis found.
@@ -88,15 +92,17 @@ func finish(prog *flow.Program, srcs []source.Source, opt Options, errs, skipped
 		as = All()
 	}
 	findings := Run(prog, as)
-	if opt.NoRT {
-		kept := findings[:0]
-		for _, f := range findings {
-			if !f.RTOnly {
-				kept = append(kept, f)
-			}
+	kept := findings[:0]
+	for _, f := range findings {
+		if opt.NoRT && f.RTOnly {
+			continue
 		}
-		findings = kept
+		if _, on := opt.KB.IsDeliberate(f.File); on && !opt.Deliberate {
+			continue
+		}
+		kept = append(kept, f)
 	}
+	findings = kept
 	res := &Result{Findings: findings, Stats: prog.Stats, Errors: errs, Skipped: skipped, Unknown: prog.Unknown()}
 	for _, f := range reported(srcs, prog) {
 		pf := ParsedFile{Path: f.Path, ErrorLines: f.ErrorLines, Partial: map[string]int{}}
