@@ -626,6 +626,9 @@ func (f *flow) matchUnheld(st *State, r *Ctx) int {
 // lockMember is the member a lock class ends in: "vpe_lock" of "struct
 // its_vpe::vpe_lock", "mmap_lock" of "struct vm_area_struct::vm_mm.mmap_lock".
 func lockMember(class string) string {
+	if i := strings.IndexByte(class, '@'); i > 0 {
+		class = class[:i] // a file's static (typeEnv.globalClass)
+	}
 	if i := strings.LastIndexAny(class, ":."); i >= 0 {
 		return class[i+1:]
 	}

@@ -110,6 +110,11 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 		if expr != nil {
 			inst = expr.String()
 			class = f.env.classOf(Canon(arg))
+			if argClass != "" && strings.HasPrefix(argClass, class+"@") {
+				// Another file's static, released by a callee there
+				// (torture_init_end()): the callee names its class.
+				class = argClass
+			}
 		}
 	}
 	var idx int
