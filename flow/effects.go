@@ -2,6 +2,7 @@ package flow
 
 import (
 	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -346,7 +347,13 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 	seen := map[string]int{}
 	perKind := map[EffKind]int{}
 	perClass := map[string]int{}
-	for _, o := range ff.Obs {
+	// Past the bounds on effects, the nearest are kept: what the function
+	// and its direct callees do (mptsas_find_portinfo_by_sas_address()'s
+	// mutex) says more to a caller than the fiftieth lock five calls down
+	// a teardown path.
+	obs := slices.Clone(ff.Obs)
+	slices.SortStableFunc(obs, func(a, b *Obs) int { return len(a.Eff.Chain) - len(b.Eff.Chain) })
+	for _, o := range obs {
 		e := o.Eff
 		if !propagates(o) {
 			continue

@@ -2,6 +2,9 @@ package rules
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"lockbot/kb"
@@ -71,5 +74,36 @@ func TestDeliberate(t *testing.T) {
 	}
 	if n := run("lib/locking.c", false); n != 1 {
 		t.Errorf("lib/locking.c: %d findings, want 1", n)
+	}
+}
+
+// TestNearestEffectsKept: past the bound on a summary's effects, the
+// nearest are kept. teardown() first calls down to more distinct locks
+// than a summary keeps, then takes m_direct through one call; a caller
+// holding m_direct around teardown() deadlocks (mptsas's
+// sas_topology_mutex behind a long device teardown).
+func TestNearestEffectsKept(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("static DEFINE_MUTEX(m_direct);\n")
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&b, "static DEFINE_MUTEX(m%d);\nstatic void deep%d(void)\n{\n\tmutex_lock(&m%d);\n\tmutex_unlock(&m%d);\n}\nstatic void mid%d(void)\n{\n\tdeep%d();\n}\n", i, i, i, i, i, i)
+	}
+	b.WriteString("static void find(void)\n{\n\tmutex_lock(&m_direct);\n\tmutex_unlock(&m_direct);\n}\n")
+	b.WriteString("static void teardown(void)\n{\n")
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&b, "\tmid%d();\n", i)
+	}
+	b.WriteString("\tfind();\n}\n")
+	b.WriteString("void remove_all(void)\n{\n\tmutex_lock(&m_direct);\n\tteardown();\n\tmutex_unlock(&m_direct);\n}\n")
+	res, err := Analyze(context.Background(), []source.Source{{Path: "drivers/x/teardown.c", Src: []byte(b.String())}}, Options{KB: kb.MustDefault()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, f.Rule+" "+f.Function)
+	}
+	if !slices.Contains(got, "DOUBLE_LOCK remove_all") {
+		t.Errorf("findings %v, want DOUBLE_LOCK in remove_all (m_direct through find())", got)
 	}
 }
