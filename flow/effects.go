@@ -1,8 +1,8 @@
 package flow
 
 import (
-	"sort"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
