@@ -108,8 +108,8 @@ func Check(ctx context.Context, s *diff.Series, opt Options) (*Result, error) {
 		if failed := wholeFiles(unread); len(failed) > 0 {
 			bf, af = outside(bf, failed), outside(af, failed)
 		}
-		added, kept := subtract(af, bf)
-		removed, _ := subtract(bf, af)
+		added, kept := rules.SubtractFindings(af, bf)
+		removed, _ := rules.SubtractFindings(bf, af)
 		for _, f := range added {
 			rf := &Finding{Finding: f, Patch: pr, Introduced: true}
 			anchor(rf, snap.Patch, func(file string, line int) (int, bool) { return lineOf(i, file, line) })
@@ -299,23 +299,6 @@ func (r *reviewer) read(files map[string][]byte, p string) ([]byte, bool) {
 	return data, err == nil
 }
 
-// subtract returns the findings of a whose fingerprint b does not have as
-// many times (what a patch added, matched as a multiset), and the rest.
-func subtract(a, b []*rules.Finding) (only, common []*rules.Finding) {
-	count := map[string]int{}
-	for _, f := range b {
-		count[f.Fingerprint]++
-	}
-	for _, f := range a {
-		if count[f.Fingerprint] > 0 {
-			count[f.Fingerprint]--
-			common = append(common, f)
-			continue
-		}
-		only = append(only, f)
-	}
-	return only, common
-}
 
 // anchor places an introduced finding on the patch line that caused it:
 // the line the finding is on when the patch adds it, else the deepest step

@@ -58,7 +58,7 @@ func TestSubtractIsAMultiset(t *testing.T) {
 	f := func(fp string) *rules.Finding { return &rules.Finding{Fingerprint: fp} }
 	after := []*rules.Finding{f("a"), f("a"), f("b")}
 	before := []*rules.Finding{f("a"), f("c")}
-	only, common := subtract(after, before)
+	only, common := rules.SubtractFindings(after, before)
 	if len(only) != 2 || only[0].Fingerprint != "a" || only[1].Fingerprint != "b" || len(common) != 1 {
 		t.Errorf("only %v common %v: want a second \"a\" and \"b\" introduced", only, common)
 	}

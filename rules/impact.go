@@ -120,14 +120,20 @@ func AnalyzeImpact(ctx context.Context, srcs, base []source.Source, opt Options,
 			was = append(was, f)
 		}
 	}
-	added, _ := subtractFindings(through, was)
+	for _, e := range append(before.Errors, after.Errors...) {
+		if opt.Log != nil {
+			opt.Log.Warn("caller file not analysed whole", "err", e.Err)
+		}
+	}
+	added, _ := SubtractFindings(through, was)
 	res.Findings = append(res.Findings, added...)
 	return res, imp, nil
 }
 
-// subtractFindings returns the findings of a whose fingerprint b does not
-// have as many times, and the rest.
-func subtractFindings(a, b []*Finding) (only, common []*Finding) {
+// SubtractFindings returns the findings of a whose fingerprint b does not
+// have as many times (what a change added, matched as a multiset), and
+// the rest.
+func SubtractFindings(a, b []*Finding) (only, common []*Finding) {
 	count := map[string]int{}
 	for _, f := range b {
 		count[f.Fingerprint]++
