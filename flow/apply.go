@@ -73,11 +73,11 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		for _, r := range o.Released {
 			via := callStep
 			via.Note = fmt.Sprintf("calls %s(), which releases %s", g.F.Name, r.Kind.Desc)
-			if i, ok := strings.CutPrefix(r.SavedIn, paramSave); ok {
+			if strings.HasPrefix(r.SavedIn, paramSave) {
 				// The callee restores the state saved in what this call
 				// passes.
-				if j, err := strconv.Atoi(i); err == nil && j < len(s.Call.Args) {
-					f.restoreIrq(s, b, n, s.Call.Args[j], via)
+				if x := callerFlags(s, r.SavedIn); x != nil {
+					f.restoreIrq(s, b, n, x, via)
 				}
 				continue
 			}
@@ -104,6 +104,16 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		}
 		for _, a := range o.Acquired {
 			c := f.siteCtx(s, a, g, subst, callStep)
+			if a.SavedIn != "" {
+				// Saved in what this call passes (perf_lock_task_context(
+				// task, &flags)), which a restore here names.
+				cc := *c
+				cc.keyCache, cc.SavedIn = "", ""
+				if x := callerFlags(s, a.SavedIn); x != nil {
+					cc.SavedIn, _ = f.savedName(x)
+				}
+				c = &cc
+			}
 			if a.Kind.Lock && c.Inst == "" && c.Class == "" {
 				// A lock on the callee's own variable, without a class:
 				// this function can neither name nor release it (it is

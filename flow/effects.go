@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -324,7 +323,10 @@ func innerSig(inner []*Ctx) string {
 const sigLetters = "abcdefghijklmnop"
 
 const (
-	maxEffectsPerKind    = 48
+	maxEffectsPerKind = 48
+	// nearEffect is the chain length (the statement, then one callee) of
+	// the effects kept past maxEffectsPerKind.
+	nearEffect           = 2
 	maxInstancesPerClass = 3
 	maxOutcomes          = 8
 	// maxInner bounds the contexts callees hold around an effect: lockdep
@@ -347,13 +349,7 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 	seen := map[string]int{}
 	perKind := map[EffKind]int{}
 	perClass := map[string]int{}
-	// Past the bounds on effects, the nearest are kept: what the function
-	// and its direct callees do (mptsas_find_portinfo_by_sas_address()'s
-	// mutex) says more to a caller than the fiftieth lock five calls down
-	// a teardown path.
-	obs := slices.Clone(ff.Obs)
-	slices.SortStableFunc(obs, func(a, b *Obs) int { return len(a.Eff.Chain) - len(b.Eff.Chain) })
-	for _, o := range obs {
+	for _, o := range ff.Obs {
 		e := o.Eff
 		if !propagates(o) {
 			continue
@@ -389,7 +385,11 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 			s.Effects[i] = keep
 			continue
 		}
-		if perKind[e.Kind] >= maxEffectsPerKind {
+		if perKind[e.Kind] >= maxEffectsPerKind && len(e.Chain) > nearEffect {
+			// Past the bound, what the function and its direct callees
+			// do is still kept (mptsas_find_portinfo_by_sas_address()'s
+			// mutex after a long teardown's locks): it says more to a
+			// caller than the fiftieth lock five calls down.
 			continue
 		}
 		if e.Kind == ETake && e.Ctx != nil {

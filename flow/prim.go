@@ -234,9 +234,7 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	c.Via.Step.Note = f.enterNote(text, kind, c)
 	c.Try = try
 	if spec.IrqFlags != nil && *spec.IrqFlags < len(args) {
-		if x := f.canonLock(args[*spec.IrqFlags]); x != nil {
-			c.SavedIn = x.String()
-		}
+		c.SavedIn, _ = f.savedName(args[*spec.IrqFlags])
 	}
 	if spec.Subclass != nil && *spec.Subclass < len(args) {
 		c.Sub = subclass(args[*spec.Subclass])
@@ -554,9 +552,59 @@ func (f *flow) contextRegistration(spec *kb.Func, args []*cparse.Expr, text stri
 	return e
 }
 
-// paramSave prefixes, in a released interrupts-off context, the index of
-// the parameter whose saved state a function restores for its caller.
+// paramSave prefixes, in an interrupts-off context, the index of the
+// parameter that holds the saved state for the caller: "$param1" the
+// flags passed by value, "$param1*" those a pointer points to
+// (local_irq_save(*flags) in perf_lock_task_context()).
 const paramSave = "$param"
+
+// savedName names the variable interrupt state is saved in or restored
+// from, and, when it is the caller's (a parameter, or what one points
+// to), that parameter in paramSave's form.
+func (f *flow) savedName(flags *cparse.Expr) (name, param string) {
+	deref := ""
+	if r := flags.Strip(); r != nil && r.Kind == cparse.EUnary && r.Op == "*" {
+		deref, flags = "*", r.X
+	}
+	x := f.canonLock(flags)
+	if x == nil {
+		return "", ""
+	}
+	name = deref + x.String()
+	x = x.Strip()
+	if x != nil && x.Kind == cparse.EIdent {
+		if i := f.env.paramIndex(x.Name); i >= 0 {
+			param = paramSave + strconv.Itoa(i) + deref
+			if deref != "" {
+				name = param // the same save whatever the caller calls it
+			}
+		}
+	}
+	return name, param
+}
+
+// callerFlags is, at call s, the caller's expression for a callee's
+// paramSave-named flags: the argument, or what it points to ("flags" for
+// a callee's *flags given &flags).
+func callerFlags(s *cparse.Stmt, saved string) *cparse.Expr {
+	i, ok := strings.CutPrefix(saved, paramSave)
+	if !ok || s.Call == nil {
+		return nil
+	}
+	i, deref := strings.CutSuffix(i, "*")
+	j, err := strconv.Atoi(i)
+	if err != nil || j >= len(s.Call.Args) {
+		return nil
+	}
+	arg := s.Call.Args[j]
+	if !deref {
+		return arg
+	}
+	if a := arg.Strip(); a != nil && a.Kind == cparse.EUnary && a.Op == "&" {
+		return a.X
+	}
+	return &cparse.Expr{Kind: cparse.EUnary, Op: "*", X: arg}
+}
 
 // restoreIrq ends, at a restore from flags, the interrupts-off section a
 // save to flags began and every one begun after it: the saved state comes
@@ -564,11 +612,10 @@ const paramSave = "$param"
 // (x) local_irq_disable(); local_irq_restore(flags) leaves them as they
 // were). It reports whether a save to flags was held.
 func (f *flow) restoreIrq(s *cparse.Stmt, b *cparse.Block, st *State, flags *cparse.Expr, via Step) bool {
-	x := f.canonLock(flags)
-	if x == nil {
+	saved, param := f.savedName(flags)
+	if saved == "" {
 		return false
 	}
-	saved := x.String()
 	at := -1
 	for i := len(st.Held) - 1; i >= 0; i-- {
 		if c := st.Held[i]; c.Kind.Name == "irq" && c.SavedIn == saved {
@@ -577,14 +624,11 @@ func (f *flow) restoreIrq(s *cparse.Stmt, b *cparse.Block, st *State, flags *cpa
 		}
 	}
 	if at < 0 {
-		if x.Kind == cparse.EIdent && !f.env.isLocal(x.Name) {
-			if i := f.env.paramIndex(x.Name); i >= 0 {
-				// The flags are the caller's (process_finished_items(...,
-				// flags) unlocks with the state its caller saved): the
-				// caller's save ends at this call.
-				st.CallerRel = append(st.CallerRel, &Ctx{Kind: f.p.kb.Kinds["irq"], FromCaller: true,
-					SavedIn: paramSave + strconv.Itoa(i), Via: NewPath(via)})
-			}
+		if param != "" {
+			// The flags are the caller's (process_finished_items(...,
+			// flags) unlocks with the state its caller saved): the
+			// caller's save ends at this call.
+			st.CallerRel = append(st.CallerRel, &Ctx{Kind: f.p.kb.Kinds["irq"], FromCaller: true, SavedIn: param, Via: NewPath(via)})
 		}
 		return false
 	}

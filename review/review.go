@@ -299,7 +299,6 @@ func (r *reviewer) read(files map[string][]byte, p string) ([]byte, bool) {
 	return data, err == nil
 }
 
-
 // anchor places an introduced finding on the patch line that caused it:
 // the line the finding is on when the patch adds it, else the deepest step
 // of its chain the patch adds (the spin_lock() added in a callee, under a

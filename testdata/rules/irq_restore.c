@@ -72,3 +72,22 @@ int restore_in_callee(void)
 	mutex_unlock(&rmutex);
 	return 0;
 }
+
+/* A helper saves the state in what its caller's pointer points to
+ * (perf_lock_task_context(task, &flags)); the caller restores it. */
+static void lock_saving(unsigned long *flags)
+{
+	local_irq_save(*flags);
+	spin_lock(&rlock); /* want RT_SLEEPING_LOCK_IN_ATOMIC */
+}
+
+void restore_what_callee_saved(void)
+{
+	unsigned long flags;
+
+	lock_saving(&flags);
+	cond_flag++;
+	spin_unlock_irqrestore(&rlock, flags);
+	mutex_lock(&rmutex);
+	mutex_unlock(&rmutex);
+}
