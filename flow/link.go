@@ -92,7 +92,7 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 			return
 		}
 	} else if g := f.p.Lookup(f.fn, name); g != nil {
-		if g.external || g == f.fi || g.F.Macro && f.macroArgsAct(s.Call) {
+		if g.external || g == f.fi || g.F.Macro && f.macroArgsAct(g, s.Call) {
 			return
 		}
 		file = g.F.File.Path
@@ -103,7 +103,7 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 			inner = append(inner, c)
 		}
 	}
-	c := &Call{Fn: name, File: file, Ops: ops, Line: s.Line, Inner: inner, ArgsAct: name != "" && file == "" && f.macroArgsAct(s.Call), stmt: s}
+	c := &Call{Fn: name, File: file, Ops: ops, Line: s.Line, Inner: inner, ArgsAct: name != "" && file == "" && f.macroArgsAct(nil, s.Call), stmt: s}
 	if ops != "" {
 		c.OpsParam = f.opsParam(s.Call) + 1
 		for _, h := range st.Held {

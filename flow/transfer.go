@@ -658,7 +658,7 @@ func guardCall(tpl, obj *cparse.Expr, lockT bool) *cparse.Expr {
 // is unknown.
 func (f *flow) calleeOf(s *cparse.Stmt) *FuncInfo {
 	g := f.p.Lookup(f.fn, s.Callee())
-	if g != nil && g.F.Macro && f.macroArgsAct(s.Call) {
+	if g != nil && g.F.Macro && f.macroArgsAct(g, s.Call) {
 		return nil
 	}
 	return g
@@ -666,11 +666,23 @@ func (f *flow) calleeOf(s *cparse.Stmt) *FuncInfo {
 
 // macroArgsAct reports a macro call an argument of which calls a
 // function that acts: the macro may run it anywhere in its body, or
-// never. A call the analysis knows does nothing a lock rule sees (a
-// register field's macro, BDC_CSTS(status) in readl_poll_timeout()'s
-// condition; an unknown function, as anywhere else) leaves the macro
-// read as a function.
-func (f *flow) macroArgsAct(call *cparse.Expr) bool {
+// never. For a macro of the tree's shared headers (read from the index,
+// g nil or external), a call the analysis knows does nothing a lock rule
+// sees (a register field's macro, BDC_CSTS(status) in
+// readl_poll_timeout()'s condition; an unknown function, as anywhere
+// else) leaves the macro read as a function. A macro of the analysed
+// files' own (jfs's __SLEEP_COND(), handed LCACHE_LOCK(flags) and
+// LCACHE_UNLOCK(flags), macros of the file that are not read) is not read
+// when any argument calls anything.
+func (f *flow) macroArgsAct(g *FuncInfo, call *cparse.Expr) bool {
+	if g != nil && !g.external {
+		for _, a := range call.Args {
+			if hasCallExpr(a) {
+				return true
+			}
+		}
+		return false
+	}
 	acts := false
 	for _, a := range call.Args {
 		a.Walk(func(x *cparse.Expr) bool {
@@ -691,8 +703,7 @@ func (f *flow) macroArgsAct(call *cparse.Expr) bool {
 
 // callActs reports whether a call in a macro's argument may do what a
 // lock rule sees: a call through a pointer, a function of the knowledge
-// base, or one whose summary has effects or moves locks (a macro too:
-// jfs's LCACHE_LOCK(flags) handed to __SLEEP_COND() takes a spinlock).
+// base, or one whose summary has effects or moves locks.
 func (f *flow) callActs(x *cparse.Expr) bool {
 	name := x.CallName()
 	if name == "" {

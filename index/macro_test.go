@@ -126,6 +126,24 @@ void bar_wait_helpers(struct bar *b)
 	spin_unlock(&b->lock);
 }
 
+#define BAR_LOCAL_LOCK(b)	spin_lock(&(b)->lock)
+#define BAR_LOCAL_UNLOCK(b)	spin_unlock(&(b)->lock)
+#define bar_local_wait(cond, unlock, relock) \
+	do { \
+		while (!(cond)) { \
+			unlock; \
+			msleep(1); \
+			relock; \
+		} \
+	} while (0)
+
+void bar_wait_macros(struct bar *b)
+{
+	spin_lock(&b->lock);
+	bar_local_wait(b->ready, BAR_LOCAL_UNLOCK(b), BAR_LOCAL_LOCK(b));
+	spin_unlock(&b->lock);
+}
+
 void bar_dual(struct bar *b)
 {
 	spin_lock(&b->lock);
@@ -140,7 +158,7 @@ void bar_dual(struct bar *b)
 // polling macro sleeps when its sleep argument is not 0, that the lock
 // macro takes a mutex (to sleep under a spinlock and to leak); a wait
 // macro handed an unlock and a relock, or the file's functions that do
-// them, is not read (where it runs them is its body's business), one
+// them, is not read, nor a macro of the file handed its own lock macros (where it runs them is its body's business), one
 // whose condition calls a register macro and a predicate is; and a
 // function of the macro's name wins.
 func TestIndexHeaderMacros(t *testing.T) {
