@@ -75,11 +75,12 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 			via.Note = fmt.Sprintf("calls %s(), which releases %s", g.F.Name, r.Kind.Desc)
 			if strings.HasPrefix(r.SavedIn, paramSave) {
 				// The callee restores the state saved in what this call
-				// passes.
-				if x := callerFlags(s, r.SavedIn); x != nil {
-					f.restoreIrq(s, b, n, x, via)
+				// passes. Without a save of that name here (rht_lock()
+				// saved in its own local and returned it), the innermost
+				// interrupts-off section ends, as any release of one does.
+				if x := callerFlags(s, r.SavedIn); x != nil && f.restoreIrq(s, b, n, x, via) {
+					continue
 				}
-				continue
 			}
 			f.release(s, b, r.Kind, f.releaseArg(s, r, subst, g), r.Class, n, via, false)
 		}

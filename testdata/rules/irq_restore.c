@@ -91,3 +91,29 @@ void restore_what_callee_saved(void)
 	mutex_lock(&rmutex);
 	mutex_unlock(&rmutex);
 }
+
+/* A helper that saves in its own local and returns it (rht_lock()), and
+ * one that restores what it is given (rht_unlock()): the section ends at
+ * the restore. */
+static unsigned long bucket_lock(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	return flags;
+}
+
+static void bucket_unlock(unsigned long flags)
+{
+	local_irq_restore(flags);
+}
+
+void bucket_update(void)
+{
+	unsigned long flags = bucket_lock();
+
+	cond_flag++;
+	bucket_unlock(flags);
+	mutex_lock(&rmutex);
+	mutex_unlock(&rmutex);
+}
