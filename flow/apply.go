@@ -75,13 +75,12 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 			via.Note = fmt.Sprintf("calls %s(), which releases %s", g.F.Name, r.Kind.Desc)
 			if strings.HasPrefix(r.SavedIn, paramSave) {
 				// The callee restores the state saved in what this call
-				// passes. Without a save of that name here, it is one a
-				// callee returned (rht_lock()), if any; flags a lock's
-				// irqsave stored end no section.
-				if x := callerFlags(s, r.SavedIn); x == nil || !f.restoreIrq(s, b, n, x, via) {
-					f.restoreUnknownSave(s, b, n, via)
+				// passes. Without a save of that name here (rht_lock()
+				// saved in its own local and returned it), the innermost
+				// interrupts-off section ends, as any release of one does.
+				if x := callerFlags(s, r.SavedIn); x != nil && f.restoreIrq(s, b, n, x, via) {
+					continue
 				}
-				continue
 			}
 			f.release(s, b, r.Kind, f.releaseArg(s, r, subst, g), r.Class, n, via, false)
 		}
@@ -110,7 +109,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 				// Saved in what this call passes (perf_lock_task_context(
 				// task, &flags)), which a restore here names.
 				cc := *c
-				cc.keyCache, cc.SavedIn = "", unknownSave
+				cc.keyCache, cc.SavedIn = "", ""
 				if x := callerFlags(s, a.SavedIn); x != nil {
 					cc.SavedIn, _ = f.savedName(x)
 				}

@@ -632,18 +632,6 @@ func (f *flow) restoreIrq(s *cparse.Stmt, b *cparse.Block, st *State, flags *cpa
 		}
 		return false
 	}
-	f.endIrqFrom(s, b, st, at, via)
-	return true
-}
-
-// unknownSave marks an interrupts-off section a callee began in a
-// variable of its own and returned (rht_lock()): the caller's restore of
-// whatever it got ends it.
-const unknownSave = "?"
-
-// endIrqFrom ends the interrupts-off section held at index at and every
-// one begun after it.
-func (f *flow) endIrqFrom(s *cparse.Stmt, b *cparse.Block, st *State, at int, via Step) {
 	n := 0
 	for _, c := range st.Held[at:] {
 		if c.Kind.Name == "irq" {
@@ -654,16 +642,5 @@ func (f *flow) endIrqFrom(s *cparse.Stmt, b *cparse.Block, st *State, at int, vi
 	for ; n > 0; n-- {
 		f.release(s, b, irq, nil, "", st, via, false)
 	}
-}
-
-// restoreUnknownSave ends, at a callee's restore of flags that name no
-// save here, the innermost section a callee began under a name of its
-// own, if one is held.
-func (f *flow) restoreUnknownSave(s *cparse.Stmt, b *cparse.Block, st *State, via Step) {
-	for i := len(st.Held) - 1; i >= 0; i-- {
-		if c := st.Held[i]; c.Kind.Name == "irq" && c.SavedIn == unknownSave {
-			f.endIrqFrom(s, b, st, i, via)
-			return
-		}
-	}
+	return true
 }

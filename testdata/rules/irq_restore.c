@@ -117,25 +117,3 @@ void bucket_update(void)
 	mutex_lock(&rmutex);
 	mutex_unlock(&rmutex);
 }
-
-/* A helper that unlocks with the flags its caller's irqsave lock stored:
- * interrupts were off only under that lock, and the caller's own
- * local_irq_disable() section goes on. */
-static DEFINE_SPINLOCK(reslock);
-
-static void unlock_with(unsigned long flags)
-{
-	spin_unlock_irqrestore(&reslock, flags);
-}
-
-void section_survives(void)
-{
-	unsigned long flags;
-
-	local_irq_disable();
-	spin_lock_irqsave(&reslock, flags); /* want RT_SLEEPING_LOCK_IN_ATOMIC */
-	unlock_with(flags);
-	mutex_lock(&rmutex); /* want SLEEP_IN_ATOMIC */
-	mutex_unlock(&rmutex);
-	local_irq_enable();
-}
