@@ -71,17 +71,7 @@ func TestReviewerCallerInOtherFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	path := filepath.Join(t.TempDir(), "index.db")
-	ix, err := index.Open(path, kb.MustDefault(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ix.Update(context.Background(), index.UpdateOptions{Tree: tree, Workers: 1, IncludeDepth: 2}); err != nil {
-		t.Fatal(err)
-	}
-	if err := ix.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := buildIndex(t, tree)
 	s := readDiff(t, pollSleeps)
 
 	bare := open(t, Setup{IncludeDepth: 2})
@@ -111,4 +101,21 @@ func TestReviewerCallerInOtherFile(t *testing.T) {
 	if !slices.ContainsFunc(f.Chain, func(s flow.Step) bool { return s.File == "drivers/gg/udc.c" && s.Func == "gg_start" && s.Line == 7 }) {
 		t.Errorf("chain %+v does not show gg_start()'s spin_lock_irqsave() in udc.c", f.Chain)
 	}
+}
+
+// buildIndex indexes tree into a scratch file and returns its path.
+func buildIndex(t *testing.T, tree string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "index.db")
+	ix, err := index.Open(path, kb.MustDefault(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Update(context.Background(), index.UpdateOptions{Tree: tree, Workers: 1, IncludeDepth: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

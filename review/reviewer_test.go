@@ -268,17 +268,7 @@ func TestReviewerIndex(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(tree, "drivers/bar/bar_log.c"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "index.db")
-	ix, err := index.Open(path, kb.MustDefault(), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ix.Update(context.Background(), index.UpdateOptions{Tree: tree, Workers: 1, IncludeDepth: 2}); err != nil {
-		t.Fatal(err)
-	}
-	if err := ix.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := buildIndex(t, tree)
 	r := open(t, Setup{SettingsFromBase: true, IncludeDepth: 2, OpenIndex: func(k *kb.KB) (*index.Index, error) {
 		return index.OpenWith(path, k, index.OpenOptions{})
 	}})
