@@ -70,7 +70,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 	var out []*State
 	for i, o := range kept {
 		n := keptStates[i]
-		for _, r := range o.Released {
+		for _, r := range restoresFirst(o.Released) {
 			via := callStep
 			via.Note = fmt.Sprintf("calls %s(), which releases %s", g.F.Name, r.Kind.Desc)
 			if strings.HasPrefix(r.SavedIn, paramSave) {

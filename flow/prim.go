@@ -5,6 +5,7 @@ package flow
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -196,16 +197,30 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	}
 	restored := false
 	if spec.Release != "" {
-		if spec.IrqFlags != nil && *spec.IrqFlags < len(args) && f.p.kb.Kinds[spec.Release].Name == "irq" {
+		var flags *cparse.Expr
+		if spec.IrqFlags != nil && *spec.IrqFlags < len(args) {
+			flags = args[*spec.IrqFlags]
+		}
+		kind := f.p.kb.Kinds[spec.Release]
+		if flags != nil && kind.Name == "irq" {
 			// local_irq_restore(flags): the state the save stored.
-			restored = f.restoreIrq(s, b, st, args[*spec.IrqFlags], f.step(line, text))
+			restored = f.restoreIrq(s, b, st, flags, f.step(line, text))
 		}
-		if !restored {
-			f.release(s, b, f.p.kb.Kinds[spec.Release], lock, "", st, f.step(line, text), true)
+		if !restored && flags != nil {
+			// spin_unlock_irqrestore(lock, flags) of the lock's own
+			// spin_lock_irqsave(lock, flags): the release ends it, and
+			// nothing of the caller's is restored.
+			if i := f.matchRelease(st, kind, lock); i >= 0 && st.Held[i].SavedIn != "" {
+				saved, _ := f.savedName(flags)
+				restored = saved == st.Held[i].SavedIn
+			}
 		}
-		if spec.IrqFlags != nil && *spec.IrqFlags < len(args) && !restored {
+		if kind.Name != "irq" || !restored {
+			f.release(s, b, kind, lock, "", st, f.step(line, text), true)
+		}
+		if flags != nil && !restored {
 			// spin_unlock_irqrestore(lock, flags) after local_irq_save(flags).
-			f.restoreIrq(s, b, st, args[*spec.IrqFlags], f.step(line, text))
+			f.restoreIrq(s, b, st, flags, f.step(line, text))
 		}
 	}
 	if spec.MayRelease != "" {
@@ -234,7 +249,11 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	c.Via.Step.Note = f.enterNote(text, kind, c)
 	c.Try = try
 	if spec.IrqFlags != nil && *spec.IrqFlags < len(args) {
-		c.SavedIn, _ = f.savedName(args[*spec.IrqFlags])
+		x := args[*spec.IrqFlags]
+		if a := x.Strip(); a != nil && a.Kind == cparse.EUnary && a.Op == "&" {
+			x = a.X // folio_lruvec_lock_irqsave(folio, &flags)
+		}
+		c.SavedIn, _ = f.savedName(x)
 	}
 	if spec.Subclass != nil && *spec.Subclass < len(args) {
 		c.Sub = subclass(args[*spec.Subclass])
@@ -583,6 +602,26 @@ func (f *flow) savedName(flags *cparse.Expr) (name, param string) {
 	return name, param
 }
 
+// restoresFirst orders a callee's releases with its restores of the
+// caller's interrupt state first: a restore of the flags the caller's
+// spin_lock_irqsave(lock, flags) saved finds that lock held only before
+// the lock's own release is applied.
+func restoresFirst(rs []*Ctx) []*Ctx {
+	i := slices.IndexFunc(rs, func(r *Ctx) bool { return !strings.HasPrefix(r.SavedIn, paramSave) })
+	if i < 0 || !slices.ContainsFunc(rs[i:], func(r *Ctx) bool { return strings.HasPrefix(r.SavedIn, paramSave) }) {
+		return rs
+	}
+	out := make([]*Ctx, 0, len(rs))
+	for _, first := range []bool{true, false} {
+		for _, r := range rs {
+			if strings.HasPrefix(r.SavedIn, paramSave) == first {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
 // callerFlags is, at call s, the caller's expression for a callee's
 // paramSave-named flags: the argument, or what it points to ("flags" for
 // a callee's *flags given &flags).
@@ -618,7 +657,11 @@ func (f *flow) restoreIrq(s *cparse.Stmt, b *cparse.Block, st *State, flags *cpa
 	}
 	at := -1
 	for i := len(st.Held) - 1; i >= 0; i-- {
-		if c := st.Held[i]; c.Kind.Name == "irq" && c.SavedIn == saved {
+		// A lock's irqsave counts as the save: a helper handed the lock
+		// and its flags (spin_unlock_irqrestore(lock, flags) of its
+		// caller's spin_lock_irqsave(lock, flags)) restores the state of
+		// before that lock, not before an older section.
+		if c := st.Held[i]; c.SavedIn == saved {
 			at = i
 			break
 		}

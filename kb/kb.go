@@ -101,10 +101,10 @@ type Func struct {
 	// Subclass is the lockdep subclass argument of *_nested variants.
 	Subclass *int `yaml:"subclass"`
 	// IrqFlags is the argument the interrupt state is saved in
-	// (local_irq_save(flags), with acquire: irq) or restored from
-	// (local_irq_restore(flags), spin_unlock_irqrestore(lock, flags)): a
-	// restore ends the interrupts-off section the save began, and every
-	// one begun after it, whatever released them.
+	// (local_irq_save(flags), spin_lock_irqsave(lock, flags)) or restored
+	// from (local_irq_restore(flags), spin_unlock_irqrestore(lock, flags)):
+	// a restore ends the section the save began, and every interrupts-off
+	// section begun after it, whatever released them.
 	IrqFlags *int `yaml:"irq_flags"`
 	Read     bool `yaml:"read"`
 	// Sleeps: the call may sleep. GFP: the argument that is a gfp mask; the
@@ -635,8 +635,8 @@ func (k *KB) check() error {
 		if f.LockExpr != "" && f.Lock != nil {
 			errs = append(errs, fmt.Sprintf("function %s: both lock and lock_expr", f.Name))
 		}
-		if f.IrqFlags != nil && (*f.IrqFlags < 0 || f.Acquire == "" && f.Release == "") {
-			errs = append(errs, fmt.Sprintf("function %s: irq_flags needs an argument index and an acquire or a release", f.Name))
+		if f.IrqFlags != nil && (*f.IrqFlags < 0 || f.Acquire == "" && f.Try == "" && f.Release == "") {
+			errs = append(errs, fmt.Sprintf("function %s: irq_flags needs an argument index and an acquire, try or release", f.Name))
 		}
 	}
 	for _, d := range k.Deliberate {

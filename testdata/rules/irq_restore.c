@@ -117,3 +117,63 @@ void bucket_update(void)
 	mutex_lock(&rmutex);
 	mutex_unlock(&rmutex);
 }
+
+/* A helper locks with an irqsave into its caller's flags and retries
+ * after an irqrestore of them (lock_timer_base() under mod_timer()): the
+ * restore ends the helper's own save, not an older section of the
+ * caller's. Interrupts stay off from local_irq_disable() to
+ * local_irq_enable() (drbd's lock_all_resources()). */
+struct tbase { raw_spinlock_t lock; int ok; };
+struct tbase *pick_base(void);
+
+static struct tbase *lock_base(unsigned long *flags)
+{
+	for (;;) {
+		struct tbase *base = pick_base();
+
+		raw_spin_lock_irqsave(&base->lock, *flags);
+		if (base->ok)
+			return base;
+		raw_spin_unlock_irqrestore(&base->lock, *flags);
+	}
+}
+
+static void touch_base(void)
+{
+	unsigned long flags;
+	struct tbase *base = lock_base(&flags);
+
+	base->ok++;
+	raw_spin_unlock_irqrestore(&base->lock, flags);
+}
+
+void disabled_across_retry(void)
+{
+	local_irq_disable();
+	touch_base();
+	spin_lock(&rlock); /* want RT_SLEEPING_LOCK_IN_ATOMIC */
+	spin_unlock(&rlock);
+	local_irq_enable();
+}
+
+/* A helper is handed a lock and the flags its caller's irqsave of that
+ * lock saved, and unlocks with them: that ends the caller's lock, not
+ * the interrupts-off section the caller began before it. */
+static DEFINE_SPINLOCK(qlock);
+
+static void unlock_with(spinlock_t *l, unsigned long flags)
+{
+	spin_unlock_irqrestore(l, flags);
+}
+
+void disabled_across_handed_unlock(void)
+{
+	unsigned long flags;
+
+	local_irq_disable();
+	spin_lock_irqsave(&qlock, flags); /* want RT_SLEEPING_LOCK_IN_ATOMIC */
+	unlock_with(&qlock, flags);
+	mutex_lock(&rmutex); /* want SLEEP_IN_ATOMIC */
+	mutex_unlock(&rmutex);
+	local_irq_enable();
+}
