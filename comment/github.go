@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"lockbot/flow"
 	"lockbot/review"
 	"lockbot/rules"
 )
@@ -59,6 +60,10 @@ func GitHubComment(f *review.Finding, opt GitHubOptions) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s** `%s`: %s\n", f.Severity.Level(), f.Rule, ghEscape(f.Message))
 	ghChain(&b, f.Finding, opt)
+	if len(f.Also) > 0 {
+		b.WriteString("\nThe same cause, also reached:\n")
+		ghSteps(&b, AlsoSteps(f.Finding, f.Also), opt)
+	}
 	if f.Fix != "" {
 		fmt.Fprintf(&b, "\n**Fix:** %s\n", ghEscape(f.Fix))
 	}
@@ -76,7 +81,11 @@ func ghChain(b *strings.Builder, f *rules.Finding, opt GitHubOptions) {
 		return
 	}
 	b.WriteString("\n")
-	for _, s := range f.Chain {
+	ghSteps(b, f.Chain, opt)
+}
+
+func ghSteps(b *strings.Builder, steps []flow.Step, opt GitHubOptions) {
+	for _, s := range steps {
 		fn := ""
 		if s.Func != "" {
 			fn = " `" + s.Func + "()`"
@@ -171,6 +180,10 @@ func GitHubReviewBody(r GitHubReview, opt GitHubOptions) string {
 		var s strings.Builder
 		fmt.Fprintf(&s, "\n---\n\n**%s** `%s` at %s: %s\n", f.Severity.Level(), f.Rule, ghLink(f.File, f.Line, opt), ghEscape(f.Message))
 		ghChain(&s, f.Finding, opt)
+		if len(f.Also) > 0 {
+			s.WriteString("\nThe same cause, also reached:\n")
+			ghSteps(&s, AlsoSteps(f.Finding, f.Also), opt)
+		}
 		if f.Fix != "" {
 			fmt.Fprintf(&s, "\n**Fix:** %s\n", ghEscape(f.Fix))
 		}
@@ -180,7 +193,7 @@ func GitHubReviewBody(r GitHubReview, opt GitHubOptions) string {
 	for _, n := range r.Notes {
 		notes = append(notes, fmt.Sprintf("- Not reviewed: %s\n", ghEscape(n)))
 	}
-	if note := UnknownNote(r.Unknown); note != "" {
+	if note := UnknownNote(r.Unknown, false); note != "" {
 		notes = append(notes, fmt.Sprintf("- %s\n", ghEscape(strings.TrimPrefix(note, "NOTE: "))))
 	}
 	const footer = "\n<sub>lockbot, an automated lock-semantics review; it can be wrong.</sub>\n"
@@ -266,6 +279,12 @@ func GitHubAnnotation(f *review.Finding) (message, details string) {
 	var d strings.Builder
 	for _, s := range f.Chain {
 		fmt.Fprintf(&d, "%s:%d: %s(): %s\n", s.File, s.Line, s.Func, s.Note)
+	}
+	if len(f.Also) > 0 {
+		d.WriteString("the same cause, also reached:\n")
+		for _, s := range AlsoSteps(f.Finding, f.Also) {
+			fmt.Fprintf(&d, "  %s:%d: %s(): %s\n", s.File, s.Line, s.Func, s.Note)
+		}
 	}
 	if f.Fix != "" {
 		fmt.Fprintf(&d, "fix: %s\n", f.Fix)

@@ -414,6 +414,12 @@ func mailFinding(b *strings.Builder, f *review.Finding) {
 		mailChain(b, f.Chain)
 		b.WriteString("\n")
 	}
+	if len(f.Also) > 0 {
+		mailProse(b, "The same cause is also reached here:")
+		b.WriteString("\n")
+		mailChain(b, AlsoSteps(f.Finding, f.Also))
+		b.WriteString("\n")
+	}
 	if fix := strings.TrimSpace(strings.TrimRight(f.Fix, ".")); fix != "" {
 		if r, _ := utf8.DecodeRuneInString(fix); unicode.IsLower(r) {
 			mailProse(b, "Could you "+fix+"?")

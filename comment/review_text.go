@@ -3,6 +3,8 @@ package comment
 import (
 	"fmt"
 	"io"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,6 +20,8 @@ type ReviewTextOptions struct {
 	// review says what it was checked against.
 	NoRT bool
 	Base string
+	// Verbose lists every unknown callee, not only the first few.
+	Verbose bool
 }
 
 // ReviewText writes a patch review in checkpatch's shape, which b4 and
@@ -54,7 +58,7 @@ func ReviewText(w io.Writer, res *review.Result, opt ReviewTextOptions) error {
 		current = f.Patch
 		ew.printf("%s:%s: %s%s\n", f.Severity.Level(), f.Rule, f.Message, preExisting(f))
 		location(ew, f)
-		evidence(ew, f.Finding)
+		evidence(ew, f.Finding, f.Also...)
 	}
 
 	if headed && len(res.Resolved) > 0 {
@@ -86,7 +90,7 @@ func ReviewText(w io.Writer, res *review.Result, opt ReviewTextOptions) error {
 	if res.NoTree {
 		ew.printf("NOTE: no tree (--no-tree): only the hunks were analysed; callers and callees outside them were not seen\n")
 	}
-	if note := UnknownNote(res.Unknown); note != "" {
+	if note := UnknownNote(res.Unknown, opt.Verbose); note != "" {
 		ew.printf("%s\n", note)
 	}
 	return ew.err
@@ -118,24 +122,55 @@ func notAnalysedTerse(na review.NotAnalysed) string {
 }
 
 // UnknownNote says which functions called under a lock were not seen, so
-// were assumed not to sleep; "" when there are none. Up to six are named.
-func UnknownNote(names []string) string {
+// were assumed not to sleep; "" when there are none. They are ranked, the
+// ones whose names suggest a lock, a sleep, an allocation or a wait first
+// and trivial helpers (atomic_inc(), test_bit()) last, and the first
+// four are named unless all is set.
+func UnknownNote(names []string, all bool) string {
 	if len(names) == 0 {
 		return ""
 	}
-	shown := names
+	shown := RankUnknown(names)
 	more := ""
-	if len(shown) > 6 {
-		shown, more = shown[:6], fmt.Sprintf(" and %d more", len(names)-6)
+	if !all && len(shown) > maxUnknownShown {
+		shown, more = shown[:maxUnknownShown], fmt.Sprintf(" and %d more (-v lists them)", len(names)-maxUnknownShown)
 	}
 	return fmt.Sprintf("NOTE: %s called under a lock not seen, assumed not to sleep: %s()%s (lockbot index covers other files)",
 		plural(len(names), "function"), strings.Join(shown, "(), "), more)
 }
 
+const maxUnknownShown = 4
+
+// suspectName is a name that says it may lock, sleep, allocate or wait.
+var suspectName = regexp.MustCompile(`lock|mutex|sem|wait|sleep|alloc|flush|sync|cancel|sched|resched|complet|firmware|request|copy_(from|to)_user|get_user|put_user|kthread|notify|event|msg|send|recv|xfer|transfer|read|write`)
+
+// trivialName is a helper that never locks or sleeps on any kernel
+// configuration worth a note: atomics, bit operations, list and bitmap
+// helpers, accessors.
+var trivialName = regexp.MustCompile(`^(atomic(64)?_|atomic_long_|test_bit|test_and_|set_bit|clear_bit|__set_bit|__clear_bit|change_bit|(h)?list_|bitmap_|cpumask_|refcount_(inc|read|set)|kref_(get|read)|READ_ONCE|WRITE_ONCE|likely|unlikely|min|max|clamp|is_|(le|be)(16|32|64)_to_cpu|cpu_to_(le|be)(16|32|64)|jiffies|time_(after|before)|ktime_get|IS_ERR|PTR_ERR|ERR_PTR|dev_(get|set)_drvdata|container_of|(io)?read[bwlq]|(io)?write[bwlq]|raw_smp_processor_id|smp_processor_id|memcpy|memset|str)`)
+
+// RankUnknown orders unknown callees by how much a reviewer should look
+// at them: suspect names first, trivial ones last, the rest between; each
+// group keeps the given order.
+func RankUnknown(names []string) []string {
+	rank := func(n string) int {
+		switch {
+		case trivialName.MatchString(n):
+			return 2
+		case suspectName.MatchString(strings.ToLower(n)):
+			return 0
+		}
+		return 1
+	}
+	out := slices.Clone(names)
+	slices.SortStableFunc(out, func(a, b string) int { return rank(a) - rank(b) })
+	return out
+}
+
 // terseLine is one finding on one line; b4 counts a line holding
 // "ERROR:" as a failure and any other line as a warning.
 func terseLine(f *review.Finding) string {
-	return findingLine(f.Finding, preExisting(f))
+	return findingLine(f.Finding, alsoSuffix(f.Finding, f.Also)+preExisting(f))
 }
 
 func preExisting(f *review.Finding) string {

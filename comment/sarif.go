@@ -135,6 +135,11 @@ func sarifResult(f *review.Finding) *sarif.Result {
 			tf.AddLocation(sarif.NewThreadFlowLocation().WithLocation(sarifLocation(s.File, s.Line, note)))
 			related = append(related, sarifLocation(s.File, s.Line, note).WithId(i+1))
 		}
+		// The other ways the same cause is reached are related
+		// locations too, after the chain's.
+		for i, s := range AlsoSteps(f.Finding, f.Also) {
+			related = append(related, sarifLocation(s.File, s.Line, "also reached: "+stepNote(s)).WithId(len(f.Chain)+i+1))
+		}
 		r.WithCodeFlows([]*sarif.CodeFlow{sarif.NewCodeFlow().WithThreadFlows([]*sarif.ThreadFlow{tf})})
 		r.WithRelatedLocations(related)
 	}

@@ -5,10 +5,12 @@ package comment
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 
+	"lockbot/flow"
 	"lockbot/rules"
 )
 
@@ -46,7 +48,7 @@ func Text(w io.Writer, res *rules.Result, opt TextOptions) error {
 		ew.printf("total: %s, %s, %d %s, %d %s analysed (%d partly, %d not analysed), %s\n",
 			plural(errs, "error"), plural(warns, "warning"), st.Files, noun(st.Files, "file"),
 			st.Functions, noun(st.Functions, "function"), st.Partial, st.Failed, rt)
-		if note := UnknownNote(res.Unknown); note != "" {
+		if note := UnknownNote(res.Unknown, false); note != "" {
 			ew.printf("%s\n", note)
 		}
 	}
@@ -60,10 +62,16 @@ func findingLine(f *rules.Finding, suffix string) string {
 }
 
 // evidence prints a finding's chain, its fix and the blank line that
-// ends it.
-func evidence(ew *errWriter, f *rules.Finding) {
+// ends it; also are the other ways the same cause is reached.
+func evidence(ew *errWriter, f *rules.Finding, also ...*rules.Finding) {
 	for _, s := range f.Chain {
 		ew.printf("  %s:%d: %s(): %s\n", s.File, s.Line, s.Func, s.Note)
+	}
+	if len(also) > 0 {
+		ew.printf("  the same cause, also reached:\n")
+		for _, s := range AlsoSteps(f, also) {
+			ew.printf("    %s:%d: %s(): %s\n", s.File, s.Line, s.Func, s.Note)
+		}
 	}
 	if f.Fix != "" {
 		ew.printf("  fix: %s\n", f.Fix)
@@ -139,4 +147,39 @@ func RuleDocs(w io.Writer, as []*rules.Analyzer) error {
 		ew.printf("\n  Fix: %s\n  See: %s\n", a.Fix, a.Ref)
 	}
 	return ew.err
+}
+
+// AlsoSteps is one step for each other way a finding's cause is reached
+// (review.Finding's Also): where another caller's context begins, or, for
+// a finding of another rule folded into it (a DOUBLE_LOCK the leak
+// causes), where that one is and what it says.
+func AlsoSteps(f *rules.Finding, also []*rules.Finding) []flow.Step {
+	out := make([]flow.Step, 0, len(also))
+	for _, a := range also {
+		switch {
+		case a.Rule != f.Rule:
+			out = append(out, flow.Step{File: a.File, Line: a.Line, Func: a.Function,
+				Note: fmt.Sprintf("which also causes %s: %s", a.Rule, a.Message)})
+		case len(a.Chain) > 0:
+			out = append(out, a.Chain[0])
+		default:
+			out = append(out, flow.Step{File: a.File, Line: a.Line, Func: a.Function, Note: a.Message})
+		}
+	}
+	return out
+}
+
+// alsoSuffix names, on a finding's one line, the other ways its cause is
+// reached: " (also reached from a(), b())".
+func alsoSuffix(f *rules.Finding, also []*rules.Finding) string {
+	if len(also) == 0 {
+		return ""
+	}
+	var names []string
+	for _, s := range AlsoSteps(f, also) {
+		if n := s.Func + "()"; !slices.Contains(names, n) && s.Func != "" {
+			names = append(names, n)
+		}
+	}
+	return fmt.Sprintf(" (also reached from %s)", strings.Join(names, ", "))
 }

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bluekeyes/go-gitdiff/gitdiff"
+	"github.com/emersion/go-message/charset"
 )
 
 // input is one input stream (Read's reader, one of ReadFiles' files), with
@@ -306,7 +307,7 @@ func rawSubject(raw []byte) string {
 // decodeHeader decodes RFC 2047 encoded words; a header that does not decode
 // (an unknown charset, a broken word) is kept as sent.
 func decodeHeader(s string) string {
-	var d mime.WordDecoder
+	d := mime.WordDecoder{CharsetReader: charset.Reader}
 	if out, err := d.DecodeHeader(s); err == nil {
 		s = out
 	}
@@ -493,11 +494,12 @@ func partStart(body []byte, from int, boundary string) (int, bool) {
 	return 0, false
 }
 
-// toUTF8 converts a text part to UTF-8, as git mailinfo does. Only the
-// charsets kernel mail uses are known; a text in another one is accepted when
-// it is plain ASCII, which makes the charset moot.
-func toUTF8(text []byte, charset string) ([]byte, error) {
-	switch strings.ToLower(charset) {
+// toUTF8 converts a text part to UTF-8, as git mailinfo does: the common
+// charsets here, the others (windows-1252, KOI8-R, ...) through go-message's
+// charset tables, which cover what mailers send. A text in a charset no
+// table knows is accepted when it is plain ASCII, which makes it moot.
+func toUTF8(text []byte, cs string) ([]byte, error) {
+	switch strings.ToLower(cs) {
 	case "", "utf-8", "utf8", "us-ascii", "ascii":
 		return text, nil
 	case "iso-8859-1", "latin1", "iso8859-1":
@@ -513,7 +515,15 @@ func toUTF8(text []byte, charset string) ([]byte, error) {
 	if isASCII(text) {
 		return text, nil
 	}
-	return nil, fmt.Errorf("unsupported charset %q", charset)
+	r, err := charset.Reader(cs, bytes.NewReader(text))
+	if err != nil {
+		return nil, fmt.Errorf("unsupported charset %q", cs)
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("charset %q: %w", cs, err)
+	}
+	return out, nil
 }
 
 func isASCII(b []byte) bool {

@@ -773,3 +773,31 @@ func TestReadPartial(t *testing.T) {
 		t.Errorf("duplicate with Partial: error %v, want twice", err)
 	}
 }
+
+// TestReadCharsets decodes a windows-1252 mail (git format-patch
+// --encoding=windows-1252): its subject and its body, curly quotes in an
+// added line included. A non-ASCII text in a charset nobody knows is an
+// error, not a silent skip.
+func TestReadCharsets(t *testing.T) {
+	body := "Quoted \x93hits\x94.\n\n---\n" +
+		"diff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n@@ -1,1 +1,2 @@\n int x;\n+/* \x93hits\x94 */\n"
+	mail := func(cs string) []byte {
+		return []byte("From: Ren\xe9 <r@example.org>\n" +
+			"Subject: [PATCH] =?" + cs + "?q?x:=20count=20=93hits=94?=\n" +
+			"MIME-Version: 1.0\n" +
+			"Content-Type: text/plain; charset=" + cs + "\n" +
+			"Content-Transfer-Encoding: 8bit\n\n" + body)
+	}
+	s := mustRead(t, mail("windows-1252"))
+	p := s.Patches[0]
+	if p.Subject != "x: count \u201chits\u201d" {
+		t.Errorf("subject %q", p.Subject)
+	}
+	frags := p.Files[0].TextFragments
+	if len(frags) != 1 || !strings.Contains(frags[0].Lines[1].Line, "\u201chits\u201d") {
+		t.Errorf("added line not decoded from windows-1252: %+v", frags)
+	}
+	if _, err := Read(strings.NewReader(string(mail("x-no-such-charset"))), Limits{}); err == nil || !strings.Contains(err.Error(), "unsupported charset") {
+		t.Errorf("unknown charset: err %v", err)
+	}
+}

@@ -87,6 +87,10 @@ type Options struct {
 	// the current foreign hook. Without it, finding both is an error,
 	// since one of them would be lost.
 	Force bool
+	// Strict makes the hook stop the send when lockbot cannot review a
+	// patch (exit 2: it does not apply, or cannot be read), not only when
+	// it finds lock bugs.
+	Strict bool
 }
 
 // Install writes lockbot's sendemail-validate hook into the hooks directory
@@ -97,7 +101,7 @@ func Install(repoDir string, opt Options) (path string, err error) {
 	if err := checkLockbot(opt.Lockbot); err != nil {
 		return "", err
 	}
-	script, err := Script(opt.Lockbot)
+	script, err := Script(opt.Lockbot, opt.Strict)
 	if err != nil {
 		return "", err
 	}

@@ -553,32 +553,51 @@ func TestScriptSeries(t *testing.T) {
 	}
 }
 
+// TestScriptExitStatus: findings (exit 1) stop the send; lockbot's own
+// trouble (exit 2, a missing binary) is a warning unless the hook is
+// strict, by install option or by environment.
 func TestScriptExitStatus(t *testing.T) {
 	gitEnv(t)
 	top, patches := newRepo(t)
 	f := newFake(t)
-	path, err := Install(top, Options{Lockbot: f.path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, code := range []int{0, 1, 2} {
-		f.setStatus(t, code)
-		for _, env := range [][]string{nil, {"GIT_SENDEMAIL_FILE_COUNTER=2", "GIT_SENDEMAIL_FILE_TOTAL=4"}} {
-			stderr, got := runHook(t, path, top, env, patches[1])
-			if got != code {
-				t.Errorf("lockbot exit %d, env %q: hook exit %d", code, env, got)
-			}
-			if aborted := strings.Contains(stderr, "nothing was sent"); aborted != (code != 0) {
-				t.Errorf("lockbot exit %d: stderr %q", code, stderr)
+	for _, strict := range []bool{false, true} {
+		path, err := Install(top, Options{Lockbot: f.path, Strict: strict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, code := range []int{0, 1, 2} {
+			f.setStatus(t, code)
+			for _, env := range [][]string{nil, {"GIT_SENDEMAIL_FILE_COUNTER=2", "GIT_SENDEMAIL_FILE_TOTAL=4"}, {"LOCKBOT_HOOK_STRICT=1"}} {
+				strictRun := strict || len(env) == 1
+				want := code
+				if code == 2 && !strictRun {
+					want = 0
+				}
+				stderr, got := runHook(t, path, top, env, patches[1])
+				if got != want {
+					t.Errorf("strict %v, lockbot exit %d, env %q: hook exit %d, want %d", strict, code, env, got, want)
+				}
+				if aborted := strings.Contains(stderr, "nothing was sent"); aborted != (want != 0) {
+					t.Errorf("strict %v, lockbot exit %d, env %q: stderr %q", strict, code, env, stderr)
+				}
+				if warned := strings.Contains(stderr, "warning: lockbot check could not review"); warned != (code == 2 && !strictRun) {
+					t.Errorf("strict %v, lockbot exit %d, env %q: warning %v: %q", strict, code, env, warned, stderr)
+				}
 			}
 		}
 	}
-	// A lockbot that is not there aborts the send too.
-	if err := os.Remove(f.path); err != nil {
+	// A lockbot that is not there: a warning, or with --strict, no send.
+	if err := os.Rename(f.path, f.path+".gone"); err != nil {
 		t.Fatal(err)
 	}
-	if stderr, got := runHook(t, path, top, nil, patches[1]); got == 0 {
-		t.Errorf("missing lockbot: exit 0: %s", stderr)
+	for _, strict := range []bool{false, true} {
+		path, err := Install(top, Options{Lockbot: "lockbot-not-on-path", Strict: strict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stderr, got := runHook(t, path, top, nil, patches[1]); (got != 0) != strict {
+			t.Errorf("missing lockbot, strict %v: exit %d: %s", strict, got, stderr)
+		}
 	}
 }
 

@@ -103,15 +103,34 @@ status=$?
 if [ -n "$counter" ] && [ "$counter" = "$total" ]; then
 	rm -rf "$state"
 fi
-if [ "$status" -ne 0 ]; then
-	echo "lockbot sendemail-validate: lockbot check exited $status on $file; nothing was sent" >&2
+# Exit 1 is findings: they stop the send. Any other failure is lockbot's
+# own (a patch it cannot apply or decode, a missing binary): a warning,
+# unless the hook was installed with --strict or LOCKBOT_HOOK_STRICT is set.
+strict={{if .Strict}}1{{else}}${LOCKBOT_HOOK_STRICT-}{{end}}
+case $status in
+0)
+	;;
+1)
+	echo "lockbot sendemail-validate: lockbot check found lock bugs in $file; nothing was sent" >&2
 	echo "(fix the patch, or skip all validation with git send-email --no-validate)" >&2
-fi
+	;;
+*)
+	if [ -n "$strict" ]; then
+		echo "lockbot sendemail-validate: lockbot check could not review $file (exit $status); nothing was sent" >&2
+		echo "(strict mode: the hook was installed with --strict, or LOCKBOT_HOOK_STRICT is set)" >&2
+	else
+		echo "lockbot sendemail-validate: warning: lockbot check could not review $file (exit $status); it goes unreviewed" >&2
+		echo "(lockbot hook install --strict makes this stop the send)" >&2
+		status=0
+	fi
+	;;
+esac
 exit "$status"
 `))
 
 // Script returns the hook text that runs the lockbot binary at lockbot.
-func Script(lockbot string) ([]byte, error) {
+// A strict hook also stops the send when lockbot cannot review a patch.
+func Script(lockbot string, strict bool) ([]byte, error) {
 	if lockbot == "" {
 		return nil, fmt.Errorf("no lockbot binary given")
 	}
@@ -123,7 +142,8 @@ func Script(lockbot string) ([]byte, error) {
 	var b bytes.Buffer
 	err := scriptTemplate.Execute(&b, struct {
 		Marker, Lockbot, Chained, StateDir string
-	}{Marker, lockbot, Name + ChainedSuffix, StateDir})
+		Strict                             bool
+	}{Marker, lockbot, Name + ChainedSuffix, StateDir, strict})
 	if err != nil {
 		return nil, fmt.Errorf("hook template: %w", err)
 	}

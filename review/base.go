@@ -3,6 +3,7 @@ package review
 import (
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os/exec"
@@ -21,25 +22,42 @@ type PreimageTree struct {
 	Dir  string // the checkout's top directory
 	want map[string]string
 	work diff.Tree
+	// moved maps the old name of a file a patch renames or copies without
+	// changing it, and without an index line (similarity index 100%), to
+	// its new name: a checkout that holds the series has the content only
+	// there.
+	moved map[string]string
 }
 
 // NewPreimageTree prepares the base of series s in the checkout at dir.
 func NewPreimageTree(dir string, s *diff.Series) *PreimageTree {
-	t := &PreimageTree{Dir: dir, want: map[string]string{}, work: diff.DirTree(dir)}
+	t := &PreimageTree{Dir: dir, want: map[string]string{}, moved: map[string]string{}, work: diff.DirTree(dir)}
 	for _, p := range s.Patches {
 		for _, f := range p.Files {
 			name := f.OldName
 			if f.IsNew {
 				name = f.NewName
 			}
+			if (f.IsRename || f.IsCopy) && f.NewName != "" && f.NewName != name {
+				if _, ok := t.want[f.NewName]; !ok {
+					t.want[f.NewName] = "" // created by the series, as a new file is
+				}
+			}
 			if _, ok := t.want[name]; ok || name == "" {
 				continue
 			}
-			if f.IsNew {
+			switch {
+			case f.IsNew:
 				t.want[name] = "" // the series creates it
-			} else {
+			case f.OldOIDPrefix != "":
 				t.want[name] = f.OldOIDPrefix
+			case (f.IsRename || f.IsCopy) && len(f.TextFragments) == 0 && f.NewName != "":
+				// A pure rename or copy names no blob: the file is the
+				// working tree's, under either name.
+				t.moved[name] = f.NewName
 			}
+			// A mode change names no blob either: the working tree's file
+			// is the base.
 		}
 	}
 	return t
@@ -50,6 +68,9 @@ func (t *PreimageTree) ReadFile(path string) ([]byte, error) {
 	h, touched := t.want[path]
 	data, err := t.work.ReadFile(path)
 	if !touched {
+		if to, ok := t.moved[path]; ok && errors.Is(err, fs.ErrNotExist) {
+			return t.work.ReadFile(to)
+		}
 		return data, err
 	}
 	if h == "" {

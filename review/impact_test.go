@@ -119,3 +119,33 @@ func buildIndex(t *testing.T, tree string) string {
 	}
 	return path
 }
+
+// TestUnknownOnlyWhatThePatchBrings: a patch that leaves alone the code
+// calling an unseen function under a lock names none (the hook runs on
+// every send); one that adds such a call names that function only.
+func TestUnknownOnlyWhatThePatchBrings(t *testing.T) {
+	tree := t.TempDir()
+	src := "static DEFINE_SPINLOCK(l);\n\nvoid f(void)\n{\n\tspin_lock(&l);\n\text_old();\n\tspin_unlock(&l);\n}\n"
+	if err := os.MkdirAll(filepath.Join(tree, "drivers/u"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tree, "drivers/u/u.c"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := open(t, Setup{IncludeDepth: 2})
+	for _, c := range []struct {
+		name, patch string
+		want        []string
+	}{
+		{"cosmetic", "diff --git a/drivers/u/u.c b/drivers/u/u.c\n--- a/drivers/u/u.c\n+++ b/drivers/u/u.c\n@@ -1,3 +1,3 @@\n-static DEFINE_SPINLOCK(l);\n+static DEFINE_SPINLOCK(l); /* the lock */\n \n void f(void)\n", nil},
+		{"adds a call", "diff --git a/drivers/u/u.c b/drivers/u/u.c\n--- a/drivers/u/u.c\n+++ b/drivers/u/u.c\n@@ -4,5 +4,6 @@\n {\n \tspin_lock(&l);\n \text_old();\n+\text_new();\n \tspin_unlock(&l);\n }\n", []string{"ext_new"}},
+	} {
+		out, err := r.Review(context.Background(), Base{Tree: diff.DirTree(tree)}, readDiff(t, c.patch))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if !slices.Equal(out.Result.Unknown, c.want) {
+			t.Errorf("%s: unknown %v, want %v", c.name, out.Result.Unknown, c.want)
+		}
+	}
+}

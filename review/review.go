@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 
 	"lockbot/cparse"
@@ -75,28 +77,45 @@ func Check(ctx context.Context, s *diff.Series, opt Options) (*Result, error) {
 	}
 	introduced := map[string]bool{}
 	var pre []*Finding
+	// earlier holds the files the patches before this one touched, as they
+	// left them: each patch is analysed with them, so that a problem only
+	// the combination has (a lock patch 1 adds, misused by patch 3 in
+	// another file) is found, and attributed to the last patch it needs.
+	earlier := map[string][]byte{}
 	for i, snap := range snaps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		beforeFiles, afterFiles := withEarlier(earlier, snap)
+		for p := range snap.Before {
+			delete(earlier, p)
+		}
+		maps.Copy(earlier, snap.After)
 		if opt.OnlyPatch > 0 && i+1 != opt.OnlyPatch {
 			continue
 		}
 		pr := &res.Patches[i]
-		before, err := r.analyse(ctx, snap.Before, nil)
+		before, err := r.analyse(ctx, beforeFiles, nil)
 		if err != nil {
 			return nil, err
 		}
-		after, err := r.analyse(ctx, snap.After, snap.Before)
+		after, err := r.analyse(ctx, afterFiles, beforeFiles)
 		if err != nil {
 			return nil, err
 		}
 		addStats(&res.Stats, after.Stats)
-		res.Unknown = mergeSorted(res.Unknown, after.Unknown)
+		// The unknown callees worth a note are those the patch brings
+		// under a lock: the ones already called so before are not its
+		// doing, and naming them on every clean patch is noise.
+		res.Unknown = mergeSorted(res.Unknown, slices.DeleteFunc(slices.Clone(after.Unknown), func(n string) bool {
+			return slices.Contains(before.Unknown, n)
+		}))
 		// A file not analysed on one side would make each of its
 		// findings look introduced or resolved: its findings are left
 		// out of the comparison, and it is named instead.
-		unread := notAnalysed(before, after, snap)
+		unread := slices.DeleteFunc(notAnalysed(before, after, snap), func(na NotAnalysed) bool {
+			return !touches(snap, na.File) // an earlier patch's file, named there
+		})
 		for _, na := range unread {
 			na.Patch = pr
 			if nl, ok := lineOf(i, na.File, na.Line); ok && na.Line > 0 {
@@ -136,7 +155,99 @@ func Check(ctx context.Context, s *diff.Series, opt Options) (*Result, error) {
 	}
 	sortFindings(res.Findings)
 	sortFindings(res.Resolved)
+	res.Findings = oneper(res.Findings)
 	return res, nil
+}
+
+// withEarlier is what patch snap is analysed with: the files it touches,
+// before and after it, and those earlier patches touched, as they left
+// them (the same on both sides).
+func withEarlier(earlier map[string][]byte, snap *diff.Snapshot) (before, after map[string][]byte) {
+	if len(earlier) == 0 {
+		return snap.Before, snap.After
+	}
+	before, after = maps.Clone(earlier), maps.Clone(earlier)
+	for p := range snap.Before {
+		delete(after, p) // deleted or renamed away by this patch, unless After has it
+	}
+	maps.Copy(before, snap.Before)
+	maps.Copy(after, snap.After)
+	return before, after
+}
+
+func touches(snap *diff.Snapshot, file string) bool {
+	_, b := snap.Before[file]
+	_, a := snap.After[file]
+	return a || b
+}
+
+// oneper makes one finding per cause. Findings of one rule anchored on one
+// patch line are that line's problem reached from several callers: the
+// first (in sorted order) keeps them in Also. A DOUBLE_LOCK whose earlier
+// acquisition is the one a LOCK_LEAK of the same patch leaves held is the
+// leak's consequence, and fixing the leak fixes it: it is folded into the
+// leak.
+func oneper(fs []*Finding) []*Finding {
+	type key struct {
+		patch      int
+		file, rule string
+		line       int
+	}
+	patchOf := func(f *Finding) int {
+		if f.Patch == nil {
+			return 0
+		}
+		return f.Patch.Index
+	}
+	first := map[key]*Finding{}
+	var out []*Finding
+	for _, f := range fs {
+		if !f.Introduced || f.PatchLine <= 0 {
+			out = append(out, f)
+			continue
+		}
+		k := key{patchOf(f), f.File, f.Rule, f.Line}
+		if p := first[k]; p != nil {
+			p.Also = append(p.Also, f.Finding)
+			continue
+		}
+		first[k] = f
+		out = append(out, f)
+	}
+	type site struct {
+		patch int
+		file  string
+		line  int
+	}
+	leaks := map[site]*Finding{}
+	for _, f := range out {
+		if f.Introduced && f.Rule == "LOCK_LEAK" && len(f.Chain) > 0 {
+			leaks[site{patchOf(f), f.Chain[0].File, f.Chain[0].Line}] = f
+		}
+	}
+	if len(leaks) == 0 {
+		return out
+	}
+	kept := out[:0]
+	for _, f := range out {
+		if f.Introduced && f.Rule == "DOUBLE_LOCK" && len(f.Chain) > 1 {
+			// The chain's steps before the second acquisition: the first
+			// one, and how it came to be held.
+			var leak *Finding
+			for _, s := range f.Chain[:len(f.Chain)-1] {
+				if l := leaks[site{patchOf(f), s.File, s.Line}]; l != nil {
+					leak = l
+					break
+				}
+			}
+			if leak != nil {
+				leak.Also = append(append(leak.Also, f.Finding), f.Also...)
+				continue
+			}
+		}
+		kept = append(kept, f)
+	}
+	return kept
 }
 
 // ref names patch i of n: numbered mails keep their numbers; patch files

@@ -41,6 +41,12 @@ type Finding struct {
 	// Quote is that patch line as it appears in the patch, with its '+' or
 	// ' ' marker ("+\tspin_lock(&b->lock);"); empty when PatchLine is 0.
 	Quote string `json:"-"`
+	// Also are the other ways the same cause is reached: findings of the
+	// same rule on the same patch line from other callers or contexts
+	// (one added spin_lock() under three callers' raw locks), and a
+	// DOUBLE_LOCK that only follows from this LOCK_LEAK. Each keeps its
+	// own chain; the finding counts once.
+	Also []*rules.Finding `json:"also,omitempty"`
 }
 
 // Result is the review of a patch or a series.
@@ -56,9 +62,10 @@ type Result struct {
 	// and callees outside the hunks were not seen.
 	NoTree bool       `json:"no_tree"`
 	Stats  flow.Stats `json:"stats"`
-	// Unknown are functions the touched files call under a spinning or
-	// RCU context whose definitions were not seen (another file, no
-	// index): assumed not to sleep. Sorted.
+	// Unknown are functions the patches bring under a spinning or RCU
+	// context (called so after a patch, not before it) whose definitions
+	// were not seen (another file, no index): assumed not to sleep.
+	// Sorted.
 	Unknown []string `json:"unknown_callees"`
 	// NotAnalysed are the touched files, or parts of them, the review
 	// could not analyse: what they introduce is not known.

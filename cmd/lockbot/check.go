@@ -139,7 +139,7 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 	case "b4":
 		err = comment.B4(w, res)
 	default:
-		err = comment.ReviewText(w, res, comment.ReviewTextOptions{Terse: cf.terse, NoRT: out.NoRT, Base: out.Base})
+		err = comment.ReviewText(w, res, comment.ReviewTextOptions{Terse: cf.terse, NoRT: out.NoRT, Base: out.Base, Verbose: g.verbose})
 	}
 	if err != nil {
 		return err

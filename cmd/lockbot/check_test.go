@@ -300,3 +300,67 @@ func mustAbs(t *testing.T, p string) string {
 	}
 	return a
 }
+
+// TestCheckRenameCopyMode checks patches that rename, copy or change the
+// mode of a file without an index line (similarity index 100%): they
+// apply and review clean, both against their base and from the branch
+// that holds them (as the sendemail-validate hook runs).
+func TestCheckRenameCopyMode(t *testing.T) {
+	repo := t.TempDir()
+	git := func(args ...string) string {
+		t.Helper()
+		c := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"}, args...)...)
+		c.Dir = repo
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out, err := exec.Command("cp", "-r", filepath.Join("../..", reviewDir, "tree")+"/.", repo).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	git("init", "-q", "-b", "main")
+	git("add", "-A")
+	git("commit", "-qm", "base")
+	git("mv", "drivers/baz/baz.c", "drivers/baz/baz2.c")
+	git("commit", "-qm", "rename")
+	if err := os.Chmod(filepath.Join(repo, "drivers/baz/baz2.c"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	git("commit", "-qam", "mode")
+	src, err := os.ReadFile(filepath.Join(repo, "drivers/baz/baz2.c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "drivers/baz/baz3.c"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("add", "drivers/baz/baz3.c")
+	git("commit", "-qm", "copy")
+	out := t.TempDir()
+	files := strings.Fields(git("format-patch", "-C", "-C", "-o", out, "main~3"))
+	if len(files) != 3 {
+		t.Fatalf("format-patch wrote %q, want 3 patches", files)
+	}
+	for i, want := range []string{"rename from drivers/baz/baz.c", "new mode 100755", "copy from drivers/baz/baz2.c"} {
+		p, _ := os.ReadFile(files[i])
+		if !strings.Contains(string(p), want) || strings.Contains(string(p), "\nindex ") {
+			t.Fatalf("patch %d is not the shape under test (%q, no index line):\n%s", i+1, want, p)
+		}
+	}
+	check := func(rev string, patches ...string) {
+		t.Helper()
+		git("checkout", "-q", rev)
+		c := exec.Command(binary, append([]string{"check"}, patches...)...)
+		c.Dir = repo
+		out, err := c.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "0 errors") {
+			t.Errorf("check at %s of %v: %v\n%s", rev, patches, err, out)
+		}
+	}
+	check("main~3", files...) // against their base
+	check("main~3", files[0])
+	check("main", files...) // from the branch that holds them
+	check("main", files[1])
+}

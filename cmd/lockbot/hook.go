@@ -20,7 +20,9 @@ func newHook() *cobra.Command {
 		Long: `hook installs lockbot in the git checkout of the current directory as the
 sendemail-validate hook, which git send-email runs on every patch before it
 sends any: a patch lockbot finds lock bugs in (lockbot check exits non-zero)
-aborts the send. With git 2.42 or later each patch is checked with the ones
+aborts the send. When lockbot cannot review a patch (it does not apply to the
+checkout, or cannot be decoded) the hook warns and lets it go, unless installed
+with --strict or LOCKBOT_HOOK_STRICT is set in the environment. With git 2.42 or later each patch is checked with the ones
 before it in the series applied; older git checks each patch alone.
 
 The hook directory follows core.hooksPath. An existing sendemail-validate hook
@@ -32,10 +34,11 @@ is kept as sendemail-validate.lockbot-chained and runs first.`,
 	}
 	var (
 		force   bool
+		strict  bool
 		lockbot string
 	)
 	install := &cobra.Command{
-		Use:   "install [--force] [--lockbot PATH]",
+		Use:   "install [--force] [--strict] [--lockbot PATH]",
 		Short: "Write the sendemail-validate hook, chaining an existing one",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -43,7 +46,7 @@ is kept as sendemail-validate.lockbot-chained and runs first.`,
 			if err != nil {
 				return err
 			}
-			path, err := hook.Install(".", hook.Options{Lockbot: bin, Force: force})
+			path, err := hook.Install(".", hook.Options{Lockbot: bin, Force: force, Strict: strict})
 			if err != nil {
 				return err
 			}
@@ -56,6 +59,7 @@ is kept as sendemail-validate.lockbot-chained and runs first.`,
 		},
 	}
 	install.Flags().BoolVar(&force, "force", false, "chain the current hook even if a "+hook.Name+hook.ChainedSuffix+" is already there (replacing it)")
+	install.Flags().BoolVar(&strict, "strict", false, "also stop the send when lockbot cannot review a patch (by default only findings stop it)")
 	install.Flags().StringVar(&lockbot, "lockbot", "", "lockbot binary the hook runs (default: this one, by absolute path)")
 
 	uninstall := &cobra.Command{

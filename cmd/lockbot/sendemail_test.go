@@ -101,4 +101,33 @@ func TestSendEmailHook(t *testing.T) {
 			}
 		}
 	}
+
+	// lockbot's own trouble is not the patch's: a patch that does not
+	// apply to the checkout, or a mail in a charset lockbot cannot read,
+	// is sent with a warning; findings still stop the send.
+	git("checkout", "-q", "main")
+	out, err = send([]string{filepath.Join(patchDir, "does-not-apply.patch")})
+	if err != nil || !strings.Contains(out, "Dry-OK") || !strings.Contains(out, "warning: lockbot check could not review") {
+		t.Errorf("patch that does not apply: not sent with a warning: %v\n%s", err, out)
+	}
+	git("checkout", "-q", "-B", "cp1252", "main")
+	baz := filepath.Join(repo, "drivers/baz/baz.c")
+	src, _ := os.ReadFile(baz)
+	if err := os.WriteFile(baz, append(src, []byte("/* quoted */\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	msg := filepath.Join(t.TempDir(), "msg")
+	// "\x93baz\x94" are windows-1252's curly quotes, which Latin-1 lacks.
+	if err := os.WriteFile(msg, []byte("baz: a comment \x93quoted\x94\n\nSigned-off-by: Ren\xe9 <r@example.org>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("-c", "i18n.commitEncoding=windows-1252", "commit", "-qa", "-F", msg)
+	cp := strings.Fields(git("format-patch", "--encoding=windows-1252", "-o", filepath.Join(t.TempDir(), "cp1252"), "main"))
+	if p, _ := os.ReadFile(cp[0]); !strings.Contains(string(p), "charset=windows-1252") {
+		t.Fatalf("format-patch did not write a windows-1252 mail:\n%s", p)
+	}
+	out, err = send(cp)
+	if err != nil || !strings.Contains(out, "Dry-OK") {
+		t.Errorf("windows-1252 mail not sent: %v\n%s", err, out)
+	}
 }
