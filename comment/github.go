@@ -119,6 +119,8 @@ type GitHubReview struct {
 	// large), one line each.
 	Notes   []string
 	Unknown []string
+	// CallersNotSeen: see review.Result.
+	CallersNotSeen []string
 }
 
 // GitHubReviewBody is the body of a review: a count of what it posts and
@@ -193,8 +195,10 @@ func GitHubReviewBody(r GitHubReview, opt GitHubOptions) string {
 	for _, n := range r.Notes {
 		notes = append(notes, fmt.Sprintf("- Not reviewed: %s\n", ghEscape(n)))
 	}
-	if note := UnknownNote(r.Unknown, false); note != "" {
-		notes = append(notes, fmt.Sprintf("- %s\n", ghEscape(strings.TrimPrefix(note, "NOTE: "))))
+	for _, note := range []string{UnknownNote(r.Unknown, false), CallersNote(r.CallersNotSeen)} {
+		if note != "" {
+			notes = append(notes, fmt.Sprintf("- %s\n", ghEscape(strings.TrimPrefix(note, "NOTE: "))))
+		}
 	}
 	const footer = "\n<sub>lockbot, an automated lock-semantics review; it can be wrong.</sub>\n"
 	markers := make([]string, len(r.Listed))

@@ -93,6 +93,9 @@ func ReviewText(w io.Writer, res *review.Result, opt ReviewTextOptions) error {
 	if note := UnknownNote(res.Unknown, opt.Verbose); note != "" {
 		ew.printf("%s\n", note)
 	}
+	if note := CallersNote(res.CallersNotSeen); note != "" {
+		ew.printf("%s\n", note)
+	}
 	return ew.err
 }
 
@@ -140,6 +143,20 @@ func UnknownNote(names []string, all bool) string {
 }
 
 const maxUnknownShown = 4
+
+// CallersNote says, for a review without an index, which changed
+// functions' callers were looked for only near them; "" when none.
+func CallersNote(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	shown, more := names, ""
+	if len(shown) > maxUnknownShown {
+		shown, more = shown[:maxUnknownShown], fmt.Sprintf(" and %d more", len(names)-maxUnknownShown)
+	}
+	return fmt.Sprintf("NOTE: %s()%s may now sleep or lock differently; callers were looked for only in the same directory (lockbot index covers the tree)",
+		strings.Join(shown, "(), "), more)
+}
 
 // suspectName is a name that says it may lock, sleep, allocate or wait.
 var suspectName = regexp.MustCompile(`lock|mutex|sem|wait|sleep|alloc|flush|sync|cancel|sched|resched|complet|firmware|request|copy_(from|to)_user|get_user|put_user|kthread|notify|event|msg|send|recv|xfer|transfer|read|write`)

@@ -56,6 +56,40 @@ func (d DirTree) ReadFile(path string) ([]byte, error) {
 	return data, nil
 }
 
+// DirLister is a Tree that can list a directory: the names of the regular
+// files directly in it, sorted. A review without an index looks there for
+// the callers of a function a patch changes.
+type DirLister interface {
+	ListDir(dir string) ([]string, error)
+}
+
+// maxListed bounds a directory listing; the largest kernel directories
+// hold a few hundred files.
+const maxListed = 4096
+
+// ListDir lists the regular files directly under dir.
+func (d DirTree) ListDir(dir string) ([]string, error) {
+	if !fs.ValidPath(dir) {
+		return nil, &fs.PathError{Op: "list", Path: dir, Err: fs.ErrInvalid}
+	}
+	root, err := os.OpenRoot(string(d))
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	ents, err := fs.ReadDir(root.FS(), dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if e.Type().IsRegular() && len(out) < maxListed {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
 // ErrNotRegular is a path that names something other than a regular
 // file: a FIFO, a device, a directory, or a link to one.
 var ErrNotRegular = errors.New("not a regular file")

@@ -36,6 +36,33 @@ func (g GitTree) ReadFile(path string) ([]byte, error) {
 	return out, nil
 }
 
+// ListDir lists the files directly under dir at the commit.
+func (g GitTree) ListDir(dir string) ([]string, error) {
+	if !fs.ValidPath(dir) {
+		return nil, &fs.PathError{Op: "list", Path: dir, Err: fs.ErrInvalid}
+	}
+	spec := g.Rev + ":" + dir
+	if dir == "." {
+		spec = g.Rev
+	}
+	cmd := exec.Command("git", "-C", g.Repo, "ls-tree", "-z", spec)
+	var stderr bytes.Buffer
+	cmd.Stderr = &limitedWriter{w: &stderr, n: 4096}
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, &fs.PathError{Op: "list", Path: spec, Err: fs.ErrNotExist}
+	}
+	var names []string
+	for _, ent := range strings.Split(string(out), "\x00") {
+		// "<mode> blob <hash>\t<name>"; not symbolic links (120000)
+		meta, name, ok := strings.Cut(ent, "\t")
+		if ok && strings.Contains(meta, " blob ") && !strings.HasPrefix(meta, "120000") && len(names) < maxListed {
+			names = append(names, name)
+		}
+	}
+	return names, nil
+}
+
 // RangeBase returns the commit a revision range applies to: the parent of
 // its oldest commit ("A..B" and "A" as git format-patch reads them).
 func RangeBase(ctx context.Context, repo, revRange string) (string, error) {

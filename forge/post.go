@@ -223,7 +223,7 @@ func (s *Server) post(ctx context.Context, gh *github.Client, j *store.Job, pr *
 func (s *Server) createReview(ctx context.Context, gh *github.Client, j *store.Job, rv *reviewed, opt comment.GitHubOptions,
 	inline, listed []*review.Finding, stillOpen int) (int64, error) {
 	body := comment.GitHubReviewBody(comment.GitHubReview{Inline: inline, Listed: listed, StillOpen: stillOpen,
-		Resolved: len(rv.res.Resolved), Notes: rv.notes, Unknown: rv.res.Unknown}, opt)
+		Resolved: len(rv.res.Resolved), Notes: rv.notes, Unknown: rv.res.Unknown, CallersNotSeen: rv.res.CallersNotSeen}, opt)
 	req := &github.PullRequestReviewRequest{CommitID: github.String(j.HeadSHA), Body: &body, Event: github.String("COMMENT")}
 	for _, f := range inline {
 		req.Comments = append(req.Comments, &github.DraftReviewComment{Path: github.String(f.File), Line: github.Int(f.Line),

@@ -93,6 +93,14 @@ func (t *PreimageTree) ReadFile(path string) ([]byte, error) {
 	return blob, nil
 }
 
+// ListDir lists the working tree's directory.
+func (t *PreimageTree) ListDir(dir string) ([]string, error) {
+	if l, ok := t.work.(diff.DirLister); ok {
+		return l.ListDir(dir)
+	}
+	return nil, fs.ErrNotExist
+}
+
 // blobID is the object name git gives a file's content.
 func blobID(data []byte) string {
 	h := sha1.New()

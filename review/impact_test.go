@@ -59,7 +59,8 @@ const pollSleeps = `diff --git a/drivers/gg/core.c b/drivers/gg/core.c
 // TestReviewerCallerInOtherFile: a patch that makes a function sleep is
 // told that a caller in another file, which the index names, holds a
 // spinlock around it; the finding sits on the patch's line, with the
-// caller in its chain. Without the index there is nothing to say.
+// caller in its chain. Without the index only the callers in the callee's
+// directory are seen, and the review says so.
 func TestReviewerCallerInOtherFile(t *testing.T) {
 	tree := t.TempDir()
 	for rel, src := range calleeTree {
@@ -79,8 +80,33 @@ func TestReviewerCallerInOtherFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Result.Findings) != 0 {
-		t.Errorf("without the index: %v, want none", rulesOf(out.Result.Findings))
+	// Without the index, the callers are looked for in the directory of
+	// the changed file, and the review says that is all it looked at.
+	if fs := out.Result.Findings; len(fs) != 1 || fs[0].Rule != "SLEEP_IN_ATOMIC" || fs[0].Line != 5 {
+		t.Errorf("without the index, caller in the same directory: %v, want SLEEP_IN_ATOMIC at core.c:5", rulesOf(fs))
+	}
+	if got := out.Result.CallersNotSeen; !slices.Equal(got, []string{"gg_run"}) {
+		t.Errorf("without the index: callers not seen %v, want [gg_run]", got)
+	}
+	// A caller in another directory is not seen without the index.
+	far := t.TempDir()
+	for rel, src := range calleeTree {
+		rel = strings.Replace(rel, "drivers/gg/udc.c", "drivers/usb/gg_udc.c", 1)
+		src = strings.Replace(src, `#include "gg.h"`, `#include "../gg/gg.h"`, 1)
+		p := filepath.Join(far, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err = bare.Review(context.Background(), Base{Tree: diff.DirTree(far)}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Result.Findings) != 0 || len(out.Result.CallersNotSeen) != 1 {
+		t.Errorf("without the index, caller elsewhere: %v, not seen %v; want none, and the note", rulesOf(out.Result.Findings), out.Result.CallersNotSeen)
 	}
 
 	r := open(t, Setup{IncludeDepth: 2, OpenIndex: func(k *kb.KB) (*index.Index, error) {

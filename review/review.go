@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"maps"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
+	"strings"
 
 	"lockbot/cparse"
 	"lockbot/diff"
@@ -70,7 +72,7 @@ func Check(ctx context.Context, s *diff.Series, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &reviewer{opt: opt, memo: map[string]*rules.Result{}}
+	r := &reviewer{opt: opt, memo: map[string]*rules.Result{}, unseen: map[string]bool{}}
 	res := &Result{NoTree: opt.Tree == nil, Findings: []*Finding{}, Resolved: []*Finding{}}
 	for i, p := range s.Patches {
 		res.Patches = append(res.Patches, ref(p, i, len(s.Patches)))
@@ -156,6 +158,7 @@ func Check(ctx context.Context, s *diff.Series, opt Options) (*Result, error) {
 	sortFindings(res.Findings)
 	sortFindings(res.Resolved)
 	res.Findings = oneper(res.Findings)
+	res.CallersNotSeen = slices.Sorted(maps.Keys(r.unseen))
 	return res, nil
 }
 
@@ -303,6 +306,9 @@ func snapshots(s *diff.Series, tree diff.Tree) ([]*diff.Snapshot, lineMap, error
 type reviewer struct {
 	opt  Options
 	memo map[string]*rules.Result
+	// unseen are, without an index, the changed functions whose callers
+	// beyond the near files were not seen.
+	unseen map[string]bool
 }
 
 // analyse runs the rules over a patch's touched C files, with their quoted
@@ -353,10 +359,19 @@ func (r *reviewer) analyse(ctx context.Context, files, base map[string][]byte) (
 	res := &rules.Result{}
 	if len(names) > 0 {
 		var imp *rules.Impact
-		res, imp, err = rules.AnalyzeImpact(ctx, srcs, baseSrcs, rules.Options{KB: r.opt.KB, Analyzers: r.opt.Analyzers, NoRT: r.opt.NoRT, RT: r.opt.RT,
-			Kconfig: r.opt.Kconfig, Log: r.opt.Log, Externals: r.opt.Externals}, load)
+		opt := rules.Options{KB: r.opt.KB, Analyzers: r.opt.Analyzers, NoRT: r.opt.NoRT, RT: r.opt.RT,
+			Kconfig: r.opt.Kconfig, Log: r.opt.Log, Externals: r.opt.Externals}
+		if opt.Externals == nil {
+			opt.NearCallers = r.nearCallers(files)
+		}
+		res, imp, err = rules.AnalyzeImpact(ctx, srcs, baseSrcs, opt, load)
 		if err != nil {
 			return nil, err
+		}
+		if opt.Externals == nil {
+			for _, n := range imp.Changed {
+				r.unseen[n] = true
+			}
 		}
 		if len(imp.Files) > 0 {
 			r.opt.Log.Debug("callers in other files analysed", "changed", imp.Changed, "files", imp.Files, "not analysed", imp.Left)
@@ -364,6 +379,49 @@ func (r *reviewer) analyse(ctx context.Context, files, base map[string][]byte) (
 	}
 	r.memo[key] = res
 	return res, nil
+}
+
+// nearCallers finds, without an index, the callers a changed function
+// may have outside the patch: the .c files of its own directory that call
+// it by name (and, for a header's function, include that header). The
+// rest of the tree is not searched: the review says so.
+func (r *reviewer) nearCallers(files map[string][]byte) func(file string, names []string) []string {
+	l, ok := r.opt.Tree.(diff.DirLister)
+	if !ok {
+		return nil
+	}
+	return func(file string, names []string) []string {
+		dir := path.Dir(file)
+		ents, err := l.ListDir(dir)
+		if err != nil {
+			return nil
+		}
+		alts := make([]string, len(names))
+		for i, n := range names {
+			alts[i] = regexp.QuoteMeta(n)
+		}
+		call := regexp.MustCompile(`\b(` + strings.Join(alts, "|") + `)\s*\(`)
+		var incl *regexp.Regexp
+		if strings.HasSuffix(file, ".h") {
+			incl = regexp.MustCompile(`(?m)^\s*#\s*include\s*["<]([^">]*/)?` + regexp.QuoteMeta(path.Base(file)) + `[">]`)
+		}
+		var out []string
+		for _, e := range ents {
+			rel := path.Join(dir, e)
+			if rel == file || !strings.HasSuffix(e, ".c") {
+				continue
+			}
+			if _, touched := files[rel]; touched {
+				continue // analysed with the patch already
+			}
+			data, ok := r.read(files, rel)
+			if !ok || len(data) > cparse.MaxFileSize || incl != nil && !incl.Match(data) || !call.Match(data) {
+				continue
+			}
+			out = append(out, rel)
+		}
+		return out
+	}
 }
 
 // cNames are the C files of files the review reads, sorted.

@@ -67,6 +67,11 @@ type Result struct {
 	// were not seen (another file, no index): assumed not to sleep.
 	// Sorted.
 	Unknown []string `json:"unknown_callees"`
+	// CallersNotSeen are, in a review without an index, the functions
+	// the patches change in a way their callers may feel (they now may
+	// sleep, take another lock) whose callers outside the touched files
+	// and their directories were not seen. Sorted.
+	CallersNotSeen []string `json:"callers_not_seen,omitempty"`
 	// NotAnalysed are the touched files, or parts of them, the review
 	// could not analyse: what they introduce is not known.
 	NotAnalysed []NotAnalysed `json:"not_analysed"`

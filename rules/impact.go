@@ -61,7 +61,7 @@ func AnalyzeImpact(ctx context.Context, srcs, base []source.Source, opt Options,
 	}
 	res := finish(prog, srcs, opt, errs, skipped)
 	imp := &Impact{}
-	if opt.Externals == nil || load == nil || len(base) == 0 {
+	if opt.Externals == nil && opt.NearCallers == nil || load == nil || len(base) == 0 {
 		return res, imp, nil
 	}
 	old, err := Build(ctx, base, opt)
@@ -75,7 +75,11 @@ func AnalyzeImpact(ctx context.Context, srcs, base []source.Source, opt Options,
 	for _, fi := range changed {
 		imp.Changed = append(imp.Changed, fi.F.Name)
 	}
-	imp.Files, imp.Left = callerFiles(prog, changed)
+	if opt.Externals != nil {
+		imp.Files, imp.Left = callerFiles(prog, changed)
+	} else {
+		imp.Files, imp.Left = nearCallerFiles(changed, opt.NearCallers)
+	}
 	if len(imp.Files) == 0 {
 		return res, imp, nil
 	}
@@ -224,6 +228,34 @@ func callerFiles(prog *flow.Program, fns []*flow.FuncInfo) (files []string, left
 		}
 		return files[i] < files[j]
 	})
+	if len(files) > MaxCallerFiles {
+		left = len(files) - MaxCallerFiles
+		files = files[:MaxCallerFiles]
+	}
+	return files, left
+}
+
+// nearCallerFiles are, without an index, the files near's search names
+// for the changed functions, file by file, at most MaxCallerFiles.
+func nearCallerFiles(fns []*flow.FuncInfo, near func(string, []string) []string) (files []string, left int) {
+	byFile := map[string][]string{}
+	var order []string
+	for _, fi := range fns {
+		p := filepath.ToSlash(fi.F.File.Path)
+		if _, ok := byFile[p]; !ok {
+			order = append(order, p)
+		}
+		byFile[p] = append(byFile[p], fi.F.Name)
+	}
+	seen := map[string]bool{}
+	for _, p := range order {
+		for _, f := range near(p, byFile[p]) {
+			if !seen[f] {
+				seen[f] = true
+				files = append(files, f)
+			}
+		}
+	}
 	if len(files) > MaxCallerFiles {
 		left = len(files) - MaxCallerFiles
 		files = files[:MaxCallerFiles]

@@ -38,6 +38,11 @@ type Options struct {
 	Cache *source.ParseCache
 	// Parsers, when set, lends the parsers; its dialect must be KB's.
 	Parsers *source.ParserPool
+	// NearCallers, without Externals, names the files that may call the
+	// named functions of file (a tree-relative path), found without an
+	// index: the .c files near it that name them. An impact analysis
+	// reads those instead of the index's callers.
+	NearCallers func(file string, names []string) []string
 	// Deliberate keeps the findings in files that break the rules on
 	// purpose (kb's deliberate: lockdep's self-tests, torture tests),
 	// which are left out otherwise.
