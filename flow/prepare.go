@@ -62,8 +62,22 @@ func (f *flow) entryState() *State {
 		// The whole function sits under #ifdef/#ifndef: a known fact.
 		st.setFact(Cond{Key: c.Atom.Name, Val: c.Val, Idents: preIdents(c.Atom.Name), Expr: c.Atom})
 	}
+	// "__acquires(x) __releases(x)", in that order, is how the kernel
+	// marks a function that takes x and drops it again inside
+	// (wil_rx_reorder(), bpf's seq_find_next() with RCU): not held on
+	// entry. "__releases(x) __acquires(x)" is the function that drops
+	// and retakes what its caller holds (rpm_callback()): held. A
+	// function of the first kind that expects x held says so with
+	// lockdep_assert_held(), which is followed.
+	acquired := map[string]bool{}
 	for _, a := range f.fn.Annots {
+		if a.Arg != nil && a.Kind == "acquires" {
+			acquired[a.Arg.String()] = true
+		}
 		if a.Kind != "must_hold" && a.Kind != "releases" || a.Arg == nil {
+			continue
+		}
+		if a.Kind == "releases" && acquired[a.Arg.String()] {
 			continue
 		}
 		arg := f.annotLock(a.Arg)
