@@ -1055,7 +1055,7 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 			continue
 		}
 		nf := Cond{Key: key, Val: fa.Val != neg, Idents: idents, Expr: expr}
-		if f.scalarArgFact(&nf) || f.nonNullGuard(&nf) {
+		if f.scalarArgFact(&nf) || f.nonNullGuard(&nf) || f.flagTest(&nf) {
 			n.Conds = append(n.Conds, nf)
 		}
 	}

@@ -58,6 +58,10 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 			e = e.X
 			continue
 		case e.Kind == cparse.ECall:
+			if t := f.predicateCall(e); t != nil {
+				e = t // the test the predicate makes: one fact for every call
+				continue
+			}
 			if name := e.CallName(); name != "" && !isUpperName(name) && !f.pure(name) {
 				if id, ok := f.fn.CallIDs[e]; ok {
 					return "$call" + strconv.Itoa(id), neg, nil, nil

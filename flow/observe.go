@@ -188,7 +188,7 @@ func factsKey(fs []*Cond) string {
 // its callers to decide: on scalar arguments, on the configuration, on
 // the calling context, or a pointer argument tested non-NULL.
 func (f *flow) effectFact(fa *Cond) bool {
-	return f.scalarArgFact(fa) || configFact(fa) || ctxTest(f.p.kb, fa) != nil || f.nonNullGuard(fa)
+	return f.scalarArgFact(fa) || configFact(fa) || ctxTest(f.p.kb, fa) != nil || f.nonNullGuard(fa) || f.flagTest(fa)
 }
 
 // nonNullGuard is "if (inode)" on a pointer parameter: a caller passing

@@ -46,6 +46,8 @@ type Program struct {
 	consts map[string]int64
 	// Stats counts what the analysis could and could not do.
 	Stats Stats
+	// preds memoises predicate (predicate.go) by *cparse.Func.
+	preds sync.Map
 	// ctx stops the analysis midway (a review's deadline); nil: never.
 	ctx context.Context
 	// entered are the contexts functions are called in by the kernel,
