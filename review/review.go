@@ -48,6 +48,10 @@ type Options struct {
 	// Externals are the summaries of functions outside the touched files
 	// (the tree's index); nil: such callees are unknown.
 	Externals flow.Externals
+	// NoCallers skips the callers in other files of the functions a patch
+	// changes (the impact analysis): faster, and blind to what a change
+	// does to them.
+	NoCallers bool
 	Log       *slog.Logger
 }
 
@@ -340,7 +344,7 @@ func (r *reviewer) analyse(ctx context.Context, files, base map[string][]byte) (
 	}
 	var load rules.CallerLoader
 	var baseSrcs []source.Source
-	if r.opt.Tree != nil && base != nil {
+	if r.opt.Tree != nil && base != nil && !r.opt.NoCallers {
 		if baseSrcs, err = r.sources(base, r.cNames(base)); err != nil {
 			return nil, err
 		}

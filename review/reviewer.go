@@ -60,10 +60,11 @@ type Setup struct {
 	// NoRT turns the PREEMPT_RT-only rules off whatever the settings say
 	// (--no-rt).
 	NoRT bool
-	// All, OnlyPatch and IncludeDepth are those of Options.
+	// All, OnlyPatch, IncludeDepth and NoCallers are those of Options.
 	All          bool
 	OnlyPatch    int
 	IncludeDepth int
+	NoCallers    bool
 	Log          *slog.Logger
 }
 
@@ -237,7 +238,7 @@ func (r *Reviewer) Review(ctx context.Context, b Base, s *diff.Series) (*Outcome
 		return nil, err
 	}
 	opt := Options{KB: k, Tree: b.Tree, NoRT: r.setup.NoRT, RT: r.rt, All: r.setup.All, OnlyPatch: r.setup.OnlyPatch,
-		IncludeDepth: r.setup.IncludeDepth, Log: r.log}
+		IncludeDepth: r.setup.IncludeDepth, NoCallers: r.setup.NoCallers, Log: r.log}
 	if r.kc != nil {
 		opt.Kconfig = r.kc
 	}

@@ -9,6 +9,8 @@
 # the totals; every finding printed is one a patch author would be shown.
 # LOCKBOT_INDEX names an index of the 6.1 tree to review with (callees and
 # callers in other files); without it the patches are reviewed without one.
+# LOCKBOT_CHECK_FLAGS adds flags to every check (--no-callers, to time the
+# review without the callers' analysis).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,6 +30,8 @@ new_tree=$("$root/scripts/fetch-kernel.sh" "$new" | tail -n 1)
 
 ixflags=()
 [[ -n ${LOCKBOT_INDEX:-} ]] && ixflags=(--index "$LOCKBOT_INDEX")
+# shellcheck disable=SC2206 # split on purpose: a list of flags
+[[ -n ${LOCKBOT_CHECK_FLAGS:-} ]] && ixflags+=(${LOCKBOT_CHECK_FLAGS})
 
 patches=0 findings=0 resolved=0 failed=0
 start=$(date +%s.%N)

@@ -143,6 +143,9 @@ func TestCheckCallersEndToEnd(t *testing.T) {
 			t.Errorf("kick: output lacks %q\n%s", want, out)
 		}
 	}
+	if out, code := check("kick", kickLocks, "--no-callers"); code != 0 || !strings.Contains(out, "total: 0 errors") {
+		t.Errorf("kick --no-callers: exit %d, want nothing (the callers are in other files)\n%s", code, out)
+	}
 	terse, _ := check("kick", kickLocks, "--terse")
 	if lines := strings.Split(strings.TrimSpace(terse), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "also reached from") {
 		t.Errorf("kick --terse: want one line naming the other callers\n%s", terse)
