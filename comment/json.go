@@ -19,11 +19,14 @@ type Report struct {
 	// UnknownCallees are functions called under a lock whose definitions
 	// were not seen, assumed not to sleep.
 	UnknownCallees []string `json:"unknown_callees"`
+	// Conditional counts the findings left out because they hold only if
+	// a caller passes some value nothing in view decides (--conditional).
+	Conditional int `json:"conditional_left_out"`
 }
 
 // JSON writes a scan result as one JSON document.
 func JSON(w io.Writer, res *rules.Result) error {
-	r := Report{Findings: res.Findings, Stats: res.Stats, Errors: res.Errors, Skipped: res.Skipped, UnknownCallees: res.Unknown}
+	r := Report{Findings: res.Findings, Stats: res.Stats, Errors: res.Errors, Skipped: res.Skipped, UnknownCallees: res.Unknown, Conditional: res.Conditional}
 	if r.UnknownCallees == nil {
 		r.UnknownCallees = []string{}
 	}

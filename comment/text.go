@@ -51,6 +51,9 @@ func Text(w io.Writer, res *rules.Result, opt TextOptions) error {
 		if note := UnknownNote(res.Unknown, false); note != "" {
 			ew.printf("%s\n", note)
 		}
+		if n := res.Conditional; n > 0 {
+			ew.printf("NOTE: %s left out: each holds only if a caller passes some value nothing here decides (--conditional shows them, with the condition)\n", plural(n, "finding"))
+		}
 	}
 	return ew.err
 }

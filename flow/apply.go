@@ -188,6 +188,14 @@ func constTruthIn(x *cparse.Expr, consts map[string]int64) (val, ok bool) {
 		if v, ok := negatedCountTest(x, consts); ok {
 			return v, true
 		}
+		if x.Op == "==" || x.Op == "!=" {
+			// The same named constant on both sides, whatever its value
+			// (TASK_RUNNING passed to a callee's "state == TASK_RUNNING",
+			// where the header defining it was not read).
+			if l, r := x.X.Strip(), x.Y.Strip(); l != nil && r != nil && isNamedConst(l) && isNamedConst(r) && l.Name == r.Name {
+				return x.Op == "==", true
+			}
+		}
 		if l, okL := cparse.EvalInt(x.X, consts); okL {
 			if r, okR := cparse.EvalInt(x.Y, consts); okR {
 				switch x.Op {

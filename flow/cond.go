@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"lockbot/cparse"
+	"lockbot/kb"
 )
 
 // atom normalises a branch condition to a key and a polarity: "!x",
@@ -39,6 +40,16 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 					neg = !neg
 				}
 				e = e.Y
+				continue
+			}
+			if c := tryFailTest(f.p.kb, e); c != nil {
+				// "mutex_lock_interruptible(&m) == -EINTR": the only
+				// way it fails, so the test is its failure, a nonzero
+				// return (and "!= -EINTR" its success).
+				if e.Op == "!=" {
+					neg = !neg
+				}
+				e = c
 				continue
 			}
 			if e.Op == "!=" {
@@ -179,4 +190,26 @@ func (f *flow) retClass(ret *cparse.Expr, st *State) RetClass {
 		}
 	}
 	return RetUnknown
+}
+
+// tryFailTest returns the call of "call == -ECODE" or "call != -ECODE"
+// when the call is a knowledge-base try-lock (mutex_lock_interruptible(),
+// down_killable()), which returns 0 or a negative error code: the
+// comparison tells success from failure. nil otherwise.
+func tryFailTest(k *kb.KB, e *cparse.Expr) *cparse.Expr {
+	for _, p := range [][2]*cparse.Expr{{e.X, e.Y}, {e.Y, e.X}} {
+		call, code := p[0].Strip(), p[1].Strip()
+		if call == nil || code == nil || call.Kind != cparse.ECall {
+			continue
+		}
+		if spec := k.Funcs[call.CallName()]; spec == nil || spec.Try == "" {
+			continue
+		}
+		if code.Kind == cparse.EUnary && code.Op == "-" {
+			if c := code.X.Strip(); c != nil && c.Kind == cparse.EIdent && strings.HasPrefix(c.Name, "E") && isUpperName(c.Name) {
+				return call
+			}
+		}
+	}
+	return nil
 }

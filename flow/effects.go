@@ -120,6 +120,11 @@ type Obs struct {
 	// NonRT: the path is taken only on kernels without PREEMPT_RT
 	// (!IS_ENABLED(CONFIG_PREEMPT_RT)), so RT-only rules do not apply.
 	NonRT bool
+	// If are the conditions on this function's arguments that the
+	// callee's path to the effect needs and that nothing in view decides
+	// ("nor->flags & SNOR_F_RWW"): the effect happens only for callers
+	// that pass that.
+	If []string
 }
 
 // Exit is a state at a return.

@@ -133,6 +133,17 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	if contextDenies(f.p.kb, e.Conds, st.Held) {
 		return
 	}
+	// What a callee's path needs of this function's arguments, which
+	// nothing here decides (a flag its caller sets, a mode it passes):
+	// the finding holds only if some caller passes that.
+	var undecided []string
+	for i := range e.Conds {
+		// A non-NULL pointer is what callers are taken to pass: only its
+		// NULL side is a condition.
+		if c := &e.Conds[i]; f.scalarArgFact(c) || f.flagTest(c) || !c.Val && f.nonNullGuard(c) {
+			undecided = append(undecided, condText(c))
+		}
+	}
 	addUnheld := len(st.CallerRel)+len(st.CallerMaybe) > 0
 	if addUnheld || len(facts) > 0 {
 		ne := *e
@@ -163,7 +174,7 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 		}
 		return false
 	})
-	o := &Obs{Fn: f.fi, Line: s.Line, Held: held, Eff: e, Exclude: exclude,
+	o := &Obs{Fn: f.fi, Line: s.Line, Held: held, Eff: e, Exclude: exclude, If: undecided,
 		NonRT: f.p.nonRTState(st.Conds) || f.p.nonRT(e.Conds)}
 	if f.nowait != nil {
 		o.Nowait = f.nowait[block.ID]
@@ -191,12 +202,15 @@ func (f *flow) effectFact(fa *Cond) bool {
 	return f.scalarArgFact(fa) || configFact(fa) || ctxTest(f.p.kb, fa) != nil || f.nonNullGuard(fa) || f.flagTest(fa)
 }
 
-// nonNullGuard is "if (inode)" on a pointer parameter: a caller passing
-// NULL (sock_release() is __sock_release(sock, NULL)) does not get what
-// the guard protects. Only the non-NULL side is kept: a caller that does
-// not know its pointer is taken to pass a real one.
+// nonNullGuard is "if (inode)" or "if (!deferred)" on a pointer
+// parameter: a caller passing NULL (sock_release() is
+// __sock_release(sock, NULL)) does not get what "if (inode)" protects,
+// and one passing &deferred (xe_bo_put_deferred()) does not get what
+// "if (!deferred)" does. A caller that does not know its pointer is taken
+// to pass a real one (outcomeFacts): the NULL side's effects reach only
+// callers that pass NULL, or their own parameter.
 func (f *flow) nonNullGuard(fa *Cond) bool {
-	if !fa.Val || fa.Class == RetNonZero {
+	if fa.Class == RetNonZero {
 		return false // dereferenced, not tested: nothing a caller chooses
 	}
 	x := fa.Expr.Strip()
@@ -307,4 +321,23 @@ func (f *flow) actionTested(st *State) bool {
 		}
 	}
 	return false
+}
+
+// condText is a condition as C: "nor->flags & SNOR_F_RWW", "!create",
+// "mode != MODE_X".
+func condText(c *Cond) string {
+	x := c.Expr.Strip()
+	if x == nil {
+		return c.Key
+	}
+	if c.Val {
+		return x.String()
+	}
+	switch {
+	case x.Kind == cparse.EBinary && x.Op == "==":
+		return x.X.String() + " != " + x.Y.String()
+	case x.Kind == cparse.EIdent || x.Kind == cparse.EField:
+		return "!" + x.String()
+	}
+	return "!(" + x.String() + ")"
 }

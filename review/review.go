@@ -48,6 +48,9 @@ type Options struct {
 	// Externals are the summaries of functions outside the touched files
 	// (the tree's index); nil: such callees are unknown.
 	Externals flow.Externals
+	// Conditional keeps the findings that hold only if a caller passes
+	// some value nothing in view decides (rules.Options.Conditional).
+	Conditional bool
 	// NoCallers skips the callers in other files of the functions a patch
 	// changes (the impact analysis): faster, and blind to what a change
 	// does to them.
@@ -364,7 +367,7 @@ func (r *reviewer) analyse(ctx context.Context, files, base map[string][]byte) (
 	if len(names) > 0 {
 		var imp *rules.Impact
 		opt := rules.Options{KB: r.opt.KB, Analyzers: r.opt.Analyzers, NoRT: r.opt.NoRT, RT: r.opt.RT,
-			Kconfig: r.opt.Kconfig, Log: r.opt.Log, Externals: r.opt.Externals}
+			Kconfig: r.opt.Kconfig, Log: r.opt.Log, Externals: r.opt.Externals, Conditional: r.opt.Conditional}
 		if opt.Externals == nil {
 			opt.NearCallers = r.nearCallers(files)
 		}

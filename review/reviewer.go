@@ -60,11 +60,13 @@ type Setup struct {
 	// NoRT turns the PREEMPT_RT-only rules off whatever the settings say
 	// (--no-rt).
 	NoRT bool
-	// All, OnlyPatch, IncludeDepth and NoCallers are those of Options.
+	// All, OnlyPatch, IncludeDepth, NoCallers and Conditional are those
+	// of Options. The bots leave Conditional off.
 	All          bool
 	OnlyPatch    int
 	IncludeDepth int
 	NoCallers    bool
+	Conditional  bool
 	Log          *slog.Logger
 }
 
@@ -238,7 +240,7 @@ func (r *Reviewer) Review(ctx context.Context, b Base, s *diff.Series) (*Outcome
 		return nil, err
 	}
 	opt := Options{KB: k, Tree: b.Tree, NoRT: r.setup.NoRT, RT: r.rt, All: r.setup.All, OnlyPatch: r.setup.OnlyPatch,
-		IncludeDepth: r.setup.IncludeDepth, NoCallers: r.setup.NoCallers, Log: r.log}
+		IncludeDepth: r.setup.IncludeDepth, NoCallers: r.setup.NoCallers, Conditional: r.setup.Conditional, Log: r.log}
 	if r.kc != nil {
 		opt.Kconfig = r.kc
 	}

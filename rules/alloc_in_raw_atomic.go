@@ -42,7 +42,7 @@ func runAllocInRawAtomic(pass *Pass) {
 			msg := fmt.Sprintf("%s%s %s memory with %s held; the allocator takes sleeping locks on PREEMPT_RT",
 				e.What, where(o), does, heldDesc(blame))
 			chain := append(append([]flow.Step(nil), blame.Via.Steps()...), e.Chain...)
-			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
+			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: o.If, Message: msg, Chain: chain},
 				blame.Kind.Name, blame.Class, siteCallee(o))
 		}
 	}

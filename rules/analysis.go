@@ -65,6 +65,11 @@ type Finding struct {
 	Message  string      `json:"message"`
 	Chain    []flow.Step `json:"chain"`
 	Fix      string      `json:"fix,omitempty"`
+	// If are the conditions on the function's arguments the witness path
+	// needs and the analysis could not decide (a flag a caller sets):
+	// such a finding holds only for callers that pass that, and is left
+	// out of the output unless Options.Conditional asks for it.
+	If []string `json:"if,omitempty"`
 	// Fingerprint identifies the finding across edits: rule, function,
 	// lock classes and callee path, never line numbers.
 	Fingerprint string `json:"fingerprint"`
@@ -110,10 +115,14 @@ func (p *Pass) Report(f *Finding, fp ...string) {
 	f.Fingerprint = hex.EncodeToString(h[:8])
 	f.Chain = compactChain(f.Chain)
 	f.Message = ownStatics(f.Message, f.File)
+	if len(f.If) > 0 {
+		f.Message += " (only if " + strings.Join(f.If, " and ") + ")"
+	}
 	k := fmt.Sprintf("%s:%d:%s", f.File, f.Line, f.Fingerprint)
 	if i, ok := p.seen[k]; ok {
-		// One finding per site and cause: keep the shortest witness.
-		if len(f.Chain) < len(p.findings[i].Chain) {
+		// One finding per site and cause: keep the witness that needs
+		// no undecided condition, then the shortest.
+		if o := p.findings[i]; len(f.If) < len(o.If) || len(f.If) == len(o.If) && len(f.Chain) < len(o.Chain) {
 			p.findings[i] = f
 		}
 		return

@@ -47,7 +47,7 @@ func runDoubleLock(pass *Pass) {
 				msg = fmt.Sprintf("%s takes %s, which is already held", e.What, heldDesc(prev))
 			}
 			chain := append(append([]flow.Step(nil), prev.Via.Steps()...), e.Chain...)
-			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
+			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: o.If, Message: msg, Chain: chain},
 				e.Ctx.Kind.Name, e.Ctx.Class, siteCallee(o))
 		}
 	}

@@ -381,7 +381,7 @@ func runLockOrder(pass *Pass) {
 		chain = append(chain, there.o.Eff.Chain...)
 		chain = append(chain, here.outer.Via.Steps()...)
 		chain = append(chain, here.o.Eff.Chain...)
-		pass.Report(&Finding{File: here.fi.F.File.Path, Line: here.o.Line, Function: here.fi.F.Name, Message: msg, Chain: chain},
+		pass.Report(&Finding{File: here.fi.F.File.Path, Line: here.o.Line, Function: here.fi.F.Name, If: here.o.If, Message: msg, Chain: chain},
 			k[0], k[1])
 	}
 	// The other order in a file of the tree the index knows. A class
@@ -433,7 +433,7 @@ func runLockOrder(pass *Pass) {
 		chain = append(chain, t.Chain...)
 		chain = append(chain, here.outer.Via.Steps()...)
 		chain = append(chain, here.o.Eff.Chain...)
-		pass.Report(&Finding{File: here.fi.F.File.Path, Line: here.o.Line, Function: here.fi.F.Name, Message: msg, Chain: chain},
+		pass.Report(&Finding{File: here.fi.F.File.Path, Line: here.o.Line, Function: here.fi.F.Name, If: here.o.If, Message: msg, Chain: chain},
 			k[0], k[1])
 	}
 }

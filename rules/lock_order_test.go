@@ -3,7 +3,9 @@ package rules
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -105,5 +107,34 @@ func TestNearestEffectsKept(t *testing.T) {
 	}
 	if !slices.Contains(got, "DOUBLE_LOCK remove_all") {
 		t.Errorf("findings %v, want DOUBLE_LOCK in remove_all (m_direct through find())", got)
+	}
+}
+
+// TestConditionalPolicy: a finding whose path needs a value no caller in
+// view decides is left out by default, and shown, with the condition
+// named, when asked for.
+func TestConditionalPolicy(t *testing.T) {
+	src, err := os.ReadFile("../testdata/rules/conditional.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(conditional bool) []string {
+		t.Helper()
+		res, err := Analyze(context.Background(), []source.Source{{Path: "conditional.c", Src: src}}, Options{KB: kb.MustDefault(), Conditional: conditional})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, f := range res.Findings {
+			out = append(out, fmt.Sprintf("%s:%d:%d", f.Function, f.Line, len(f.If)))
+		}
+		sort.Strings(out)
+		return out
+	}
+	if got, want := run(false), []string{"dev_update3:49:0", "dev_update4:59:0"}; !slices.Equal(got, want) {
+		t.Errorf("default: %v, want %v", got, want)
+	}
+	if got, want := run(true), []string{"dev_release:71:1", "dev_update2:41:1", "dev_update3:49:0", "dev_update4:59:0", "dev_update:33:1"}; !slices.Equal(got, want) {
+		t.Errorf("conditional: %v, want %v", got, want)
 	}
 }

@@ -46,7 +46,7 @@ func runNowaitMayBlock(pass *Pass) {
 					msg := fmt.Sprintf("%s%s allocates with a mask that allows direct reclaim, which can wait for writeback, and NOWAIT requests that line %d lets through reach it",
 						e.What, where(o), o.Admitted.Line)
 					chain := append([]flow.Step{*o.Admitted}, e.Chain...)
-					pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
+					pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: o.If, Message: msg, Chain: chain},
 						siteCallee(o))
 				}
 				continue
@@ -62,7 +62,7 @@ func runNowaitMayBlock(pass *Pass) {
 				continue
 			}
 			chain := append([]flow.Step{*o.Nowait}, e.Chain...)
-			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
+			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: o.If, Message: msg, Chain: chain},
 				siteCallee(o))
 		}
 	}

@@ -45,7 +45,7 @@ func runRTSleepingLock(pass *Pass) {
 			}
 			chain := append(append([]flow.Step(nil), blame.Via.Steps()...), e.Chain...)
 			fix := fmt.Sprintf("use raw_spinlock_t for %s, or move it out of the %s section", lockLabel(e.Ctx), blame.Kind.Desc)
-			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain, Fix: fix},
+			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: o.If, Message: msg, Chain: chain, Fix: fix},
 				blame.Kind.Name, blame.Class, e.Ctx.Kind.Name, e.Ctx.Class, siteCallee(o))
 		}
 	}

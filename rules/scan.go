@@ -47,6 +47,10 @@ type Options struct {
 	// purpose (kb's deliberate: lockdep's self-tests, torture tests),
 	// which are left out otherwise.
 	Deliberate bool
+	// Conditional keeps the findings whose witness path needs a
+	// condition on the function's arguments that nothing in view decides
+	// (Finding.If), which are left out otherwise.
+	Conditional bool
 }
 
 // Result is what an analysis found.
@@ -62,6 +66,9 @@ type Result struct {
 	// or RCU context without their definition in view (another file, no
 	// index): assumed not to sleep. Sorted.
 	Unknown []string
+	// Conditional counts the findings left out because they hold only if
+	// a caller passes some value nothing in view decides (Finding.If).
+	Conditional int
 	// Parsed says how the parser read each reported file, for a review
 	// to tell what a patch made unreadable.
 	Parsed []ParsedFile `json:"-"`
@@ -98,6 +105,7 @@ func finish(prog *flow.Program, srcs []source.Source, opt Options, errs, skipped
 	}
 	findings := Run(prog, as)
 	kept := findings[:0]
+	hidden := 0
 	for _, f := range findings {
 		if opt.NoRT && f.RTOnly {
 			continue
@@ -105,10 +113,14 @@ func finish(prog *flow.Program, srcs []source.Source, opt Options, errs, skipped
 		if _, on := opt.KB.IsDeliberate(f.File); on && !opt.Deliberate {
 			continue
 		}
+		if len(f.If) > 0 && !opt.Conditional {
+			hidden++
+			continue
+		}
 		kept = append(kept, f)
 	}
 	findings = kept
-	res := &Result{Findings: findings, Stats: prog.Stats, Errors: errs, Skipped: skipped, Unknown: prog.Unknown()}
+	res := &Result{Findings: findings, Stats: prog.Stats, Errors: errs, Skipped: skipped, Unknown: prog.Unknown(), Conditional: hidden}
 	for _, f := range reported(srcs, prog) {
 		pf := ParsedFile{Path: f.Path, ErrorLines: f.ErrorLines, Partial: map[string]int{}}
 		for _, fn := range f.Funcs {

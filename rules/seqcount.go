@@ -37,7 +37,7 @@ func runSeqcount(pass *Pass) {
 			case !preemptOff && fi.Callers == 0 && !pass.Prog.AddressTaken(fi):
 				msg := fmt.Sprintf("%s%s writes plain seqcount_t %s with preemption enabled and no lock held",
 					e.What, where(o), lockLabel(e.Ctx))
-				pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: e.Chain},
+				pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: o.If, Message: msg, Chain: e.Chain},
 					e.Ctx.Class, fmt.Sprint(flow.CalleePath(e.Chain)))
 			case preemptOff && !atomic && !o.NonRT:
 				c := flow.Innermost(all, nil, func(c *flow.Ctx) bool { return c.Kind.PreemptOff && !c.FromCaller })
@@ -46,7 +46,7 @@ func runSeqcount(pass *Pass) {
 				}
 				msg := fmt.Sprintf("%s%s writes plain seqcount_t %s under %s, which does not disable preemption on PREEMPT_RT",
 					e.What, where(o), lockLabel(e.Ctx), heldDesc(c))
-				pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, RTOnly: true,
+				pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: o.If, Message: msg, RTOnly: true,
 					Chain: append(append([]flow.Step(nil), c.Via.Steps()...), e.Chain...)}, e.Ctx.Class, c.Class, "rt")
 			}
 		}

@@ -45,6 +45,6 @@ func reportSleep(pass *Pass, fi *flow.FuncInfo, o *flow.Obs, blame *flow.Ctx) {
 		msg = fmt.Sprintf("%s() calls %s() with %s held, and %s%s may sleep", fi.F.Name, callee, heldDesc(blame), e.What, where(o))
 	}
 	chain := append(append([]flow.Step(nil), blame.Via.Steps()...), e.Chain...)
-	pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
+	pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: o.If, Message: msg, Chain: chain},
 		blame.Kind.Name, blame.Class, siteCallee(o))
 }

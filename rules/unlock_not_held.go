@@ -40,7 +40,7 @@ func runUnlockNotHeld(pass *Pass) {
 			if d, ok := pass.Prog.Detour(fi, e.Prev.Line, o.Line); ok && len(chain) > 0 {
 				chain = append(append(append([]flow.Step(nil), chain[:len(chain)-1]...), d), chain[len(chain)-1])
 			}
-			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
+			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: o.If, Message: msg, Chain: chain},
 				e.Ctx.Kind.Name, e.Ctx.Class, e.Ctx.Inst)
 		}
 	}

@@ -58,7 +58,7 @@ func runWaitUnderLock(pass *Pass) {
 				}
 				if blame := flow.Innermost(o.Held, nil, isRCU); blame != nil {
 					msg := fmt.Sprintf("%s%s waits for an RCU grace period inside %s: it can never end", e.What, where(o), heldDesc(blame))
-					pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg,
+					pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: o.If, Message: msg,
 						Chain: append(append([]flow.Step(nil), blame.Via.Steps()...), e.Chain...)}, "rcu", fmt.Sprint(flow.CalleePath(e.Chain)))
 				}
 			case "srcu":
@@ -73,7 +73,7 @@ func runWaitUnderLock(pass *Pass) {
 				for _, h := range o.Held {
 					if h.Kind.Name == "srcu" && h.Inst != "" && h.Inst == e.Ctx.Inst {
 						msg := fmt.Sprintf("%s%s waits for SRCU readers of %s inside its own read section", e.What, where(o), lockLabel(e.Ctx))
-						pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg,
+						pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: o.If, Message: msg,
 							Chain: append(append([]flow.Step(nil), h.Via.Steps()...), e.Chain...)}, "srcu", h.Class)
 						break
 					}
@@ -124,7 +124,7 @@ func waitForCallback(pass *Pass, fi *flow.FuncInfo, o *flow.Obs, cb *flow.FuncIn
 			chain = append(chain, o.Eff.Chain...)
 			chain = append(chain, reg...)
 			chain = append(chain, t.Chain...)
-			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, Message: msg, Chain: chain},
+			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: o.If, Message: msg, Chain: chain},
 				item, cb.F.Name, h.Class)
 			return
 		}

@@ -29,6 +29,7 @@ type checkFlags struct {
 	tree, gitRange, format, failOn, configFile string
 	indexFile, kconfig                         string
 	noTree, all, terse, noRT, noCallers        bool
+	conditional                                bool
 	onlyPatch, includeDepth                    int
 }
 
@@ -86,6 +87,7 @@ Exit status: 0 nothing at the --fail-on level, 1 findings, 2 bad usage or input
 	fl.StringVar(&cf.failOn, "fail-on", "error", "exit 1 on findings of this level or worse: error, warning or never")
 	fl.StringVar(&cf.configFile, "config", "", "settings file (default: .lockbot.yaml at the tree's root)")
 	fl.BoolVar(&cf.noRT, "no-rt", false, "drop findings that matter only on PREEMPT_RT")
+	fl.BoolVar(&cf.conditional, "conditional", false, "also report findings that hold only if a caller passes some value (a flag, a mode) nothing in view decides; the condition is named")
 	fl.BoolVar(&cf.noCallers, "no-callers", false, "do not analyse the callers in other files of the functions a patch changes (faster; blind to what the change does to them)")
 	fl.IntVar(&cf.onlyPatch, "only-patch", 0, "report only what patch N of the series introduces (the ones before it are applied first)")
 	fl.IntVar(&cf.includeDepth, "include-depth", 2, "levels of quoted #include files read from the tree as context")
@@ -105,7 +107,7 @@ func runCheck(cmd *cobra.Command, g *globalFlags, cf *checkFlags, args []string)
 	// Before the series is read: bad settings are the first thing to fix.
 	rv, err := review.Open(review.Setup{KBFiles: g.kbFiles, Settings: settingsFile(cf.configFile, root),
 		OpenIndex: func(k *kb.KB) (*index.Index, error) { return openIndex(g, k, cf.indexFile, root) },
-		Kconfig:   root, KconfigFile: cf.kconfig, NoRT: cf.noRT, All: cf.all, OnlyPatch: cf.onlyPatch, IncludeDepth: cf.includeDepth, NoCallers: cf.noCallers, Log: log})
+		Kconfig:   root, KconfigFile: cf.kconfig, NoRT: cf.noRT, All: cf.all, OnlyPatch: cf.onlyPatch, IncludeDepth: cf.includeDepth, NoCallers: cf.noCallers, Conditional: cf.conditional, Log: log})
 	if err != nil {
 		return err
 	}

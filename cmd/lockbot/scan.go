@@ -31,6 +31,7 @@ func newScan(g *globalFlags) *cobra.Command {
 		treeDir      string
 		callers      bool
 		deliberate   bool
+		conditional  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "scan [flags] PATH...",
@@ -58,7 +59,7 @@ types and helpers, not reported.`,
 			if err != nil {
 				return err
 			}
-			opt := rules.Options{KB: k, NoRT: noRT, Log: log, Deliberate: deliberate}
+			opt := rules.Options{KB: k, NoRT: noRT, Log: log, Deliberate: deliberate, Conditional: conditional}
 			root, inTree := kbuild.FindRoot(args[0])
 			if treeDir != "" {
 				// A copy of a tree's files (a patched directory) scanned
@@ -157,6 +158,7 @@ types and helpers, not reported.`,
 	cmd.Flags().IntVar(&includeDepth, "include-depth", 2, "levels of quoted #include files to read as context")
 	cmd.Flags().StringVar(&indexFile, "index", "", "index of the tree's functions (default: the tree's "+index.DefaultPath+" when it exists)")
 	cmd.Flags().StringVar(&kconfig, "kconfig", "", kconfigUsage)
+	cmd.Flags().BoolVar(&conditional, "conditional", false, "also report findings that hold only if a caller passes some value (a flag, a mode) nothing in view decides; the condition is named")
 	cmd.Flags().BoolVar(&deliberate, "deliberate", false, "also report files that break the rules on purpose (the knowledge base's deliberate: lockdep's self-tests, torture tests)")
 	cmd.Flags().BoolVar(&callers, "callers", false, "with an index, for copies of the tree's files (a patched directory): also report what the changes do to the callers in other files, which the index names, of the functions that gained an effect (at most "+strconv.Itoa(rules.MaxCallerFiles)+" caller files)")
 	cmd.Flags().StringVar(&treeDir, "tree", "", "kernel tree whose Kconfig, Makefiles and configuration apply (default: the tree above the first path)")
