@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package lockbot holds the built-in knowledge base of kernel primitives.
 // The analysis lives in the cparse, kb and rules packages and the command
 // in cmd/lockbot.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package comment renders findings: checkpatch-style text and JSON for the
 // command line; review comments and mail replies build on the same data.
 package comment

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package config reads .lockbot.yaml, the settings a kernel tree carries for
 // lockbot: whether PREEMPT_RT-only rules apply, which rules run and at what
 // severity, which paths are not reviewed, extra knowledge-base files, and

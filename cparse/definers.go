@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 package cparse
 
 // Functions a macro of the file defines: drivers/char/random.c writes

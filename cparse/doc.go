@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package cparse reads kernel C: tree-sitter's C grammar, driven through
 // one cgo call per file, gives the statements; a prepass first hides
 // what the grammar misreads (attributes, sparse's lock annotations,

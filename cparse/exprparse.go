@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 package cparse
 
 // The expression parser: C expressions read from the source text, by

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package diff reads patches and patch series (an mbox, `git format-patch`
 // mails, a plain `git diff` or `diff -u` output, or a range of a git
 // repository) and applies them, in memory, to copies of a base tree's files,

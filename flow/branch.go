@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 package flow
 
 // Branches: which way a condition goes on a state, what each edge

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 package flow
 
 // Contexts a function runs in because the kernel calls it there: a

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package flow is lockbot's analysis engine: a path-sensitive data-flow
 // analysis of the contexts a function holds (locks, preemption,
 // interrupts, bottom halves and RCU read sides turned off), run bottom-up

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 package flow
 
 // The solver's join: how a block's states run through it, and how the

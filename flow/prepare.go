@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 package flow
 
 // What a function is read for before the solver runs: which calls and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package forge is lockbot's GitHub App, `lockbot serve`: a webhook server
 // that queues a review job for each pull request opened or pushed to, and
 // workers that run the same review as `lockbot check` on it through

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package hook installs lockbot as git's sendemail-validate hook, so that
 // git send-email refuses to send a patch series lockbot finds lock bugs in.
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package index keeps the summaries of a whole kernel tree's functions in
 // one file, so that a scan or a patch review sees callees in other files:
 // bio_alloc_clone() in block/, a static inline in a header.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package kb loads the knowledge base of kernel primitives (rules.yaml):
 // which calls take and release which kinds of context, which may sleep,
 // which allocate and with which gfp argument, which wait for what, and the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package kbuild reads what a kernel tree's Kconfig and Makefiles say
 // about which code a PREEMPT_RT kernel can build: an RT-only finding in
 // code that needs !PREEMPT_RT (transparent huge pages, for one) is noise.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package lore is the mailing-list responder: it follows public-inbox
 // archives (what lore.kernel.org serves), mboxes or Maildirs, groups the
 // patches posted into series, reviews each complete series with the same

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package review turns the analysis core into a reviewer of patches: it
 // applies a series to copies of the touched files, analyses them before and
 // after each patch, and keeps what each patch introduces, anchored on the

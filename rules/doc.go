@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package rules holds lockbot's checks and the entry point that runs
 // them. Like golang.org/x/tools/go/analysis, an Analyzer reads what the
 // shared pass (package flow) recorded of every function (observations,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 package rules
 
 // Impact: what a change to a function does to its callers in other files.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # bench-check.sh [VERSION_BASE] [VERSION_NEW]
 #
 # Times `lockbot check --tree` against the kernel's own scripts/checkpatch.pl

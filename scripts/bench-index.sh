@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # bench-index.sh [VERSION]
 #
 # The whole-tree benchmark of issue 4: indexes a Linux tree (Debian's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # bench-lib.sh: what the benchmark scripts share. Source it after setting
 # $reps (repetitions) and $tmp (a scratch directory); make_patch also
 # needs $old_tree, $new_tree, $base and $new (two kernel trees and their

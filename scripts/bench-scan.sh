@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # bench-scan.sh [SUBDIR[,SUBDIR...]] [VERSION]
 #
 # Times `lockbot scan` against `lockbot debug parse` (tree-sitter alone on

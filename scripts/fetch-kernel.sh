@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # fetch-kernel.sh VERSION [SUBDIR...]
 #
 # Ensures a Linux kernel tree for VERSION (6.1 or 6.12, as packaged by

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # review-upstream.sh [SUBDIR...]
 #
 # Reviews real changes as a maintainer would see them: every C file of the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # scan-tree.sh TREE INDEX OUTDIR [JOBS]
 #
 # Scans a whole kernel tree with its index, one directory at a time (the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # score-corpus.sh [--heldout] [--no-index] [RECORDS.jsonl...]
 #
 # Scores lockbot's recall on the corpus of real lock bugs (corpus/, see

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Scores lockbot on corpus records; scripts/score-corpus.sh runs it.
 
 usage: score_corpus.py LOCKBOT VERSION=TREE=INDEX... -- RECORDS.jsonl...

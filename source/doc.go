@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package source finds, reads and parses the C files an analysis reads:
 // the files and directories named, the quoted #includes each pulls in as
 // context, and the headers a unity build's includer reads first. Only

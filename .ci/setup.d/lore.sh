@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The mailing-list responder's tests build a real public-inbox v2 archive
 # (public-inbox-init -V2, public-inbox-mda) and check that a reply carries
 # no trailer as b4 parses them: install Debian's public-inbox and b4 when

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The App's store tests (forge/store, forge) start a PostgreSQL server of
 # their own (initdb in a temporary directory, run as nobody when root):
 # they need Debian's server binaries, /usr/lib/postgresql/N/bin.

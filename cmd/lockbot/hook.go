@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 package main
 
 import (
@@ -111,10 +113,20 @@ func lockbotPath(flag string) (string, error) {
 			}
 		}
 	}
-	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
-		fmt.Fprintf(os.Stderr, "lockbot: warning: %s is a temporary binary from go run; the hook will break when it goes: build lockbot, or give --lockbot PATH\n", exe)
+	if err := hookBinary(exe); err != nil {
+		return "", err
 	}
 	return exe, nil
+}
+
+// hookBinary refuses, for the hook to run, a binary go run built in the
+// Go build cache: it is deleted when go run exits, and the hook would
+// fail on the next send.
+func hookBinary(exe string) error {
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return usageError{fmt.Errorf("%s is a temporary binary from go run, gone once it exits: install lockbot (go install ./cmd/lockbot) and run hook install with it, or give --lockbot PATH", exe)}
+	}
+	return nil
 }
 
 func sameFile(a, b string) bool {

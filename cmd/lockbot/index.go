@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 package main
 
 import (
@@ -79,6 +81,9 @@ entry's checksum, and bbolt's consistency check) without updating it.`,
 			}
 			tuneGC()
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+				return err
+			}
+			if err := ignoreIndexDir(root, out); err != nil {
 				return err
 			}
 			k, err := kb.Load(g.kbFiles...)
@@ -262,4 +267,23 @@ func resolveKconfig(name, root string, k *kb.KB, rt flow.RTScope) (*kbuild.Confi
 		return nil, usageError{err}
 	}
 	return kc, nil
+}
+
+// ignoreIndexDir keeps the default index directory (.lockbot/ at the
+// tree's top, hundreds of MB) out of git: a .gitignore inside it that
+// ignores everything, itself included, so that "git add -A" in a kernel
+// tree never commits an index.
+func ignoreIndexDir(root, out string) error {
+	dir := filepath.Dir(filepath.Join(root, index.DefaultPath))
+	if filepath.Dir(out) != dir {
+		return nil // a place the user chose
+	}
+	p := filepath.Join(dir, ".gitignore")
+	if _, err := os.Lstat(p); err == nil {
+		return nil
+	}
+	if err := os.WriteFile(p, []byte("# written by lockbot index: the index is not source\n*\n"), 0o644); err != nil {
+		return fmt.Errorf("index directory: %w", err)
+	}
+	return nil
 }

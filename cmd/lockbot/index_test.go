@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 package main
 
 import (
@@ -41,6 +43,10 @@ func TestIndexAndCheck(t *testing.T) {
 	out, stderr, code := runBin(t, "index", "--tree", tree)
 	if code != 0 || !strings.Contains(out, "13 files (13 analysed") {
 		t.Fatalf("index: exit %d\n%s%s", code, out, stderr)
+	}
+	// The default index directory keeps itself out of git.
+	if ig, err := os.ReadFile(filepath.Join(tree, ".lockbot/.gitignore")); err != nil || !strings.Contains(string(ig), "\n*\n") {
+		t.Errorf(".lockbot/.gitignore: %q, %v", ig, err)
 	}
 	r, _, code = checkBin(t, "--tree", tree, patch)
 	if code != 1 || len(r.Findings) != 1 || r.Findings[0].Rule != "SLEEP_IN_ATOMIC" || r.Findings[0].Line != 8 {

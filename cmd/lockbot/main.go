@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Command lockbot reviews Linux kernel C for lock-semantics bugs: check
 // reviews patches (the pre-send hook and b4 run it), scan reports
 // everything in files or directories, index summarises a whole tree for

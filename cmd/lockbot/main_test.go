@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 package main
 
 import (
@@ -175,5 +177,26 @@ func TestScanConditional(t *testing.T) {
 	out, _, code = runBin(t, "scan", "--terse", "--conditional", "testdata/rules/conditional.c")
 	if code != 1 || strings.Count(out, "\n") != 5 || !strings.Contains(out, "(only if d->flags & F_SLOW)") {
 		t.Errorf("--conditional: exit %d, want five findings, the conditions named\n%s", code, out)
+	}
+}
+
+// TestVersion prints the release, and the commit when the build recorded
+// one.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, _, code := runBin(t, args...)
+		if code != 0 || !strings.HasPrefix(out, "lockbot "+version) {
+			t.Errorf("%v: exit %d, output %q", args, code, out)
+		}
+	}
+}
+
+// TestHookBinary refuses go run's temporary binary for the hook.
+func TestHookBinary(t *testing.T) {
+	if err := hookBinary("/tmp/go-build1234/b001/exe/lockbot"); err == nil || !strings.Contains(err.Error(), "go install") {
+		t.Errorf("go run's binary: %v", err)
+	}
+	if err := hookBinary("/usr/local/bin/lockbot"); err != nil {
+		t.Errorf("an installed binary: %v", err)
 	}
 }

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 package main
 
 import (
@@ -56,7 +58,9 @@ Exit status: 0 nothing found, 1 findings, 2 bad usage or input.`,
 		return nil
 	}
 	root.AddCommand(newScan(g), newCheck(g), newIndex(g), newExplain(g), newRules(), newDebug(g))
-	root.AddCommand(newHook())
+	root.AddCommand(newHook(), newVersion())
+	root.Version = versionString()
+	root.SetVersionTemplate("lockbot {{.Version}}\n")
 	root.AddCommand(newLore(g))
 	root.AddCommand(newServe(g))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

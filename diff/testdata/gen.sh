@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Regenerates the patches under testdata from tree/ with git, diff and
 # python3. The tests do not run it; its outputs are checked in. Dates and
 # identities are fixed, so the output is stable for a given git version.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package store keeps what `lockbot serve` must not lose across restarts:
 // the webhook deliveries seen (so that a redelivery is not queued twice),
 // the jobs with their leases, the findings posted on each pull request, and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package graph holds the graph algorithms the analysis needs, on graphs
 // whose nodes are the integers 0 to n-1: the strongly connected
 // components of a call graph or of a function's control flow, and the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
 // Package pgtest starts a throwaway PostgreSQL server for tests: initdb in
 // a temporary directory, the server on a Unix socket there, stopped and
 // removed when the test ends. It uses Debian's server binaries
