@@ -112,7 +112,7 @@ func (f *flow) propagate(to int, st *State) []int {
 	var same []int
 	for i, s := range f.in[to] {
 		if f.inKeys[to][i] == k {
-			if !conflicts(s, st) {
+			if !conflicts(s, st) && !f.argFactDiffers(s, st) {
 				if s.merge(st, f.loopHead[to]) {
 					f.dirty[to][i] = true
 					return []int{to}
@@ -306,6 +306,23 @@ func storedConflict(a, b *State) bool {
 		}
 		if fa.Val && isEnumFact(fa) {
 			if v, ok := otherConstant(fa.Expr, b); ok && !v {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// argFactDiffers reports a fact on a scalar argument (a flag, a mode the
+// caller passes) that one state knows and the other does not: merged,
+// the path that tested it would forget it, and what it guards would
+// happen for every caller ("if (!msg && !wait) return;" before a loop
+// that sleeps until msg comes: the loop's back edge knows wait, the exit
+// path with a msg does not). Kept apart, up to maxSameLocks.
+func (f *flow) argFactDiffers(a, b *State) bool {
+	for _, p := range [2][2]*State{{a, b}, {b, a}} {
+		for _, fa := range p[0].Conds {
+			if _, known := p[1].fact(fa.Key); !known && f.scalarArgFact(fa) {
 				return true
 			}
 		}
