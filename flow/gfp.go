@@ -33,6 +33,13 @@ func (f *flow) gfpDepth(e *cparse.Expr, st *State, depth int) gfpClass {
 		return gfpClass{}
 	}
 	switch e.Kind {
+	case cparse.ENumber:
+		if isNull(e) {
+			// No flags at all (__xa_store(..., 0) in huge_memory.c): no
+			// __GFP_DIRECT_RECLAIM, so nothing blocks.
+			return gfpClass{kind: gfpNonblocking}
+		}
+		return gfpClass{}
 	case cparse.EIdent:
 		switch f.p.kb.GFP[e.Name] {
 		case kb.GFPBlocking, kb.GFPReclaim:
