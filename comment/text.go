@@ -54,7 +54,7 @@ func Text(w io.Writer, res *rules.Result, opt TextOptions) error {
 			ew.printf("%s\n", note)
 		}
 		if n := res.Conditional; n > 0 {
-			ew.printf("NOTE: %s left out: each holds only if a caller passes some value nothing here decides (--conditional shows them, with the condition)\n", plural(n, "finding"))
+			ew.printf("NOTE: %s left out: each holds only under a condition nothing here decides, a value a caller passes or the last reference dropped (--conditional shows them, with the condition)\n", plural(n, "finding"))
 		}
 	}
 	return ew.err

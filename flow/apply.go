@@ -1045,7 +1045,7 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 	n.MaskHere = false
 	n.Conds = nil
 	for _, fa := range e.Conds {
-		if configFact(&fa) || ctxTest(f.p.kb, &fa) != nil {
+		if configFact(&fa) || ctxTest(f.p.kb, &fa) != nil || fa.Key == lastRefCond {
 			n.Conds = append(n.Conds, fa)
 			continue
 		}

@@ -98,6 +98,16 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	if (e.Kind == ESleep || e.Kind == EAlloc || e.Kind == EWait) && f.lastRefPath(st) {
 		return // the release of whichever put is the last
 	}
+	if (f.lastRef || f.lastRefPath(st)) && !lastRefOnly(e) {
+		// A lock the release takes (dlm_lockres_put() reaching
+		// dlm_lockres_release()'s spin_lock(&res->spinlock)) is taken
+		// only if this put drops the last reference, which the analysis
+		// cannot tell: a condition, named (Obs.If).
+		ne := *e
+		ne.keyCache, ne.obsCache = "", ""
+		ne.Conds = append(append([]Cond(nil), e.Conds...), Cond{Key: lastRefCond, Val: true})
+		e = &ne
+	}
 	if len(e.Unless) > 0 && f.heldAny(st, e.Unless) {
 		return // vfree() in a softirq callback: it defers instead
 	}
@@ -142,7 +152,7 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	for i := range e.Conds {
 		// A non-NULL pointer is what callers are taken to pass: only its
 		// NULL side is a condition.
-		if c := &e.Conds[i]; f.scalarArgFact(c) || f.flagTest(c) || !c.Val && f.nonNullGuard(c) {
+		if c := &e.Conds[i]; c.Key == lastRefCond || f.scalarArgFact(c) || f.flagTest(c) || !c.Val && f.nonNullGuard(c) {
 			undecided = append(undecided, condText(c))
 		}
 	}
@@ -328,6 +338,9 @@ func (f *flow) actionTested(st *State) bool {
 // condText is a condition as C: "nor->flags & SNOR_F_RWW", "!create",
 // "mode != MODE_X".
 func condText(c *Cond) string {
+	if c.Key == lastRefCond {
+		return "this put drops the last reference"
+	}
 	x := c.Expr.Strip()
 	if x == nil {
 		return c.Key
@@ -342,4 +355,20 @@ func condText(c *Cond) string {
 		return "!" + x.String()
 	}
 	return "!(" + x.String() + ")"
+}
+
+// lastRefCond marks an effect that happens only if a put drops the last
+// reference: in a release callback (kref_put()'s) or under a
+// refcount_dec_and_test() branch.
+const lastRefCond = "$lastref"
+
+// lastRefOnly reports an effect already marked as needing the last
+// reference.
+func lastRefOnly(e *Effect) bool {
+	for i := range e.Conds {
+		if e.Conds[i].Key == lastRefCond {
+			return true
+		}
+	}
+	return false
 }
