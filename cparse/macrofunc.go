@@ -138,7 +138,7 @@ func macroFunc(dir []byte, name string) []byte {
 	}
 	body := s[cl+1:]
 	trimmed := strings.TrimSpace(body)
-	if trimmed == "" || !callsOther(trimmed, name, params) {
+	if trimmed == "" || !callsOther(trimmed, name, params) && !flagPredicate(trimmed, params) {
 		return nil
 	}
 	var b strings.Builder
@@ -326,6 +326,50 @@ func isIdent(s string) bool {
 func containsStr(l []string, s string) bool {
 	for _, x := range l {
 		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// flagPredicate reports a macro body that tests a flag or a mode of what
+// a parameter points to, calling nothing: "((adev)->virt.caps &
+// AMDGPU_SRIOV_CAPS_RUNTIME)". Read as a function, a branch on it is that
+// test on the caller's argument (flow's predicates), so the same test in
+// a callee and a caller is one fact. Other call-free macros (constants,
+// accessors) are left to the preprocessor, as before.
+func flagPredicate(body string, params []string) bool {
+	if len(params) == 0 || strings.ContainsAny(body, ";{}\"'?") || strings.Contains(body, "++") || strings.Contains(body, "--") {
+		return false
+	}
+	if !strings.Contains(body, "->") && !strings.Contains(body, ".") {
+		return false
+	}
+	test := false
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '&':
+			test = true
+			if i+1 < len(body) && body[i+1] == '&' {
+				i++
+			}
+		case '=':
+			if i == 0 || !strings.ContainsRune("=!<>", rune(body[i-1])) {
+				if i+1 >= len(body) || body[i+1] != '=' {
+					return false // an assignment
+				}
+			}
+			test = true
+			if i+1 < len(body) && body[i+1] == '=' {
+				i++
+			}
+		}
+	}
+	if !test {
+		return false
+	}
+	for _, p := range params {
+		if strings.Contains(body, p) {
 			return true
 		}
 	}

@@ -20,7 +20,7 @@ import (
 // parameters, constants (upper-case names, numbers) and fields, calling
 // nothing but upper-case macros, and assigning nothing.
 func predicateBody(g *cparse.Func) *cparse.Expr {
-	if g == nil || g.Macro || len(g.Params) == 0 || len(g.Blocks) == 0 || g.Entry < 0 || g.Entry >= len(g.Blocks) {
+	if g == nil || len(g.Params) == 0 || len(g.Blocks) == 0 || g.Entry < 0 || g.Entry >= len(g.Blocks) {
 		return nil
 	}
 	b := g.Blocks[g.Entry]
