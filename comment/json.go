@@ -14,10 +14,12 @@ import (
 // Report is the JSON document of a scan. Its field names are stable; see
 // the README for the schema.
 type Report struct {
-	Findings []*rules.Finding   `json:"findings"`
-	Stats    flow.Stats         `json:"stats"`
-	Errors   []source.FileError `json:"errors,omitempty"`
-	Skipped  []source.FileError `json:"skipped,omitempty"`
+	// SchemaVersion is JSONSchemaVersion.
+	SchemaVersion int                `json:"schema_version"`
+	Findings      []*rules.Finding   `json:"findings"`
+	Stats         flow.Stats         `json:"stats"`
+	Errors        []source.FileError `json:"errors,omitempty"`
+	Skipped       []source.FileError `json:"skipped,omitempty"`
 	// UnknownCallees are functions called under a lock whose definitions
 	// were not seen, assumed not to sleep.
 	UnknownCallees []string `json:"unknown_callees"`
@@ -28,7 +30,7 @@ type Report struct {
 
 // JSON writes a scan result as one JSON document.
 func JSON(w io.Writer, res *rules.Result) error {
-	r := Report{Findings: res.Findings, Stats: res.Stats, Errors: res.Errors, Skipped: res.Skipped, UnknownCallees: res.Unknown, Conditional: res.Conditional}
+	r := Report{SchemaVersion: JSONSchemaVersion, Findings: res.Findings, Stats: res.Stats, Errors: res.Errors, Skipped: res.Skipped, UnknownCallees: res.Unknown, Conditional: res.Conditional}
 	if r.UnknownCallees == nil {
 		r.UnknownCallees = []string{}
 	}
@@ -65,4 +67,37 @@ func RuleDocsJSON(w io.Writer, as []*rules.Analyzer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// JSONSchemaVersion versions the JSON documents of scan and check (and the
+// error object): it changes when a field changes meaning or goes away.
+const JSONSchemaVersion = 1
+
+// ErrorReport is what the machine formats write on standard output when
+// lockbot cannot do what it was asked (exit status 2): consumers parse
+// stdout whatever happened.
+type ErrorReport struct {
+	SchemaVersion int    `json:"schema_version"`
+	Error         string `json:"error"`
+}
+
+// JSONError writes err as an ErrorReport.
+func JSONError(w io.Writer, err error) error {
+	b, jerr := json.MarshalIndent(ErrorReport{SchemaVersion: JSONSchemaVersion, Error: err.Error()}, "", "  ")
+	if jerr != nil {
+		return jerr
+	}
+	_, werr := w.Write(append(b, '\n'))
+	return werr
+}
+
+// B4Error writes err as b4's review-check JSON: a warning, since
+// lockbot's own trouble is not the patch's.
+func B4Error(w io.Writer, err error) error {
+	b, jerr := json.Marshal([]B4Check{{Tool: "lockbot", Status: "warn", Summary: "lockbot could not review this patch: " + err.Error()}})
+	if jerr != nil {
+		return jerr
+	}
+	_, werr := w.Write(append(b, '\n'))
+	return werr
 }

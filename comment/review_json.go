@@ -15,11 +15,14 @@ import (
 // introduced it, plus the findings the series resolved. Field names are
 // stable.
 type ReviewReport struct {
-	Findings []*review.Finding `json:"findings"`
-	Resolved []*review.Finding `json:"resolved"`
-	Patches  []review.PatchRef `json:"patches"`
-	NoTree   bool              `json:"no_tree"`
-	Stats    flow.Stats        `json:"stats"`
+	// SchemaVersion is JSONSchemaVersion: it changes when a field changes
+	// meaning or goes; new fields do not change it.
+	SchemaVersion int               `json:"schema_version"`
+	Findings      []*review.Finding `json:"findings"`
+	Resolved      []*review.Finding `json:"resolved"`
+	Patches       []review.PatchRef `json:"patches"`
+	NoTree        bool              `json:"no_tree"`
+	Stats         flow.Stats        `json:"stats"`
 	// UnknownCallees are functions called under a lock whose definitions
 	// were not seen, assumed not to sleep.
 	UnknownCallees []string `json:"unknown_callees"`
@@ -35,11 +38,12 @@ func ReviewJSON(w io.Writer, res *review.Result) error {
 		return err
 	}
 	r := ReviewReport{
-		Findings: jsonFindings(res.Findings),
-		Resolved: jsonFindings(res.Resolved),
-		Patches:  res.Patches,
-		NoTree:   res.NoTree,
-		Stats:    res.Stats,
+		SchemaVersion: JSONSchemaVersion,
+		Findings:      jsonFindings(res.Findings),
+		Resolved:      jsonFindings(res.Resolved),
+		Patches:       res.Patches,
+		NoTree:        res.NoTree,
+		Stats:         res.Stats,
 
 		UnknownCallees: res.Unknown,
 		NotAnalysed:    res.NotAnalysed,

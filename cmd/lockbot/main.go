@@ -11,12 +11,14 @@
 package main
 
 import (
-	"lockbot/comment"
-
 	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"lockbot/comment"
 )
 
 func main() {
@@ -50,6 +52,27 @@ func run(args []string) int {
 		return int(code)
 	default:
 		fmt.Fprintln(os.Stderr, "lockbot:", comment.TermSafe(err.Error()))
+		// The machine formats still give their reader a document.
+		switch machineFormat(cmd, args) {
+		case "json", "sarif":
+			_ = comment.JSONError(os.Stdout, err)
+		case "b4":
+			_ = comment.B4Error(os.Stdout, err)
+		}
 		return 2
 	}
+}
+
+// machineFormat is the --format the command line asked for, once parsed:
+// "" for text or a command without one.
+func machineFormat(root *cobra.Command, args []string) string {
+	sub, _, err := root.Find(args)
+	if err != nil || sub == nil {
+		return ""
+	}
+	f := sub.Flags().Lookup("format")
+	if f == nil || f.Value.String() == "text" {
+		return ""
+	}
+	return f.Value.String()
 }

@@ -200,3 +200,25 @@ func TestHookBinary(t *testing.T) {
 		t.Errorf("an installed binary: %v", err)
 	}
 }
+
+// TestMachineFormatErrors: on exit 2 the machine formats still write a
+// document on standard output, for readers that parse it whatever
+// happened.
+func TestMachineFormatErrors(t *testing.T) {
+	out, _, code := runBin(t, "check", "--format", "json", "testdata/no-such.patch")
+	var e struct {
+		Schema int    `json:"schema_version"`
+		Error  string `json:"error"`
+	}
+	if code != 2 || json.Unmarshal([]byte(out), &e) != nil || e.Schema != 1 || !strings.Contains(e.Error, "no-such.patch") {
+		t.Errorf("check --format json: exit %d, stdout %q", code, out)
+	}
+	out, _, code = runBin(t, "check", "--format", "b4", "testdata/no-such.patch")
+	var b4 []map[string]string
+	if code != 2 || json.Unmarshal([]byte(out), &b4) != nil || len(b4) != 1 || b4[0]["status"] != "warn" {
+		t.Errorf("check --format b4: exit %d, stdout %q", code, out)
+	}
+	if out, _, code := runBin(t, "check", "testdata/no-such.patch"); code != 2 || out != "" {
+		t.Errorf("check (text): exit %d, stdout %q; want nothing on stdout", code, out)
+	}
+}
