@@ -216,6 +216,18 @@ func (f *flow) matchRelease(st *State, kind *kb.Kind, arg *cparse.Expr) int {
 	if arg == nil {
 		return -1
 	}
+	if inst != "" && kind.Lock {
+		// The same lock object held as a lock of another family: its
+		// type depends on the configuration (struct kvm's mmu_lock is an
+		// rwlock_t where KVM_HAVE_MMU_RWLOCK, a spinlock_t elsewhere),
+		// and the held context took the kind of the type that was read
+		// (lockdep_assert_held_write(&kvm->mmu_lock)).
+		for i := len(st.Held) - 1; i >= 0; i-- {
+			if c := st.Held[i]; c.Kind.Lock && c.Inst == inst {
+				return i
+			}
+		}
+	}
 	cand := -1
 	for i, c := range st.Held {
 		if Family(c.Kind) == fam {
