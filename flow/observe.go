@@ -152,7 +152,7 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	for i := range e.Conds {
 		// A non-NULL pointer is what callers are taken to pass: only its
 		// NULL side is a condition.
-		if c := &e.Conds[i]; c.Key == lastRefCond || f.scalarArgFact(c) || f.flagTest(c) || !c.Val && f.nonNullGuard(c) {
+		if c := &e.Conds[i]; c.Key == lastRefCond || f.scalarArgFact(c) && choiceTest(c) || f.flagTest(c) || !c.Val && f.nonNullGuard(c) {
 			undecided = append(undecided, condText(c))
 		}
 	}
@@ -368,6 +368,30 @@ func lastRefOnly(e *Effect) bool {
 	for i := range e.Conds {
 		if e.Conds[i].Key == lastRefCond {
 			return true
+		}
+	}
+	return false
+}
+
+// choiceTest is a test of a value a caller chooses among a few: a bool
+// ("wait"), a flag ("flags & CS_HARD"), a mode ("dir == DIR_RX"). A range
+// test of a size or an offset ("where >= PCI_COMMAND") is not: any caller
+// may pass such a value (the PCI core writes every register), so a path
+// that needs one stays a plain finding.
+func choiceTest(c *Cond) bool {
+	x := c.Expr.Strip()
+	if x == nil {
+		return false
+	}
+	switch x.Kind {
+	case cparse.EIdent:
+		return true
+	case cparse.EBinary:
+		switch x.Op {
+		case "&":
+			return constLike(x.X.Strip()) || constLike(x.Y.Strip())
+		case "==":
+			return isNamedConst(x.X) || isNamedConst(x.Y)
 		}
 	}
 	return false

@@ -71,3 +71,22 @@ void dev_release(struct dev *d, int *mine)
 	dev_put(d, mine); /* want SLEEP_IN_ATOMIC "only if !mine" */
 	spin_unlock(&d->lock);
 }
+
+/* A range of a value any caller may pass (the PCI core writes every
+ * register) is no condition: the finding stands. */
+static DEFINE_RAW_SPINLOCK(cfg_raw);
+
+static void dev_write_cfg(struct dev *d, int where, int size)
+{
+	if (where >= 4 && where + size <= 4096) {
+		spin_lock(&d->lock);
+		spin_unlock(&d->lock);
+	}
+}
+
+void dev_write_config(struct dev *d, int where, int size)
+{
+	raw_spin_lock(&cfg_raw);
+	dev_write_cfg(d, where, size); /* want RT_SLEEPING_LOCK_IN_ATOMIC "held$" */
+	raw_spin_unlock(&cfg_raw);
+}
