@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/quotedprintable"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -50,6 +51,13 @@ type MailOptions struct {
 	NoRT bool
 	// UserAgent goes into X-Mailer, for other bots' loop guards.
 	UserAgent string
+	// Archive is the list archive's link prefix for a message ID
+	// ("https://lore.kernel.org/r/"): the reply links the patch, and its
+	// credit lines close this reply's own link. "": no links.
+	Archive string
+	// Reporter is who the credit lines name ("lockbot
+	// <lockbot@example.org>"); "": From.
+	Reporter string
 }
 
 // mailWidth is the column prose is wrapped at; quotes and code are not.
@@ -77,15 +85,38 @@ func MailReply(w io.Writer, orig MailPatch, findings []*review.Finding, opt Mail
 		}
 	}
 	var b strings.Builder
-	if len(findings) > 0 {
-		// The attribution introduces the quotes.
-		mailAttribution(&b, orig)
-		b.WriteString("\n")
-	}
 	mailProse(&b, mailSummary(orig, findings, opt))
+	if opt.Archive != "" && orig.MessageID != "" {
+		fmt.Fprintf(&b, "\n  %s\n", opt.Archive+url.PathEscape(orig.MessageID))
+	}
 	b.WriteString("\n")
-	mailFindings(&b, orig.Patch, findings)
+	if len(findings) > 0 {
+		// The attribution introduces the quotes, right above them, as
+		// the 0-day bot and reviewers write it.
+		mailAttribution(&b, orig)
+		mailFindings(&b, orig.Patch, findings)
+		mailCredits(&b, opt)
+	}
 	return mailWrite(w, orig, b.String(), mailSignature(findings), opt)
+}
+
+// mailCredits are the tags a fix in a separate patch should carry, each
+// behind "| " as the 0-day bot writes them, so that b4 and git
+// interpret-trailers do not take them for this mail's own trailers.
+func mailCredits(b *strings.Builder, opt MailOptions) {
+	who := opt.Reporter
+	if who == "" {
+		who = opt.From
+	}
+	if who == "" {
+		return
+	}
+	mailProse(b, "If you fix this in a separate patch (not just a new version of this one), please add these tags:")
+	fmt.Fprintf(b, "| Reported-by: %s\n", who)
+	if opt.Archive != "" && opt.MessageID != "" {
+		fmt.Fprintf(b, "| Closes: %s\n", opt.Archive+url.PathEscape(opt.MessageID))
+	}
+	b.WriteString("\n")
 }
 
 // MailNote writes a short reply to a patch mail with a fixed text: what
@@ -432,9 +463,10 @@ func mailFinding(b *strings.Builder, f *review.Finding) {
 	}
 }
 
-// mailChain writes the chain in columns: where, which function, what. It
-// is code, never wrapped; no line starts with a "word:" a trailer parser
-// would take.
+// mailChain writes the chain in columns: where, which function, what.
+// A step whose line would pass mailWidth puts its note on the lines
+// below, indented and wrapped; no line starts with a "word:" a trailer
+// parser would take.
 func mailChain(b *strings.Builder, chain []flow.Step) {
 	wLoc, wFn := 0, 0
 	locs := make([]string, len(chain))
@@ -445,7 +477,15 @@ func mailChain(b *strings.Builder, chain []flow.Step) {
 		wLoc, wFn = max(wLoc, len(locs[i])), max(wFn, len(fns[i]))
 	}
 	for i, s := range chain {
-		fmt.Fprintf(b, "  %-*s  %-*s  %s\n", wLoc, locs[i], wFn, fns[i], s.Note)
+		line := fmt.Sprintf("  %-*s  %-*s  %s", wLoc, locs[i], wFn, fns[i], s.Note)
+		if utf8.RuneCountInString(line) <= mailWidth {
+			b.WriteString(line + "\n")
+			continue
+		}
+		fmt.Fprintf(b, "  %s  %s\n", locs[i], fns[i])
+		for _, l := range mailWrap(s.Note, mailWidth-6) {
+			b.WriteString("      " + l + "\n")
+		}
 	}
 }
 

@@ -35,13 +35,18 @@ import (
 // Relative paths are relative to the file's directory. Unknown keys are
 // errors.
 type Config struct {
-	State  string       `yaml:"state"`
-	From   string       `yaml:"from"`
-	Kernel KernelConfig `yaml:"kernel"`
-	Outbox OutboxConfig `yaml:"outbox"`
-	SMTP   SMTPConfig   `yaml:"smtp"`
-	Limits Limits       `yaml:"limits"`
-	Lists  []*List      `yaml:"lists"`
+	State string `yaml:"state"`
+	From  string `yaml:"from"`
+	// Archive is the list archive's link prefix for a Message-ID
+	// ("https://lore.kernel.org/r/", the default): replies link the
+	// patch, and close their own link in their credit lines. "none": no
+	// links.
+	Archive string       `yaml:"archive"`
+	Kernel  KernelConfig `yaml:"kernel"`
+	Outbox  OutboxConfig `yaml:"outbox"`
+	SMTP    SMTPConfig   `yaml:"smtp"`
+	Limits  Limits       `yaml:"limits"`
+	Lists   []*List      `yaml:"lists"`
 
 	dir string
 }

@@ -105,7 +105,7 @@ func (b *Bot) makeReply(li *List, s *seriesRecord, m *Message, render func(io.Wr
 	}
 	var buf bytes.Buffer
 	err := render(&buf, comment.MailPatch{MessageID: m.ID, References: refs, Subject: m.Subject, From: m.From, Date: m.DateRaw},
-		comment.MailOptions{From: b.cfg.From, To: to, Cc: cc, MessageID: id, Date: date, UserAgent: b.opt.UserAgent})
+		comment.MailOptions{From: b.cfg.From, To: to, Cc: cc, MessageID: id, Date: date, UserAgent: b.opt.UserAgent, Archive: b.cfg.archive()})
 	if err != nil {
 		return nil, fmt.Errorf("reply to <%s>: %w", m.ID, err)
 	}
@@ -303,4 +303,16 @@ func (b *Bot) recover() error {
 		}
 	}
 	return nil
+}
+
+// archive is the link prefix replies use: Archive, lore's by default,
+// none for "none".
+func (c *Config) archive() string {
+	switch c.Archive {
+	case "":
+		return "https://lore.kernel.org/r/"
+	case "none":
+		return ""
+	}
+	return c.Archive
 }
