@@ -156,7 +156,8 @@ func SubtractFindings(a, b []*Finding) (only, common []*Finding) {
 }
 
 // changedFuncs are the functions of prog's analysed files that other
-// files may call (a .c file's non-static ones, a header's) with an effect
+// files may call (a .c file's non-static ones, those its ops tables
+// store, a header's) with an effect
 // their version in old, the same files before a change, does not have: a
 // sleep, a lock of another kind or class, an allocation, a wait. A
 // function old does not have is new: nothing calls it yet.
@@ -169,8 +170,11 @@ func changedFuncs(old, prog *flow.Program) []*flow.FuncInfo {
 	}
 	var out []*flow.FuncInfo
 	for _, fi := range prog.Funcs {
-		if !fi.Report || fi.Sum == nil || fi.F.Macro || fi.F.Static && !strings.HasSuffix(fi.F.File.Path, ".h") {
+		if !fi.Report || fi.Sum == nil || fi.F.Macro {
 			continue
+		}
+		if fi.F.Static && !strings.HasSuffix(fi.F.File.Path, ".h") && len(prog.LocalOpsKeysOf(fi)) == 0 {
+			continue // no other file can call it: not by name, not through a table
 		}
 		o := was[fi.F.Name+"\x00"+filepath.Base(fi.F.File.Path)]
 		if o == nil {
@@ -214,7 +218,14 @@ func callerFiles(prog *flow.Program, fns []*flow.FuncInfo) (files []string, left
 	near := map[string]int{}
 	for _, fi := range fns {
 		dir := path.Dir(filepath.ToSlash(fi.F.File.Path))
-		for _, t := range prog.OpsSites(CallerKey(fi.F.Name)) {
+		sites := prog.OpsSites(CallerKey(fi.F.Name))
+		// Callers through an ops member the function is stored in: the
+		// calls of that member made holding a lock (a bus core calling
+		// ->kick() under its spinlock).
+		for _, key := range prog.LocalOpsKeysOf(fi) {
+			sites = append(sites, prog.OpsSites(flow.OpsHeldKey(key))...)
+		}
+		for _, t := range sites {
 			d := sharedDirs(dir, path.Dir(t.File))
 			if n, ok := near[t.File]; !ok || d > n {
 				near[t.File] = d

@@ -228,3 +228,48 @@ diff --git a/drivers/ss/b.c b/drivers/ss/b.c
 		t.Errorf("the finding is not attributed to patch 2:\n%s", out)
 	}
 }
+
+// TestCheckCallersThroughOps: a driver's callback starts to sleep, and
+// the core in another file calls it through the ops member holding its
+// spinlock: the index's record of that call names the core's file.
+func TestCheckCallersThroughOps(t *testing.T) {
+	tree := t.TempDir()
+	files := map[string]string{
+		"Kconfig": "",
+		"drivers/oo/oo.h": "struct oo;\nstruct oo_ops {\n\tvoid (*kick)(struct oo *o);\n};\n" +
+			"struct oo {\n\tspinlock_t lock;\n\tconst struct oo_ops *ops;\n\tint n;\n};\n",
+		"drivers/oo/bus.c": "#include \"oo.h\"\n\nvoid oo_bus_kick(struct oo *o)\n{\n\tspin_lock(&o->lock);\n\to->ops->kick(o);\n\tspin_unlock(&o->lock);\n}\n",
+		"drivers/oo/drv/drv.c": "#include \"../oo.h\"\n\nstatic void drv_kick(struct oo *o)\n{\n\to->n++;\n}\n\n" +
+			"const struct oo_ops drv_ops = {\n\t.kick = drv_kick,\n};\n",
+	}
+	for rel, src := range files {
+		p := filepath.Join(tree, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "oo.db")
+	if out, stderr, code := runBin(t, "index", "--tree", tree, "--out", db); code != 0 {
+		t.Fatalf("index: exit %d\n%s%s", code, out, stderr)
+	}
+	patch := filepath.Join(t.TempDir(), "kick.patch")
+	if err := os.WriteFile(patch, []byte(`diff --git a/drivers/oo/drv/drv.c b/drivers/oo/drv/drv.c
+--- a/drivers/oo/drv/drv.c
++++ b/drivers/oo/drv/drv.c
+@@ -3,4 +3,5 @@
+ static void drv_kick(struct oo *o)
+ {
++	msleep(1);
+ 	o->n++;
+ }
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runBin(t, "check", "--terse", "--tree", tree, "--index", db, patch)
+	if code != 1 || strings.Count(out, "\n") != 1 || !strings.Contains(out, "drivers/oo/drv/drv.c:5: ERROR:SLEEP_IN_ATOMIC") {
+		t.Errorf("msleep() in an ops callback the core calls under its lock: exit %d\n%s%s", code, out, stderr)
+	}
+}
