@@ -98,6 +98,13 @@ func ReviewText(w io.Writer, res *review.Result, opt ReviewTextOptions) error {
 	if note := CallersNote(res.CallersNotSeen); note != "" {
 		ew.printf("%s\n", note)
 	}
+	if len(res.NotC) > 0 {
+		shown, more := res.NotC, ""
+		if len(shown) > maxUnknownShown && !opt.Verbose {
+			shown, more = shown[:maxUnknownShown], fmt.Sprintf(" and %d more", len(res.NotC)-maxUnknownShown)
+		}
+		ew.printf("NOTE: not C, not analysed: %s%s\n", strings.Join(shown, ", "), more)
+	}
 	return ew.err
 }
 

@@ -168,7 +168,28 @@ func Check(ctx context.Context, s *diff.Series, opt Options) (*Result, error) {
 	sortFindings(res.Resolved)
 	res.Findings = oneper(res.Findings)
 	res.CallersNotSeen = slices.Sorted(maps.Keys(r.unseen))
+	res.NotC = notC(snaps)
 	return res, nil
+}
+
+// notC lists the files the snapshots touch that are not C: what the
+// binary diffs and symbolic links changed, and text files other than .c
+// and .h.
+func notC(snaps []*diff.Snapshot) []string {
+	seen := map[string]bool{}
+	for _, snap := range snaps {
+		for _, p := range snap.Skipped {
+			seen[p+" (binary)"] = true
+		}
+		for _, files := range []map[string][]byte{snap.Before, snap.After} {
+			for p := range files {
+				if !source.IsCFile(p) && !strings.HasSuffix(p, ".h") {
+					seen[p] = true
+				}
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // withEarlier is what patch snap is analysed with: the files it touches,

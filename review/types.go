@@ -74,6 +74,10 @@ type Result struct {
 	// sleep, take another lock) whose callers outside the touched files
 	// and their directories were not seen. Sorted.
 	CallersNotSeen []string `json:"callers_not_seen,omitempty"`
+	// NotC are the files the series touches that are not C to analyse:
+	// binary files and symbolic links (with " (binary)"), and text files
+	// that are not .c or .h. Sorted.
+	NotC []string `json:"not_c,omitempty"`
 	// NotAnalysed are the touched files, or parts of them, the review
 	// could not analyse: what they introduce is not known.
 	NotAnalysed []NotAnalysed `json:"not_analysed"`

@@ -366,3 +366,21 @@ func TestCheckRenameCopyMode(t *testing.T) {
 	check("main", files...) // from the branch that holds them
 	check("main", files[1])
 }
+
+// TestCheckNotC: a binary patch and a text file that is not C pass, named
+// in a note.
+func TestCheckNotC(t *testing.T) {
+	tree := t.TempDir()
+	if err := os.WriteFile(filepath.Join(tree, "README"), []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	patch := filepath.Join(t.TempDir(), "p.patch")
+	if err := os.WriteFile(patch, []byte("diff --git a/README b/README\n--- a/README\n+++ b/README\n@@ -1 +1 @@\n-old\n+new\n"+
+		"diff --git a/fw.bin b/fw.bin\nnew file mode 100644\nindex 0000000..1234567\nBinary files /dev/null and b/fw.bin differ\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runBin(t, "check", "--tree", tree, patch)
+	if code != 0 || !strings.Contains(out, "NOTE: not C, not analysed: README, fw.bin (binary)") {
+		t.Errorf("exit %d\n%s%s", code, out, stderr)
+	}
+}
