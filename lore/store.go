@@ -303,11 +303,13 @@ func (s *Store) Counts() (Counts, error) {
 // Status writes one line per reply not yet sent and per series not
 // reviewed, for a person checking on the responder.
 func (s *Store) Status(w io.Writer) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	listed := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
 		if err := each(tx, bucketSeries, func(_ string, r *seriesRecord) error {
 			if r.State == SeriesReviewed {
 				return nil
 			}
+			listed++
 			reason := r.Reason
 			if r.State == SeriesOpen && r.Attempts > 0 {
 				reason = fmt.Sprintf("(reviewing, attempt %d did not finish)", r.Attempts)
@@ -321,6 +323,7 @@ func (s *Store) Status(w io.Writer) error {
 			if r.State == ReplySent && len(r.Refused) == 0 {
 				return nil
 			}
+			listed++
 			if _, err := fmt.Fprintf(w, "reply <%s> to <%s>: %s after %d attempts %s\n", r.ID, r.Patch, r.State, r.Attempts, r.LastError); err != nil {
 				return err
 			}
@@ -333,4 +336,9 @@ func (s *Store) Status(w io.Writer) error {
 			return nil
 		})
 	})
+	if err == nil && listed == 0 {
+		// Silence would read as "the command did nothing".
+		_, err = fmt.Fprintln(w, "nothing pending: every series is reviewed and every reply sent")
+	}
+	return err
 }

@@ -73,12 +73,22 @@ picks up where the last stopped and never sends a reply twice.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			delivered := "delivered"
+			if dryRun {
+				delivered = "printed (dry run: none sent)"
+			}
 			print := func(r lore.Report) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "lockbot lore: %d new messages, %d series reviewed (%d did not apply), %d replies queued, %d delivered, %d delivery failures, %d stale (not sent), %d reviews unfinished, %s\n",
-					r.Messages, r.Series, r.NoApply, r.Queued, r.Delivered, r.Failed, r.Stale, r.Unfinished, r.Elapsed.Round(time.Millisecond))
+				fmt.Fprintf(cmd.ErrOrStderr(), "lockbot lore: %d new messages, %d series reviewed (%d did not apply), %d replies queued, %d %s, %d delivery failures, %d stale (not sent), %d reviews unfinished, %s\n",
+					r.Messages, r.Series, r.NoApply, r.Queued, r.Delivered, delivered, r.Failed, r.Stale, r.Unfinished, r.Elapsed.Round(time.Millisecond))
 			}
 			if follow {
-				return bot.Follow(ctx, interval, print)
+				// Idle rounds say nothing: a summary every interval of a
+				// quiet list buries the rounds that did something.
+				return bot.Follow(ctx, interval, func(r lore.Report) {
+					if !idleRound(r) {
+						print(r)
+					}
+				})
 			}
 			rep, err := bot.Run(ctx)
 			if rep.Elapsed > 0 {
@@ -97,4 +107,10 @@ picks up where the last stopped and never sends a reply twice.`,
 	fl.DurationVar(&interval, "interval", 5*time.Minute, "time between two reads of the lists with --follow")
 	fl.BoolVar(&status, "status", false, "list the series not reviewed and the replies not sent, and exit")
 	return cmd
+}
+
+// idleRound is a round of --follow that read nothing new and had nothing
+// to send.
+func idleRound(r lore.Report) bool {
+	return r.Messages+r.Series+r.NoApply+r.Queued+r.Delivered+r.Failed+r.Stale+r.Unfinished == 0
 }

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"lockbot/lore"
 )
 
 func TestLoreUsage(t *testing.T) {
@@ -55,6 +58,10 @@ func TestLoreCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "In-Reply-To: <20261121110000.2002-quux-expire-2@example.org>") || !strings.Contains(out, "> +\tmsleep(1);") {
 		t.Fatalf("--dry-run: exit %d\n%s\n%s", code, out, stderr)
 	}
+	// A dry run delivers nothing, and says so.
+	if !strings.Contains(stderr, "1 printed (dry run: none sent)") || strings.Contains(stderr, "delivered") {
+		t.Errorf("--dry-run summary: %s", stderr)
+	}
 	for _, f := range []string{"outbox", "state.db"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
 			t.Errorf("--dry-run made %s (%v)", f, err)
@@ -70,6 +77,10 @@ func TestLoreCommand(t *testing.T) {
 	_, stderr, code = runBin(t, "lore", "--config", cfg)
 	if code != 0 || !strings.Contains(stderr, "0 new messages, 0 series reviewed (0 did not apply), 0 replies queued, 0 delivered") {
 		t.Errorf("second run: exit %d, %s", code, stderr)
+	}
+	// Nothing pending is said, not left silent.
+	if out, _, code := runBin(t, "lore", "--config", cfg, "--status"); code != 0 || !strings.Contains(out, "nothing pending") {
+		t.Errorf("--status with nothing pending: exit %d, %q", code, out)
 	}
 }
 
@@ -105,5 +116,17 @@ func TestLoreNoBase(t *testing.T) {
 	_, stderr, code = runBin(t, "lore", "--config", cfg)
 	if code != 0 || !strings.Contains(stderr, "0 new messages, 1 series reviewed (0 did not apply), 1 replies queued, 1 delivered, 0 delivery failures, 0 stale (not sent), 0 reviews unfinished") {
 		t.Fatalf("run with the branch: exit %d, %s", code, stderr)
+	}
+}
+
+// TestIdleRound: --follow reports the rounds that did something only.
+func TestIdleRound(t *testing.T) {
+	if !idleRound(lore.Report{Elapsed: time.Second}) {
+		t.Error("a round that read and sent nothing is not idle")
+	}
+	for _, r := range []lore.Report{{Messages: 1}, {Delivered: 1}, {Failed: 1}, {Unfinished: 1}} {
+		if idleRound(r) {
+			t.Errorf("%+v is idle", r)
+		}
 	}
 }
