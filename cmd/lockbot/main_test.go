@@ -222,3 +222,21 @@ func TestMachineFormatErrors(t *testing.T) {
 		t.Errorf("check (text): exit %d, stdout %q; want nothing on stdout", code, out)
 	}
 }
+
+// TestFlagCompletion: the shells complete the words a flag takes, read
+// from its usage, and directories for --tree.
+func TestFlagCompletion(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"__complete", "check", "--format", ""}, "text\njson\nsarif\nb4\n:4\n"},
+		{[]string{"__complete", "scan", "--format", ""}, "text\njson\n:4\n"},
+		{[]string{"__complete", "check", "--fail-on", ""}, "error\nwarning\nnever\n:4\n"},
+		{[]string{"__complete", "index", "--tree", ""}, ":16\n"},
+	} {
+		if out, _, _ := runBin(t, c.args...); out != c.want {
+			t.Errorf("%v: %q, want %q", c.args, out, c.want)
+		}
+	}
+}

@@ -66,6 +66,7 @@ Exit status: 0 nothing found, 1 findings, 2 bad usage or input.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err}
 	})
+	registerCompletions(root)
 	return root, g
 }
 
