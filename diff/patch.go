@@ -65,6 +65,19 @@ func (p *Patch) PatchLine(path string, newLine int) (n int, text string, ok bool
 	return l.inputLine, l.text, true
 }
 
+// renumber counts the patch's input lines from a point n lines further
+// on: its own first line becomes line 1 when n is the lines before it.
+func (p *Patch) renumber(n int) {
+	if n <= 0 {
+		return
+	}
+	for _, ls := range p.lines {
+		for i := range ls {
+			ls[i].inputLine -= n
+		}
+	}
+}
+
 // Added reports whether the patch adds line newLine of the new version of
 // path, as opposed to showing it as context or not at all.
 func (p *Patch) Added(path string, newLine int) bool {

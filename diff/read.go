@@ -160,7 +160,7 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 
 // FromGit reads the commits of revRange in the git repository repoDir, as
 // `git format-patch --stdout --no-signature` writes them; PatchLine counts
-// lines of that output. A single revision means from there to HEAD, as git
+// the lines of each commit's own mail, from 1. A single revision means from there to HEAD, as git
 // format-patch takes it. The repository's format.* configuration applies.
 func FromGit(ctx context.Context, repoDir, revRange string, lim Limits) (*Series, error) {
 	lim = lim.withDefaults()
@@ -200,6 +200,14 @@ func FromGit(ctx context.Context, repoDir, revRange string, lim Limits) (*Series
 	ms, err := readInput(data, "")
 	if err != nil {
 		return nil, fmt.Errorf("diff: git format-patch %s: %w", revRange, err)
+	}
+	// Each commit's lines count from its own first line, as checkpatch -g
+	// numbers them: "#20:" is in commit 2 as git show --format=email
+	// prints it, not 20 lines into the whole range.
+	for _, m := range ms {
+		if m.patch != nil {
+			m.patch.renumber(m.line - 1)
+		}
 	}
 	s, err := assemble(ms, lim)
 	if err != nil {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -382,5 +383,47 @@ func TestCheckNotC(t *testing.T) {
 	out, stderr, code := runBin(t, "check", "--tree", tree, patch)
 	if code != 0 || !strings.Contains(out, "NOTE: not C, not analysed: README, fw.bin (binary)") {
 		t.Errorf("exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+// TestCheckGitNumbersEachCommit: with --git, each commit's "#N:" counts
+// lines of that commit's own mail, as checkpatch -g numbers them.
+func TestCheckGitNumbersEachCommit(t *testing.T) {
+	repo := t.TempDir()
+	git := func(args ...string) string {
+		t.Helper()
+		c := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"}, args...)...)
+		c.Dir = repo
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	write := func(src string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(repo, "a.c"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	write("static DEFINE_SPINLOCK(l);\nstatic int n;\nvoid f(void)\n{\n\tn = 0;\n}\nvoid g(void)\n{\n\tn = 1;\n}\n")
+	git("add", "-A")
+	git("commit", "-qm", "base")
+	write("static DEFINE_SPINLOCK(l);\nstatic int n;\nvoid f(void)\n{\n\tspin_lock(&l);\n\tmsleep(1);\n\tspin_unlock(&l);\n}\nvoid g(void)\n{\n\tn = 1;\n}\n")
+	git("commit", "-qam", "one")
+	write("static DEFINE_SPINLOCK(l);\nstatic int n;\nvoid f(void)\n{\n\tspin_lock(&l);\n\tmsleep(1);\n\tspin_unlock(&l);\n}\nvoid g(void)\n{\n\tspin_lock(&l);\n\tmsleep(2);\n\tspin_unlock(&l);\n}\n")
+	git("commit", "-qam", "two")
+	want := 0
+	for i, l := range strings.Split(git("format-patch", "-1", "--stdout", "--no-signature"), "\n") {
+		if strings.Contains(l, "msleep(2)") {
+			want = i + 1
+		}
+	}
+	c := exec.Command(binary, "check", "--git", "HEAD~2..HEAD")
+	c.Dir = repo
+	out, _ := c.Output()
+	if want == 0 || !strings.Contains(string(out), fmt.Sprintf("#%d: FILE: a.c:12:", want)) {
+		t.Errorf("commit 2's msleep(2) is line %d of its own mail; output:\n%s", want, out)
 	}
 }
