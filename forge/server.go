@@ -46,6 +46,9 @@ import (
 
 // Config sets up a Server. Zero limits take the defaults.
 type Config struct {
+	// MetricsApart serves /metrics only on MetricsHandler, not beside the
+	// public webhook (serve --metrics-listen).
+	MetricsApart  bool
 	AppID         int64
 	PrivateKey    []byte // PEM, as GitHub issues it
 	WebhookSecret []byte
@@ -209,13 +212,29 @@ func New(cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhook", s.webhook)
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	if !cfg.MetricsApart {
+		mux.Handle("GET /metrics", s.metricsHandler())
+	}
 	s.handler = mux
 	return s, nil
 }
 
-// Handler serves POST /webhook, GET /healthz and GET /metrics.
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})
+}
+
+// Handler serves POST /webhook, GET /healthz and, unless MetricsApart,
+// GET /metrics.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// MetricsHandler serves GET /metrics and GET /healthz, for a listener
+// apart from the public one.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler())
+	mux.HandleFunc("GET /healthz", s.healthz)
+	return mux
+}
 
 // Run serves on ln and runs the workers until ctx ends, then stops
 // accepting deliveries, gives running jobs back to the queue and returns.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -25,7 +26,7 @@ import (
 
 type serveFlags struct {
 	listen, db, keyFile, secretFile, apiURL, index string
-	kconfig                                        string
+	kconfig, metricsListen                         string
 	appID                                          int64
 	cfg                                            forge.Config
 }
@@ -50,6 +51,7 @@ LOCKBOT_WEBHOOK_SECRET, the App ID from LOCKBOT_APP_ID.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&sf.listen, "listen", ":8080", "address to serve webhooks, /healthz and /metrics on")
+	fl.StringVar(&sf.metricsListen, "metrics-listen", "", "serve /metrics (and /healthz) on this address instead, apart from the public webhook port (127.0.0.1:9100)")
 	fl.StringVar(&sf.db, "db", "lockbot-serve.db", "state: a bbolt file, or a postgres:// URL")
 	fl.Int64Var(&sf.appID, "app-id", 0, "the GitHub App's ID")
 	fl.StringVar(&sf.keyFile, "private-key", "", "the App's private key (PEM file, as GitHub issues it)")
@@ -122,6 +124,7 @@ func runServe(cmd *cobra.Command, g *globalFlags, sf *serveFlags) error {
 	}
 	defer st.Close()
 	cfg.Store = st
+	cfg.MetricsApart = sf.metricsListen != ""
 	srv, err := forge.New(cfg)
 	if err != nil {
 		return usageError{err}
@@ -130,8 +133,21 @@ func runServe(cmd *cobra.Command, g *globalFlags, sf *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	if sf.metricsListen != "" {
+		mln, err := net.Listen("tcp", sf.metricsListen)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ms := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go ms.Serve(mln)
+		defer ms.Close()
+		log.Info("lockbot serve: metrics", "addr", mln.Addr().String())
+	}
 	log.Info("lockbot serve: listening", "addr", ln.Addr().String(), "db", store.Describe(sf.db), "app", cfg.AppID)
-	return srv.Run(ctx, ln)
+	err = srv.Run(ctx, ln)
+	log.Info("lockbot serve: stopped", "err", err)
+	return err
 }
 
 // maxSecretFile bounds a secret file: a PEM key of 4096-bit RSA is about

@@ -397,3 +397,43 @@ func deliverOpened(t *testing.T, fake *fakegithub.Server, url string) {
 		t.Fatalf("delivery: %s", resp.Status)
 	}
 }
+
+// TestServeMetricsApart: with --metrics-listen, /metrics is served there
+// and not on the public webhook port, and the server says when it stops.
+func TestServeMetricsApart(t *testing.T) {
+	fake := fakegithub.New()
+	defer fake.Close()
+	dir := t.TempDir()
+	key, secret, db := filepath.Join(dir, "app.pem"), filepath.Join(dir, "secret"), filepath.Join(dir, "state.db")
+	os.WriteFile(key, fake.KeyPEM(), 0o600)
+	os.WriteFile(secret, append(fake.WebhookSecret, '\n'), 0o600)
+	s := startServe(t, "--db", db, "--app-id", "4242", "--private-key", key, "--webhook-secret-file", secret,
+		"--github-url", fake.URL, "--metrics-listen", "127.0.0.1:0")
+	m := regexp.MustCompile(`lockbot serve: metrics.* addr=(\S+)`).FindStringSubmatch(s.log())
+	if m == nil {
+		t.Fatalf("no metrics address logged:\n%s", s.log())
+	}
+	get := func(url string) int {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(s.url + "/metrics"); code != http.StatusNotFound {
+		t.Errorf("public port /metrics: %d, want 404", code)
+	}
+	if code := get("http://" + m[1] + "/metrics"); code != http.StatusOK {
+		t.Errorf("metrics port /metrics: %d, want 200", code)
+	}
+	if code := get(s.url + "/healthz"); code != http.StatusOK {
+		t.Errorf("public port /healthz: %d, want 200", code)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	<-s.done
+	if !strings.Contains(s.log(), "lockbot serve: stopped") {
+		t.Errorf("no line on shutdown:\n%s", s.log())
+	}
+}
