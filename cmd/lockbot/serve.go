@@ -27,6 +27,8 @@ import (
 type serveFlags struct {
 	listen, db, keyFile, secretFile, apiURL, index string
 	kconfig, metricsListen                         string
+	demo                                           bool
+	demoTree, demoPatch                            string
 	appID                                          int64
 	cfg                                            forge.Config
 }
@@ -45,7 +47,8 @@ served on the same address.
 
 The queue and what was posted live in --db: a bbolt file (one replica), or a
 postgres:// URL (several replicas). The secret can also come from
-LOCKBOT_WEBHOOK_SECRET, the App ID from LOCKBOT_APP_ID.`,
+LOCKBOT_WEBHOOK_SECRET, the App ID from LOCKBOT_APP_ID. --demo shows what the App
+posts, on a fake GitHub with one pull request, without registering an App.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd, g, &sf) },
 	}
@@ -53,6 +56,9 @@ LOCKBOT_WEBHOOK_SECRET, the App ID from LOCKBOT_APP_ID.`,
 	fl.StringVar(&sf.listen, "listen", ":8080", "address to serve webhooks, /healthz and /metrics on")
 	fl.StringVar(&sf.metricsListen, "metrics-listen", "", "serve /metrics (and /healthz) on this address instead, apart from the public webhook port (127.0.0.1:9100)")
 	fl.StringVar(&sf.db, "db", "lockbot-serve.db", "state: a bbolt file, or a postgres:// URL")
+	fl.BoolVar(&sf.demo, "demo", false, "review one pull request on an in-process fake of GitHub, print what the App posts, and exit (no App needed)")
+	fl.StringVar(&sf.demoTree, "demo-tree", "testdata/review/tree", "with --demo: the repository's files")
+	fl.StringVar(&sf.demoPatch, "demo-patch", "testdata/review/spinlock-in-bitlock.patch", "with --demo: the pull request's patch")
 	fl.Int64Var(&sf.appID, "app-id", 0, "the GitHub App's ID")
 	fl.StringVar(&sf.keyFile, "private-key", "", "the App's private key (PEM file, as GitHub issues it)")
 	fl.StringVar(&sf.secretFile, "webhook-secret-file", "", "file holding the App's webhook secret")
@@ -79,6 +85,11 @@ func runServe(cmd *cobra.Command, g *globalFlags, sf *serveFlags) error {
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 	cfg := sf.cfg
 	cfg.Log, cfg.APIURL, cfg.IndexPath, cfg.KBFiles, cfg.Kconfig = log, sf.apiURL, sf.index, g.kbFiles, sf.kconfig
+	if sf.demo {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runServeDemo(ctx, cmd.OutOrStdout(), log, cfg, g.kbFiles, sf.demoTree, sf.demoPatch)
+	}
 	cfg.AppID = sf.appID
 	if cfg.AppID == 0 {
 		if v := os.Getenv("LOCKBOT_APP_ID"); v != "" {

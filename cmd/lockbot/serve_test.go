@@ -437,3 +437,21 @@ func TestServeMetricsApart(t *testing.T) {
 		t.Errorf("no line on shutdown:\n%s", s.log())
 	}
 }
+
+// TestServeDemo: serve --demo, from the README, reviews the bundled pull
+// request on a fake GitHub and prints what the App posts.
+func TestServeDemo(t *testing.T) {
+	out, stderr, code := runBin(t, "serve", "--demo")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	for _, want := range []string{"lockbot found 1 lock problem this pull request introduces", "=== comment on drivers/bar/bar.c:15",
+		"RT_SLEEPING_LOCK_IN_ATOMIC", `=== check run "lockbot": failure, 1 error`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, _, code := runBin(t, "serve", "--demo", "--demo-patch", "no/such.patch"); code != 2 {
+		t.Errorf("missing demo patch: exit %d, want 2", code)
+	}
+}
