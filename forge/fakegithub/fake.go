@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
 // Package fakegithub is an in-memory GitHub for the App's tests and for
-// serve --demo: the REST
-// endpoints `lockbot serve` calls, served by net/http/httptest, behaving as
+// `lockbot serve --demo`: the REST endpoints `lockbot serve` calls, served
+// by net/http/httptest, behaving as
 // GitHub does where it matters to a reviewer bot:
 //
 //   - App authentication: a JWT signed with the App's key (RS256, checked
