@@ -240,3 +240,18 @@ func TestFlagCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestMan writes a man page per command, from the commands' help.
+func TestMan(t *testing.T) {
+	dir := t.TempDir()
+	if out, stderr, code := runBin(t, "man", dir); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "lockbot-check.1"))
+	if err != nil || !strings.Contains(string(page), ".TH \"LOCKBOT\" \"1\"") || !strings.Contains(string(page), "conditional") {
+		t.Errorf("lockbot-check.1: %v\n%.400s", err, page)
+	}
+	if _, _, code := runBin(t, "man", filepath.Join(dir, "no-such-dir")); code != 2 {
+		t.Errorf("missing directory: exit %d, want 2", code)
+	}
+}

@@ -58,7 +58,7 @@ Exit status: 0 nothing found, 1 findings, 2 bad usage or input.`,
 		return nil
 	}
 	root.AddCommand(newScan(g), newCheck(g), newIndex(g), newExplain(g), newRules(), newDebug(g))
-	root.AddCommand(newHook(), newVersion())
+	root.AddCommand(newHook(), newVersion(), newMan())
 	root.Version = versionString()
 	root.SetVersionTemplate("lockbot {{.Version}}\n")
 	root.AddCommand(newLore(g))
