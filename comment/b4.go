@@ -77,6 +77,10 @@ func b4Check(res *review.Result) B4Check {
 	var details []string
 	for _, f := range res.Findings {
 		details = append(details, terseLine(f))
+		// The chain, indented under its line: the reviewer's evidence.
+		for _, st := range f.Chain {
+			details = append(details, fmt.Sprintf("  %s:%d: %s(): %s", st.File, st.Line, st.Func, st.Note))
+		}
 	}
 	for _, f := range res.Resolved {
 		details = append(details, fmt.Sprintf("%s:%d: RESOLVED:%s: %s", f.File, f.Line, f.Rule, f.Message))

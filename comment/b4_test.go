@@ -5,6 +5,7 @@ package comment
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -74,14 +75,24 @@ func TestB4(t *testing.T) {
 		}
 	}
 
-	// Details are the terse lines, then what was resolved and the no-tree
-	// caveat.
+	// Details are the terse lines, each with its chain indented under it,
+	// then what was resolved and the no-tree caveat.
 	got := b4Out(t, series)
 	var terse bytes.Buffer
 	if err := ReviewText(&terse, series, ReviewTextOptions{Terse: true}); err != nil {
 		t.Fatal(err)
 	}
-	want := terse.String() +
+	var withChains strings.Builder
+	for i, l := range strings.Split(strings.TrimSuffix(terse.String(), "\n"), "\n") {
+		withChains.WriteString(l + "\n")
+		for _, st := range series.Findings[i].Chain {
+			fmt.Fprintf(&withChains, "  %s:%d: %s(): %s\n", st.File, st.Line, st.Func, st.Note)
+		}
+	}
+	if !strings.Contains(withChains.String(), "  drivers/bar/bar.c:39: bar_find(): hlist_bl_lock(h) takes bit spinlock h\n") {
+		t.Fatalf("the fixture's chains are not where the test looks:\n%s", withChains.String())
+	}
+	want := withChains.String() +
 		"drivers/bar/bar.c:140: RESOLVED:LOCK_LEAK: bar_remove() returns -EBUSY with mutex struct bar::mutex held\n" +
 		"NOTE: no tree (--no-tree): only the hunks were analysed"
 	if got.Details != want {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -51,6 +52,7 @@ func run(args []string) int {
 	case errors.As(err, &code):
 		return int(code)
 	default:
+		err = userError{err}
 		fmt.Fprintln(os.Stderr, "lockbot:", comment.TermSafe(err.Error()))
 		// The machine formats still give their reader a document.
 		switch machineFormat(cmd, args) {
@@ -76,3 +78,28 @@ func machineFormat(root *cobra.Command, args []string) string {
 	}
 	return f.Value.String()
 }
+
+// internalPrefixes are the package names lockbot's errors start with
+// ("diff: open x.patch: ..."): where the error came from inside lockbot,
+// which says nothing to its user.
+var internalPrefixes = []string{"diff: ", "review: ", "rules: ", "index: ", "kb: ", "source: ", "cparse: ", "comment: ",
+	"forge: ", "lore: ", "hook: ", "config: ", "kbuild: ", "flow: "}
+
+// userError is an error as its user reads it: without the internal
+// package prefixes.
+type userError struct{ err error }
+
+func (e userError) Error() string {
+	msg := e.err.Error()
+	for again := true; again; {
+		again = false
+		for _, p := range internalPrefixes {
+			if rest, ok := strings.CutPrefix(msg, p); ok {
+				msg, again = rest, true
+			}
+		}
+	}
+	return msg
+}
+
+func (e userError) Unwrap() error { return e.err }

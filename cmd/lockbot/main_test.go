@@ -255,3 +255,15 @@ func TestMan(t *testing.T) {
 		t.Errorf("missing directory: exit %d, want 2", code)
 	}
 }
+
+// TestErrorsWithoutPackagePrefixes: an error names the user's input, not
+// the package inside lockbot that met it ("diff: ...").
+func TestErrorsWithoutPackagePrefixes(t *testing.T) {
+	_, stderr, code := runBin(t, "check", "testdata/no-such.patch")
+	if code != 2 || !strings.HasPrefix(stderr, "lockbot: open testdata/no-such.patch") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if got := (userError{errors.New("diff: review: x.patch: bad")}).Error(); got != "x.patch: bad" {
+		t.Errorf("userError = %q", got)
+	}
+}
