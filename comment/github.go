@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"lockbot/flow"
 	"lockbot/review"
@@ -60,14 +61,14 @@ func GitHubResolved(body, head string) string {
 // the head commit, the fix, and the hidden marker.
 func GitHubComment(f *review.Finding, opt GitHubOptions) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** `%s`: %s\n", f.Severity.Level(), f.Rule, ghEscape(f.Message))
+	fmt.Fprintf(&b, "**%s** `%s`: %s\n", f.Severity.Level(), f.Rule, ghProse(f.Message))
 	ghChain(&b, f.Finding, opt)
 	if len(f.Also) > 0 {
 		b.WriteString("\nThe same cause, also reached:\n")
 		ghSteps(&b, AlsoSteps(f.Finding, f.Also), opt)
 	}
 	if f.Fix != "" {
-		fmt.Fprintf(&b, "\n**Fix:** %s\n", ghEscape(f.Fix))
+		fmt.Fprintf(&b, "\n**Fix:** %s\n", ghProse(f.Fix))
 	}
 	b.WriteString("\n<sub>lockbot, an automated lock-semantics review; it can be wrong.")
 	if f.RTOnly {
@@ -92,7 +93,7 @@ func ghSteps(b *strings.Builder, steps []flow.Step, opt GitHubOptions) {
 		if s.Func != "" {
 			fn = " `" + s.Func + "()`"
 		}
-		fmt.Fprintf(b, "- %s%s: %s\n", ghLink(s.File, s.Line, opt), fn, ghEscape(s.Note))
+		fmt.Fprintf(b, "- %s%s: %s\n", ghLink(s.File, s.Line, opt), fn, ghProse(s.Note))
 	}
 }
 
@@ -182,14 +183,14 @@ func GitHubReviewBody(r GitHubReview, opt GitHubOptions) string {
 	sections := make([]string, len(r.Listed))
 	for i, f := range r.Listed {
 		var s strings.Builder
-		fmt.Fprintf(&s, "\n---\n\n**%s** `%s` at %s: %s\n", f.Severity.Level(), f.Rule, ghLink(f.File, f.Line, opt), ghEscape(f.Message))
+		fmt.Fprintf(&s, "\n---\n\n**%s** `%s` at %s: %s\n", f.Severity.Level(), f.Rule, ghLink(f.File, f.Line, opt), ghProse(f.Message))
 		ghChain(&s, f.Finding, opt)
 		if len(f.Also) > 0 {
 			s.WriteString("\nThe same cause, also reached:\n")
 			ghSteps(&s, AlsoSteps(f.Finding, f.Also), opt)
 		}
 		if f.Fix != "" {
-			fmt.Fprintf(&s, "\n**Fix:** %s\n", ghEscape(f.Fix))
+			fmt.Fprintf(&s, "\n**Fix:** %s\n", ghProse(f.Fix))
 		}
 		sections[i] = s.String()
 	}
@@ -320,4 +321,87 @@ func ghVerb(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// ghProse writes text that mixes prose and C for Markdown: each C
+// expression ("spin_lock_irqsave(&m->lock, flags)", "struct
+// bar::stats_lock", "spinlock_t") becomes a code span, which GitHub shows
+// as written, and the prose between is escaped (ghEscape).
+func ghProse(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if i == 0 || s[i-1] == ' ' {
+			// Opening parentheses of prose ("held (spin_lock(&l))")
+			// stay prose.
+			for i < len(s) && s[i] == '(' {
+				b.WriteString("(")
+				i++
+			}
+			if end := codeWordEnd(s, i); end > i {
+				ghCode(&b, s[i:end])
+				i = end
+				continue
+			}
+		}
+		r, w := utf8.DecodeRuneInString(s[i:])
+		b.WriteString(ghEscape(string(r)))
+		i += w
+	}
+	return b.String()
+}
+
+// codeWordEnd returns where the word at i ends when it is C: a call with
+// its balanced arguments (spaces included), or a word with an
+// underscore, "->", "::", "&" or a leading "*". It returns i otherwise.
+// Trailing punctuation of the sentence (",.;:") and a closing parenthesis
+// without its opening one stay out.
+func codeWordEnd(s string, i int) int {
+	j, depth := i, 0
+	for j < len(s) {
+		c := s[j]
+		if c == ' ' && depth == 0 {
+			break
+		}
+		if c == '(' || c == '[' {
+			depth++
+		} else if c == ')' || c == ']' {
+			if depth == 0 {
+				break
+			}
+			depth--
+		}
+		j++
+	}
+	if depth != 0 {
+		return i
+	}
+	for j > i && strings.ContainsRune(",.;:", rune(s[j-1])) && !strings.HasSuffix(s[i:j], "::") {
+		j--
+	}
+	w := s[i:j]
+	if w == "" || !(isIdentStart(w[0]) || w[0] == '&' || w[0] == '*') {
+		return i
+	}
+	if strings.ContainsAny(w, "(_&") || strings.Contains(w, "->") || strings.Contains(w, "::") || w[0] == '*' {
+		return j
+	}
+	return i
+}
+
+func isIdentStart(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// ghCode writes a code span, with a fence longer than any run of
+// backquotes inside.
+func ghCode(b *strings.Builder, code string) {
+	fence := "`"
+	for strings.Contains(code, fence) {
+		fence += "`"
+	}
+	pad := ""
+	if strings.HasPrefix(code, "`") || strings.HasSuffix(code, "`") {
+		pad = " "
+	}
+	b.WriteString(fence + pad + code + pad + fence)
 }

@@ -30,12 +30,13 @@ var ghOpt = GitHubOptions{RepoURL: "https://github.com/kernel/linux", Head: "012
 
 func TestGitHubComment(t *testing.T) {
 	got := GitHubComment(ghFinding(), ghOpt)
-	want := "**ERROR** `RT_SLEEPING_LOCK_IN_ATOMIC`: spin\\_lock(&amp;b-&gt;stats\\_lock) in bar\\_count\\_hit() takes spinlock\\_t struct bar::stats\\_lock, but bar\\_find() holds bit spinlock h\n" +
+	// C is in code spans, shown as written; prose is escaped.
+	want := "**ERROR** `RT_SLEEPING_LOCK_IN_ATOMIC`: `spin_lock(&b->stats_lock)` in `bar_count_hit()` takes `spinlock_t` struct `bar::stats_lock`, but `bar_find()` holds bit spinlock h\n" +
 		"\n" +
-		"- [`drivers/bar/bar.c:27`](https://github.com/kernel/linux/blob/0123456789abcdef0123456789abcdef01234567/drivers/bar/bar.c#L27) `bar_find()`: hlist\\_bl\\_lock(h) takes bit spinlock h\n" +
-		"- [`drivers/bar/bar.c:15`](https://github.com/kernel/linux/blob/0123456789abcdef0123456789abcdef01234567/drivers/bar/bar.c#L15) `bar_count_hit()`: spin\\_lock(&amp;b-&gt;stats\\_lock) takes spinlock\\_t struct bar::stats\\_lock\n" +
+		"- [`drivers/bar/bar.c:27`](https://github.com/kernel/linux/blob/0123456789abcdef0123456789abcdef01234567/drivers/bar/bar.c#L27) `bar_find()`: `hlist_bl_lock(h)` takes bit spinlock h\n" +
+		"- [`drivers/bar/bar.c:15`](https://github.com/kernel/linux/blob/0123456789abcdef0123456789abcdef01234567/drivers/bar/bar.c#L15) `bar_count_hit()`: `spin_lock(&b->stats_lock)` takes `spinlock_t` struct `bar::stats_lock`\n" +
 		"\n" +
-		"**Fix:** use raw\\_spinlock\\_t for struct bar::stats\\_lock\n" +
+		"**Fix:** use `raw_spinlock_t` for struct `bar::stats_lock`\n" +
 		"\n" +
 		"<sub>lockbot, an automated lock-semantics review; it can be wrong. This matters on PREEMPT_RT kernels only.</sub>\n" +
 		"<!-- lockbot:fp=1fefb552acf1d99f -->"
@@ -81,7 +82,7 @@ func TestGitHubReviewBody(t *testing.T) {
 	}, ghOpt)
 	for _, want := range []string{
 		"lockbot found 2 lock problems this pull request introduces (1 error, 1 warning) (base: master at 89abcdef0123, PREEMPT_RT rules on). 1 on the lines below, 1 here. 1 finding from earlier pushes still stands. It also removes 2 findings the base had.\n",
-		"**WARNING** `SLEEP_IN_RCU` at [`include/linux/bar.h:9`](https://github.com/kernel/linux/blob/0123456789abcdef0123456789abcdef01234567/include/linux/bar.h#L9): msleep(1) may sleep under rcu\\_read\\_lock()\n",
+		"**WARNING** `SLEEP_IN_RCU` at [`include/linux/bar.h:9`](https://github.com/kernel/linux/blob/0123456789abcdef0123456789abcdef01234567/include/linux/bar.h#L9): `msleep(1)` may sleep under `rcu_read_lock()`\n",
 		"- Not reviewed: firmware/bar.bin: GitHub shows no diff (binary or too large)\n",
 		"- 1 function called under a lock not seen, assumed not to sleep: bar\\_hw\\_wait()",
 	} {
@@ -149,5 +150,21 @@ func TestGitHubReviewBodyFitsGitHubsBound(t *testing.T) {
 	// Small reviews are as they were.
 	if small := GitHubReviewBody(GitHubReview{Listed: listed[:2]}, ghOpt); strings.Contains(small, "more finding") || strings.Count(small, "**ERROR**") != 2 {
 		t.Errorf("small body:\n%s", small)
+	}
+}
+
+// TestGhProse: C becomes code spans, shown as written; prose keeps its
+// escaping, so a mention or HTML in a file name or note stays inert.
+func TestGhProse(t *testing.T) {
+	for in, want := range map[string]string{
+		"kmalloc(sizeof(struct x), GFP_KERNEL) may sleep": "`kmalloc(sizeof(struct x), GFP_KERNEL)` may sleep",
+		"held (spin_lock_irqsave(&q->lock, flags)), and": "held (`spin_lock_irqsave(&q->lock, flags)`), and",
+		"ask @maintainer about <linux/mm.h> and *p":       "ask @\u200bmaintainer about &lt;linux/mm.h&gt; and `*p`",
+		"a `quoted_name` here":                            "a \\`quoted\\_name\\` here",
+		"plain words only.":                               "plain words only.",
+	} {
+		if got := ghProse(in); got != want {
+			t.Errorf("ghProse(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

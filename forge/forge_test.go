@@ -54,9 +54,9 @@ func lifecycle(t *testing.T, st store.Store) {
 	}
 	body := c.GetBody()
 	for _, want := range []string{
-		"**ERROR** `RT_SLEEPING_LOCK_IN_ATOMIC`: spin\\_lock(&amp;b-&gt;stats\\_lock) in bar\\_count\\_hit()",
-		"(" + h.fake.URL + "/kernel/linux/blob/" + head1 + "/drivers/bar/bar.c#L27) `bar_find()`: hlist\\_bl\\_lock(h) takes bit spinlock h",
-		"**Fix:** use raw\\_spinlock\\_t",
+		"**ERROR** `RT_SLEEPING_LOCK_IN_ATOMIC`: `spin_lock(&b->stats_lock)` in `bar_count_hit()`",
+		"(" + h.fake.URL + "/kernel/linux/blob/" + head1 + "/drivers/bar/bar.c#L27) `bar_find()`: `hlist_bl_lock(h)` takes bit spinlock h",
+		"**Fix:** use `raw_spinlock_t`",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("comment lacks %q:\n%s", want, body)
