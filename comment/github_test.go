@@ -158,7 +158,7 @@ func TestGitHubReviewBodyFitsGitHubsBound(t *testing.T) {
 func TestGhProse(t *testing.T) {
 	for in, want := range map[string]string{
 		"kmalloc(sizeof(struct x), GFP_KERNEL) may sleep": "`kmalloc(sizeof(struct x), GFP_KERNEL)` may sleep",
-		"held (spin_lock_irqsave(&q->lock, flags)), and": "held (`spin_lock_irqsave(&q->lock, flags)`), and",
+		"held (spin_lock_irqsave(&q->lock, flags)), and":  "held (`spin_lock_irqsave(&q->lock, flags)`), and",
 		"ask @maintainer about <linux/mm.h> and *p":       "ask @\u200bmaintainer about &lt;linux/mm.h&gt; and `*p`",
 		"a `quoted_name` here":                            "a \\`quoted\\_name\\` here",
 		"plain words only.":                               "plain words only.",
