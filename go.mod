@@ -1,6 +1,6 @@
 module lockbot
 
-go 1.24.0
+go 1.25.0
 
 require (
 	github.com/bluekeyes/go-gitdiff v0.9.0
