@@ -41,14 +41,26 @@ func (p *progress) step(file string) {
 		if p.total > 0 {
 			filled = width * p.n / p.total
 		}
-		fmt.Fprintf(p.w, "\r[%s%s] %d/%d files %s", strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
-			p.n, p.total, now.Sub(p.start).Round(time.Second))
+		// Padded: a shorter ETA must overwrite a longer one.
+		fmt.Fprintf(p.w, "\r[%s%s] %d/%d files %s%-16s", strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
+			p.n, p.total, now.Sub(p.start).Round(time.Second), p.eta(now))
 		return
 	}
 	if now.Sub(p.last) >= 5*time.Second || p.n == p.total {
 		p.last = now
-		fmt.Fprintf(p.w, "index: %d/%d files, %s (%s)\n", p.n, p.total, now.Sub(p.start).Round(time.Second), file)
+		fmt.Fprintf(p.w, "index: %d/%d files, %s%s (%s)\n", p.n, p.total, now.Sub(p.start).Round(time.Second), p.eta(now), file)
 	}
+}
+
+// eta is ", about 1m30s left", from the pace so far; "" at the start
+// (too little to go on) and at the end.
+func (p *progress) eta(now time.Time) string {
+	if p.n < 20 || p.n >= p.total {
+		return ""
+	}
+	elapsed := now.Sub(p.start)
+	left := time.Duration(float64(elapsed) * float64(p.total-p.n) / float64(p.n))
+	return ", about " + left.Round(time.Second).String() + " left"
 }
 
 func (p *progress) done() {
