@@ -135,23 +135,6 @@ func (p *Program) OpsTargetsOf(key string) []OpsTarget { return p.opsTargets(key
 // member key.
 func (p *Program) LocalOpsTargets(key string) []OpsTarget { return p.ops.local[key] }
 
-// LocalOpsKeysOf lists the ops members ("struct S.m") the analysed
-// files' tables store fi in: where a core may call it from, through the
-// member, in another file.
-func (p *Program) LocalOpsKeysOf(fi *FuncInfo) []string {
-	var keys []string
-	for key, ts := range p.ops.local {
-		for _, t := range ts {
-			if t.Fn == fi.F.Name && t.File == fi.F.File.Path {
-				keys = append(keys, key)
-				break
-			}
-		}
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // KeysWithPrefix lists the index's keys that begin with prefix, at most
 // max of them; none without an index that lists its keys.
 func (p *Program) KeysWithPrefix(prefix string, max int) []string {

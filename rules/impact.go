@@ -173,7 +173,7 @@ func changedFuncs(old, prog *flow.Program) []*flow.FuncInfo {
 		if !fi.Report || fi.Sum == nil || fi.F.Macro {
 			continue
 		}
-		if fi.F.Static && !strings.HasSuffix(fi.F.File.Path, ".h") && len(prog.LocalOpsKeysOf(fi)) == 0 {
+		if fi.F.Static && !strings.HasSuffix(fi.F.File.Path, ".h") && len(prog.LocalOps(fi)) == 0 {
 			continue // no other file can call it: not by name, not through a table
 		}
 		o := was[fi.F.Name+"\x00"+filepath.Base(fi.F.File.Path)]
@@ -222,7 +222,7 @@ func callerFiles(prog *flow.Program, fns []*flow.FuncInfo) (files []string, left
 		// Callers through an ops member the function is stored in: the
 		// calls of that member made holding a lock (a bus core calling
 		// ->kick() under its spinlock).
-		for _, key := range prog.LocalOpsKeysOf(fi) {
+		for _, key := range prog.LocalOps(fi) {
 			sites = append(sites, prog.OpsSites(flow.OpsHeldKey(key))...)
 		}
 		for _, t := range sites {
