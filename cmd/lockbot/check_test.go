@@ -310,16 +310,7 @@ func mustAbs(t *testing.T, p string) string {
 // that holds them (as the sendemail-validate hook runs).
 func TestCheckRenameCopyMode(t *testing.T) {
 	repo := t.TempDir()
-	git := func(args ...string) string {
-		t.Helper()
-		c := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"}, args...)...)
-		c.Dir = repo
-		out, err := c.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
+	git := gitIn(t, repo)
 	if out, err := exec.Command("cp", "-r", filepath.Join("../..", reviewDir, "tree")+"/.", repo).CombinedOutput(); err != nil {
 		t.Fatalf("cp: %v\n%s", err, out)
 	}
@@ -390,16 +381,7 @@ func TestCheckNotC(t *testing.T) {
 // lines of that commit's own mail, as checkpatch -g numbers them.
 func TestCheckGitNumbersEachCommit(t *testing.T) {
 	repo := t.TempDir()
-	git := func(args ...string) string {
-		t.Helper()
-		c := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"}, args...)...)
-		c.Dir = repo
-		out, err := c.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
+	git := gitIn(t, repo)
 	write := func(src string) {
 		t.Helper()
 		if err := os.WriteFile(filepath.Join(repo, "a.c"), []byte(src), 0o644); err != nil {

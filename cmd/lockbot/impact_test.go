@@ -108,15 +108,7 @@ const (
 // callers in other files, once per cause, on its own line.
 func TestCheckCallersEndToEnd(t *testing.T) {
 	tree := t.TempDir()
-	for rel, src := range rrTree {
-		p := filepath.Join(tree, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, tree, rrTree)
 	db := filepath.Join(t.TempDir(), "rr.db")
 	if out, stderr, code := runBin(t, "index", "--tree", tree, "--out", db); code != 0 {
 		t.Fatalf("index: exit %d\n%s%s", code, out, stderr)
@@ -177,15 +169,7 @@ func TestCheckSeriesCombination(t *testing.T) {
 		"drivers/ss/a.c":  "#include \"ss.h\"\n\nvoid ss_helper(struct ss *s)\n{\n\ts->n++;\n}\n",
 		"drivers/ss/b.c":  "#include \"ss.h\"\n\nvoid ss_user(struct ss *s)\n{\n\tss_helper(s);\n}\n",
 	}
-	for rel, src := range files {
-		p := filepath.Join(tree, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, tree, files)
 	series := `From: t <t@example.org>
 Subject: [PATCH 1/2] ss: serialise the helper
 
@@ -242,15 +226,7 @@ func TestCheckCallersThroughOps(t *testing.T) {
 		"drivers/oo/drv/drv.c": "#include \"../oo.h\"\n\nstatic void drv_kick(struct oo *o)\n{\n\to->n++;\n}\n\n" +
 			"const struct oo_ops drv_ops = {\n\t.kick = drv_kick,\n};\n",
 	}
-	for rel, src := range files {
-		p := filepath.Join(tree, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, tree, files)
 	db := filepath.Join(t.TempDir(), "oo.db")
 	if out, stderr, code := runBin(t, "index", "--tree", tree, "--out", db); code != 0 {
 		t.Fatalf("index: exit %d\n%s%s", code, out, stderr)

@@ -32,15 +32,7 @@ void foo_stop(void)
 	if dotConfig != "" {
 		files[".config"] = dotConfig
 	}
-	for rel, src := range files {
-		p := filepath.Join(tree, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, tree, files)
 	if err := os.Mkdir(filepath.Join(tree, "scripts"), 0o755); err != nil {
 		t.Fatal(err)
 	}

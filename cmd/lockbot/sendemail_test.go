@@ -24,16 +24,7 @@ func TestSendEmailHook(t *testing.T) {
 	t.Setenv("HOME", t.TempDir()) // no user configuration
 	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 	repo := t.TempDir()
-	git := func(args ...string) string {
-		t.Helper()
-		c := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"}, args...)...)
-		c.Dir = repo
-		out, err := c.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
+	git := gitIn(t, repo)
 	if out, err := exec.Command("cp", "-r", filepath.Join("../..", reviewDir, "tree")+"/.", repo).CombinedOutput(); err != nil {
 		t.Fatalf("cp: %v\n%s", err, out)
 	}
