@@ -38,18 +38,30 @@ const maxOpsTargets = 8
 // externals, of the tree.
 type opsTable struct {
 	local map[string][]OpsTarget
-	mu    sync.Mutex
-	all   map[string][]OpsTarget
+	// members are local's keys by the function stored (file, name),
+	// sorted: LocalOps is asked for every function, and scanning local
+	// each time made a directory's lock order check quadratic.
+	members map[[2]string][]string
+	mu      sync.Mutex
+	all     map[string][]OpsTarget
 	// defined memoises definedMacro.
 	defined map[string]bool
 }
 
 func newOpsTable(files []*cparse.File) *opsTable {
-	t := &opsTable{local: map[string][]OpsTarget{}, all: map[string][]OpsTarget{}, defined: map[string]bool{}}
+	t := &opsTable{local: map[string][]OpsTarget{}, members: map[[2]string][]string{}, all: map[string][]OpsTarget{}, defined: map[string]bool{}}
 	for _, f := range files {
 		for _, o := range f.Ops {
-			t.local[o.Key()] = append(t.local[o.Key()], OpsTarget{Fn: o.Fn, File: f.Path, Line: o.Line, Var: o.Var})
+			k := o.Key()
+			t.local[k] = append(t.local[k], OpsTarget{Fn: o.Fn, File: f.Path, Line: o.Line, Var: o.Var})
+			fn := [2]string{f.Path, o.Fn}
+			if !slices.Contains(t.members[fn], k) {
+				t.members[fn] = append(t.members[fn], k)
+			}
 		}
+	}
+	for _, l := range t.members {
+		sort.Strings(l)
 	}
 	return t
 }
@@ -105,17 +117,7 @@ func (p *Program) definedMacro(in *cparse.File, name string) bool {
 // LocalOps lists the ops members ("struct thermal_zone_device_ops.get_temp")
 // the analysed files' tables store fi in, sorted.
 func (p *Program) LocalOps(fi *FuncInfo) []string {
-	var out []string
-	for key, ts := range p.ops.local {
-		for _, t := range ts {
-			if t.Fn == fi.F.Name && t.File == fi.F.File.Path {
-				out = append(out, key)
-				break
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
+	return slices.Clone(p.ops.members[[2]string{fi.F.File.Path, fi.F.Name}])
 }
 
 // ExternalLookup resolves name among the index's functions, as a call
