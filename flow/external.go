@@ -78,6 +78,14 @@ type RecordSet struct {
 	known Kconfig
 }
 
+// Decoded counts the records the set has decoded and keeps: what its
+// memory grows with.
+func (s *RecordSet) Decoded() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.state)
+}
+
 // UseVariants gives a set that links without a configuration the one
 // the run has: anyVariant joins only the variants that configuration
 // builds. An ARM driver's clk_get_rate() may be drivers/clk/clk.c's, which
@@ -88,11 +96,24 @@ func (s *RecordSet) UseVariants(kc Kconfig) { s.known = kc }
 // linkState is a record being linked: its decoded function and the
 // effects its calls into other files add.
 type linkState struct {
-	fi     *FuncInfo // nil: the record could not be decoded
+	fi *FuncInfo // nil: the record could not be decoded
+	// linked, once done, are the effects its calls add, the same
+	// whichever lookup linked it first (see link).
 	linked []*Effect
-	full   *FuncInfo // fi with the linked effects
-	busy   bool
 	done   bool
+	// top, once topDone, are the effects of a lookup of the record
+	// itself where it could not be done (a cycle through it, or calls
+	// deeper than maxLinkDepth): what a lookup of it alone links.
+	top     []*Effect
+	topDone bool
+	full    *FuncInfo // fi with the effects of a lookup of it
+}
+
+// linkReq is one lookup's linking: the records on its path, and the
+// links it made that depend on that path (see link).
+type linkReq struct {
+	busy    map[*FuncRecord]bool
+	partial map[*FuncRecord][]*Effect
 }
 
 // MemStore is a RecordStore in memory.
@@ -162,12 +183,28 @@ func (s *RecordSet) opsTargets(key string) []OpsTarget {
 
 // linkedInfo is r's function with its links in its summary.
 func (s *RecordSet) linkedInfo(r *FuncRecord) *FuncInfo {
-	st := s.link(r, 0)
-	if st.fi == nil || len(st.linked) == 0 {
+	st := s.decode(r)
+	if st.fi == nil {
+		return nil
+	}
+	var linked []*Effect
+	switch {
+	case st.done:
+		linked = st.linked
+	case st.topDone:
+		linked = st.top
+	default:
+		var complete bool
+		_, linked, complete = s.link(r, 0, &linkReq{busy: map[*FuncRecord]bool{}, partial: map[*FuncRecord][]*Effect{}})
+		if !complete {
+			st.top, st.topDone = linked, true
+		}
+	}
+	if len(linked) == 0 {
 		return st.fi
 	}
 	if st.full == nil {
-		st.full = withEffects(st.fi, st.linked)
+		st.full = withEffects(st.fi, linked)
 	}
 	return st.full
 }
@@ -350,12 +387,30 @@ func (s *RecordSet) decode(r *FuncRecord) *linkState {
 // link computes the effects r's calls add, following them depth files
 // deep at most. Recursion through another file is cut where it closes:
 // the functions on the cycle see each other's direct effects only.
-func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
-	st := s.decode(r)
-	if st.fi == nil || st.done || st.busy || depth > maxLinkDepth {
-		return st
+//
+// What is kept for later lookups must not depend on which lookup came
+// first, or a file's findings would depend on what else a scan named
+// (issue 24): a record linked without meeting a cut (a cycle, the depth
+// bound) has links that are its own, kept (done, complete); one that met
+// a cut has links that depend on the lookup's path, kept for that lookup
+// only (req.partial), and a lookup of it alone keeps its own result
+// (linkedInfo's top).
+func (s *RecordSet) link(r *FuncRecord, depth int, req *linkReq) (st *linkState, linked []*Effect, complete bool) {
+	st = s.decode(r)
+	switch {
+	case st.fi == nil:
+		return st, nil, true
+	case st.done:
+		return st, st.linked, true
 	}
-	st.busy = true
+	if l, ok := req.partial[r]; ok {
+		return st, l, false
+	}
+	if req.busy[r] || depth > maxLinkDepth {
+		return st, nil, false
+	}
+	req.busy[r] = true
+	complete = true
 	seen := map[string]int{}
 	perKind := map[EffKind]int{}
 	for _, e := range st.fi.Sum.Effects {
@@ -368,8 +423,8 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 		}
 		k := n.key()
 		if i, ok := seen[k]; ok {
-			if i >= 0 && len(n.Chain) < len(st.linked[i].Chain) {
-				st.linked[i] = n
+			if i >= 0 && len(n.Chain) < len(linked[i].Chain) {
+				linked[i] = n
 			}
 			return
 		}
@@ -377,15 +432,16 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 			return
 		}
 		perKind[n.Kind]++
-		seen[k] = len(st.linked)
-		st.linked = append(st.linked, n)
+		seen[k] = len(linked)
+		linked = append(linked, n)
 	}
 	full := func(o *FuncRecord) (*linkState, []*Effect) {
-		callee := s.link(o, depth+1)
+		callee, clinked, ok := s.link(o, depth+1, req)
+		complete = complete && ok
 		if callee.fi == nil {
 			return callee, nil
 		}
-		return callee, append(append([]*Effect(nil), callee.fi.Sum.Effects...), callee.linked...)
+		return callee, append(append([]*Effect(nil), callee.fi.Sum.Effects...), clinked...)
 	}
 	for _, c := range st.fi.Result.Calls {
 		if c.Ops != "" {
@@ -421,8 +477,9 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 			// are in the record already, only its links are new.
 			for _, o := range s.recs(c.Fn) {
 				if o.File == c.File {
-					callee = s.link(o, depth+1)
-					effs = callee.linked
+					var ok bool
+					callee, effs, ok = s.link(o, depth+1, req)
+					complete = complete && ok
 					break
 				}
 			}
@@ -445,8 +502,13 @@ func (s *RecordSet) link(r *FuncRecord, depth int) *linkState {
 			add(lift(s.k, st.fi.F, c, callee.fi.F, "calls "+c.Fn+"()", y))
 		}
 	}
-	st.busy, st.done = false, true
-	return st
+	delete(req.busy, r)
+	if complete {
+		st.linked, st.done = linked, true
+	} else {
+		req.partial[r] = linked
+	}
+	return st, linked, complete
 }
 
 // withEffects is fi with more effects in its summary.

@@ -5,6 +5,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -94,6 +95,81 @@ func TestPickRecordSharedHeaders(t *testing.T) {
 	for _, name := range []string{"foo_settle", "arch_thing"} {
 		if set.Lookup(name) == nil {
 			t.Errorf("%s from a shared header not found", name)
+		}
+	}
+}
+
+// linkRecords analyses each file on its own, as the index does, and
+// returns the records of their functions.
+func linkRecords(t *testing.T, k *kb.KB, files map[string]string) []*flow.FuncRecord {
+	t.Helper()
+	var recs []*flow.FuncRecord
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		prog, err := Build(context.Background(), []source.Source{{Path: n, Src: []byte(files[n])}}, Options{KB: k, LinkCalls: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fi := range prog.Funcs {
+			recs = append(recs, flow.Record(fi))
+		}
+	}
+	return recs
+}
+
+// effectsOf lists what a linked function's summary says it does, with
+// the functions each effect's chain passes through.
+func effectsOf(fi *flow.FuncInfo) []string {
+	var out []string
+	for _, e := range fi.Sum.Effects {
+		var via []string
+		for _, s := range e.Chain {
+			via = append(via, s.Func)
+		}
+		out = append(out, fmt.Sprintf("%s via %s", e.What, strings.Join(via, ">")))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestLinkOrderIndependent: what a lookup of a function in the index
+// links does not depend on which functions were looked up before it, so
+// a file's findings do not depend on the other files a scan names (issue
+// 24). a_fn() and b_fn(), in two files, call each other; b_fn() also
+// calls c_fn(), which sleeps. Linked first from a lookup of another
+// function, a record used to be kept with the links that lookup's path
+// allowed (without what it reaches through the function on the path),
+// and handed to every later lookup.
+func TestLinkOrderIndependent(t *testing.T) {
+	k := kb.MustDefault()
+	recs := linkRecords(t, k, map[string]string{
+		"a.c": "spinlock_t la;\nvoid b_fn(void);\nvoid a_fn(void)\n{\n\tspin_lock(&la);\n\tspin_unlock(&la);\n\tb_fn();\n}\n",
+		"b.c": "void a_fn(void);\nvoid c_fn(void);\nvoid b_fn(int x)\n{\n\tc_fn();\n\tif (x)\n\t\ta_fn();\n}\n",
+		"c.c": "void c_fn(void)\n{\n\tmsleep(1);\n}\n",
+		"d.c": "void c_fn(void);\nvoid d_fn(void)\n{\n\tc_fn();\n}\n",
+	})
+	names := []string{"a_fn", "b_fn", "c_fn", "d_fn"}
+	alone := map[string][]string{}
+	for _, n := range names {
+		fi := flow.NewRecordSet(k, recs).Lookup(n)
+		if fi == nil {
+			t.Fatalf("%s not found", n)
+		}
+		alone[n] = effectsOf(fi)
+	}
+	if !slices.ContainsFunc(alone["a_fn"], func(s string) bool { return strings.HasPrefix(s, "msleep(1) via ") }) {
+		t.Errorf("a_fn() alone: %v, want the msleep() it reaches through b_fn() and c_fn()", alone["a_fn"])
+	}
+	for _, order := range [][]string{{"b_fn", "a_fn", "c_fn", "d_fn"}, {"c_fn", "d_fn", "b_fn", "a_fn"}, {"a_fn", "c_fn", "b_fn", "d_fn"}} {
+		set := flow.NewRecordSet(k, recs)
+		for _, n := range order {
+			if got := effectsOf(set.Lookup(n)); !slices.Equal(got, alone[n]) {
+				t.Errorf("looked up in the order %v, %s: %v\nwant, looked up alone: %v", order, n, got, alone[n])
+			}
 		}
 	}
 }
