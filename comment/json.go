@@ -4,6 +4,7 @@ package comment
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 
 	"lockbot/flow"
@@ -26,25 +27,89 @@ type Report struct {
 	// Conditional counts the findings left out because they hold only if
 	// a caller passes some value nothing in view decides (--conditional).
 	Conditional int `json:"conditional_left_out"`
+	// SplitByDirectory: too large to analyse as one program without an
+	// index, the scan analysed each directory's files apart, so calls
+	// between directories were not followed.
+	SplitByDirectory bool `json:"split_by_directory,omitempty"`
 }
 
 // JSON writes a scan result as one JSON document.
 func JSON(w io.Writer, res *rules.Result) error {
-	r := Report{SchemaVersion: JSONSchemaVersion, Findings: res.Findings, Stats: res.Stats, Errors: res.Errors, Skipped: res.Skipped, UnknownCallees: res.Unknown, Conditional: res.Conditional}
-	if r.UnknownCallees == nil {
-		r.UnknownCallees = []string{}
+	j := NewJSONStream(w)
+	j.Findings(res.Findings)
+	return j.Close(res)
+}
+
+// JSONStream writes the JSON document of a scan a piece at a time: its
+// findings as a scan finds them, then the rest. The document is the one
+// Report encodes, byte for byte.
+type JSONStream struct {
+	w   io.Writer
+	n   int
+	err error
+}
+
+// NewJSONStream starts a scan's JSON document on w.
+func NewJSONStream(w io.Writer) *JSONStream {
+	j := &JSONStream{w: w}
+	j.write([]byte(fmt.Sprintf("{\n  \"schema_version\": %d,\n  \"findings\": [", JSONSchemaVersion)))
+	return j
+}
+
+func (j *JSONStream) write(b []byte) {
+	if j.err == nil {
+		_, j.err = j.w.Write(b)
 	}
-	if r.Findings == nil {
-		r.Findings = []*rules.Finding{}
-	}
-	for _, f := range r.Findings {
+}
+
+// Findings writes findings; the first error is Close's.
+func (j *JSONStream) Findings(fs []*rules.Finding) {
+	for _, f := range fs {
 		if f.Chain == nil {
 			f.Chain = []flow.Step{}
 		}
+		b, err := json.MarshalIndent(f, "    ", "  ")
+		if err != nil {
+			if j.err == nil {
+				j.err = err
+			}
+			return
+		}
+		if j.n > 0 {
+			j.write([]byte(","))
+		}
+		j.write([]byte("\n    "))
+		j.write(b)
+		j.n++
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+}
+
+// Close writes the rest of the document from res, the totals of what
+// was analysed (its findings were written by Findings).
+func (j *JSONStream) Close(res *rules.Result) error {
+	tail := struct {
+		Stats          flow.Stats         `json:"stats"`
+		Errors         []source.FileError `json:"errors,omitempty"`
+		Skipped        []source.FileError `json:"skipped,omitempty"`
+		UnknownCallees []string           `json:"unknown_callees"`
+		Conditional    int                `json:"conditional_left_out"`
+		Split          bool               `json:"split_by_directory,omitempty"`
+	}{res.Stats, res.Errors, res.Skipped, res.Unknown, res.Conditional, res.SplitByDirectory}
+	if tail.UnknownCallees == nil {
+		tail.UnknownCallees = []string{}
+	}
+	b, err := json.MarshalIndent(tail, "", "  ")
+	if err != nil {
+		return err
+	}
+	if j.n > 0 {
+		j.write([]byte("\n  "))
+	}
+	// The tail's own "{\n" opens the fields that follow the findings.
+	j.write([]byte("],\n"))
+	j.write(b[2:])
+	j.write([]byte("\n"))
+	return j.err
 }
 
 // RulesJSON is one rule as `lockbot rules --format json` lists it.

@@ -27,34 +27,61 @@ type TextOptions struct {
 // Text writes findings in checkpatch's shape, which editors and b4 parse:
 // "path:line: ERROR:RULE: message", then the chain indented, then the fix.
 func Text(w io.Writer, res *rules.Result, opt TextOptions) error {
-	ew := &errWriter{w: w}
-	errs, warns := 0, 0
-	for _, f := range res.Findings {
+	t := NewTextStream(w, opt)
+	t.Findings(res.Findings)
+	return t.Close(res)
+}
+
+// TextStream writes Text a piece at a time: findings as a scan finds
+// them, then the totals.
+type TextStream struct {
+	ew          *errWriter
+	opt         TextOptions
+	errs, warns int
+}
+
+// NewTextStream starts a text report on w.
+func NewTextStream(w io.Writer, opt TextOptions) *TextStream {
+	return &TextStream{ew: &errWriter{w: w}, opt: opt}
+}
+
+// Findings writes findings; the first write error is Close's.
+func (t *TextStream) Findings(fs []*rules.Finding) {
+	for _, f := range fs {
 		if f.Severity.Level() == "ERROR" {
-			errs++
+			t.errs++
 		} else {
-			warns++
+			t.warns++
 		}
-		ew.printf("%s\n", findingLine(f, ""))
-		if opt.Terse {
+		t.ew.printf("%s\n", findingLine(f, ""))
+		if t.opt.Terse {
 			continue
 		}
-		evidence(ew, f)
+		evidence(t.ew, f)
 	}
-	if !opt.Terse {
+}
+
+// Close writes the summary of res, the totals of what was analysed (its
+// findings were written by Findings and are not counted again).
+func (t *TextStream) Close(res *rules.Result) error {
+	ew := t.ew
+	if !t.opt.Terse {
 		rt := "PREEMPT_RT rules on"
-		if opt.NoRT {
+		if t.opt.NoRT {
 			rt = "PREEMPT_RT rules off"
 		}
 		st := res.Stats
 		ew.printf("total: %s, %s, %d %s, %d %s analysed (%d partly, %d not analysed), %s\n",
-			plural(errs, "error"), plural(warns, "warning"), st.Files, noun(st.Files, "file"),
+			plural(t.errs, "error"), plural(t.warns, "warning"), st.Files, noun(st.Files, "file"),
 			st.Functions, noun(st.Functions, "function"), st.Partial, st.Failed, rt)
 		if note := UnknownNote(res.Unknown, false); note != "" {
 			ew.printf("%s\n", note)
 		}
 		if n := res.Conditional; n > 0 {
 			ew.printf("NOTE: %s left out: each holds only under a condition nothing here decides, a value a caller passes or the last reference dropped (--conditional shows them, with the condition)\n", plural(n, "finding"))
+		}
+		if res.SplitByDirectory {
+			ew.printf("NOTE: without an index, each directory's files were analysed apart (too many to analyse together); calls between directories were not followed: lockbot index builds one\n")
 		}
 	}
 	return ew.err

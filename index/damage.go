@@ -104,6 +104,8 @@ func guard(path string, fn func() error) (err error) {
 
 // view runs fn in a read transaction, guarded.
 func (ix *Index) view(fn func(tx *bolt.Tx) error) error {
+	ix.dbMu.RLock()
+	defer ix.dbMu.RUnlock()
 	return guard(ix.path, func() error { return ix.db.View(fn) })
 }
 

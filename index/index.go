@@ -104,6 +104,9 @@ var sealedBuckets = [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes, b
 
 // Index is an open index file.
 type Index struct {
+	// dbMu guards db against Unmap, which reopens it: read transactions
+	// hold it shared.
+	dbMu sync.RWMutex
 	db   *bolt.DB
 	path string
 	k    *kb.KB
@@ -353,6 +356,38 @@ func (ix *Index) prepare() error {
 
 // Close closes the file.
 func (ix *Index) Close() error { return ix.db.Close() }
+
+// Unmap lets go of the pages of the file read so far, by opening it
+// again: bbolt reads through a memory map, and the pages a long run
+// (a whole tree's scan) touches stay mapped, counted in the process's
+// resident memory, until the map goes. What was decoded from them is
+// kept. Only for an index opened read-only.
+func (ix *Index) Unmap() error {
+	ix.dbMu.Lock()
+	defer ix.dbMu.Unlock()
+	if !ix.db.IsReadOnly() {
+		return fmt.Errorf("index %s: not unmapped while open for writing", ix.path)
+	}
+	if err := ix.db.Close(); err != nil {
+		return fmt.Errorf("index %s: %w", ix.path, err)
+	}
+	db, err := openBolt(ix.path, false)
+	if err != nil {
+		return err
+	}
+	ix.db = db
+	// Rebuilt meanwhile by another version or knowledge base: its
+	// records mean something else than those read before.
+	return guard(ix.path, func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if meta == nil || string(meta.Get(keyVersion)) != version() || string(meta.Get(keyKB)) != ix.k.Hash() {
+				return ErrStale
+			}
+			return nil
+		})
+	})
+}
 
 // Path is the index file.
 func (ix *Index) Path() string { return ix.path }

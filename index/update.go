@@ -27,6 +27,7 @@ import (
 	"lockbot/cparse"
 	"lockbot/diff"
 	"lockbot/flow"
+	"lockbot/internal/progress"
 	"lockbot/rules"
 	"lockbot/source"
 )
@@ -123,7 +124,7 @@ type updater struct {
 	opt    UpdateOptions
 	log    *slog.Logger
 	st     *UpdateStats
-	prog   *progress
+	prog   *progress.Progress
 	shared *sharedState
 	// walked are the tree's files, by path.
 	walked map[string]srcFile
@@ -214,7 +215,7 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 	// its neighbours include too.
 	u.shared = &sharedState{cache: source.NewParseCache(parseCacheBytes), unity: source.NewUnityBuilds(), parsers: source.NewParserPool(ix.k)}
 	defer u.shared.parsers.Close()
-	u.prog = newProgress(opt.Progress, opt.Bar, len(todo))
+	u.prog = progress.New(opt.Progress, opt.Bar, "index", len(todo))
 	if err := u.analyse(ctx, todo); err != nil {
 		return nil, err
 	}
@@ -228,12 +229,12 @@ func (ix *Index) Update(ctx context.Context, opt UpdateOptions) (*UpdateStats, e
 		}
 		u.st.Requeued += len(again)
 		u.st.Unchanged -= len(again)
-		u.prog.total += len(again)
+		u.prog.Total += len(again)
 		if err := u.analyse(ctx, again); err != nil {
 			return nil, err
 		}
 	}
-	u.prog.done()
+	u.prog.Done()
 	// Lookups after an update read the new records.
 	ix.UseKconfig(ix.kc)
 	ix.resetTypes()
@@ -459,7 +460,7 @@ func (u *updater) runPhase(ctx context.Context, sh *sharedState, todo []srcFile)
 			}
 			batch = append(batch, r)
 		}
-		u.prog.step(prog)
+		u.prog.Step(prog)
 		if len(batch) >= batchFiles {
 			if err := flush(); err != nil {
 				return err

@@ -71,6 +71,10 @@ type Result struct {
 	// Conditional counts the findings left out because they hold only if
 	// a caller passes some value nothing in view decides (Finding.If).
 	Conditional int
+	// SplitByDirectory: a scan too large to analyse as one program
+	// without an index analysed each directory's files apart, so calls
+	// between directories were not followed.
+	SplitByDirectory bool
 	// Parsed says how the parser read each reported file, for a review
 	// to tell what a patch made unreadable.
 	Parsed []ParsedFile `json:"-"`

@@ -168,6 +168,80 @@ type LoadOptions struct {
 // context. A path that does not exist or is not C is an error; an
 // oversized file inside a directory is skipped with a warning.
 func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
+	listed, err := ListPaths(paths)
+	if err != nil {
+		return nil, err
+	}
+	return LoadListed(listed, opt)
+}
+
+// Listed is a file to analyse, not read yet: named, or found in a named
+// directory.
+type Listed struct {
+	Path string
+	// Found: met in a directory's walk, so a file there that turns out
+	// not to be C (too large, not regular) is passed over with a warning
+	// rather than failing the analysis.
+	Found bool
+	// Size is the file's size when listed.
+	Size int64
+}
+
+// ListPaths lists the C files of paths as LoadPaths reads them, without
+// reading them: each named file, and a named directory's *.c and *.h
+// files (recursively, sorted). Each file is listed once. A path that
+// does not exist or, named, is not C is an error.
+func ListPaths(paths []string) ([]Listed, error) {
+	var out []Listed
+	seen := map[string]bool{}
+	add := func(p string, found bool, size int64) {
+		clean := filepath.Clean(p)
+		if !seen[clean] {
+			seen[clean] = true
+			out = append(out, Listed{Path: clean, Found: found, Size: size})
+		}
+	}
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if !info.IsDir() {
+			if !IsCFile(p) {
+				return nil, fmt.Errorf("%s: not a C source or header file (.c, .h)", p)
+			}
+			add(p, false, info.Size())
+			continue
+		}
+		var found []Listed
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !IsCFile(path) {
+				return nil
+			}
+			var size int64
+			if info, err := d.Info(); err == nil {
+				size = info.Size()
+			}
+			found = append(found, Listed{Path: path, Size: size})
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		sort.Slice(found, func(i, j int) bool { return found[i].Path < found[j].Path })
+		for _, f := range found {
+			add(f.Path, true, f.Size)
+		}
+	}
+	return out, nil
+}
+
+// LoadListed reads listed files, each with the quoted #include files of
+// its own directory as context (see LoadPaths).
+func LoadListed(listed []Listed, opt LoadOptions) ([]Source, error) {
 	log := opt.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -187,47 +261,17 @@ func LoadPaths(paths []string, opt LoadOptions) ([]Source, error) {
 		srcs = append(srcs, Source{Path: clean, Src: data, Context: ctx})
 		return nil
 	}
-	for _, p := range paths {
-		info, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		if !info.IsDir() {
-			if !IsCFile(p) {
-				return nil, fmt.Errorf("%s: not a C source or header file (.c, .h)", p)
-			}
-			if err := add(p, false); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() || !IsCFile(path) {
-				return nil
-			}
-			found = append(found, path)
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		sort.Strings(found)
-		for _, f := range found {
+	for _, l := range listed {
+		if err := add(l.Path, false); err != nil {
 			// What a walk finds and cannot read (too large, a FIFO, a
 			// link to a device) is passed over; what was named is not.
-			if err := add(f, false); err != nil {
-				if errors.Is(err, diff.ErrTooLarge) || errors.Is(err, diff.ErrNotRegular) {
-					log.Warn("skipping a file that is not C source to read", "path", f, "err", err)
-					continue
-				}
-				return nil, err
+			if l.Found && (errors.Is(err, diff.ErrTooLarge) || errors.Is(err, diff.ErrNotRegular)) {
+				log.Warn("skipping a file that is not C source to read", "path", l.Path, "err", err)
+				continue
 			}
-			srcs[len(srcs)-1].Found = true
+			return nil, err
 		}
+		srcs[len(srcs)-1].Found = l.Found
 	}
 	// A C file another one includes is read with the headers read before
 	// it there.

@@ -245,12 +245,15 @@ func newExplain(g *globalFlags) *cobra.Command {
 // index file's pages, read through bbolt's memory map, come on top (about
 // 600 MiB of a whole tree's at the end). On 6.12, a 1 GiB limit peaked at
 // 1.70 GiB and cost 2% of the CPU time; 1.5 GiB peaked at 1.92 GiB.
-func tuneGC() {
+func tuneGC() { tuneGCLimit(1 << 30) }
+
+// tuneGCLimit is tuneGC with limit as the soft memory limit.
+func tuneGCLimit(limit int64) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(1 << 30)
+		debug.SetMemoryLimit(limit)
 	}
 }
 

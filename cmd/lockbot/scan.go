@@ -8,14 +8,18 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"lockbot/comment"
+	"lockbot/flow"
 	"lockbot/index"
+	"lockbot/internal/progress"
 	"lockbot/kb"
 	"lockbot/kbuild"
 	"lockbot/rules"
@@ -34,13 +38,16 @@ func newScan(g *globalFlags) *cobra.Command {
 		callers      bool
 		deliberate   bool
 		conditional  bool
+		jobs         int
 	)
 	cmd := &cobra.Command{
 		Use:   "scan [flags] PATH...",
 		Short: "Report every lock problem in C files or directories",
 		Long: `scan analyses the named C files and directories (recursively, *.c and *.h) and
 reports every finding. Quoted #include files next to a named file are read for
-types and helpers, not reported.`,
+types and helpers, not reported. With an index, each file is analysed on its
+own and the index answers for the others: findings are written as each file
+is done, and memory does not grow with the number of files.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{fmt.Errorf("scan needs at least one file or directory")}
@@ -57,7 +64,7 @@ types and helpers, not reported.`,
 				return err
 			}
 			start := time.Now()
-			srcs, err := source.LoadPaths(args, source.LoadOptions{IncludeDepth: includeDepth, Log: log})
+			listed, err := source.ListPaths(args)
 			if err != nil {
 				return err
 			}
@@ -81,6 +88,8 @@ types and helpers, not reported.`,
 			}
 			if !inTree {
 				root = ""
+			} else {
+				listed = withoutUserSpace(listed, root, args)
 			}
 			kc, err := resolveKconfig(kconfig, root, k, opt.RT)
 			if err != nil {
@@ -101,37 +110,30 @@ types and helpers, not reported.`,
 				}
 				opt.Externals = ix
 			}
-			var load rules.CallerLoader
-			var base []source.Source
+			out := cmd.OutOrStdout()
+			var (
+				res      *rules.Result
+				findings int
+			)
 			if callers && ix != nil && root != "" {
-				load = func(rels []string) ([]source.Source, error) {
-					paths := make([]string, len(rels))
-					for i, r := range rels {
-						paths[i] = filepath.Join(root, filepath.FromSlash(r))
-					}
-					return source.LoadPaths(paths, source.LoadOptions{IncludeDepth: includeDepth, Log: log})
-				}
-				if base, err = treeVersions(root, srcs, includeDepth, log); err != nil {
+				// A patched directory against its tree: one analysis of
+				// the copies, then of their callers the index names.
+				if res, err = scanCallers(listed, root, includeDepth, opt, log); err != nil {
 					return err
 				}
-			}
-			res, imp, err := rules.AnalyzeImpact(context.Background(), srcs, base, opt, load)
-			if err != nil {
-				return err
-			}
-			if len(imp.Files) > 0 {
-				log.Info("callers analysed", "changed", imp.Changed, "files", imp.Files, "not analysed", imp.Left)
-			}
-			log.Debug("scan done", "files", len(srcs), "functions", res.Stats.Functions, "elapsed", time.Since(start))
-			out := cmd.OutOrStdout()
-			if format == "json" {
-				err = comment.JSON(out, res)
+				if format == "json" {
+					err = comment.JSON(out, res)
+				} else {
+					err = comment.Text(out, res, comment.TextOptions{Terse: terse, NoRT: noRT})
+				}
+				findings = len(res.Findings)
 			} else {
-				err = comment.Text(out, res, comment.TextOptions{Terse: terse, NoRT: noRT})
+				res, findings, err = scanStream(cmd, listed, ix, includeDepth, jobs, opt, format, comment.TextOptions{Terse: terse, NoRT: noRT}, log)
 			}
 			if err != nil {
 				return err
 			}
+			log.Debug("scan done", "files", res.Stats.Files, "functions", res.Stats.Functions, "elapsed", time.Since(start))
 			if ix != nil {
 				// A damaged record was read as an unknown function: the
 				// scan is not what a sound index would give.
@@ -148,7 +150,7 @@ types and helpers, not reported.`,
 			switch {
 			case len(res.Errors) > 0:
 				return exitCode(2)
-			case len(res.Findings) > 0:
+			case findings > 0:
 				return exitCode(1)
 			}
 			return nil
@@ -163,6 +165,7 @@ types and helpers, not reported.`,
 	cmd.Flags().BoolVar(&conditional, "conditional", false, "also report findings that hold only if a caller passes some value (a flag, a mode) nothing in view decides; the condition is named")
 	cmd.Flags().BoolVar(&deliberate, "deliberate", false, "also report files that break the rules on purpose (the knowledge base's deliberate: lockdep's self-tests, torture tests)")
 	cmd.Flags().BoolVar(&callers, "callers", false, "with an index, for copies of the tree's files (a patched directory): also report what the changes do to the callers in other files, which the index names, of the functions that gained an effect (at most "+strconv.Itoa(rules.MaxCallerFiles)+" caller files)")
+	cmd.Flags().IntVar(&jobs, "jobs", 0, "files analysed at once with an index (without one, directories of a scan too large to analyse as one program); default: all cores")
 	cmd.Flags().StringVar(&treeDir, "tree", "", "kernel tree whose Kconfig, Makefiles and configuration apply (default: the tree above the first path)")
 	return cmd
 }
@@ -223,4 +226,188 @@ func newRules() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
+}
+
+// scanCallers analyses the named files as one program, then the callers
+// in other files the index names of the functions whose effects changed
+// against the tree's versions of those files.
+func scanCallers(listed []source.Listed, root string, includeDepth int, opt rules.Options, log *slog.Logger) (*rules.Result, error) {
+	lopt := source.LoadOptions{IncludeDepth: includeDepth, Log: log}
+	srcs, err := source.LoadListed(listed, lopt)
+	if err != nil {
+		return nil, err
+	}
+	base, err := treeVersions(root, srcs, includeDepth, log)
+	if err != nil {
+		return nil, err
+	}
+	load := func(rels []string) ([]source.Source, error) {
+		paths := make([]string, len(rels))
+		for i, r := range rels {
+			paths[i] = filepath.Join(root, filepath.FromSlash(r))
+		}
+		return source.LoadPaths(paths, lopt)
+	}
+	res, imp, err := rules.AnalyzeImpact(context.Background(), srcs, base, opt, load)
+	if err != nil {
+		return nil, err
+	}
+	if len(imp.Files) > 0 {
+		log.Info("callers analysed", "changed", imp.Changed, "files", imp.Files, "not analysed", imp.Left)
+	}
+	return res, nil
+}
+
+// scanUnits splits a scan into its analyses. With an index, each file is
+// one, with the headers it includes: the index answers for every other
+// file, so a file's findings are the same whatever else the scan names,
+// and memory is that of the files in flight. Without one, the named
+// files are one analysis, calling each other, up to togetherBytes of
+// them; past that, each directory's files are one, and split says so.
+func scanUnits(listed []source.Listed, indexed bool, lopt source.LoadOptions) (units []rules.Unit, split bool) {
+	var groups [][]source.Listed
+	var size int64
+	for _, l := range listed {
+		size += l.Size
+	}
+	switch {
+	case indexed:
+		for _, l := range listed {
+			groups = append(groups, []source.Listed{l})
+		}
+	case size <= togetherBytes:
+		groups = [][]source.Listed{listed}
+	default:
+		at := map[string]int{}
+		for _, l := range listed {
+			d := filepath.Dir(l.Path)
+			i, ok := at[d]
+			if !ok {
+				i = len(groups)
+				at[d] = i
+				groups = append(groups, nil)
+			}
+			groups[i] = append(groups[i], l)
+		}
+		split = len(groups) > 1
+	}
+	units = make([]rules.Unit, len(groups))
+	for i, g := range groups {
+		name := g[0].Path
+		if len(g) > 1 {
+			name = filepath.Dir(name)
+		}
+		units[i] = rules.Unit{Name: name, Load: func() ([]source.Source, error) { return source.LoadListed(g, lopt) }}
+	}
+	return units, split
+}
+
+// togetherBytes bounds the source a scan without an index analyses as
+// one program: drivers/md's 5.6 MB take some 600 MB to analyse.
+const togetherBytes = 8 << 20
+
+// unmapEvery is how many files a scan analyses between letting go of the
+// index's pages (Index.Unmap): a whole tree's scan touches most of the
+// file, some 2 GB, which would otherwise stay mapped. Decoded records
+// are kept by the analysis's readers, so little is read twice.
+const unmapEvery = 64
+
+// scanStream analyses the listed files unit by unit (scanUnits), writing
+// each unit's findings as it is done, in the order of the files, and
+// returns the totals and the count of findings written.
+func scanStream(cmd *cobra.Command, listed []source.Listed, ix *index.Index, includeDepth, jobs int, opt rules.Options,
+	format string, topt comment.TextOptions, log *slog.Logger) (*rules.Result, int, error) {
+	lopt := source.LoadOptions{IncludeDepth: includeDepth, Log: log, Unity: source.NewUnityBuilds()}
+	units, split := scanUnits(listed, ix != nil, lopt)
+	so := rules.StreamOptions{Jobs: jobs}
+	if ix != nil {
+		so.Externals = func() flow.Externals { return ix.View() }
+		// Below tuneGC's limit: the index's pages mapped while it is
+		// read count in the scan's memory too (see unmapEvery).
+		tuneGCLimit(768 << 20)
+	}
+	out := cmd.OutOrStdout()
+	var (
+		text  *comment.TextStream
+		jsonw *comment.JSONStream
+	)
+	if format == "json" {
+		jsonw = comment.NewJSONStream(out)
+	} else {
+		text = comment.NewTextStream(out, topt)
+	}
+	errOut := cmd.ErrOrStderr()
+	bar := false
+	if f, ok := errOut.(*os.File); ok {
+		bar = term.IsTerminal(int(f.Fd()))
+	}
+	var prog *progress.Progress
+	if bar && len(units) > 1 {
+		prog = progress.New(errOut, true, "scan", len(units))
+	}
+	var tot rules.Totals
+	err := rules.Stream(context.Background(), units, opt, so, func(u rules.Unit, r *rules.Result) error {
+		tot.Add(r)
+		if jsonw != nil {
+			jsonw.Findings(r.Findings)
+		} else {
+			text.Findings(r.Findings)
+		}
+		if prog != nil {
+			prog.Step(u.Name)
+		}
+		if ix != nil && tot.Units%unmapEvery == 0 {
+			return ix.Unmap()
+		}
+		return nil
+	})
+	if prog != nil {
+		prog.Done()
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	res := tot.Result()
+	res.SplitByDirectory = split
+	if jsonw != nil {
+		err = jsonw.Close(res)
+	} else {
+		err = text.Close(res)
+	}
+	return res, tot.Findings, err
+}
+
+// userSpaceDirs are a kernel tree's top-level directories of programs
+// that run in user space (their rcu_read_lock() is liburcu's, their
+// mutexes pthread's), passed over when a scan walks the whole tree, as
+// the index passes them over.
+var userSpaceDirs = []string{"tools", "scripts", "usr"}
+
+// withoutUserSpace drops the files of userSpaceDirs found by walking the
+// tree's root; files and directories named inside them are kept.
+func withoutUserSpace(listed []source.Listed, root string, args []string) []source.Listed {
+	walked := false
+	for _, a := range args {
+		if abs, err := filepath.Abs(a); err == nil && abs == root {
+			walked = true
+		}
+	}
+	if !walked {
+		return listed
+	}
+	out := listed[:0]
+	for _, l := range listed {
+		if l.Found {
+			if abs, err := filepath.Abs(l.Path); err == nil {
+				if rel, err := filepath.Rel(root, abs); err == nil {
+					top, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
+					if slices.Contains(userSpaceDirs, top) {
+						continue
+					}
+				}
+			}
+		}
+		out = append(out, l)
+	}
+	return out
 }
