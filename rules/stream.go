@@ -15,8 +15,8 @@ import (
 
 // A Unit is the sources one analysis of a stream reads together: a file a
 // scan names with the headers it includes (with an index, which answers
-// every question about the other files), or the files of one directory
-// (without). Load reads them when a worker takes the unit, so a stream
+// every question about the other files), or without one the named files,
+// or a directory's when they are too many. Load reads them when a worker takes the unit, so a stream
 // holds the sources of the units in flight only.
 type Unit struct {
 	Name string
@@ -56,8 +56,8 @@ func tooMany(ext flow.Externals, max int) bool {
 
 const defaultMaxDecoded = 20000
 
-// defaultRefresh: MaxDecoded bounds a reader's memory; this, how stale
-// its choice of records may get.
+// defaultRefresh: MaxDecoded bounds the memory of a reader that counts
+// what it keeps; this bounds one that does not.
 const defaultRefresh = 1024
 
 // readers hands the stream's units their reader of the index: the
