@@ -3,8 +3,9 @@
 package comment
 
 import (
+	"bytes"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"io"
 
 	"lockbot/flow"
@@ -49,10 +50,36 @@ type JSONStream struct {
 	err error
 }
 
+// findingsSlot is where Report's encoding, with no findings, holds them:
+// the stream writes what comes before it, the findings, then the rest.
+const findingsSlot = "\n  \"findings\": [],\n"
+
+// reportParts encodes res as Report, without its findings, split around
+// the findings' place.
+func reportParts(res *rules.Result) (head, tail []byte, err error) {
+	r := Report{SchemaVersion: JSONSchemaVersion, Findings: []*rules.Finding{}, Stats: res.Stats, Errors: res.Errors,
+		Skipped: res.Skipped, UnknownCallees: res.Unknown, Conditional: res.Conditional, SplitByDirectory: res.SplitByDirectory}
+	if r.UnknownCallees == nil {
+		r.UnknownCallees = []string{}
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, nil, err
+	}
+	i := bytes.Index(b, []byte(findingsSlot))
+	if i < 0 {
+		return nil, nil, errors.New("comment: the scan document has no findings field")
+	}
+	return b[:i], b[i+len(findingsSlot):], nil
+}
+
 // NewJSONStream starts a scan's JSON document on w.
 func NewJSONStream(w io.Writer) *JSONStream {
 	j := &JSONStream{w: w}
-	j.write([]byte(fmt.Sprintf("{\n  \"schema_version\": %d,\n  \"findings\": [", JSONSchemaVersion)))
+	head, _, err := reportParts(&rules.Result{})
+	j.err = err
+	j.write(head)
+	j.write([]byte("\n  \"findings\": ["))
 	return j
 }
 
@@ -87,27 +114,15 @@ func (j *JSONStream) Findings(fs []*rules.Finding) {
 // Close writes the rest of the document from res, the totals of what
 // was analysed (its findings were written by Findings).
 func (j *JSONStream) Close(res *rules.Result) error {
-	tail := struct {
-		Stats          flow.Stats         `json:"stats"`
-		Errors         []source.FileError `json:"errors,omitempty"`
-		Skipped        []source.FileError `json:"skipped,omitempty"`
-		UnknownCallees []string           `json:"unknown_callees"`
-		Conditional    int                `json:"conditional_left_out"`
-		Split          bool               `json:"split_by_directory,omitempty"`
-	}{res.Stats, res.Errors, res.Skipped, res.Unknown, res.Conditional, res.SplitByDirectory}
-	if tail.UnknownCallees == nil {
-		tail.UnknownCallees = []string{}
-	}
-	b, err := json.MarshalIndent(tail, "", "  ")
+	_, tail, err := reportParts(res)
 	if err != nil {
 		return err
 	}
 	if j.n > 0 {
 		j.write([]byte("\n  "))
 	}
-	// The tail's own "{\n" opens the fields that follow the findings.
 	j.write([]byte("],\n"))
-	j.write(b[2:])
+	j.write(tail)
 	j.write([]byte("\n"))
 	return j.err
 }
