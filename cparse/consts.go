@@ -25,8 +25,18 @@ func evalInt(x *Expr, consts map[string]int64, depth int) (int64, bool) {
 		v, err := strconv.ParseInt(strings.TrimRight(strings.ToLower(x.Name), "ul"), 0, 64)
 		return v, err == nil
 	case EIdent:
-		v, ok := consts[x.Name]
-		return v, ok
+		if v, ok := consts[x.Name]; ok {
+			return v, true
+		}
+		// The kernel's booleans (include/linux/stddef.h's enum, C23's
+		// keywords): "#define CAN_NOT_SLEEP false" is a constant too.
+		switch x.Name {
+		case "false":
+			return 0, true
+		case "true":
+			return 1, true
+		}
+		return 0, false
 	case EUnary:
 		v, ok := evalInt(x.X, consts, depth+1)
 		if !ok {

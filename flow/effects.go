@@ -715,7 +715,7 @@ func paramFact(env typeEnv, f *Cond) bool {
 	params := 0
 	for _, id := range f.Idents {
 		switch {
-		case env.paramIndex(id) >= 0:
+		case env.paramIndex(id) >= 0 || env.captured(id):
 			params++
 		case env.isLocal(id):
 			return false

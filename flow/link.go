@@ -46,6 +46,11 @@ type Call struct {
 	// function's caller holds by its own assertion (lockdep_assert_held,
 	// __must_hold): every implementation of the member runs under them.
 	Asserted []*Ctx
+	// Unheld are the caller's contexts the function released before the
+	// call on some path to it (jffs2_write_dnode()'s "mutex_unlock(&f->sem)"
+	// before jffs2_reserve_space()): what the callee does there happens
+	// without them, as Effect.Unheld says of the function's own effects.
+	Unheld []*Ctx
 	// stmt is the call statement Args were read from, while recording.
 	stmt *cparse.Stmt
 }
@@ -106,6 +111,9 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 		}
 	}
 	c := &Call{Fn: name, File: file, Ops: ops, Line: s.Line, Inner: inner, ArgsAct: name != "" && file == "" && f.macroArgsAct(nil, s.Call), stmt: s}
+	if len(st.CallerRel)+len(st.CallerMaybe) > 0 {
+		c.Unheld = f.pathUnheld(nil, st.CallerRel, st.CallerMaybe)
+	}
 	if ops != "" {
 		c.OpsParam = f.opsParam(s.Call) + 1
 		for _, h := range st.Held {
@@ -222,6 +230,11 @@ func mergeCall(c, o *Call) {
 		}
 	}
 	c.Conds = facts
+	// A caller's lock released on one path to the call is not one the
+	// callee can be taken to run under.
+	if len(o.Unheld) > 0 {
+		c.Unheld = unheldList(c.Unheld, o.Unheld)
+	}
 	if c.stmt != o.stmt {
 		c.Args = nil // two calls of one function on one line
 	}
@@ -291,6 +304,9 @@ func lift(k *kb.KB, fn *cparse.Func, c *Call, g *cparse.Func, note string, y *Ef
 		if !linkNarrow(&n, c, fn) {
 			return nil
 		}
+	}
+	if len(c.Unheld) > 0 {
+		n.Unheld = c.Unheld
 	}
 	n.Conds = append([]Cond(nil), c.Conds...)
 	for _, fa := range y.Conds {

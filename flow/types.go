@@ -46,6 +46,24 @@ func (e typeEnv) isLocal(name string) bool {
 	return false
 }
 
+// captured reports a name a function-like macro's body uses that is
+// none of its own and names no global or constant the analysis knows:
+// the variable of that name where the macro is expanded (amdgpu's
+// "#define WREG32(reg, v) amdgpu_device_wreg(adev, (reg), (v), 0)"
+// reads its caller's adev). What the body tests of it is a test of the
+// caller's variable, as a test of a parameter is. An upper-case name is
+// a constant or a macro, not a variable.
+func (e typeEnv) captured(name string) bool {
+	if !e.fn.Macro || isUpperName(name) || e.isLocal(name) {
+		return false
+	}
+	if _, ok := e.prog.globals[name]; ok {
+		return false
+	}
+	_, ok := e.prog.consts[name]
+	return !ok
+}
+
 func (e typeEnv) paramIndex(name string) int {
 	for i, p := range e.fn.Params {
 		if p.Name == name {

@@ -434,3 +434,147 @@ void alpha_work(void)
 		t.Errorf("c.c: %d findings (%s), want none: alpha_lock is dropped before beta_take()", len(f), f[0].Message)
 	}
 }
+
+// dropTree holds f_sem around a call to another file's function, which
+// on its retry path drops that lock before a third file takes alloc_sem
+// (jffs2_write_begin() -> jffs2_write_dnode() -> jffs2_reserve_space()),
+// while dir.c takes alloc_sem, then f_sem. drop and retake are the retry
+// path's release and reacquisition.
+func dropTree(drop, retake string) map[string]string {
+	return map[string]string{
+		"include/linux/jf.h": `struct jf {
+	struct mutex f_sem;
+	struct mutex alloc_sem;
+};
+`,
+		"drivers/jf/write.c": `#include <linux/jf.h>
+void jf_reserve(struct jf *c);
+
+int jf_write_node(struct jf *f, int retry)
+{
+	if (retry) {
+		` + drop + `
+		jf_reserve(f);
+		` + retake + `
+	}
+	return 0;
+}
+`,
+		"drivers/jf/reserve.c": `#include <linux/jf.h>
+
+void jf_reserve(struct jf *c)
+{
+	mutex_lock(&c->alloc_sem);
+	mutex_unlock(&c->alloc_sem);
+}
+`,
+		"drivers/jf/file.c": `#include <linux/jf.h>
+int jf_write_node(struct jf *f, int retry);
+
+void jf_write_begin(struct jf *f, int retry)
+{
+	mutex_lock(&f->f_sem);
+	jf_write_node(f, retry);
+	mutex_unlock(&f->f_sem);
+}
+`,
+		"drivers/jf/dir.c": `#include <linux/jf.h>
+
+void jf_create(struct jf *f)
+{
+	mutex_lock(&f->alloc_sem);
+	mutex_lock(&f->f_sem);
+	mutex_unlock(&f->f_sem);
+	mutex_unlock(&f->alloc_sem);
+}
+`,
+	}
+}
+
+// TestIndexLinkedOrderCalleeRelease: a function of another file that
+// releases its caller's lock before calling a third file's function,
+// which takes another lock, orders nothing under the caller's lock: the
+// index records the release with the call (Call.Unheld). Without the
+// release the same tree is an AB-BA.
+func TestIndexLinkedOrderCalleeRelease(t *testing.T) {
+	for _, tc := range []struct {
+		drop, retake string
+		want         int
+	}{
+		{"mutex_unlock(&f->f_sem);", "mutex_lock(&f->f_sem);", 0},
+		{"", "", 1},
+	} {
+		tree := writeTree(t, dropTree(tc.drop, tc.retake))
+		ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+		var got []string
+		for _, f := range scanFile(t, tree, "drivers/jf/dir.c", ix) {
+			got = append(got, f.Function+":"+f.Rule+": "+f.Message)
+		}
+		ix.Close()
+		if len(got) != tc.want {
+			t.Errorf("%s: dir.c findings %q, want %d", tc.drop, got, tc.want)
+		}
+	}
+}
+
+// TestIndexLinkedSleepCalleeRelease: a caller holding a spinlock calls a
+// function of another file that drops it before it calls a third file's
+// function that sleeps, and takes it again after (__release_sock()'s
+// spin_unlock_bh() around the backlog's processing): no sleep under the
+// caller's lock. Without the release the same tree is SLEEP_IN_ATOMIC.
+func TestIndexLinkedSleepCalleeRelease(t *testing.T) {
+	for _, tc := range []struct {
+		drop, retake string
+		want         int
+	}{
+		{"spin_unlock(&s->lock);", "spin_lock(&s->lock);", 0},
+		{"", "", 1},
+	} {
+		tree := writeTree(t, map[string]string{
+			"include/linux/sk.h": `struct sk {
+	spinlock_t lock;
+	int backlog;
+};
+`,
+			"net/sk/release.c": `#include <linux/sk.h>
+void sk_process(struct sk *s);
+
+void sk_release_backlog(struct sk *s)
+{
+	while (s->backlog) {
+		` + tc.drop + `
+		sk_process(s);
+		` + tc.retake + `
+		s->backlog--;
+	}
+}
+`,
+			"net/sk/process.c": `#include <linux/sk.h>
+
+void sk_process(struct sk *s)
+{
+	msleep(1);
+}
+`,
+			"net/sk/close.c": `#include <linux/sk.h>
+void sk_release_backlog(struct sk *s);
+
+void sk_close(struct sk *s)
+{
+	spin_lock(&s->lock);
+	sk_release_backlog(s);
+	spin_unlock(&s->lock);
+}
+`,
+		})
+		ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+		var got []string
+		for _, f := range scanFile(t, tree, "net/sk/close.c", ix) {
+			got = append(got, f.Function+":"+f.Rule+": "+f.Message)
+		}
+		ix.Close()
+		if len(got) != tc.want {
+			t.Errorf("%q: close.c findings %q, want %d", tc.drop, got, tc.want)
+		}
+	}
+}

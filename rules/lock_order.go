@@ -235,7 +235,11 @@ func takesIn(pass *Pass, t flow.OpsTarget, want func(string) bool) []flow.Step {
 			continue
 		}
 		for _, e := range g.Sum.Effects {
-			if e.Kind != flow.ETake || e.Ctx == nil || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder ||
+			// An acquisition after the callee released a lock of its
+			// caller's (jffs2_write_dnode() drops f->sem before
+			// jffs2_reserve_space() takes alloc_sem) is not made under
+			// what the caller holds.
+			if e.Kind != flow.ETake || e.Ctx == nil || e.Ctx.Try || !e.Ctx.Kind.Lock || e.Ctx.Kind.NoOrder || len(e.Unheld) > 0 ||
 				len(flow.CalleePath(e.Chain))+1 > maxOrderDepth || !want(orderName(e.Ctx)) {
 				continue
 			}

@@ -20,6 +20,8 @@ based). Taking one while a raw_spinlock_t or a bit spinlock (hlist_bl_lock) is h
 with preemption disabled (preempt_disable, get_cpu, get_cpu_ptr), with interrupts
 disabled (local_irq_disable/save) or inside rcu_read_lock_sched() schedules in atomic
 context. lockdep reports it as "Invalid wait context" with PROVE_RAW_LOCK_NESTING.
+A trylock is not reported: it gives up rather than wait, and lockdep's check passes
+over it.
 The raw context may be entered in a caller or hidden in a helper: the chain shows where.`,
 	Fix: "make the inner lock a raw_spinlock_t, use spin_lock_irqsave() instead of local_irq_save() + spin_lock(), or move the locked code out of the atomic section",
 	Ref: "Documentation/locking/locktypes.rst",
@@ -30,7 +32,10 @@ func runRTSleepingLock(pass *Pass) {
 	for _, fi := range pass.Funcs() {
 		for _, o := range fi.Result.Obs {
 			e := o.Eff
-			if e.Kind != flow.ETake || !e.Ctx.Kind.RTSleeps || anyCtx(e.Inner, isAtomic) || o.NonRT {
+			// A trylock never waits (rt_spin_trylock() gives up), and
+			// lockdep's wait-context check passes over trylocks
+			// (check_wait_context(): "next->trylock").
+			if e.Kind != flow.ETake || !e.Ctx.Kind.RTSleeps || e.Ctx.Try || anyCtx(e.Inner, isAtomic) || o.NonRT {
 				continue
 			}
 			blame := flow.Innermost(o.Held, o.Exclude, isAtomic)
