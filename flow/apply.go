@@ -1094,15 +1094,29 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 	if n.Kind == ERegister && (n.RegFn > 0 || n.RegItem > 0) && !f.registerArgs(&n, s.Call.Args) {
 		return nil
 	}
+	if n.OpsStore != "" {
+		// Reached through the table an object's member held: this
+		// file's functions store theirs there.
+		switch t := f.p.storedTable(f.fn.File.Path, n.OpsStore); {
+		case t == "":
+		case t != n.OpsStoreVar:
+			return nil
+		default:
+			n.OpsStore, n.OpsStoreVar = "", ""
+		}
+	}
 	if n.OpsArg > 0 {
 		return f.narrowOps(&n, s.Call.Args)
 	}
 	if opsStep(callStep) {
 		// Through an ops member: the table is the one the parameter, if it
-		// is one, is handed.
+		// is one, is handed, or the one the object's member holds.
 		n.OpsArg, n.OpsVar = 0, ""
+		n.OpsStore, n.OpsStoreVar = "", ""
 		if p := f.opsParam(s.Call); p >= 0 && tbl != "" {
 			n.OpsArg, n.OpsVar = p+1, tbl
+		} else if cls := f.storeClass(s.Call); cls != "" && tbl != "" {
+			n.OpsStore, n.OpsStoreVar = cls, tbl
 		}
 	}
 	return &n

@@ -62,6 +62,12 @@ type Effect struct {
 	// (narrowOps).
 	OpsArg int
 	OpsVar string
+	// OpsStore is the class of the member an object's table was read
+	// from on the way to the effect ("struct hci::ops" for
+	// dev->hci.ops->read8()), and OpsStoreVar that table's variable: a
+	// caller whose file stores another table there does not get it
+	// (Program.storedTable).
+	OpsStore, OpsStoreVar string
 	Wait   string // rcu, srcu, work, queue
 	Item   string // work item class
 	Queue  string // workqueue class
@@ -289,7 +295,7 @@ func (e *Effect) computeKey() string {
 			b.WriteString("|0")
 		}
 	}
-	for _, s := range []string{e.Wait, e.Item, e.Queue, e.Fn, strings.Join(e.Unless, ","), strconv.Itoa(e.OpsArg), e.OpsVar, strconv.Itoa(e.FnParam), strconv.Itoa(e.RegFn), strconv.Itoa(e.RegItem), e.Runs, e.Member} {
+	for _, s := range []string{e.Wait, e.Item, e.Queue, e.Fn, strings.Join(e.Unless, ","), strconv.Itoa(e.OpsArg), e.OpsVar, e.OpsStore, e.OpsStoreVar, strconv.Itoa(e.FnParam), strconv.Itoa(e.RegFn), strconv.Itoa(e.RegItem), e.Runs, e.Member} {
 		b.WriteByte('|')
 		b.WriteString(s)
 	}

@@ -13,7 +13,7 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 37
+const SummaryVersion = 38
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its
@@ -119,6 +119,9 @@ type effectRec struct {
 	Runs     string    `json:"runs,omitempty"`
 	Member   string    `json:"member,omitempty"`
 	OpsVar   string    `json:"ops_var,omitempty"`
+	// OpsStore and OpsStoreVar are Effect's.
+	OpsStore    string `json:"ops_store,omitempty"`
+	OpsStoreVar string `json:"ops_store_var,omitempty"`
 	Wait     string    `json:"wait,omitempty"`
 	Item     string    `json:"item,omitempty"`
 	Queue    string    `json:"queue,omitempty"`
@@ -156,7 +159,7 @@ func Record(fi *FuncInfo) *FuncRecord {
 	}
 	for _, e := range s.Effects {
 		r.Effects = append(r.Effects, effectRec{Kind: e.Kind, Ctx: ctxRecPtr(e.Ctx), What: e.What, GfpParam: e.GfpParam,
-			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, FnParam: e.FnParam, RegFn: e.RegFn, RegItem: e.RegItem, Runs: e.Runs, Member: e.Member, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, OpsStore: e.OpsStore, OpsStoreVar: e.OpsStoreVar, FnParam: e.FnParam, RegFn: e.RegFn, RegItem: e.RegItem, Runs: e.Runs, Member: e.Member, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: ctxRecs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: ctxRecPtr(e.Drops), Unheld: ctxRecs(e.Unheld),
 			Facts: factRecs(e.Conds)})
 	}
@@ -291,7 +294,7 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	}
 	for _, e := range r.Effects {
 		s.Effects = append(s.Effects, &Effect{Kind: e.Kind, Ctx: d.ctx(e.Ctx), What: e.What, GfpParam: e.GfpParam,
-			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, FnParam: e.FnParam, RegFn: e.RegFn, RegItem: e.RegItem, Runs: e.Runs, Member: e.Member, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
+			Blocks: e.Blocks, Sleeps: e.Sleeps, Frees: e.Frees, Unless: e.Unless, ModeAlt: e.ModeAlt, OpsArg: e.OpsArg, OpsVar: e.OpsVar, OpsStore: e.OpsStore, OpsStoreVar: e.OpsStoreVar, FnParam: e.FnParam, RegFn: e.RegFn, RegItem: e.RegItem, Runs: e.Runs, Member: e.Member, Wait: e.Wait, Item: e.Item, Queue: e.Queue, Fn: e.Fn,
 			Inner: d.ctxs(e.Inner), Chain: e.Chain, Prev: e.Prev, Drops: d.ctx(e.Drops), Unheld: d.ctxs(e.Unheld),
 			Conds: d.facts(e.Facts)})
 	}

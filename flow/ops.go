@@ -4,6 +4,7 @@ package flow
 
 import (
 	"fmt"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -46,6 +47,11 @@ type opsTable struct {
 	all     map[string][]OpsTarget
 	// defined memoises definedMacro.
 	defined map[string]bool
+	// stores are, by file and by the class of the member they are stored
+	// in ("struct rtw_hci::ops"), the tables the file's functions store
+	// there ("rtwdev->hci.ops = &rtw_pci_ops"), built once (tableStores).
+	stores     map[string]map[string][]string
+	storesOnce sync.Once
 }
 
 func newOpsTable(files []*cparse.File) *opsTable {
@@ -185,10 +191,12 @@ func (p *Program) opsTargets(key string) []OpsTarget {
 	}
 	l := append([]OpsTarget(nil), t.local[key]...)
 	if p.ext != nil {
+		home := p.structHome(key[:strings.LastIndexByte(key, '.')+1])
 		for _, x := range p.ext.Ops(key) {
-			if !p.analysedFile(x.File) {
-				l = append(l, x)
+			if p.analysedFile(x.File) || home != "" && !underHome(x.File, home) {
+				continue
 			}
+			l = append(l, x)
 		}
 	}
 	t.all[key] = l
@@ -320,7 +328,11 @@ func (f *flow) opsCallees(s *cparse.Stmt) []opsCallee {
 	}
 	var l []opsCallee
 	if key := opsMember(f.env, s.Call); key != "" {
-		if ts := f.p.opsTargets(key); len(ts) <= maxOpsTargets {
+		ts := f.p.opsTargets(key)
+		if tbl := f.p.storedTable(f.fn.File.Path, f.storeClass(s.Call)); tbl != "" {
+			ts = onlyTable(ts, tbl)
+		}
+		if len(ts) <= maxOpsTargets {
 			seen := map[*FuncInfo]bool{}
 			for _, t := range ts {
 				g := f.p.OpsFunc(t)
@@ -399,4 +411,146 @@ func (r *FuncResult) dropDeferred() {
 	}
 	clear(r.Obs[n:])
 	r.Obs = r.Obs[:n]
+}
+
+// storedTable names the one table the functions of file store in the
+// member class cls, or "": a driver that sets "rtwdev->hci.ops =
+// &rtw_pci_ops" calls through rtwdev->hci.ops its own table's functions,
+// not the USB or SDIO driver's that fill the same struct type elsewhere
+// in the tree. A file that stores two tables there, or none, decides
+// nothing.
+func (p *Program) storedTable(file, cls string) string {
+	if cls == "" {
+		return ""
+	}
+	if vs := p.tableStores()[file][cls]; len(vs) == 1 {
+		return vs[0]
+	}
+	return ""
+}
+
+// storeClass is the class of the member a call through a member reads its
+// table from ("struct rtw_hci::ops" for rtwdev->hci.ops->read8()), when
+// that is a member of an object rather than a parameter or a variable.
+func (f *flow) storeClass(call *cparse.Expr) string {
+	fx := call.X.Strip()
+	if fx == nil || fx.Kind != cparse.EField || fx.Op != "->" {
+		return ""
+	}
+	if x := fx.X.Strip(); x == nil || x.Kind != cparse.EField {
+		return ""
+	}
+	return f.env.objClass(fx.X)
+}
+
+// onlyTable keeps the targets of table tbl, when there are any.
+func onlyTable(ts []OpsTarget, tbl string) []OpsTarget {
+	var out []OpsTarget
+	for _, t := range ts {
+		if t.Var == tbl {
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return ts
+	}
+	return out
+}
+
+// tableStores finds the tables each analysed file's functions store in
+// struct members: an assignment of a table variable's address that the
+// analysed files' initializers name, by file and by the class of the
+// member assigned.
+func (p *Program) tableStores() map[string]map[string][]string {
+	t := p.ops
+	t.storesOnce.Do(func() {
+		tables := map[string]bool{}
+		for _, l := range t.local {
+			for _, o := range l {
+				if o.Var != "" {
+					tables[o.Var] = true
+				}
+			}
+		}
+		t.stores = map[string]map[string][]string{}
+		if len(tables) == 0 {
+			return
+		}
+		for _, fi := range p.Funcs {
+			env := typeEnv{p, fi.F}
+			for _, b := range fi.F.Blocks {
+				for _, st := range b.Stmts {
+					if st.Kind != cparse.SAssign || st.Op != "=" || st.LHS == nil || st.RHS == nil {
+						continue
+					}
+					v := st.RHS.Strip()
+					if v == nil || v.Kind != cparse.EUnary || v.Op != "&" {
+						continue
+					}
+					if v = v.X.Strip(); v == nil || v.Kind != cparse.EIdent || !tables[v.Name] {
+						continue
+					}
+					l := st.LHS.Strip()
+					if l == nil || l.Kind != cparse.EField {
+						continue
+					}
+					cls := env.objClass(l)
+					if cls == "" {
+						continue
+					}
+					file := fi.F.File.Path
+					if t.stores[file] == nil {
+						t.stores[file] = map[string][]string{}
+					}
+					if !slices.Contains(t.stores[file][cls], v.Name) {
+						t.stores[file][cls] = append(t.stores[file][cls], v.Name)
+					}
+				}
+			}
+		}
+	})
+	return t.stores
+}
+
+// structHome is, for a struct type ("struct e1000_mac_operations.", as an
+// ops key's prefix) that the analysed code knows only from a local header,
+// that header's directory: the tables other files fill for a struct of
+// that name outside it are another driver's type (igbvf's vf.h and
+// e1000e's hw.h both define struct e1000_mac_operations). "" when a
+// header under an include/ directory defines it, or none does.
+func (p *Program) structHome(prefix string) string {
+	name := strings.TrimSuffix(prefix, ".")
+	if !strings.HasPrefix(name, "struct ") {
+		return ""
+	}
+	home := ""
+	for _, f := range p.Files {
+		if _, ok := f.Structs[name]; !ok || !strings.HasSuffix(f.Path, ".h") {
+			continue
+		}
+		slashed := filepath.ToSlash(f.Path)
+		if strings.Contains("/"+slashed, "/include/") {
+			return ""
+		}
+		d := path.Dir(slashed)
+		if home != "" && home != d {
+			return ""
+		}
+		home = d
+	}
+	return home
+}
+
+// underHome reports whether a tree-relative path is in home, a directory
+// given as the analysed files name it (tree-relative, or absolute).
+func underHome(rel, home string) bool {
+	for i := -1; i < len(home); i++ {
+		if i >= 0 && home[i] != '/' {
+			continue
+		}
+		if strings.HasPrefix(rel, home[i+1:]+"/") {
+			return true
+		}
+	}
+	return false
 }

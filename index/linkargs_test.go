@@ -240,3 +240,86 @@ func TestIndexLinkNarrowsOps(t *testing.T) {
 		t.Errorf("findings %q, want card_reset's sleep through the prepare table alone", got)
 	}
 }
+
+// TestIndexOpsSameNamedStruct: two drivers each define a struct
+// e1000_mac_operations in a header of their own (igbvf's vf.h, e1000e's
+// hw.h); a call through the member in one driver reaches its own
+// driver's tables only, not the other's, whose implementation sleeps. A
+// struct of a shared header stays the tree's.
+func TestIndexOpsSameNamedStruct(t *testing.T) {
+	ops := `struct mac_ops {
+	int (*check_for_link)(struct hw *hw);
+};
+struct hw {
+	struct mac_ops ops;
+	spinlock_t lock;
+	struct mutex m;
+};
+`
+	for _, tc := range []struct {
+		header string
+		want   int
+	}{
+		{"drivers/igbvf/vf.h", 0},
+		{"include/linux/macops.h", 1},
+	} {
+		files := map[string]string{
+			tc.header: ops,
+			"drivers/igbvf/vf.c": `#include "vf.h"
+#include <linux/macops.h>
+
+static int vf_check_for_link(struct hw *hw)
+{
+	return 0;
+}
+
+const struct mac_ops vf_mac_ops = {
+	.check_for_link = vf_check_for_link,
+};
+`,
+			"drivers/igbvf/netdev.c": `#include "vf.h"
+#include <linux/macops.h>
+
+int vf_watchdog(struct hw *hw)
+{
+	int ret;
+
+	spin_lock(&hw->lock);
+	ret = hw->ops.check_for_link(hw);
+	spin_unlock(&hw->lock);
+	return ret;
+}
+`,
+			"drivers/e1000e/hw.h": ops,
+			"drivers/e1000e/ich8lan.c": `#include "hw.h"
+
+static int ich8lan_check_for_link(struct hw *hw)
+{
+	mutex_lock(&hw->m);
+	mutex_unlock(&hw->m);
+	return 0;
+}
+
+const struct mac_ops ich8_mac_ops = {
+	.check_for_link = ich8lan_check_for_link,
+};
+`,
+		}
+		if tc.header != "drivers/igbvf/vf.h" {
+			files["drivers/igbvf/vf.h"] = "/* the struct is the shared header's */\n"
+			files["drivers/e1000e/hw.h"] = "#include <linux/macops.h>\n"
+		} else {
+			files["include/linux/macops.h"] = "/* nothing */\n"
+		}
+		tree := writeTree(t, files)
+		ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+		var got []string
+		for _, f := range scanFile(t, tree, "drivers/igbvf/netdev.c", ix) {
+			got = append(got, f.Function+":"+f.Rule+": "+f.Message)
+		}
+		ix.Close()
+		if len(got) != tc.want {
+			t.Errorf("struct in %s: netdev.c findings %q, want %d", tc.header, got, tc.want)
+		}
+	}
+}
