@@ -68,10 +68,10 @@ type Effect struct {
 	// caller whose file stores another table there does not get it
 	// (Program.storedTable).
 	OpsStore, OpsStoreVar string
-	Wait   string // rcu, srcu, work, queue
-	Item   string // work item class
-	Queue  string // workqueue class
-	Fn     string // registered callback
+	Wait                  string // rcu, srcu, work, queue
+	Item                  string // work item class
+	Queue                 string // workqueue class
+	Fn                    string // registered callback
 	// FnParam is the parameter an ECallArg calls through: an iterator
 	// (ieee80211_iterate_stations_atomic) calling the function its caller
 	// hands it, with what it holds there in Inner.

@@ -103,35 +103,35 @@ type outcomeRec struct {
 }
 
 type effectRec struct {
-	Kind     EffKind   `json:"kind"`
-	Ctx      *ctxRec   `json:"ctx,omitempty"`
-	What     string    `json:"what,omitempty"`
-	GfpParam int       `json:"gfp_param"`
-	Blocks   bool      `json:"blocks,omitempty"`
-	Sleeps   bool      `json:"sleeps,omitempty"`
-	Frees    bool      `json:"frees,omitempty"`
-	Unless   []string  `json:"unless,omitempty"`
-	ModeAlt  bool      `json:"mode_alt,omitempty"`
-	OpsArg   int       `json:"ops_arg,omitempty"`
-	FnParam  int       `json:"fn_param,omitempty"`
-	RegFn    int       `json:"reg_fn,omitempty"`
-	RegItem  int       `json:"reg_item,omitempty"`
-	Runs     string    `json:"runs,omitempty"`
-	Member   string    `json:"member,omitempty"`
-	OpsVar   string    `json:"ops_var,omitempty"`
+	Kind     EffKind  `json:"kind"`
+	Ctx      *ctxRec  `json:"ctx,omitempty"`
+	What     string   `json:"what,omitempty"`
+	GfpParam int      `json:"gfp_param"`
+	Blocks   bool     `json:"blocks,omitempty"`
+	Sleeps   bool     `json:"sleeps,omitempty"`
+	Frees    bool     `json:"frees,omitempty"`
+	Unless   []string `json:"unless,omitempty"`
+	ModeAlt  bool     `json:"mode_alt,omitempty"`
+	OpsArg   int      `json:"ops_arg,omitempty"`
+	FnParam  int      `json:"fn_param,omitempty"`
+	RegFn    int      `json:"reg_fn,omitempty"`
+	RegItem  int      `json:"reg_item,omitempty"`
+	Runs     string   `json:"runs,omitempty"`
+	Member   string   `json:"member,omitempty"`
+	OpsVar   string   `json:"ops_var,omitempty"`
 	// OpsStore and OpsStoreVar are Effect's.
-	OpsStore    string `json:"ops_store,omitempty"`
-	OpsStoreVar string `json:"ops_store_var,omitempty"`
-	Wait     string    `json:"wait,omitempty"`
-	Item     string    `json:"item,omitempty"`
-	Queue    string    `json:"queue,omitempty"`
-	Fn       string    `json:"fn,omitempty"`
-	Inner    []ctxRec  `json:"inner,omitempty"`
-	Chain    []Step    `json:"chain,omitempty"`
-	Prev     *Step     `json:"prev,omitempty"`
-	Drops    *ctxRec   `json:"drops,omitempty"`
-	Unheld   []ctxRec  `json:"unheld,omitempty"`
-	Facts    []factRec `json:"facts,omitempty"`
+	OpsStore    string    `json:"ops_store,omitempty"`
+	OpsStoreVar string    `json:"ops_store_var,omitempty"`
+	Wait        string    `json:"wait,omitempty"`
+	Item        string    `json:"item,omitempty"`
+	Queue       string    `json:"queue,omitempty"`
+	Fn          string    `json:"fn,omitempty"`
+	Inner       []ctxRec  `json:"inner,omitempty"`
+	Chain       []Step    `json:"chain,omitempty"`
+	Prev        *Step     `json:"prev,omitempty"`
+	Drops       *ctxRec   `json:"drops,omitempty"`
+	Unheld      []ctxRec  `json:"unheld,omitempty"`
+	Facts       []factRec `json:"facts,omitempty"`
 }
 
 // Record makes the record of an analysed function.
