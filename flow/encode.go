@@ -13,7 +13,7 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 38
+const SummaryVersion = 39
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its
@@ -82,6 +82,8 @@ type callRec struct {
 	Asserted []ctxRec `json:"asserted,omitempty"`
 	// Unheld is Call.Unheld.
 	Unheld []ctxRec `json:"unheld,omitempty"`
+	// OpsStore is Call.OpsStore.
+	OpsStore string `json:"ops_store,omitempty"`
 }
 
 type factRec struct {
@@ -167,7 +169,7 @@ func Record(fi *FuncInfo) *FuncRecord {
 	r.Locals = namedLocals(f, s)
 	for _, c := range fi.Result.Calls {
 		r.Calls = append(r.Calls, callRec{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: ctxRecs(c.Inner), Gfp: c.Gfp,
-			Facts: factRecs(c.Conds), ArgsAct: c.ArgsAct, Args: argTexts(c.Args), OpsParam: c.OpsParam, Asserted: ctxRecs(c.Asserted), Unheld: ctxRecs(c.Unheld)})
+			Facts: factRecs(c.Conds), ArgsAct: c.ArgsAct, Args: argTexts(c.Args), OpsParam: c.OpsParam, Asserted: ctxRecs(c.Asserted), Unheld: ctxRecs(c.Unheld), OpsStore: c.OpsStore})
 	}
 	return r
 }
@@ -301,7 +303,7 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 	s.Requires = d.ctxs(r.Requires)
 	for _, c := range r.Calls {
 		fi.Result.Calls = append(fi.Result.Calls, &Call{Fn: c.Fn, File: c.File, Ops: c.Ops, Line: c.Line, Inner: d.ctxs(c.Inner),
-			Gfp: c.Gfp, Conds: d.facts(c.Facts), ArgsAct: c.ArgsAct, Args: d.args(c.Args), OpsParam: c.OpsParam, Asserted: d.ctxs(c.Asserted), Unheld: d.ctxs(c.Unheld)})
+			Gfp: c.Gfp, Conds: d.facts(c.Facts), ArgsAct: c.ArgsAct, Args: d.args(c.Args), OpsParam: c.OpsParam, Asserted: d.ctxs(c.Asserted), Unheld: d.ctxs(c.Unheld), OpsStore: c.OpsStore})
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("function record %s (%s:%d): %w", r.Name, r.File, r.Line, d.err)

@@ -463,6 +463,10 @@ func (s *RecordSet) link(r *FuncRecord, depth int, req *linkReq) (st *linkState,
 						if n != nil && c.OpsParam > 0 && t.Var != "" {
 							// The table is the one fn's caller hands over.
 							n.OpsArg, n.OpsVar = c.OpsParam, t.Var
+						} else if n != nil && c.OpsStore != "" && t.Var != "" {
+							// The table is the one an object's member
+							// holds, which its callers' files may say.
+							n.OpsStore, n.OpsStoreVar = c.OpsStore, t.Var
 						}
 						add(n)
 					}

@@ -46,6 +46,11 @@ type Call struct {
 	// function's caller holds by its own assertion (lockdep_assert_held,
 	// __must_hold): every implementation of the member runs under them.
 	Asserted []*Ctx
+	// OpsStore is, for a call through a member of an object ("struct
+	// rtw_hci::ops" for rtwdev->hci.ops->read8()), the class of the member
+	// the table is read from: the effects through each table carry it
+	// (Effect.OpsStore).
+	OpsStore string
 	// Unheld are the caller's contexts the function released before the
 	// call on some path to it (jffs2_write_dnode()'s "mutex_unlock(&f->sem)"
 	// before jffs2_reserve_space()): what the callee does there happens
@@ -116,6 +121,9 @@ func (f *flow) noteCall(s *cparse.Stmt, st *State) {
 	}
 	if ops != "" {
 		c.OpsParam = f.opsParam(s.Call) + 1
+		if c.OpsParam == 0 {
+			c.OpsStore = f.storeClass(s.Call)
+		}
 		for _, h := range st.Held {
 			if h.FromCaller && h.Kind.Lock && h.Class != "" {
 				c.Asserted = append(c.Asserted, h)

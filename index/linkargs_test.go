@@ -323,3 +323,97 @@ const struct mac_ops ich8_mac_ops = {
 		}
 	}
 }
+
+// TestIndexOpsStoredTable: rtw88's bus drivers each store their table in
+// the device (pci.c: "rtwdev->hci.ops = &rtw_pci_ops"), and the core's
+// register reads go through it (hci.h's rtw_read8()), from functions of
+// other files too (ps.c). A PCI function holding a lock reaches, through
+// ps.c, the PCI table's read only; without pci.c's store nothing says
+// which bus, and the USB read's sleep is reported.
+func TestIndexOpsStoredTable(t *testing.T) {
+	for _, tc := range []struct {
+		store string
+		want  int
+	}{
+		{"dev->hci.ops = &pci_ops;", 0},
+		{"", 1},
+	} {
+		tree := writeTree(t, map[string]string{
+			"drivers/rtw/hci.h": `struct rtw_dev;
+struct hci_ops {
+	unsigned char (*read8)(struct rtw_dev *dev, unsigned int addr);
+};
+struct hci {
+	const struct hci_ops *ops;
+};
+struct rtw_dev {
+	struct hci hci;
+	spinlock_t irq_lock;
+	struct mutex usb_lock;
+};
+static inline unsigned char rtw_read8(struct rtw_dev *dev, unsigned int addr)
+{
+	return dev->hci.ops->read8(dev, addr);
+}
+void rtw_power_mode_change(struct rtw_dev *dev);
+`,
+			"drivers/rtw/ps.c": `#include "hci.h"
+
+void rtw_power_mode_change(struct rtw_dev *dev)
+{
+	rtw_read8(dev, 0x10);
+}
+`,
+			"drivers/rtw/usb.c": `#include "hci.h"
+
+static unsigned char usb_read8(struct rtw_dev *dev, unsigned int addr)
+{
+	mutex_lock(&dev->usb_lock);
+	mutex_unlock(&dev->usb_lock);
+	return 0;
+}
+
+static const struct hci_ops usb_ops = {
+	.read8 = usb_read8,
+};
+
+void usb_probe(struct rtw_dev *dev)
+{
+	dev->hci.ops = &usb_ops;
+}
+`,
+			"drivers/rtw/pci.c": `#include "hci.h"
+
+static unsigned char pci_read8(struct rtw_dev *dev, unsigned int addr)
+{
+	return readb(addr);
+}
+
+static const struct hci_ops pci_ops = {
+	.read8 = pci_read8,
+};
+
+void pci_probe(struct rtw_dev *dev)
+{
+	` + tc.store + `
+}
+
+void pci_deep_ps_enter(struct rtw_dev *dev)
+{
+	spin_lock_bh(&dev->irq_lock);
+	rtw_power_mode_change(dev);
+	spin_unlock_bh(&dev->irq_lock);
+}
+`,
+		})
+		ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+		var got []string
+		for _, f := range scanFile(t, tree, "drivers/rtw/pci.c", ix) {
+			got = append(got, f.Function+":"+f.Rule+": "+f.Message)
+		}
+		ix.Close()
+		if len(got) != tc.want {
+			t.Errorf("%q: pci.c findings %q, want %d", tc.store, got, tc.want)
+		}
+	}
+}
