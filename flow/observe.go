@@ -42,9 +42,10 @@ func (f *flow) obsStateKey(st *State) string {
 }
 
 // bootPath reports a path taken only before the scheduler runs
-// ("if (system_state < SYSTEM_SCHEDULING)"), which no rule reports on.
+// ("if (system_state < SYSTEM_SCHEDULING)"), or after a panic began
+// (KB.CrashFunctions), which no rule reports on.
 func (f *flow) bootPath(st *State) bool {
-	if slices.Contains(f.p.kb.BootFunctions, f.fn.Name) {
+	if slices.Contains(f.p.kb.BootFunctions, f.fn.Name) || slices.Contains(f.p.kb.CrashFunctions, f.fn.Name) {
 		return true
 	}
 	if len(f.p.boot) == 0 {

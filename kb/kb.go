@@ -282,6 +282,10 @@ type KB struct {
 	// interrupts off by design (start_kernel): no rule reports what their
 	// paths do, as with BootOnly's conditions.
 	BootFunctions []string `yaml:"boot_functions"`
+	// CrashFunctions run once the kernel has decided to stop (vpanic()):
+	// lockdep is off, the other CPUs are stopped and the console's locks
+	// are only tried; no rule reports what their paths do.
+	CrashFunctions []string `yaml:"crash_functions"`
 	// Deliberate is code that breaks the locking rules on purpose
 	// (lockdep's self-tests, lockup and torture tests): its findings are
 	// left out unless asked for.
@@ -316,6 +320,8 @@ type file struct {
 	NoOrderClasses []string `yaml:"no_order_classes"`
 	// BootFunctions: see KB.BootFunctions.
 	BootFunctions []string `yaml:"boot_functions"`
+	// CrashFunctions: see KB.CrashFunctions.
+	CrashFunctions []string `yaml:"crash_functions"`
 	// Deliberate: see KB.Deliberate.
 	Deliberate []Deliberate `yaml:"deliberate"`
 	Syntax     Syntax       `yaml:"syntax"`
@@ -502,6 +508,7 @@ func (k *KB) merge(name string, data []byte) error {
 		k.OpsContexts[n] = v
 	}
 	k.BootFunctions = append(k.BootFunctions, f.BootFunctions...)
+	k.CrashFunctions = append(k.CrashFunctions, f.CrashFunctions...)
 	k.Deliberate = append(k.Deliberate, f.Deliberate...)
 	k.NoOrderClasses = append(k.NoOrderClasses, f.NoOrderClasses...)
 	for c, v := range f.BootOnly {
