@@ -128,7 +128,17 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		}
 		if val, known := retTruth(o.Ret); known {
 			if used {
-				n.setFact(Cond{Key: "$call" + strconv.Itoa(s.ID), Val: val, Class: o.Ret})
+				if key, neg, idents, x := f.predicateFact(s.Call); key != "" {
+					// A predicate's answer is its test's: the branch on
+					// the call reads the same fact (atom), and an answer
+					// the path already knows otherwise is not this one.
+					if v, known := n.fact(key); known && v != (val != neg) {
+						continue
+					}
+					n.setFact(Cond{Key: key, Val: val != neg, Idents: idents, Expr: x})
+				} else {
+					n.setFact(Cond{Key: "$call" + strconv.Itoa(s.ID), Val: val, Class: o.Ret})
+				}
 			}
 			if s.LHS != nil && (used || f.handed[s.ID]) {
 				f.setVarFact(n, s.LHS, val, o.Ret)

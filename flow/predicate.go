@@ -16,15 +16,19 @@ import (
 // spi_nor_unlock_and_unprep_pe() releases it).
 
 // predicateBody returns the tested expression of a predicate function,
-// or nil: a body that is one return of an expression reading only
-// parameters, constants (upper-case names, numbers) and fields, calling
-// nothing but upper-case macros, and assigning nothing.
+// or nil: a body that returns an expression reading only parameters,
+// constants (upper-case names, numbers) and fields, calling nothing but
+// upper-case macros, and assigning nothing. The body may branch on such
+// tests before it returns ("return a && b;", which the CFG lowers to
+// branches, or "if (a || b) return true; return false;"): the branches
+// are read back into one expression (returnedExpr).
 func predicateBody(g *cparse.Func) *cparse.Expr {
 	if g == nil || len(g.Params) == 0 || len(g.Blocks) == 0 || g.Entry < 0 || g.Entry >= len(g.Blocks) {
 		return nil
 	}
-	b := g.Blocks[g.Entry]
-	if len(b.Stmts) != 0 || b.Term != cparse.TReturn || b.Ret == nil {
+	budget := maxPredicateBlocks
+	ret := returnedExpr(g, g.Entry, &budget)
+	if ret == nil {
 		return nil
 	}
 	params := map[string]bool{}
@@ -32,7 +36,7 @@ func predicateBody(g *cparse.Func) *cparse.Expr {
 		params[p.Name] = true
 	}
 	ok, usesParam := true, false
-	b.Ret.Walk(func(x *cparse.Expr) bool {
+	ret.Walk(func(x *cparse.Expr) bool {
 		switch x.Kind {
 		case cparse.ECall:
 			if name := x.CallName(); name == "" || !isUpperName(name) {
@@ -48,6 +52,7 @@ func predicateBody(g *cparse.Func) *cparse.Expr {
 			switch {
 			case params[x.Name]:
 				usesParam = true
+			case x.Name == "true" || x.Name == "false":
 			case !isUpperName(x.Name):
 				ok = false // a local, a global: not the caller's to decide
 			}
@@ -57,7 +62,78 @@ func predicateBody(g *cparse.Func) *cparse.Expr {
 	if !ok || !usesParam {
 		return nil
 	}
-	return b.Ret
+	return ret
+}
+
+// maxPredicateBlocks bounds the blocks a predicate's body may have.
+const maxPredicateBlocks = 16
+
+// returnedExpr is what a body returns from block id on, when it does
+// nothing but branch and return: a branch's two sides joined by the
+// test (t ? x : y, folded to t && y, t || y, t or !t where a side is a
+// constant truth value); nil when a block does anything else.
+func returnedExpr(g *cparse.Func, id int, budget *int) *cparse.Expr {
+	for {
+		if *budget <= 0 || id < 0 || id >= len(g.Blocks) {
+			return nil
+		}
+		*budget--
+		b := g.Blocks[id]
+		if len(b.Stmts) != 0 {
+			return nil
+		}
+		switch b.Term {
+		case cparse.TReturn:
+			return b.Ret
+		case cparse.TJump:
+			if len(b.Succs) != 1 {
+				return nil
+			}
+			id = b.Succs[0]
+			continue
+		case cparse.TBranch:
+			if b.Cond == nil || len(b.Succs) != 2 {
+				return nil
+			}
+			x := returnedExpr(g, b.Succs[0], budget)
+			y := returnedExpr(g, b.Succs[1], budget)
+			if x == nil || y == nil {
+				return nil
+			}
+			return joinBranch(b.Cond, x, y)
+		}
+		return nil
+	}
+}
+
+// joinBranch is "t ? x : y" as a test, folding constant truth values.
+func joinBranch(t, x, y *cparse.Expr) *cparse.Expr {
+	xv, xk := truthOf(x)
+	yv, yk := truthOf(y)
+	paren := func(e *cparse.Expr) *cparse.Expr { return &cparse.Expr{Kind: cparse.EParen, X: e, Pos: e.Pos} }
+	switch {
+	case xk && yk && xv == yv:
+		return x
+	case xk && yk && xv:
+		return t
+	case xk && yk:
+		return &cparse.Expr{Kind: cparse.EUnary, Op: "!", X: paren(t), Pos: t.Pos}
+	case yk && !yv:
+		return &cparse.Expr{Kind: cparse.EBinary, Op: "&&", X: paren(t), Y: paren(x), Pos: t.Pos}
+	case xk && xv:
+		return &cparse.Expr{Kind: cparse.EBinary, Op: "||", X: paren(t), Y: paren(y), Pos: t.Pos}
+	}
+	return &cparse.Expr{Kind: cparse.ECond, X: paren(t), Y: paren(x), Z: paren(y), Pos: t.Pos}
+}
+
+// truthOf reads a constant truth value: a number, true or false.
+func truthOf(x *cparse.Expr) (val, ok bool) {
+	x = x.Strip()
+	if x == nil {
+		return false, false
+	}
+	v, ok := cparse.EvalInt(x, nil)
+	return v != 0, ok
 }
 
 // predicateCall is the test a call of a predicate function makes, in
@@ -96,6 +172,19 @@ func (f *flow) predicateCall(call *cparse.Expr) *cparse.Expr {
 		m[g.F.Params[i].Name] = a
 	}
 	return body.Subst(m)
+}
+
+// predicateFact is the fact a call of a predicate function decides: the
+// key atom gives the test it makes; "" for another call.
+func (f *flow) predicateFact(call *cparse.Expr) (key string, neg bool, idents []string, x *cparse.Expr) {
+	if call == nil || call.Kind != cparse.ECall {
+		return "", false, nil, nil
+	}
+	t := f.predicateCall(call)
+	if t == nil {
+		return "", false, nil, nil
+	}
+	return f.atom(t)
 }
 
 // predicate memoises predicateBody per function: branches ask at every
