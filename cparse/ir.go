@@ -25,6 +25,11 @@ type File struct {
 	// configuration: outside every #if but include guards and #ifdef
 	// __KERNEL__ (aclinux.h's ACPI_GPE_USE_LOGICAL_ADDRESSES).
 	Defines []string
+	// KeyedInits are the function-like macros the file defines that
+	// declare a static struct lock_class_key: lock initialisers whose
+	// every use is a lockdep class of its own (f2fs.h's
+	// init_f2fs_rwsem()).
+	KeyedInits []string
 	// Ops are the functions stored in struct members by initializers.
 	Ops []OpsInit
 	// Guards are the guard classes the file defines (DEFINE_GUARD), by

@@ -375,3 +375,18 @@ func flagPredicate(body string, params []string) bool {
 	}
 	return false
 }
+
+// keyedInits names the function-like macros whose body declares a static
+// struct lock_class_key ("static struct lock_class_key __key;"), as the
+// kernel's lock initialisers do: each expansion is a lock class.
+func keyedInits(orig []byte, defs []macroDefn) []string {
+	var out []string
+	for _, m := range defs {
+		body := orig[m.s:m.e]
+		if i := bytes.Index(body, []byte("struct lock_class_key")); i > 0 && bytes.Contains(body[:i], []byte("static")) &&
+			!containsStr(out, m.name) {
+			out = append(out, m.name)
+		}
+	}
+	return out
+}

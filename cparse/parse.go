@@ -119,6 +119,7 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	root := ft.root()
 
 	synth, macroFns := macroSource(src, pre.defs, p.dialect)
+	f.KeyedInits = keyedInits(src, pre.defs)
 	b := &fileBuilder{p: p, f: f, src: src, pre: pre, types: types, conds: map[*tsNode]*condList{},
 		scratch: &exprScratch{str: string(src)}, macroFns: macroFns}
 	tops := b.topLevel(root)

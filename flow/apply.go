@@ -954,7 +954,7 @@ func (f *flow) translateCtx(s *cparse.Stmt, c *Ctx, g *FuncInfo, subst map[strin
 			}
 		default:
 			n.Inst = t.inst
-			if n.Class == "" {
+			if n.Class == "" || refines(t.class, n.Class) {
 				n.Class = t.class
 			}
 		}
@@ -1130,4 +1130,16 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 		}
 	}
 	return &n
+}
+
+// refines reports a class naming a lock by its place in an outer struct
+// that another names by its own struct ("struct sb_info::cp_rwsem.
+// internal_rwsem" for "struct f2fs_rwsem::internal_rwsem"): the caller
+// knows which instance's initialisation site the lock has.
+func refines(q, c string) bool {
+	i, j := strings.Index(q, "::"), strings.Index(c, "::")
+	if i < 0 || j < 0 || q == c {
+		return false
+	}
+	return strings.HasSuffix(q[i+2:], "."+c[j+2:])
 }

@@ -46,6 +46,8 @@ type Program struct {
 	types     TypeSource
 	// consts are the enumerators and #defines of the analysed files.
 	consts map[string]int64
+	// inits are the lock initialisation sites (initsite.go).
+	inits initSites
 	// Stats counts what the analysis could and could not do.
 	Stats Stats
 	// preds memoises predicate (predicate.go) by *cparse.Func.

@@ -271,6 +271,27 @@ func (e typeEnv) classOf(arg *cparse.Expr) string {
 }
 
 func (e typeEnv) objClass(obj *cparse.Expr) string {
+	return e.objClassQ(obj, true)
+}
+
+// objClassQ is objClass; with qualify, a lock in a struct embedded in
+// another ("ioc->ctl_cmds.mutex", a struct _internal_cmd in the adapter)
+// is named by its place in the outer struct ("struct
+// MPT3SAS_ADAPTER::ctl_cmds.mutex") when the tree initialises it there
+// (initQualified): lockdep's class is the initialisation site, and
+// mutex_init(&ioc->ctl_cmds.mutex) and mutex_init(&ioc->tm_cmds.mutex)
+// are two. A device's mutex, initialised once through a struct device
+// pointer, stays "struct device::mutex" wherever the device is embedded.
+func (e typeEnv) objClassQ(obj *cparse.Expr, qualify bool) string {
+	if qualify && obj.Kind == cparse.EField && obj.Op == "." {
+		if x := obj.X.Strip(); x != nil && x.Kind == cparse.EField {
+			if prefix := e.objClassQ(x, true); strings.Contains(prefix, "::") {
+				if q := prefix + "." + obj.Name; e.prog.initQualified(q) || e.prog.initQualified(prefix) {
+					return q
+				}
+			}
+		}
+	}
 	switch obj.Kind {
 	case cparse.EIdent:
 		if e.isLocal(obj.Name) {
@@ -289,13 +310,13 @@ func (e typeEnv) objClass(obj *cparse.Expr) string {
 			}
 		}
 		if obj.X.Kind == cparse.EField || obj.X.Kind == cparse.EIndex {
-			if prefix := e.objClass(obj.X); prefix != "" && strings.Contains(prefix, "::") {
+			if prefix := e.objClassQ(obj.X, qualify); prefix != "" && strings.Contains(prefix, "::") {
 				return prefix + "." + obj.Name
 			}
 		}
 		return ""
 	case cparse.EIndex:
-		if c := e.objClass(obj.X); c != "" {
+		if c := e.objClassQ(obj.X, qualify); c != "" {
 			return c + "[]"
 		}
 		return ""
@@ -308,7 +329,7 @@ func (e typeEnv) objClass(obj *cparse.Expr) string {
 				return "*" + inner.Name
 			case inner != nil && inner.Kind == cparse.EField:
 				// What a pointer field points to: struct foo::*lockp.
-				if c := e.objClass(inner); c != "" {
+				if c := e.objClassQ(inner, qualify); c != "" {
 					if i := strings.LastIndex(c, "::"); i >= 0 {
 						return c[:i+2] + "*" + c[i+2:]
 					}
@@ -359,4 +380,18 @@ func (e typeEnv) lockType(arg *cparse.Expr) string {
 		return ""
 	}
 	return t.Base
+}
+
+// pathClass names a lock object by its whole place: a member of a struct
+// embedded in another by the outer struct and the path ("struct
+// MPT3SAS_ADAPTER::ctl_cmds.mutex"), as an initialisation site names it.
+func (e typeEnv) pathClass(obj *cparse.Expr) string {
+	if obj.Kind == cparse.EField && obj.Op == "." {
+		if x := obj.X.Strip(); x != nil && x.Kind == cparse.EField {
+			if prefix := e.pathClass(x); strings.Contains(prefix, "::") {
+				return prefix + "." + obj.Name
+			}
+		}
+	}
+	return e.objClassQ(obj, false)
 }

@@ -549,6 +549,17 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 			r.ops[o.Key()] = append(r.ops[o.Key()], flow.OpsTarget{Fn: o.Fn, File: r.file.rel, Line: o.Line, Var: o.Var})
 		}
 	}
+	// Locks this file initialises by their place in an outer struct: a
+	// class of their own wherever they are taken (flow.InitKey).
+	for _, cls := range prog.InitSites(abs) {
+		if r.ops == nil {
+			r.ops = map[string][]flow.OpsTarget{}
+		}
+		k := flow.InitKey(cls)
+		if len(r.ops[k]) == 0 {
+			r.ops[k] = []flow.OpsTarget{{File: r.file.rel}}
+		}
+	}
 	for _, fi := range prog.Funcs {
 		if fi.F.File.Path != abs || fi.Result == nil {
 			continue

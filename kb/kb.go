@@ -282,6 +282,10 @@ type KB struct {
 	// interrupts off by design (start_kernel): no rule reports what their
 	// paths do, as with BootOnly's conditions.
 	BootFunctions []string `yaml:"boot_functions"`
+	// LockInits initialise a lock, each call site with a lock class of
+	// its own (a static lock_class_key per site: mutex_init(),
+	// spin_lock_init()...).
+	LockInits []string `yaml:"lock_inits"`
 	// CrashFunctions run once the kernel has decided to stop (vpanic()):
 	// lockdep is off, the other CPUs are stopped and the console's locks
 	// are only tried; no rule reports what their paths do.
@@ -322,6 +326,8 @@ type file struct {
 	BootFunctions []string `yaml:"boot_functions"`
 	// CrashFunctions: see KB.CrashFunctions.
 	CrashFunctions []string `yaml:"crash_functions"`
+	// LockInits: see KB.LockInits.
+	LockInits []string `yaml:"lock_inits"`
 	// Deliberate: see KB.Deliberate.
 	Deliberate []Deliberate `yaml:"deliberate"`
 	Syntax     Syntax       `yaml:"syntax"`
@@ -509,6 +515,7 @@ func (k *KB) merge(name string, data []byte) error {
 	}
 	k.BootFunctions = append(k.BootFunctions, f.BootFunctions...)
 	k.CrashFunctions = append(k.CrashFunctions, f.CrashFunctions...)
+	k.LockInits = append(k.LockInits, f.LockInits...)
 	k.Deliberate = append(k.Deliberate, f.Deliberate...)
 	k.NoOrderClasses = append(k.NoOrderClasses, f.NoOrderClasses...)
 	for c, v := range f.BootOnly {

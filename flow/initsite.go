@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+package flow
+
+import (
+	"slices"
+	"strings"
+	"sync"
+
+	"lockbot/cparse"
+)
+
+// Lock initialisation sites: lockdep's class of a lock is where it was
+// initialised (each mutex_init() declares a static key), so two mutexes
+// of one struct type embedded twice in another struct
+// ("mutex_init(&ioc->ctl_cmds.mutex)", "mutex_init(&ioc->tm_cmds.mutex)")
+// are two classes, and one initialised through a pointer to its own
+// struct (device_initialize()'s "mutex_init(&dev->mutex)") is one class
+// wherever that struct is embedded. The sites are collected from the
+// analysed files and, with an index, from the tree (InitKey entries).
+
+// InitKey is the key under which an index keeps the files that
+// initialise a lock object named by its whole place (pathClass), or a
+// struct a subsystem's keyed initialiser sets up (init_f2fs_rwsem()).
+func InitKey(class string) string { return "lockinit " + class }
+
+// initSites holds the analysed files' initialisation sites.
+type initSites struct {
+	once   sync.Once
+	byFile map[string][]string
+	all    map[string]bool
+	memo   sync.Map // class -> bool (initQualified)
+}
+
+// collect finds the initialisation sites of the analysed functions: a
+// call of a knowledge-base initialiser or of a macro that declares a
+// lock_class_key, whose first argument is the address of a member of an
+// embedded struct ("&ioc->ctl_cmds.mutex") or, for a subsystem's macro,
+// of any member ("&sbi->cp_rwsem").
+func (p *Program) collectInits() {
+	t := &p.inits
+	t.byFile = map[string][]string{}
+	t.all = map[string]bool{}
+	for _, fi := range p.Funcs {
+		if fi.F.Macro {
+			continue
+		}
+		env := typeEnv{p, fi.F}
+		for _, b := range fi.F.Blocks {
+			for _, st := range b.Stmts {
+				if st.Kind != cparse.SCall || st.Call == nil || len(st.Call.Args) == 0 {
+					continue
+				}
+				name := st.Call.CallName()
+				keyed := p.keyedInit(name)
+				if !keyed && !p.kbInit(name) {
+					continue
+				}
+				a := st.Call.Args[0].Strip()
+				if a == nil || a.Kind != cparse.EUnary || a.Op != "&" {
+					continue
+				}
+				obj := a.X.Strip()
+				if obj == nil || obj.Kind != cparse.EField {
+					continue
+				}
+				cls := env.pathClass(obj)
+				i := strings.Index(cls, "::")
+				if i < 0 || !keyed && !strings.Contains(cls[i:], ".") {
+					continue // a struct's own member: its class already
+				}
+				file := fi.F.File.Path
+				t.all[cls] = true
+				if !slices.Contains(t.byFile[file], cls) {
+					t.byFile[file] = append(t.byFile[file], cls)
+				}
+			}
+		}
+	}
+}
+
+func (p *Program) kbInit(name string) bool {
+	for _, n := range p.kb.LockInits {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// keyedInit reports a function-like macro of the analysed files that
+// declares a static struct lock_class_key: an initialiser whose every use
+// is a class of its own (f2fs.h's init_f2fs_rwsem()).
+func (p *Program) keyedInit(name string) bool {
+	if name == "" || p.kbInit(name) {
+		return false
+	}
+	for _, f := range p.Files {
+		if slices.Contains(f.KeyedInits, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// InitSites lists the classes a file's functions initialise by their
+// whole place (InitKey), for an index.
+func (p *Program) InitSites(file string) []string {
+	p.inits.once.Do(p.collectInits)
+	return p.inits.byFile[file]
+}
+
+// initQualified reports a lock object (or a keyed initialiser's struct)
+// the analysed files or the tree initialise at that place.
+func (p *Program) initQualified(class string) bool {
+	if !strings.Contains(class, "::") {
+		return false
+	}
+	if v, ok := p.inits.memo.Load(class); ok {
+		return v.(bool)
+	}
+	p.inits.once.Do(p.collectInits)
+	v := p.inits.all[class]
+	if !v && p.ext != nil {
+		v = len(p.ext.Ops(InitKey(class))) > 0
+	}
+	p.inits.memo.Store(class, v)
+	return v
+}
