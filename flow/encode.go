@@ -13,7 +13,7 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 41
+const SummaryVersion = 42
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its
@@ -43,6 +43,9 @@ type FuncRecord struct {
 	// Conds are the preprocessor conditions around the definition
 	// (cparse.Func.Conds): a configuration chooses among variants by them.
 	Conds []preCondRec `json:"conds,omitempty"`
+	// Pred is, for a predicate (predicate.go), the test it returns: a
+	// caller's branch on the call is that test on its arguments.
+	Pred string `json:"pred,omitempty"`
 }
 
 // preCondRec is a cparse.PreCond: its atom's text and value.
@@ -147,6 +150,9 @@ func Record(fi *FuncInfo) *FuncRecord {
 	}
 	if f.File != nil {
 		r.File = f.File.Path
+	}
+	if x := predicateBody(f); x != nil && !x.Larger(maxFactNodes) {
+		r.Pred = x.String()
 	}
 	if fi.Result == nil || fi.Result.Failed || fi.Sum == nil {
 		r.Failed = true
@@ -285,6 +291,12 @@ func (r *FuncRecord) FuncInfo(k *kb.KB) (*FuncInfo, error) {
 		f.Conds = append(f.Conds, cparse.PreCond{Atom: &cparse.Expr{Kind: cparse.EIdent, Name: c.Key}, Val: c.Val})
 	}
 	fi := &FuncInfo{F: f, Result: &FuncResult{Failed: r.Failed}}
+	if r.Pred != "" {
+		// A test that does not parse back only loses the predicate.
+		if x := cparse.ParseExpr([]byte(r.Pred), 0, len(r.Pred), d.types); x != nil {
+			fi.pred = Canon(x)
+		}
+	}
 	if r.Failed {
 		fi.Sum = &Summary{}
 		return fi, nil

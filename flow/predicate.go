@@ -149,7 +149,10 @@ func (f *flow) predicateCall(call *cparse.Expr) *cparse.Expr {
 	if g == nil || g.F == nil || len(call.Args) != len(g.F.Params) {
 		return nil
 	}
-	body := f.p.predicate(g.F)
+	body := g.pred
+	if body == nil {
+		body = f.p.predicate(g.F)
+	}
 	if body == nil {
 		return nil
 	}

@@ -93,6 +93,9 @@ type FuncInfo struct {
 	// external: a function of another run (an index), called but never
 	// analysed here.
 	external bool
+	// pred is, for an external function, the test its record says it
+	// returns (FuncRecord.Pred): a predicate of its parameters.
+	pred *cparse.Expr
 }
 
 // Config is what a program is built with besides its files.

@@ -417,3 +417,71 @@ void pci_deep_ps_enter(struct rtw_dev *dev)
 		}
 	}
 }
+
+// TestIndexPredicate: a predicate another file defines (drm_file.c's
+// drm_dev_needs_global_mutex(), "if (a || b) return true; return
+// false;") or a shared header does, tested before a lock and before its
+// unlock, is one test: the index keeps the test it returns
+// (FuncRecord.Pred).
+func TestIndexPredicate(t *testing.T) {
+	tree := writeTree(t, map[string]string{
+		"include/linux/dd.h": `struct drv {
+	int (*load)(void);
+	int (*unload)(void);
+};
+struct dev {
+	const struct drv *driver;
+	int cons;
+	int line;
+};
+bool needs_global(struct dev *dev);
+static inline bool dev_console(struct dev *dev)
+{
+	return dev->cons && dev->cons == dev->line;
+}
+`,
+		"drivers/dd/file.c": `#include <linux/dd.h>
+
+bool needs_global(struct dev *dev)
+{
+	if (dev->driver->load || dev->driver->unload)
+		return true;
+	return false;
+}
+`,
+		"drivers/dd/drv.c": `#include <linux/dd.h>
+static DEFINE_MUTEX(global_mutex);
+
+int dev_register(struct dev *dev)
+{
+	int ret = 0;
+
+	if (needs_global(dev))
+		mutex_lock(&global_mutex);
+	if (dev->line)
+		ret = 1;
+	if (needs_global(dev))
+		mutex_unlock(&global_mutex);
+	return ret;
+}
+
+void dev_configure(struct dev *dev)
+{
+	if (dev_console(dev))
+		console_lock();
+	pr_info("configured\n");
+	if (dev_console(dev))
+		console_unlock();
+}
+`,
+	})
+	ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	var got []string
+	for _, f := range scanFile(t, tree, "drivers/dd/drv.c", ix) {
+		got = append(got, f.Function+":"+f.Rule+": "+f.Message)
+	}
+	if len(got) != 0 {
+		t.Errorf("drv.c findings %q, want none: each pair of tests is one", got)
+	}
+}
