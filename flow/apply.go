@@ -641,7 +641,7 @@ func (f *flow) matchUnheld(st *State, r *Ctx) int {
 			continue
 		}
 		if r.Class != "" {
-			if c.Class == r.Class {
+			if sameClass(c.Class, r.Class) {
 				return i
 			}
 			continue
@@ -1130,6 +1130,16 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 		}
 	}
 	return &n
+}
+
+// sameClass reports two names of one lock class for a release: equal,
+// or one naming by its place in an outer struct what the other names by
+// its own struct (a callee in a file that did not know the
+// initialisation site releases "struct f2fs_rwsem::internal_rwsem",
+// which its caller holds as "struct f2fs_sb_info::cp_rwsem.
+// internal_rwsem").
+func sameClass(a, b string) bool {
+	return a != "" && (a == b || refines(a, b) || refines(b, a))
 }
 
 // refines reports a class naming a lock by its place in an outer struct

@@ -138,7 +138,7 @@ func nullObject(st *State, c *Ctx) bool {
 // marks reports a release mark of lock c: its instance, or without one
 // its class.
 func (m relMark) marks(c *Ctx) bool {
-	return m.fam == Family(c.Kind) && (c.Inst != "" && m.inst == c.Inst || c.Inst == "" && c.Class != "" && m.class == c.Class)
+	return m.fam == Family(c.Kind) && (c.Inst != "" && m.inst == c.Inst || c.Inst == "" && sameClass(c.Class, m.class))
 }
 
 // maybeReleased reports a lock some path merged into st released.
@@ -349,7 +349,7 @@ func sameLock(a, b *Ctx) bool {
 	if a.Inst != "" && b.Inst != "" {
 		return a.Inst == b.Inst
 	}
-	return a.Class != "" && a.Class == b.Class
+	return sameClass(a.Class, b.Class)
 }
 
 // Detour finds the jump (goto, break, continue) on the way from the

@@ -124,7 +124,7 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 		class = argClass
 		idx = -1
 		for i := len(st.Held) - 1; i >= 0; i-- {
-			if c := st.Held[i]; Family(c.Kind) == fam && c.Class == class {
+			if c := st.Held[i]; Family(c.Kind) == fam && sameClass(c.Class, class) {
 				idx = i
 				break
 			}
@@ -209,7 +209,7 @@ func (f *flow) matchRelease(st *State, kind *kb.Kind, arg *cparse.Expr) int {
 	}
 	for i := len(st.Held) - 1; i >= 0; i-- {
 		c := st.Held[i]
-		if Family(c.Kind) == fam && (class != "" && c.Class == class || arg == nil || !kind.Lock) {
+		if Family(c.Kind) == fam && (sameClass(c.Class, class) || arg == nil || !kind.Lock) {
 			return i
 		}
 	}
