@@ -418,9 +418,16 @@ func (r *FuncResult) dropDeferred() {
 // &rtw_pci_ops" calls through rtwdev->hci.ops its own table's functions,
 // not the USB or SDIO driver's that fill the same struct type elsewhere
 // in the tree. A file that stores two tables there, or none, decides
-// nothing.
+// nothing, and so does a store in a struct a shared header defines.
 func (p *Program) storedTable(file, cls string) string {
 	if cls == "" {
+		return ""
+	}
+	// Only a driver's own struct: a core type (struct net_device's
+	// xfrmdev_ops) is every driver's, and bonding stores its table in the
+	// bond's device while it calls its slaves' tables.
+	owner, _, ok := strings.Cut(cls, "::")
+	if !ok || p.structHome(owner+".") == "" {
 		return ""
 	}
 	if vs := p.tableStores()[file][cls]; len(vs) == 1 {

@@ -4,6 +4,7 @@ package index
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -332,14 +333,18 @@ const struct mac_ops ich8_mac_ops = {
 // which bus, and the USB read's sleep is reported.
 func TestIndexOpsStoredTable(t *testing.T) {
 	for _, tc := range []struct {
-		store string
-		want  int
+		store, header string
+		want          int
 	}{
-		{"dev->hci.ops = &pci_ops;", 0},
-		{"", 1},
+		{"dev->hci.ops = &pci_ops;", "drivers/rtw/hci.h", 0},
+		{"", "drivers/rtw/hci.h", 1},
+		// A core struct (bonding stores its table in the bond's
+		// net_device and calls its slaves'): every driver's, no store
+		// decides.
+		{"dev->hci.ops = &pci_ops;", "include/linux/hci.h", 1},
 	} {
-		tree := writeTree(t, map[string]string{
-			"drivers/rtw/hci.h": `struct rtw_dev;
+		files := map[string]string{
+			tc.header: `struct rtw_dev;
 struct hci_ops {
 	unsigned char (*read8)(struct rtw_dev *dev, unsigned int addr);
 };
@@ -405,7 +410,15 @@ void pci_deep_ps_enter(struct rtw_dev *dev)
 	spin_unlock_bh(&dev->irq_lock);
 }
 `,
-		})
+		}
+		if tc.header != "drivers/rtw/hci.h" {
+			for name, text := range files {
+				if strings.HasSuffix(name, ".c") {
+					files[name] = strings.Replace(text, `#include "hci.h"`, `#include <linux/hci.h>`, 1)
+				}
+			}
+		}
+		tree := writeTree(t, files)
 		ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
 		var got []string
 		for _, f := range scanFile(t, tree, "drivers/rtw/pci.c", ix) {
@@ -413,7 +426,7 @@ void pci_deep_ps_enter(struct rtw_dev *dev)
 		}
 		ix.Close()
 		if len(got) != tc.want {
-			t.Errorf("%q: pci.c findings %q, want %d", tc.store, got, tc.want)
+			t.Errorf("%q in %s: pci.c findings %q, want %d", tc.store, tc.header, got, tc.want)
 		}
 	}
 }
