@@ -73,6 +73,9 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 		case e.Kind == cparse.ECall:
 			if t := f.predicateCall(e); t != nil {
 				e = t // the test the predicate makes: one fact for every call
+				if t.Kind == cparse.ECall {
+					break // a test of state: keyed by its own call (stateTest)
+				}
 				continue
 			}
 			if name := e.CallName(); name != "" && !isUpperName(name) && !f.pure(name) {

@@ -23,8 +23,11 @@ import (
 // branches, or "if (a || b) return true; return false;"): the branches
 // are read back into one expression (returnedExpr).
 func predicateBody(g *cparse.Func) *cparse.Expr {
-	if g == nil || len(g.Params) == 0 || len(g.Blocks) == 0 || g.Entry < 0 || g.Entry >= len(g.Blocks) {
+	if g == nil || len(g.Blocks) == 0 || g.Entry < 0 || g.Entry >= len(g.Blocks) {
 		return nil
+	}
+	if len(g.Params) == 0 {
+		return stateTest(g)
 	}
 	budget := maxPredicateBlocks
 	ret := returnedExpr(g, g.Entry, &budget)
@@ -63,6 +66,38 @@ func predicateBody(g *cparse.Func) *cparse.Expr {
 		return nil
 	}
 	return ret
+}
+
+// stateTest reads a predicate of no parameters that returns a test of
+// state no caller passes (has_current_bpf_ctx() is "return
+// !!current->bpf_ctx;", or "return false;" in another configuration):
+// its test is its own call, "has_current_bpf_ctx()", one fact at every
+// call in a function, so udp_abort()'s lock_sock() and release_sock()
+// under the same test are taken together. A body that calls a function
+// (irqs_disabled() reads the flags a lock call in between may change)
+// or assigns is not one.
+func stateTest(g *cparse.Func) *cparse.Expr {
+	budget := maxPredicateBlocks
+	ret := returnedExpr(g, g.Entry, &budget)
+	if ret == nil {
+		return nil
+	}
+	ok := true
+	ret.Walk(func(x *cparse.Expr) bool {
+		switch x.Kind {
+		case cparse.ECall, cparse.EAssign:
+			ok = false
+		case cparse.EUnary:
+			if x.Op == "++" || x.Op == "--" {
+				ok = false
+			}
+		}
+		return ok
+	})
+	if !ok {
+		return nil
+	}
+	return &cparse.Expr{Kind: cparse.ECall, X: &cparse.Expr{Kind: cparse.EIdent, Name: g.Name, Pos: ret.Pos}, Pos: ret.Pos}
 }
 
 // maxPredicateBlocks bounds the blocks a predicate's body may have.
