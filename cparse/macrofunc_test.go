@@ -159,7 +159,7 @@ void key_enable(struct k *key);
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]string{}
+	var got []string
 	for _, fn := range f.Funcs {
 		if !fn.Macro {
 			continue
@@ -168,11 +168,23 @@ void key_enable(struct k *key);
 		for _, c := range fn.Conds {
 			cs = append(cs, fmt.Sprintf("%s=%v", c.Atom.Name, c.Val))
 		}
-		got[fn.Name] = strings.Join(cs, " ")
+		got = append(got, fmt.Sprintf("%s:%d[%s]", fn.Name, fn.Line, strings.Join(cs, " ")))
 	}
-	// key_enable_locked is defined twice, so not read; the other two are.
-	if len(got) != 1 || got["key_any"] != "" {
-		t.Errorf("macro conditions %q", got)
+	// key_enable_locked is defined twice, in the two arms of one #if:
+	// each definition is read, a variant with its arm's condition.
+	want := "key_enable_locked:3[defined(CONFIG_JUMP_LABEL)=true] key_enable_locked:5[defined(CONFIG_JUMP_LABEL)=false] key_any:7[]"
+	if strings.Join(got, " ") != want {
+		t.Errorf("macro functions %q, want %q", strings.Join(got, " "), want)
+	}
+	// Defined again outside any arm (#undef, then another body): the
+	// two are not variants of one function, and neither is read.
+	redef := "#define tbl(x) foo(x)\n#undef tbl\n#define tbl(x) bar(x)\n"
+	f, err = p.Parse("r.h", []byte(redef))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range f.Funcs {
+		t.Errorf("redefined macro read as %s:%d", fn.Name, fn.Line)
 	}
 	src2 := strings.Replace(src, "#define key_enable_locked(k) key_enable(k)\n", "", 1)
 	f, err = p.Parse("t.h", []byte(src2))

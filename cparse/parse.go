@@ -118,7 +118,7 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	}
 	root := ft.root()
 
-	synth, macroFns := macroSource(src, pre.defs, p.dialect)
+	synth, macroFns := macroSource(src, withVariants(pre.defs, pre.variants), p.dialect)
 	f.KeyedInits = keyedInits(src, pre.defs)
 	b := &fileBuilder{p: p, f: f, src: src, pre: pre, types: types, conds: map[*tsNode]*condList{},
 		scratch: &exprScratch{str: string(src)}, macroFns: macroFns}
@@ -154,20 +154,33 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 		// The #if arms around each macro, from the file's own tree: a
 		// macro of the !CONFIG_JUMP_LABEL arm is a variant as a stub
 		// function is.
-		conds := map[string][]PreCond{}
+		type at struct {
+			name string
+			line int
+		}
+		conds := map[at][]PreCond{}
 		for _, n := range tops {
 			// The prepass leaves "#define NAME 0" of a function-like one.
 			if t := p.typ(n); t != "preproc_def" && t != "preproc_function_def" || b.conds[n] == nil {
 				continue
 			}
 			if nm := n.ChildByFieldName("name"); nm != nil {
-				conds[nm.Content(src)] = b.conds[n].conds()
+				conds[at{nm.Content(src), f.Line(int(nm.StartByte()))}] = b.conds[n].conds()
 			}
+		}
+		variant := map[string]bool{}
+		for _, m := range pre.variants {
+			variant[m.name] = true
 		}
 		// The file's own tree is not used past here: the flattener's
 		// buffers are reused.
 		for _, fn := range p.macroFuncs(f, synth, pre, macroFns, types, timeout) {
-			fn.Conds = conds[fn.Name]
+			fn.Conds = conds[at{fn.Name, fn.Line}]
+			if variant[fn.Name] && len(fn.Conds) == 0 {
+				// Defined again outside any #if arm (#undef, then a
+				// new body for the next table): not one function.
+				continue
+			}
 			f.Funcs = append(f.Funcs, fn)
 		}
 	}
@@ -215,6 +228,20 @@ func (p *Parser) generatedFuncs(f *File, text []byte, real prepassResult, types 
 		}
 	}
 	return out
+}
+
+// withVariants merges a file's macros defined once and those defined
+// more than once (#ifdef CONFIG_SERIAL_CORE_CONSOLE's uart_console()
+// and its stub) in the order of the text, as macroSource writes them.
+func withVariants(defs, variants []macroDefn) []macroDefn {
+	if len(variants) == 0 {
+		return defs
+	}
+	all := make([]macroDefn, 0, len(defs)+len(variants))
+	all = append(all, defs...)
+	all = append(all, variants...)
+	slices.SortFunc(all, func(a, b macroDefn) int { return a.s - b.s })
+	return all
 }
 
 // macroFuncs parses the functions macroSource wrote for f's macros. They

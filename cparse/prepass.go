@@ -155,6 +155,9 @@ type prepassResult struct {
 	// defs are the function-like macros defined once in the file, to be
 	// read as functions (macroSource).
 	defs []macroDefn
+	// variants are the function-like macros defined more than once, in
+	// order: read as functions only where #if arms tell them apart.
+	variants []macroDefn
 	// objDefines are the object-like macros the file defines whatever
 	// the configuration (see File.Defines).
 	objDefines []string
@@ -533,6 +536,8 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 	for _, m := range res.defs {
 		if defined[m.name] == 1 {
 			once = append(once, m)
+		} else {
+			res.variants = append(res.variants, m)
 		}
 	}
 	res.defs = once

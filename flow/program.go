@@ -309,6 +309,7 @@ func (p *Program) Lookup(caller *cparse.Func, name string) *FuncInfo {
 	if fns := nonMacro(cands); len(fns) > 0 {
 		cands = fns
 	}
+	cands = p.rtVariants(cands)
 	var visible []*FuncInfo
 	for _, c := range cands {
 		if c.F.File == caller.File {
@@ -332,6 +333,34 @@ func (p *Program) Lookup(caller *cparse.Func, name string) *FuncInfo {
 		return near[0]
 	}
 	return nil
+}
+
+// rtVariants drops, where a name has several definitions, those a
+// PREEMPT_RT kernel does not build (an #ifndef CONFIG_PREEMPT_RT arm's
+// "#define conn_get_cpu(v) get_cpu_ptr(v)"): the RT rules must not see
+// the preemption it disables, which the other arm's migrate_disable()
+// does not.
+func (p *Program) rtVariants(cands []*FuncInfo) []*FuncInfo {
+	if len(cands) < 2 {
+		return cands
+	}
+	var out []*FuncInfo
+	for _, c := range cands {
+		nonRT := false
+		for _, pc := range c.F.Conds {
+			if pc.Atom != nil && p.nonRTFact(&Cond{Key: pc.Atom.Name, Val: pc.Val, Idents: preIdents(pc.Atom.Name)}) {
+				nonRT = true
+				break
+			}
+		}
+		if !nonRT {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return cands
+	}
+	return out
 }
 
 // nonMacro returns the candidates that are functions, not macros.

@@ -3,7 +3,8 @@
 // sleep under one is found and a lock taken by macro and released by
 // the primitive pairs. A macro whose body is a statement is read as a
 // function, when its arguments do nothing where they are written; one
-// that two #ifdef arms define two ways is left out, lock and unlock alike.
+// that two #ifdef arms define two ways is read as a function in each
+// arm, and the RT rules see the arm a PREEMPT_RT kernel builds.
 struct conn {
 	spinlock_t lock;
 	struct mutex mtx;
@@ -29,7 +30,7 @@ static DEFINE_MUTEX(table_mutex);
 #define conn_dbg_lock(c)	spin_lock(&(c)->lock)
 #endif
 
-/* The !PREEMPT_RT one of two definitions: neither is read. */
+/* Two arms: the RT rules see the PREEMPT_RT one (migrate_disable()). */
 #ifndef CONFIG_PREEMPT_RT
 #define conn_get_cpu(v)		get_cpu_ptr(v)
 #define conn_put_cpu(v)		put_cpu_ptr(v)
@@ -99,7 +100,7 @@ void conn_stmt(struct conn *c)
 	conn_unlock_stmt(c);
 }
 
-/* Two definitions: neither is read. */
+/* Two arms, each a lock that is not released: no inconsistency. */
 void conn_dbg(struct conn *c)
 {
 	conn_dbg_lock(c);
