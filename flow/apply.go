@@ -246,6 +246,34 @@ func constTruthIn(x *cparse.Expr, consts map[string]int64) (val, ok bool) {
 	return false, false
 }
 
+// constsOf returns the values of the named constants x uses: the
+// analysed files' own, then the index's for the tree's headers. A map
+// of x's alone, as flows run at once and p.consts is not written after
+// the program is built.
+func (p *Program) constsOf(x *cparse.Expr) map[string]int64 {
+	if p.constSrc == nil {
+		return p.consts
+	}
+	var m map[string]int64
+	x.Walk(func(e *cparse.Expr) bool {
+		if e.Kind != cparse.EIdent || !isNamedConst(e) {
+			return true
+		}
+		v, ok := p.consts[e.Name]
+		if !ok {
+			v, ok = p.constSrc.Const(e.Name)
+		}
+		if ok {
+			if m == nil {
+				m = map[string]int64{}
+			}
+			m[e.Name] = v
+		}
+		return true
+	})
+	return m
+}
+
 // negatedCountTest decides a comparison with zero of a negated variable
 // or member ("-spool->min_hpages > 0"): in kernel code a value negated to
 // pass as a signed delta is a count being given back, so it is taken to
@@ -797,7 +825,7 @@ func (f *flow) argFact(s *cparse.Stmt, x *cparse.Expr, subst map[string]*cparse.
 	a := &argAtom{}
 	if t, local := f.substitute(x, subst, g); local {
 		a.skip = true
-	} else if truth, isConst := constTruthIn(t, f.p.consts); isConst {
+	} else if truth, isConst := constTruthIn(t, f.p.constsOf(t)); isConst {
 		a.isConst, a.truth = true, truth
 	} else if a.key, a.neg, a.idents, a.expr = f.atom(t); a.key == "" {
 		a.skip = true

@@ -40,6 +40,14 @@ type TypeSource interface {
 	Struct(name string) *cparse.Struct
 }
 
+// ConstSource supplies the integer constants of the tree's headers
+// (enumerators, #defines), which a file's analysis does not read. Safe
+// for concurrent use; ok is false for a name it does not know or whose
+// definitions differ.
+type ConstSource interface {
+	Const(name string) (int64, bool)
+}
+
 // RecordStore holds the records of a tree: an index.
 type RecordStore interface {
 	// Records returns the records of every definition of a name.

@@ -44,6 +44,9 @@ type Program struct {
 	linkCalls bool
 	ops       *opsTable
 	types     TypeSource
+	// constSrc answers for the constants of headers not read (nil:
+	// none but the files' own are known).
+	constSrc ConstSource
 	// consts are the enumerators and #defines of the analysed files.
 	consts map[string]int64
 	// inits are the lock initialisation sites (initsite.go).
@@ -141,6 +144,9 @@ func NewProgram(files []*cparse.File, cfg Config) *Program {
 		structs: map[string]*cparse.Struct{}, typedefs: map[string]cparse.Type{}, globals: map[string]cparse.Type{}, log: log,
 		ops: newOpsTable(files), consts: map[string]int64{}, boot: bootKeys(k),
 		rt: cfg.RT, kc: cfg.Kconfig, ext: cfg.Externals, types: cfg.Types, linkCalls: cfg.LinkCalls, budget: cfg.Budget}
+	if cs, ok := cfg.Externals.(ConstSource); ok {
+		p.constSrc = cs
+	}
 	if ts, ok := cfg.Externals.(TypeSource); ok && p.types == nil {
 		p.types = ts
 	}

@@ -90,6 +90,8 @@ var (
 	bucketFuncs = []byte("funcs")
 	bucketOps   = []byte("ops")
 	bucketTypes = []byte("types")
+	// bucketConsts holds the shared headers' integer constants.
+	bucketConsts = []byte("consts")
 	// bucketOwners names, for each header function's record, the file
 	// whose analysis wrote it (see store).
 	bucketOwners = []byte("owners")
@@ -100,7 +102,7 @@ var (
 // sealedBuckets hold values sealed with their checksum (see seal); the
 // meta bucket's version and knowledge-base hash are not, as a damaged one
 // reads as another version, which is refused as well.
-var sealedBuckets = [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes, bucketOwners}
+var sealedBuckets = [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes, bucketConsts, bucketOwners}
 
 // Index is an open index file.
 type Index struct {
@@ -124,6 +126,7 @@ type Index struct {
 
 	typesMu sync.Mutex
 	types   map[string]*cparse.Struct
+	consts  map[string]constVal
 
 	// damage is the first record found damaged or undecodable; damageN
 	// counts them (see RecordError).
@@ -151,8 +154,9 @@ type fileState struct {
 	// recorded, whether it kept those records or another includer did:
 	// when their owner goes, this file can write them again.
 	Headers []string `json:"headers,omitempty"`
-	Ops     []string `json:"ops,omitempty"`   // members its ops tables fill
-	Types   []string `json:"types,omitempty"` // structs a header defines
+	Ops     []string `json:"ops,omitempty"`    // members its ops tables fill
+	Types   []string `json:"types,omitempty"`  // structs a header defines
+	Consts  []string `json:"consts,omitempty"` // integer constants a shared header defines
 }
 
 // ErrStale is an index written by another version of lockbot or with
@@ -210,7 +214,7 @@ func OpenWith(path string, k *kb.KB, opt OpenOptions) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := &Index{db: db, path: path, k: k, log: log, read: readRegular, types: map[string]*cparse.Struct{}}
+	ix := &Index{db: db, path: path, k: k, log: log, read: readRegular, types: map[string]*cparse.Struct{}, consts: map[string]constVal{}}
 	ix.kc = opt.Kconfig
 	ix.set = flow.NewLinker(k, ix, ix.kc)
 	if opt.Write {

@@ -498,3 +498,83 @@ void dev_configure(struct dev *dev)
 		t.Errorf("drv.c findings %q, want none: each pair of tests is one", got)
 	}
 }
+
+// TestIndexHeaderConsts: a callee's test of an argument against a named
+// constant of a shared header (mwifiex's "action_code ==
+// WLAN_TDLS_SETUP_CONFIRM", an enumerator of <linux/ieee80211.h>) is
+// decided by the constant a caller passes, from the index's constants;
+// a name two headers define differently decides nothing.
+func TestIndexHeaderConsts(t *testing.T) {
+	tree := writeTree(t, map[string]string{
+		"include/linux/codes.h": `enum tdls_code {
+	TDLS_SETUP_REQUEST = 0,
+	TDLS_SETUP_RESPONSE,
+	TDLS_SETUP_CONFIRM,
+	TDLS_TEARDOWN,
+	TDLS_DISCOVERY_REQUEST = 10,
+};
+#define MODE_SLOW 4
+`,
+		"include/linux/other.h": `#define MODE_FAST 4
+`,
+		"include/linux/clash.h": `#define MODE_FAST 5
+`,
+		"drivers/wl/tdls.c": `#include <linux/codes.h>
+struct priv {
+	spinlock_t lock;
+};
+
+static int send_frame(struct priv *priv, int code)
+{
+	if (code == TDLS_SETUP_CONFIRM || code == TDLS_TEARDOWN)
+		msleep_interruptible(10);
+	return 0;
+}
+
+static int set_mode(struct priv *priv, int mode)
+{
+	if (mode == MODE_SLOW)
+		msleep(1);
+	return 0;
+}
+
+void check_tx(struct priv *priv)
+{
+	spin_lock_bh(&priv->lock);
+	send_frame(priv, TDLS_DISCOVERY_REQUEST);
+	set_mode(priv, MODE_FAST);
+	spin_unlock_bh(&priv->lock);
+}
+
+void teardown(struct priv *priv)
+{
+	spin_lock_bh(&priv->lock);
+	send_frame(priv, TDLS_TEARDOWN);
+	spin_unlock_bh(&priv->lock);
+}
+`,
+	})
+	ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	var got []string
+	for _, f := range scanFile(t, tree, "drivers/wl/tdls.c", ix) {
+		sleep := "msleep_interruptible"
+		if strings.Contains(f.Message, "msleep(1)") {
+			sleep = "msleep"
+		}
+		got = append(got, f.Function+":"+f.Rule+":"+sleep)
+	}
+	// check_tx: TDLS_DISCOVERY_REQUEST is neither code that sleeps;
+	// MODE_FAST is 4 in one header and 5 in another, so it may be
+	// MODE_SLOW. teardown passes a code that sleeps.
+	want := "check_tx:SLEEP_IN_ATOMIC:msleep teardown:SLEEP_IN_ATOMIC:msleep_interruptible"
+	if strings.Join(got, " ") != want {
+		t.Errorf("findings %q, want %q", got, want)
+	}
+	if v, ok := ix.Const("TDLS_DISCOVERY_REQUEST"); !ok || v != 10 {
+		t.Errorf("TDLS_DISCOVERY_REQUEST = %d, %v; want 10", v, ok)
+	}
+	if _, ok := ix.Const("MODE_FAST"); ok {
+		t.Error("MODE_FAST known, though two headers define it differently")
+	}
+}

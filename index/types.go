@@ -64,6 +64,7 @@ func (ix *Index) Struct(name string) *cparse.Struct {
 func (ix *Index) resetTypes() {
 	ix.typesMu.Lock()
 	ix.types = map[string]*cparse.Struct{}
+	ix.consts = map[string]constVal{}
 	ix.typesMu.Unlock()
 }
 

@@ -105,6 +105,9 @@ type result struct {
 	ops map[string][]flow.OpsTarget
 	// types are a header's structs: their fields by name.
 	types map[string]map[string]cparse.Type
+	// consts are a shared header's integer constants (enumerators,
+	// #defines) by name.
+	consts map[string]int64
 	// notParsed: read, but the parser took none of it (not C, too deep).
 	notParsed bool
 	// skipped are the files met that are not regular (absolute paths);
@@ -532,6 +535,9 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 				}
 			}
 		}
+		if strings.HasSuffix(f.Path, ".h") && flow.SharedHeader(r.file.rel) && len(f.Consts) > 0 {
+			r.consts = f.Consts
+		}
 		if strings.HasSuffix(f.Path, ".h") {
 			for name, s := range f.Structs {
 				if !strings.Contains(name, "<anonymous") && len(s.Fields) > 0 {
@@ -685,6 +691,17 @@ func (u *updater) store(tx *bolt.Tx, r result, old fileState) (fileState, error)
 		}
 		fs.Types = append(fs.Types, n)
 	}
+	names = names[:0]
+	for n := range r.consts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := editConsts(tx, n, r.file.rel, r.consts[n], true); err != nil {
+			return fileState{}, err
+		}
+		fs.Consts = append(fs.Consts, n)
+	}
 	data, err := json.Marshal(fs)
 	if err != nil {
 		return fileState{}, err
@@ -758,6 +775,11 @@ func (u *updater) drop(tx *bolt.Tx, rel string, old fileState) error {
 	}
 	for _, n := range old.Types {
 		if err := editTypes(tx, n, rel, nil); err != nil {
+			return err
+		}
+	}
+	for _, n := range old.Consts {
+		if err := editConsts(tx, n, rel, 0, false); err != nil {
 			return err
 		}
 	}

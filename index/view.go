@@ -68,8 +68,12 @@ func (v *View) KeysWithPrefix(prefix string, max int) []string {
 // Struct implements flow.TypeSource (see Index.Struct).
 func (v *View) Struct(name string) *cparse.Struct { return v.ix.Struct(name) }
 
+// Const implements flow.ConstSource (see Index.Const).
+func (v *View) Const(name string) (int64, bool) { return v.ix.Const(name) }
+
 // Interfaces the analysis looks for on its Externals.
 var (
+	_ flow.ConstSource        = (*View)(nil)
 	_ flow.Externals          = (*View)(nil)
 	_ flow.UnconfiguredLookup = (*View)(nil)
 	_ flow.KeyLister          = (*View)(nil)
