@@ -17,6 +17,9 @@ import (
 
 // lockArg returns the lock expression a primitive acts on, in the current
 // function's terms.
+// maxIrqLevels bounds the irq-off contexts one local_irq_enable() ends.
+const maxIrqLevels = 8
+
 func (f *flow) lockArg(spec *kb.Func, args []*cparse.Expr, ret *cparse.Expr) *cparse.Expr {
 	if spec.Lock != nil {
 		if i, ok := spec.LockIndex(len(args)); ok {
@@ -219,6 +222,16 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 		}
 		if kind.Name != "irq" || !restored {
 			f.release(s, b, kind, lock, "", st, f.step(line, text), true)
+		}
+		if kind.Name == "irq" && flags == nil {
+			// local_irq_enable() enables interrupts however often they
+			// were disabled: irq-off does not nest as a lock does
+			// (arm's do_work_pending() disables at the bottom of its
+			// loop, on a path that did not enable, and enables at the
+			// top).
+			for n := 0; n < maxIrqLevels && f.matchRelease(st, kind, nil) >= 0; n++ {
+				f.release(s, b, kind, nil, "", st, f.step(line, text), false)
+			}
 		}
 		if flags != nil && !restored {
 			// spin_unlock_irqrestore(lock, flags) after local_irq_save(flags).
