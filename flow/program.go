@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"lockbot/cparse"
 	"lockbot/internal/graph"
 	"lockbot/kb"
+	"lockbot/kbuild"
 )
 
 // Program is a set of analysed files: the functions, their summaries and
@@ -44,6 +46,8 @@ type Program struct {
 	linkCalls bool
 	ops       *opsTable
 	types     TypeSource
+	// rtArms memoises nonRTArm by condition.
+	rtArms sync.Map
 	// constSrc answers for the constants of headers not read (nil:
 	// none but the files' own are known).
 	constSrc ConstSource
@@ -346,15 +350,18 @@ func (p *Program) Lookup(caller *cparse.Func, name string) *FuncInfo {
 // "#define conn_get_cpu(v) get_cpu_ptr(v)"): the RT rules must not see
 // the preemption it disables, which the other arm's migrate_disable()
 // does not.
+//
+// A macro alone under such an arm is dropped too: its other arm does
+// nothing ("do { } while (0)"), so it was not read as a function.
 func (p *Program) rtVariants(cands []*FuncInfo) []*FuncInfo {
-	if len(cands) < 2 {
+	if len(cands) == 0 || len(cands) == 1 && !cands[0].F.Macro {
 		return cands
 	}
 	var out []*FuncInfo
 	for _, c := range cands {
 		nonRT := false
 		for _, pc := range c.F.Conds {
-			if pc.Atom != nil && p.nonRTFact(&Cond{Key: pc.Atom.Name, Val: pc.Val, Idents: preIdents(pc.Atom.Name)}) {
+			if pc.Atom != nil && p.nonRTArm(pc) {
 				nonRT = true
 				break
 			}
@@ -363,10 +370,40 @@ func (p *Program) rtVariants(cands []*FuncInfo) []*FuncInfo {
 			out = append(out, c)
 		}
 	}
-	if len(out) == 0 {
+	if len(out) == 0 && len(cands) > 1 {
 		return cands
 	}
 	return out
+}
+
+// nonRTArm reports a preprocessor arm a PREEMPT_RT kernel does not
+// build, whatever else is configured: "#ifndef CONFIG_PREEMPT_RT", the
+// #else of "#if defined(CONFIG_SMP) || defined(CONFIG_PREEMPT_RT)"
+// (mm/page_alloc.c's pcp_trylock_prepare(), local_irq_save() on UP
+// only), an arm on a symbol RT excludes.
+func (p *Program) nonRTArm(pc cparse.PreCond) bool {
+	key := pc.Atom.Name
+	if !pc.Val {
+		key = "!" + key
+	}
+	if v, ok := p.rtArms.Load(key); ok {
+		return v.(bool)
+	}
+	known := map[string]string{}
+	for _, id := range preIdents(pc.Atom.Name) {
+		sym, ok := strings.CutPrefix(id, "CONFIG_")
+		switch {
+		case !ok:
+		case slices.Contains(p.kb.RTConfig, id):
+			known[sym] = "y"
+		case p.rt != nil && p.rt.ExcludedConfig(id):
+			known[sym] = ""
+		}
+	}
+	v, ok := kbuild.EvalPartial(pc.Atom.Name, known)
+	res := len(known) > 0 && ok && v != pc.Val
+	p.rtArms.Store(key, res)
+	return res
 }
 
 // nonMacro returns the candidates that are functions, not macros.

@@ -273,6 +273,19 @@ func (c *Config) Eval(expr string) (val, ok bool) {
 	return res.val, res.ok
 }
 
+// EvalPartial evaluates an #if expression knowing only the symbols in
+// known (without CONFIG_: "y", "m", a value, or "" for unset); every
+// other symbol is undecided. Which arm a PREEMPT_RT kernel builds, where
+// nothing else is known: "#if defined(CONFIG_SMP) ||
+// defined(CONFIG_PREEMPT_RT)" holds.
+func EvalPartial(expr string, known map[string]string) (val, ok bool) {
+	c := &Config{vals: known, undecided: func(sym string) bool {
+		_, ok := known[strings.TrimPrefix(sym, "CONFIG_")]
+		return !ok
+	}}
+	return c.Eval(expr)
+}
+
 // evaluator is a recursive descent over the tokens of an #if
 // expression, with three values: known nonzero, known zero, unknown.
 type evaluator struct {

@@ -181,3 +181,24 @@ func FuzzConfigEval(f *testing.F) {
 		c.Eval(s)
 	})
 }
+
+// TestEvalPartial: with only PREEMPT_RT known, an arm that needs it unset
+// is decided, one that needs another symbol is not.
+func TestEvalPartial(t *testing.T) {
+	known := map[string]string{"PREEMPT_RT": "y", "HIGHMEM": ""}
+	for _, tc := range []struct {
+		expr    string
+		val, ok bool
+	}{
+		{"defined(CONFIG_SMP) || defined(CONFIG_PREEMPT_RT)", true, true},
+		{"#if defined(CONFIG_SMP) && !defined(CONFIG_PREEMPT_RT)", false, true},
+		{"defined(CONFIG_SMP)", false, false},
+		{"IS_ENABLED(CONFIG_HIGHMEM) || defined(CONFIG_SMP)", false, false},
+		{"defined(CONFIG_HIGHMEM)", false, true},
+	} {
+		val, ok := EvalPartial(tc.expr, known)
+		if val != tc.val || ok != tc.ok {
+			t.Errorf("EvalPartial(%q) = %v, %v; want %v, %v", tc.expr, val, ok, tc.val, tc.ok)
+		}
+	}
+}

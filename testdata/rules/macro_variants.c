@@ -63,3 +63,33 @@ void poll_port(struct uart_port *port)
 	poll_hw(port); /* want SLEEP_IN_ATOMIC */
 	spin_unlock(&port->lock);
 }
+
+/*
+ * mm/page_alloc.c: interrupts are disabled around the per-CPU lists only
+ * on a uniprocessor kernel without PREEMPT_RT, so the RT rules do not see
+ * the local_irq_save() of the #else arm (the other arm does nothing, and
+ * is not read).
+ */
+#if defined(CONFIG_SMP) || defined(CONFIG_PREEMPT_RT)
+#define pcp_trylock_prepare(flags)	do { } while (0)
+#define pcp_trylock_finish(flag)	do { } while (0)
+#else
+#define pcp_trylock_prepare(flags)	local_irq_save(flags)
+#define pcp_trylock_finish(flags)	local_irq_restore(flags)
+#endif
+
+struct zone {
+	spinlock_t lock;
+	int count;
+};
+
+void free_to_zone(struct zone *zone)
+{
+	unsigned long UP_flags;
+
+	pcp_trylock_prepare(UP_flags);
+	spin_lock(&zone->lock);
+	zone->count++;
+	spin_unlock(&zone->lock);
+	pcp_trylock_finish(UP_flags);
+}
