@@ -140,3 +140,23 @@ func TestConditionalPolicy(t *testing.T) {
 		t.Errorf("conditional: %v, want %v", got, want)
 	}
 }
+
+// TestRTOneFindingPerCall: a call that may take two sleeping locks in
+// an atomic context is one RT finding, not one per lock.
+func TestRTOneFindingPerCall(t *testing.T) {
+	src, err := os.ReadFile("../testdata/rules/rt_one_per_call.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Analyze(context.Background(), []source.Source{{Path: "rt_one_per_call.c", Src: src}}, Options{KB: kb.MustDefault()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, fmt.Sprintf("%s:%s:%d", f.Rule, f.Function, f.Line))
+	}
+	if want := []string{"RT_SLEEPING_LOCK_IN_ATOMIC:notify:26"}; !slices.Equal(got, want) {
+		t.Errorf("findings %v, want %v", got, want)
+	}
+}
