@@ -97,8 +97,8 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 				m := &Ctx{Kind: r.Kind, FromCaller: true, Via: NewPath(callStep)}
 				if arg != nil {
 					m.Expr = f.canonLock(arg)
-					m.Inst = m.Expr.String()
 					m.Class = f.env.classOf(m.Expr)
+					m.Inst = instOf(m.Expr, m.Class)
 				} else {
 					m.Class = r.Class
 				}
@@ -649,6 +649,16 @@ func (f *flow) withoutUnheld(st *State, e *Effect) (*State, *Effect) {
 // it is matched by the class the callee gave it or, without one, as the
 // one held lock of its family, the way a release of an unnamed lock is.
 func (f *flow) matchUnheld(st *State, r *Ctx) int {
+	if r.Inst != "" {
+		// The instance the callee named, in this call's terms: another
+		// file's static keeps its file (instOf), which this file's
+		// reading of the expression would not give it.
+		for i := len(st.Held) - 1; i >= 0; i-- {
+			if c := st.Held[i]; c.Inst == r.Inst && Family(c.Kind) == Family(r.Kind) {
+				return i
+			}
+		}
+	}
 	i := f.matchLoose(st, r.Kind, r.Expr)
 	if i >= 0 && r.Class != "" && st.Held[i].Class != "" && lockMember(st.Held[i].Class) != lockMember(r.Class) {
 		// A lock in another member: the callee released its own
@@ -981,10 +991,12 @@ func (f *flow) translateCtx(s *cparse.Stmt, c *Ctx, g *FuncInfo, subst map[strin
 				n.Class = c.Class
 			}
 		default:
-			n.Inst = t.inst
 			if n.Class == "" || refines(t.class, n.Class) {
 				n.Class = t.class
 			}
+			// The callee's static keeps its file (instOf) in the
+			// caller's terms too.
+			n.Inst = instOf(t.x, n.Class)
 		}
 	}
 	return n
@@ -1017,8 +1029,8 @@ func (f *flow) siteExpr(s *cparse.Stmt, x *cparse.Expr, g *FuncInfo, subst map[s
 	t := siteLock{x: y, local: local}
 	if !local {
 		t.x = f.canonLock(y)
-		t.inst = t.x.String()
 		t.class = f.env.classOf(t.x)
+		t.inst = instOf(t.x, t.class)
 	}
 	if f.lockCache == nil {
 		f.lockCache = map[calleeExpr]siteLock{}

@@ -570,3 +570,15 @@ func writeFact(b *strings.Builder, f *Cond) {
 		b.WriteString("=0;")
 	}
 }
+
+// instOf is the instance a lock expression names: its text, and for a
+// file's static lock (class "register_mutex@seq/seq_midi.c") the file
+// too, as two files' static DEFINE_MUTEX(register_mutex) are two locks
+// that "&register_mutex" names alike.
+func instOf(x *cparse.Expr, class string) string {
+	inst := x.String()
+	if i := strings.LastIndexByte(class, '@'); i > 0 && !strings.Contains(class, "::") && strings.Contains(class[i:], "/") {
+		inst += class[i:]
+	}
+	return inst
+}

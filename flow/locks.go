@@ -110,13 +110,13 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 	if arg != nil {
 		expr = f.canonLock(arg)
 		if expr != nil {
-			inst = expr.String()
 			class = f.env.classOf(Canon(arg))
 			if argClass != "" && strings.HasPrefix(argClass, class+"@") {
 				// Another file's static, released by a callee there
 				// (torture_init_end()): the callee names its class.
 				class = argClass
 			}
+			inst = instOf(expr, class)
 		}
 	}
 	var idx int
@@ -253,10 +253,10 @@ func (f *flow) lockName(arg *cparse.Expr) (inst, class string) {
 		return n[0], n[1]
 	}
 	if expr := f.canonLock(arg); expr != nil {
-		inst = expr.String()
 		// The class from the source's spelling: a local's declared type
 		// says more than the expression it stands for (a void *private).
 		class = f.env.classOf(Canon(arg))
+		inst = instOf(expr, class)
 	}
 	if f.names == nil {
 		f.names = map[*cparse.Expr][2]string{}

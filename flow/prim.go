@@ -68,12 +68,12 @@ func (f *flow) newCtx(kind *kb.Kind, spec *kb.Func, arg *cparse.Expr, via Step) 
 	if arg != nil {
 		c.Expr = f.canonLock(arg)
 		if c.Expr != nil {
-			c.Inst = c.Expr.String()
 			if spec != nil && spec.Class != "" {
 				c.Class = spec.Class
 			} else {
 				c.Class = f.env.classOf(Canon(arg))
 			}
+			c.Inst = instOf(c.Expr, c.Class)
 		}
 	}
 	return c
@@ -123,7 +123,8 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 					// by its expression, and does not count it.
 					if k := f.p.kb.KindOfType(f.env.lockType(d)); k != nil {
 						if x := f.canonLock(d); x != nil {
-							dropped = &Ctx{Kind: k, Expr: x, Inst: x.String(), Class: f.env.classOf(Canon(d))}
+							cls := f.env.classOf(Canon(d))
+							dropped = &Ctx{Kind: k, Expr: x, Inst: instOf(x, cls), Class: cls}
 						}
 					}
 				}
@@ -335,8 +336,8 @@ func (f *flow) mayRelease(kind *kb.Kind, lock *cparse.Expr, st *State, step Step
 	m := &Ctx{Kind: kind, FromCaller: true, Via: NewPath(step)}
 	if lock != nil {
 		m.Expr = f.canonLock(lock)
-		m.Inst = m.Expr.String()
 		m.Class = f.env.classOf(Canon(lock))
+		m.Inst = instOf(m.Expr, m.Class)
 	}
 	if !st.isCallerMaybe(m) {
 		st.CallerMaybe = append(st.CallerMaybe[:len(st.CallerMaybe):len(st.CallerMaybe)], m)

@@ -21,3 +21,10 @@ void snd_b_unregister(void)
 	mutex_unlock(&list_lock);
 	mutex_unlock(&register_mutex);
 }
+
+void snd_b_create_client(void)
+{
+	mutex_lock(&register_mutex);
+	devices++;
+	mutex_unlock(&register_mutex);
+}
