@@ -155,7 +155,7 @@ func macroFunc(dir []byte, name string) []byte {
 		b.WriteString("(" + strings.Join(params, ", ") + ") ")
 		i := strings.Index(body, "({")
 		j := strings.LastIndex(body, "})")
-		b.WriteString(body[:i] + " {" + body[i+2:j] + "} ")
+		b.WriteString(body[:i] + " {" + returnLast(body[i+2:j]) + "} ")
 		b.WriteString(body[j+2:])
 	case statementBody(trimmed):
 		b.WriteString("void ")
@@ -245,6 +245,66 @@ func trailingNewlines(s string) string {
 // statementBody reports a macro body that is statements, not an
 // expression: a do-while, an if, a loop, a block, or statements joined
 // by ';' outside brackets.
+// returnLast makes the value of a statement expression's last
+// statement, when it is an expression ("success;" in printk.c's
+// printk_enter_irqsave()), the function's return value, so that a
+// caller's test of it chooses among the paths ("if
+// (!printk_enter_irqsave(...)) return 0;" leaves with interrupts as
+// they were). The line breaks are kept.
+func returnLast(inner string) string {
+	end := strings.LastIndexByte(inner, ';')
+	if end < 0 || strings.TrimSpace(inner[end+1:]) != "" {
+		return inner
+	}
+	// The start of the last statement: after the ';', '{' or '}' before
+	// it at the same depth.
+	depth, start := 0, 0
+	for k := end - 1; k >= 0; k-- {
+		c := inner[k]
+		if c == ')' || c == ']' {
+			depth++
+		} else if c == '(' || c == '[' {
+			depth--
+		}
+		if depth == 0 && (c == ';' || c == '{' || c == '}') {
+			start = k + 1
+			break
+		}
+		if depth < 0 {
+			return inner
+		}
+	}
+	stmt := strings.TrimSpace(inner[start:end])
+	if stmt == "" || statementBody(stmt) || strings.ContainsAny(stmt, "{}") {
+		return inner
+	}
+	for _, kw := range []string{"return", "break", "continue", "goto", "else", "case", "default"} {
+		if strings.HasPrefix(stmt, kw) && (len(stmt) == len(kw) || !isIdentChar(stmt[len(kw)])) {
+			return inner
+		}
+	}
+	if declaration(stmt) {
+		return inner
+	}
+	at := start + strings.Index(inner[start:end], stmt)
+	return inner[:at] + "return " + inner[at:]
+}
+
+// declaration reports a statement that declares ("int ret = 0",
+// "struct foo *p"): two words before anything else, the first not an
+// operand of an expression.
+func declaration(stmt string) bool {
+	k := 0
+	for k < len(stmt) && isIdentChar(stmt[k]) {
+		k++
+	}
+	if k == 0 {
+		return false
+	}
+	rest := strings.TrimLeft(stmt[k:], " \t\n")
+	return rest != "" && (isIdentStart(rest[0]) || rest[0] == '*' && !strings.HasPrefix(stmt, "*"))
+}
+
 func statementBody(body string) bool {
 	for _, kw := range []string{"do", "if", "for", "while", "switch"} {
 		if strings.HasPrefix(body, kw) && (len(body) == len(kw) || !isIdentChar(body[len(kw)])) {
