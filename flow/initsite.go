@@ -64,12 +64,20 @@ func (p *Program) collectInits() {
 				if obj == nil || obj.Kind != cparse.EField {
 					continue
 				}
+				file := fi.F.File.Path
+				if ty, ok := env.typeOf(obj); keyed && ok && ty.Ptr == 0 && !ty.Array && strings.HasPrefix(ty.Base, "struct ") {
+					// The wrapper's type: each instance its own class.
+					k := keyedTypeKey(ty.Base)
+					t.all[k] = true
+					if !slices.Contains(t.byFile[file], k) {
+						t.byFile[file] = append(t.byFile[file], k)
+					}
+				}
 				cls := env.pathClass(obj)
 				i := strings.Index(cls, "::")
 				if i < 0 || !keyed && !strings.Contains(cls[i:], ".") {
 					continue // a struct's own member: its class already
 				}
-				file := fi.F.File.Path
 				t.all[cls] = true
 				if !slices.Contains(t.byFile[file], cls) {
 					t.byFile[file] = append(t.byFile[file], cls)
@@ -101,6 +109,33 @@ func (p *Program) keyedInit(name string) bool {
 		}
 	}
 	return false
+}
+
+// keyedTypeKey names, among the initialisation sites, a struct type a
+// keyed initialiser sets up.
+func keyedTypeKey(base string) string { return "type " + base }
+
+// KeyedGeneric reports a class of a member of a struct whose every
+// instance is a class of its own initialisation site (init_f2fs_rwsem()
+// declares a key at each use): named through the struct's own pointer
+// ("struct f2fs_rwsem::internal_rwsem", inside f2fs_down_write()) it is
+// no one lock, and an order of it says nothing of another.
+func (p *Program) KeyedGeneric(class string) bool {
+	i := strings.Index(class, "::")
+	if i < 0 || strings.Contains(class[i:], ".") {
+		return false
+	}
+	k := keyedTypeKey(class[:i])
+	if v, ok := p.inits.memo.Load(k); ok {
+		return v.(bool)
+	}
+	p.inits.once.Do(p.collectInits)
+	v := p.inits.all[k]
+	if !v && p.ext != nil {
+		v = len(p.ext.Ops(InitKey(k))) > 0
+	}
+	p.inits.memo.Store(k, v)
+	return v
 }
 
 // InitSites lists the classes a file's functions initialise by their

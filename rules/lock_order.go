@@ -83,7 +83,7 @@ func orderEdges(fi *flow.FuncInfo, known func(string) bool, each func(k [2]strin
 // a declared type.
 func indexKnown(prog *flow.Program) func(string) bool {
 	return func(class string) bool {
-		return !slices.Contains(prog.KB().NoOrderClasses, class) &&
+		return !slices.Contains(prog.KB().NoOrderClasses, class) && !prog.KeyedGeneric(class) &&
 			(prog.KnownClass(class) || strings.HasPrefix(class, "struct ") && strings.Contains(class, "::"))
 	}
 }
@@ -92,7 +92,7 @@ func indexKnown(prog *flow.Program) func(string) bool {
 // files.
 func ruleKnown(prog *flow.Program) func(string) bool {
 	return func(class string) bool {
-		return !slices.Contains(prog.KB().NoOrderClasses, class) && prog.KnownClass(class)
+		return !slices.Contains(prog.KB().NoOrderClasses, class) && !prog.KeyedGeneric(class) && prog.KnownClass(class)
 	}
 }
 
