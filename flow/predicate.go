@@ -237,6 +237,12 @@ func (p *Program) predicate(g *cparse.Func) *cparse.Expr {
 	return x
 }
 
+// boolField reports a member path whose declared type is bool.
+func (f *flow) boolField(x *cparse.Expr) bool {
+	t, ok := f.env.typeOf(x)
+	return ok && t.Ptr == 0 && !t.Array && (t.Base == "bool" || t.Base == "_Bool")
+}
+
 // flagTest reports a condition that tests a flag or a mode of what a
 // pointer parameter points to: "p->flags & X", "p->mode == X" with X a
 // constant. Such a test, kept on an effect, lets a caller that knows the
@@ -247,6 +253,11 @@ func (f *flow) flagTest(fa *Cond) bool {
 		return false
 	}
 	x := fa.Expr.Strip()
+	if x != nil && x.Kind == cparse.EField && f.boolField(x) {
+		// "dev->power.no_pm": a bool member a caller sets before the
+		// call (device_pm_not_required()), which decides it.
+		return true
+	}
 	if x == nil || x.Kind != cparse.EBinary || x.Op != "&" && x.Op != "==" {
 		return false
 	}

@@ -27,6 +27,12 @@ func (p *Program) relevant(fi *FuncInfo) bool {
 			switch s.Kind {
 			case cparse.SGuard, cparse.SGuardEnd:
 				return true
+			case cparse.SAssign:
+				if boolStore(typeEnv{p, fi.F}, s) {
+					// device_pm_not_required(): "dev->power.no_pm = true",
+					// which a callee's test of it reads (flagTest).
+					return true
+				}
 			case cparse.SCall:
 				name := s.Callee()
 				if name == "" {
@@ -449,4 +455,21 @@ func hasCallExpr(e *cparse.Expr) bool {
 		return !found
 	})
 	return found
+}
+
+// boolStore reports a store of a constant truth value in a bool member
+// of what a parameter points to.
+func boolStore(env typeEnv, s *cparse.Stmt) bool {
+	if s.RHS == nil || s.Op != "=" && s.Op != "" {
+		return false
+	}
+	l := s.LHS.Strip()
+	if l == nil || l.Kind != cparse.EField || env.paramIndex(rootOf(l)) < 0 {
+		return false
+	}
+	if _, ok := constTruth(s.RHS); !ok {
+		return false
+	}
+	t, ok := env.typeOf(l)
+	return ok && t.Ptr == 0 && !t.Array && (t.Base == "bool" || t.Base == "_Bool")
 }

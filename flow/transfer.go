@@ -337,6 +337,13 @@ func (f *flow) assignMatters(s *cparse.Stmt, st *State) bool {
 			return true
 		}
 	}
+	if s.RHS != nil && (s.Op == "=" || s.Op == "") && s.LHS.Strip().Kind == cparse.EField && f.boolField(s.LHS.Strip()) {
+		if _, ok := constTruth(s.RHS); ok {
+			// "link->link_dev.power.no_pm = true": what a callee's
+			// test of the member finds (flagTest).
+			return true
+		}
+	}
 	return s.Op == "|=" || s.Op == "&="
 }
 
