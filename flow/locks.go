@@ -130,7 +130,22 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 			}
 		}
 	} else {
-		idx = f.matchRelease(st, kind, arg)
+		idx = -1
+		if inst != "" && argClass != "" {
+			// A callee's release, named as the callee names it: another
+			// file's static keeps its file (instOf), which this file's
+			// reading of the expression would not give it (ovs_unlock()
+			// releases datapath.c's ovs_mutex that ovs_lock() took).
+			for i := len(st.Held) - 1; i >= 0; i-- {
+				if c := st.Held[i]; Family(c.Kind) == fam && c.Inst == inst {
+					idx = i
+					break
+				}
+			}
+		}
+		if idx < 0 {
+			idx = f.matchRelease(st, kind, arg)
+		}
 	}
 	if idx >= 0 {
 		c := st.Held[idx]

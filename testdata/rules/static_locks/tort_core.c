@@ -24,3 +24,14 @@ void tort_cleanup(void)
 	stopping = 1;
 	mutex_unlock(&fullstop);
 }
+
+/* A lock and unlock pair on the file's static (ovs_lock(), ovs_unlock()). */
+void tort_lock(void)
+{
+	mutex_lock(&fullstop);
+}
+
+void tort_unlock(void)
+{
+	mutex_unlock(&fullstop);
+}

@@ -23,3 +23,21 @@ int user_init(void)
 		return -EBUSY;
 	return scale_init();
 }
+
+void tort_lock(void);
+void tort_unlock(void);
+
+/*
+ * The other file's static taken and released through its pair, twice:
+ * the release is of the lock the other file's function took.
+ */
+int user_limits(int x)
+{
+	tort_lock();
+	x++;
+	tort_unlock();
+	tort_lock();
+	x--;
+	tort_unlock();
+	return x;
+}
