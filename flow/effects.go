@@ -435,7 +435,12 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 					break
 				}
 			}
-			if !relocked[c] {
+			if !relocked[c] && !(c.Kind.Recursive && !c.Kind.Lock && heldKey(o.Acquired, c)) {
+				// A context that nests by count (bh, preemption) is
+				// one in what a caller learns: the caller's releases of
+				// it (CallerRel) are a set too, so ppp_lock()'s two
+				// spin_lock_bh() and ppp_unlock()'s two
+				// spin_unlock_bh() balance.
 				o.Acquired = append(o.Acquired, c)
 			}
 		}
@@ -1014,4 +1019,14 @@ func CalleePath(chain []Step) []string {
 		}
 	}
 	return out
+}
+
+// heldKey reports a context of c's key in l.
+func heldKey(l []*Ctx, c *Ctx) bool {
+	for _, x := range l {
+		if x.key() == c.key() {
+			return true
+		}
+	}
+	return false
 }

@@ -339,6 +339,24 @@ func released(st *State, c *Ctx) bool {
 	return false
 }
 
+// Retaken reports a held context that takes back what the function
+// released of its caller's (libiscsi's fail_scsi_tasks() drops the
+// caller's frwd_lock with spin_unlock_bh() and takes it again with
+// spin_lock_bh()): no net change for the caller, as outcomes count it.
+func (s *State) Retaken(c *Ctx) bool {
+	for _, r := range s.CallerRel {
+		if sameLock(r, c) {
+			return true
+		}
+	}
+	for _, r := range s.CallerMaybe {
+		if sameLock(r, c) {
+			return true
+		}
+	}
+	return false
+}
+
 func sameLock(a, b *Ctx) bool {
 	if Family(a.Kind) != Family(b.Kind) {
 		return false

@@ -33,7 +33,7 @@ func runLockLeak(pass *Pass) {
 		annotated := acquiresAnnotations(fi.F)
 		for _, h := range exits {
 			for _, c := range h.State.Held {
-				if c.FromCaller || annotated(c) {
+				if c.FromCaller || annotated(c) || !c.Kind.Lock && (leakedWithLock(h.State.Held, c) || h.State.Retaken(c)) {
 					continue
 				}
 				other := pass.Prog.ReleasingExit(fi, h, c)
@@ -62,6 +62,18 @@ func runLockLeak(pass *Pass) {
 			}
 		}
 	}
+}
+
+// leakedWithLock reports a context that is not a lock (bottom halves
+// off) entered by the call that took a lock also held here
+// (spin_lock_bh()): the lock's leak is the one mistake to report.
+func leakedWithLock(held []*flow.Ctx, c *flow.Ctx) bool {
+	for _, l := range held {
+		if l != c && l.Kind.Lock && !l.FromCaller && l.Via != nil && c.Via != nil && l.Via.Step.Line == c.Via.Step.Line && l.Via.Step.File == c.Via.Step.File {
+			return true
+		}
+	}
+	return false
 }
 
 // acquiresAnnotations returns a test for locks the function is annotated

@@ -160,3 +160,23 @@ func TestRTOneFindingPerCall(t *testing.T) {
 		t.Errorf("findings %v, want %v", got, want)
 	}
 }
+
+// TestLeakOfBhLockOnce: a lock taken with spin_lock_bh() and leaked is
+// one LOCK_LEAK, not a second for bottom halves.
+func TestLeakOfBhLockOnce(t *testing.T) {
+	src, err := os.ReadFile("../testdata/rules/bh_pairs.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Analyze(context.Background(), []source.Source{{Path: "bh_pairs.c", Src: src}}, Options{KB: kb.MustDefault()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, fmt.Sprintf("%s:%s:%d", f.Rule, f.Function, f.Line))
+	}
+	if want := []string{"LOCK_LEAK:ppp_suspend:58"}; !slices.Equal(got, want) {
+		t.Errorf("findings %v, want %v", got, want)
+	}
+}
