@@ -103,6 +103,21 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 	args := call.Args
 	text := callText(call)
 	line := s.Line
+	if spec.ContextRelease {
+		if len(args) > 0 {
+			if c := f.findHeld(st, args[0]); c != nil {
+				n := st.clone()
+				for i, h := range n.Held {
+					if h == c {
+						n.Held = append(n.Held[:i:i], n.Held[i+1:]...)
+						break
+					}
+				}
+				return []*State{n}
+			}
+		}
+		return []*State{st}
+	}
 	lock := f.lockArg(spec, args, s.LHS)
 
 	if spec.GFP != nil && *spec.GFP < len(args) && s.LHS != nil {

@@ -219,8 +219,13 @@ type Func struct {
 	ErrTest string `yaml:"err_test"`
 	// Pure: the call's value does not change within one function run
 	// (static_branch_unlikely(), in_interrupt()), so two tests of it agree.
-	Pure bool   `yaml:"pure"`
-	Src  string `yaml:"src"`
+	Pure bool `yaml:"pure"`
+	// ContextRelease: sparse's __release(x), which tells a checker that x
+	// is not held from here on (it is handed on, or kept on purpose: the
+	// lkdtm handler that exits holding its lock): the held lock x names,
+	// of whatever kind, is dropped without a release being checked.
+	ContextRelease bool   `yaml:"context_release"`
+	Src            string `yaml:"src"`
 }
 
 // Guard is a guard class usable with guard() and scoped_guard().
