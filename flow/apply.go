@@ -649,15 +649,11 @@ func (f *flow) withoutUnheld(st *State, e *Effect) (*State, *Effect) {
 // it is matched by the class the callee gave it or, without one, as the
 // one held lock of its family, the way a release of an unnamed lock is.
 func (f *flow) matchUnheld(st *State, r *Ctx) int {
-	if r.Inst != "" {
-		// The instance the callee named, in this call's terms: another
-		// file's static keeps its file (instOf), which this file's
-		// reading of the expression would not give it.
-		for i := len(st.Held) - 1; i >= 0; i-- {
-			if c := st.Held[i]; c.Inst == r.Inst && Family(c.Kind) == Family(r.Kind) {
-				return i
-			}
-		}
+	// The instance the callee named, in this call's terms: another
+	// file's static keeps its file (instOf), which this file's reading
+	// of the expression would not give it.
+	if i := st.heldInst(Family(r.Kind), r.Inst); i >= 0 {
+		return i
 	}
 	i := f.matchLoose(st, r.Kind, r.Expr)
 	if i >= 0 && r.Class != "" && st.Held[i].Class != "" && lockMember(st.Held[i].Class) != lockMember(r.Class) {

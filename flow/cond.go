@@ -146,7 +146,7 @@ func (f *flow) retClass(ret *cparse.Expr, st *State) RetClass {
 		return RetUnknown
 	}
 	boolish := f.fn.Ret.Base == "bool" && f.fn.Ret.Ptr == 0
-	if t, ok := f.fn.Locals[e.Name]; ok && e.Kind == cparse.EIdent && t.Ptr == 0 && (t.Base == "bool" || t.Base == "_Bool") {
+	if t, ok := f.fn.Locals[e.Name]; ok && e.Kind == cparse.EIdent && isBool(t) {
 		// A bool local returned (a statement expression's "success;",
 		// read as the macro function's return): nonzero is true, not
 		// an error code.

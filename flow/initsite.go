@@ -67,23 +67,24 @@ func (p *Program) collectInits() {
 				file := fi.F.File.Path
 				if ty, ok := env.typeOf(obj); keyed && ok && ty.Ptr == 0 && !ty.Array && strings.HasPrefix(ty.Base, "struct ") {
 					// The wrapper's type: each instance its own class.
-					k := keyedTypeKey(ty.Base)
-					t.all[k] = true
-					if !slices.Contains(t.byFile[file], k) {
-						t.byFile[file] = append(t.byFile[file], k)
-					}
+					t.add(file, keyedTypeKey(ty.Base))
 				}
 				cls := env.pathClass(obj)
 				i := strings.Index(cls, "::")
 				if i < 0 || !keyed && !strings.Contains(cls[i:], ".") {
 					continue // a struct's own member: its class already
 				}
-				t.all[cls] = true
-				if !slices.Contains(t.byFile[file], cls) {
-					t.byFile[file] = append(t.byFile[file], cls)
-				}
+				t.add(file, cls)
 			}
 		}
+	}
+}
+
+// add records an initialisation site key of file.
+func (t *initSites) add(file, key string) {
+	t.all[key] = true
+	if !slices.Contains(t.byFile[file], key) {
+		t.byFile[file] = append(t.byFile[file], key)
 	}
 }
 
@@ -125,17 +126,7 @@ func (p *Program) KeyedGeneric(class string) bool {
 	if i < 0 || strings.Contains(class[i:], ".") {
 		return false
 	}
-	k := keyedTypeKey(class[:i])
-	if v, ok := p.inits.memo.Load(k); ok {
-		return v.(bool)
-	}
-	p.inits.once.Do(p.collectInits)
-	v := p.inits.all[k]
-	if !v && p.ext != nil {
-		v = len(p.ext.Ops(InitKey(k))) > 0
-	}
-	p.inits.memo.Store(k, v)
-	return v
+	return p.initSite(keyedTypeKey(class[:i]))
 }
 
 // InitSites lists the classes a file's functions initialise by their
@@ -151,14 +142,20 @@ func (p *Program) initQualified(class string) bool {
 	if !strings.Contains(class, "::") {
 		return false
 	}
-	if v, ok := p.inits.memo.Load(class); ok {
+	return p.initSite(class)
+}
+
+// initSite reports an initialisation site key (a class, or a keyed
+// type) the analysed files or the index know, memoised.
+func (p *Program) initSite(key string) bool {
+	if v, ok := p.inits.memo.Load(key); ok {
 		return v.(bool)
 	}
 	p.inits.once.Do(p.collectInits)
-	v := p.inits.all[class]
+	v := p.inits.all[key]
 	if !v && p.ext != nil {
-		v = len(p.ext.Ops(InitKey(class))) > 0
+		v = len(p.ext.Ops(InitKey(key))) > 0
 	}
-	p.inits.memo.Store(class, v)
+	p.inits.memo.Store(key, v)
 	return v
 }

@@ -136,12 +136,7 @@ func (f *flow) release(s *cparse.Stmt, b *cparse.Block, kind *kb.Kind, arg *cpar
 			// file's static keeps its file (instOf), which this file's
 			// reading of the expression would not give it (ovs_unlock()
 			// releases datapath.c's ovs_mutex that ovs_lock() took).
-			for i := len(st.Held) - 1; i >= 0; i-- {
-				if c := st.Held[i]; Family(c.Kind) == fam && c.Inst == inst {
-					idx = i
-					break
-				}
-			}
+			idx = st.heldInst(fam, inst)
 		}
 		if idx < 0 {
 			idx = f.matchRelease(st, kind, arg)
@@ -210,17 +205,28 @@ func (f *flow) distinct(st *State, a, b string) bool {
 	return false
 }
 
+// heldInst returns the index of the innermost held context of family
+// fam and instance inst, or -1.
+func (s *State) heldInst(fam, inst string) int {
+	if inst == "" {
+		return -1
+	}
+	for i := len(s.Held) - 1; i >= 0; i-- {
+		if c := s.Held[i]; c.Inst == inst && Family(c.Kind) == fam {
+			return i
+		}
+	}
+	return -1
+}
+
 // matchRelease returns the index of the held context a release of kind on
 // arg releases, or -1: the same lock expression, else the same class, else
 // the only held lock of that kind when one side's name is unknown.
 func (f *flow) matchRelease(st *State, kind *kb.Kind, arg *cparse.Expr) int {
 	fam := Family(kind)
 	inst, class := f.lockName(arg)
-	for i := len(st.Held) - 1; i >= 0; i-- {
-		c := st.Held[i]
-		if Family(c.Kind) == fam && inst != "" && c.Inst == inst {
-			return i
-		}
+	if i := st.heldInst(fam, inst); i >= 0 {
+		return i
 	}
 	for i := len(st.Held) - 1; i >= 0; i-- {
 		c := st.Held[i]

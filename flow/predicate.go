@@ -240,7 +240,7 @@ func (p *Program) predicate(g *cparse.Func) *cparse.Expr {
 // boolField reports a member path whose declared type is bool.
 func (f *flow) boolField(x *cparse.Expr) bool {
 	t, ok := f.env.typeOf(x)
-	return ok && t.Ptr == 0 && !t.Array && (t.Base == "bool" || t.Base == "_Bool")
+	return ok && isBool(t)
 }
 
 // flagTest reports a condition that tests a flag or a mode of what a

@@ -471,5 +471,10 @@ func boolStore(env typeEnv, s *cparse.Stmt) bool {
 		return false
 	}
 	t, ok := env.typeOf(l)
-	return ok && t.Ptr == 0 && !t.Array && (t.Base == "bool" || t.Base == "_Bool")
+	return ok && isBool(t)
+}
+
+// isBool reports a plain bool (not a pointer or an array of them).
+func isBool(t cparse.Type) bool {
+	return t.Ptr == 0 && !t.Array && (t.Base == "bool" || t.Base == "_Bool")
 }

@@ -340,7 +340,8 @@ func (f *flow) assignMatters(s *cparse.Stmt, st *State) bool {
 	if s.RHS != nil && (s.Op == "=" || s.Op == "") && s.LHS.Strip().Kind == cparse.EField && f.boolField(s.LHS.Strip()) {
 		if _, ok := constTruth(s.RHS); ok {
 			// "link->link_dev.power.no_pm = true": what a callee's
-			// test of the member finds (flagTest).
+			// test of the member finds (flagTest). Any member path,
+			// not only a parameter's (boolStore): the caller's own.
 			return true
 		}
 	}
