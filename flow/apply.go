@@ -4,6 +4,7 @@ package flow
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -83,6 +84,9 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 				if x := callerFlags(s, r.SavedIn); x != nil && f.restoreIrq(s, b, n, x, via) {
 					continue
 				}
+			}
+			if !r.Kind.Lock && f.held(n, r.Kind.Name) && !slices.Contains(f.out.ReleaseHelpers, g.F.Name) {
+				f.out.ReleaseHelpers = append(f.out.ReleaseHelpers, g.F.Name)
 			}
 			f.release(s, b, r.Kind, f.releaseArg(s, r, subst, g), r.Class, n, via, false)
 		}
@@ -967,7 +971,8 @@ func (f *flow) siteCtx(s *cparse.Stmt, c *Ctx, g *FuncInfo, subst map[string]*cp
 }
 
 func (f *flow) translateCtx(s *cparse.Stmt, c *Ctx, g *FuncInfo, subst map[string]*cparse.Expr, callStep Step) *Ctx {
-	n := &Ctx{Kind: c.Kind, Class: c.Class, Sub: c.Sub, Try: c.Try}
+	n := &Ctx{Kind: c.Kind, Class: c.Class, Try: c.Try}
+	n.Sub, n.SubParam = f.argSubclass(c, subst)
 	n.Via = c.Via.Push(callStep)
 	if c.Expr != nil && c.Inst == "" {
 		// Named through the variables of a function further down (its
@@ -996,6 +1001,27 @@ func (f *flow) translateCtx(s *cparse.Stmt, c *Ctx, g *FuncInfo, subst map[strin
 		}
 	}
 	return n
+}
+
+// ownLocal reports an expression that reads only this function's locals
+// and constants.
+func (f *flow) ownLocal(x *cparse.Expr) bool {
+	own := false
+	ok := true
+	x.Walk(func(e *cparse.Expr) bool {
+		if e.Kind == cparse.ESizeof || e.Kind == cparse.EType {
+			return false
+		}
+		if e.Kind == cparse.EIdent && !isNamedConst(e) {
+			if _, local := f.fn.Locals[e.Name]; local {
+				own = true
+			} else {
+				ok = false
+			}
+		}
+		return true
+	})
+	return own && ok
 }
 
 // calleeExpr is an expression of callee g at a call: one statement may
@@ -1091,7 +1117,7 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 	n.MaskHere = false
 	n.Conds = nil
 	for _, fa := range e.Conds {
-		if configFact(&fa) || ctxTest(f.p.kb, &fa) != nil || fa.Key == lastRefCond {
+		if configFact(&fa) || ctxTest(f.p.kb, &fa) != nil || fa.Key == lastRefCond || strings.HasPrefix(fa.Key, opsNullPrefix) || strings.HasPrefix(fa.Key, localFlagPrefix) {
 			n.Conds = append(n.Conds, fa)
 			continue
 		}
@@ -1111,8 +1137,11 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 			continue
 		}
 		nf := Cond{Key: key, Val: fa.Val != neg, Idents: idents, Expr: expr}
-		if f.scalarArgFact(&nf) || f.nonNullGuard(&nf) || f.flagTest(&nf) {
+		switch {
+		case f.scalarArgFact(&nf) || f.nonNullGuard(&nf) || f.flagTest(&nf):
 			n.Conds = append(n.Conds, nf)
+		case nf.Val && flagBitTest(expr) && f.ownLocal(expr):
+			n.Conds = append(n.Conds, Cond{Key: localFlagPrefix + condText(&nf), Val: true})
 		}
 	}
 	n.keyCache, n.obsCache = "", ""

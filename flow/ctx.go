@@ -72,8 +72,11 @@ type Ctx struct {
 	Inst string
 	// Expr is the lock expression in the current function's terms.
 	Expr *cparse.Expr
-	Sub  int
-	Try  bool
+	// Sub is the lockdep subclass of a *_nested() acquisition; SubParam
+	// names the parameter it came from, for callers to decide.
+	Sub      int
+	SubParam string
+	Try      bool
 	// FromCaller marks a context the caller holds: asserted with
 	// lockdep_assert_held or annotated __must_hold, not taken here.
 	FromCaller bool

@@ -174,6 +174,11 @@ type FuncResult struct {
 	Unknown []string
 	// Calls are the calls an index links across files (Options.LinkCalls).
 	Calls []*Call
+	// ReleaseHelpers are the callees that end a context without identity
+	// (preemption off) that this function held at the call: helpers of
+	// its own pairs (trace_clear_recursion()), not another function's
+	// hand-off partner.
+	ReleaseHelpers []string
 	// releases are the locks some path of the function takes and
 	// releases itself. A path's own record of its releases is lost
 	// where it joins a path that never took the lock (a loop run no

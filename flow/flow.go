@@ -71,6 +71,8 @@ type flow struct {
 	released map[string]bool
 	// derefs are the pointers each statement dereferences.
 	derefs map[int][]derefKey
+	// shifts are the locals each statement shifts by (shiftCounts).
+	shifts map[int][]string
 	// enumVars are variables a branch compares with a named constant
 	// ("mode == M_PARTIAL"): assigning one a constant is tracked.
 	enumVars map[string]bool
@@ -145,6 +147,9 @@ type flow struct {
 	// contexts effects carry (see pathUnheld, translateEffect).
 	unheldMemo map[[3]listID][]*Ctx
 	unheldSite map[listSite][]*Ctx
+	// opsMembers are the fact keys of the members this function calls
+	// through (opsFallback).
+	opsMembers map[string]bool
 	// lastRefKeys are the facts of branches on last-reference tests.
 	lastRefKeys map[string]bool
 	// opsMemo are the implementations a call through a member reaches.

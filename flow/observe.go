@@ -153,9 +153,14 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	for i := range e.Conds {
 		// A non-NULL pointer is what callers are taken to pass: only its
 		// NULL side is a condition.
-		if c := &e.Conds[i]; c.Key == lastRefCond || f.scalarArgFact(c) && choiceTest(c) || f.flagTest(c) || !c.Val && f.nonNullGuard(c) {
+		if c := &e.Conds[i]; c.Key == lastRefCond || strings.HasPrefix(c.Key, opsNullPrefix) || strings.HasPrefix(c.Key, localFlagPrefix) || f.scalarArgFact(c) && choiceTest(c) || f.flagTest(c) || !c.Val && f.nonNullGuard(c) {
 			undecided = append(undecided, condText(c))
 		}
+	}
+	// A path that is an ops member's fallback is a condition for the
+	// callers, not here: this function's own code chose it.
+	if k := f.opsFallback(st); k != "" && !hasCondKey(e.Conds, k) {
+		facts = append(facts, Cond{Key: k, Val: true})
 	}
 	addUnheld := len(st.CallerRel)+len(st.CallerMaybe) > 0
 	if addUnheld || len(facts) > 0 {
@@ -342,6 +347,12 @@ func condText(c *Cond) string {
 	if c.Key == lastRefCond {
 		return "this put drops the last reference"
 	}
+	if m, ok := strings.CutPrefix(c.Key, opsNullPrefix); ok {
+		return m + " is NULL"
+	}
+	if m, ok := strings.CutPrefix(c.Key, localFlagPrefix); ok {
+		return m
+	}
 	x := c.Expr.Strip()
 	if x == nil {
 		return c.Key
@@ -356,6 +367,65 @@ func condText(c *Cond) string {
 		return "!" + x.String()
 	}
 	return "!(" + x.String() + ")"
+}
+
+// localFlagPrefix begins the key of a callee's test of flag bits in a
+// member of an object a function further up made itself (its local), on
+// which an effect depends: "walk.flags & CRYPTO_TFM_REQ_MAY_SLEEP" in
+// shash_ahash_update(), copied from the request's flags that the
+// request's owner set when it allocated it. Nothing in view decides it,
+// and a flag that permits something is not set by default: a condition,
+// named (Obs.If), not an effect that always happens. A flag whose
+// absence permits it (!(flags & NOWAIT)) is no such condition.
+const localFlagPrefix = "$localflag "
+
+// flagBitTest is "x->flags & CONST" or "x.flags & CONST": flag bits of
+// a member.
+func flagBitTest(x *cparse.Expr) bool {
+	x = x.Strip()
+	if x == nil || x.Kind != cparse.EBinary || x.Op != "&" {
+		return false
+	}
+	l, r := x.X.Strip(), x.Y.Strip()
+	if l == nil || r == nil {
+		return false
+	}
+	if constLike(l) {
+		l, r = r, l
+	}
+	return constLike(r) && l.Kind == cparse.EField
+}
+
+// opsNullPrefix begins the key of the condition that a path is an ops
+// member's fallback (opsFallback), followed by the member.
+const opsNullPrefix = "$opsnull "
+
+// opsFallback returns the condition of a path on which the function
+// found a member it calls through NULL: "if (hdev->ll_driver->request)
+// return hdev->ll_driver->request(...); __hid_request(...);". The
+// fallback runs only for objects whose driver leaves the member out,
+// which no caller's code shows (usbhid sets it, so HID drivers of USB
+// devices never reach __hid_request()'s GFP_KERNEL allocation): a
+// condition, named, kept by every caller (Obs.If).
+func (f *flow) opsFallback(st *State) string {
+	if len(f.opsMembers) == 0 {
+		return ""
+	}
+	for _, fa := range st.Conds {
+		if !fa.Val && f.opsMembers[fa.Key] && fa.Expr != nil {
+			return opsNullPrefix + fa.Expr.String()
+		}
+	}
+	return ""
+}
+
+func hasCondKey(cs []Cond, key string) bool {
+	for i := range cs {
+		if cs[i].Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // lastRefCond marks an effect that happens only if a put drops the last

@@ -237,8 +237,22 @@ func (f *flow) prepare() {
 				}
 				f.derefs[s.ID] = ks
 			}
+			if ks := f.shiftCounts(s); len(ks) > 0 {
+				if f.shifts == nil {
+					f.shifts = map[int][]string{}
+				}
+				f.shifts[s.ID] = ks
+			}
 			if s.Kind != cparse.SCall || s.Call == nil {
 				continue
+			}
+			if x := s.Call.X.Strip(); x != nil && x.Kind == cparse.EField {
+				if key, neg, _, _ := f.atom(x); key != "" && !neg {
+					if f.opsMembers == nil {
+						f.opsMembers = map[string]bool{}
+					}
+					f.opsMembers[key] = true
+				}
 			}
 			if spec := f.p.kb.Funcs[s.Callee()]; spec != nil && spec.Release != "" {
 				if l := f.lockArg(spec, s.Call.Args, nil); l != nil {

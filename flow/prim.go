@@ -287,7 +287,7 @@ func (f *flow) prim(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, call *cparse
 		c.SavedIn, _ = f.savedName(x)
 	}
 	if spec.Subclass != nil && *spec.Subclass < len(args) {
-		c.Sub = subclass(args[*spec.Subclass])
+		c.Sub, c.SubParam = f.subclass(args[*spec.Subclass])
 	}
 	if f.record {
 		if kind.Category == kb.Sleeping && !try && !kind.EntryNeverSleeps {
@@ -437,14 +437,46 @@ func (f *flow) setVarFact(st *State, lhs *cparse.Expr, val bool, class RetClass)
 	st.setFact(Cond{Key: l.String(), Val: val, Idents: l.Idents(), Expr: l, Class: class})
 }
 
-func subclass(e *cparse.Expr) int {
+// subclass is the lockdep subclass a *_nested() call names: a number,
+// or a named constant (ntfs3's BITMAP_MUTEX_MFT is 1, its
+// BITMAP_MUTEX_CLUSTERS 0: two classes, as lockdep sees them). A
+// parameter of the function (a wrapper's, a macro's) is decided by each
+// caller's argument (translateCtx); anything else is taken as 1, a
+// nesting annotation with a value not known here.
+func (f *flow) subclass(e *cparse.Expr) (int, string) {
 	e = e.Strip()
-	if e != nil && e.Kind == cparse.ENumber {
+	if e == nil {
+		return 1, ""
+	}
+	if e.Kind == cparse.ENumber {
 		if n, err := strconv.Atoi(e.Name); err == nil {
-			return n
+			return n, ""
 		}
 	}
-	return 1
+	if v, ok := cparse.EvalInt(e, f.p.constsOf(e)); ok {
+		return int(v), ""
+	}
+	if e.Kind == cparse.EIdent && f.fi != nil {
+		for _, p := range f.fi.F.Params {
+			if p.Name == e.Name {
+				return 1, e.Name
+			}
+		}
+	}
+	return 1, ""
+}
+
+// argSubclass decides a callee's parameter subclass (Ctx.SubParam) by the
+// argument its caller passes.
+func (f *flow) argSubclass(c *Ctx, subst map[string]*cparse.Expr) (int, string) {
+	if c.SubParam == "" {
+		return c.Sub, ""
+	}
+	a, ok := subst[c.SubParam]
+	if !ok || a == nil {
+		return c.Sub, ""
+	}
+	return f.subclass(a)
 }
 
 func (f *flow) enterNote(text string, kind *kb.Kind, c *Ctx) string {

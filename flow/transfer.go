@@ -30,6 +30,9 @@ func (f *flow) exec(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 		// vma->vm_mm; ... if (!vma)" is decided.
 		st = f.nonNull(st, ks)
 	}
+	if ks := f.shifts[s.ID]; ks != nil {
+		st = nonNegative(st, ks)
+	}
 	switch s.Kind {
 	case cparse.SCall:
 		return f.call(b, s, st)
@@ -96,6 +99,62 @@ func (f *flow) flagLocks(b *cparse.Block, s *cparse.Stmt, st *State) {
 		held[i] = &n
 		st.Held = held
 	}
+}
+
+// shiftCounts lists the locals a statement shifts by ("1 << bit") and
+// does not assign: a negative shift count is undefined behaviour, so the
+// kernel's code keeps them non-negative, and a later "bit < 0" is false.
+// trace_test_and_set_recursion() returns -1 or the bit it set with
+// "val |= 1 << bit" (and has preemption disabled only then): its callers'
+// "if (bit < 0) return;" leaves nothing held.
+func (f *flow) shiftCounts(s *cparse.Stmt) []string {
+	var keys []string
+	lhs := ""
+	walk := func(e *cparse.Expr) {
+		e.Walk(func(x *cparse.Expr) bool {
+			if x.Kind == cparse.ESizeof || x.Kind == cparse.EType {
+				return false
+			}
+			if x.Kind == cparse.EBinary && (x.Op == "<<" || x.Op == ">>") {
+				if y := x.Y.Strip(); y != nil && y.Kind == cparse.EIdent && y.Name != lhs && !containsStr(keys, y.Name) {
+					if _, ok := f.fn.Locals[y.Name]; ok {
+						keys = append(keys, y.Name)
+					}
+				}
+			}
+			return true
+		})
+	}
+	switch s.Kind {
+	case cparse.SAssign:
+		if l := s.LHS.Strip(); l != nil && l.Kind == cparse.EIdent {
+			lhs = l.Name
+		}
+		walk(s.RHS)
+	case cparse.SCall:
+		if l := s.LHS.Strip(); l != nil && l.Kind == cparse.EIdent {
+			lhs = l.Name
+		}
+		for _, a := range s.Call.Args {
+			walk(a)
+		}
+	}
+	return keys
+}
+
+// nonNegative records that the locals ks are not negative.
+func nonNegative(st *State, ks []string) *State {
+	n := st
+	for _, k := range ks {
+		if v, ok := n.fact(nonNegKey(k)); ok && v {
+			continue
+		}
+		if n == st {
+			n = st.clone()
+		}
+		n.setFact(Cond{Key: nonNegKey(k), Val: true, Idents: []string{k}})
+	}
+	return n
 }
 
 // derefKeys lists the pointers a statement dereferences ("*p", "p->f",
@@ -452,7 +511,7 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 	if g != nil && g.Sum != nil {
 		return f.apply(b, s, g, n)
 	}
-	f.unknownUnlock(name, s.Call.Args, n)
+	f.unknownUnlock(b, s, n)
 	return []*State{n}
 }
 
@@ -556,12 +615,17 @@ func isMemberOf(key, v string) bool {
 // unknownUnlock treats a call the analysis cannot see, named like an
 // unlock helper (unlock_page_lruvec_irq, pte_unmap_unlock in a header),
 // that gets a held lock or the object holding it, as maybe releasing it:
-// carrying the lock on would blame everything after on it.
-func (f *flow) unknownUnlock(name string, args []*cparse.Expr, st *State) {
+// carrying the lock on would blame everything after on it. Not a lock
+// the function itself releases by name after the call in the same block
+// (flush_dcache_mmap_unlock(mapping) before i_mmap_unlock_write(mapping)):
+// there the helper is something else. One released on another path
+// (vgic_queue_irq_unlock(kvm, irq, flags); return 0;) is the helper's.
+func (f *flow) unknownUnlock(b *cparse.Block, s *cparse.Stmt, st *State) {
+	name := s.Callee()
 	if !strings.Contains(name, "unlock") && !strings.Contains(name, "release") {
 		return
 	}
-	for _, a := range args {
+	for _, a := range s.Call.Args {
 		ac := Canon(a)
 		if ac == nil {
 			continue
@@ -569,7 +633,7 @@ func (f *flow) unknownUnlock(name string, args []*cparse.Expr, st *State) {
 		as := ac.String()
 		for i := len(st.Held) - 1; i >= 0; i-- {
 			c := st.Held[i]
-			if c.Expr == nil || f.released[c.Inst] {
+			if c.Expr == nil || f.released[c.Inst] && f.releasedAfter(b, s, c) {
 				continue
 			}
 			obj := LockObject(c.Expr)
@@ -579,6 +643,31 @@ func (f *flow) unknownUnlock(name string, args []*cparse.Expr, st *State) {
 			}
 		}
 	}
+}
+
+// releasedAfter reports whether a statement after s in block b releases
+// c by name.
+func (f *flow) releasedAfter(b *cparse.Block, s *cparse.Stmt, c *Ctx) bool {
+	after := false
+	for _, x := range b.Stmts {
+		if x == s {
+			after = true
+			continue
+		}
+		if !after || x.Kind != cparse.SCall || x.Call == nil {
+			continue
+		}
+		spec := f.p.kb.Funcs[x.Callee()]
+		if spec == nil || spec.Release == "" {
+			continue
+		}
+		if l := f.lockArg(spec, x.Call.Args, nil); l != nil {
+			if lc := Canon(l); lc != nil && lc.String() == c.Inst {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // rootOf returns the text of the base object of a member path

@@ -33,7 +33,7 @@ func runLockLeak(pass *Pass) {
 		annotated := acquiresAnnotations(fi.F)
 		for _, h := range exits {
 			for _, c := range h.State.Held {
-				if c.FromCaller || annotated(c) || !c.Kind.Lock && (leakedWithLock(h.State.Held, c) || h.State.Retaken(c)) {
+				if c.FromCaller || annotated(c) || !c.Kind.Lock && (leakedWithLock(h.State.Held, c) || h.State.Retaken(c) || handedOff(pass, fi, c)) {
 					continue
 				}
 				other := pass.Prog.ReleasingExit(fi, h, c)
@@ -71,6 +71,50 @@ func leakedWithLock(held []*flow.Ctx, c *flow.Ctx) bool {
 	for _, l := range held {
 		if l != c && l.Kind.Lock && !l.FromCaller && l.Via != nil && c.Via != nil && l.Via.Step.Line == c.Via.Step.Line && l.Via.Step.File == c.Via.Step.File {
 			return true
+		}
+	}
+	return false
+}
+
+// handedOff reports a context without identity (preemption or
+// interrupts off, bottom halves off) that another function of the same
+// file ends without having entered it, one the leaking function does not
+// call and no function of the file calls to end what it holds itself (a
+// release helper, trace_clear_recursion()): the two are halves of a
+// protocol the kernel runs in turn.
+// kprobe_handler() leaves preemption disabled for the single step and
+// post_kprobe_handler() enables it after the step's trap. A lock is not
+// inferred so: its unlock wrappers would hide every leak of it.
+func handedOff(pass *Pass, fi *flow.FuncInfo, c *flow.Ctx) bool {
+	if c.Kind.Lock {
+		return false
+	}
+	calls := map[string]bool{}
+	for _, b := range fi.F.Blocks {
+		for _, s := range b.Stmts {
+			if s.Kind == cparse.SCall {
+				calls[s.Callee()] = true
+			}
+		}
+	}
+	helpers := map[string]bool{}
+	for _, h := range pass.Prog.Funcs {
+		if h.F.File.Path == fi.F.File.Path && h.Result != nil {
+			for _, n := range h.Result.ReleaseHelpers {
+				helpers[n] = true
+			}
+		}
+	}
+	for _, g := range pass.Prog.Funcs {
+		if g == fi || g.Sum == nil || g.F.File.Path != fi.F.File.Path || g.F.Macro || calls[g.F.Name] || helpers[g.F.Name] {
+			continue
+		}
+		for _, o := range g.Sum.Outcomes {
+			for _, r := range o.Released {
+				if r.Kind == c.Kind && r.Via != nil && r.Via.Step.Func == g.F.Name {
+					return true
+				}
+			}
 		}
 	}
 	return false

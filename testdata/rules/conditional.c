@@ -90,3 +90,122 @@ void dev_write_config(struct dev *d, int where, int size)
 	dev_write_cfg(d, where, size); /* want RT_SLEEPING_LOCK_IN_ATOMIC "held$" */
 	raw_spin_unlock(&cfg_raw);
 }
+
+/* An ops member's fallback runs only for drivers that leave the member
+ * out, which nothing here shows (hid_hw_request() calls
+ * ll_driver->request, or __hid_request(), which allocates with
+ * GFP_KERNEL, when a transport driver has none). */
+struct ll_ops {
+	void (*request)(struct dev *d, int type);
+};
+
+struct hdev {
+	struct ll_ops *ll;
+	struct dev *d;
+};
+
+static void generic_request(struct hdev *h, int type)
+{
+	void *buf = kmalloc(64, GFP_KERNEL);
+
+	kfree(buf);
+}
+
+static void hw_request(struct hdev *h, int type)
+{
+	if (h->ll->request)
+		return h->ll->request(h->d, type);
+	generic_request(h, type);
+}
+
+void dev_play(struct hdev *h)
+{
+	spin_lock(&h->d->lock);
+	hw_request(h, 1); /* want SLEEP_IN_ATOMIC "only if h->ll->request is NULL" */
+	spin_unlock(&h->d->lock);
+}
+
+/* A path that is not the fallback stays unconditional. */
+void dev_play2(struct hdev *h)
+{
+	spin_lock(&h->d->lock);
+	if (h->ll->request)
+		h->ll->request(h->d, 2);
+	msleep(1); /* want SLEEP_IN_ATOMIC "may sleep, but" */
+	spin_unlock(&h->d->lock);
+}
+
+/* A flag that permits sleeping, copied into an object a function in
+ * between makes for itself (the crypto hash walk's flags, from the
+ * request's): nothing in view says it is set, so the sleep is a
+ * condition. A flag whose absence lets it sleep is no condition. */
+#define REQ_MAY_SLEEP 0x200
+#define REQ_NOWAIT 0x400
+
+struct hreq {
+	unsigned int flags;
+};
+
+struct hwalk {
+	unsigned int flags;
+	int n;
+};
+
+static void hwalk_first(struct hreq *r, struct hwalk *w)
+{
+	w->flags = r->flags;
+	w->n = 4;
+}
+
+static void hyield(unsigned int flags)
+{
+	if (flags & REQ_MAY_SLEEP)
+		cond_resched();
+}
+
+static int hwalk_done(struct hwalk *w)
+{
+	hyield(w->flags);
+	return --w->n;
+}
+
+static int hwalk_wait(struct hwalk *w)
+{
+	if (!(w->flags & REQ_NOWAIT))
+		msleep(1);
+	return --w->n;
+}
+
+static int hupdate(struct hreq *r)
+{
+	struct hwalk w;
+
+	hwalk_first(r, &w);
+	while (hwalk_done(&w) > 0)
+		;
+	return 0;
+}
+
+static int hupdate_wait(struct hreq *r)
+{
+	struct hwalk w;
+
+	hwalk_first(r, &w);
+	while (hwalk_wait(&w) > 0)
+		;
+	return 0;
+}
+
+void hash_locked(struct hreq *r, struct dev *d)
+{
+	spin_lock(&d->lock);
+	hupdate(r); /* want SLEEP_IN_ATOMIC "only if w.flags & REQ_MAY_SLEEP" */
+	spin_unlock(&d->lock);
+}
+
+void hash_wait_locked(struct hreq *r, struct dev *d)
+{
+	spin_lock(&d->lock);
+	hupdate_wait(r); /* want SLEEP_IN_ATOMIC "in hwalk_wait\\(\\) may sleep$" */
+	spin_unlock(&d->lock);
+}

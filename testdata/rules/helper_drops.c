@@ -137,3 +137,28 @@ int map_region(struct vma_s *vma)
 	up_write(&region_sem);
 	return 0;
 }
+
+/* An unknown unlock helper given the object, after which the path
+ * returns, is that path's release, even though another path releases the
+ * lock by name (vgic_queue_irq_unlock() in update_lpi_config()). */
+struct virq {
+	raw_spinlock_t irq_lock;
+	int hw;
+	int enabled;
+};
+
+extern void virq_queue_unlock(struct virq *irq, unsigned long flags);
+
+int update_config(struct virq *irq, int prop)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&irq->irq_lock, flags);
+	irq->enabled = prop & 1;
+	if (!irq->hw) {
+		virq_queue_unlock(irq, flags);
+		return 0;
+	}
+	raw_spin_unlock_irqrestore(&irq->irq_lock, flags);
+	return 0;
+}
