@@ -70,6 +70,15 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 			}
 			e = e.X
 			continue
+		case e.Kind == cparse.EBinary && (e.Op == ">" || e.Op == "<=") && isNull(e.Y) && f.unsignedExpr(e.X):
+			// An unsigned "x > 0" is "x": "if (instance > 0)
+			// hci_dev_lock(hdev); ... if (instance) hci_dev_unlock(hdev);"
+			// tests one thing twice.
+			if e.Op == "<=" {
+				neg = !neg
+			}
+			e = e.X
+			continue
 		case e.Kind == cparse.ECall:
 			if t := f.predicateCall(e); t != nil {
 				e = t // the test the predicate makes: one fact for every call
@@ -95,6 +104,25 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 		return "", neg, nil, nil
 	}
 	return c.String(), neg, c.Idents(), c
+}
+
+// unsignedExpr reports a variable or member of an unsigned integer type.
+func (f *flow) unsignedExpr(x *cparse.Expr) bool {
+	x = x.Strip()
+	if x == nil || x.Kind != cparse.EIdent && x.Kind != cparse.EField {
+		return false
+	}
+	t, ok := f.env.typeOf(x)
+	if !ok || t.Ptr > 0 || t.Array {
+		return false
+	}
+	switch t.Base {
+	case "u8", "u16", "u32", "u64", "__u8", "__u16", "__u32", "__u64", "uint8_t", "uint16_t", "uint32_t", "uint64_t",
+		"size_t", "unsigned", "unsigned int", "unsigned long", "unsigned long long", "unsigned short", "unsigned char",
+		"uint", "ulong", "bool", "_Bool":
+		return true
+	}
+	return false
 }
 
 // constLike is a number or a named constant: the side of a comparison
