@@ -25,6 +25,12 @@ type File struct {
 	// configuration: outside every #if but include guards and #ifdef
 	// __KERNEL__ (aclinux.h's ACPI_GPE_USE_LOGICAL_ADDRESSES).
 	Defines []string
+	// CondDefines are the object-like macros the file defines under
+	// plain #if conditions, with the condition as an #if expression
+	// (mm.h's HASHED_PAGE_VIRTUAL: "defined(CONFIG_HIGHMEM) &&
+	// !defined(WANT_PAGE_VIRTUAL)"): a configuration decides a test of
+	// such a derived name as it decides the condition.
+	CondDefines map[string]string
 	// KeyedInits are the function-like macros the file defines that
 	// declare a static struct lock_class_key: lock initialisers whose
 	// every use is a lockdep class of its own (f2fs.h's

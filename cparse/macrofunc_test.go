@@ -201,3 +201,51 @@ void key_enable(struct k *key);
 	}
 	t.Error("key_enable_locked not read")
 }
+
+// TestCondDefines: an object-like macro defined under plain #if arms is
+// kept with the conjunction of their conditions; include guards and
+// __KERNEL__ arms are no condition; an #else arm, a fallback under
+// "#ifndef NAME" and two different conditions give nothing.
+func TestCondDefines(t *testing.T) {
+	src := `#ifndef _LINUX_MM_H
+#define _LINUX_MM_H
+#ifdef __KERNEL__
+#if defined(CONFIG_HIGHMEM) && !defined(WANT_PAGE_VIRTUAL)
+#define HASHED_PAGE_VIRTUAL
+#endif
+#ifdef CONFIG_SMP
+#ifndef CONFIG_UP_ONLY
+#define SMP_ONLY 1
+#endif
+#endif
+#ifdef CONFIG_A
+#define TWICE 1
+#endif
+#ifdef CONFIG_B
+#define TWICE 1
+#endif
+#ifdef CONFIG_C
+#else
+#define IN_ELSE 1
+#endif
+#ifndef FALLBACK
+#define FALLBACK 0
+#endif
+#define PLAIN 1
+#endif
+#endif
+`
+	p := cparse.NewParser(kb.MustDefault().Dialect())
+	defer p.Close()
+	f, err := p.Parse("t.h", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"HASHED_PAGE_VIRTUAL": "(defined(CONFIG_HIGHMEM) && !defined(WANT_PAGE_VIRTUAL))",
+		"SMP_ONLY":            "defined(CONFIG_SMP) && !defined(CONFIG_UP_ONLY)",
+	}
+	if fmt.Sprint(f.CondDefines) != fmt.Sprint(want) {
+		t.Errorf("CondDefines %v, want %v", f.CondDefines, want)
+	}
+}

@@ -161,6 +161,9 @@ type prepassResult struct {
 	// objDefines are the object-like macros the file defines whatever
 	// the configuration (see File.Defines).
 	objDefines []string
+	// condDefines are the object-like macros the file defines under
+	// plain conditions (see File.CondDefines).
+	condDefines map[string]string
 	// brackets is the deepest nesting of (, [ and { in the code, and
 	// opRun the longest run of operator characters with nothing but
 	// spaces between them ("!!!!", "-- * --"): what the text alone shows
@@ -280,10 +283,6 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 	// with the arm a #define is in: one in a user-space arm or a
 	// fallback ("#ifndef pr_info / #define pr_info(args...) fprintf(...)")
 	// is not the kernel's definition, and is not read as one.
-	type ppCond struct {
-		dir   string
-		else_ bool
-	}
 	var conds []ppCond
 	depth := 0
 	nest, run := 0, 0    // see brackets and opRun
@@ -358,6 +357,14 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 					}
 					if plain {
 						res.objDefines = append(res.objDefines, name)
+					} else if cond, ok := definedUnder(conds, name); ok {
+						if res.condDefines == nil {
+							res.condDefines = map[string]string{}
+						}
+						if old, seen := res.condDefines[name]; seen && old != cond {
+							cond = "" // defined under two conditions: not one
+						}
+						res.condDefines[name] = cond
 					}
 				}
 				if name, body, ok := macroDef(dir); ok {
@@ -764,6 +771,52 @@ func condName(dir string) (name string, neg bool) {
 		return f[3], true
 	}
 	return "", false
+}
+
+// ppCond is an open #if arm: its directive, and whether an #else or
+// #elif arm of it is being read.
+type ppCond struct {
+	dir   string
+	else_ bool
+}
+
+// definedUnder is the condition, as an #if expression, under which an
+// object-like macro is defined: the conjunction of the #if, #ifdef and
+// #ifndef arms around its #define, include guards and __KERNEL__ arms
+// left out ("defined(CONFIG_HIGHMEM) && !defined(WANT_PAGE_VIRTUAL)" for
+// mm.h's HASHED_PAGE_VIRTUAL). ok is false inside an #else or #elif
+// arm, whose condition is not kept, and under an "#ifndef NAME" of the
+// name itself (a fallback).
+func definedUnder(conds []ppCond, name string) (string, bool) {
+	var parts []string
+	for _, c := range conds {
+		if c.else_ {
+			return "", false
+		}
+		n, neg := condName(c.dir)
+		switch {
+		case n == "__KERNEL__" && !neg, neg && includeGuard(n):
+			continue
+		case n == name:
+			return "", false
+		case n != "":
+			if neg {
+				parts = append(parts, "!defined("+n+")")
+			} else {
+				parts = append(parts, "defined("+n+")")
+			}
+		default:
+			e, ok := strings.CutPrefix(c.dir, "if")
+			if !ok || strings.HasPrefix(c.dir, "ifdef") || strings.HasPrefix(c.dir, "ifndef") {
+				return "", false
+			}
+			parts = append(parts, "("+strings.TrimSpace(e)+")")
+		}
+	}
+	if len(parts) == 0 {
+		return "", false
+	}
+	return strings.Join(parts, " && "), true
 }
 
 // notKernelArm reports the arm of a conditional that only user space

@@ -69,3 +69,62 @@ func editConsts(tx *bolt.Tx, name, file string, v int64, set bool) error {
 	}
 	return putFileEntry(tx.Bucket(bucketConsts), name, file, json.RawMessage(strconv.FormatInt(v, 10)))
 }
+
+// derivedVal is the condition under which the shared headers define a
+// macro: ok is false when none does, or two do under different
+// conditions.
+type derivedVal struct {
+	cond string
+	ok   bool
+}
+
+// Derived returns the #if expression under which the shared headers
+// define the object-like macro name (mm.h's HASHED_PAGE_VIRTUAL under
+// "defined(CONFIG_HIGHMEM) && !defined(WANT_PAGE_VIRTUAL)"), for
+// kbuild.Config.WithDerived.
+func (ix *Index) Derived(name string) (string, bool) {
+	ix.typesMu.Lock()
+	defer ix.typesMu.Unlock()
+	if d, ok := ix.derived[name]; ok {
+		return d.cond, d.ok
+	}
+	var d derivedVal
+	n := 0
+	err := ix.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDerived)
+		if b == nil {
+			return nil
+		}
+		return ix.eachFileEntry(b, name, func(data []byte) error {
+			var cond string
+			if err := json.Unmarshal(data, &cond); err != nil {
+				return err
+			}
+			if n == 0 || d.ok && d.cond == cond {
+				d = derivedVal{cond: cond, ok: true}
+			} else {
+				d.ok = false
+			}
+			n++
+			return nil
+		})
+	})
+	if err != nil {
+		ix.RecordError(name, err)
+		d = derivedVal{}
+	}
+	ix.derived[name] = d
+	return d.cond, d.ok
+}
+
+// editDerived sets file's condition for macro name, or removes it ("").
+func editDerived(tx *bolt.Tx, name, file, cond string) error {
+	if cond == "" {
+		return putFileEntry(tx.Bucket(bucketDerived), name, file, nil)
+	}
+	data, err := json.Marshal(cond)
+	if err != nil {
+		return err
+	}
+	return putFileEntry(tx.Bucket(bucketDerived), name, file, json.RawMessage(data))
+}

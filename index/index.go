@@ -38,7 +38,7 @@ import (
 // framed: an index of another layout is rebuilt by lockbot index, and
 // refused (ErrStale) by the commands that read it. 6: every entry sealed
 // with its checksum.
-const layoutVersion = 6
+const layoutVersion = 7
 
 // Records are JSON compressed with S2 (github.com/klauspost/compress):
 // summaries repeat their field names and chains, and a whole tree's come
@@ -92,6 +92,9 @@ var (
 	bucketTypes = []byte("types")
 	// bucketConsts holds the shared headers' integer constants.
 	bucketConsts = []byte("consts")
+	// bucketDerived holds the conditions under which the shared headers
+	// define object-like macros (cparse.File.CondDefines).
+	bucketDerived = []byte("derived")
 	// bucketOwners names, for each header function's record, the file
 	// whose analysis wrote it (see store).
 	bucketOwners = []byte("owners")
@@ -102,7 +105,7 @@ var (
 // sealedBuckets hold values sealed with their checksum (see seal); the
 // meta bucket's version and knowledge-base hash are not, as a damaged one
 // reads as another version, which is refused as well.
-var sealedBuckets = [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes, bucketConsts, bucketOwners}
+var sealedBuckets = [][]byte{bucketFiles, bucketFuncs, bucketOps, bucketTypes, bucketConsts, bucketDerived, bucketOwners}
 
 // Index is an open index file.
 type Index struct {
@@ -127,6 +130,7 @@ type Index struct {
 	typesMu sync.Mutex
 	types   map[string]*cparse.Struct
 	consts  map[string]constVal
+	derived map[string]derivedVal
 
 	// damage is the first record found damaged or undecodable; damageN
 	// counts them (see RecordError).
@@ -154,9 +158,10 @@ type fileState struct {
 	// recorded, whether it kept those records or another includer did:
 	// when their owner goes, this file can write them again.
 	Headers []string `json:"headers,omitempty"`
-	Ops     []string `json:"ops,omitempty"`    // members its ops tables fill
-	Types   []string `json:"types,omitempty"`  // structs a header defines
-	Consts  []string `json:"consts,omitempty"` // integer constants a shared header defines
+	Ops     []string `json:"ops,omitempty"`     // members its ops tables fill
+	Types   []string `json:"types,omitempty"`   // structs a header defines
+	Consts  []string `json:"consts,omitempty"`  // integer constants a shared header defines
+	Derived []string `json:"derived,omitempty"` // macros a shared header defines under a condition
 }
 
 // ErrStale is an index written by another version of lockbot or with
@@ -214,7 +219,7 @@ func OpenWith(path string, k *kb.KB, opt OpenOptions) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := &Index{db: db, path: path, k: k, log: log, read: readRegular, types: map[string]*cparse.Struct{}, consts: map[string]constVal{}}
+	ix := &Index{db: db, path: path, k: k, log: log, read: readRegular, types: map[string]*cparse.Struct{}, consts: map[string]constVal{}, derived: map[string]derivedVal{}}
 	ix.kc = opt.Kconfig
 	ix.set = flow.NewLinker(k, ix, ix.kc)
 	if opt.Write {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"lockbot/kbuild"
 )
 
 // argTree: effects two and three files down that depend on the callee's
@@ -576,5 +578,51 @@ void teardown(struct priv *priv)
 	}
 	if _, ok := ix.Const("MODE_FAST"); ok {
 		t.Error("MODE_FAST known, though two headers define it differently")
+	}
+}
+
+// TestIndexDerived: the index keeps the condition under which a shared
+// header defines an object-like macro, and a configuration decides a test
+// of the macro by it (mm.h's HASHED_PAGE_VIRTUAL, which only
+// CONFIG_HIGHMEM defines); two headers disagreeing leave it unknown.
+func TestIndexDerived(t *testing.T) {
+	tree := writeTree(t, map[string]string{
+		"include/linux/mm.h": `#ifndef _LINUX_MM_H
+#define _LINUX_MM_H
+#if defined(CONFIG_HIGHMEM) && !defined(WANT_PAGE_VIRTUAL)
+#define HASHED_PAGE_VIRTUAL
+#endif
+#ifdef CONFIG_SMP
+#define CLASH 1
+#endif
+#endif
+`,
+		"include/linux/other.h": `#ifdef CONFIG_NUMA
+#define CLASH 2
+#endif
+#ifdef CONFIG_X
+#else
+#define IN_ELSE 1
+#endif
+`,
+	})
+	ix, _ := build(t, tree, filepath.Join(t.TempDir(), "index.db"), 0)
+	defer ix.Close()
+	if c, ok := ix.Derived("HASHED_PAGE_VIRTUAL"); !ok || c != "(defined(CONFIG_HIGHMEM) && !defined(WANT_PAGE_VIRTUAL))" {
+		t.Errorf("HASHED_PAGE_VIRTUAL: %q, %v", c, ok)
+	}
+	if c, ok := ix.Derived("CLASH"); ok {
+		t.Errorf("CLASH: %q, known though two headers define it under different conditions", c)
+	}
+	if c, ok := ix.Derived("IN_ELSE"); ok {
+		t.Errorf("IN_ELSE: %q, known though an #else arm's condition is not kept", c)
+	}
+	kc, err := kbuild.ParseConfig(strings.NewReader("CONFIG_SMP=y\n"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc = kc.WithDerived(ix.Derived)
+	if v, ok := kc.Eval("defined(HASHED_PAGE_VIRTUAL)"); v || !ok {
+		t.Errorf("defined(HASHED_PAGE_VIRTUAL) without CONFIG_HIGHMEM: %v, %v; want false, true", v, ok)
 	}
 }

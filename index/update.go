@@ -108,6 +108,8 @@ type result struct {
 	// consts are a shared header's integer constants (enumerators,
 	// #defines) by name.
 	consts map[string]int64
+	// derived are the conditions a shared header defines macros under.
+	derived map[string]string
 	// notParsed: read, but the parser took none of it (not C, too deep).
 	notParsed bool
 	// skipped are the files met that are not regular (absolute paths);
@@ -538,6 +540,9 @@ func (ix *Index) analyse(ctx context.Context, opt UpdateOptions, sh *sharedState
 		if strings.HasSuffix(f.Path, ".h") && flow.SharedHeader(r.file.rel) && len(f.Consts) > 0 {
 			r.consts = f.Consts
 		}
+		if strings.HasSuffix(f.Path, ".h") && flow.SharedHeader(r.file.rel) && len(f.CondDefines) > 0 {
+			r.derived = f.CondDefines
+		}
 		if strings.HasSuffix(f.Path, ".h") {
 			for name, s := range f.Structs {
 				if !strings.Contains(name, "<anonymous") && len(s.Fields) > 0 {
@@ -702,6 +707,17 @@ func (u *updater) store(tx *bolt.Tx, r result, old fileState) (fileState, error)
 		}
 		fs.Consts = append(fs.Consts, n)
 	}
+	names = names[:0]
+	for n := range r.derived {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := editDerived(tx, n, r.file.rel, r.derived[n]); err != nil {
+			return fileState{}, err
+		}
+		fs.Derived = append(fs.Derived, n)
+	}
 	data, err := json.Marshal(fs)
 	if err != nil {
 		return fileState{}, err
@@ -780,6 +796,11 @@ func (u *updater) drop(tx *bolt.Tx, rel string, old fileState) error {
 	}
 	for _, n := range old.Consts {
 		if err := editConsts(tx, n, rel, 0, false); err != nil {
+			return err
+		}
+	}
+	for _, n := range old.Derived {
+		if err := editDerived(tx, n, rel, ""); err != nil {
 			return err
 		}
 	}

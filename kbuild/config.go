@@ -30,6 +30,9 @@ type Config struct {
 	// undecided are symbols the configuration must not decide: those of
 	// PREEMPT_RT, whose arms the RT rules judge on their own.
 	undecided func(sym string) bool
+	// derived gives the condition under which a header defines a name
+	// that is not a CONFIG_ symbol (WithDerived).
+	derived func(name string) (string, bool)
 
 	root   string // the tree whose Makefiles say which files are built
 	mk     makefiles
@@ -137,7 +140,20 @@ var archSymbols = map[string]string{
 // Builds ("": every file is built). Symbols undecided reports (given
 // with their CONFIG_ prefix) stay unknown to Eval.
 func (c *Config) ForTree(root string, undecided func(sym string) bool) *Config {
-	return &Config{Name: c.Name, vals: c.vals, arch: c.arch, root: root, undecided: undecided}
+	return &Config{Name: c.Name, vals: c.vals, arch: c.arch, root: root, undecided: undecided, derived: c.derived}
+}
+
+// WithDerived makes the configuration decide "defined(NAME)" of a name
+// the tree's headers define under a condition (derived, an #if
+// expression: mm.h defines HASHED_PAGE_VIRTUAL under
+// "defined(CONFIG_HIGHMEM) && !defined(WANT_PAGE_VIRTUAL)") as it
+// decides the condition: mm/highmem.c's page_address() is not built on
+// x86_64, where CONFIG_HIGHMEM cannot be set. It is set before the
+// configuration is shared, and returns c.
+func (c *Config) WithDerived(derived func(name string) (string, bool)) *Config {
+	c.derived = derived
+	c.cache.Clear()
+	return c
 }
 
 // Value returns a symbol's setting: "y", "m", a value, or "" when unset.
@@ -488,6 +504,9 @@ func (e *evaluator) defined(name string) (int64, bool) {
 		}
 		return 0, true
 	}
+	if !strings.HasPrefix(name, "CONFIG_") {
+		return e.derivedName(name)
+	}
 	sym, ok := e.symbol(name)
 	if !ok {
 		return 0, false
@@ -496,6 +515,24 @@ func (e *evaluator) defined(name string) (int64, bool) {
 		return 1, true
 	}
 	return 0, true
+}
+
+// derivedName decides "defined(NAME)" of a name a header defines under a
+// condition by that condition (Config.WithDerived).
+func (e *evaluator) derivedName(name string) (int64, bool) {
+	if e.c.derived == nil || !isSymbol(name) || e.depth >= maxEvalDepth {
+		return 0, false
+	}
+	cond, ok := e.c.derived(name)
+	if !ok {
+		return 0, false
+	}
+	sub := &evaluator{c: e.c, toks: tokenize(cond), depth: e.depth + 10}
+	v, known := sub.or()
+	if sub.pos != len(sub.toks) || sub.bad {
+		return 0, false
+	}
+	return v, known
 }
 
 // symbol is a CONFIG_ name the configuration decides, without its prefix.

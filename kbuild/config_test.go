@@ -202,3 +202,36 @@ func TestEvalPartial(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigDerived: a name a header defines under a condition is
+// decided as the condition is, recursively, and stays unknown where the
+// condition reads what the configuration does not decide.
+func TestConfigDerived(t *testing.T) {
+	derived := map[string]string{
+		"HASHED_PAGE_VIRTUAL": "defined(CONFIG_HIGHMEM) && !defined(WANT_PAGE_VIRTUAL)",
+		"OUTER":               "defined(HASHED_PAGE_VIRTUAL) || defined(CONFIG_SMP)",
+		"LOOP":                "defined(LOOP)",
+	}
+	lookup := func(n string) (string, bool) { c, ok := derived[n]; return c, ok }
+	for _, tc := range []struct {
+		config, expr string
+		val, ok      bool
+	}{
+		{"CONFIG_SMP=y\n", "defined(HASHED_PAGE_VIRTUAL)", false, true},
+		{"CONFIG_SMP=y\n", "!defined(HASHED_PAGE_VIRTUAL) && !defined(WANT_PAGE_VIRTUAL)", false, false},
+		{"CONFIG_HIGHMEM=y\n", "defined(HASHED_PAGE_VIRTUAL)", false, false},
+		{"CONFIG_SMP=y\n", "defined(OUTER)", true, true},
+		{"CONFIG_PM=y\n# CONFIG_SMP is not set\n", "defined(OUTER)", false, true},
+		{"CONFIG_SMP=y\n", "defined(LOOP)", false, false},
+		{"CONFIG_SMP=y\n", "defined(UNKNOWN_NAME)", false, false},
+	} {
+		c, err := ParseConfig(strings.NewReader(tc.config), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c = c.WithDerived(lookup)
+		if v, ok := c.Eval(tc.expr); v != tc.val || ok != tc.ok {
+			t.Errorf("%q with %q: %v, %v; want %v, %v", tc.expr, tc.config, v, ok, tc.val, tc.ok)
+		}
+	}
+}

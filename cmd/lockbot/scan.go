@@ -106,6 +106,10 @@ is done, and memory does not grow with the number of files.`,
 			if ix != nil {
 				defer ix.Close()
 				if kc != nil {
+					// The tree's headers say what their derived names
+					// (HASHED_PAGE_VIRTUAL) mean for the configuration.
+					kc = kc.WithDerived(ix.Derived)
+					opt.Kconfig = kc
 					ix.UseKconfig(kc)
 				}
 				opt.Externals = ix
