@@ -1134,7 +1134,7 @@ func (f *flow) translateEffect(s *cparse.Stmt, e *Effect, g *FuncInfo, subst map
 	n.MaskHere = false
 	n.Conds = nil
 	for _, fa := range e.Conds {
-		if configFact(&fa) || ctxTest(f.p.kb, &fa) != nil || fa.Key == lastRefCond || strings.HasPrefix(fa.Key, opsNullPrefix) || strings.HasPrefix(fa.Key, localFlagPrefix) {
+		if configFact(&fa) || ctxTest(f.p.kb, &fa) != nil || fa.Key == lastRefCond || strings.HasPrefix(fa.Key, localFlagPrefix) {
 			n.Conds = append(n.Conds, fa)
 			continue
 		}

@@ -147,9 +147,6 @@ type flow struct {
 	// contexts effects carry (see pathUnheld, translateEffect).
 	unheldMemo map[[3]listID][]*Ctx
 	unheldSite map[listSite][]*Ctx
-	// opsMembers are the fact keys of the members this function calls
-	// through (opsFallback).
-	opsMembers map[string]bool
 	// lastRefKeys are the facts of branches on last-reference tests.
 	lastRefKeys map[string]bool
 	// opsMemo are the implementations a call through a member reaches.

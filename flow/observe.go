@@ -153,14 +153,9 @@ func (f *flow) observeKeyed(s *cparse.Stmt, st *State, e *Effect, exclude *Ctx, 
 	for i := range e.Conds {
 		// A non-NULL pointer is what callers are taken to pass: only its
 		// NULL side is a condition.
-		if c := &e.Conds[i]; c.Key == lastRefCond || strings.HasPrefix(c.Key, opsNullPrefix) || strings.HasPrefix(c.Key, localFlagPrefix) || f.scalarArgFact(c) && choiceTest(c) || f.flagTest(c) || !c.Val && f.nonNullGuard(c) {
+		if c := &e.Conds[i]; c.Key == lastRefCond || strings.HasPrefix(c.Key, localFlagPrefix) || f.scalarArgFact(c) && choiceTest(c) || f.flagTest(c) || !c.Val && f.nonNullGuard(c) {
 			undecided = append(undecided, condText(c))
 		}
-	}
-	// A path that is an ops member's fallback is a condition for the
-	// callers, not here: this function's own code chose it.
-	if k := f.opsFallback(st); k != "" && !hasCondKey(e.Conds, k) {
-		facts = append(facts, Cond{Key: k, Val: true})
 	}
 	addUnheld := len(st.CallerRel)+len(st.CallerMaybe) > 0
 	if addUnheld || len(facts) > 0 {
@@ -347,9 +342,6 @@ func condText(c *Cond) string {
 	if c.Key == lastRefCond {
 		return "this put drops the last reference"
 	}
-	if m, ok := strings.CutPrefix(c.Key, opsNullPrefix); ok {
-		return m + " is NULL"
-	}
 	if m, ok := strings.CutPrefix(c.Key, localFlagPrefix); ok {
 		return m
 	}
@@ -394,38 +386,6 @@ func flagBitTest(x *cparse.Expr) bool {
 		l, r = r, l
 	}
 	return constLike(r) && l.Kind == cparse.EField
-}
-
-// opsNullPrefix begins the key of the condition that a path is an ops
-// member's fallback (opsFallback), followed by the member.
-const opsNullPrefix = "$opsnull "
-
-// opsFallback returns the condition of a path on which the function
-// found a member it calls through NULL: "if (hdev->ll_driver->request)
-// return hdev->ll_driver->request(...); __hid_request(...);". The
-// fallback runs only for objects whose driver leaves the member out,
-// which no caller's code shows (usbhid sets it, so HID drivers of USB
-// devices never reach __hid_request()'s GFP_KERNEL allocation): a
-// condition, named, kept by every caller (Obs.If).
-func (f *flow) opsFallback(st *State) string {
-	if len(f.opsMembers) == 0 {
-		return ""
-	}
-	for _, fa := range st.Conds {
-		if !fa.Val && f.opsMembers[fa.Key] && fa.Expr != nil {
-			return opsNullPrefix + fa.Expr.String()
-		}
-	}
-	return ""
-}
-
-func hasCondKey(cs []Cond, key string) bool {
-	for i := range cs {
-		if cs[i].Key == key {
-			return true
-		}
-	}
-	return false
 }
 
 // lastRefCond marks an effect that happens only if a put drops the last

@@ -246,14 +246,6 @@ func (f *flow) prepare() {
 			if s.Kind != cparse.SCall || s.Call == nil {
 				continue
 			}
-			if x := s.Call.X.Strip(); x != nil && x.Kind == cparse.EField {
-				if key, neg, _, _ := f.atom(x); key != "" && !neg {
-					if f.opsMembers == nil {
-						f.opsMembers = map[string]bool{}
-					}
-					f.opsMembers[key] = true
-				}
-			}
 			if spec := f.p.kb.Funcs[s.Callee()]; spec != nil && spec.Release != "" {
 				if l := f.lockArg(spec, s.Call.Args, nil); l != nil {
 					if c := Canon(l); c != nil {

@@ -91,10 +91,10 @@ void dev_write_config(struct dev *d, int where, int size)
 	raw_spin_unlock(&cfg_raw);
 }
 
-/* An ops member's fallback runs only for drivers that leave the member
- * out, which nothing here shows (hid_hw_request() calls
- * ll_driver->request, or __hid_request(), which allocates with
- * GFP_KERNEL, when a transport driver has none). */
+/* An ops member's fallback is a path like any other, not a condition:
+ * a driver without the member takes it, and many do (thermal zones
+ * without .get_crit_temp take the zone's lock in
+ * thermal_zone_get_crit_temp(), the other half of a real AB-BA). */
 struct ll_ops {
 	void (*request)(struct dev *d, int type);
 };
@@ -121,11 +121,11 @@ static void hw_request(struct hdev *h, int type)
 void dev_play(struct hdev *h)
 {
 	spin_lock(&h->d->lock);
-	hw_request(h, 1); /* want SLEEP_IN_ATOMIC "only if h->ll->request is NULL" */
+	hw_request(h, 1); /* want SLEEP_IN_ATOMIC "in generic_request\\(\\) may sleep$" */
 	spin_unlock(&h->d->lock);
 }
 
-/* A path that is not the fallback stays unconditional. */
+/* The function's own test of the member, the same. */
 void dev_play2(struct hdev *h)
 {
 	spin_lock(&h->d->lock);
