@@ -80,14 +80,7 @@ func (p *Parser) Parse(path string, src []byte) (*File, error) {
 	types := &fileTypes{d: p.dialect, f: f}
 	pre := prepass(src, p.dialect, types)
 	f.Defines = pre.objDefines
-	for name, cond := range pre.condDefines {
-		if cond != "" {
-			if f.CondDefines == nil {
-				f.CondDefines = map[string]string{}
-			}
-			f.CondDefines[name] = cond
-		}
-	}
+	f.CondDefines = CondDefines(src)
 	for _, g := range pre.guards {
 		if f.Guards == nil {
 			f.Guards = map[string]*GuardDef{}

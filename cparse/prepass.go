@@ -161,9 +161,6 @@ type prepassResult struct {
 	// objDefines are the object-like macros the file defines whatever
 	// the configuration (see File.Defines).
 	objDefines []string
-	// condDefines are the object-like macros the file defines under
-	// plain conditions (see File.CondDefines).
-	condDefines map[string]string
 	// brackets is the deepest nesting of (, [ and { in the code, and
 	// opRun the longest run of operator characters with nothing but
 	// spaces between them ("!!!!", "-- * --"): what the text alone shows
@@ -357,14 +354,6 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 					}
 					if plain {
 						res.objDefines = append(res.objDefines, name)
-					} else if cond, ok := definedUnder(conds, name); ok {
-						if res.condDefines == nil {
-							res.condDefines = map[string]string{}
-						}
-						if old, seen := res.condDefines[name]; seen && old != cond {
-							cond = "" // defined under two conditions: not one
-						}
-						res.condDefines[name] = cond
 					}
 				}
 				if name, body, ok := macroDef(dir); ok {
@@ -778,6 +767,85 @@ func condName(dir string) (name string, neg bool) {
 type ppCond struct {
 	dir   string
 	else_ bool
+}
+
+// CondDefines returns the object-like macros src defines under plain #if
+// conditions, each with its condition as an #if expression (see
+// File.CondDefines). It reads only the directives, without parsing, so
+// that an index can learn what the tree's headers define before it
+// analyses any file.
+func CondDefines(src []byte) map[string]string {
+	var out map[string]string
+	var conds []ppCond
+	lines := bytes.Split(src, []byte("\n"))
+	inComment := false
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if inComment {
+			j := bytes.Index(line, []byte("*/"))
+			if j < 0 {
+				continue
+			}
+			line, inComment = line[j+2:], false
+		}
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 || t[0] != '#' {
+			if j := bytes.LastIndex(line, []byte("/*")); j >= 0 && !bytes.Contains(line[j:], []byte("*/")) {
+				inComment = true
+			}
+			continue
+		}
+		dirb := append([]byte(nil), t[1:]...)
+		for bytes.HasSuffix(dirb, []byte("\\")) && i+1 < len(lines) {
+			i++
+			dirb = append(dirb[:len(dirb)-1], bytes.TrimSpace(lines[i])...)
+		}
+		if j := bytes.Index(dirb, []byte("/*")); j >= 0 {
+			if k := bytes.Index(dirb[j:], []byte("*/")); k >= 0 {
+				dirb = append(dirb[:j:j], dirb[j+k+2:]...)
+			} else {
+				dirb, inComment = dirb[:j], true
+			}
+		}
+		if j := bytes.Index(dirb, []byte("//")); j >= 0 {
+			dirb = dirb[:j]
+		}
+		dir := strings.TrimSpace(string(dirb))
+		switch {
+		case strings.HasPrefix(dir, "if"):
+			conds = append(conds, ppCond{dir: dir})
+		case strings.HasPrefix(dir, "el"):
+			if len(conds) > 0 {
+				conds[len(conds)-1].else_ = true
+			}
+		case strings.HasPrefix(dir, "endif"):
+			if len(conds) > 0 {
+				conds = conds[:len(conds)-1]
+			}
+		case strings.HasPrefix(dir, "define"):
+			name := objectMacro(dir)
+			if name == "" || strings.HasPrefix(name, "CONFIG_") {
+				continue
+			}
+			cond, ok := definedUnder(conds, name)
+			if !ok {
+				continue
+			}
+			if out == nil {
+				out = map[string]string{}
+			}
+			if old, seen := out[name]; seen && old != cond {
+				cond = "" // defined under two conditions: not one
+			}
+			out[name] = cond
+		}
+	}
+	for name, cond := range out {
+		if cond == "" {
+			delete(out, name)
+		}
+	}
+	return out
 }
 
 // definedUnder is the condition, as an #if expression, under which an

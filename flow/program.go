@@ -39,6 +39,8 @@ type Program struct {
 	valueIdents map[string]bool
 	rt          RTScope
 	rtFiles     map[string]bool
+	// rtDefs memoises nonRTDef by function and file, as rtFiles.
+	rtDefs map[string]bool
 	// kc is the configuration.
 	kc Kconfig
 	// ext supplies functions outside the analysed files.
@@ -296,6 +298,18 @@ func (p *Program) RTExcluded(chain []Step) bool {
 		if ex {
 			return true
 		}
+		k := s.Func + "\x00" + s.File
+		def, ok := p.rtDefs[k]
+		if !ok {
+			def = p.nonRTDef(s)
+			if p.rtDefs == nil {
+				p.rtDefs = map[string]bool{}
+			}
+			p.rtDefs[k] = def
+		}
+		if def {
+			return true
+		}
 	}
 	return false
 }
@@ -390,20 +404,57 @@ func (p *Program) nonRTArm(pc cparse.PreCond) bool {
 		return v.(bool)
 	}
 	known := map[string]string{}
-	for _, id := range preIdents(pc.Atom.Name) {
-		sym, ok := strings.CutPrefix(id, "CONFIG_")
-		switch {
-		case !ok:
-		case slices.Contains(p.kb.RTConfig, id):
-			known[sym] = "y"
-		case p.rt != nil && p.rt.ExcludedConfig(id):
-			known[sym] = ""
+	derived := p.derivedFn()
+	var add func(text string, depth int)
+	add = func(text string, depth int) {
+		for _, id := range preIdents(text) {
+			sym, ok := strings.CutPrefix(id, "CONFIG_")
+			switch {
+			case !ok:
+				// A name a header defines under a condition
+				// (HASHED_PAGE_VIRTUAL under CONFIG_HIGHMEM, which no
+				// PREEMPT_RT kernel has on x86): its condition's symbols.
+				if cond, found := derived(id); found && depth < 4 {
+					add(cond, depth+1)
+				}
+			case slices.Contains(p.kb.RTConfig, id):
+				known[sym] = "y"
+			case p.rt != nil && p.rt.ExcludedConfig(id):
+				known[sym] = ""
+			}
 		}
 	}
-	v, ok := kbuild.EvalPartial(pc.Atom.Name, known)
+	add(pc.Atom.Name, 0)
+	v, ok := kbuild.EvalPartialDerived(pc.Atom.Name, known, derived)
 	res := len(known) > 0 && ok && v != pc.Val
 	p.rtArms.Store(key, res)
 	return res
+}
+
+// derivedFn is what the configuration knows of names the tree's headers
+// define under a condition (kbuild.Config.Derived), or nothing.
+func (p *Program) derivedFn() func(string) (string, bool) {
+	if d, ok := p.kc.(interface{ Derived(string) (string, bool) }); ok && p.kc != nil {
+		return d.Derived
+	}
+	return func(string) (string, bool) { return "", false }
+}
+
+// nonRTDef reports a chain step in a definition no PREEMPT_RT kernel
+// builds: an #if arm around it that RT rules out (mm/highmem.c's
+// page_address() under HASHED_PAGE_VIRTUAL, which needs CONFIG_HIGHMEM,
+// reached from the !CONFIG_HIGHMEM kmap_local_page()).
+func (p *Program) nonRTDef(s Step) bool {
+	fi := p.lookupIn(s.Func, s.File)
+	if fi == nil {
+		return false
+	}
+	for _, pc := range fi.F.Conds {
+		if pc.Atom != nil && p.nonRTArm(pc) {
+			return true
+		}
+	}
+	return false
 }
 
 // nonMacro returns the candidates that are functions, not macros.

@@ -295,11 +295,26 @@ func (c *Config) Eval(expr string) (val, ok bool) {
 // nothing else is known: "#if defined(CONFIG_SMP) ||
 // defined(CONFIG_PREEMPT_RT)" holds.
 func EvalPartial(expr string, known map[string]string) (val, ok bool) {
-	c := &Config{vals: known, undecided: func(sym string) bool {
+	return EvalPartialDerived(expr, known, nil)
+}
+
+// EvalPartialDerived is EvalPartial deciding a derived name's
+// "defined(NAME)" by the condition derived gives (Config.WithDerived).
+func EvalPartialDerived(expr string, known map[string]string, derived func(name string) (string, bool)) (val, ok bool) {
+	c := &Config{vals: known, derived: derived, undecided: func(sym string) bool {
 		_, ok := known[strings.TrimPrefix(sym, "CONFIG_")]
 		return !ok
 	}}
 	return c.Eval(expr)
+}
+
+// Derived returns the condition under which the tree's headers define
+// name (WithDerived), if known.
+func (c *Config) Derived(name string) (string, bool) {
+	if c.derived == nil {
+		return "", false
+	}
+	return c.derived(name)
 }
 
 // evaluator is a recursive descent over the tokens of an #if

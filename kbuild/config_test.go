@@ -201,6 +201,20 @@ func TestEvalPartial(t *testing.T) {
 			t.Errorf("EvalPartial(%q) = %v, %v; want %v, %v", tc.expr, val, ok, tc.val, tc.ok)
 		}
 	}
+	// A PREEMPT_RT kernel on x86 has no HIGHMEM, so no
+	// HASHED_PAGE_VIRTUAL: mm/highmem.c's page_address() is not built.
+	derived := func(n string) (string, bool) {
+		if n == "HASHED_PAGE_VIRTUAL" {
+			return "(defined(CONFIG_HIGHMEM) && !defined(WANT_PAGE_VIRTUAL))", true
+		}
+		return "", false
+	}
+	if val, ok := EvalPartialDerived("#if defined(HASHED_PAGE_VIRTUAL)", known, derived); val || !ok {
+		t.Errorf("defined(HASHED_PAGE_VIRTUAL) on RT: %v, %v; want false, true", val, ok)
+	}
+	if _, ok := EvalPartialDerived("#if !defined(HASHED_PAGE_VIRTUAL) && !defined(WANT_PAGE_VIRTUAL)", known, derived); ok {
+		t.Error("the other arm decided, though WANT_PAGE_VIRTUAL is not known")
+	}
 }
 
 // TestConfigDerived: a name a header defines under a condition is

@@ -10,6 +10,7 @@ import (
 
 	"lockbot/flow"
 	"lockbot/kb"
+	"lockbot/kbuild"
 	"lockbot/source"
 )
 
@@ -101,5 +102,60 @@ func TestExampleFindings(t *testing.T) {
 	}
 	if !strings.Contains(string(readme), res.Findings[0].Message) {
 		t.Errorf("README shows a different first finding than lockbot prints: %s", res.Findings[0].Message)
+	}
+}
+
+// TestRTDerivedDef: an RT finding through a definition under an #if on a
+// name a header defines only with a symbol no PREEMPT_RT kernel has
+// (page_address() under HASHED_PAGE_VIRTUAL, which needs CONFIG_HIGHMEM)
+// is not reported; with the name's condition unknown it is.
+func TestRTDerivedDef(t *testing.T) {
+	srcs := []source.Source{
+		{Path: "mm/hashed.c", Src: []byte(`static DEFINE_SPINLOCK(slot_lock);
+#if defined(HASHED_VIRT)
+void *page_addr(int n)
+{
+	spin_lock(&slot_lock);
+	n++;
+	spin_unlock(&slot_lock);
+	return 0;
+}
+#endif
+`)},
+		{Path: "drivers/user.c", Src: []byte(`static DEFINE_RAW_SPINLOCK(raw);
+void user(void)
+{
+	raw_spin_lock(&raw);
+	page_addr(1);
+	raw_spin_unlock(&raw);
+}
+`)},
+	}
+	rt := fakeRT{configs: map[string]bool{"CONFIG_HIGHMEM": true}}
+	run := func(derived map[string]string) int {
+		t.Helper()
+		kc, err := kbuild.ParseConfig(strings.NewReader("CONFIG_SMP=y\n"), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		kc = kc.ForTree("", func(sym string) bool { return sym == "CONFIG_HIGHMEM" || sym == "CONFIG_PREEMPT_RT" })
+		kc = kc.WithDerived(func(n string) (string, bool) { c, ok := derived[n]; return c, ok })
+		res, err := Analyze(context.Background(), srcs, Options{KB: kb.MustDefault(), RT: rt, Kconfig: kc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, f := range res.Findings {
+			if f.Rule == "RT_SLEEPING_LOCK_IN_ATOMIC" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := run(map[string]string{"HASHED_VIRT": "defined(CONFIG_HIGHMEM)"}); n != 0 {
+		t.Errorf("%d RT findings through a definition RT cannot build, want 0", n)
+	}
+	if n := run(nil); n != 1 {
+		t.Errorf("%d RT findings with HASHED_VIRT unknown, want 1", n)
 	}
 }
