@@ -73,7 +73,6 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 	var out []*State
 	for i, o := range kept {
 		n := keptStates[i]
-		f.requireCtxs(n, g, callStep)
 		for _, r := range restoresFirst(o.Released) {
 			via := callStep
 			via.Note = fmt.Sprintf("calls %s(), which releases %s", g.F.Name, r.Kind.Desc)
@@ -1023,22 +1022,6 @@ func (f *flow) ownLocal(x *cparse.Expr) bool {
 		return true
 	})
 	return own && ok
-}
-
-// requireCtxs makes what callee g asserts its caller holds (a context
-// without identity: preemption or interrupts disabled, Summary.Requires)
-// held from here on, as the caller's caller's: the callee's assertion
-// says so of this call, and the state after it has it.
-func (f *flow) requireCtxs(st *State, g *FuncInfo, callStep Step) {
-	if g.Sum == nil {
-		return
-	}
-	for _, r := range g.Sum.Requires {
-		if f.held(st, r.Kind.Name) {
-			continue
-		}
-		st.Held = append(st.Held[:len(st.Held):len(st.Held)], &Ctx{Kind: r.Kind, FromCaller: true, Asserted: true, Via: r.Via.Push(callStep)})
-	}
 }
 
 // calleeExpr is an expression of callee g at a call: one statement may

@@ -80,10 +80,6 @@ type Ctx struct {
 	// FromCaller marks a context the caller holds: asserted with
 	// lockdep_assert_held or annotated __must_hold, not taken here.
 	FromCaller bool
-	// Asserted marks a caller's context the code asserts
-	// (lockdep_assert_irqs_disabled()), here or in a callee
-	// (Summary.Requires).
-	Asserted bool
 	// Via is how the context was entered: call sites down to the primitive.
 	Via *Path
 	// WhenNull, for a context the caller gives a callback, names the

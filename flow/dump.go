@@ -41,9 +41,6 @@ func (fi *FuncInfo) Dump() string {
 		}
 		b.WriteByte('\n')
 	}
-	for _, c := range s.Requires {
-		fmt.Fprintf(&b, "  requires %s\n", c.Kind.Name)
-	}
 	for _, e := range s.Effects {
 		what := e.Kind.String()
 		if e.Ctx != nil {

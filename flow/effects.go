@@ -3,7 +3,6 @@
 package flow
 
 import (
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -375,10 +374,7 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 		}
 		inner := append([]*Ctx(nil), e.Inner...)
 		for _, c := range o.Held {
-			// What the function asserts its caller holds (preemption
-			// off, Summary.Requires) is held around the effect whatever
-			// the caller's code shows.
-			if !c.FromCaller || c.Asserted && !c.Kind.Lock {
+			if !c.FromCaller {
 				inner = append(inner, c)
 			}
 		}
@@ -435,11 +431,6 @@ func (p *Program) summarize(fi *FuncInfo) *Summary {
 		relocked := map[*Ctx]bool{}
 		for _, c := range x.State.Held {
 			if c.FromCaller {
-				if c.Asserted && !c.Kind.Lock && !slices.ContainsFunc(s.Requires, func(r *Ctx) bool { return r.Kind == c.Kind }) {
-					// Asserted (lockdep_assert_preemption_disabled()
-					// in preempt_disable_nested()): the caller holds it.
-					s.Requires = append(s.Requires, c)
-				}
 				continue
 			}
 			// Released the caller's lock and took it back: no net change.

@@ -13,7 +13,7 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 63
+const SummaryVersion = 64
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its
@@ -63,7 +63,6 @@ type ctxRec struct {
 	SubParam   string   `json:"sub_param,omitempty"`
 	Try        bool     `json:"try,omitempty"`
 	FromCaller bool     `json:"from_caller,omitempty"`
-	Asserted   bool     `json:"asserted,omitempty"`
 	Via        []Step   `json:"via,omitempty"`
 	Flags      []string `json:"flags,omitempty"`
 	SavedIn    string   `json:"saved_in,omitempty"`
@@ -244,7 +243,7 @@ func ctxRecPtr(c *Ctx) *ctxRec {
 	if c == nil {
 		return nil
 	}
-	r := &ctxRec{Kind: c.Kind.Name, Class: c.Class, Inst: c.Inst, Sub: c.Sub, SubParam: c.SubParam, Try: c.Try, FromCaller: c.FromCaller, Asserted: c.Asserted,
+	r := &ctxRec{Kind: c.Kind.Name, Class: c.Class, Inst: c.Inst, Sub: c.Sub, SubParam: c.SubParam, Try: c.Try, FromCaller: c.FromCaller,
 		Via: c.Via.Steps(), Flags: c.Flags, SavedIn: c.SavedIn}
 	if c.Expr != nil {
 		r.Expr = c.Expr.String()
@@ -363,7 +362,7 @@ func (d *decoder) ctx(r *ctxRec) *Ctx {
 		return nil
 	}
 	c := &Ctx{Kind: kind, Class: r.Class, Inst: r.Inst, Expr: d.expr(r.Expr), Sub: r.Sub, SubParam: r.SubParam, Try: r.Try,
-		FromCaller: r.FromCaller, Asserted: r.Asserted, Flags: r.Flags, SavedIn: r.SavedIn}
+		FromCaller: r.FromCaller, Flags: r.Flags, SavedIn: r.SavedIn}
 	for i := len(r.Via) - 1; i >= 0; i-- {
 		if c.Via == nil {
 			c.Via = NewPath(r.Via[i])

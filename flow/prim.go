@@ -569,7 +569,6 @@ func (f *flow) assert(spec *kb.Func, lock *cparse.Expr, st *State, line int, tex
 	}
 	c := f.newCtx(kind, nil, lock, f.step(line, fmt.Sprintf("%s: the caller holds %s", text, kind.Desc)))
 	c.FromCaller = true
-	c.Asserted = true
 	st.Held = append(st.Held, c)
 }
 

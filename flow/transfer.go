@@ -423,8 +423,7 @@ func (f *flow) callMatters(s *cparse.Stmt, st *State) bool {
 			return true
 		}
 		if g := f.calleeOf(s); g != nil && g.Sum != nil && (len(g.Sum.Outcomes) > 1 || g.Sum.NoReturn ||
-			len(g.Sum.Outcomes) == 1 && !g.Sum.Outcomes[0].empty() || len(g.Sum.Writes) > 0 && len(st.Conds) > 0 ||
-			f.lacksRequired(st, g)) {
+			len(g.Sum.Outcomes) == 1 && !g.Sum.Outcomes[0].empty() || len(g.Sum.Writes) > 0 && len(st.Conds) > 0) {
 			return true
 		}
 	}
@@ -437,17 +436,6 @@ func (f *flow) callMatters(s *cparse.Stmt, st *State) bool {
 	}
 	_, known := st.fact("$call" + strconv.Itoa(s.ID))
 	return known
-}
-
-// lacksRequired reports a callee that asserts a context (Summary.Requires)
-// the state does not hold.
-func (f *flow) lacksRequired(st *State, g *FuncInfo) bool {
-	for _, r := range g.Sum.Requires {
-		if !f.held(st, r.Kind.Name) {
-			return true
-		}
-	}
-	return false
 }
 
 // call runs a call statement on a state: the knowledge base's primitive
