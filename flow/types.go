@@ -334,24 +334,6 @@ func (e typeEnv) objClassQ(obj *cparse.Expr, qualify bool) string {
 						return c[:i+2] + "*" + c[i+2:]
 					}
 				}
-			case inner != nil && inner.Kind == cparse.EBinary && (inner.Op == "+" || inner.Op == "-"):
-				// An element of an array member by pointer arithmetic:
-				// "sb->s_writers.rw_sem + level - 1" is
-				// &sb->s_writers.rw_sem[level - 1].
-				base := inner
-				for base.Kind == cparse.EBinary && (base.Op == "+" || base.Op == "-") && base.X != nil {
-					base = base.X.Strip()
-					if base == nil {
-						return ""
-					}
-				}
-				if base.Kind == cparse.EField {
-					if t, ok := e.typeOf(base); ok && t.Array {
-						if c := e.objClassQ(base, qualify); strings.Contains(c, "::") {
-							return c + "[]"
-						}
-					}
-				}
 			}
 		}
 	}

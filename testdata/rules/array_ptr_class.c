@@ -1,8 +1,11 @@
-// An element of an array member reached by pointer arithmetic
-// ("sb->s_writers.rw_sem + level - 1", __sb_start_write()) has the class
-// of the array's elements, as an index would give it: a release through
-// another path to the same superblock (the transaction's mount) matches
-// it, and nothing leaks.
+// Locks of an array member reached by pointer arithmetic
+// ("sb->s_writers.rw_sem + level - 1", __sb_start_write()) are not one
+// class: lockdep gives each freeze level its own key
+// (type->s_writers_key[i]), so page-fault freeze protection taken before
+// an inode lock and write freeze protection taken after it are no AB-BA
+// (ocfs2_page_mkwrite() and ocfs2_write_begin()). Naming them all
+// "struct sb_writers::rw_sem[]" made such false orders, and io_write()
+// leaks its callee could not see released.
 struct sb_writers {
 	struct percpu_rw_semaphore rw_sem[3];
 };
@@ -11,13 +14,9 @@ struct super {
 	struct sb_writers s_writers;
 };
 
-struct mount {
-	struct super *m_super;
-};
-
-struct trans {
-	struct mount *t_mountp;
-	int t_flags;
+struct inode_info {
+	struct rw_semaphore alloc_sem;
+	struct super *sb;
 };
 
 static void start_write(struct super *sb, int level)
@@ -30,30 +29,18 @@ static void end_write(struct super *sb, int level)
 	percpu_up_read(sb->s_writers.rw_sem + level - 1);
 }
 
-static void trans_free(struct trans *tp)
+void page_mkwrite(struct inode_info *ii)
 {
-	end_write(tp->t_mountp->m_super, 3);
+	start_write(ii->sb, 2);
+	down_write(&ii->alloc_sem);
+	up_write(&ii->alloc_sem);
+	end_write(ii->sb, 2);
 }
 
-int trans_alloc(struct mount *mp, struct trans *tp, int err)
+void write_begin(struct inode_info *ii)
 {
-	start_write(mp->m_super, 3);
-	tp->t_mountp = mp;
-	if (err) {
-		trans_free(tp);
-		return err;
-	}
-	tp->t_flags = 1;
-	trans_free(tp);
-	return 0;
-}
-
-int trans_alloc_bad(struct mount *mp, struct trans *tp, int err)
-{
-	start_write(mp->m_super, 3);
-	tp->t_mountp = mp;
-	if (err)
-		return err; /* want LOCK_LEAK "struct sb_writers::rw_sem\\[\\]" */
-	trans_free(tp);
-	return 0;
+	down_write(&ii->alloc_sem);
+	start_write(ii->sb, 1);
+	end_write(ii->sb, 1);
+	up_write(&ii->alloc_sem);
 }
