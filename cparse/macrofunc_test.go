@@ -249,3 +249,45 @@ func TestCondDefines(t *testing.T) {
 		t.Errorf("CondDefines %v, want %v", f.CondDefines, want)
 	}
 }
+
+// TestWhileEach: "do { } while_each_thread(g, t);" is a loop that ends
+// there: the functions after it are their own (tree-sitter took
+// cgroup.c's rest for cgroup_attach_task(), or left this file with no
+// function at all).
+func TestWhileEach(t *testing.T) {
+	src := `int attach(struct cgroup *dst, struct task_struct *leader, bool threadgroup)
+{
+	struct task_struct *task;
+	int ret = 0;
+
+	rcu_read_lock();
+	task = leader;
+	do {
+		add_src(task, dst);
+		if (!threadgroup)
+			break;
+	} while_each_thread(leader, task);
+	rcu_read_unlock();
+	return ret;
+}
+
+void update_csses(struct cgroup *cgrp)
+{
+	cgroup_attach_lock(true);
+	cgroup_attach_unlock(true);
+}
+`
+	p := cparse.NewParser(kb.MustDefault().Dialect())
+	defer p.Close()
+	f, err := p.Parse("t.c", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, fn := range f.Funcs {
+		got = append(got, fmt.Sprintf("%s:%d-%d", fn.Name, fn.Line, fn.EndLine))
+	}
+	if want := "attach:1-15 update_csses:17-21"; strings.Join(got, " ") != want {
+		t.Errorf("functions %q, want %q", got, want)
+	}
+}

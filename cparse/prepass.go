@@ -472,6 +472,29 @@ func prepass(orig []byte, d *Dialect, types TypeNames) prepassResult {
 					continue
 				}
 			}
+			if depth >= 1 && prevSig == '}' && bytes.HasPrefix(wb, []byte("while_each")) {
+				// "do { ... } while_each_thread(g, t);" and the closing
+				// half of do_each_pid_task()/do_each_subsys_mask(): read
+				// as "while (g, t)", or "while(0)" without arguments, so
+				// that tree-sitter does not take the rest of the file
+				// for this function (cgroup_attach_task() swallowed
+				// cgroup_update_dfl_csses()).
+				if j := skipSpace(orig, i); j < n && orig[j] == '(' {
+					if end := matchParen(orig, j); end > j {
+						if k := skipSpace(orig, j+1); k == end-1 {
+							copy(src[s:], "while(0)")
+							blank(s+len("while(0)"), end)
+						} else {
+							copy(src[s:], "while")
+							blank(s+len("while"), i)
+						}
+						i = end
+						prevSig = ')'
+						prevWord = nil
+						continue
+					}
+				}
+			}
 			if depth >= 1 && wf&wKeyword == 0 && atStatementStart(prevSig, prevWord) {
 				if m, end := blockMacroAt(orig, s, i, wb, d); m != nil {
 					m.Args = splitArgs(orig, s, end, types)
