@@ -204,6 +204,9 @@ func constTruthIn(x *cparse.Expr, consts map[string]int64) (val, ok bool) {
 		if v, ok := negatedCountTest(x, consts); ok {
 			return v, true
 		}
+		if v, ok := armsAgree(x, consts); ok {
+			return v, true
+		}
 		if x.Op == "==" || x.Op == "!=" {
 			// The same named constant on both sides, whatever its value
 			// (TASK_RUNNING passed to a callee's "state == TASK_RUNNING",
@@ -246,6 +249,38 @@ func constTruthIn(x *cparse.Expr, consts map[string]int64) (val, ok bool) {
 			}
 			return false, okA && okB
 		}
+	}
+	return false, false
+}
+
+// armsAgree decides a binary test of a conditional expression whose two
+// arms give the same answer: "(c ? RPM_ASYNC | RPM_AUTO : RPM_ASYNC) &
+// (RPM_ASYNC | RPM_NOWAIT)", pm_suspend_timer_fn()'s flags in
+// rpm_suspend()'s test, is true whatever c is.
+func armsAgree(x *cparse.Expr, consts map[string]int64) (val, ok bool) {
+	for i, side := range []*cparse.Expr{x.X, x.Y} {
+		c := side.Strip()
+		if c == nil || c.Kind != cparse.ECond || c.Y == nil || c.Z == nil {
+			continue
+		}
+		var got [2]bool
+		for j, arm := range []*cparse.Expr{c.Y, c.Z} {
+			n := *x
+			if i == 0 {
+				n.X = arm
+			} else {
+				n.Y = arm
+			}
+			v, known := constTruthIn(&n, consts)
+			if !known {
+				return false, false
+			}
+			got[j] = v
+		}
+		if got[0] == got[1] {
+			return got[0], true
+		}
+		return false, false
 	}
 	return false, false
 }
