@@ -378,14 +378,8 @@ func flagBitTest(x *cparse.Expr) bool {
 	if x == nil || x.Kind != cparse.EBinary || x.Op != "&" {
 		return false
 	}
-	l, r := x.X.Strip(), x.Y.Strip()
-	if l == nil || r == nil {
-		return false
-	}
-	if constLike(l) {
-		l, r = r, l
-	}
-	return constLike(r) && l.Kind == cparse.EField
+	v := constOperand(x)
+	return v != nil && v.Kind == cparse.EField
 }
 
 // lastRefCond marks an effect that happens only if a put drops the last

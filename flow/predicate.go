@@ -261,12 +261,22 @@ func (f *flow) flagTest(fa *Cond) bool {
 	if x == nil || x.Kind != cparse.EBinary || x.Op != "&" && x.Op != "==" {
 		return false
 	}
+	v := constOperand(x)
+	return v != nil && derefs(v)
+}
+
+// constOperand returns the side of binary x that is not a constant when
+// the other is one ("d->flags & F_SLOW" gives d->flags), else nil.
+func constOperand(x *cparse.Expr) *cparse.Expr {
 	l, r := x.X.Strip(), x.Y.Strip()
 	if l == nil || r == nil {
-		return false
+		return nil
 	}
 	if constLike(l) {
 		l, r = r, l
 	}
-	return constLike(r) && derefs(l)
+	if !constLike(r) {
+		return nil
+	}
+	return l
 }

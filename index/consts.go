@@ -31,35 +31,48 @@ func (ix *Index) Const(name string) (int64, bool) {
 	if c, ok := ix.consts[name]; ok {
 		return c.v, c.ok
 	}
-	var c constVal
-	n := 0
-	err := ix.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketConsts)
-		if b == nil {
-			return nil
-		}
-		return ix.eachFileEntry(b, name, func(data []byte) error {
-			v, err := strconv.ParseInt(string(data), 10, 64)
-			if err != nil {
-				return err
-			}
-			if n == 0 || c.ok && c.v == v {
-				c = constVal{v: v, ok: true}
-			} else {
-				c.ok = false
-			}
-			n++
-			return nil
-		})
+	v, ok, err := agreed(ix, bucketConsts, name, func(data []byte) (int64, error) {
+		return strconv.ParseInt(string(data), 10, 64)
 	})
 	if err != nil {
 		// Unknown, so a test of it is not decided: as much damage to
 		// report as a record's.
 		ix.RecordError(name, err)
-		c = constVal{}
 	}
+	c := constVal{v: v, ok: ok}
 	ix.consts[name] = c
 	return c.v, c.ok
+}
+
+// agreed reads name's entries in bucket, one per file that has one, and
+// returns their value when every file agrees on it; ok is false when
+// none has one, two disagree, or an entry is damaged (err).
+func agreed[T comparable](ix *Index, bucket []byte, name string, decode func([]byte) (T, error)) (val T, ok bool, err error) {
+	var zero T
+	n := 0
+	err = ix.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			return nil
+		}
+		return ix.eachFileEntry(b, name, func(data []byte) error {
+			v, err := decode(data)
+			if err != nil {
+				return err
+			}
+			if n == 0 || ok && val == v {
+				val, ok = v, true
+			} else {
+				ok = false
+			}
+			n++
+			return nil
+		})
+	})
+	if err != nil || !ok {
+		return zero, false, err
+	}
+	return val, true, nil
 }
 
 // editConsts sets (or with !set removes) file's value of constant name.
@@ -81,38 +94,22 @@ type derivedVal struct {
 // Derived returns the #if expression under which the shared headers
 // define the object-like macro name (mm.h's HASHED_PAGE_VIRTUAL under
 // "defined(CONFIG_HIGHMEM) && !defined(WANT_PAGE_VIRTUAL)"), for
-// kbuild.Config.WithDerived.
+// kbuild.Config.SetDerived.
 func (ix *Index) Derived(name string) (string, bool) {
 	ix.typesMu.Lock()
 	defer ix.typesMu.Unlock()
 	if d, ok := ix.derived[name]; ok {
 		return d.cond, d.ok
 	}
-	var d derivedVal
-	n := 0
-	err := ix.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDerived)
-		if b == nil {
-			return nil
-		}
-		return ix.eachFileEntry(b, name, func(data []byte) error {
-			var cond string
-			if err := json.Unmarshal(data, &cond); err != nil {
-				return err
-			}
-			if n == 0 || d.ok && d.cond == cond {
-				d = derivedVal{cond: cond, ok: true}
-			} else {
-				d.ok = false
-			}
-			n++
-			return nil
-		})
+	cond, ok, err := agreed(ix, bucketDerived, name, func(data []byte) (string, error) {
+		var cond string
+		err := json.Unmarshal(data, &cond)
+		return cond, err
 	})
 	if err != nil {
 		ix.RecordError(name, err)
-		d = derivedVal{}
 	}
+	d := derivedVal{cond: cond, ok: ok}
 	ix.derived[name] = d
 	return d.cond, d.ok
 }

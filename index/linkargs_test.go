@@ -621,7 +621,7 @@ func TestIndexDerived(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kc = kc.WithDerived(ix.Derived)
+	kc = kc.SetDerived(ix.Derived)
 	if v, ok := kc.Eval("defined(HASHED_PAGE_VIRTUAL)"); v || !ok {
 		t.Errorf("defined(HASHED_PAGE_VIRTUAL) without CONFIG_HIGHMEM: %v, %v; want false, true", v, ok)
 	}

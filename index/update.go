@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -674,49 +675,18 @@ func (u *updater) store(tx *bolt.Tx, r result, old fileState) (fileState, error)
 		fs.Headers = append(fs.Headers, h)
 	}
 	sort.Strings(fs.Headers)
-	keys := make([]string, 0, len(r.ops))
-	for k := range r.ops {
-		keys = append(keys, k)
+	var err error
+	if fs.Ops, err = storeSorted(r.ops, func(k string, v []flow.OpsTarget) error { return editOps(tx, k, r.file.rel, v) }); err != nil {
+		return fileState{}, err
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if err := editOps(tx, k, r.file.rel, r.ops[k]); err != nil {
-			return fileState{}, err
-		}
-		fs.Ops = append(fs.Ops, k)
+	if fs.Types, err = storeSorted(r.types, func(n string, v map[string]cparse.Type) error { return editTypes(tx, n, r.file.rel, v) }); err != nil {
+		return fileState{}, err
 	}
-	names := make([]string, 0, len(r.types))
-	for n := range r.types {
-		names = append(names, n)
+	if fs.Consts, err = storeSorted(r.consts, func(n string, v int64) error { return editConsts(tx, n, r.file.rel, v, true) }); err != nil {
+		return fileState{}, err
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		if err := editTypes(tx, n, r.file.rel, r.types[n]); err != nil {
-			return fileState{}, err
-		}
-		fs.Types = append(fs.Types, n)
-	}
-	names = names[:0]
-	for n := range r.consts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if err := editConsts(tx, n, r.file.rel, r.consts[n], true); err != nil {
-			return fileState{}, err
-		}
-		fs.Consts = append(fs.Consts, n)
-	}
-	names = names[:0]
-	for n := range r.derived {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if err := editDerived(tx, n, r.file.rel, r.derived[n]); err != nil {
-			return fileState{}, err
-		}
-		fs.Derived = append(fs.Derived, n)
+	if fs.Derived, err = storeSorted(r.derived, func(n string, v string) error { return editDerived(tx, n, r.file.rel, v) }); err != nil {
+		return fileState{}, err
 	}
 	data, err := json.Marshal(fs)
 	if err != nil {
@@ -805,6 +775,19 @@ func (u *updater) drop(tx *bolt.Tx, rel string, old fileState) error {
 		}
 	}
 	return tx.Bucket(bucketFiles).Delete([]byte(rel))
+}
+
+// storeSorted stores each entry of m with edit, in the order of its
+// names (an index is written the same whatever the map's order), and
+// returns the names.
+func storeSorted[V any](m map[string]V, edit func(name string, v V) error) ([]string, error) {
+	names := slices.Sorted(maps.Keys(m))
+	for _, n := range names {
+		if err := edit(n, m[n]); err != nil {
+			return nil, err
+		}
+	}
+	return names, nil
 }
 
 // editOps replaces what file's ops tables store in member key with add.

@@ -31,7 +31,7 @@ type Config struct {
 	// PREEMPT_RT, whose arms the RT rules judge on their own.
 	undecided func(sym string) bool
 	// derived gives the condition under which a header defines a name
-	// that is not a CONFIG_ symbol (WithDerived).
+	// that is not a CONFIG_ symbol (SetDerived).
 	derived func(name string) (string, bool)
 
 	root   string // the tree whose Makefiles say which files are built
@@ -143,14 +143,14 @@ func (c *Config) ForTree(root string, undecided func(sym string) bool) *Config {
 	return &Config{Name: c.Name, vals: c.vals, arch: c.arch, root: root, undecided: undecided, derived: c.derived}
 }
 
-// WithDerived makes the configuration decide "defined(NAME)" of a name
+// SetDerived makes the configuration decide "defined(NAME)" of a name
 // the tree's headers define under a condition (derived, an #if
 // expression: mm.h defines HASHED_PAGE_VIRTUAL under
 // "defined(CONFIG_HIGHMEM) && !defined(WANT_PAGE_VIRTUAL)") as it
 // decides the condition: mm/highmem.c's page_address() is not built on
-// x86_64, where CONFIG_HIGHMEM cannot be set. It is set before the
-// configuration is shared, and returns c.
-func (c *Config) WithDerived(derived func(name string) (string, bool)) *Config {
+// x86_64, where CONFIG_HIGHMEM cannot be set. It changes c, before c is
+// shared, and returns it.
+func (c *Config) SetDerived(derived func(name string) (string, bool)) *Config {
 	c.derived = derived
 	c.cache.Clear()
 	return c
@@ -299,7 +299,7 @@ func EvalPartial(expr string, known map[string]string) (val, ok bool) {
 }
 
 // EvalPartialDerived is EvalPartial deciding a derived name's
-// "defined(NAME)" by the condition derived gives (Config.WithDerived).
+// "defined(NAME)" by the condition derived gives (Config.SetDerived).
 func EvalPartialDerived(expr string, known map[string]string, derived func(name string) (string, bool)) (val, ok bool) {
 	c := &Config{vals: known, derived: derived, undecided: func(sym string) bool {
 		_, ok := known[strings.TrimPrefix(sym, "CONFIG_")]
@@ -309,7 +309,7 @@ func EvalPartialDerived(expr string, known map[string]string, derived func(name 
 }
 
 // Derived returns the condition under which the tree's headers define
-// name (WithDerived), if known.
+// name (SetDerived), if known.
 func (c *Config) Derived(name string) (string, bool) {
 	if c.derived == nil {
 		return "", false
@@ -533,7 +533,7 @@ func (e *evaluator) defined(name string) (int64, bool) {
 }
 
 // derivedName decides "defined(NAME)" of a name a header defines under a
-// condition by that condition (Config.WithDerived).
+// condition by that condition (Config.SetDerived).
 func (e *evaluator) derivedName(name string) (int64, bool) {
 	if e.c.derived == nil || !isSymbol(name) || e.depth >= maxEvalDepth {
 		return 0, false

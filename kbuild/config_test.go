@@ -243,7 +243,7 @@ func TestConfigDerived(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c = c.WithDerived(lookup)
+		c = c.SetDerived(lookup)
 		if v, ok := c.Eval(tc.expr); v != tc.val || ok != tc.ok {
 			t.Errorf("%q with %q: %v, %v; want %v, %v", tc.expr, tc.config, v, ok, tc.val, tc.ok)
 		}

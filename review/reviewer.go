@@ -210,7 +210,7 @@ func Open(s Setup) (*Reviewer, error) {
 		}
 		r.ix = ix
 		if ix != nil && r.kc != nil {
-			r.kc = r.kc.WithDerived(ix.Derived)
+			r.kc = r.kc.SetDerived(ix.Derived)
 			ix.UseKconfig(r.kc)
 		}
 	}

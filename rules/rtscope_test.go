@@ -139,7 +139,7 @@ void user(void)
 			t.Fatal(err)
 		}
 		kc = kc.ForTree("", func(sym string) bool { return sym == "CONFIG_HIGHMEM" || sym == "CONFIG_PREEMPT_RT" })
-		kc = kc.WithDerived(func(n string) (string, bool) { c, ok := derived[n]; return c, ok })
+		kc = kc.SetDerived(func(n string) (string, bool) { c, ok := derived[n]; return c, ok })
 		res, err := Analyze(context.Background(), srcs, Options{KB: kb.MustDefault(), RT: rt, Kconfig: kc})
 		if err != nil {
 			t.Fatal(err)

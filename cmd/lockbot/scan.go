@@ -108,7 +108,7 @@ is done, and memory does not grow with the number of files.`,
 				if kc != nil {
 					// The tree's headers say what their derived names
 					// (HASHED_PAGE_VIRTUAL) mean for the configuration.
-					kc = kc.WithDerived(ix.Derived)
+					kc = kc.SetDerived(ix.Derived)
 					opt.Kconfig = kc
 					ix.UseKconfig(kc)
 				}
