@@ -812,6 +812,14 @@ func (f *flow) outcomeFacts(s *cparse.Stmt, o *Outcome, st *State, subst map[str
 		}
 		key, idents, expr := a.key, a.idents, a.expr
 		val := fa.Val != a.neg
+		if g.Sum != nil && storesMember(g, fa.Expr) {
+			// What the callee stores (spi_bus_unlock()'s
+			// "ctlr->bus_lock_flag = 0"), not what it finds: the caller's
+			// knowledge of the member before the call does not
+			// contradict it.
+			n.setFact(Cond{Key: key, Val: val, Idents: idents, Expr: expr})
+			continue
+		}
 		if v, ok := f.decide(expr, n); ok {
 			// Decided by what this call passes: the callee's
 			// gfpflags_allow_blocking(gfp) with GFP_ATOMIC.
@@ -841,6 +849,27 @@ func (f *flow) outcomeFacts(s *cparse.Stmt, o *Outcome, st *State, subst map[str
 		n.setFact(Cond{Key: key, Val: val, Idents: idents, Expr: expr})
 	}
 	return n
+}
+
+// storesMember reports a condition of g on a member of a parameter that
+// g stores through it (Summary.Writes).
+func storesMember(g *FuncInfo, x *cparse.Expr) bool {
+	root := rootIdent(x)
+	if root == "" {
+		return false
+	}
+	k := canonText(x)
+	for j, prm := range g.F.Params {
+		if prm.Name != root {
+			continue
+		}
+		for _, suffix := range g.Sum.Writes[j] {
+			if k == root+suffix {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ownParam reports an expression that is one of the function's own

@@ -205,6 +205,45 @@ func (f *flow) distinct(st *State, a, b string) bool {
 	return false
 }
 
+// unnamedHeld reports a held lock of the family and class whose instance
+// is no longer known (its variables changed): a release naming another
+// object may be of that one (__d_move()'s old_parent after
+// "dentry->d_parent = target->d_parent").
+func unnamedHeld(st *State, fam, class string) bool {
+	for _, c := range st.Held {
+		if Family(c.Kind) == fam && c.Inst == "" && sameClass(c.Class, class) {
+			return true
+		}
+	}
+	return false
+}
+
+// releasedInst reports an instance this path held and released: the
+// matching of its releases has gone astray already, and the first
+// release keeps its meaning.
+func releasedInst(st *State, inst string) bool {
+	for _, m := range st.Released {
+		if m.inst == inst || m.by == inst {
+			return true
+		}
+	}
+	return false
+}
+
+// otherObject reports a held lock and a lock argument that are the same
+// member of two objects the path knows to differ: "&a->mutex" held and
+// "&b->mutex" released after a branch on "a != b".
+func (f *flow) otherObject(st *State, c *Ctx, arg *cparse.Expr) bool {
+	if c.Expr == nil || c.Inst == "" {
+		return false // no instance: its variables changed since
+	}
+	h, r := LockObject(c.Expr), LockObject(f.canonLock(arg))
+	if h == nil || r == nil || h.Kind != cparse.EField || r.Kind != cparse.EField || h.Name != r.Name || h.Op != r.Op {
+		return false
+	}
+	return f.distinct(st, h.X.String(), r.X.String())
+}
+
 // heldInst returns the index of the innermost held context of family
 // fam and instance inst, or -1.
 func (s *State) heldInst(fam, inst string) int {
@@ -231,6 +270,12 @@ func (f *flow) matchRelease(st *State, kind *kb.Kind, arg *cparse.Expr) int {
 	for i := len(st.Held) - 1; i >= 0; i-- {
 		c := st.Held[i]
 		if Family(c.Kind) == fam && (sameClass(c.Class, class) || arg == nil || !kind.Lock) {
+			if arg != nil && f.otherObject(st, c, arg) && !unnamedHeld(st, fam, class) && !releasedInst(st, inst) {
+				// put_chip()'s mutex_unlock(&chip->mutex) with
+				// &loaner->mutex held where "loaner != chip": the
+				// caller's lock, not this one.
+				continue
+			}
 			return i
 		}
 	}

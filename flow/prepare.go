@@ -272,6 +272,18 @@ func (f *flow) prepare() {
 		}
 	}
 	f.findBoolDefs(switched)
+	for _, def := range f.boolDefs {
+		// A call in a flag's definition is tested where the flag is:
+		// a trylock there splits into success and failure.
+		def.Walk(func(x *cparse.Expr) bool {
+			if x.Kind == cparse.ECall {
+				if id, ok := f.fn.CallIDs[x]; ok {
+					f.tested[id] = true
+				}
+			}
+			return true
+		})
+	}
 	f.computeLive()
 	for _, b := range f.fn.Blocks {
 		for _, s := range b.Stmts {
@@ -384,6 +396,15 @@ func (f *flow) findBoolDefs(switched map[string]bool) {
 				continue
 			}
 			r := rootIdent(s.LHS)
+			if s.Kind == cparse.SAssign && s.LHS.Strip().Kind == cparse.EIdent && s.Op == "=" && s.RHS != nil {
+				if _, ok := constTruth(s.RHS); ok && defs[r] != nil {
+					// "take_rtnl = true; goto retry;" after the
+					// definition: the path knows that value itself, and
+					// the definition still says what an unknown value
+					// means.
+					continue
+				}
+			}
 			assigned[r]++
 			if switched[r] && s.Kind == cparse.SAssign && isNamedConst(s.RHS) {
 				// "mode = M_PARTIAL; ... switch (mode)": track it.
@@ -398,10 +419,10 @@ func (f *flow) findBoolDefs(switched map[string]bool) {
 		}
 	}
 	for name, def := range defs {
-		if assigned[name] != 1 || f.addrVars[name] || !isCondition(def) || hasCallExpr(def) {
+		if assigned[name] != 1 || f.addrVars[name] || !isCondition(def) || f.hasImpureCall(def) {
 			continue
 		}
-		stable := !def.ReadsAny(func(id string) bool { return assigned[id] > 0 || f.addrVars[id] })
+		stable := !f.readsOutsideCalls(def, func(id string) bool { return assigned[id] > 0 || f.addrVars[id] })
 		if stable {
 			if f.boolDefs == nil {
 				f.boolDefs = map[string]*cparse.Expr{}
@@ -450,6 +471,50 @@ func isCondition(e *cparse.Expr) bool {
 		}
 	}
 	return false
+}
+
+// readsOutsideCalls is ReadsAny but for the arguments of the calls the
+// function makes as statements of their own: their results are facts of
+// the path, whatever the arguments (spin_trylock_irq(&l) does not read l).
+func (f *flow) readsOutsideCalls(e *cparse.Expr, match func(string) bool) bool {
+	found := false
+	e.Walk(func(x *cparse.Expr) bool {
+		if found {
+			return false
+		}
+		if x.Kind == cparse.ECall {
+			if _, once := f.fn.CallIDs[x]; once {
+				return false
+			}
+			found = x.ReadsAny(match)
+			return false
+		}
+		if x.Kind == cparse.EIdent && match(x.Name) {
+			found = true
+		}
+		return !found && x.Kind != cparse.ESizeof && x.Kind != cparse.EType
+	})
+	return found
+}
+
+// hasImpureCall reports a call in e other than a macro (READ_ONCE()) or
+// a pure function: its value may change between two reads.
+func (f *flow) hasImpureCall(e *cparse.Expr) bool {
+	found := false
+	e.Walk(func(x *cparse.Expr) bool {
+		if x.Kind == cparse.EStmtExpr {
+			found = true
+		} else if x.Kind == cparse.ECall {
+			name := x.CallName()
+			_, once := f.fn.CallIDs[x]
+			// A call the function makes as a statement of its own
+			// ("contended = !spin_trylock_irq(&l)") is read through its
+			// result's fact, which holds until the call runs again.
+			found = name == "" || !isUpperName(name) && !f.pure(name) && !once
+		}
+		return !found
+	})
+	return found
 }
 
 func hasCallExpr(e *cparse.Expr) bool {

@@ -230,6 +230,14 @@ func Canon(x *cparse.Expr) *cparse.Expr {
 			return &c
 		}
 	case cparse.ECall:
+		// ACCESS_PRIVATE(rnp, lock) is rnp->lock (compiler_types.h):
+		// the lock rcu_node's lock helpers take and release under both
+		// spellings.
+		if x.CallName() == "ACCESS_PRIVATE" && len(x.Args) == 2 {
+			if p, m := Canon(x.Args[0]), x.Args[1].Strip(); p != nil && m != nil && m.Kind == cparse.EIdent {
+				return Canon(&cparse.Expr{Kind: cparse.EField, Op: "->", X: p, Name: m.Name, Pos: x.Pos})
+			}
+		}
 		// container_of(&z->refcount, struct zpage, refcount) is z.
 		if containerMacros[x.CallName()] && len(x.Args) == 3 {
 			ptr, member := Canon(x.Args[0]), x.Args[2].Strip()
