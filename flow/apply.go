@@ -70,9 +70,13 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 	if !used && s.LHS == nil {
 		kept, keptStates = mergeIgnoredRet(kept, keptStates)
 	}
+	kept2 := f.keptUnless(s, kept, st, subst, g)
 	var out []*State
 	for i, o := range kept {
 		n := keptStates[i]
+		if conds := kept2[o]; len(conds) > 0 {
+			n.markKept(conds)
+		}
 		for _, r := range restoresFirst(o.Released) {
 			via := callStep
 			via.Note = fmt.Sprintf("calls %s(), which releases %s", g.F.Name, r.Kind.Desc)
@@ -163,6 +167,86 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 		return []*State{st}
 	}
 	return f.compact(out)
+}
+
+// keptUnless finds, for each outcome, the held locks of st it leaves
+// held while another outcome releases them, when what sets it apart is a
+// test of flag bits of an argument's member the path does not know: the
+// lock stays held only if that flag says so. It returns, per outcome,
+// the instance (or class) of each such lock and the condition's text.
+func (f *flow) keptUnless(s *cparse.Stmt, kept []*Outcome, st *State, subst map[string]*cparse.Expr, g *FuncInfo) map[*Outcome]map[string]string {
+	if len(kept) < 2 || len(st.Held) == 0 {
+		return nil
+	}
+	released := make([]map[int]bool, len(kept))
+	anyRel := map[int]bool{}
+	for i, o := range kept {
+		for _, r := range o.Released {
+			if j := f.matchRelease(st, r.Kind, f.releaseArg(s, r, subst, g)); j >= 0 {
+				if released[i] == nil {
+					released[i] = map[int]bool{}
+				}
+				released[i][j] = true
+				anyRel[j] = true
+			}
+		}
+	}
+	if len(anyRel) == 0 {
+		return nil
+	}
+	var out map[*Outcome]map[string]string
+	for i, o := range kept {
+		cond := ""
+		for _, fa := range o.Conds {
+			if fa.Expr == nil || !flagBitTest(fa.Expr) {
+				continue
+			}
+			a := f.argFact(s, fa.Expr, subst, g)
+			if a.skip || a.isConst || a.key == "" {
+				continue
+			}
+			if _, known := st.fact(a.key); known {
+				continue
+			}
+			cond = condText(&Cond{Key: a.key, Val: fa.Val != a.neg, Expr: a.expr})
+			break
+		}
+		if cond == "" {
+			continue
+		}
+		for j := range anyRel {
+			if released[i][j] {
+				continue
+			}
+			if out == nil {
+				out = map[*Outcome]map[string]string{}
+			}
+			if out[o] == nil {
+				out[o] = map[string]string{}
+			}
+			out[o][st.Held[j].key()] = cond
+		}
+	}
+	return out
+}
+
+// markKept names, on the locks of conds (by key), the condition under
+// which the path still holds them (Ctx.KeptIf).
+func (s *State) markKept(conds map[string]string) {
+	copied := false
+	for i, c := range s.Held {
+		cond, ok := conds[c.key()]
+		if !ok || c.KeptIf != "" {
+			continue
+		}
+		if !copied {
+			s.Held = append([]*Ctx(nil), s.Held...)
+			copied = true
+		}
+		n := *c
+		n.KeptIf = cond
+		s.Held[i] = &n
+	}
 }
 
 // constTruth evaluates a condition made only of constants: true, false,
@@ -854,6 +938,19 @@ func (f *flow) outcomeFacts(s *cparse.Stmt, o *Outcome, st *State, subst map[str
 // storesMember reports a condition of g on a member of a parameter that
 // g stores through it (Summary.Writes).
 func storesMember(g *FuncInfo, x *cparse.Expr) bool {
+	if b := x.Strip(); b != nil && b.Kind == cparse.EBinary && b.Op == "==" {
+		x = b.X // "*maptype == 2" of "*maptype = 2"
+	}
+	if d := x.Strip(); d != nil && d.Kind == cparse.EUnary && d.Op == "*" {
+		if v := d.X.Strip(); v != nil && v.Kind == cparse.EIdent {
+			for j, prm := range g.F.Params {
+				if prm.Name == v.Name && slices.Contains(g.Sum.Writes[j], "*") {
+					return true
+				}
+			}
+		}
+		return false
+	}
 	root := rootIdent(x)
 	if root == "" {
 		return false

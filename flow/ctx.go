@@ -94,6 +94,12 @@ type Ctx struct {
 	// Flags are variables set to a true constant when the lock was taken
 	// ("locked = 1"): a callee given their address may drop the lock.
 	Flags []string
+	// KeptIf, for a lock a callee left held on some of its returns and
+	// released on others, names the condition of the first kind, a flag
+	// of an object the path cannot decide (xfs_trans_cancel() ends the
+	// freeze protection unless tp->t_flags has XFS_TRANS_NO_WRITECOUNT):
+	// what holds only while the lock is still held holds only if that.
+	KeptIf string
 	// keyCache memoises key(); a copy that changes identity fields must
 	// clear it.
 	keyCache string

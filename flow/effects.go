@@ -827,6 +827,10 @@ func (p *Program) memberWrites(fi *FuncInfo) map[int][]string {
 				if i, ok := params[root]; ok {
 					if k := canonText(s.LHS); strings.HasPrefix(k, root+"->") || strings.HasPrefix(k, root+".") {
 						add(i, k[len(root):])
+					} else if l := s.LHS.Strip(); l.Kind == cparse.EUnary && l.Op == "*" {
+						if v := l.X.Strip(); v != nil && v.Kind == cparse.EIdent && v.Name == root {
+							add(i, "*") // "*dropped = 1": what the caller passes the address of
+						}
 					}
 				}
 			}

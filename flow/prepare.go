@@ -61,7 +61,28 @@ func (p *Program) relevant(fi *FuncInfo) bool {
 			}
 		}
 	}
-	return false
+	return paramSwitch(fi.F)
+}
+
+// paramSwitch reports a function that switches on a parameter and
+// returns constants: a predicate of the value its caller passes
+// (getsockopt_needs_rtnl(optname)), whose answer says which cases the
+// caller's own switch on that value can take.
+func paramSwitch(fn *cparse.Func) bool {
+	switched := false
+	for _, b := range fn.Blocks {
+		if b.Term == cparse.TSwitch {
+			if sw := b.Switch.Strip(); sw != nil && sw.Kind == cparse.EIdent && fnParam(fn, sw.Name) >= 0 {
+				switched = true
+			}
+		}
+		if b.Term == cparse.TReturn {
+			if _, ok := constTruth(b.Ret); !ok {
+				return false
+			}
+		}
+	}
+	return switched
 }
 
 func (f *flow) entryState() *State {

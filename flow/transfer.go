@@ -287,6 +287,29 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, op string, st *State) {
 			st.setFact(Cond{Key: path, Val: v, Idents: cl.Idents(), Expr: cl})
 		}
 	}
+	if rhs != nil && (op == "=" || op == "") && f.outParam(lhs) != "" && isNamedConst(rhs) {
+		// "*maptype = 2" where the lock was taken: the caller's
+		// "if (maptype == 2)" reads it from this outcome.
+		eq := &cparse.Expr{Kind: cparse.EBinary, Op: "==", X: lhs.Strip(), Y: rhs.Strip(), Pos: lhs.Pos}
+		if key, neg, idents, expr := f.atom(eq); key != "" {
+			st.setFact(Cond{Key: key, Val: !neg, Idents: idents, Expr: expr})
+		}
+	}
+}
+
+// outParam is the parameter p of a store "*p = ...", where p is a
+// pointer parameter the function never changes: what the caller passes
+// the address of.
+func (f *flow) outParam(lhs *cparse.Expr) string {
+	x := lhs.Strip()
+	if x == nil || x.Kind != cparse.EUnary || x.Op != "*" {
+		return ""
+	}
+	v := x.X.Strip()
+	if v == nil || v.Kind != cparse.EIdent || f.env.paramIndex(v.Name) < 0 || !f.stableParams[v.Name] {
+		return ""
+	}
+	return v.Name
 }
 
 // flagFact records what "x |= FLAG" and "x &= ~FLAG" make known of
@@ -395,6 +418,9 @@ func (f *flow) assignMatters(s *cparse.Stmt, st *State) bool {
 		if t, ok := f.env.ident(root); ok && t.Base == "gfp_t" {
 			return true
 		}
+	}
+	if s.RHS != nil && (s.Op == "=" || s.Op == "") && f.outParam(s.LHS) != "" && isNamedConst(s.RHS) {
+		return true
 	}
 	if s.RHS != nil && (s.Op == "=" || s.Op == "") && s.LHS.Strip().Kind == cparse.EField && f.boolField(s.LHS.Strip()) {
 		if _, ok := constTruth(s.RHS); ok {
@@ -595,6 +621,9 @@ func (f *flow) forgetWritten(s *cparse.Stmt, sum *Summary, st *State) {
 			continue
 		}
 		for _, suffix := range suffixes {
+			if suffix == "*" {
+				continue // the variable itself, which forgetAddressed forgets
+			}
 			path := base + suffix
 			if strings.HasPrefix(base, "&") {
 				// (&v)->f is v.f

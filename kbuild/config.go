@@ -258,6 +258,11 @@ func (c *Config) linesBuilt(dir string, lines []makeLine, seen map[string]bool) 
 				continue
 			}
 		}
+		if l.unless != "" {
+			if v := c.vals[l.unless]; v == "y" || v == "m" {
+				continue
+			}
+		}
 		if l.comp == "" || c.objBuilt(dir, l.comp, seen) {
 			return true
 		}

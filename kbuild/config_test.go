@@ -96,12 +96,14 @@ func TestConfigFormats(t *testing.T) {
 
 func TestConfigBuilds(t *testing.T) {
 	root, _ := filepath.Abs("../testdata/kbuild")
-	c, err := ParseConfig(strings.NewReader("CONFIG_X86=y\nCONFIG_SHMEM=y\n"), "test")
+	c, err := ParseConfig(strings.NewReader("CONFIG_X86=y\nCONFIG_SHMEM=y\nCONFIG_MMU=y\n"), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	c = c.ForTree(root, nil)
 	for file, built := range map[string]bool{
+		"mm/nommu.c":                  false, // mmu-y, replaced by "mmu-$(CONFIG_MMU) :="
+		"mm/mmap.c":                   true,
 		"mm/memory.c":                 true,  // obj-y
 		"mm/huge_memory.c":            false, // obj-$(CONFIG_TRANSPARENT_HUGEPAGE), unset
 		"mm/shmem_extra.c":            true,  // obj-$(CONFIG_SHMEM)
@@ -120,6 +122,15 @@ func TestConfigBuilds(t *testing.T) {
 		if got := c.Builds(filepath.Join(root, file)); got != built {
 			t.Errorf("Builds(absolute %s) = %v, want %v", file, got, built)
 		}
+	}
+	nommu, err := ParseConfig(strings.NewReader("CONFIG_X86=y\n"), "nommu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nommu = nommu.ForTree(root, nil)
+	if !nommu.Builds("mm/nommu.c") || nommu.Builds("mm/mmap.c") {
+		t.Errorf("without CONFIG_MMU: Builds(mm/nommu.c) = %v, Builds(mm/mmap.c) = %v, want true, false",
+			nommu.Builds("mm/nommu.c"), nommu.Builds("mm/mmap.c"))
 	}
 }
 

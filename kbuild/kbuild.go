@@ -412,7 +412,7 @@ func (r *RT) ExcludedFile(path string) bool {
 	return false
 }
 
-var makeLineRE = regexp.MustCompile(`^([A-Za-z0-9_.-]+)-(\$\(CONFIG_([A-Za-z0-9_]+)\)|y|objs)\s*[+:]?=\s*(.*)$`)
+var makeLineRE = regexp.MustCompile(`^([A-Za-z0-9_.-]+)-(\$\(CONFIG_([A-Za-z0-9_]+)\)|y|objs)\s*([+:]?)=\s*(.*)$`)
 
 // objConds returns the configuration symbols an object (or subdir/) of a
 // directory's Makefile is built under, following composite objects.
@@ -449,6 +449,9 @@ const maxKbuildFile = 4 << 20
 // obj-...).
 type makeLine struct {
 	comp, cond string
+	// unless is a setting that replaces the list the line is in: mm's
+	// "mmu-y := nommu.o" then "mmu-$(CONFIG_MMU) := memory.o ...".
+	unless string
 }
 
 // makefiles reads a tree's Makefiles once each.
@@ -476,6 +479,13 @@ func (m *makefiles) read(dir string) map[string][]makeLine {
 // comp-y += o, comp-objs += o.
 func readMakefile(dir string) map[string][]makeLine {
 	m := map[string][]makeLine{}
+	type at struct {
+		obj string
+		i   int
+	}
+	// plain are the unconditional entries of each composite list
+	// ("mmu-y"), which a later "mmu-$(CONFIG_MMU) :=" replaces.
+	plain := map[string][]at{}
 	for _, name := range []string{"Makefile", "Kbuild"} {
 		data, err := diff.ReadRegular(filepath.Join(dir, name), maxKbuildFile)
 		if err != nil {
@@ -488,9 +498,14 @@ func readMakefile(dir string) map[string][]makeLine {
 			if sm == nil {
 				continue
 			}
-			target, cond, objs := sm[1], sm[3], strings.Fields(sm[4])
+			target, cond, op, objs := sm[1], sm[3], sm[4], strings.Fields(sm[5])
 			if target == "ccflags" || target == "subdir" || target == "extra" || target == "always" || target == "hostprogs" || target == "targets" {
 				continue
+			}
+			if op == ":" && cond != "" {
+				for _, a := range plain[target] {
+					m[a.obj][a.i].unless = cond
+				}
 			}
 			for _, o := range objs {
 				if strings.HasPrefix(o, "#") {
@@ -500,6 +515,9 @@ func readMakefile(dir string) map[string][]makeLine {
 					m[o] = append(m[o], makeLine{cond: cond})
 				} else {
 					m[o] = append(m[o], makeLine{comp: target + ".o", cond: cond})
+				}
+				if cond == "" && sm[2] == "y" {
+					plain[target] = append(plain[target], at{o, len(m[o]) - 1})
 				}
 			}
 		}

@@ -49,7 +49,11 @@ func runDoubleLock(pass *Pass) {
 				msg = fmt.Sprintf("%s takes %s, which is already held", e.What, heldDesc(prev))
 			}
 			chain := append(append([]flow.Step(nil), prev.Via.Steps()...), e.Chain...)
-			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: o.If, Message: msg, Chain: chain},
+			cond := o.If
+			if prev.KeptIf != "" {
+				cond = append(append([]string(nil), o.If...), prev.KeptIf)
+			}
+			pass.Report(&Finding{File: fi.F.File.Path, Line: o.Line, Function: fi.F.Name, If: cond, Message: msg, Chain: chain},
 				e.Ctx.Kind.Name, e.Ctx.Class, siteCallee(o))
 		}
 	}

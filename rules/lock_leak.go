@@ -57,7 +57,11 @@ func runLockLeak(pass *Pass) {
 					chain = append(chain, d)
 				}
 				chain = append(chain, stepAt(fi, h.Line, ret+" with the lock held"))
-				pass.Report(&Finding{File: fi.F.File.Path, Line: h.Line, Function: fi.F.Name, Message: msg, Chain: chain},
+				var cond []string
+				if c.KeptIf != "" {
+					cond = []string{c.KeptIf}
+				}
+				pass.Report(&Finding{File: fi.F.File.Path, Line: h.Line, Function: fi.F.Name, If: cond, Message: msg, Chain: chain},
 					c.Kind.Name, c.Class, ret)
 			}
 		}
