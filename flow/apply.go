@@ -15,11 +15,14 @@ import (
 // effects are observed here with this function's contexts, and each of its
 // outcomes (what it leaves held or released, and under which conditions on
 // the arguments) becomes a successor state.
-func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []*State {
+func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st, entry *State) []*State {
 	sum := g.Sum
 	subst, callStep := f.bindArgs(s, g)
 	if f.record {
-		f.observeEffects(b, s, g, st, subst, callStep, "")
+		// What the callee does depends on the state it is called in,
+		// before what it stores is forgotten (its "switch
+		// (nd->state)" reads the state the caller stored).
+		f.observeEffects(b, s, g, entry, subst, callStep, "")
 	}
 	if sum.NoReturn && g.Result != nil && !g.Result.Failed {
 		return nil
@@ -31,7 +34,7 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *State) []
 	var feasible []*Outcome
 	var states []*State
 	for _, o := range sum.Outcomes {
-		if n := f.outcomeFacts(s, o, st, subst, g); n != nil {
+		if n := f.outcomeFacts(s, o, st, subst, g, true); n != nil {
 			feasible = append(feasible, o)
 			states = append(states, n)
 		}
@@ -565,7 +568,7 @@ func (f *flow) observeEffects(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st *
 		if base == nil {
 			continue
 		}
-		if len(e.Conds) > 0 && f.outcomeFacts(s, &Outcome{Conds: e.Conds}, st, subst, g) == nil {
+		if len(e.Conds) > 0 && f.outcomeFacts(s, &Outcome{Conds: e.Conds}, st, subst, g, false) == nil {
 			continue // happens only for arguments this call does not pass
 		}
 		// Observing it costs what the effect carries, per state.
@@ -623,7 +626,7 @@ func (f *flow) callArg(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, e *Effect, 
 	if base == nil {
 		return
 	}
-	if len(e.Conds) > 0 && f.outcomeFacts(s, &Outcome{Conds: e.Conds}, st, subst, g) == nil {
+	if len(e.Conds) > 0 && f.outcomeFacts(s, &Outcome{Conds: e.Conds}, st, subst, g, false) == nil {
 		return
 	}
 	if i := fnParam(f.fn, name); i >= 0 {
@@ -878,7 +881,7 @@ func (f *flow) releaseArg(s *cparse.Stmt, r *Ctx, subst map[string]*cparse.Expr,
 // outcomeFacts returns the state after an outcome's conditions on the
 // arguments, or nil when they contradict what this path knows (or the
 // constants the caller passes).
-func (f *flow) outcomeFacts(s *cparse.Stmt, o *Outcome, st *State, subst map[string]*cparse.Expr, g *FuncInfo) *State {
+func (f *flow) outcomeFacts(s *cparse.Stmt, o *Outcome, st *State, subst map[string]*cparse.Expr, g *FuncInfo, stores bool) *State {
 	n := st.clone()
 	for _, fa := range o.Conds {
 		if fa.Expr == nil {
@@ -896,7 +899,7 @@ func (f *flow) outcomeFacts(s *cparse.Stmt, o *Outcome, st *State, subst map[str
 		}
 		key, idents, expr := a.key, a.idents, a.expr
 		val := fa.Val != a.neg
-		if g.Sum != nil && storesMember(g, fa.Expr) {
+		if stores && g.Sum != nil && storesMember(g, fa.Expr) {
 			// What the callee stores (spi_bus_unlock()'s
 			// "ctlr->bus_lock_flag = 0"), not what it finds: the caller's
 			// knowledge of the member before the call does not
@@ -916,7 +919,7 @@ func (f *flow) outcomeFacts(s *cparse.Stmt, o *Outcome, st *State, subst map[str
 		if !known {
 			// The callee's "typeReq == ClearPortFeature" where this path
 			// knows typeReq == GetPortStatus.
-			v, known = otherConstant(expr, n)
+			v, known = f.otherState(expr, n)
 		}
 		if known && v != val {
 			return nil

@@ -142,7 +142,11 @@ func (f *flow) branch(b *cparse.Block, st *State) []int {
 // switch over a plain value does not multiply states.
 func (f *flow) switchCase(b *cparse.Block, i int, st *State) *State {
 	sw := b.Switch.Strip()
-	if sw == nil || sw.Kind != cparse.EIdent || i >= len(b.Cases) {
+	if sw == nil || i >= len(b.Cases) {
+		return st
+	}
+	member := f.paramMember(sw)
+	if sw.Kind != cparse.EIdent && !member {
 		return st
 	}
 	eqKey := func(v *cparse.Expr) (string, *cparse.Expr, bool) {
@@ -163,6 +167,18 @@ func (f *flow) switchCase(b *cparse.Block, i int, st *State) *State {
 		if o, ok := otherConstant(expr, st); ok && !o && !neg {
 			return nil
 		}
+		if member {
+			// A member of what the caller passes ("switch
+			// (nd->state)" in ncsi_configure_channel()): the caller
+			// may have stored the state just before the call.
+			if !f.p.enumConst(v) {
+				return st
+			}
+			eq := &cparse.Expr{Kind: cparse.EBinary, Op: "==", X: f.memberPath(sw), Y: v.Strip(), Pos: sw.Pos}
+			n := st.clone()
+			n.setFact(Cond{Key: eq.String(), Val: true, Idents: eq.Idents(), Expr: eq})
+			return n
+		}
 		if !f.caseVars[sw.Name] {
 			return st
 		}
@@ -182,6 +198,81 @@ func (f *flow) switchCase(b *cparse.Block, i int, st *State) *State {
 		}
 	}
 	return st
+}
+
+// enumConst reports an identifier the program knows as a constant: an
+// enumerator, lower case ones included (ncsi_dev_state_config), or a
+// #define, or what isNamedConst takes for one.
+func (p *Program) enumConst(x *cparse.Expr) bool {
+	x = x.Strip()
+	if x == nil {
+		return false
+	}
+	if isNamedConst(x) {
+		return true
+	}
+	if x.Kind != cparse.EIdent {
+		return false
+	}
+	if _, ok := p.consts[x.Name]; ok {
+		return true
+	}
+	if p.constSrc != nil {
+		_, ok := p.constSrc.Const(x.Name)
+		return ok
+	}
+	return false
+}
+
+// switchedMember reports a member name some analysed function switches
+// on ("switch (nd->state)"): a store of a constant in such a member is
+// worth following.
+func (p *Program) switchedMember(name string) bool {
+	p.switchedOnce.Do(func() {
+		p.switched = map[string]bool{}
+		for _, fi := range p.Funcs {
+			for _, b := range fi.F.Blocks {
+				if sw := b.Switch.Strip(); b.Term == cparse.TSwitch && sw != nil && sw.Kind == cparse.EField {
+					p.switched[sw.Name] = true
+				}
+			}
+		}
+	})
+	return name != "" && p.switched[name]
+}
+
+// memberName is the last member of a member path ("state" of
+// "ndp->ndev.state").
+func memberName(x *cparse.Expr) string {
+	if x = x.Strip(); x != nil && x.Kind == cparse.EField {
+		return x.Name
+	}
+	return ""
+}
+
+// paramMember reports a member path of a parameter the function never
+// changes, directly or through a local defined from one ("nd->state"
+// with nd = &ndp->ndev).
+func (f *flow) paramMember(x *cparse.Expr) bool {
+	c := f.memberPath(x)
+	if c == nil {
+		return false
+	}
+	root := rootIdent(c)
+	return root != "" && f.env.paramIndex(root) >= 0 && f.stableParams[root]
+}
+
+// memberPath is a member path in the terms of the function's parameters
+// ("ndp->ndev.state" for "nd->state" with nd = &ndp->ndev), or nil.
+func (f *flow) memberPath(x *cparse.Expr) *cparse.Expr {
+	if x = x.Strip(); x == nil || x.Kind != cparse.EField {
+		return nil
+	}
+	c := f.canonLock(x)
+	if c == nil || !isAccessPath(c.String()) {
+		return nil
+	}
+	return c
 }
 
 // implyAtoms records what def having the value val says of its atoms:
@@ -242,14 +333,33 @@ func otherConstant(expr *cparse.Expr, st *State) (val, ok bool) {
 	if expr == nil || expr.Kind != cparse.EBinary || expr.Op != "==" || expr.X.Kind != cparse.EIdent || !isNamedConst(expr.Y) {
 		return false, false
 	}
-	prefix := expr.X.Name + " == "
+	return otherConstantOf(expr, st, isNamedConst)
+}
+
+func otherConstantOf(expr *cparse.Expr, st *State, isConst func(*cparse.Expr) bool) (val, ok bool) {
+	prefix := expr.X.String() + " == "
 	i := sort.Search(len(st.Conds), func(i int) bool { return st.Conds[i].Key >= prefix })
 	for ; i < len(st.Conds) && strings.HasPrefix(st.Conds[i].Key, prefix); i++ {
-		if fa := st.Conds[i]; fa.Val && fa.Expr != nil && fa.Expr.Kind == cparse.EBinary && isNamedConst(fa.Expr.Y) {
+		if fa := st.Conds[i]; fa.Val && fa.Expr != nil && fa.Expr.Kind == cparse.EBinary && isConst(fa.Expr.Y) &&
+			fa.Expr.X.String() == expr.X.String() && fa.Expr.Y.String() != expr.Y.String() {
 			return false, true
 		}
 	}
 	return false, false
+}
+
+// otherState is otherConstant for a member path and the program's
+// enumerators: "ndp->ndev.state == ncsi_dev_state_config_apply_mac"
+// where the path knows the state is ncsi_dev_state_config.
+func (f *flow) otherState(expr *cparse.Expr, st *State) (val, ok bool) {
+	if v, ok := otherConstant(expr, st); ok {
+		return v, ok
+	}
+	if expr == nil || expr.Kind != cparse.EBinary || expr.Op != "==" || expr.X.Kind != cparse.EField ||
+		!isAccessPath(expr.X.String()) || !f.p.enumConst(expr.Y) {
+		return false, false
+	}
+	return otherConstantOf(expr, st, f.p.enumConst)
 }
 
 // stripNot returns a condition without its parentheses, casts and

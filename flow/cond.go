@@ -29,6 +29,16 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 		case e.Kind == cparse.EAssign:
 			e = e.X
 			continue
+		case e.Kind == cparse.EBinary && e.Op == "*" && (nonZeroConst(e.Y) || nonZeroConst(e.X)):
+			// "mintime * 100" is as true as mintime (scc's
+			// scc_start_tx_timer(scc, t_dwait, scc->kiss.mintime*100)
+			// under "if (scc->kiss.mintime)").
+			if nonZeroConst(e.Y) {
+				e = e.X
+			} else {
+				e = e.Y
+			}
+			continue
 		case e.Kind == cparse.EBinary && (e.Op == "==" || e.Op == "!="):
 			if isNull(e.Y) {
 				if e.Op == "==" {
@@ -104,6 +114,12 @@ func (f *flow) atom(e *cparse.Expr) (key string, neg bool, idents []string, expr
 		return "", neg, nil, nil
 	}
 	return c.String(), neg, c.Idents(), c
+}
+
+// nonZeroConst reports a nonzero integer literal.
+func nonZeroConst(x *cparse.Expr) bool {
+	v, ok := constInt(x)
+	return ok && v != 0
 }
 
 // unsignedExpr reports a variable or member of an unsigned integer type.

@@ -820,14 +820,23 @@ func (p *Program) memberWrites(fi *FuncInfo) map[int][]string {
 			out[i] = append(out[i], suffix)
 		}
 	}
+	defs, _ := paramDefs(fi.F)
 	for _, b := range fi.F.Blocks {
 		for _, s := range b.Stmts {
 			if (s.Kind == cparse.SAssign || s.Kind == cparse.SCall) && s.LHS != nil {
-				root := rootIdent(s.LHS)
+				lhs := s.LHS
+				if l := lhs.Strip(); len(defs) > 0 && l != nil && l.Kind == cparse.EField {
+					// "nd->state = ..." with nd = &ndp->ndev stores in
+					// ndp's member.
+					if c := Canon(l.Subst(defs)); c != nil {
+						lhs = c
+					}
+				}
+				root := rootIdent(lhs)
 				if i, ok := params[root]; ok {
-					if k := canonText(s.LHS); strings.HasPrefix(k, root+"->") || strings.HasPrefix(k, root+".") {
+					if k := canonText(lhs); strings.HasPrefix(k, root+"->") || strings.HasPrefix(k, root+".") {
 						add(i, k[len(root):])
-					} else if l := s.LHS.Strip(); l.Kind == cparse.EUnary && l.Op == "*" {
+					} else if l := lhs.Strip(); l.Kind == cparse.EUnary && l.Op == "*" {
 						if v := l.X.Strip(); v != nil && v.Kind == cparse.EIdent && v.Name == root {
 							add(i, "*") // "*dropped = 1": what the caller passes the address of
 						}

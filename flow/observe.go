@@ -212,7 +212,17 @@ func factsKey(fs []*Cond) string {
 // its callers to decide: on scalar arguments, on the configuration, on
 // the calling context, or a pointer argument tested non-NULL.
 func (f *flow) effectFact(fa *Cond) bool {
-	return f.scalarArgFact(fa) || configFact(fa) || ctxTest(f.p.kb, fa) != nil || f.nonNullGuard(fa) || f.flagTest(fa)
+	return f.scalarArgFact(fa) || configFact(fa) || ctxTest(f.p.kb, fa) != nil || f.nonNullGuard(fa) || f.flagTest(fa) || f.stateCase(fa)
+}
+
+// stateCase is the arm of a switch on a member of what the caller passes
+// ("case ncsi_dev_state_config_apply_mac:" of "switch (nd->state)"): a
+// caller that stored another state there just before the call does not
+// get what the arm does.
+func (f *flow) stateCase(fa *Cond) bool {
+	x := fa.Expr.Strip()
+	return fa.Val && !fa.Const && x != nil && x.Kind == cparse.EBinary && x.Op == "==" && f.paramMember(x.X.Strip()) && f.p.enumConst(x.Y) &&
+		f.p.switchedMember(memberName(x.X))
 }
 
 // nonNullGuard is "if (inode)" or "if (!deferred)" on a pointer

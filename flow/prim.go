@@ -413,7 +413,7 @@ func (f *flow) callback(b *cparse.Block, s *cparse.Stmt, spec *kb.Func, args []*
 	cs := &cparse.Stmt{Kind: cparse.SCall, ID: s.ID, Line: s.Line, Call: call}
 	key := "$call" + strconv.Itoa(s.ID)
 	f.lastRef = spec.LastRef
-	ran := f.apply(b, cs, g, st.clone())
+	ran := f.apply(b, cs, g, st.clone(), st)
 	f.lastRef = false
 	for _, r := range ran {
 		r.setFact(Cond{Key: key, Val: true, Class: RetNonZero})

@@ -55,6 +55,10 @@ type Program struct {
 	constSrc ConstSource
 	// consts are the enumerators and #defines of the analysed files.
 	consts map[string]int64
+	// switched are the member names the analysed functions switch on
+	// (switchedMember), computed once.
+	switchedOnce sync.Once
+	switched     map[string]bool
 	// inits are the lock initialisation sites (initsite.go).
 	inits initSites
 	// Stats counts what the analysis could and could not do.

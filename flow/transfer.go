@@ -282,9 +282,21 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, op string, st *State) {
 	cl := Canon(lhs)
 	path := cl.String()
 	st.filterFacts(func(fa *Cond) bool { return !strings.Contains(fa.Key, path) })
+	mp := f.memberPath(lhs)
+	if mp != nil && mp.String() != path {
+		// The same member through the parameter a local points into
+		// ("nd->state" is "ndp->ndev.state"), as a switch on it is keyed.
+		mps := mp.String()
+		st.filterFacts(func(fa *Cond) bool { return !strings.Contains(fa.Key, mps) })
+	}
 	if rhs != nil && (op == "=" || op == "") && isAccessPath(path) {
 		if v, ok := constTruth(rhs); ok {
 			st.setFact(Cond{Key: path, Val: v, Idents: cl.Idents(), Expr: cl})
+		} else if mp != nil && f.p.enumConst(rhs) && f.p.switchedMember(memberName(lhs)) {
+			// "ndp->ndev.state = ncsi_dev_state_config" before a call
+			// that switches on it.
+			eq := &cparse.Expr{Kind: cparse.EBinary, Op: "==", X: mp, Y: rhs.Strip(), Pos: lhs.Pos}
+			st.setFact(Cond{Key: eq.String(), Val: true, Idents: eq.Idents(), Expr: eq, Const: true})
 		}
 	}
 	if rhs != nil && (op == "=" || op == "") && f.outParam(lhs) != "" && isNamedConst(rhs) {
@@ -422,6 +434,9 @@ func (f *flow) assignMatters(s *cparse.Stmt, st *State) bool {
 	if s.RHS != nil && (s.Op == "=" || s.Op == "") && f.outParam(s.LHS) != "" && isNamedConst(s.RHS) {
 		return true
 	}
+	if s.RHS != nil && (s.Op == "=" || s.Op == "") && s.LHS.Strip().Kind == cparse.EField && f.p.enumConst(s.RHS) && f.p.switchedMember(memberName(s.LHS)) {
+		return true
+	}
 	if s.RHS != nil && (s.Op == "=" || s.Op == "") && s.LHS.Strip().Kind == cparse.EField && f.boolField(s.LHS.Strip()) {
 		if _, ok := constTruth(s.RHS); ok {
 			// "link->link_dev.power.no_pm = true": what a callee's
@@ -535,7 +550,7 @@ func (f *flow) call(b *cparse.Block, s *cparse.Stmt, st *State) []*State {
 		return sts
 	}
 	if g != nil && g.Sum != nil {
-		return f.apply(b, s, g, n)
+		return f.apply(b, s, g, n, st)
 	}
 	f.unknownUnlock(b, s, n)
 	return []*State{n}

@@ -1,0 +1,69 @@
+// A state machine stepped by a function that switches on a member of
+// what it is given (ncsi_configure_channel()'s "switch (nd->state)"): a
+// caller that stores the state just before the call runs only that arm,
+// so the arm that takes rtnl is not reached under the caller's spinlock.
+enum { st_config, st_config_sp, st_apply_mac, st_done };
+struct ncsi_dev { int state; };
+struct ncsi_priv { struct ncsi_dev ndev; spinlock_t lock; };
+
+static void configure_channel(struct ncsi_priv *ndp)
+{
+	struct ncsi_dev *nd = &ndp->ndev;
+
+	switch (nd->state) {
+	case st_config:
+	case st_config_sp:
+		nd->state = st_apply_mac;
+		break;
+	case st_apply_mac:
+		rtnl_lock();
+		rtnl_unlock();
+		nd->state = st_done;
+		break;
+	default:
+		break;
+	}
+}
+
+void process_next(struct ncsi_priv *ndp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ndp->lock, flags);
+	ndp->ndev.state = st_config;
+	configure_channel(ndp);
+	spin_unlock_irqrestore(&ndp->lock, flags);
+}
+
+/* The arm that sleeps, stored just before: reported. */
+void process_apply(struct ncsi_priv *ndp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ndp->lock, flags);
+	ndp->ndev.state = st_apply_mac;
+	configure_channel(ndp); /* want SLEEP_IN_ATOMIC */
+	spin_unlock_irqrestore(&ndp->lock, flags);
+}
+
+/* A state nothing here stores: any arm may run. */
+void process_any(struct ncsi_priv *ndp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ndp->lock, flags);
+	configure_channel(ndp); /* want SLEEP_IN_ATOMIC */
+	spin_unlock_irqrestore(&ndp->lock, flags);
+}
+
+/* A second step after the first: the callee stored apply_mac itself. */
+void process_twice(struct ncsi_priv *ndp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ndp->lock, flags);
+	ndp->ndev.state = st_config;
+	configure_channel(ndp);
+	configure_channel(ndp); /* want SLEEP_IN_ATOMIC */
+	spin_unlock_irqrestore(&ndp->lock, flags);
+}
