@@ -212,6 +212,12 @@ func factsKey(fs []*Cond) string {
 // its callers to decide: on scalar arguments, on the configuration, on
 // the calling context, or a pointer argument tested non-NULL.
 func (f *flow) effectFact(fa *Cond) bool {
+	if fa.Const {
+		// What the function stored itself ("dev->ep0state =
+		// EP0_IN_DATA_PHASE" before the driver's setup()): no caller
+		// chooses it.
+		return false
+	}
 	return f.scalarArgFact(fa) || configFact(fa) || ctxTest(f.p.kb, fa) != nil || f.nonNullGuard(fa) || f.flagTest(fa) || f.stateCase(fa)
 }
 
@@ -221,7 +227,7 @@ func (f *flow) effectFact(fa *Cond) bool {
 // get what the arm does.
 func (f *flow) stateCase(fa *Cond) bool {
 	x := fa.Expr.Strip()
-	return fa.Val && !fa.Const && x != nil && x.Kind == cparse.EBinary && x.Op == "==" && f.paramMember(x.X.Strip()) && f.p.enumConst(x.Y) &&
+	return fa.Val && x != nil && x.Kind == cparse.EBinary && x.Op == "==" && f.paramMember(x.X.Strip()) && f.p.enumConst(x.Y) &&
 		f.p.switchedMember(memberName(x.X))
 }
 

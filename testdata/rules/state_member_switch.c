@@ -67,3 +67,30 @@ void process_twice(struct ncsi_priv *ndp)
 	configure_channel(ndp); /* want SLEEP_IN_ATOMIC */
 	spin_unlock_irqrestore(&ndp->lock, flags);
 }
+
+/*
+ * A state the callee stores itself before it calls on (pxa25x's
+ * handle_ep0() sets dev->ep0state, then calls the gadget driver's
+ * setup()) is no condition its callers choose: the finding is plain.
+ */
+enum { EP0_IDLE, EP0_IN_DATA_PHASE };
+struct udc { int ep0state; spinlock_t lock; };
+
+static void handle_ep0(struct udc *dev)
+{
+	switch (dev->ep0state) {
+	case EP0_IDLE:
+		dev->ep0state = EP0_IN_DATA_PHASE;
+		msleep(1);
+		break;
+	default:
+		break;
+	}
+}
+
+void udc_irq(struct udc *dev)
+{
+	spin_lock(&dev->lock);
+	handle_ep0(dev); /* want SLEEP_IN_ATOMIC "may sleep$" */
+	spin_unlock(&dev->lock);
+}
