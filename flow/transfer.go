@@ -604,7 +604,7 @@ func (f *flow) forgetAddressed(s *cparse.Stmt, st *State) {
 		// if (args.ptep)"): keep facts about members.
 		name := v.Name
 		st.filterFacts(func(ft *Cond) bool {
-			return !containsStr(ft.Idents, name) || isMemberOf(ft.Key, name)
+			return !containsStr(ft.Idents, name) || isMemberOf(ft.Key, name) || onlyMembersOf(ft.Expr, name)
 		})
 		for i := len(st.Held) - 1; i >= 0; i-- {
 			if containsStr(st.Held[i].Flags, v.Name) {
@@ -647,6 +647,32 @@ func (f *flow) forgetWritten(s *cparse.Stmt, sum *Summary, st *State) {
 			st.filterFacts(func(fa *Cond) bool { return !strings.Contains(fa.Key, path) })
 		}
 	}
+}
+
+// onlyMembersOf reports a condition that reads variable v only through
+// its members ("new_path.dentry == old_path.dentry"): kept as a test of a
+// member is (forgetAddressed).
+func onlyMembersOf(x *cparse.Expr, v string) bool {
+	if x == nil {
+		return false
+	}
+	ok, seen := true, false
+	x.Walk(func(e *cparse.Expr) bool {
+		if !ok {
+			return false
+		}
+		if e.Kind == cparse.EField && e.Op == "." {
+			if b := e.X.Strip(); b != nil && b.Kind == cparse.EIdent && b.Name == v {
+				seen = true
+				return false
+			}
+		}
+		if e.Kind == cparse.EIdent && e.Name == v {
+			ok = false
+		}
+		return true
+	})
+	return ok && seen
 }
 
 // isMemberOf reports whether key is a member path of variable v: "v.f",
