@@ -125,11 +125,28 @@ func (f *flow) branch(b *cparse.Block, st *State) []int {
 	} else {
 		e.setFact(Cond{Key: nonNegKey(key), Val: true, Idents: idents})
 	}
+	// "flags & (A | B)" clear is "flags & A" and "flags & B" clear
+	// (queue_message()'s WARN_ON(flags & (QMFLAGS_NO_MUTEX_LOCK |
+	// QMFLAGS_NO_MUTEX_UNLOCK)) before its tests of one flag).
+	clear := e
+	if neg {
+		clear = t
+	}
+	possible := true
+	for _, bit := range maskBits(expr) {
+		if bk, bneg, bidents, bx := f.atom(bit); bk != "" {
+			if v, known := clear.fact(bk); known {
+				possible = possible && v == bneg
+			} else {
+				clear.setFact(Cond{Key: bk, Val: bneg, Idents: bidents, Expr: bx})
+			}
+		}
+	}
 	var out []int
-	if def := f.boolDefs[key]; def == nil || f.implyAtoms(def, !neg, t) {
+	if def := f.boolDefs[key]; (def == nil || f.implyAtoms(def, !neg, t)) && (possible || clear != t) {
 		out = f.propagate(b.Succs[0], t)
 	}
-	if def := f.boolDefs[key]; def == nil || f.implyAtoms(def, neg, e) {
+	if def := f.boolDefs[key]; (def == nil || f.implyAtoms(def, neg, e)) && (possible || clear != e) {
 		out = append(out, f.propagate(b.Succs[1], e)...)
 	}
 	return out
@@ -273,6 +290,46 @@ func (f *flow) memberPath(x *cparse.Expr) *cparse.Expr {
 		return nil
 	}
 	return c
+}
+
+// maskBits splits "x & (A | B)" into "x & A" and "x & B": each is clear
+// when the whole is.
+func maskBits(x *cparse.Expr) []*cparse.Expr {
+	x = x.Strip()
+	if x == nil || x.Kind != cparse.EBinary || x.Op != "&" {
+		return nil
+	}
+	v, m := x.X, x.Y.Strip()
+	if m == nil || m.Kind != cparse.EBinary || m.Op != "|" {
+		v, m = x.Y, x.X.Strip()
+	}
+	if m == nil || m.Kind != cparse.EBinary || m.Op != "|" {
+		return nil
+	}
+	var leaves []*cparse.Expr
+	var walk func(e *cparse.Expr) bool
+	walk = func(e *cparse.Expr) bool {
+		e = e.Strip()
+		if e == nil {
+			return false
+		}
+		if e.Kind == cparse.EBinary && e.Op == "|" {
+			return walk(e.X) && walk(e.Y)
+		}
+		if !isNamedConst(e) {
+			return false
+		}
+		leaves = append(leaves, e)
+		return len(leaves) <= 8
+	}
+	if !walk(m) {
+		return nil
+	}
+	out := make([]*cparse.Expr, len(leaves))
+	for i, l := range leaves {
+		out[i] = &cparse.Expr{Kind: cparse.EBinary, Op: "&", X: v, Y: l, Pos: x.Pos}
+	}
+	return out
 }
 
 // implyAtoms records what def having the value val says of its atoms:
