@@ -85,6 +85,10 @@ type flow struct {
 	// caseVars are switched variables whose case is worth a fact: they
 	// are compared with constants elsewhere or feed a boolDef.
 	caseVars map[string]bool
+	// compared are the pointers a branch compares with another variable
+	// ("locked_pool != caller_pool"): a copy of one into the other is an
+	// equality worth keeping.
+	compared map[string]bool
 	// nowait maps blocks only NOWAIT requests reach to the branch that
 	// makes it so.
 	nowait map[int]*Step

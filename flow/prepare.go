@@ -293,6 +293,22 @@ func (f *flow) prepare() {
 		}
 	}
 	f.findBoolDefs(switched)
+	for _, b := range f.fn.Blocks {
+		if x := b.Cond.Strip(); b.Term == cparse.TBranch && x != nil {
+			x.Walk(func(e *cparse.Expr) bool {
+				if e.Kind == cparse.EBinary && (e.Op == "==" || e.Op == "!=") {
+					l, r := e.X.Strip(), e.Y.Strip()
+					if l != nil && r != nil && l.Kind == cparse.EIdent && r.Kind == cparse.EIdent {
+						if f.compared == nil {
+							f.compared = map[string]bool{}
+						}
+						f.compared[l.Name], f.compared[r.Name] = true, true
+					}
+				}
+				return true
+			})
+		}
+	}
 	for _, def := range f.boolDefs {
 		// A call in a flag's definition is tested where the flag is:
 		// a trylock there splits into success and failure.

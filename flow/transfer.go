@@ -273,6 +273,15 @@ func (f *flow) assign(lhs, rhs *cparse.Expr, op string, st *State) {
 				if v, ok := st.fact(src); ok {
 					st.setFact(Cond{Key: root, Val: v, Idents: []string{root}, Expr: lhs.Strip(), Class: st.factClass(src)})
 				}
+				if t, ok := f.env.ident(root); ok && t.Ptr > 0 && !isUpperName(src) {
+					// "locked_pool = caller_pool": the two are one
+					// pointer until either changes, which a later
+					// "if (locked_pool != caller_pool)" reads.
+					eq := &cparse.Expr{Kind: cparse.EBinary, Op: "==", X: lhs.Strip(), Y: rhs.Strip(), Pos: lhs.Pos}
+					if key, neg, idents, expr := f.atom(eq); key != "" {
+						st.setFact(Cond{Key: key, Val: !neg, Idents: idents, Expr: expr})
+					}
+				}
 			}
 		}
 		return
@@ -423,7 +432,7 @@ func (f *flow) assignMatters(s *cparse.Stmt, st *State) bool {
 			if _, ok := constTruth(s.RHS); ok {
 				return true
 			}
-			if src := copySource(s.RHS); src != "" && st.mentions(src) {
+			if src := copySource(s.RHS); src != "" && (st.mentions(src) || f.compared[root] && f.compared[src]) {
 				return true
 			}
 		}
