@@ -89,6 +89,8 @@ type flow struct {
 	// ("locked_pool != caller_pool"): a copy of one into the other is an
 	// equality worth keeping.
 	compared map[string]bool
+	// wholeAssigned are the variables assigned as a whole (repointed).
+	wholeAssigned map[string]bool
 	// nowait maps blocks only NOWAIT requests reach to the branch that
 	// makes it so.
 	nowait map[int]*Step

@@ -327,10 +327,28 @@ func (f *flow) outParam(lhs *cparse.Expr) string {
 		return ""
 	}
 	v := x.X.Strip()
-	if v == nil || v.Kind != cparse.EIdent || f.env.paramIndex(v.Name) < 0 || !f.stableParams[v.Name] {
+	if v == nil || v.Kind != cparse.EIdent || f.env.paramIndex(v.Name) < 0 || f.repointed(v.Name) {
 		return ""
 	}
 	return v.Name
+}
+
+// repointed reports a variable the function assigns as a whole ("p =
+// ..."), not only through ("*p = ...").
+func (f *flow) repointed(name string) bool {
+	if f.wholeAssigned == nil {
+		f.wholeAssigned = map[string]bool{}
+		for _, b := range f.fn.Blocks {
+			for _, s := range b.Stmts {
+				if (s.Kind == cparse.SAssign || s.Kind == cparse.SCall || s.Kind == cparse.SLoopVar) && s.LHS != nil {
+					if l := s.LHS.Strip(); l != nil && l.Kind == cparse.EIdent {
+						f.wholeAssigned[l.Name] = true
+					}
+				}
+			}
+		}
+	}
+	return f.wholeAssigned[name]
 }
 
 // flagFact records what "x |= FLAG" and "x &= ~FLAG" make known of
