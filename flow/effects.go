@@ -780,28 +780,11 @@ func dedupeOutcomes(l []*Outcome) []*Outcome {
 // are few enough.
 func coarsen(outs []*Outcome) []*Outcome {
 	dedupe := dedupeOutcomes
-	// Outcomes that differ only in their facts merge, keeping the facts
-	// all of them have (z_erofs_lz4_handle_overlap()'s "*maptype == 2" on
-	// every return that took the buffer's lock).
-	groups := map[string]*Outcome{}
 	var r []*Outcome
 	for _, o := range outs {
 		n := *o
 		n.Conds = nil
-		k := outcomeKey(&n)
-		if g, ok := groups[k]; ok {
-			g.Conds = commonConds(g.Conds, o.Conds)
-			continue
-		}
-		n.Conds = o.Conds
-		groups[k] = &n
 		r = append(r, &n)
-	}
-	if len(r) <= maxOutcomes {
-		return r
-	}
-	for _, o := range r {
-		o.Conds = nil
 	}
 	r = dedupe(r)
 	if len(r) <= maxOutcomes {
@@ -816,20 +799,6 @@ func coarsen(outs []*Outcome) []*Outcome {
 		r = r[:maxOutcomes]
 	}
 	return r
-}
-
-// commonConds are the facts of a that b has too, with the same value.
-func commonConds(a, b []Cond) []Cond {
-	var out []Cond
-	for _, x := range a {
-		for _, y := range b {
-			if x.Key == y.Key && x.Val == y.Val {
-				out = append(out, x)
-				break
-			}
-		}
-	}
-	return out
 }
 
 // memberWrites lists, per parameter, the members the function stores
