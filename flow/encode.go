@@ -13,7 +13,7 @@ import (
 
 // SummaryVersion names the encoding of FuncRecord and what summaries mean:
 // a store of another version is stale and is rebuilt.
-const SummaryVersion = 76
+const SummaryVersion = 77
 
 // FuncRecord is what a store keeps of an analysed function so that
 // another run can call it without its source: its signature and its

@@ -370,7 +370,10 @@ func (f *flow) flagFact(s *cparse.Stmt, st *State) {
 	}
 	test := &cparse.Expr{Kind: cparse.EBinary, Op: "&", X: s.LHS, Y: flag, Pos: s.LHS.Pos}
 	if key, neg, idents, expr := f.atom(test); key != "" {
-		st.setFact(Cond{Key: key, Val: val != neg, Idents: idents, Expr: expr})
+		// Stored here (Const): no condition of what follows for the
+		// callers (__cleanup_nmi()'s "desc->istate &= ~IRQS_NMI"
+		// before its frees).
+		st.setFact(Cond{Key: key, Val: val != neg, Idents: idents, Expr: expr, Const: true})
 	}
 }
 
