@@ -73,11 +73,11 @@ func (f *flow) apply(b *cparse.Block, s *cparse.Stmt, g *FuncInfo, st, entry *St
 	if !used && s.LHS == nil {
 		kept, keptStates = mergeIgnoredRet(kept, keptStates)
 	}
-	kept2 := f.keptUnless(s, kept, st, subst, g)
+	keptIf := f.keptUnless(s, kept, st, subst, g)
 	var out []*State
 	for i, o := range kept {
 		n := keptStates[i]
-		if conds := kept2[o]; len(conds) > 0 {
+		if conds := keptIf[o]; len(conds) > 0 {
 			n.markKept(conds)
 		}
 		for _, r := range restoresFirst(o.Released) {

@@ -293,22 +293,6 @@ func (f *flow) prepare() {
 		}
 	}
 	f.findBoolDefs(switched)
-	for _, b := range f.fn.Blocks {
-		if x := b.Cond.Strip(); b.Term == cparse.TBranch && x != nil {
-			x.Walk(func(e *cparse.Expr) bool {
-				if e.Kind == cparse.EBinary && (e.Op == "==" || e.Op == "!=") {
-					l, r := e.X.Strip(), e.Y.Strip()
-					if l != nil && r != nil && l.Kind == cparse.EIdent && r.Kind == cparse.EIdent {
-						if f.compared == nil {
-							f.compared = map[string]bool{}
-						}
-						f.compared[l.Name], f.compared[r.Name] = true, true
-					}
-				}
-				return true
-			})
-		}
-	}
 	for _, def := range f.boolDefs {
 		// A call in a flag's definition is tested where the flag is:
 		// a trylock there splits into success and failure.
@@ -323,6 +307,7 @@ func (f *flow) prepare() {
 	}
 	f.computeLive()
 	for _, b := range f.fn.Blocks {
+		f.noteCompared(b)
 		for _, s := range b.Stmts {
 			// "vmf->pte = trylock()" is tested by a later test of vmf->pte
 			// (or of a copy of it), not by "return f(vmf)" nor by a test
@@ -420,6 +405,27 @@ func (f *flow) testedAfter(b *cparse.Block, name string, testedVars map[string]b
 		}
 	}
 	return false
+}
+
+// noteCompared records the variables a branch of b compares with another
+// variable (f.compared).
+func (f *flow) noteCompared(b *cparse.Block) {
+	x := b.Cond.Strip()
+	if b.Term != cparse.TBranch || x == nil {
+		return
+	}
+	x.Walk(func(e *cparse.Expr) bool {
+		if e.Kind == cparse.EBinary && (e.Op == "==" || e.Op == "!=") {
+			l, r := e.X.Strip(), e.Y.Strip()
+			if l != nil && r != nil && l.Kind == cparse.EIdent && r.Kind == cparse.EIdent {
+				if f.compared == nil {
+					f.compared = map[string]bool{}
+				}
+				f.compared[l.Name], f.compared[r.Name] = true, true
+			}
+		}
+		return true
+	})
 }
 
 // findBoolDefs fills boolDefs and caseVars; switched are the variables a
